@@ -1,0 +1,1 @@
+"""The `hallobot` command: run one service, run everything (`hallobot up`), maintenance tasks."""

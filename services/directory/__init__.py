@@ -1,0 +1,1 @@
+"""Business profiles for hallo-bot.de and the Fairtrade-Town campaign."""

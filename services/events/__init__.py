@@ -1,0 +1,1 @@
+"""The business event series: events, registrations, waitlists and consultation slots."""

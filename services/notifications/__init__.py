@@ -1,0 +1,1 @@
+"""Fan-out of events to email, the web and other city systems."""

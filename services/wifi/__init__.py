@@ -1,0 +1,1 @@
+"""The Wifi4EU hotspots downtown: host reports, status and availability."""

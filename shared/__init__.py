@@ -1,0 +1,1 @@
+"""Machinery every HalloBot service shares: settings, events, outbox, inbox, database."""

@@ -1,0 +1,45 @@
+"""Transactional outbox: events are rows written in the same transaction as the state change."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.catalog import EventData
+from shared.envelope import CloudEvent
+
+OUTBOX_TABLE = "outbox"
+# Set on a session that staged events, so that Database wakes the relay right after the commit.
+OUTBOX_WRITTEN = "hallobot_outbox_written"
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Add the outbox table to a service's metadata (each service owns its own)."""
+    return Table(
+        OUTBOX_TABLE,
+        metadata,
+        # seq orders publication: rows are published strictly in insertion order
+        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("subject", String(255), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    )
+
+
+async def add_event(session: AsyncSession, table: Table, data: EventData, *, event_id: str | None = None) -> CloudEvent:
+    """Stage one catalog event in the caller's transaction; the relay publishes it after commit."""
+    event = data.to_event(event_id)
+    await add_envelope(session, table, event, data.nats_subject())
+    return event
+
+
+async def add_envelope(session: AsyncSession, table: Table, event: CloudEvent, subject: str) -> None:
+    """Stage an already built envelope (e.g. a private event) on an explicit subject."""
+    await session.execute(
+        table.insert().values(
+            event_id=event.id, subject=subject, payload=event.to_json(), created_at=event.time
+        )
+    )
+    session.info[OUTBOX_WRITTEN] = True

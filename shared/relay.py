@@ -1,0 +1,137 @@
+"""The outbox relay: publishes committed outbox rows to JetStream, in order, exactly once.
+
+- Order: rows are published one after another in `seq` order and the relay stops at the first
+  failure, so the stream never holds a later row before an earlier one.
+- Exactly once: each message carries `Nats-Msg-Id` = event id; a row published but not yet marked
+  (crash in between) is re-published on restart and the server drops the copy (dedup window).
+- Several relays on one PostgreSQL database: a transaction-scoped advisory lock lets one relay
+  work at a time; the others find it taken and wait. On SQLite a service runs one relay per file.
+- Wake-up: `wake()` is called right after a commit that staged events; a slow poll remains as a
+  safety net for rows written by other processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Callable
+
+from nats.js import JetStreamContext
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db import Database
+from shared.envelope import CONTENT_TYPE, utcnow
+from shared.metrics import OUTBOX_DUPLICATES, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+
+log = logging.getLogger("hallobot.relay")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        table: Table,
+        jetstream: Callable[[], JetStreamContext],
+        *,
+        service: str,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        publish_timeout: float = 2.0,
+        max_backoff: float = 2.0,
+    ) -> None:
+        self.db, self.table, self.jetstream, self.service = db, table, jetstream, service
+        self.batch_size, self.poll_interval = batch_size, poll_interval
+        self.publish_timeout, self.max_backoff = publish_timeout, max_backoff
+        self._lock_key = zlib.crc32(f"hallobot.outbox.{service}".encode())
+        self._wake = asyncio.Event()
+        self._stopping = False
+        db.on_outbox_commit(self.wake)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.05
+        while not self._stopping:
+            self._wake.clear()  # before reading: a commit from now on wakes the next round
+            try:
+                published, complete = await self.publish_pending()
+            except Exception as exc:  # database or broker down: keep the rows, try again
+                OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
+                log.warning("relay round failed, retrying", extra={"error": repr(exc), "backoff_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            if not complete:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            backoff = 0.05
+            if published >= self.batch_size:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def publish_pending(self) -> tuple[int, bool]:
+        """Publish one batch; returns (rows published, whether every row of the batch went out)."""
+        async with self.db.engine.connect() as conn:
+            if self.db.is_sqlite:
+                return await self._round_sqlite(conn)
+            return await self._round_postgres(conn)
+
+    async def _round_postgres(self, conn: AsyncConnection) -> tuple[int, bool]:
+        async with conn.begin():
+            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key))):
+                return 0, True  # another relay holds the lock and does the work
+            rows = await self._pending(conn)
+            done = await self._publish(rows)
+            await self._mark(conn, done)
+        return len(done), len(done) == len(rows)
+
+    async def _round_sqlite(self, conn: AsyncConnection) -> tuple[int, bool]:
+        # Read, publish outside any write lock (so the service keeps writing), then mark.
+        conn = await conn.execution_options(readonly=True)
+        async with conn.begin():
+            rows = await self._pending(conn)
+        done = await self._publish(rows)
+        if done:
+            async with self.db.engine.begin() as write:
+                await self._mark(write, done)
+        return len(done), len(done) == len(rows)
+
+    async def _pending(self, conn: AsyncConnection):
+        t = self.table
+        query = select(t.c.seq, t.c.event_id, t.c.subject, t.c.payload).where(t.c.published_at.is_(None))
+        rows = (await conn.execute(query.order_by(t.c.seq).limit(self.batch_size))).all()
+        OUTBOX_PENDING.labels(self.service).set(len(rows))
+        return rows
+
+    async def _publish(self, rows) -> list[int]:
+        js = self.jetstream()
+        done: list[int] = []
+        for row in rows:
+            headers = {"Nats-Msg-Id": row.event_id, "Content-Type": CONTENT_TYPE}
+            try:
+                ack = await js.publish(row.subject, row.payload, headers=headers, timeout=self.publish_timeout)
+            except Exception as exc:
+                OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
+                log.warning("publish failed; will retry", extra={"event_id": row.event_id, "error": repr(exc)})
+                break
+            if ack.duplicate:
+                OUTBOX_DUPLICATES.labels(self.service).inc()
+            done.append(row.seq)
+        OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
+        return done
+
+    async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
+        if seqs:
+            t = self.table
+            await conn.execute(update(t).where(t.c.seq.in_(seqs)).values(published_at=utcnow()))

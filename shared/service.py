@@ -1,0 +1,195 @@
+"""What every service shares around its own routes and consumers: lifespan, probes, metrics, docs.
+
+Start-up order: migrate the database, connect the broker, declare streams, start the outbox relay,
+start the consumers. Shutdown runs it backwards and lets in-flight work finish (graceful_timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.asyncapi import build_asyncapi
+from shared.auth import hash_token
+from shared.catalog import EventData
+from shared.config import ServiceSettings, service_settings
+from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
+from shared.db import Database
+from shared.logging import configure_logging
+from shared.migrations import upgrade_async
+from shared.relay import OutboxRelay
+from shared.streams import ensure_streams
+
+log = logging.getLogger("hallobot.service")
+
+
+@dataclass
+class ServiceDefinition:
+    """Everything that makes one service what it is; `build_app` wires the rest."""
+
+    name: str
+    description: str
+    metadata: MetaData
+    outbox: Table
+    inbox: Table
+    routers: list[APIRouter] = field(default_factory=list)
+    publishes: list[type[EventData]] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    background: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)
+
+    def asyncapi(self) -> dict[str, Any]:
+        return build_asyncapi(
+            self.name, publishes=self.publishes, subscriptions=self.subscriptions,
+            description=self.description,
+        )
+
+
+class Runtime:
+    """The live parts of a running service, reachable from routes as `request.app.state.runtime`."""
+
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        self.definition, self.settings = definition, settings
+        self.db = Database(settings.resolved_database_url())
+        self.broker = NatsBroker(
+            settings.nats_url,
+            graceful_timeout=settings.graceful_timeout_s,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            logger=logging.getLogger("faststream"),
+        )
+        self.relay = OutboxRelay(
+            self.db, definition.outbox, self.jetstream, service=definition.name,
+            poll_interval=settings.relay_poll_interval_s,
+        )
+        self.consumers = ConsumerGroup(
+            self.db, definition.inbox, self.jetstream,
+            DeliveryPolicy(
+                max_deliver=settings.consumer_max_deliver,
+                backoff_s=settings.consumer_backoff_s,
+                ack_wait_s=settings.consumer_ack_wait_s,
+            ),
+        )
+        self._tasks: list[asyncio.Task] = []
+
+    def jetstream(self) -> JetStreamContext:
+        return self.broker.connection.jetstream()
+
+    async def start(self) -> None:
+        url = self.settings.resolved_database_url()
+        if url.startswith("sqlite"):
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await upgrade_async(self.definition.name, url)
+        await self.broker.start()
+        await ensure_streams(self.jetstream(), self.settings.stream_replicas)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        for subscription in self.definition.subscriptions:
+            self.consumers.add(subscription)
+        await self.consumers.start()
+        for job in self.definition.background:
+            self._tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))
+        log.info("service started", extra={"nats_url": self.settings.nats_url})
+
+    async def stop(self) -> None:
+        await self.consumers.stop(self.settings.graceful_timeout_s)
+        self.relay.stop()
+        for task in self._tasks[1:]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.stop()
+        await self.db.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        checks = {}
+        try:
+            checks["broker"] = "ok" if await self.broker.ping(timeout=1.0) else "unreachable"
+        except Exception as exc:
+            checks["broker"] = f"unreachable: {exc!r}"
+        try:
+            await asyncio.wait_for(self.db.ping(), 2.0)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {exc!r}"
+        return checks
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def transaction(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.db.transaction() as session:
+        yield session
+
+
+async def reading(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.db.reading() as session:
+        yield session
+
+
+TransactionDep = Annotated[AsyncSession, Depends(transaction)]
+ReadingDep = Annotated[AsyncSession, Depends(reading)]
+
+probes = APIRouter(tags=["operations"])
+
+
+@probes.get("/healthz", summary="Liveness: the process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@probes.get("/readyz", summary="Readiness: broker and database reachable")
+async def readyz(runtime: RuntimeDep) -> JSONResponse:
+    checks = await runtime.readiness()
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503)
+
+
+@probes.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+async def metrics() -> PlainTextResponse:
+    return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@probes.get("/asyncapi.json", summary="AsyncAPI 3.0 document of this service's events")
+async def asyncapi(runtime: RuntimeDep) -> dict[str, Any]:
+    return runtime.definition.asyncapi()
+
+
+def build_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> FastAPI:
+    settings = settings or service_settings(definition.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(definition.name, settings.log_level)
+        runtime = Runtime(definition, settings)
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=f"HalloBot {definition.name}", description=definition.description, version="1",
+        lifespan=lifespan,
+    )
+    token = settings.operator_token.get_secret_value() if settings.operator_token else None
+    app.state.operator_token_hash = hash_token(token) if token else None
+    app.include_router(probes)
+    for router in definition.routers:
+        app.include_router(router)
+    return app
