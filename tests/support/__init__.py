@@ -1,0 +1,1 @@
+"""Real servers for the tests: nats-server, PostgreSQL, SMTP (see tests/conftest.py)."""

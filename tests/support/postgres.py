@@ -1,0 +1,94 @@
+"""PostgreSQL for the tests, from the first source that works:
+
+1. TEST_DATABASE_URL (an existing server; the tests create and drop their own databases),
+2. testcontainers, when a Docker engine answers,
+3. an embedded PostgreSQL started from the `pgserver` package (no Docker, no system install).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+
+def _docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def postgres_server(tmp_dir) -> Iterator[str]:
+    """Yield a server URL (postgresql://…) with rights to create databases."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    if _docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver=None) as container:
+            yield container.get_connection_url()
+        return
+    import pgserver
+
+    server = pgserver.get_server(str(tmp_dir), cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def _asyncpg_args(url: str) -> dict:
+    parsed = make_url(url)
+    args = {"user": parsed.username, "password": parsed.password, "database": parsed.database}
+    host = parsed.query.get("host") or parsed.host
+    args["host"] = host
+    if parsed.port:
+        args["port"] = parsed.port
+    return {k: v for k, v in args.items() if v}
+
+
+def _run_aside(coro):
+    """Run a coroutine on a private loop in a thread, so sync fixtures can use asyncpg."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def create_database(server_url: str) -> str:
+    return _run_aside(_create_database(server_url))
+
+
+def drop_database(server_url: str, database_url: str) -> None:
+    _run_aside(_drop_database(server_url, database_url))
+
+
+async def _create_database(server_url: str) -> str:
+    """A fresh, empty database on the server; returns its URL."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(**_asyncpg_args(server_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return make_url(server_url).set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+
+
+async def _drop_database(server_url: str, database_url: str) -> None:
+    name = make_url(database_url).database
+    conn = await asyncpg.connect(**_asyncpg_args(server_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

@@ -1,0 +1,145 @@
+"""The outbox relay on a real nats-server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import select
+
+from shared.catalog import HotspotStatusChanged
+from shared.envelope import utcnow
+from shared.outbox import add_event
+from shared.relay import OutboxRelay
+from shared.streams import ensure_streams
+from tests.support import schema
+from tests.support.stream import event_ids, stream_messages, wait_for_count
+
+
+def status_event(i: int) -> HotspotStatusChanged:
+    return HotspotStatusChanged(hotspot_id=f"h{i % 6}", previous="up", status="down", reason=f"#{i}", since=utcnow())
+
+
+async def write_events(db, n: int, per_transaction: int = 50) -> list[str]:
+    ids = []
+    for start in range(0, n, per_transaction):
+        async with db.transaction() as session:
+            for i in range(start, min(n, start + per_transaction)):
+                ids.append((await add_event(session, schema.outbox, status_event(i))).id)
+    return ids
+
+
+@pytest.fixture
+async def js(nc):
+    context = nc.jetstream()
+    await ensure_streams(context)
+    return context
+
+
+async def test_the_relay_publishes_committed_events_in_order_with_their_id_as_msg_id(database_url, nc, js):
+    db = await schema.create_schema(database_url)
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", batch_size=40)
+    ids = await write_events(db, 100)
+    task = asyncio.create_task(relay.run())
+    try:
+        assert await wait_for_count(js, "WIFI", 100) == 100
+        msgs = await stream_messages(js, "WIFI")
+        assert event_ids(msgs) == ids
+        assert [m.headers["Nats-Msg-Id"] for m in msgs] == ids
+        assert msgs[0].headers["Content-Type"] == "application/cloudevents+json"
+        assert msgs[0].subject == "hallobot.wifi.hotspot.status_changed.h0"
+        assert await schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None)) == 0
+    finally:
+        relay.stop()
+        await task
+        await db.dispose()
+
+
+async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(database_url, nc, js):
+    db = await schema.create_schema(database_url)
+    # An hour-long poll: the event can only arrive if the commit itself wakes the relay.
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", poll_interval=3600)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.2)  # the relay has done its first (empty) round and sleeps
+        await write_events(db, 1)
+        assert await wait_for_count(js, "WIFI", 1, timeout=10) == 1
+    finally:
+        relay.stop()
+        await task
+        await db.dispose()
+
+
+async def test_a_rolled_back_transaction_publishes_nothing(database_url, nc, js):
+    db = await schema.create_schema(database_url)
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test")
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await add_event(session, schema.outbox, status_event(1))
+            raise RuntimeError("use case failed after staging its event")
+    published, complete = await relay.publish_pending()
+    assert (published, complete) == (0, True)
+    assert (await js.stream_info("WIFI")).state.messages == 0
+    await db.dispose()
+
+
+async def test_the_relay_keeps_rows_while_nats_is_down_and_publishes_them_after(database_url, nats_server, nc, js):
+    db = await schema.create_schema(database_url)
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", publish_timeout=0.5)
+    task = asyncio.create_task(relay.run())
+    try:
+        first = await write_events(db, 20)
+        assert await wait_for_count(js, "WIFI", 20) == 20
+        nats_server.stop()
+        during = await write_events(db, 30)  # the writes go on; the events wait in the outbox
+        await asyncio.sleep(1.0)
+        pending = await schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None))
+        assert pending == 30
+        nats_server.start()
+        assert await wait_for_count(js, "WIFI", 50, timeout=30) == 50
+        assert sorted(event_ids(await stream_messages(js, "WIFI"))) == sorted(first + during)
+    finally:
+        relay.stop()
+        await task
+        await db.dispose()
+
+
+async def test_several_relays_on_one_postgres_database_never_publish_a_row_twice(postgres_database, nc, js):
+    db = await schema.create_schema(postgres_database)
+    published_by_anyone: list[str] = []
+
+    class CountingJetStream:
+        """Counts what reaches publish(), which the server's dedup would otherwise hide."""
+
+        async def publish(self, subject, payload, **kwargs):
+            published_by_anyone.append(json.loads(payload)["id"])
+            return await js.publish(subject, payload, **kwargs)
+
+    counting = CountingJetStream()
+    relays = [
+        OutboxRelay(db, schema.outbox, lambda: counting, service="test", batch_size=25) for _ in range(3)
+    ]
+    ids = await write_events(db, 400)
+    tasks = [asyncio.create_task(relay.run()) for relay in relays]
+    try:
+        assert await wait_for_count(js, "WIFI", 400) == 400
+        await asyncio.sleep(0.5)
+        assert sorted(published_by_anyone) == sorted(ids)  # each row handed to NATS exactly once
+        assert event_ids(await stream_messages(js, "WIFI")) == ids  # and in commit order
+    finally:
+        for relay in relays:
+            relay.stop()
+        await asyncio.gather(*tasks)
+        await db.dispose()
+
+
+async def test_outbox_rows_are_marked_with_the_time_they_were_published(database_url, nc, js):
+    db = await schema.create_schema(database_url)
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test")
+    await write_events(db, 3)
+    assert await relay.publish_pending() == (3, True)
+    async with db.reading() as session:
+        marks = (await session.execute(select(schema.outbox.c.published_at))).scalars().all()
+    assert len(marks) == 3 and all(mark is not None for mark in marks)
+    await db.dispose()
