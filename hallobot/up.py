@@ -50,6 +50,7 @@ end of its log printed, everything is stopped and the exit code is 1. A lock fil
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -300,11 +301,13 @@ class Child:
         return self.process.poll() is None
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last lines of the log, JSON log records rendered for a person to read."""
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return "".join(deque(log, maxlen=lines))
+                tail = deque(log, maxlen=lines)
         except OSError:
             return ""
+        return "".join(_readable(line) for line in tail if line.strip())
 
     def report_death(self) -> None:
         code = self.process.returncode
@@ -312,6 +315,24 @@ class Child:
               f"Last lines of {self.log_path}:", file=sys.stderr)
         tail = self.log_tail()
         print(("    " + tail.rstrip().replace("\n", "\n    ")) if tail else "    (empty)", file=sys.stderr)
+
+
+def _readable(line: str, keep: int = 4) -> str:
+    """One log line; a JSON record becomes `time level logger: message`, long tracebacks cut to their end."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line if line.endswith("\n") else line + "\n"
+    if not isinstance(record, dict) or "message" not in record:
+        return line if line.endswith("\n") else line + "\n"
+    text = str(record["message"])
+    if record.get("exc_info"):
+        text += "\n" + str(record["exc_info"])
+    body = text.rstrip().splitlines() or [""]
+    if len(body) > keep + 1:
+        body = [body[0], f"  ... ({len(body) - keep - 1} lines more in the log file)", *body[-keep:]]
+    head = " ".join(str(record[key]) for key in ("time", "level", "logger") if record.get(key))
+    return f"{head}: " + "\n  ".join(body) + "\n"
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec

@@ -22,6 +22,7 @@ from tests.support.postgres import create_database, drop_database, postgres_serv
 from tests.support.smtp import SmtpServer
 
 os.environ.setdefault("HALLOBOT_ENV", "test")
+os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # pgserver asks for it; CI shells may not set it
 
 
 @pytest.fixture

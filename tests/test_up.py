@@ -142,13 +142,13 @@ class Up:
             time.sleep(0.2)
         pytest.fail(f"hallobot up printed no summary within {timeout} s\n{self.output()}")
 
-    def interrupt(self) -> int:
-        """Ctrl-C; returns the exit code (fails the test when it takes longer than 30 s)."""
-        self.process.send_signal(signal.SIGINT)
+    def interrupt(self, signum: int = signal.SIGINT) -> int:
+        """Ctrl-C (or `signum`); returns the exit code (fails the test when it takes longer than 30 s)."""
+        self.process.send_signal(signum)
         try:
             return self.process.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"hallobot up did not stop within {STOP_TIMEOUT_S} s after SIGINT\n{self.output()}")
+            pytest.fail(f"hallobot up did not stop within {STOP_TIMEOUT_S} s after {signum!r}\n{self.output()}")
 
     def leftovers(self) -> dict[int, str]:
         return {pid: cmd for pid, cmd in self.children.items() if _running(pid, cmd)}
@@ -256,9 +256,17 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     streams_before = stream_created(int(env["HALLOBOT_NATS_MONITOR_PORT"]))
     assert "DIRECTORY" in streams_before, streams_before
 
+    # A second `up` on the same data dir (other ports) must not share it.
+    rival = run_up(up_env(data_dir))
+    assert rival.process.wait(60) == 2, rival.output()
+    assert "already uses the data dir" in rival.stderr and "Traceback" not in rival.stderr
+
     assert first.interrupt() == 0, first.output()
     assert first.leftovers() == {}, "child processes survived Ctrl-C"
     assert "Traceback" not in first.stderr, first.output()
+    out = first.stdout
+    assert out.index("stopping the services") < out.index("stopping the mail sink") < out.index(
+        "stopping the nats-server") < out.index("everything stopped"), out
 
     # Everything stateful stayed on disk; the token did not.
     assert (data_dir / "nats" / "jetstream").is_dir()
@@ -282,7 +290,7 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
         assert db.execute("SELECT note FROM up_test_marker").fetchall() == [("from the first run",)]
     assert len(list((data_dir / "mail").glob("*.eml"))) == 1
 
-    assert second.interrupt() == 0, second.output()
+    assert second.interrupt(signal.SIGTERM) == 0, second.output()
     assert second.leftovers() == {}
 
 
@@ -346,3 +354,27 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
         except subprocess.TimeoutExpired:
             external.kill()
             external.wait()
+
+
+def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
+    from hallobot.up import UpError, _redact, check_ports, plan_from_env
+
+    plan = plan_from_env({"HALLOBOT_DATA_DIR": str(tmp_path / "d")})
+    assert plan.embedded_nats and plan.embedded_sink and plan.token_generated
+    assert (plan.nats_port, plan.nats_monitor_port, plan.smtp_port) == (14222, 18222, 1025)
+    assert plan.nats_url == "nats://127.0.0.1:14222"
+    assert plan.data_dir.is_absolute() and plan.operator_token.startswith("hbo_")
+
+    external = plan_from_env({"NATS_URL": "nats://u:pw@nats:4222", "SMTP_HOST": "mail", "SMTP_PORT": "25",
+                              "HALLOBOT_OPERATOR_TOKEN": "given", "HALLOBOT_WIFI_PORT": "9003"})
+    assert not external.embedded_nats and not external.embedded_sink and not external.token_generated
+    assert (external.smtp_host, external.smtp_port, external.operator_token) == ("mail", 25, "given")
+    assert external.service_ports["wifi"] == 9003
+    assert "pw" not in _redact(external.nats_url)
+
+    with pytest.raises(UpError) as bad:
+        plan_from_env({"HALLOBOT_EVENTS_PORT": "eighty"})
+    assert bad.value.exit_code == 2 and "HALLOBOT_EVENTS_PORT" in str(bad.value)
+    with pytest.raises(UpError) as twice:
+        check_ports(plan_from_env({"HALLOBOT_SMTP_PORT": "8001"}))
+    assert twice.value.exit_code == 2 and "8001" in str(twice.value)

@@ -1,0 +1,44 @@
+"""The OpenAPI and AsyncAPI documents in docs/ are generated from the code; `--check` finds drift."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from shared.config import SERVICES, service_settings
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def render(document: dict) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generated_documents() -> dict[Path, str]:
+    documents = {}
+    for service in SERVICES:
+        module = importlib.import_module(f"services.{service}.app")
+        app = module.create_app(service_settings(service, operator_token=None))
+        documents[DOCS / "openapi" / f"{service}.json"] = render(app.openapi())
+        documents[DOCS / "asyncapi" / f"{service}.json"] = render(module.definition.asyncapi())
+    return documents
+
+
+def drifted() -> list[Path]:
+    return [path for path, text in generated_documents().items()
+            if not path.exists() or path.read_text() != text]
+
+
+def write_or_check(check: bool) -> int:
+    if check:
+        stale = drifted()
+        for path in stale:
+            print(f"out of date: {path.relative_to(DOCS.parent)} (run `hallobot docs`)", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in generated_documents().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path.relative_to(DOCS.parent)}")
+    return 0

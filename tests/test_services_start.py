@@ -1,0 +1,85 @@
+"""The four services start as real processes and serve their operational endpoints."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import httpx
+import pytest
+
+from shared.config import SERVICES
+from tests.support.nats import NatsServer
+from tests.support.services import ServiceProcess
+
+
+@pytest.fixture(scope="module")
+def nats_server(tmp_path_factory):
+    server = NatsServer(tmp_path_factory.mktemp("nats")).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="module")
+def running_services(nats_server, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("services")
+    env = {"NATS_URL": nats_server.url, "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
+           "HALLOBOT_OPERATOR_TOKEN": "test-operator-token-123456"}
+    services = {name: ServiceProcess(name, env, tmp_path).start() for name in SERVICES}
+    try:
+        for service in services.values():
+            service.wait_ready()
+        yield services
+    finally:
+        for service in services.values():
+            service.kill()
+
+
+def test_every_service_serves_health_readiness_metrics_docs_and_asyncapi(running_services):
+    for name, service in running_services.items():
+        assert httpx.get(f"{service.url}/healthz").json() == {"status": "ok"}
+        assert httpx.get(f"{service.url}/readyz").json() == {"status": "ready", "broker": "ok", "database": "ok"}
+        metrics = httpx.get(f"{service.url}/metrics")
+        assert metrics.status_code == 200 and "hallobot_outbox_published_total" in metrics.text
+        assert httpx.get(f"{service.url}/docs").status_code == 200
+        assert httpx.get(f"{service.url}/openapi.json").json()["info"]["title"] == f"HalloBot {name}"
+        asyncapi = httpx.get(f"{service.url}/asyncapi.json").json()
+        assert asyncapi["asyncapi"] == "3.0.0" and asyncapi["channels"], name
+
+
+def test_readiness_reports_a_missing_broker_and_recovers_when_it_returns(running_services, nats_server):
+    wifi = running_services["wifi"]
+    nats_server.stop()
+    response = httpx.get(f"{wifi.url}/readyz", timeout=5)
+    assert response.status_code == 503
+    assert response.json()["broker"] != "ok" and response.json()["database"] == "ok"
+    nats_server.start()
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{wifi.url}/readyz", timeout=5).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert httpx.get(f"{wifi.url}/readyz", timeout=5).status_code == 200
+
+
+def test_a_service_declares_every_stream_of_the_design(running_services, nats_server):
+    import asyncio
+
+    import nats
+
+    from shared.streams import STREAMS
+
+    async def stream_names():
+        nc = await nats.connect(nats_server.url)
+        try:
+            return {info.config.name for info in await nc.jetstream().streams_info()}
+        finally:
+            await nc.close()
+
+    assert asyncio.run(stream_names()) == {spec.name for spec in STREAMS}
+
+
+def test_a_service_stops_cleanly_on_sigterm(running_services):
+    events = running_services["events"]
+    # uvicorn finishes the shutdown, then re-raises SIGTERM so the exit status tells why it ended.
+    assert events.terminate() in (0, -signal.SIGTERM)
+    log = events.log_path.read_text()
+    assert "Application shutdown complete" in log and "Traceback" not in log
