@@ -27,6 +27,7 @@ from shared.catalog import EventData
 from shared.config import ServiceSettings, service_settings
 from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
 from shared.db import Database
+from shared.errors import install_error_handlers
 from shared.logging import configure_logging
 from shared.migrations import upgrade_async
 from shared.relay import OutboxRelay
@@ -189,6 +190,7 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings | None = 
     )
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     app.state.operator_token_hash = hash_token(token) if token else None
+    install_error_handlers(app)
     app.include_router(probes)
     for router in definition.routers:
         app.include_router(router)

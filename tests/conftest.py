@@ -13,6 +13,7 @@ Nothing is mocked at these boundaries; unit tests of pure domain code need none 
 from __future__ import annotations
 
 import os
+import tempfile
 
 import nats
 import pytest
@@ -22,7 +23,7 @@ from tests.support.postgres import create_database, drop_database, postgres_serv
 from tests.support.smtp import SmtpServer
 
 os.environ.setdefault("HALLOBOT_ENV", "test")
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # pgserver asks for it; CI shells may not set it
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp())  # pgserver asks for a private one
 
 
 @pytest.fixture

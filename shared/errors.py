@@ -1,0 +1,50 @@
+"""Errors a use case raises on purpose; the HTTP layer turns them into clear JSON 4xx answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+class DomainError(Exception):
+    """A rule said no. `status` is the HTTP answer; `field` names the input at fault, if any."""
+
+    status = 422
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Invalid(DomainError):
+    status = 422
+
+
+def _field_of(location: tuple) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        body = {"message": exc.message} | ({"field": exc.field} if exc.field else {})
+        return JSONResponse(body, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_of(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid")}
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return JSONResponse({"message": f"invalid input — {summary}", "errors": errors}, status_code=422)
