@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -42,9 +43,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_of(tuple(err.get("loc", ()))), "message": err.get("msg", "invalid")}
-            for err in exc.errors()
-        ]
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return JSONResponse({"message": f"invalid input — {summary}", "errors": errors}, status_code=422)
+        # Keep FastAPI's documented `detail` list (the OpenAPI schema says so) and add a sentence.
+        errors = jsonable_encoder(exc.errors())
+        summary = "; ".join(f"{_field_of(tuple(e.get('loc', ())))}: {e.get('msg', 'invalid')}" for e in errors[:5])
+        return JSONResponse({"detail": errors, "message": f"invalid input: {summary}"}, status_code=422)
