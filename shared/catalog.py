@@ -98,20 +98,19 @@ class _FairtradeEvent(EventData):
     SOURCE = "/hallobot/directory"
 
 
-class CriterionMet(_FairtradeEvent):
+class _CriterionEvent(_FairtradeEvent):
+    SUBJECT_FIELD = "criterion"
+    criterion: Criterion
+    count: int
+    target: int
+
+
+class CriterionMet(_CriterionEvent):
     TYPE = "fairtrade.criterion.met"
-    SUBJECT_FIELD = "criterion"
-    criterion: Criterion
-    count: int
-    target: int
 
 
-class CriterionLost(_FairtradeEvent):
+class CriterionLost(_CriterionEvent):
     TYPE = "fairtrade.criterion.lost"
-    SUBJECT_FIELD = "criterion"
-    criterion: Criterion
-    count: int
-    target: int
 
 
 class MilestoneReached(_FairtradeEvent):

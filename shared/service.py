@@ -28,6 +28,7 @@ from shared.config import ServiceSettings, service_settings
 from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
 from shared.db import Database
 from shared.errors import install_error_handlers
+from shared.housekeeping import keep_tidy
 from shared.logging import configure_logging
 from shared.migrations import upgrade_async
 from shared.relay import OutboxRelay
@@ -98,6 +99,9 @@ class Runtime:
         for subscription in self.definition.subscriptions:
             self.consumers.add(subscription)
         await self.consumers.start()
+        self._tasks.append(asyncio.create_task(
+            keep_tidy(self.db, self.definition.outbox, self.definition.inbox), name="housekeeping"
+        ))
         for job in self.definition.background:
             self._tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))
         log.info("service started", extra={"nats_url": self.settings.nats_url})

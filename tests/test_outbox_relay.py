@@ -143,3 +143,26 @@ async def test_outbox_rows_are_marked_with_the_time_they_were_published(database
         marks = (await session.execute(select(schema.outbox.c.published_at))).scalars().all()
     assert len(marks) == 3 and all(mark is not None for mark in marks)
     await db.dispose()
+
+
+async def test_housekeeping_deletes_only_long_published_rows_and_old_claims(database_url):
+    from datetime import timedelta
+
+    from shared.housekeeping import purge_once
+
+    db = await schema.create_schema(database_url)
+    await write_events(db, 3)
+    long_ago = utcnow() - timedelta(days=8)
+    async with db.transaction() as session:
+        old, recent, _unpublished = (await session.execute(
+            select(schema.outbox.c.seq).order_by(schema.outbox.c.seq))).scalars().all()
+        await session.execute(schema.outbox.update().where(schema.outbox.c.seq == old).values(published_at=long_ago))
+        await session.execute(schema.outbox.update().where(schema.outbox.c.seq == recent).values(published_at=utcnow()))
+        await session.execute(schema.inbox.insert(), [
+            {"consumer": "c", "message_id": "old", "processed_at": utcnow() - timedelta(days=31)},
+            {"consumer": "c", "message_id": "new", "processed_at": utcnow()},
+        ])
+    assert await purge_once(db, schema.outbox, schema.inbox) == (1, 1)
+    assert await schema.count(db, schema.outbox) == 2  # the recent one and the unpublished one stay
+    assert await schema.count(db, schema.inbox) == 1
+    await db.dispose()

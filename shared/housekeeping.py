@@ -1,0 +1,42 @@
+"""Keeps the outbox and inbox tables small: old published rows and old claims are deleted.
+
+Outbox rows are kept a week after publication (well past the 1 h dedup window, handy when looking
+into an incident); inbox claims a month (redeliveries come within minutes, replays use their own
+consumer names).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import Table, delete
+
+from shared.db import Database
+from shared.envelope import utcnow
+
+log = logging.getLogger("hallobot.housekeeping")
+OUTBOX_KEEP = timedelta(days=7)
+INBOX_KEEP = timedelta(days=30)
+
+
+async def purge_once(db: Database, outbox: Table, inbox: Table) -> tuple[int, int]:
+    now = utcnow()
+    async with db.transaction() as session:
+        published = await session.execute(
+            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - OUTBOX_KEEP)
+        )
+        claims = await session.execute(delete(inbox).where(inbox.c.processed_at < now - INBOX_KEEP))
+    return published.rowcount, claims.rowcount
+
+
+async def keep_tidy(db: Database, outbox: Table, inbox: Table, every_s: float = 3600) -> None:
+    while True:
+        try:
+            removed = await purge_once(db, outbox, inbox)
+            if any(removed):
+                log.info("purged old outbox rows and inbox claims", extra={"removed": removed})
+        except Exception as exc:  # a busy database now is fine an hour later
+            log.warning("housekeeping failed", extra={"error": repr(exc)})
+        await asyncio.sleep(every_s)
