@@ -1,6 +1,6 @@
 """Benchmark: ConsumerGroup throughput (decode + inbox claim + effect + ack) vs raw nats-py pulling.
 
-    .venv/bin/python bench/consumer.py [--n 20000] [--database-url postgresql://…] [--json out.json]
+    .venv/bin/python bench/consumer.py [--n 10000] [--database-url postgresql://…] [--json out.json]
 
 Setup (untimed): N CloudEvent envelopes (HotspotStatusChanged) are published into the WIFI stream.
 
@@ -108,20 +108,19 @@ async def run(args) -> dict:
                         await conn.run_sync(metadata.drop_all)
                         await conn.run_sync(metadata.create_all)
 
-                    async def record(session, delivery) -> None:
-                        await session.execute(
-                            effect.insert().values(
-                                event_id=delivery.message_id,
-                                hotspot_id=delivery.payload.hotspot_id,
-                                status=delivery.payload.status,
-                                recorded_at=utcnow(),
-                            )
-                        )
+                    async def record(session, deliveries) -> None:
+                        # A batch handler: one executemany for the batch's new deliveries.
+                        now = utcnow()
+                        await session.execute(effect.insert(), [
+                            {"event_id": d.message_id, "hotspot_id": d.payload.hotspot_id,
+                             "status": d.payload.status, "recorded_at": now}
+                            for d in deliveries
+                        ])
 
                     policy = DeliveryPolicy()
                     group = ConsumerGroup(db, inbox, lambda: js, policy)
                     sub = Subscription(
-                        name="bench-group", stream=STREAM, subject=SUBJECT, handler=record, batch_size=BATCH
+                        name="bench-group", stream=STREAM, subject=SUBJECT, batch_handler=record, batch_size=BATCH
                     )
                     group.add(sub)
 
@@ -215,7 +214,7 @@ async def run(args) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    common_arguments(parser, default_n=20000)
+    common_arguments(parser, default_n=10000)
     args = parser.parse_args()
     result = asyncio.run(run(args))
     emit(result, args.json_path)

@@ -1,6 +1,6 @@
 """Benchmark: OutboxRelay throughput as a ratio of raw nats-py JetStream publishing.
 
-    .venv/bin/python bench/relay.py [--n 20000] [--database-url postgresql://…] [--json out.json]
+    .venv/bin/python bench/relay.py [--n 15000] [--database-url postgresql://…] [--json out.json]
 
 Baseline (same run, same server, same stream, same envelope bytes): sequential
 `await js.publish(subject, payload, headers={"Nats-Msg-Id": id})`. The relay publishes one
@@ -224,7 +224,7 @@ async def run(args) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    common_arguments(parser, default_n=20000)
+    common_arguments(parser, default_n=15000)
     args = parser.parse_args()
     result = asyncio.run(run(args))
     emit(result, args.json_path)

@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.catalog import EventData, UnknownEventType, payload_of
 from shared.db import Database
 from shared.envelope import CloudEvent, utcnow
-from shared.inbox import claim
+from shared.inbox import claim_many
 from shared.metrics import CONSUMED, DEAD_LETTERS, HANDLER_SECONDS
 
 log = logging.getLogger("hallobot.consumer")
@@ -63,6 +63,7 @@ class Delivery:
 
 
 Handler = Callable[[AsyncSession, Delivery], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Delivery]], Awaitable[None]]
 Decoder = Callable[[Msg], Delivery]
 
 
@@ -110,11 +111,18 @@ class Subscription:
     name: str  # durable consumer name and inbox key, e.g. "notifications-wifi-status"
     stream: str
     subject: str
-    handler: Handler
+    handler: Handler | None = None
+    # Optional: handles all new deliveries of a batch at once (e.g. one executemany); preferred
+    # over `handler` when set. A failing batch is retried one delivery at a time through it.
+    batch_handler: BatchHandler | None = None
     decode: Decoder = decode_cloudevent
     description: str = ""
     payload_types: tuple[type[BaseModel], ...] = field(default_factory=tuple)  # for the AsyncAPI document
     batch_size: int = 100
+
+    def __post_init__(self) -> None:
+        if (self.handler is None) == (self.batch_handler is None):
+            raise ValueError(f"subscription {self.name}: give exactly one of handler, batch_handler")
 
 
 @dataclass
@@ -236,8 +244,17 @@ class ConsumerGroup:
 
     async def _apply(self, sub: Subscription, decoded: list[tuple[Msg, Delivery]]) -> None:
         async with self.db.transaction() as session:
+            claimed = await claim_many(session, self.inbox, sub.name, [d.message_id for _, d in decoded])
+            fresh = []
             for _, delivery in decoded:
-                if await claim(session, self.inbox, sub.name, delivery.message_id):
+                if delivery.message_id in claimed:
+                    claimed.discard(delivery.message_id)  # a copy later in the same batch is skipped
+                    fresh.append(delivery)
+            if sub.batch_handler is not None:
+                if fresh:
+                    await sub.batch_handler(session, fresh)
+            else:
+                for delivery in fresh:
                     await sub.handler(session, delivery)
 
     async def _apply_one(self, sub: Subscription, msg: Msg, delivery: Delivery) -> None:

@@ -1,9 +1,16 @@
-"""Composition root of the events service: wires routes, consumers and events to the shared runtime."""
+"""Composition root of the events service: wires routes, jobs and events to the shared runtime."""
 
 from fastapi import FastAPI
 
 from services.events import models
-from shared.catalog import EventPublished, EventUpdated, EventCancelled, RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled
+from services.events.api import router
+from services.events.config import EventsSettings
+from services.events.jobs import periodic_jobs
+from services.events.sqlite_writes import serialise_writes_of
+from shared.catalog import (
+    EventCancelled, EventPublished, EventReminderDue, EventUpdated, RegistrantNotice, RegistrationCancelled,
+    RegistrationConfirmed, RegistrationPromoted, RegistrationWaitlisted,
+)
 from shared.config import ServiceSettings
 from shared.service import ServiceDefinition, build_app
 
@@ -13,9 +20,14 @@ definition = ServiceDefinition(
     metadata=models.metadata,
     outbox=models.outbox,
     inbox=models.inbox,
-    publishes=[EventPublished, EventUpdated, EventCancelled, RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled],
+    routers=[router],
+    publishes=[EventPublished, EventUpdated, EventCancelled, EventReminderDue, RegistrationConfirmed,
+               RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled, RegistrantNotice],
+    background=[serialise_writes_of, periodic_jobs],
 )
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return build_app(definition, settings)
+def create_app(settings: ServiceSettings | None = None, events_settings: EventsSettings | None = None) -> FastAPI:
+    app = build_app(definition, settings)
+    app.state.events_settings = events_settings or EventsSettings()
+    return app

@@ -1,10 +1,91 @@
 """Tables of the events service; it owns this database and no other service reads it."""
 
-from sqlalchemy import MetaData
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, TypeDecorator,
+    UniqueConstraint,
+)
 
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out; SQLite forgets the zone, so it is put back on reading."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+events = Table(
+    "events", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(20), nullable=False),  # event | consultation
+    Column("title", String(300), nullable=False),
+    Column("series", String(200), nullable=True, index=True),
+    Column("description", Text, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False, index=True),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("venue", String(300), nullable=True),
+    Column("online_url", String(500), nullable=True),
+    Column("capacity", Integer, nullable=True),  # None: unlimited
+    Column("waitlist", Boolean, nullable=False),
+    Column("registration_opens_at", UtcDateTime, nullable=True),
+    Column("registration_closes_at", UtcDateTime, nullable=True),
+    Column("status", String(20), nullable=False),  # draft | published | cancelled
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("reminded_at", UtcDateTime, nullable=True),
+    Column("erased_at", UtcDateTime, nullable=True),
+)
+
+slots = Table(
+    "slots", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("event_id", String(32), ForeignKey("events.id"), nullable=False, index=True),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("expert", String(200), nullable=False),
+    Column("topic", String(300), nullable=False),
+    # one booking per slot: set and cleared under the event's lock, unique as a backstop
+    Column("registration_id", String(32), nullable=True, unique=True),
+)
+
+registrations = Table(
+    "registrations", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("event_id", String(32), ForeignKey("events.id"), nullable=False),
+    Column("seq", Integer, nullable=False),  # arrival order within the event: waitlist FIFO
+    Column("slot_id", String(32), ForeignKey("slots.id"), nullable=True),
+    Column("status", String(20), nullable=False),  # confirmed | waitlisted | cancelled
+    Column("name", String(200), nullable=True),  # personal data: None once erased
+    Column("email", String(320), nullable=True),
+    Column("email_key", String(320), nullable=True),
+    Column("organisation", String(200), nullable=True),
+    Column("language", String(2), nullable=False),
+    Column("consent_at", UtcDateTime, nullable=False),
+    Column("cancel_token_hash", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("promoted_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    UniqueConstraint("event_id", "seq", name="uq_registrations_event_seq"),
+    Index("ix_registrations_event_status", "event_id", "status"),
+    Index("ix_registrations_event_email", "event_id", "email_key"),
+)

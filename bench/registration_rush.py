@@ -1,0 +1,274 @@
+"""Benchmark: a rush of concurrent registrations on the events service, as a ratio of a bare endpoint.
+
+    .venv/bin/python bench/registration_rush.py [--n 1000] [--capacity 100] [--database-url postgresql://…]
+
+Both sides are real processes under uvicorn (one worker each), reached over real HTTP by the same
+client in the same run, writing into the same database:
+- baseline: a bare FastAPI endpoint that validates a small JSON body and does one INSERT
+  (through shared.db.Database, so the same engine, pool and SQLite settings);
+- HalloBot: `hallobot serve events` with a real nats-server; all N registrations are fired at once
+  at one published event with `capacity` places (waitlist on), and its outbox relay is running.
+Afterwards the service must hold exactly `capacity` confirmed registrations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._support import emit, environment, free_port, nats_server, print_table, rate  # noqa: E402
+
+OPERATOR_TOKEN = "bench-operator-token-0123456789"
+WARMUP = 50
+
+
+# --- the baseline: one INSERT behind FastAPI ------------------------------------------------
+
+try:
+    from pydantic import BaseModel
+
+    class Body(BaseModel):
+        name: str
+        email: str
+except ImportError:  # pragma: no cover
+    pass
+
+
+def bare_app(database_url: str):
+    from fastapi import FastAPI
+    from sqlalchemy import Column, DateTime, MetaData, String, Table
+
+    from shared.db import Database
+    from shared.envelope import utcnow
+
+    metadata = MetaData()
+    table = Table("bench_bare_registrations", metadata, Column("id", String(32), primary_key=True),
+                  Column("name", String(200)), Column("email", String(320)),
+                  Column("created_at", DateTime(timezone=True)))
+    db = Database(database_url)
+
+    @asynccontextmanager
+    async def lifespan(_):
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        yield
+        await db.dispose()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.post("/insert", status_code=201)
+    async def insert(body: Body) -> dict:
+        row_id = uuid.uuid4().hex
+        async with db.transaction() as session:
+            await session.execute(table.insert().values(id=row_id, name=body.name, email=body.email,
+                                                        created_at=utcnow()))
+        return {"id": row_id}
+
+    @app.get("/readyz")
+    async def ready() -> dict:
+        return {"status": "ready"}
+
+    return app
+
+
+# --- processes ----------------------------------------------------------------------------
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "ab"),  # noqa: SIM115
+                            stderr=subprocess.STDOUT)
+
+
+async def wait_ready(client, url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url} exited:\n{log.read_text()[-3000:]}")
+        try:
+            if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
+                return
+        except Exception:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} not ready:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Answer:
+    status_code: int
+    text: str
+
+    def json(self):
+        return json.loads(self.text)
+
+
+async def post(url: str, body: dict) -> Answer:
+    """One POST on its own connection. A minimal client: httpx's pool is the bottleneck at 1,000
+    concurrent requests and would hide the difference between the two servers."""
+    parts = urlsplit(url)
+    payload = json.dumps(body).encode()
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        writer.write(f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload)
+        await writer.drain()
+        raw = await reader.read()
+    finally:
+        writer.close()
+    head, _, content = raw.partition(b"\r\n\r\n")
+    return Answer(int(head.split(b" ", 2)[1]), content.decode(errors="replace"))
+
+
+async def fire(url: str, bodies: list[dict]) -> tuple[float, list[Answer]]:
+    started = time.perf_counter()
+    responses = await asyncio.gather(*(post(url, body) for body in bodies))
+    return time.perf_counter() - started, responses
+
+
+def person(tag: str, i: int) -> dict:
+    return {"name": f"Person {i}", "email": f"{tag}{i}@example.org", "consent": True}
+
+
+async def measure(database_url: str, n: int, capacity: int, work: Path) -> dict:
+    import httpx
+
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    with nats_server() as nats:
+        bare_port, events_port = free_port(), free_port()
+        bare = start([sys.executable, __file__, "--serve-bare", "--port", str(bare_port),
+                      "--database-url", database_url], {}, work / "bare.log")
+        events = start([sys.executable, "-m", "hallobot.cli", "serve", "events", "--port", str(events_port)], {
+            "NATS_URL": nats.url, "EVENTS_DATABASE_URL": database_url, "HALLOBOT_DATA_DIR": str(work / "var"),
+            "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN, "HALLOBOT_LOG_LEVEL": "WARNING", "HALLOBOT_ENV": "test",
+        }, work / "events.log")
+        bare_url, events_url = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{events_port}"
+        try:
+            async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+                await wait_ready(client, bare_url, bare, work / "bare.log")
+                await wait_ready(client, events_url, events, work / "events.log")
+                operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+                async def new_event(places: int) -> str:
+                    body = {"title": "Bench", "starts_at": "2040-01-01T10:00:00", "ends_at": "2040-01-01T12:00:00",
+                            "venue": "Rathaus", "capacity": places, "waitlist": True}
+                    event_id = (await client.post(f"{events_url}/events", json=body, headers=operator)).json()["id"]
+                    await client.post(f"{events_url}/events/{event_id}/publish", headers=operator)
+                    return event_id
+
+                # warm both up (connections, imports, caches) before the clock runs
+                warm_id = await new_event(10)
+                await fire(f"{bare_url}/insert", [person("w", i) for i in range(WARMUP)])
+                await fire(f"{events_url}/events/{warm_id}/registrations", [person("w", i) for i in range(WARMUP)])
+
+                bare_s, bare_responses = await fire(f"{bare_url}/insert", [person("b", i) for i in range(n)])
+                event_id = await new_event(capacity)
+                rush_s, rush_responses = await fire(
+                    f"{events_url}/events/{event_id}/registrations", [person("r", i) for i in range(n)])
+                view = (await client.get(f"{events_url}/events/{event_id}")).json()
+        finally:
+            stop(events)
+            stop(bare)
+    failures = [r for r in [*bare_responses, *rush_responses] if r.status_code != 201]
+    if failures:
+        print(f"{len(failures)} failed requests, e.g. {failures[0].status_code} {failures[0].text[:300]}", file=sys.stderr)
+    statuses = [r.json()["status"] for r in rush_responses if r.status_code == 201]
+    return {
+        "bare_s": bare_s, "rush_s": rush_s, "failures": len(failures),
+        "confirmed_responses": statuses.count("confirmed"), "waitlisted_responses": statuses.count("waitlisted"),
+        "confirmed_stored": view["confirmed"], "waitlisted_stored": view["waitlisted"],
+    }
+
+
+@asynccontextmanager
+async def database(url: str | None, work: Path):
+    """A fresh SQLite file, or a fresh database on the given PostgreSQL server (dropped after)."""
+    if not url:
+        yield f"sqlite:///{work / 'bench.sqlite3'}"
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"hallobot_bench_rush_{os.getpid()}"
+    connect = {"user": parsed.username, "password": parsed.password, "database": parsed.database,
+               "host": parsed.query.get("host") or parsed.host, "port": parsed.port}
+    connect = {k: v for k, v in connect.items() if v}
+    conn = await asyncpg.connect(**connect)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(**connect)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+async def main_async(args) -> int:
+    work = Path(tempfile.mkdtemp(prefix="hallobot-bench-rush-"))
+    try:
+        async with database(args.database_url, work) as url:
+            result = await measure(url, args.n, args.capacity, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    bare_rate, rush_rate = rate(args.n, result["bare_s"]), rate(args.n, result["rush_s"])
+    ratio = rush_rate / bare_rate
+    print_table(f"{args.n} concurrent requests, {args.capacity} places ({'postgresql' if args.database_url else 'sqlite'})", [
+        ("bare FastAPI + one INSERT", str(args.n), f"{result['bare_s']:.3f}", f"{bare_rate:.0f}"),
+        ("HalloBot registration", str(args.n), f"{result['rush_s']:.3f}", f"{rush_rate:.0f}"),
+    ])
+    print(f"\nratio registrations/s ÷ bare inserts/s: {ratio:.2f} (goal ≥ 0.6)")
+    print(f"confirmed: {result['confirmed_stored']} (must be exactly {args.capacity}); "
+          f"waitlisted: {result['waitlisted_stored']}; failed requests: {result['failures']}")
+    ok = result["confirmed_stored"] == result["confirmed_responses"] == args.capacity and result["failures"] == 0
+    emit({"bench": "registration_rush", "n": args.n, "capacity": args.capacity,
+          "database": "postgresql" if args.database_url else "sqlite", "bare_per_s": round(bare_rate, 1),
+          "registrations_per_s": round(rush_rate, 1), "ratio": round(ratio, 3), **result,
+          "ok": ok, "environment": environment()}, args.json_path)
+    return 0 if ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="concurrent registrations (default 1000)")
+    parser.add_argument("--capacity", type=int, default=100, help="places of the event (default 100)")
+    parser.add_argument("--database-url", default=os.environ.get("HALLOBOT_BENCH_DATABASE_URL"),
+                        help="postgresql://… (a fresh database is created and dropped); default: SQLite")
+    parser.add_argument("--json", dest="json_path", help="also write the result JSON line to this file")
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        import uvicorn
+
+        uvicorn.run(bare_app(args.database_url), host="127.0.0.1", port=args.port, log_level="warning")
+        return 0
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

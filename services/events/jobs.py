@@ -1,0 +1,35 @@
+"""Periodic work: reminders the day before an event, erasure of personal data after it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from services.events import handlers
+from services.events.config import EventsSettings
+from shared.db import Database
+from shared.envelope import utcnow
+
+log = logging.getLogger("hallobot.events.jobs")
+
+
+async def run_due_jobs(db: Database, now: datetime, settings: EventsSettings) -> tuple[int, int]:
+    """One pass; safe to run from several instances (each event is claimed by a conditional update)."""
+    async with db.transaction() as session:
+        reminded = await handlers.send_reminders(session, now)
+    async with db.transaction() as session:
+        erased = await handlers.erase_personal_data(session, now, settings.erase_after_days)
+    if reminded or erased:
+        log.info("jobs ran", extra={"reminded_events": reminded, "erased_events": erased})
+    return reminded, erased
+
+
+async def periodic_jobs(runtime) -> None:
+    settings = EventsSettings()
+    while True:
+        try:
+            await run_due_jobs(runtime.db, utcnow(), settings)
+        except Exception:  # the next pass tries again; a job must not take the service down
+            log.exception("events jobs failed")
+        await asyncio.sleep(settings.job_interval_s)

@@ -1,0 +1,168 @@
+"""Run docker-compose.yml's stack as local processes: what compose would start, minus the containers.
+
+Hostnames of the compose network (nats, postgres, mailpit) become 127.0.0.1 (or PostgreSQL's
+socket directory), fixed ports become free ones; commands, environment and configuration files are
+the compose file's own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from hallobot.ports import free_port
+from tests.deploy import compose
+
+BIN = Path(sys.executable).parent
+
+
+def secret_env() -> dict[str, str]:
+    """A filled-in .env: every variable of .env.example, secrets random, optional ones unset."""
+    env = {}
+    for name, value in compose.env_example().items():
+        if name.endswith(("PASSWORD", "TOKEN")):
+            env[name] = secrets.token_hex(16)
+        elif value:
+            env[name] = value
+    return env
+
+
+def image_env() -> dict[str, str]:
+    """The ENV of the Dockerfile's runtime stage."""
+    env = {}
+    for line in compose.dockerfile_final_stage():
+        if line.upper().startswith("ENV "):
+            for pair in shlex.split(line[4:]):
+                key, _, value = pair.partition("=")
+                env[key] = value
+    return env
+
+
+def add_hosts(target: Path, hosts: dict[str, str]) -> None:
+    """Add hotspot host users to a copy of hosts.conf, in the format documented there."""
+    entries = "\n".join(
+        f'    {{ user: "hotspot-{hotspot}", password: "{password}",\n'
+        f'      permissions: {{ publish: {{ allow: ["hallobot.wifi.reports.{hotspot}"] }}, subscribe: {{ deny: ">" }} }} }}'
+        for hotspot, password in hosts.items()
+    )
+    hosts_conf = target / "hosts.conf"
+    text, count = re.subn(r"users: \[\s*\]", f"users: [\n{entries}\n  ]", hosts_conf.read_text())
+    assert count == 1, "hosts.conf no longer has the empty users list the test fills"
+    hosts_conf.write_text(text)
+
+
+def run_postgres_init(server_url: str, env: dict[str, str]) -> None:
+    """Run deploy/postgres/init-databases.sh as the postgres image's entrypoint does on first start."""
+    url = make_url(server_url)
+    psql = shutil.which("psql")
+    if not psql:
+        import pgserver
+
+        psql = str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "psql")
+    script_env = {
+        "PATH": f"{Path(psql).parent}:{os.environ['PATH']}",
+        "PGHOST": url.query.get("host") or url.host or "127.0.0.1",
+        "PGPORT": str(url.port or 5432),
+        "PGPASSWORD": url.password or "",
+        "POSTGRES_USER": url.username or "postgres",
+        "POSTGRES_DB": url.database or "postgres",
+        **{k: v for k, v in env.items() if k.endswith("_DB_PASSWORD")},
+    }
+    subprocess.run(["sh", str(compose.DEPLOY / "postgres" / "init-databases.sh")], env=script_env,
+                   check=True, capture_output=True, timeout=60)
+
+
+def local_database_url(compose_url: str, server_url: str) -> str:
+    """postgresql://svc:pw@postgres:5432/svc pointed at the test server (TCP or socket)."""
+    server, url = make_url(server_url), make_url(compose_url)
+    if server.query.get("host"):
+        url = url.set(host=None, port=None, query={"host": server.query["host"], **(
+            {"port": str(server.port)} if server.port else {})})
+    else:
+        url = url.set(host=server.host, port=server.port or 5432)
+    return url.render_as_string(hide_password=False)
+
+
+@dataclass
+class ComposeService:
+    """One of the four HalloBot services, started with its compose command and environment."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    healthcheck: list[str] = field(default_factory=list)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, cwd: Path) -> ComposeService:
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.argv, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} not ready:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def service_as_compose_runs_it(
+    name: str, spec: dict, *, nats_port: int, postgres_server_url: str, smtp_port: int, workdir: Path
+) -> ComposeService:
+    """The command and environment compose gives `name`, with the compose network mapped to loopback."""
+    argv = compose.command(spec)
+    container_port = int(compose.option(argv, "--port"))
+    port = free_port()
+    assert argv[0] == "hallobot"
+    argv = [str(BIN / "hallobot"), *argv[1:]]
+    argv[argv.index("--host") + 1] = "127.0.0.1"
+    argv[argv.index("--port") + 1] = str(port)
+
+    env = compose.environment(spec)
+    env["NATS_URL"] = env["NATS_URL"].replace("@nats:4222", f"@127.0.0.1:{nats_port}")
+    db_var = f"{name.upper()}_DATABASE_URL"
+    env[db_var] = local_database_url(env[db_var], postgres_server_url)
+    assert env["SMTP_HOST"] == "mailpit" and env["SMTP_PORT"] == "1025"
+    env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(smtp_port)
+    env["HALLOBOT_DATA_DIR"] = str(workdir / "data")
+    container = {**image_env(), **env}
+    container |= {"PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(workdir)}
+
+    test = spec["healthcheck"]["test"]
+    healthcheck = [part.replace(f":{container_port}/", f":{port}/") for part in test[1:]]
+    if healthcheck[0] == "python":
+        healthcheck[0] = sys.executable
+    return ComposeService(name, argv, container, port, workdir / f"{name}.log", healthcheck)

@@ -1,0 +1,173 @@
+"""docker-compose.yml, Dockerfile and .env.example checked against the code they run (no Docker needed)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tomllib
+
+import pytest
+from pydantic import AliasChoices
+
+from hallobot import cli
+from shared.config import SERVICES, ServiceSettings
+from tests.deploy import compose
+
+INFRASTRUCTURE = ("nats", "postgres", "mailpit")
+
+
+def settings_env_names(service: str) -> set[str]:
+    """Every environment variable the settings of `service` read (what shared/config.py declares)."""
+    names = set()
+    for name, field in ServiceSettings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(choice for choice in alias.choices if isinstance(choice, str))
+        elif isinstance(alias, str):
+            names.add(alias)
+        elif name != "service":  # set by the code, not the environment
+            names.add(f"{service.upper()}_{name.upper()}")
+    return names
+
+
+def parse_hallobot(argv: list[str], monkeypatch) -> argparse.Namespace:
+    """Run the package's own `hallobot` argument parser on `argv`, without serving anything."""
+    seen = []
+    monkeypatch.setattr(cli, "_serve", lambda args: seen.append(args) or 0)
+    assert cli.main(argv) == 0
+    return seen[0]
+
+
+@pytest.fixture(scope="module")
+def services():
+    return compose.raw()["services"]
+
+
+def test_the_compose_file_runs_infrastructure_and_the_four_services(services):
+    assert set(services) == {*INFRASTRUCTURE, *SERVICES}
+
+
+def test_every_service_runs_hallobot_serve_of_the_installed_package(services, monkeypatch):
+    scripts = tomllib.loads((compose.ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["hallobot"] == "hallobot.cli:main"
+    for name in SERVICES:
+        argv = compose.command(services[name])
+        assert argv[0] == "hallobot", name
+        args = parse_hallobot(argv[1:], monkeypatch)
+        assert (args.command, args.service) == ("serve", name)
+        assert args.host == "0.0.0.0", f"{name} must listen on all interfaces inside its container"
+        container_ports = {port for _, _, port in compose.published_ports(services[name])}
+        assert container_ports == {args.port}, name
+
+
+def test_service_environment_names_are_the_ones_the_settings_read(services):
+    for name in SERVICES:
+        unknown = set(compose.environment(services[name])) - settings_env_names(name)
+        assert not unknown, f"{name}: {sorted(unknown)} are not read by shared/config.py"
+        env = compose.environment(services[name])
+        assert {"NATS_URL", f"{name.upper()}_DATABASE_URL", "HALLOBOT_OPERATOR_TOKEN"} <= set(env), name
+        assert env["HALLOBOT_ENV"] == "production", name
+
+
+def test_every_service_talks_to_nats_and_postgres_as_its_own_user(services):
+    env = {name: f"value-of-{name.lower()}" for name in compose.env_example()}
+    loaded = compose.load(env)["services"]
+    for name in SERVICES:
+        service_env = compose.environment(loaded[name])
+        nats_url, db_url = service_env["NATS_URL"], service_env[f"{name.upper()}_DATABASE_URL"]
+        assert nats_url == f"nats://{name}:value-of-{name}_nats_password@nats:4222"
+        assert db_url == f"postgresql://{name}:value-of-{name}_db_password@postgres:5432/{name}"
+
+
+def test_healthchecks_request_real_probe_endpoints_on_the_service_port(services):
+    for name in SERVICES:
+        url = compose.healthcheck_url(services[name])
+        assert url, f"{name} has no HTTP healthcheck"
+        host, port = compose.url_host_port(url)
+        assert host == "127.0.0.1" and port == int(compose.option(compose.command(services[name]), "--port"))
+        path = url.split(str(port), 1)[1]
+        assert path in ("/readyz", "/healthz"), url
+        app = __import__(f"services.{name}.app", fromlist=["create_app"]).create_app(ServiceSettings(service=name))
+        assert path in app.openapi()["paths"], f"{name} does not serve {path}"
+    for name in INFRASTRUCTURE:
+        assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_services_start_only_after_their_dependencies_are_healthy(services):
+    for name, service in services.items():
+        depends_on = service.get("depends_on") or {}
+        assert isinstance(depends_on, dict), f"{name}: depends_on needs conditions"
+        for dependency, condition in depends_on.items():
+            assert condition == {"condition": "service_healthy"}, f"{name} -> {dependency}"
+            assert services[dependency].get("healthcheck"), f"{dependency} has no healthcheck to wait for"
+    for name in SERVICES:
+        assert set(services[name]["depends_on"]) == set(INFRASTRUCTURE), name
+
+
+def test_published_ports_do_not_clash_and_monitoring_stays_local(services):
+    env = {name: "x" for name in compose.env_example()}
+    loaded = compose.load({k: v for k, v in env.items() if not k.startswith("HALLOBOT_PUBLISH")})["services"]
+    seen: dict[int, str] = {}
+    for name, service in loaded.items():
+        for address, host_port, _ in compose.published_ports(service):
+            assert host_port not in seen, f"port {host_port} published by {seen.get(host_port)} and {name}"
+            seen[host_port] = name
+            if name not in ("nats",) or host_port != 4222:  # NATS clients: hosts and city systems
+                assert address == "127.0.0.1", f"{name}:{host_port} should not be public by default"
+    assert "postgres" not in {name for name in seen.values()}
+
+
+def test_every_secret_is_required_and_named_in_env_example():
+    referenced = compose.variables()
+    secrets = {name for name in referenced if name.endswith(("PASSWORD", "TOKEN"))}
+    assert secrets, "the compose file reads no secrets?"
+    for name in secrets:
+        assert referenced[name] == {":?"}, f"{name} must fail fast with ${{{name}:?…}}"
+    example = compose.env_example()
+    assert set(referenced) <= set(example), f"not in .env.example: {sorted(set(referenced) - set(example))}"
+    assert all(example[name] == "" for name in secrets), ".env.example must not ship secret values"
+
+
+def test_compose_refuses_to_start_without_a_required_secret():
+    env = {name: "some-long-enough-secret" for name in compose.env_example()}
+    compose.load(env)
+    del env["WIFI_NATS_PASSWORD"]
+    with pytest.raises(compose.MissingVariable, match="WIFI_NATS_PASSWORD"):
+        compose.load(env)
+    with pytest.raises(compose.MissingVariable, match="HALLOBOT_OPERATOR_TOKEN"):
+        compose.load({**env, "WIFI_NATS_PASSWORD": "x", "HALLOBOT_OPERATOR_TOKEN": ""})
+
+
+def test_the_files_compose_mounts_exist(services):
+    for name, service in services.items():
+        for volume in service.get("volumes") or []:
+            source = volume.split(":", 1)[0]
+            if source.startswith("."):
+                assert (compose.ROOT / source).exists(), f"{name} mounts missing {source}"
+    assert os.access(compose.DEPLOY / "postgres" / "init-databases.sh", os.X_OK)
+
+
+def test_the_image_runs_as_an_unprivileged_user_and_keeps_secrets_out():
+    stage = compose.dockerfile_final_stage()
+    users = [line.split()[1] for line in stage if line.upper().startswith("USER ")]
+    assert users, "the runtime stage sets no USER"
+    assert users[-1].split(":")[0] not in ("root", "0")
+    ignored = (compose.ROOT / ".dockerignore").read_text().split()
+    assert {".env", ".git", ".venv"} <= set(ignored)
+
+
+@pytest.mark.parametrize("config", ["nats.conf", "cluster.conf"])
+def test_the_nats_configuration_is_valid_and_fails_fast_without_a_password(config, tmp_path):
+    from hallobot.up import nats_server_binary
+
+    env = {name: "secret-value" for name in compose.environment(compose.raw()["services"]["nats"])}
+    env |= {"PATH": os.environ["PATH"], "NATS_SERVER_NAME": "nats-1"}
+    run = lambda env: subprocess.run(  # noqa: E731
+        [nats_server_binary(), "-c", str(compose.DEPLOY / "nats" / config), "-t"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=20,
+    )
+    checked = run(env)
+    assert checked.returncode == 0, checked.stderr
+    missing = run({k: v for k, v in env.items() if k != "CITY_NATS_PASSWORD"})
+    assert missing.returncode != 0 and "CITY_NATS_PASSWORD" in missing.stdout + missing.stderr
