@@ -103,6 +103,8 @@ class _CriterionEvent(_FairtradeEvent):
     criterion: Criterion
     count: int
     target: int
+    # Optional breakdown (e.g. retail/gastronomy counts and targets of `retail_gastronomy`).
+    detail: dict[str, int] | None = None
 
 
 class CriterionMet(_CriterionEvent):
@@ -180,6 +182,42 @@ class RegistrationCancelled(_RegistrationEvent):
     reason: Literal["by_registrant", "event_cancelled", "by_operator"] = "by_registrant"
 
 
+class EventReminderDue(_CalendarEvent):
+    """The day before an event: reminders go out to its confirmed registrants (count only here)."""
+
+    TYPE = "events.event.reminder_due"
+    confirmed: int
+
+
+NoticeKind = Literal["confirmed", "waitlisted", "promoted", "cancelled", "event_cancelled", "reminder"]
+
+
+class RegistrantNotice(EventData):
+    """What the notifications service needs to write to one registrant; PRIVATE stream only.
+
+    `cancel_url` carries the registrant's own cancel token, so it is only set on the first notice
+    (confirmed or waitlisted): the service keeps the token hashed and cannot show it again.
+    """
+
+    TYPE = "private.events.registration.notice"
+    SUBJECT_FIELD = "registration_id"
+    SOURCE = "/hallobot/events"
+    registration_id: str
+    event_id: str
+    slot_id: str | None = None
+    kind: NoticeKind
+    email: str
+    name: str
+    language: Literal["de", "en"] = "de"
+    cancel_url: str | None = None
+    position: int | None = None
+    event_title: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str | None = None
+    online_url: str | None = None
+
+
 # --- wifi ------------------------------------------------------------------------------
 
 HotspotStatus = Literal["up", "degraded", "down", "maintenance"]
@@ -202,6 +240,49 @@ class HotspotStatusChanged(EventData):
     status: HotspotStatus
     reason: str = ""
     since: datetime
+
+
+class HotspotIncidentOpened(EventData):
+    """All monitored sites went silent together (e.g. the city's uplink): one alarm, not six."""
+
+    TYPE = "wifi.hotspot.incident_opened"
+    SUBJECT_FIELD = "incident_id"
+    SOURCE = "/hallobot/wifi"
+    incident_id: str
+    hotspot_ids: list[str]
+    reason: str
+    since: datetime
+
+
+class HotspotIncidentResolved(EventData):
+    TYPE = "wifi.hotspot.incident_resolved"
+    SUBJECT_FIELD = "incident_id"
+    SOURCE = "/hallobot/wifi"
+    incident_id: str
+    opened_at: datetime
+    resolved_at: datetime
+
+
+class HotspotAvailability(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hotspot_id: str
+    site_name: str
+    uptime_percent: float | None
+    up_s: float
+    degraded_s: float
+    down_s: float
+    maintenance_s: float
+    not_monitored_s: float
+
+
+class HotspotMonthlyReport(EventData):
+    """Availability of every hotspot in one calendar month (Europe/Berlin), for the Wifi4EU duty."""
+
+    TYPE = "wifi.hotspot.monthly_report"
+    SUBJECT_FIELD = "month"
+    SOURCE = "/hallobot/wifi"
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    hotspots: list[HotspotAvailability]
 
 
 # --- notifications -------------------------------------------------------------------------
@@ -233,7 +314,9 @@ CATALOG: dict[str, type[EventData]] = {
         CriterionMet, CriterionLost, MilestoneReached, RecertificationDue,
         EventPublished, EventUpdated, EventCancelled,
         RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled,
+        EventReminderDue, RegistrantNotice,
         HotspotRegistered, HotspotStatusChanged,
+        HotspotIncidentOpened, HotspotIncidentResolved, HotspotMonthlyReport,
         DeliverySent, DeliveryFailed,
     )
 }

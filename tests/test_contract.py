@@ -36,6 +36,8 @@ def test_every_public_type_lives_in_its_domain_stream_and_carries_no_personal_fi
     model = CATALOG[type_name]
     stream = stream_for_subject(model.subject_pattern())
     assert stream == type_name.split(".")[0].upper()
+    if type_name.startswith("private."):
+        return  # private types carry personal data by design; the PRIVATE stream is internal only
     assert not [field for field in model.model_fields if PERSONAL_FIELDS.search(field)]
 
 
