@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.outbox import OUTBOX_WRITTEN
 
@@ -61,20 +62,38 @@ class Database:
             _tune_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._after_outbox_commit: list[Callable[[], None]] = []
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     def on_outbox_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` right after a transaction that staged outbox events has committed."""
         self._after_outbox_commit.append(callback)
 
     @asynccontextmanager
+    async def _sqlite_writer_turn(self) -> AsyncIterator[None]:
+        """On SQLite, writers of this process queue on an asyncio lock: SQLite's own busy handler
+        makes a waiting writer poll with sleeps of up to 100 ms, which collapses a rush of writes;
+        the lock hands the turn over the moment the previous writer commits."""
+        if self._write_lock is None:
+            yield
+        else:
+            async with self._write_lock:
+                yield
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits on success, rolls back on error."""
-        async with self.sessions() as session:
+        async with self._sqlite_writer_turn(), self.sessions() as session:
             async with session.begin():
                 yield session
-            if session.info.pop(OUTBOX_WRITTEN, False):
-                for callback in self._after_outbox_commit:
-                    callback()
+        if session.info.pop(OUTBOX_WRITTEN, False):
+            for callback in self._after_outbox_commit:
+                callback()
+
+    @asynccontextmanager
+    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a write transaction (same queueing as `transaction`)."""
+        async with self._sqlite_writer_turn(), self.engine.begin() as conn:
+            yield conn
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

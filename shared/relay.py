@@ -103,7 +103,7 @@ class OutboxRelay:
             rows = await self._pending(conn)
         done = await self._publish(rows)
         if done:
-            async with self.db.engine.begin() as write:
+            async with self.db.write_connection() as write:
                 await self._mark(write, done)
         return len(done), len(done) == len(rows)
 

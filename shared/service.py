@@ -146,7 +146,8 @@ async def reading(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-TransactionDep = Annotated[AsyncSession, Depends(transaction)]
+# scope="function": commit before the response is sent, so a 2xx means the change is durable.
+TransactionDep = Annotated[AsyncSession, Depends(transaction, scope="function")]
 ReadingDep = Annotated[AsyncSession, Depends(reading)]
 
 probes = APIRouter(tags=["operations"])

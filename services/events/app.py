@@ -6,7 +6,6 @@ from services.events import models
 from services.events.api import router
 from services.events.config import EventsSettings
 from services.events.jobs import periodic_jobs
-from services.events.sqlite_writes import serialise_writes_of
 from shared.catalog import (
     EventCancelled, EventPublished, EventReminderDue, EventUpdated, RegistrantNotice, RegistrationCancelled,
     RegistrationConfirmed, RegistrationPromoted, RegistrationWaitlisted,
@@ -23,7 +22,7 @@ definition = ServiceDefinition(
     routers=[router],
     publishes=[EventPublished, EventUpdated, EventCancelled, EventReminderDue, RegistrationConfirmed,
                RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled, RegistrantNotice],
-    background=[serialise_writes_of, periodic_jobs],
+    background=[periodic_jobs],
 )
 
 

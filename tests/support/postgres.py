@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,11 +45,16 @@ def postgres_server(tmp_dir) -> Iterator[str]:
         return
     import pgserver
 
-    server = pgserver.get_server(str(tmp_dir), cleanup_mode="stop")
+    # Run as root, pgserver starts PostgreSQL as its own user: the data directory must not sit
+    # inside pytest's private (0700) temp tree, or the server crashes at its first checkpoint.
+    data_dir = tempfile.mkdtemp(prefix="hallobot-pg-")
+    os.chmod(data_dir, 0o755)
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _asyncpg_args(url: str) -> dict:

@@ -12,14 +12,13 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 async def stream_messages(js: JetStreamContext, stream: str, subject: str = ">"):
     """Every message in `stream` (in stream order), read with an ephemeral ordered consumer."""
-    info = await js.stream_info(stream)
-    total = info.state.messages
-    if total == 0:
+    if (await js.stream_info(stream)).state.messages == 0:
         return []
     psub = await js.pull_subscribe(subject if subject != ">" else "", stream=stream,
                                    config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=30))
     out = []
     try:
+        total = (await psub.consumer_info()).num_pending  # what matches `subject`, not the whole stream
         while len(out) < total:
             msgs = await psub.fetch(min(500, total - len(out)), timeout=5)
             for msg in msgs:
