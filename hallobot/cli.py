@@ -1,4 +1,4 @@
-"""`hallobot` command line: up, serve, migrate, docs."""
+"""`hallobot` command line: up, serve, migrate, docs, host-agent."""
 
 from __future__ import annotations
 
@@ -45,6 +45,25 @@ def _up(args: argparse.Namespace) -> int:
     return run_up(demo=args.demo)
 
 
+def _host_agent(args: argparse.Namespace) -> int:
+    import logging
+    from pathlib import Path
+
+    from services.wifi.agent import DEFAULT_TARGETS, HostAgent
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    buffer = Path(args.buffer or f"hallobot-agent-{args.hotspot}.jsonl")
+    agent = HostAgent(args.url, args.hotspot, args.token, buffer,
+                      targets=tuple(args.check or DEFAULT_TARGETS), clients_command=args.clients_command)
+    if args.once:
+        return 0 if agent.run_once() == 0 else 1
+    try:
+        agent.run(args.interval)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hallobot", description="HalloBot, the event backbone of hallo-bot.de")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     docs = commands.add_parser("docs", help="write the OpenAPI and AsyncAPI documents to docs/")
     docs.add_argument("--check", action="store_true", help="fail when docs/ differs from the code")
     docs.set_defaults(run=_docs)
+
+    agent = commands.add_parser("host-agent", help="report a Wifi4EU hotspot's status every interval (run by the host)")
+    agent.add_argument("--hotspot", required=True, help="the hotspot id")
+    agent.add_argument("--token", required=True, help="the host credential shown when the hotspot was created")
+    agent.add_argument("--url", default="http://127.0.0.1:8003", help="the wifi service")
+    agent.add_argument("--interval", type=float, default=60.0, help="seconds between reports (default 60)")
+    agent.add_argument("--check", action="append", metavar="HOST:PORT", help="uplink check target (repeatable)")
+    agent.add_argument("--clients-command", help="shell command printing the number of connected clients")
+    agent.add_argument("--buffer", help="file for reports not yet delivered")
+    agent.add_argument("--once", action="store_true", help="send one report (and the buffer), then exit")
+    agent.set_defaults(run=_host_agent)
 
     args = parser.parse_args(argv)
     return args.run(args)

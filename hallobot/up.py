@@ -555,10 +555,13 @@ def load_demo_data(urls: dict[str, str], token: str) -> None:
     """Create the demo data of `hallobot up --demo` through the services' HTTP APIs.
 
     `urls` maps each service name to its base URL, `token` is the operator token.
-    Placeholder: this does nothing yet. Later it adds the six hotspot sites, a few
-    businesses, an event series and the Fairtrade campaign (see DESIGN.md, "Running").
+    So far: the six hotspot sites (hallobot/demo_wifi.py). Still to come: a few businesses,
+    an event series and the Fairtrade campaign (see DESIGN.md, "Running").
     """
-    return None
+    from hallobot.demo_wifi import create_demo_hotspots
+
+    for hotspot in create_demo_hotspots(urls["wifi"], token):
+        _say(f"demo hotspot {hotspot['site_name']}: id {hotspot['id']}, host token {hotspot['host_token']}")
 
 
 # --------------------------------------------------------------------------- main
@@ -635,7 +638,7 @@ def run_up(demo: bool = False) -> int:
             _say(summary(plan))
             if demo:
                 load_demo_data({service: plan.service_url(service) for service in SERVICES}, plan.operator_token)
-                _say("demo data: not available yet")
+                _say("demo data loaded")
 
             while not stopper.requested:
                 for child in [*helpers, *services.values()]:

@@ -342,7 +342,7 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
         assert not (tmp_path / "var" / "nats").exists()
         assert_all_ready(service_urls(env))
         assert "DIRECTORY" in stream_created(monitor_port), "the services declared their streams on NATS_URL"
-        assert "demo data: not available yet" in up.stdout
+        assert "demo data loaded" in up.stdout and up.stdout.count("demo hotspot ") == 6
 
         assert up.interrupt() == 0, up.output()
         assert up.leftovers() == {}

@@ -1,6 +1,13 @@
-"""Tables of the wifi service; it owns this database and no other service reads it."""
+"""Tables of the wifi service; it owns this database and no other service reads it.
 
-from sqlalchemy import MetaData
+History (reports, status periods, maintenance windows, incidents) is kept, never pruned:
+Wifi4EU asks the city to prove availability for three years.
+"""
+
+from sqlalchemy import (
+    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    UniqueConstraint,
+)
 
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
@@ -8,3 +15,85 @@ from shared.outbox import outbox_table
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+hotspots = Table(
+    "hotspots",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("site_name", String(200), nullable=False),
+    Column("host_business", String(200), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("ap_model", String(100), nullable=False),
+    Column("ap_serial", String(100), nullable=False),
+    Column("ap_mac", String(17), nullable=False),
+    Column("placement", String(10), nullable=False),
+    Column("report_interval_s", Integer, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # status aggregate (services/wifi/domain.py HotspotState)
+    Column("status", String(20), nullable=True),
+    Column("status_since", DateTime(timezone=True), nullable=True),
+    Column("status_reason", String(300), nullable=False, default=""),
+    Column("last_report_at", DateTime(timezone=True), nullable=True),
+    Column("observed", String(20), nullable=True),
+    Column("candidate", String(20), nullable=True),
+    Column("streak", Integer, nullable=False, default=0),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hotspot_id", String(36), ForeignKey("hotspots.id"), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("uplink_ok", Boolean, nullable=False),
+    Column("clients", Integer, nullable=False),
+    Column("backhaul_mbps", Float, nullable=True),
+    Column("notes", String(500), nullable=True),
+    Column("via", String(10), nullable=False),
+    UniqueConstraint("hotspot_id", "reported_at", name="uq_reports_hotspot_time"),
+)
+
+status_periods = Table(
+    "status_periods",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hotspot_id", String(36), ForeignKey("hotspots.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", String(300), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Index("ix_status_periods_hotspot_start", "hotspot_id", "started_at"),
+)
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hotspot_id", String(36), ForeignKey("hotspots.id"), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_maintenance_windows_hotspot", "hotspot_id", "starts_at"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("hotspot_ids", Text, nullable=False),
+    Column("reason", String(300), nullable=False),
+)
+
+monthly_reports = Table(
+    "monthly_reports",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,187 @@
+"""Hotspot status and availability rules: plain Python, no I/O, time passed in as `now`.
+
+Status machine (see README.md):
+- A report is observed as `up`, or `degraded` when the uplink failed or the backhaul is below
+  the Wifi4EU minimum. Between up and degraded the status changes only after `confirm` reports
+  in a row agree (hysteresis), so a flapping access point produces no storm of events.
+- `down` when nothing was heard for the heartbeat timeout; the outage counts from the last sign
+  of life. The next fresh report ends it at once (a report is proof of life).
+- `maintenance` while an operator's window is open: reports are kept, no alarm is raised. When
+  the window closes the hotspot resumes its observed status, or `down` if it stayed silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Europe/Berlin")
+AVAILABLE = ("up", "degraded")
+
+
+@dataclass(frozen=True)
+class Observation:
+    status: str  # "up" or "degraded"
+    reason: str
+
+
+def observe(uplink_ok: bool, backhaul_mbps: float | None, min_backhaul_mbps: float) -> Observation:
+    """What one report says about the hotspot."""
+    if not uplink_ok:
+        return Observation("degraded", "Uplink gestört / uplink failing")
+    if backhaul_mbps is not None and backhaul_mbps < min_backhaul_mbps:
+        return Observation(
+            "degraded", f"Backhaul {backhaul_mbps:g} Mbit/s < {min_backhaul_mbps:g} / backhaul slow"
+        )
+    return Observation("up", "Meldung ok / report ok")
+
+
+@dataclass(frozen=True)
+class Transition:
+    previous: str | None
+    status: str
+    reason: str
+    since: datetime
+
+
+@dataclass
+class HotspotState:
+    """The status aggregate of one hotspot; its methods decide and return the transition, if any."""
+
+    created_at: datetime
+    status: str | None = None
+    since: datetime | None = None
+    reason: str = ""
+    last_report_at: datetime | None = None
+    observed: str | None = None
+    candidate: str | None = None
+    streak: int = 0
+
+    def _move(self, status: str, reason: str, since: datetime) -> Transition:
+        since = max(since, self.since) if self.since else since
+        transition = Transition(self.status, status, reason, since)
+        self.status, self.reason, self.since = status, reason, since
+        self.candidate, self.streak = None, 0
+        return transition
+
+    def report(self, seen: Observation, at: datetime, *, in_maintenance: bool, confirm: int) -> Transition | None:
+        """A fresh report taken at `at` (the caller drops stale and out-of-order ones)."""
+        self.last_report_at, self.observed = at, seen.status
+        if in_maintenance:
+            return None if self.status == "maintenance" else self._move("maintenance", "Wartung / maintenance", at)
+        if self.status in (None, "down", "maintenance"):
+            return self._move(seen.status, seen.reason, at)
+        if seen.status == self.status:
+            self.candidate, self.streak = None, 0
+            return None
+        if seen.status == self.candidate:
+            self.streak += 1
+        else:
+            self.candidate, self.streak = seen.status, 1
+        return self._move(seen.status, seen.reason, at) if self.streak >= confirm else None
+
+    def tick(
+        self, now: datetime, *, timeout: timedelta, window_start: datetime | None, window_end: datetime | None
+    ) -> Transition | None:
+        """Periodic check. `window_start`: start of an open maintenance window; `window_end`: end of the
+        latest closed one (both None when there are none)."""
+        if window_start is not None:
+            if self.status == "maintenance":
+                return None
+            return self._move("maintenance", "Wartungsfenster / maintenance window", window_start)
+        last_sign = self.last_report_at or self.created_at
+        silent = now - last_sign >= timeout
+        if self.status == "maintenance":
+            resumed_at = window_end or now
+            if silent or self.observed is None:
+                return self._move("down", _silence(timeout), resumed_at)
+            return self._move(self.observed, "Wartung beendet / maintenance over", resumed_at)
+        if silent and self.status != "down":
+            return self._move("down", _silence(timeout), last_sign)
+        return None
+
+
+def _silence(timeout: timedelta) -> str:
+    seconds = f"{timeout.total_seconds():g}"
+    return f"keine Meldung seit {seconds} s / no report for {seconds} s"
+
+
+# --- incidents ------------------------------------------------------------------------------
+
+def all_silent(statuses: dict[str, str | None], minimum: int) -> bool:
+    """One incident when every monitored hotspot (not in maintenance) is down, and there are at least
+    `minimum` of them: six sites failing together points at a shared cause such as the city uplink."""
+    monitored = [status for status in statuses.values() if status != "maintenance"]
+    return len(monitored) >= minimum and all(status == "down" for status in monitored)
+
+
+# --- availability ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    status: str
+    start: datetime
+    end: datetime | None  # None: still going on
+
+
+@dataclass
+class Availability:
+    """Seconds per status in a span. Uptime = (up + degraded) / (up + degraded + down); maintenance and
+    time not monitored (before the first status, or in the future) are excluded and shown."""
+
+    start: datetime
+    end: datetime
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("up", "degraded", "down", "maintenance"), 0.0))
+    not_monitored_s: float = 0.0
+
+    @property
+    def uptime_percent(self) -> float | None:
+        counted = self.seconds["up"] + self.seconds["degraded"] + self.seconds["down"]
+        if counted == 0:
+            return None
+        return round(100 * (self.seconds["up"] + self.seconds["degraded"]) / counted, 4)
+
+
+def availability(periods: list[Period], start: datetime, end: datetime, now: datetime) -> Availability:
+    result = Availability(start, end)
+    covered = 0.0
+    for period in periods:
+        lo = max(period.start, start)
+        hi = min(period.end or now, end, now)
+        if hi > lo:
+            seconds = (hi - lo).total_seconds()
+            result.seconds[period.status] += seconds
+            covered += seconds
+    result.not_monitored_s = (end - start).total_seconds() - covered
+    return result
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """A calendar month in Bottrop's local time, as UTC instants."""
+    year, number = (int(part) for part in month.split("-"))
+    first = date(year, number, 1)
+    following = date(year + number // 12, number % 12 + 1, 1)
+    return _local_midnight(first), _local_midnight(following)
+
+
+def month_days(month: str) -> list[tuple[date, datetime, datetime]]:
+    """Each local day of `month` with its UTC bounds (23 or 25 hours on DST change days)."""
+    start, end = month_bounds(month)
+    day = start.astimezone(LOCAL).date()
+    days = []
+    while _local_midnight(day) < end:
+        following = day + timedelta(days=1)
+        days.append((day, _local_midnight(day), _local_midnight(following)))
+        day = following
+    return days
+
+
+def previous_month(now: datetime) -> str:
+    local = now.astimezone(LOCAL)
+    first = local.date().replace(day=1) - timedelta(days=1)
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=LOCAL).astimezone(UTC)

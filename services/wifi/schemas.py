@@ -1,0 +1,154 @@
+"""Request and response models of the wifi service, and its own settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Status = Literal["up", "degraded", "down", "maintenance"]
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class WifiSettings(BaseSettings):
+    """Tuning of the status machine (environment, prefix WIFI_); the timeout itself is the shared
+    WIFI_HEARTBEAT_TIMEOUT_S."""
+
+    model_config = SettingsConfigDict(env_prefix="WIFI_", extra="ignore")
+
+    confirm_reports: int = Field(3, ge=1, description="reports in a row needed to switch up <-> degraded")
+    min_backhaul_mbps: float = Field(30.0, ge=0, description="Wifi4EU asks for at least 30 Mbit/s")
+    check_interval_s: float = Field(5.0, gt=0, description="how often silence and windows are checked")
+    incident_min_sites: int = Field(2, ge=1, description="fewer silent hotspots are no shared incident")
+    max_clock_skew_s: float = Field(300.0, ge=0, description="reports further in the future are refused")
+
+
+class HotspotBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    site_name: str = Field(min_length=1, max_length=200, examples=["Berliner Platz/ZOB"])
+    host_business: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=300)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    ap_model: str = Field(min_length=1, max_length=100)
+    ap_serial: str = Field(min_length=1, max_length=100)
+    ap_mac: str = Field(pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$", examples=["00:11:22:33:44:55"])
+    placement: Literal["indoor", "outdoor"]
+    report_interval_s: int = Field(60, ge=1, le=3600)
+
+
+class HotspotCreate(HotspotBase):
+    pass
+
+
+class HotspotUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    site_name: str | None = Field(None, min_length=1, max_length=200)
+    host_business: str | None = Field(None, min_length=1, max_length=200)
+    address: str | None = Field(None, min_length=1, max_length=300)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    ap_model: str | None = Field(None, min_length=1, max_length=100)
+    ap_serial: str | None = Field(None, min_length=1, max_length=100)
+    ap_mac: str | None = Field(None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
+    placement: Literal["indoor", "outdoor"] | None = None
+    report_interval_s: int | None = Field(None, ge=1, le=3600)
+
+
+class HotspotPublic(HotspotBase):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    created_at: datetime
+    status: Status | None = Field(description="null until the first report or the first silence")
+    status_since: datetime | None
+    status_reason: str
+    last_report_at: datetime | None
+
+
+class HotspotCreated(HotspotPublic):
+    host_token: str = Field(description="the host's credential; shown only now, stored hashed")
+
+
+class HostToken(BaseModel):
+    hotspot_id: str
+    host_token: str
+
+
+class ReportIn(BaseModel):
+    """One host report (HTTP body, or JSON on `hallobot.wifi.reports.<hotspot id>`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timestamp: AwareDatetime
+    uplink_ok: bool
+    clients: int = Field(ge=0, le=10_000)
+    backhaul_mbps: float | None = Field(None, ge=0, le=100_000)
+    notes: str | None = Field(None, max_length=500)
+    hotspot_id: str | None = Field(None, description="optional; must match the subject/path when given")
+
+
+class ReportAccepted(BaseModel):
+    hotspot_id: str
+    duplicate: bool
+    stale: bool = Field(description="older than the newest report or than the heartbeat timeout: kept, "
+                                    "but it does not change the status")
+    status: Status | None
+
+
+class MaintenanceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    note: str = Field("", max_length=500)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> MaintenanceCreate:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class MaintenancePublic(BaseModel):
+    id: str
+    hotspot_id: str
+    starts_at: datetime
+    ends_at: datetime
+    note: str
+
+
+class Uptime(BaseModel):
+    start: datetime
+    end: datetime
+    uptime_percent: float | None = Field(description="(up + degraded) / (up + degraded + down); "
+                                                     "null when nothing was monitored")
+    up_s: float
+    degraded_s: float
+    down_s: float
+    maintenance_s: float
+    not_monitored_s: float
+
+
+class DayUptime(Uptime):
+    day: str
+
+
+class MonthUptime(BaseModel):
+    hotspot_id: str
+    site_name: str
+    month: str
+    total: Uptime
+    days: list[DayUptime]
+
+
+class IncidentPublic(BaseModel):
+    id: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    hotspot_ids: list[str]
+    reason: str
