@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         1.0, gt=0, validation_alias=_env("HALLOBOT_RELAY_POLL_INTERVAL_S")
     )
 
+    def nats_servers(self) -> list[str]:
+        """NATS_URL may list several servers of a cluster, comma-separated; each keeps its credentials
+        (servers the cluster advertises would not, so failover goes through this list)."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets_in_production(self) -> Settings:
         if self.environment == "production":

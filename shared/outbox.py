@@ -43,3 +43,17 @@ async def add_envelope(session: AsyncSession, table: Table, event: CloudEvent, s
         )
     )
     session.info[OUTBOX_WRITTEN] = True
+
+
+async def add_events(session: AsyncSession, table: Table, payloads: list[EventData]) -> list[CloudEvent]:
+    """Stage several events with one multi-row INSERT (in this order)."""
+    if not payloads:
+        return []
+    events = [data.to_event() for data in payloads]
+    await session.execute(
+        table.insert(),
+        [{"event_id": e.id, "subject": d.nats_subject(), "payload": e.to_json(), "created_at": e.time}
+         for e, d in zip(events, payloads, strict=True)],
+    )
+    session.info[OUTBOX_WRITTEN] = True
+    return events

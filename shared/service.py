@@ -65,7 +65,7 @@ class Runtime:
         self.definition, self.settings = definition, settings
         self.db = Database(settings.resolved_database_url())
         self.broker = NatsBroker(
-            settings.nats_url,
+            settings.nats_servers(),
             graceful_timeout=settings.graceful_timeout_s,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,

@@ -85,3 +85,8 @@ def test_settings_read_the_service_database_url_and_refuse_placeholder_tokens_in
     monkeypatch.setenv("HALLOBOT_OPERATOR_TOKEN", "changeme")
     with pytest.raises(ValidationError, match="HALLOBOT_OPERATOR_TOKEN"):
         service_settings("events")
+
+
+def test_nats_url_may_list_the_servers_of_a_cluster(monkeypatch):
+    monkeypatch.setenv("NATS_URL", "nats://wifi:pw@n1:4222, nats://wifi:pw@n2:4222,")
+    assert service_settings("wifi").nats_servers() == ["nats://wifi:pw@n1:4222", "nats://wifi:pw@n2:4222"]

@@ -166,3 +166,15 @@ async def test_housekeeping_deletes_only_long_published_rows_and_old_claims(data
     assert await schema.count(db, schema.outbox) == 2  # the recent one and the unpublished one stay
     assert await schema.count(db, schema.inbox) == 1
     await db.dispose()
+
+
+async def test_several_events_staged_at_once_are_published_in_the_order_given(database_url, nc, js):
+    from shared.outbox import add_events
+
+    db = await schema.create_schema(database_url)
+    async with db.transaction() as session:
+        staged = await add_events(session, schema.outbox, [status_event(i) for i in range(5)])
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test")
+    assert await relay.publish_pending() == (5, True)
+    assert event_ids(await stream_messages(js, "WIFI")) == [event.id for event in staged]
+    await db.dispose()
