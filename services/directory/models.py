@@ -1,6 +1,8 @@
 """Tables of the directory service; it owns this database and no other service reads it."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text,
+)
 
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
@@ -8,3 +10,86 @@ from shared.outbox import outbox_table
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+businesses = Table(
+    "businesses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("description", String(2000), nullable=False),
+    Column("offerings", JSON, nullable=False),
+    Column("email", String(254), nullable=True),
+    Column("phone", String(40), nullable=True),
+    Column("website", String(300), nullable=True),
+    Column("street", String(200), nullable=True),
+    Column("postal_code", String(5), nullable=True),
+    Column("city", String(100), nullable=False),
+    Column("latitude", Float, nullable=True),
+    Column("longitude", Float, nullable=True),
+    Column("opening_hours", String(500), nullable=True),
+    Column("delivery", Boolean, nullable=False),
+    Column("pickup", Boolean, nullable=False),
+    Column("accepts_gutschein", Boolean, nullable=False),
+    Column("online_shop", Boolean, nullable=False),
+    Column("fairtrade_products", Integer, nullable=False),
+    Column("links", JSON, nullable=False),
+    # the owner's own address: for the edit link and nudges only, never public, never in an event
+    Column("owner_email", String(254), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("self_registered", Boolean, nullable=False),
+    Column("edit_token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # last edit or confirmation by owner or office; six months without one make a profile stale
+    Column("touched_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    # search_text feeds PostgreSQL's German full text; search_folded the SQLite substring fallback
+    Column("search_text", Text, nullable=False),
+    Column("search_folded", Text, nullable=False),
+    Index("ix_businesses_status_category", "status", "category"),
+)
+
+# One row (id 1): the campaign's own records and the criteria state last announced.
+fairtrade_campaign = Table(
+    "fairtrade_campaign",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("population", Integer, nullable=False),
+    Column("council_resolution_on", Date, nullable=True),
+    Column("council_resolution_text", String(5000), nullable=True),
+    Column("steering_group", JSON, nullable=False),
+    Column("title_awarded_on", Date, nullable=True),
+    Column("title_renewed_on", Date, nullable=True),
+    Column("criteria_met", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+)
+
+fairtrade_actions = Table(
+    "fairtrade_actions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("organisation", String(200), nullable=False),
+    Column("action", String(500), nullable=False),
+    Column("held_on", Date, nullable=False, index=True),
+)
+
+fairtrade_press = Table(
+    "fairtrade_press",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("outlet", String(200), nullable=False),
+    Column("url", String(500), nullable=True),
+    Column("published_on", Date, nullable=False, index=True),
+)
+
+fairtrade_reminders = Table(
+    "fairtrade_reminders",
+    metadata,
+    Column("expires_on", Date, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("expires_on", "days"),
+)

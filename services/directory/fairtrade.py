@@ -1,0 +1,131 @@
+"""The five Fairtrade-Town criteria, the targets by population and the title's reminders; no I/O.
+
+Targets for shops and gastronomy come from the published data points (inhabitants → shops/gastronomy):
+30,000 → 6/3, 100,000 → 20/10, ~250,000 → 35/18. Between two points we interpolate linearly and round
+up (a town has to reach at least the interpolated number); outside the table the nearest end applies.
+Bottrop (≈117,000): 20 + 15·17/150 = 21.7 → 22 shops, 10 + 8·17/150 = 10.9 → 11 gastronomy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from shared.catalog import CriterionLost, CriterionMet, EventData, MilestoneReached
+
+CRITERIA = ("council_resolution", "steering_group", "retail_gastronomy", "civil_society", "press")
+DEFAULT_TARGETS: tuple[tuple[int, int, int], ...] = ((30_000, 6, 3), (100_000, 20, 10), (250_000, 35, 18))
+MIN_FAIRTRADE_PRODUCTS = 2  # a shop or restaurant counts when it offers at least two Fairtrade products
+STEERING_GROUP_MIN = 3
+CIVIL_SOCIETY_KINDS = ("school", "association", "faith_community")
+LARGE_CITY = 200_000  # from here on two actions of each kind per year (assumption; the brief names < 200,000)
+TITLE_YEARS = 2
+REMINDER_DAYS = (90, 30, 7)
+
+
+def shop_targets(population: int, table=DEFAULT_TARGETS) -> tuple[int, int]:
+    """(shops, gastronomy) a town of `population` needs, interpolated in `table`."""
+    points = sorted(table)
+    if population <= points[0][0]:
+        return points[0][1], points[0][2]
+    if population >= points[-1][0]:
+        return points[-1][1], points[-1][2]
+    for (p0, s0, g0), (p1, s1, g1) in zip(points, points[1:]):
+        if p0 <= population <= p1:
+            share = Fraction(population - p0, p1 - p0)
+            return math.ceil(s0 + (s1 - s0) * share), math.ceil(g0 + (g1 - g0) * share)
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    """What the criteria are counted from, for the current calendar year."""
+
+    population: int
+    council_resolution_on: date | None = None
+    council_resolution_text: str | None = None
+    steering_group: tuple[str, ...] = ()
+    retail: int = 0  # published retail profiles with ≥ 2 Fairtrade products
+    gastronomy: int = 0
+    actions: dict[str, int] = field(default_factory=dict)  # civil society kind → actions this year
+    press_articles: int = 0  # this year
+    press_target: int = 4
+
+
+@dataclass(frozen=True)
+class CriterionStatus:
+    criterion: str
+    count: int
+    target: int
+    detail: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def met(self) -> bool:
+        return self.count >= self.target
+
+
+def evaluate(facts: CampaignFacts, table=DEFAULT_TARGETS) -> dict[str, CriterionStatus]:
+    shops, gastro = shop_targets(facts.population, table)
+    per_kind = 2 if facts.population >= LARGE_CITY else 1
+    # One criterion, two counts: the count is capped per part, so it reaches the target only when both do.
+    retail_gastro = CriterionStatus(
+        "retail_gastronomy", min(facts.retail, shops) + min(facts.gastronomy, gastro), shops + gastro,
+        {"retail": facts.retail, "retail_target": shops, "gastronomy": facts.gastronomy, "gastronomy_target": gastro},
+    )
+    civil = CriterionStatus(
+        "civil_society", sum(min(facts.actions.get(kind, 0), per_kind) for kind in CIVIL_SOCIETY_KINDS),
+        per_kind * len(CIVIL_SOCIETY_KINDS), {kind: facts.actions.get(kind, 0) for kind in CIVIL_SOCIETY_KINDS},
+    )
+    council = int(bool(facts.council_resolution_on and (facts.council_resolution_text or "").strip()))
+    statuses = [
+        CriterionStatus("council_resolution", council, 1),
+        CriterionStatus("steering_group", len(facts.steering_group), STEERING_GROUP_MIN),
+        retail_gastro,
+        civil,
+        CriterionStatus("press", facts.press_articles, facts.press_target),
+    ]
+    return {status.criterion: status for status in statuses}
+
+
+def changes(previous: dict[str, bool], current: dict[str, CriterionStatus], today: date) -> list[EventData]:
+    """Exactly one met/lost per flipped criterion, and `all_criteria_met` when the last one falls into place."""
+    events: list[EventData] = []
+    for name in CRITERIA:
+        status = current[name]
+        if status.met != previous.get(name, False):
+            kind = CriterionMet if status.met else CriterionLost
+            events.append(kind(criterion=name, count=status.count, target=status.target,
+                               detail=status.detail or None))
+    all_now = all(status.met for status in current.values())
+    all_before = all(previous.get(name, False) for name in CRITERIA)
+    if all_now and not all_before:
+        events.append(MilestoneReached(milestone="all_criteria_met", on=today))
+    return events
+
+
+# --- the title ------------------------------------------------------------------------------------
+
+def title_expires_on(awarded_on: date | None, renewed_on: date | None) -> date | None:
+    start = max((d for d in (awarded_on, renewed_on) if d), default=None)
+    if start is None:
+        return None
+    try:
+        return start.replace(year=start.year + TITLE_YEARS)
+    except ValueError:  # awarded on 29 February
+        return start.replace(year=start.year + TITLE_YEARS, day=28)
+
+
+def reminder_due(expires_on: date, today: date, already_sent: set[int]) -> tuple[int | None, set[int]]:
+    """The reminder to send now (the most urgent threshold reached) and every threshold it settles.
+
+    After a pause (service down over two thresholds) one reminder goes out, not a burst of stale ones.
+    """
+    days_left = (expires_on - today).days
+    if days_left < 0:
+        return None, set()
+    reached = {days for days in REMINDER_DAYS if days_left <= days} - already_sent
+    if not reached:
+        return None, set()
+    return min(reached), reached

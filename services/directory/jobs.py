@@ -1,0 +1,37 @@
+"""Periodic work of the directory: the yearly counts of the campaign and the title's reminders."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from services.directory import fairtrade_handlers
+from services.directory.schemas import DirectorySettings
+from shared.db import Database
+from shared.envelope import utcnow
+
+log = logging.getLogger("hallobot.directory.jobs")
+
+
+async def run_due_jobs(db: Database, now: datetime, settings: DirectorySettings) -> None:
+    """One pass; safe from several instances (the campaign row is locked, reminders have a key)."""
+    async with db.transaction() as session:
+        # Actions and articles count per calendar year: on 1 January criteria may be lost.
+        await fairtrade_handlers.recount(session, now=now, settings=settings)
+    async with db.transaction() as session:
+        await fairtrade_handlers.send_reminders(session, now=now)
+
+
+def periodic_jobs(settings: DirectorySettings):
+    async def directory_jobs(runtime) -> None:
+        while True:
+            try:
+                await run_due_jobs(runtime.db, utcnow(), settings)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next pass tries again; a job must not take the service down
+                log.exception("directory jobs failed")
+            await asyncio.sleep(settings.job_interval_s)
+
+    return directory_jobs
