@@ -301,7 +301,7 @@ class ConsumerGroup:
             "stream_seq": meta.sequence.stream,
             "attempts": meta.num_delivered,
             "failed_at": utcnow().isoformat(),
-            "headers": dict(msg.headers or {}),
+            "headers": _without_secrets(msg.headers),
             **_original(msg.data),
         }
         headers = {
@@ -320,6 +320,14 @@ class ConsumerGroup:
 def _with_attempt(delivery: Delivery, msg: Msg) -> Delivery:
     attempt = msg.metadata.num_delivered or 1
     return Delivery(delivery.message_id, delivery.subject, delivery.payload, delivery.event, attempt)
+
+
+SECRET_HEADERS = {"authorization", "nats-authorization", "x-api-key"}
+
+
+def _without_secrets(headers: dict[str, str] | None) -> dict[str, str]:
+    """Credentials a sender put in headers (a host's bearer token) never reach the DLQ stream."""
+    return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in (headers or {}).items()}
 
 
 def _original(data: bytes) -> dict[str, str]:

@@ -206,3 +206,16 @@ async def test_two_instances_sharing_a_durable_consumer_apply_each_event_once(db
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_a_dead_letter_keeps_the_headers_but_never_a_credential(db, js):
+    group = await start_group(db, js, record_effect)
+    try:
+        await js.publish("hallobot.wifi.hotspot.status_changed.h1", b"not an event",
+                         headers={"Authorization": "Bearer hbh_secret-host-token", "X-Site": "kirchplatz"})
+        letters = await eventually(lambda: dead_letters(js))
+        assert letters[0]["headers"]["Authorization"] == "[redacted]"
+        assert letters[0]["headers"]["X-Site"] == "kirchplatz"
+        assert "hbh_secret-host-token" not in json.dumps(letters)
+    finally:
+        await group.stop()
