@@ -552,16 +552,17 @@ def summary(plan: Plan) -> str:
 
 
 def load_demo_data(urls: dict[str, str], token: str) -> None:
-    """Create the demo data of `hallobot up --demo` through the services' HTTP APIs.
-
-    `urls` maps each service name to its base URL, `token` is the operator token.
-    So far: the six hotspot sites (hallobot/demo_wifi.py). Still to come: a few businesses,
-    an event series and the Fairtrade campaign (see DESIGN.md, "Running").
-    """
+    """Create the demo data of `hallobot up --demo` through the services' HTTP APIs (idempotent):
+    the six hotspot sites, a few businesses with the Fairtrade campaign, and the event series."""
+    from hallobot.demo_directory import load_demo_directory
+    from hallobot.demo_events import load_demo_events
     from hallobot.demo_wifi import create_demo_hotspots
 
     for hotspot in create_demo_hotspots(urls["wifi"], token):
         _say(f"demo hotspot {hotspot['site_name']}: id {hotspot['id']}, host token {hotspot['host_token']}")
+    directory = load_demo_directory(urls["directory"], token)
+    _say(f"demo directory: {len(directory['businesses'])} new businesses and the Fairtrade campaign")
+    _say(f"demo events: {len(load_demo_events(urls['events'], token))} new events")
 
 
 # --------------------------------------------------------------------------- main
