@@ -1,9 +1,13 @@
-"""Composition root of the notifications service: wires routes, consumers and events to the shared runtime."""
+"""Composition root of the notifications service: wires routes, consumers, senders and events."""
 
 from fastapi import FastAPI
 
 from services.notifications import models
-from shared.catalog import DeliverySent, DeliveryFailed
+from services.notifications.api import router
+from services.notifications.config import notifications_settings
+from services.notifications.consumers import subscriptions
+from services.notifications.jobs import daily_jobs, mail_sender, webhook_sender
+from shared.catalog import DeliveryFailed, DeliverySent
 from shared.config import ServiceSettings
 from shared.service import ServiceDefinition, build_app
 
@@ -13,9 +17,13 @@ definition = ServiceDefinition(
     metadata=models.metadata,
     outbox=models.outbox,
     inbox=models.inbox,
+    routers=[router],
     publishes=[DeliverySent, DeliveryFailed],
+    subscriptions=subscriptions,
+    background=[mail_sender, webhook_sender, daily_jobs],
 )
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    notifications_settings()  # fail fast on invalid NOTIFICATIONS_… settings
     return build_app(definition, settings)

@@ -1,6 +1,8 @@
 """Tables of the notifications service; it owns this database and no other service reads it."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    JSON, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+)
 
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
@@ -8,3 +10,71 @@ from shared.outbox import outbox_table
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("channel", String(10), nullable=False),  # email | webhook
+    Column("address", String(320), nullable=True),  # email channel
+    Column("url", String(2000), nullable=True),  # webhook channel
+    Column("secret", String(100), nullable=True),  # webhook signing secret (needed to sign)
+    Column("topics", JSON, nullable=False),
+    Column("filters", JSON, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("digest", String(10), nullable=False),  # immediate | daily
+    Column("status", String(15), nullable=False, index=True),  # pending | active | unsubscribed | disabled
+    Column("failures", Integer, nullable=False, default=0),  # consecutive failed webhook attempts
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
+# One row per (event, recipient, template): the unique key is what makes a mail exactly-once.
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("event_id", String(120), nullable=False),
+    Column("event_type", String(120), nullable=False),
+    Column("channel", String(10), nullable=False),  # email | webhook
+    Column("template", String(40), nullable=False),
+    Column("recipient", String(2000), nullable=False),  # address or URL, for the operator's log
+    Column("recipient_ref", String(64), nullable=False),  # pseudonym used in published events
+    Column("subscription_id", String(36), nullable=True, index=True),
+    Column("subject", String(500), nullable=False),
+    Column("body", Text, nullable=False),  # mail text or webhook JSON
+    Column("html", Text, nullable=True),
+    Column("headers", JSON, nullable=False),
+    # held (daily digest) | pending | sending | sent | dead | digested
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("event_id", "recipient_ref", "template", name="uq_deliveries_once"),
+)
+Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
+
+# Private hosts/networks an operator allowed as webhook targets (e.g. a city system in the intranet).
+webhook_allowlist = Table(
+    "webhook_allowlist", metadata,
+    Column("entry", String(255), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Cancel links arrive only with a registrant's first notice; later mails (promotion, reminder) reuse them.
+registrant_links = Table(
+    "registrant_links", metadata,
+    Column("registration_id", String(64), primary_key=True),
+    Column("cancel_url", String(2000), nullable=False),
+    Column("forget_after", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Current status of each hotspot, for the live page (built from wifi.hotspot.* events).
+hotspots = Table(
+    "hotspots", metadata,
+    Column("hotspot_id", String(64), primary_key=True),
+    Column("site_name", String(200), nullable=False),
+    Column("status", String(15), nullable=True),
+    Column("since", DateTime(timezone=True), nullable=True),
+)

@@ -25,13 +25,15 @@ class SmtpServer:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.handler = RecordingHandler()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller: Controller | None = None
 
     @property
     def messages(self) -> list[Message]:
         return self.handler.messages
 
     def start(self) -> SmtpServer:
+        # A Controller cannot be started twice: a restart (SMTP outage tests) builds a new one.
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
 

@@ -1,0 +1,62 @@
+"""Settings of the notifications service beyond the shared ones (NOTIFICATIONS_… environment variables)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_KEY = "hallobot-development-pseudonym-key"
+
+
+class NotificationsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
+
+    environment: str = Field("development", validation_alias="HALLOBOT_ENV")
+    # Base of confirm/unsubscribe links in mails (the public address of this service or its proxy).
+    public_url: str = "http://127.0.0.1:8004"
+    mail_from: str = "HalloBot Bottrop <noreply@hallo-bot.de>"
+    # Built-in recipients: the office (Amt für Wirtschaftsförderung), comma-separated addresses.
+    operator_emails: str = ""
+    operator_language: str = "de"
+    # Keys the HMAC that pseudonymises recipients and signs confirm/unsubscribe links.
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_KEY)
+
+    sender_poll_s: float = Field(0.5, gt=0)
+    sender_batch: int = Field(50, ge=1)
+    sender_connections: int = Field(4, ge=1)
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    mail_max_attempts: int = Field(8, ge=1)
+    # Retry n waits backoff_base_s * 2**(n-1), at most backoff_max_s.
+    backoff_base_s: float = Field(2.0, gt=0)
+    backoff_max_s: float = Field(900.0, gt=0)
+    # A row left in 'sending' this long belongs to a crashed sender and is tried again.
+    sending_lease_s: float = Field(300.0, gt=0)
+
+    webhook_timeout_s: float = Field(5.0, gt=0)
+    webhook_max_attempts: int = Field(8, ge=1)
+    # Consecutive failed attempts after which a webhook endpoint is disabled.
+    webhook_disable_after: int = Field(20, ge=1)
+    # Hosts or CIDR ranges on private networks that webhooks may reach (besides the operator's list).
+    webhook_allowlist: str = ""
+
+    digest_hour: int = Field(7, ge=0, le=23)  # Europe/Berlin
+    keep_deliveries_days: int = Field(90, ge=1)
+
+    @model_validator(mode="after")
+    def _real_key_in_production(self) -> NotificationsSettings:
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_KEY:
+            raise ValueError("NOTIFICATIONS_SECRET_KEY must be set in production")
+        return self
+
+    def operators(self) -> list[str]:
+        return [address.strip() for address in self.operator_emails.split(",") if address.strip()]
+
+    def allowlist(self) -> list[str]:
+        return [entry.strip() for entry in self.webhook_allowlist.split(",") if entry.strip()]
+
+
+@cache
+def notifications_settings() -> NotificationsSettings:
+    return NotificationsSettings()

@@ -1,0 +1,49 @@
+"""NATS subscriptions of the notifications service: every public domain stream and the private notices."""
+
+from __future__ import annotations
+
+from services.notifications import handlers
+from services.notifications.config import notifications_settings
+from services.notifications.jobs import wake
+from shared.catalog import (
+    CATALOG, RegistrantNotice,
+)
+from shared.consumer import Delivery, Subscription
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def on_public_event(session: AsyncSession, delivery: Delivery) -> None:
+    if await handlers.fan_out(session, notifications_settings(), delivery.event):
+        wake.after_commit(session)
+    await handlers.track_hotspot(session, delivery.event)
+
+
+async def on_registrant_notice(session: AsyncSession, delivery: Delivery) -> None:
+    if await handlers.notify_registrant(session, notifications_settings(), delivery.event, delivery.payload):
+        wake.after_commit(session)
+
+
+def _types(prefix: str) -> tuple:
+    return tuple(model for name, model in CATALOG.items() if name.startswith(prefix))
+
+
+PUBLIC = (
+    ("directory", "DIRECTORY", "hallobot.directory.>", "directory."),
+    ("events", "EVENTS", "hallobot.events.>", "events."),
+    ("wifi", "WIFI", "hallobot.wifi.hotspot.>", "wifi.hotspot."),
+    ("fairtrade", "FAIRTRADE", "hallobot.fairtrade.>", "fairtrade."),
+)
+
+subscriptions = [
+    *(Subscription(
+        name=f"notifications-{name}", stream=stream, subject=subject, handler=on_public_event,
+        payload_types=_types(prefix),
+        description=f"{stream} events to subscribers' mail and webhooks, and to the office where it should hear",
+    ) for name, stream, subject, prefix in PUBLIC),
+    Subscription(
+        name="notifications-registrants", stream="PRIVATE",
+        subject="hallobot.private.events.registration.notice.>", handler=on_registrant_notice,
+        payload_types=(RegistrantNotice,),
+        description="registrant mails (confirmation, waiting list, promotion, cancellation, reminder)",
+    ),
+]

@@ -1,0 +1,258 @@
+"""Background work: the mail and webhook senders, the daily digest and forgetting old data.
+
+A sender claims due rows (status pending, or sending with an expired lease after a crash), marks
+them `sending` with a lease and counts the attempt in the same transaction, sends, and then marks
+each row sent (plus a notifications.delivery.sent event) or schedules the retry. Several
+instances never send one row twice: a claim is a conditional update (SKIP LOCKED on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import delete, event as sa_event, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifications import handlers, models
+from services.notifications.config import NotificationsSettings, notifications_settings
+from services.notifications.domain import backoff
+from services.notifications.mailer import BERLIN, MailFailure, SmtpConnection, compose, render
+from services.notifications.webhooks import WebhookFailure, check_target, post
+from shared.catalog import DeliveryFailed, DeliverySent
+from shared.db import Database
+from shared.envelope import utcnow
+from shared.outbox import add_event
+
+log = logging.getLogger("hallobot.notifications.jobs")
+D, S = models.deliveries, models.subscriptions
+
+
+class Wake:
+    """Lets a consumer's commit start the senders at once instead of at their next poll."""
+
+    def __init__(self) -> None:
+        self._events: list[asyncio.Event] = []
+
+    def waiter(self) -> asyncio.Event:
+        self._events.append(asyncio.Event())
+        return self._events[-1]
+
+    def set(self) -> None:
+        for waiter in self._events:
+            waiter.set()
+
+    def after_commit(self, session: AsyncSession) -> None:
+        sa_event.listen(session.sync_session, "after_commit", lambda _s: self.set(), once=True)
+
+
+wake = Wake()
+
+
+async def claim(db: Database, channel: str, limit: int, lease_s: float) -> list[dict[str, Any]]:
+    now = utcnow()
+    async with db.transaction() as session:
+        rows = (await session.execute(
+            select(D).where(D.c.channel == channel, D.c.status.in_(("pending", "sending")),
+                            D.c.next_attempt_at <= now)
+            .order_by(D.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
+        )).mappings().all()
+        claimed = []
+        for row in rows:
+            result = await session.execute(
+                update(D).where(D.c.id == row["id"], D.c.status == row["status"],
+                                D.c.next_attempt_at == row["next_attempt_at"])
+                .values(status="sending", attempts=row["attempts"] + 1,
+                        next_attempt_at=now + timedelta(seconds=lease_s))
+            )
+            if result.rowcount == 1:
+                claimed.append(dict(row) | {"attempts": row["attempts"] + 1})
+        return claimed
+
+
+async def mark_sent(session: AsyncSession, row: dict) -> None:
+    await session.execute(update(D).where(D.c.id == row["id"]).values(status="sent", sent_at=utcnow(), last_error=None))
+    await add_event(session, models.outbox, DeliverySent(
+        delivery_id=row["id"], channel=row["channel"], recipient=row["recipient_ref"], event_id=row["event_id"]))
+
+
+async def mark_failed(session: AsyncSession, row: dict, reason: str, retry: bool, max_attempts: int,
+                      settings: NotificationsSettings) -> bool:
+    """Schedule the next try, or give up (dead, visible to operators); True when it is dead."""
+    reason = reason.replace(row["recipient"], "<recipient>")  # reasons are published: no addresses
+    if retry and row["attempts"] < max_attempts:
+        wait = backoff(row["attempts"], settings.backoff_base_s, settings.backoff_max_s)
+        await session.execute(update(D).where(D.c.id == row["id"]).values(
+            status="pending", next_attempt_at=utcnow() + wait, last_error=reason[:500]))
+        return False
+    await session.execute(update(D).where(D.c.id == row["id"]).values(status="dead", last_error=reason[:500]))
+    await add_event(session, models.outbox, DeliveryFailed(
+        delivery_id=row["id"], channel=row["channel"], recipient=row["recipient_ref"], event_id=row["event_id"],
+        reason=reason[:500]))
+    log.warning("delivery dead", extra={"delivery_id": row["id"], "channel": row["channel"], "reason": reason})
+    return True
+
+
+async def _loop(name: str, step: Callable[[], Awaitable[int]], poll_s: float) -> None:
+    waiter = wake.waiter()
+    while True:
+        try:
+            busy = await step()
+        except Exception:  # the next pass tries again; a job must not take the service down
+            log.exception("%s failed", name)
+            busy = 0
+        if not busy:
+            try:
+                await asyncio.wait_for(waiter.wait(), poll_s)
+            except TimeoutError:
+                pass
+            waiter.clear()
+
+
+# --- mail --------------------------------------------------------------------------------------
+
+class MailSender:
+    def __init__(self, db: Database, host: str, port: int, settings: NotificationsSettings) -> None:
+        self.db, self.settings = db, settings
+        self.connections = [SmtpConnection(host, port, settings.smtp_timeout_s)
+                            for _ in range(settings.sender_connections)]
+
+    async def step(self) -> int:
+        rows = await claim(self.db, "email", self.settings.sender_batch, self.settings.sending_lease_s)
+        if rows:
+            shares = [rows[i::len(self.connections)] for i in range(len(self.connections))]
+            await asyncio.gather(*(self._send_all(c, share) for c, share in zip(self.connections, shares)))
+        return len(rows)
+
+    async def _send_all(self, connection: SmtpConnection, rows: list[dict]) -> None:
+        for row in rows:
+            try:
+                await connection.send(compose(row, self.settings.mail_from))
+            except MailFailure as exc:
+                async with self.db.transaction() as session:
+                    await mark_failed(session, row, exc.reason, exc.retry, self.settings.mail_max_attempts,
+                                      self.settings)
+            else:
+                # Marked right after the server accepted it: a crash in between is the one window
+                # left; the resend then carries the same Message-ID.
+                async with self.db.transaction() as session:
+                    await mark_sent(session, row)
+
+    async def close(self) -> None:
+        for connection in self.connections:
+            await connection.close()
+
+
+async def mail_sender(runtime) -> None:
+    settings = notifications_settings()
+    host = runtime.settings.smtp_host or "127.0.0.1"
+    sender = MailSender(runtime.db, host, runtime.settings.smtp_port, settings)
+    try:
+        await _loop("mail sender", sender.step, settings.sender_poll_s)
+    finally:
+        await sender.close()
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+class WebhookSender:
+    def __init__(self, db: Database, settings: NotificationsSettings) -> None:
+        self.db, self.settings = db, settings
+        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
+
+    async def step(self) -> int:
+        rows = await claim(self.db, "webhook", self.settings.sender_batch, self.settings.sending_lease_s)
+        await asyncio.gather(*(self._send(row) for row in rows))
+        return len(rows)
+
+    async def _send(self, row: dict) -> None:
+        async with self.db.reading() as session:
+            sub = (await session.execute(select(S).where(S.c.id == row["subscription_id"]))).mappings().first()
+            allow = await handlers.allowlist(session, self.settings)
+        if sub is None or sub["status"] != "active":
+            async with self.db.transaction() as session:
+                await mark_failed(session, row, "subscription no longer active", False, 0, self.settings)
+            return
+        refusal = await check_target(sub["url"], allow)
+        try:
+            if refusal:
+                raise WebhookFailure(refusal)
+            await post(self.client, sub["url"], sub["secret"], row["id"], row["body"])
+        except WebhookFailure as exc:
+            async with self.db.transaction() as session:
+                failures = sub["failures"] + 1
+                await session.execute(update(S).where(S.c.id == sub["id"]).values(failures=S.c.failures + 1))
+                await mark_failed(session, row, str(exc), True, self.settings.webhook_max_attempts, self.settings)
+                if failures >= self.settings.webhook_disable_after:
+                    await handlers.disable_webhook(session, self.settings, sub["id"])
+        else:
+            async with self.db.transaction() as session:
+                await mark_sent(session, row)
+                await session.execute(update(S).where(S.c.id == sub["id"]).values(failures=0))
+
+
+async def webhook_sender(runtime) -> None:
+    settings = notifications_settings()
+    sender = WebhookSender(runtime.db, settings)
+    try:
+        await _loop("webhook sender", sender.step, settings.sender_poll_s)
+    finally:
+        await sender.client.aclose()
+
+
+# --- daily digest and forgetting -----------------------------------------------------------------
+
+async def make_digests(db: Database, settings: NotificationsSettings, now: datetime) -> int:
+    """Bundle each daily subscriber's held mails into one digest (at most one per subscription and day)."""
+    day = now.astimezone(BERLIN).date().isoformat()
+    made = 0
+    async with db.transaction() as session:
+        held = (await session.execute(
+            select(D).where(D.c.status == "held").order_by(D.c.created_at))).mappings().all()
+        by_subscription: dict[str, list] = {}
+        for row in held:
+            by_subscription.setdefault(row["subscription_id"], []).append(row)
+        for sid, rows in by_subscription.items():
+            sub = (await session.execute(select(S).where(S.c.id == sid))).mappings().first()
+            if sub is None or sub["status"] != "active":
+                continue
+            items = [{"summary": r["subject"], "time": r["created_at"]} for r in rows]
+            unsubscribe_url = handlers.links(settings, sid)["unsubscribe_url"]
+            made += await handlers.enqueue_mail(
+                session, settings, event_id=f"digest:{rows[-1]['id']}",
+                event_type="digest", template="digest", recipient=sub["address"], lang=sub["language"],
+                context={"items": items, "day": day}, subscription_id=sid, unsubscribe_url=unsubscribe_url,
+            )
+            await session.execute(update(D).where(D.c.id.in_([r["id"] for r in rows])).values(status="digested"))
+        if made:
+            wake.after_commit(session)
+    return made
+
+
+async def forget(db: Database, settings: NotificationsSettings, now: datetime) -> None:
+    """Personal data is kept no longer than needed: old deliveries and used cancel links go."""
+    async with db.transaction() as session:
+        await session.execute(delete(models.registrant_links).where(models.registrant_links.c.forget_after < now))
+        await session.execute(delete(D).where(
+            D.c.created_at < now - timedelta(days=settings.keep_deliveries_days),
+            or_(D.c.status == "sent", D.c.status == "dead", D.c.status == "digested")))
+
+
+async def daily_jobs(runtime) -> None:
+    settings = notifications_settings()
+    last_digest_day = None
+    while True:
+        now = utcnow()
+        local = now.astimezone(BERLIN)
+        try:
+            if local.hour >= settings.digest_hour and local.date() != last_digest_day:
+                await make_digests(runtime.db, settings, now)
+                await forget(runtime.db, settings, now)
+                last_digest_day = local.date()
+        except Exception:
+            log.exception("daily jobs failed")
+        await asyncio.sleep(60)

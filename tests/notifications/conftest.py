@@ -1,0 +1,97 @@
+"""Fixtures of the notifications tests. Real: nats-server, SMTP (aiosmtpd), the service as a process
+(`hallobot serve notifications`) over HTTP, SQLite/PostgreSQL. Fast settings (short polls and backoff)
+come in through the service's own NOTIFICATIONS_… environment, as an operator would set them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import httpx
+import pytest
+
+from shared.catalog import EventData
+from shared.envelope import CloudEvent
+from tests.notifications.smtp import RestartableSmtpServer
+from tests.support.services import ServiceProcess
+
+OPERATOR = "test-operator-token-notifications"
+AUTH = {"Authorization": f"Bearer {OPERATOR}"}
+OFFICE = "amt@bottrop.de"
+
+
+@pytest.fixture
+def smtp():
+    server = RestartableSmtpServer().start()
+    yield server
+    server.stop()
+
+
+def service_env(nats_url: str, smtp_port: int, data_dir, database_url: str | None = None) -> dict[str, str]:
+    env = {
+        "NATS_URL": nats_url, "HALLOBOT_DATA_DIR": str(data_dir), "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port), "HALLOBOT_OPERATOR_TOKEN": OPERATOR,
+        "HALLOBOT_CONSUMER_BACKOFF_S": "[0.2, 0.5]", "HALLOBOT_GRACEFUL_TIMEOUT_S": "2",
+        "NOTIFICATIONS_SENDER_POLL_S": "0.1", "NOTIFICATIONS_BACKOFF_BASE_S": "0.2",
+        "NOTIFICATIONS_BACKOFF_MAX_S": "0.5", "NOTIFICATIONS_SMTP_TIMEOUT_S": "2",
+        "NOTIFICATIONS_OPERATOR_EMAILS": OFFICE, "NOTIFICATIONS_SECRET_KEY": "test-secret-key-0123456789",
+        "NOTIFICATIONS_WEBHOOK_TIMEOUT_S": "2", "NOTIFICATIONS_WEBHOOK_DISABLE_AFTER": "3",
+    }
+    if database_url:
+        env["NOTIFICATIONS_DATABASE_URL"] = database_url
+    return env
+
+
+def start_service(env: dict[str, str], log_dir) -> ServiceProcess:
+    service = ServiceProcess("notifications", dict(env), log_dir)
+    service.env["NOTIFICATIONS_PUBLIC_URL"] = service.url
+    service.start()
+    service.wait_ready()
+    return service
+
+
+@pytest.fixture
+def notifications(nats_server, smtp, tmp_path):
+    service = start_service(service_env(nats_server.url, smtp.port, tmp_path / "var"), tmp_path)
+    yield service
+    service.kill()
+
+
+async def publish(nc, data: EventData, *, event: CloudEvent | None = None, msg_id: str | None = None) -> CloudEvent:
+    """Publish a catalog event as its service's relay would (Nats-Msg-Id = event id unless told)."""
+    event = event or data.to_event()
+    headers = event.headers() | ({"Nats-Msg-Id": msg_id} if msg_id else {})
+    await nc.jetstream().publish(data.nats_subject(), event.to_json(), headers=headers)
+    return event
+
+
+async def until(predicate, timeout: float = 15.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(interval)
+
+
+def link(message, purpose: str) -> str:
+    return re.search(rf"(http://\S+/{purpose}\?token=\w+)", body_text(message)).group(1)
+
+
+def body_text(message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    return ""
+
+
+def deliveries(service: ServiceProcess, **params) -> list[dict]:
+    response = httpx.get(f"{service.url}/deliveries", params=params, headers=AUTH, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def loads(message) -> dict:
+    return json.loads(message.data)

@@ -1,0 +1,97 @@
+"""Rules without I/O, and the daily digest against a real (SQLite) database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.notifications import domain, handlers, models
+from services.notifications.config import NotificationsSettings
+from services.notifications.jobs import make_digests
+from services.notifications.webhooks import sign
+from shared.catalog import HotspotStatusChanged
+from shared.db import Database
+from shared.envelope import utcnow
+from shared.migrations import upgrade_async
+
+
+def test_a_subscription_narrowed_to_one_hotspot_hears_only_of_that_one():
+    data = {"hotspot_id": "kirchplatz", "status": "down"}
+    assert domain.wants(["wifi.hotspot.*"], {"hotspot_id": "kirchplatz"}, "wifi.hotspot.status_changed", data)
+    assert not domain.wants(["wifi.hotspot.*"], {"hotspot_id": "rathaus"}, "wifi.hotspot.status_changed", data)
+    assert not domain.wants(["events.event.published"], {}, "wifi.hotspot.status_changed", data)
+    assert domain.wants(["wifi.hotspot.incident_opened"], {"hotspot_id": "rathaus"},
+                        "wifi.hotspot.incident_opened", {"hotspot_ids": ["rathaus", "hansa"]})
+    assert domain.topic_is_known("wifi.hotspot.*") and not domain.topic_is_known("private.events.*")
+
+
+def test_the_office_hears_of_outages_and_recoveries_but_not_of_every_flicker():
+    assert domain.operator_wants("wifi.hotspot.status_changed", {"previous": "up", "status": "down"})
+    assert domain.operator_wants("wifi.hotspot.status_changed", {"previous": "down", "status": "up"})
+    assert not domain.operator_wants("wifi.hotspot.status_changed", {"previous": "up", "status": "degraded"})
+    assert domain.operator_wants("directory.business.registered", {"self_registered": True})
+    assert not domain.operator_wants("directory.business.registered", {"self_registered": False})
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.0.5", "169.254.169.254", "::1",
+                                     "fd00::1", "::ffff:127.0.0.1", "100.64.0.1", "224.0.0.1"])
+def test_webhooks_into_loopback_link_local_or_private_networks_are_refused(address):
+    assert domain.target_refusal("hook.example", [address], []) is not None
+    assert domain.target_refusal("hook.example", ["93.184.216.34"], []) is None
+    assert domain.target_refusal("hook.example", [address], ["hook.example"]) is None
+
+
+def test_an_allowlisted_range_must_cover_every_address_a_name_resolves_to():
+    assert domain.target_refusal("intra", ["10.20.1.1"], ["10.20.0.0/16"]) is None
+    assert domain.target_refusal("intra", ["10.20.1.1", "127.0.0.1"], ["10.20.0.0/16"]) is not None
+
+
+def test_the_signature_matches_the_standard_webhooks_reference_vector():
+    # From the Standard Webhooks reference libraries' tests.
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    assert sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}') == \
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_backoff_doubles_and_is_capped_and_smtp_5xx_is_final():
+    assert [domain.backoff(n, 2, 30).total_seconds() for n in (1, 2, 3, 4, 5, 6)] == [2, 4, 8, 16, 30, 30]
+    assert domain.classify_smtp_failure(451, "later").retry
+    assert not domain.classify_smtp_failure(550, "no such user").retry
+
+
+def test_pseudonyms_are_stable_keyed_and_not_the_address():
+    one = domain.pseudonym("k1", "Anna@Example.org")
+    assert one == domain.pseudonym("k1", "anna@example.org") != domain.pseudonym("k2", "anna@example.org")
+    assert "anna" not in one
+
+
+async def test_a_daily_subscriber_gets_one_digest_instead_of_each_mail(tmp_path):
+    url = f"sqlite:///{tmp_path / 'n.sqlite3'}"
+    await upgrade_async("notifications", url)
+    db, settings = Database(url), NotificationsSettings(public_url="http://n.test")
+    try:
+        async with db.transaction() as session:
+            row, _ = await handlers.subscribe(
+                session, settings, channel="email", address="d@example.org", url=None,
+                topics=["wifi.hotspot.status_changed"], filters={}, language="de", digest="daily")
+            await handlers.confirm(session, settings, row["id"],
+                                   domain.link_token(settings.secret_key.get_secret_value(), "confirm", row["id"]))
+        for status in ("down", "up"):
+            event = HotspotStatusChanged(hotspot_id="rathaus", previous=None, status=status, since=utcnow()).to_event()
+            async with db.transaction() as session:
+                await handlers.fan_out(session, settings, event)
+        assert await make_digests(db, settings, utcnow() + timedelta(hours=1)) == 1
+        assert await make_digests(db, settings, utcnow() + timedelta(hours=2)) == 0  # nothing new held
+        async with db.reading() as session:
+            rows = (await session.execute(select(models.deliveries))).mappings().all()
+        by_template = {}
+        for r in rows:
+            by_template.setdefault(r["template"], []).append(r)
+        assert [r["status"] for r in by_template["notification"]] == ["digested", "digested"]
+        (digest,) = by_template["digest"]
+        assert digest["status"] == "pending" and "(2)" in digest["subject"]
+        assert "rathaus" in digest["body"] and "List-Unsubscribe" in digest["headers"]
+    finally:
+        await db.dispose()
