@@ -95,12 +95,14 @@ async def cancel_event(event_id: str, _: OperatorDep, session: TransactionDep) -
              summary="Add consultation slots to a consultation day")
 async def add_slots(event_id: str, data: SlotsCreate, _: OperatorDep, session: TransactionDep) -> list[SlotPublic]:
     ids = set(await handlers.add_slots(session, event_id, data))
-    return [slot for slot in await queries.list_slots(session, event_id, only_free=False) if slot.id in ids]
+    return [slot for slot in await queries.list_slots(session, event_id, only_free=False, operator=True)
+            if slot.id in ids]
 
 
 @router.get("/events/{event_id}/slots", summary="Slots of a consultation day (no names)")
-async def list_slots(event_id: str, session: ReadingDep, free: bool = False) -> list[SlotPublic]:
-    return await queries.list_slots(session, event_id, only_free=free)
+async def list_slots(event_id: str, request: Request, session: ReadingDep, token: TokenDep,
+                     free: bool = False) -> list[SlotPublic]:
+    return await queries.list_slots(session, event_id, only_free=free, operator=is_operator(request, token))
 
 
 @router.post("/events/{event_id}/registrations", status_code=status.HTTP_201_CREATED,

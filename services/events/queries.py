@@ -72,8 +72,9 @@ async def list_events(session: AsyncSession, *, operator: bool, series: str | No
     return [_public(event, *counts[event.id]) for event in events]
 
 
-async def list_slots(session: AsyncSession, event_id: str, *, only_free: bool) -> list[SlotPublic]:
-    await get_event(session, event_id, operator=False)
+async def list_slots(session: AsyncSession, event_id: str, *, only_free: bool,
+                     operator: bool = False) -> list[SlotPublic]:
+    await get_event(session, event_id, operator=operator)  # the office prepares slots on a draft
     query = select(S).where(S.c.event_id == event_id).order_by(S.c.starts_at)
     if only_free:
         query = query.where(S.c.registration_id.is_(None))

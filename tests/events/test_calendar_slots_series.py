@@ -100,3 +100,16 @@ def test_a_series_needs_a_count_and_a_frequency(events_service):
     with events_service.client() as client:
         response = client.post("/events/series", headers=OPERATOR, json=event_body(frequency="daily", count=1))
     assert response.status_code == 422 and "frequency" in response.text and "count" in response.text
+
+
+def test_the_office_prepares_the_slots_of_a_draft_day_before_publishing_it(events_service):
+    with events_service.client() as client:
+        day = client.post("/events", headers=OPERATOR, json=event_body(
+            kind="consultation", title="Beratungstag in Vorbereitung", capacity=None,
+            starts_at="2031-06-02T09:00:00", ends_at="2031-06-02T11:00:00",
+            venue=None, online_url="https://meet.example.org/vorbereitung")).json()
+        slots = client.post(f"/events/{day['id']}/slots", headers=OPERATOR, json={
+            "starts_at": "2031-06-02T09:00:00", "minutes": 30, "count": 4, "expert": "HWK", "topic": "Website"})
+        assert slots.status_code == 201, slots.text
+        assert len(client.get(f"/events/{day['id']}/slots", headers=OPERATOR).json()) == 4
+        assert client.get(f"/events/{day['id']}/slots").status_code == 404  # the public sees no draft
