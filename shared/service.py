@@ -129,7 +129,7 @@ class Runtime:
         return checks
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import subprocess
 import tomllib
@@ -17,9 +18,19 @@ from tests.deploy import compose
 INFRASTRUCTURE = ("nats", "postgres", "mailpit")
 
 
+SERVICE_SETTINGS = {  # each service's own settings (pydantic-settings, prefixed with its name)
+    "directory": "services.directory.schemas:DirectorySettings",
+    "events": "services.events.config:EventsSettings",
+    "wifi": "services.wifi.schemas:WifiSettings",
+    "notifications": "services.notifications.config:NotificationsSettings",
+}
+
+
 def settings_env_names(service: str) -> set[str]:
-    """Every environment variable the settings of `service` read (what shared/config.py declares)."""
-    names = set()
+    """Every environment variable the settings of `service` read (shared/config.py and its own)."""
+    module, _, name = SERVICE_SETTINGS[service].partition(":")
+    own = getattr(importlib.import_module(module), name)
+    names = {f"{own.model_config.get('env_prefix', '')}{field}".upper() for field in own.model_fields}
     for name, field in ServiceSettings.model_fields.items():
         alias = field.validation_alias
         if isinstance(alias, AliasChoices):
@@ -120,7 +131,7 @@ def test_published_ports_do_not_clash_and_monitoring_stays_local(services):
 
 def test_every_secret_is_required_and_named_in_env_example():
     referenced = compose.variables()
-    secrets = {name for name in referenced if name.endswith(("PASSWORD", "TOKEN"))}
+    secrets = {name for name in referenced if name.endswith(("PASSWORD", "TOKEN", "SECRET_KEY"))}
     assert secrets, "the compose file reads no secrets?"
     for name in secrets:
         assert referenced[name] == {":?"}, f"{name} must fail fast with ${{{name}:?…}}"
