@@ -107,9 +107,14 @@ async def list_slots(event_id: str, request: Request, session: ReadingDep, token
 
 @router.post("/events/{event_id}/registrations", status_code=status.HTTP_201_CREATED,
              summary="Register: a place, or the waitlist with its position")
-async def register(event_id: str, data: RegistrationCreate, request: Request,
-                   session: TransactionDep) -> RegistrationCreated:
-    return RegistrationCreated(**await handlers.register(session, event_id, data, utcnow(), _base_url(request)))
+async def register(event_id: str, data: RegistrationCreate, request: Request) -> RegistrationCreated:
+    # The transaction is opened here rather than through TransactionDep: the body is validated before
+    # the (on SQLite: process-wide) write turn is taken and no sync dependency runs in the thread pool;
+    # the commit still happens before the answer, so a 201 means the registration is stored.
+    db = request.app.state.runtime.db
+    async with db.transaction() as session:
+        created = await handlers.register(session, event_id, data, utcnow(), _base_url(request))
+    return RegistrationCreated(**created)
 
 
 @router.get("/events/{event_id}/registrations.csv", summary="Participants as CSV (operators)",

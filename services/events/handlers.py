@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events import domain, models
@@ -204,19 +204,45 @@ async def add_slots(session: AsyncSession, event_id: str, data: SlotsCreate) -> 
 
 # --- registrations -------------------------------------------------------------------------
 
+def _registration_counts(event_id: str, key: str) -> list:
+    """confirmed, waitlisted, last seq and whether `key` holds an active place: four scalar subqueries
+    that each stay inside an index (no scan of the event's registration rows)."""
+    def count(status: str):
+        return select(func.count()).select_from(R).where(R.c.event_id == event_id, R.c.status == status) \
+            .scalar_subquery()
+    return [
+        count("confirmed"), count("waitlisted"),
+        select(func.coalesce(func.max(R.c.seq), 0)).where(R.c.event_id == event_id).scalar_subquery(),
+        select(func.count()).select_from(R).where(R.c.event_id == event_id, R.c.email_key == key,
+                                                  R.c.status.in_(ACTIVE)).scalar_subquery(),
+    ]
+
+
+async def _event_and_counts(db, event_id: str, key: str):
+    """The event (locked) and its registration counts.
+
+    SQLite: the write transaction already holds the database's write lock (BEGIN IMMEDIATE), so one
+    statement reads both. PostgreSQL: first lock the row, then count in a second statement, whose
+    fresh snapshot sees every registration committed by the transaction that held the lock before."""
+    if db.dialect.name == "sqlite":
+        row = (await db.execute(select(E, *(c.label(f"_n{i}") for i, c in enumerate(_registration_counts(
+            event_id, key)))).where(E.c.id == event_id))).first()
+        if row is None:
+            raise NotFound("Veranstaltung nicht gefunden. / Event not found.")
+        return row, tuple(row[-4:])
+    event = await locked_event(db, event_id)
+    return event, (await db.execute(select(*_registration_counts(event_id, key)))).one()
+
+
 async def register(session: AsyncSession, event_id: str, data: RegistrationCreate, now: datetime,
                    public_url: str) -> dict[str, Any]:
     db = await session.connection()  # Core on the connection: the ORM session layer is not needed here
-    event = await locked_event(db, event_id)
+    key = domain.email_key(data.email)
+    token = new_token("hbc")
+    token_hash = hash_token(token)
+    event, (confirmed, waitlisted, last_seq, taken) = await _event_and_counts(db, event_id, key)
     rules = rules_of(event)
     rules.check_open(now)
-    key = domain.email_key(data.email)
-    confirmed, waitlisted, last_seq, taken = (await db.execute(select(
-        func.coalesce(func.sum(case((R.c.status == "confirmed", 1), else_=0)), 0),
-        func.coalesce(func.sum(case((R.c.status == "waitlisted", 1), else_=0)), 0),
-        func.coalesce(func.max(R.c.seq), 0),
-        func.coalesce(func.sum(case((and_(R.c.email_key == key, R.c.status.in_(ACTIVE)), 1), else_=0)), 0),
-    ).where(R.c.event_id == event_id))).one()
     if taken:
         raise Conflict("Diese E-Mail-Adresse ist schon angemeldet. / This email address is already registered.",
                        field="email")
@@ -228,11 +254,10 @@ async def register(session: AsyncSession, event_id: str, data: RegistrationCreat
         if data.slot_id:
             raise Invalid("Diese Veranstaltung hat keine Termine. / This event has no slots.", field="slot_id")
         place, position = rules.place(int(confirmed), int(waitlisted))
-    token = new_token("hbc")
     values = dict(
         id=registration_id, event_id=event_id, seq=int(last_seq) + 1, slot_id=data.slot_id, status=place,
         name=data.name, email=data.email, email_key=key, organisation=data.organisation, language=data.language,
-        consent_at=now, cancel_token_hash=hash_token(token), created_at=now,
+        consent_at=now, cancel_token_hash=token_hash, created_at=now,
     )
     await db.execute(R.insert().values(**values))
     registration = SimpleNamespace(**values)
