@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, event, func, select
+from sqlalchemy import and_, bindparam, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,6 +160,36 @@ async def _locked(session: AsyncSession, hotspot_id: str):
     return row
 
 
+def _checked_time(hotspot_id: str, report: ReportIn, now: datetime, tuning: Tuning) -> datetime:
+    """The report's own rules (before any hotspot is read); returns its timestamp in UTC."""
+    if report.hotspot_id is not None and report.hotspot_id != hotspot_id:
+        raise Invalid("hotspot_id does not match the hotspot reported for", field="hotspot_id")
+    at = report.timestamp.astimezone(UTC)
+    if at > now + tuning.max_clock_skew:
+        raise Invalid("timestamp lies in the future (check the host's clock)", field="timestamp")
+    return at
+
+
+def _report_row(hotspot_id: str, report: ReportIn, at: datetime, now: datetime, via: str) -> dict:
+    return dict(hotspot_id=hotspot_id, reported_at=at, received_at=now, uplink_ok=report.uplink_ok,
+                clients=report.clients, backhaul_mbps=report.backhaul_mbps, notes=report.notes, via=via)
+
+
+def _take(state: domain.HotspotState, report: ReportIn, at: datetime, now: datetime,
+          tuning: Tuning) -> tuple[bool, domain.Transition | None]:
+    """Let a newly stored report drive the status machine; returns (stale, transition)."""
+    # Reports resent from a host's buffer are history, not a sign of life now.
+    if (state.last_report_at is not None and at <= state.last_report_at) or now - at >= tuning.timeout:
+        return True, None
+    seen = domain.observe(report.uplink_ok, report.backhaul_mbps, tuning.min_backhaul_mbps)
+    return False, state.report(seen, at, in_maintenance=state.status == "maintenance", confirm=tuning.confirm_reports)
+
+
+def _insert_reports(session: AsyncSession):
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    return insert(reports).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
+
+
 async def record_report(session: AsyncSession, hotspot_id: str, report: ReportIn, *, now: datetime,
                         tuning: Tuning, via: str = "http", token: str | None = None) -> ReportAccepted:
     """Keep the report; let a fresh one drive the status machine. When `token` is given it must be this
@@ -169,50 +199,108 @@ async def record_report(session: AsyncSession, hotspot_id: str, report: ReportIn
     that has already begun); a report only sees whether the hotspot is in maintenance now. This keeps
     a report at three statements: read the hotspot, insert the report, update the status.
     """
-    if report.hotspot_id is not None and report.hotspot_id != hotspot_id:
-        raise Invalid("hotspot_id does not match the hotspot reported for", field="hotspot_id")
-    at = report.timestamp.astimezone(UTC)
-    if at > now + tuning.max_clock_skew:
-        raise Invalid("timestamp lies in the future (check the host's clock)", field="timestamp")
+    at = _checked_time(hotspot_id, report, now, tuning)
     token_hash, state = await _reporting_state(session, hotspot_id)
     if token is not None and not token_matches(token, token_hash):
         raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    inserted = await session.execute(insert(reports).values(
-        hotspot_id=hotspot_id, reported_at=at, received_at=now, uplink_ok=report.uplink_ok, clients=report.clients,
-        backhaul_mbps=report.backhaul_mbps, notes=report.notes, via=via,
-    ).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"]))
+    inserted = await session.execute(_insert_reports(session).values(**_report_row(hotspot_id, report, at, now, via)))
     if inserted.rowcount != 1:
         return ReportAccepted(hotspot_id=hotspot_id, duplicate=True, stale=False, status=state.status)
-    # Reports resent from a host's buffer are history, not a sign of life now.
-    stale = (state.last_report_at is not None and at <= state.last_report_at) or now - at >= tuning.timeout
+    stale, transition = _take(state, report, at, now, tuning)
     if stale:
         return ReportAccepted(hotspot_id=hotspot_id, duplicate=False, stale=True, status=state.status)
-    seen = domain.observe(report.uplink_ok, report.backhaul_mbps, tuning.min_backhaul_mbps)
-    transition = state.report(seen, at, in_maintenance=state.status == "maintenance", confirm=tuning.confirm_reports)
     await _save(session, hotspot_id, state, transition, row=False)  # the row is written at commit
     return ReportAccepted(hotspot_id=hotspot_id, duplicate=False, stale=False, status=state.status)
+
+
+@dataclass(frozen=True)
+class HostReport:
+    """One report as it arrived on NATS: for which hotspot (the subject), what, and with which credential."""
+
+    hotspot_id: str
+    report: ReportIn
+    token: str | None  # None (no credential presented) is refused
+
+
+async def record_reports(session: AsyncSession, batch: list[HostReport], *, now: datetime, tuning: Tuning,
+                         via: str = "nats") -> None:
+    """Many host reports at once, with the same outcome as `record_report(..., token=...)` for each in
+    order: same rows, same status transitions and events. Any report that `record_report` would refuse
+    raises here too (the caller's transaction is then rolled back as a whole).
+
+    Statements per batch instead of per report: one read of all hotspots concerned, one multi-row insert
+    of the reports, and per hotspot one status row update (at commit); plus three per transition (rare).
+    """
+    checked = [(item, _checked_time(item.hotspot_id, item.report, now, tuning)) for item in batch]
+    states = await _reporting_states(session, {item.hotspot_id for item in batch})
+    # Each distinct (hotspot, credential) pair is checked once per batch, not once per report.
+    for hotspot_id, token in dict.fromkeys((item.hotspot_id, item.token) for item in batch):
+        if hotspot_id not in states:
+            raise NotFound(f"no hotspot {hotspot_id}", field="hotspot_id")
+        if not token or not token_matches(token, states[hotspot_id][0]):
+            raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
+    # One INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING RETURNING: the rows that came back are the ones
+    # stored; a report without its row was a duplicate (of an earlier one, or of one earlier in this batch).
+    statement = _insert_reports(session).returning(reports.c.hotspot_id, reports.c.reported_at)
+    stored = await session.execute(statement, [_report_row(item.hotspot_id, item.report, at, now, via)
+                                               for item, at in checked])
+    new = {(hotspot_id, utc(reported_at)) for hotspot_id, reported_at in stored}
+    for item, at in checked:
+        key = (item.hotspot_id, at)
+        if key not in new:
+            continue  # duplicate: kept once, no effect
+        new.discard(key)  # a second copy later in this batch is the duplicate
+        _, state = states[item.hotspot_id]
+        _, transition = _take(state, item.report, at, now, tuning)
+        if transition is not None:
+            await _save(session, item.hotspot_id, state, transition, row=False)  # rows written at commit
 
 
 _REPORTING = "hallobot_wifi_reporting_states"
 
 
-async def _reporting_state(session: AsyncSession, hotspot_id: str) -> tuple[str, domain.HotspotState]:
-    """A batch of reports in one transaction reads each hotspot once (locked) and writes its status row
-    back once, just before the commit, instead of once per report."""
+def _reporting_cache(session: AsyncSession) -> dict[str, tuple[str, domain.HotspotState]]:
+    """Reports in one transaction read each hotspot once (locked) and write its status row back once,
+    just before the commit, instead of once per report."""
     states = session.info.get(_REPORTING)
     if states is None:
         states = session.info[_REPORTING] = {}
         event.listen(session.sync_session, "before_commit", _write_reporting_states)
+    return states
+
+
+async def _reporting_state(session: AsyncSession, hotspot_id: str) -> tuple[str, domain.HotspotState]:
+    states = _reporting_cache(session)
     if hotspot_id not in states:
         row = await _locked(session, hotspot_id)
         states[hotspot_id] = (row.token_hash, _state(row))
     return states[hotspot_id]
 
 
+async def _reporting_states(session: AsyncSession, hotspot_ids: set[str]) -> dict[str, tuple[str, domain.HotspotState]]:
+    """Like `_reporting_state` for many hotspots in one statement (locked in id order: no deadlock between
+    instances on PostgreSQL). Unknown ids are simply absent."""
+    states = _reporting_cache(session)
+    missing = sorted(hotspot_ids - states.keys())
+    if missing:
+        rows = (await session.execute(
+            select(hotspots).where(hotspots.c.id.in_(missing)).order_by(hotspots.c.id).with_for_update()
+        )).all()
+        for row in rows:
+            states[row.id] = (row.token_hash, _state(row))
+    return states
+
+
+# executemany: the SET clause comes from the parameter keys (the _state_values columns)
+_WRITE_STATE = hotspots.update().where(hotspots.c.id == bindparam("hotspot_id"))
+
+
 def _write_reporting_states(sync_session) -> None:
-    for hotspot_id, (_, state) in sync_session.info.pop(_REPORTING, {}).items():
-        sync_session.execute(hotspots.update().where(hotspots.c.id == hotspot_id).values(**_state_values(state)))
+    """All status rows of the transaction in one executemany (one round trip to the driver)."""
+    states = sync_session.info.pop(_REPORTING, {})
+    if states:
+        sync_session.execute(_WRITE_STATE, [{"hotspot_id": hotspot_id, **_state_values(state)}
+                                            for hotspot_id, (_, state) in sorted(states.items())])
 
 
 async def add_maintenance(session: AsyncSession, hotspot_id: str, data: MaintenanceCreate, *, now: datetime,
