@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import domain
 from services.wifi.models import hotspots, incidents, maintenance_windows, monthly_reports, outbox, reports, status_periods
-from services.wifi.schemas import HotspotCreate, HotspotUpdate, MaintenanceCreate, ReportAccepted, ReportIn, WifiSettings
+from services.wifi.config import WifiSettings
+from services.wifi.schemas import HotspotCreate, HotspotUpdate, MaintenanceCreate, ReportAccepted, ReportIn
 from shared.auth import hash_token, new_token, token_matches
 from shared.catalog import (
     HotspotAvailability, HotspotIncidentOpened, HotspotIncidentResolved, HotspotMonthlyReport, HotspotRegistered,

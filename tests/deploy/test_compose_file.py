@@ -21,7 +21,7 @@ INFRASTRUCTURE = ("nats", "postgres", "mailpit")
 SERVICE_SETTINGS = {  # each service's own settings (pydantic-settings, prefixed with its name)
     "directory": "services.directory.schemas:DirectorySettings",
     "events": "services.events.config:EventsSettings",
-    "wifi": "services.wifi.schemas:WifiSettings",
+    "wifi": "services.wifi.config:WifiSettings",
     "notifications": "services.notifications.config:NotificationsSettings",
 }
 
