@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 from hallobot.ports import free_port
@@ -36,19 +33,10 @@ class ConfiguredNatsServer(NatsServer):
         self.monitor_port = free_port()
         self.log_path = config.parent / f"nats-{self.port}.log"
 
-    def start(self, timeout: float = 15.0) -> ConfiguredNatsServer:
-        args = [nats_server_binary(), "--config", str(self.config), "-a", "127.0.0.1", "-p", str(self.port),
+    def command(self) -> list[str]:
+        # The config file names its own store_dir (moved by set_store_dir), so no -js/-sd here.
+        return [nats_server_binary(), "--config", str(self.config), "-a", "127.0.0.1", "-p", str(self.port),
                 "-m", str(self.monitor_port)]
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                        env={"PATH": os.environ["PATH"], **self.env})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("nats-server did not start in time")
+
+    def environment(self) -> dict[str, str]:
+        return {"PATH": os.environ["PATH"], **self.env}

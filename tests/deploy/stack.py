@@ -15,15 +15,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from sqlalchemy.engine import make_url
 
 from hallobot.ports import free_port
 from tests.deploy import compose
+from tests.support.services import wait_until_ready
 
 BIN = Path(sys.executable).parent
 
@@ -117,17 +116,7 @@ class ComposeService:
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready:\n{self.log_path.read_text()[-3000:]}")
+        wait_until_ready(self.name, self.process, self.url, self.log_path, timeout)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -35,17 +35,7 @@ class ServiceProcess:
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not ready:\n{self.log_path.read_text()[-3000:]}")
+        wait_until_ready(self.name, self.process, self.url, self.log_path, timeout)
 
     def terminate(self, timeout: float = 20.0) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -55,3 +45,18 @@ class ServiceProcess:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def wait_until_ready(name: str, process: subprocess.Popen, url: str, log_path: Path, timeout: float = 60.0) -> None:
+    """Poll `url`/readyz until it answers 200; fail with the end of the log if the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} not ready:\n{log_path.read_text()[-3000:]}")
