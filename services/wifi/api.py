@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import handlers
 from services.wifi.handlers import Tuning
@@ -16,7 +15,7 @@ from services.wifi.schemas import (
     MONTH, HostToken, HotspotCreate, HotspotCreated, HotspotPublic, HotspotUpdate, IncidentPublic,
     MaintenanceCreate, MaintenancePublic, MonthUptime, ReportAccepted, ReportIn,
 )
-from shared.auth import OperatorDep, TokenDep, forbidden, is_operator, unauthorized
+from shared.auth import OperatorDep, TokenDep, forbidden, unauthorized
 from shared.envelope import utcnow
 from shared.service import ReadingDep, TransactionDep
 
