@@ -89,6 +89,31 @@ class BusinessArchived(_BusinessEvent):
     TYPE = "directory.business.archived"
 
 
+OwnerNoticeKind = Literal["published", "stale"]
+
+
+class BusinessOwnerNotice(EventData):
+    """What the notifications service needs to write to a business owner; PRIVATE stream only.
+
+    `published`: the office published the profile. `stale`: not touched for the stale period (one
+    notice per period). The edit token is stored hashed and cannot be shown again, so `edit_url` is
+    normally null; `profile_url` is the public profile, and the office issues a new edit link on request.
+    """
+
+    TYPE = "private.directory.business.owner_notice"
+    SUBJECT_FIELD = "business_id"
+    SOURCE = "/hallobot/directory"
+    business_id: str
+    business_name: str = Field(max_length=200)
+    kind: OwnerNoticeKind
+    email: str = Field(max_length=254)
+    language: Literal["de", "en"] = "de"
+    profile_url: str | None = None
+    edit_url: str | None = None
+    # stale: when the profile was last touched (edited or confirmed)
+    touched_at: datetime | None = None
+
+
 # --- fairtrade ---------------------------------------------------------------------------
 
 Criterion = Literal["council_resolution", "steering_group", "retail_gastronomy", "civil_society", "press"]
@@ -311,6 +336,7 @@ CATALOG: dict[str, type[EventData]] = {
     model.TYPE: model
     for model in (
         BusinessRegistered, BusinessUpdated, BusinessPublished, BusinessUnpublished, BusinessArchived,
+        BusinessOwnerNotice,
         CriterionMet, CriterionLost, MilestoneReached, RecertificationDue,
         EventPublished, EventUpdated, EventCancelled,
         RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled,

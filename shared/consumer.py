@@ -291,8 +291,12 @@ class ConsumerGroup:
             CONSUMED.labels(sub.name, "ok").inc()
 
     async def _dead_letter(self, sub: Subscription, msg: Msg, reason: str) -> None:
-        """Publish the original with its reason to `hallobot.dlq.<consumer>`, then ack it."""
+        """Publish the original with its reason to `hallobot.dlq.<consumer>`, then ack it.
+
+        If the DLQ cannot be written (broker away), the message is nak'ed and comes back later;
+        it is never acked without having landed in the DLQ."""
         meta = msg.metadata
+        reason = reason[:MAX_REASON]
         body = {
             "consumer": sub.name,
             "reason": reason,
@@ -309,12 +313,18 @@ class ConsumerGroup:
             "Content-Type": "application/json",
             "Hallobot-Dlq-Reason": reason[:200].replace("\n", " "),
         }
-        await self.jetstream().publish(f"hallobot.dlq.{sub.name}", json.dumps(body).encode(), headers=headers)
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        try:
+            await self.jetstream().publish(f"hallobot.dlq.{sub.name}", payload, headers=headers)
+        except Exception as exc:
+            log.warning("dead letter not written, will retry", extra={"consumer": sub.name, "error": repr(exc)})
+            await msg.nak(delay=self.policy.delay_after(meta.num_delivered or 1))
+            return
         await msg.ack()
         kind = reason.split(":", 1)[0]
         DEAD_LETTERS.labels(sub.name, kind).inc()
         CONSUMED.labels(sub.name, "dead_letter").inc()
-        log.error("message dead-lettered", extra={"consumer": sub.name, "reason": reason, "subject": msg.subject})
+        log.error("message dead-lettered", extra={"consumer": sub.name, "reason": reason[:500], "subject": msg.subject})
 
 
 def _with_attempt(delivery: Delivery, msg: Msg) -> Delivery:
@@ -330,8 +340,16 @@ def _without_secrets(headers: dict[str, str] | None) -> dict[str, str]:
     return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in (headers or {}).items()}
 
 
-def _original(data: bytes) -> dict[str, str]:
+MAX_REASON = 2000
+# The dead letter must itself fit under the broker's max_payload (1 MiB by default), base64 and
+# headers included: a larger original is cut and the letter says so.
+MAX_ORIGINAL_BYTES = 64 * 1024
+
+
+def _original(data: bytes) -> dict[str, object]:
+    kept = data[:MAX_ORIGINAL_BYTES]
+    size = {"original_bytes": len(data), "original_truncated": len(data) > len(kept)}
     try:
-        return {"original": data.decode("utf-8"), "original_encoding": "utf-8"}
+        return {"original": kept.decode("utf-8"), "original_encoding": "utf-8", **size}
     except UnicodeDecodeError:
-        return {"original": base64.b64encode(data).decode(), "original_encoding": "base64"}
+        return {"original": base64.b64encode(kept).decode(), "original_encoding": "base64", **size}

@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    """What every 4xx answer carries besides FastAPI's validation `detail`."""
+
+    message: str
+    field: str | None = None
+
+
+# Documented on every operation: the codes the shared auth and error handling can answer with,
+# so that the OpenAPI document covers what a client may see (a fuzzer checks this).
+ERROR_RESPONSES: dict[int | str, dict] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in {
+        401: "no or an invalid credential", 403: "a valid credential, but not for this resource",
+        404: "not found", 409: "conflicts with the current state",
+    }.items()
+}
 
 
 class DomainError(Exception):
@@ -40,6 +60,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         body = {"message": exc.message} | ({"field": exc.field} if exc.field else {})
         return JSONResponse(body, status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Same shape as the domain errors; `detail` stays for clients of FastAPI's default.
+        body = {"message": str(exc.detail), "detail": exc.detail}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -27,7 +27,7 @@ from shared.catalog import EventData
 from shared.config import ServiceSettings, service_settings
 from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
 from shared.db import Database
-from shared.errors import install_error_handlers
+from shared.errors import ERROR_RESPONSES, install_error_handlers
 from shared.housekeeping import keep_tidy
 from shared.logging import configure_logging
 from shared.migrations import upgrade_async
@@ -198,5 +198,5 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings | None = 
     install_error_handlers(app)
     app.include_router(probes)
     for router in definition.routers:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -219,3 +219,17 @@ async def test_a_dead_letter_keeps_the_headers_but_never_a_credential(db, js):
         assert "hbh_secret-host-token" not in json.dumps(letters)
     finally:
         await group.stop()
+
+
+async def test_a_huge_undecodable_message_reaches_the_dlq_cut_to_size_and_the_next_one_is_taken(db, js, nc):
+    group = await start_group(db, js, record_effect)
+    try:
+        huge = b"\xff" * (nc.max_payload - 4096)  # base64 of all of it would not fit in a dead letter
+        await js.publish("hallobot.wifi.hotspot.status_changed.h1", huge)
+        await publish_event(js, 2)
+        letters = await eventually(lambda: dead_letters(js))
+        assert letters[0]["original_encoding"] == "base64" and letters[0]["original_truncated"] is True
+        assert letters[0]["original_bytes"] == len(huge)
+        assert await eventually(lambda: schema.count(db, schema.effects)) == 1
+    finally:
+        await group.stop()

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 Status = Literal["up", "degraded", "down", "maintenance"]
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^(20|21)\d{2}-(0[1-9]|1[0-2])$"  # 2000-2199: a month the network can have run in
 
 
 class HotspotBase(BaseModel):
