@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -48,7 +50,19 @@ class CloudEvent(BaseModel):
 
 
 def new_event_id() -> str:
-    return str(uuid.uuid4())
+    """A UUIDv7 (RFC 9562): unique like a UUIDv4, but time-ordered, so that inbox and outbox
+    indexes grow at their end instead of touching a random page per event (measured: the inbox
+    claim of a batch takes about half the time on SQLite)."""
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (
+        (millis & 0xFFFF_FFFF_FFFF) << 80
+        | 0x7 << 76
+        | ((rand >> 62) & 0xFFF) << 64
+        | 0b10 << 62
+        | (rand & ((1 << 62) - 1))
+    )
+    return str(uuid.UUID(int=value))
 
 
 def utcnow() -> datetime:

@@ -90,3 +90,14 @@ def test_settings_read_the_service_database_url_and_refuse_placeholder_tokens_in
 def test_nats_url_may_list_the_servers_of_a_cluster(monkeypatch):
     monkeypatch.setenv("NATS_URL", "nats://wifi:pw@n1:4222, nats://wifi:pw@n2:4222,")
     assert service_settings("wifi").nats_servers() == ["nats://wifi:pw@n1:4222", "nats://wifi:pw@n2:4222"]
+
+
+def test_event_ids_are_time_ordered_uuid7s():
+    import uuid
+
+    from shared.envelope import new_event_id
+
+    ids = [new_event_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    assert [i[:13] for i in ids] == sorted(i[:13] for i in ids)  # the millisecond prefix never goes back
