@@ -59,7 +59,6 @@ class Delivery:
     subject: str
     payload: Any  # a catalog EventData, or the subscription's own model
     event: CloudEvent | None = None
-    attempt: int = 1
 
 
 Handler = Callable[[AsyncSession, Delivery], Awaitable[None]]
@@ -238,7 +237,7 @@ class ConsumerGroup:
             except PermanentError as exc:
                 await self._dead_letter(sub, msg, f"malformed: {exc}")
                 continue
-            decoded.append((msg, _with_attempt(delivery, msg)))
+            decoded.append((msg, delivery))
         if len(decoded) == 1:
             await self._apply_one(sub, *decoded[0])
         elif decoded:
@@ -275,14 +274,15 @@ class ConsumerGroup:
         except PermanentError as exc:
             await self._dead_letter(sub, msg, f"rejected: {exc}")
         except Exception as exc:
-            if delivery.attempt >= self.policy.max_deliver:
-                await self._dead_letter(sub, msg, f"failed after {delivery.attempt} attempts: {exc!r}")
+            attempt = msg.metadata.num_delivered or 1  # parsed only on failure: it costs per message
+            if attempt >= self.policy.max_deliver:
+                await self._dead_letter(sub, msg, f"failed after {attempt} attempts: {exc!r}")
             else:
-                delay = self.policy.delay_after(delivery.attempt)
+                delay = self.policy.delay_after(attempt)
                 log.warning(
                     "handler failed, will retry",
                     extra={"consumer": sub.name, "message_id": delivery.message_id,
-                           "attempt": delivery.attempt, "retry_in_s": delay, "error": repr(exc)},
+                           "attempt": attempt, "retry_in_s": delay, "error": repr(exc)},
                 )
                 CONSUMED.labels(sub.name, "retry").inc()
                 await msg.nak(delay=delay)
@@ -325,11 +325,6 @@ class ConsumerGroup:
         DEAD_LETTERS.labels(sub.name, kind).inc()
         CONSUMED.labels(sub.name, "dead_letter").inc()
         log.error("message dead-lettered", extra={"consumer": sub.name, "reason": reason[:500], "subject": msg.subject})
-
-
-def _with_attempt(delivery: Delivery, msg: Msg) -> Delivery:
-    attempt = msg.metadata.num_delivered or 1
-    return Delivery(delivery.message_id, delivery.subject, delivery.payload, delivery.event, attempt)
 
 
 SECRET_HEADERS = {"authorization", "nats-authorization", "x-api-key"}
