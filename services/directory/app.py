@@ -9,7 +9,7 @@ from services.directory.jobs import periodic_jobs
 from services.directory.ratelimit import SlidingWindowLimiter
 from services.directory.schemas import DirectorySettings
 from shared.catalog import (
-    BusinessArchived, BusinessPublished, BusinessRegistered, BusinessUnpublished, BusinessUpdated, CriterionLost,
+    BusinessArchived, BusinessOwnerNotice, BusinessPublished, BusinessRegistered, BusinessUnpublished, BusinessUpdated, CriterionLost,
     CriterionMet, MilestoneReached, RecertificationDue,
 )
 from shared.config import ServiceSettings
@@ -25,7 +25,7 @@ def make_definition(settings: DirectorySettings) -> ServiceDefinition:
         inbox=models.inbox,
         routers=[router, fairtrade_router],
         publishes=[BusinessRegistered, BusinessUpdated, BusinessPublished, BusinessUnpublished, BusinessArchived,
-                   CriterionMet, CriterionLost, MilestoneReached, RecertificationDue],
+                   CriterionMet, CriterionLost, MilestoneReached, RecertificationDue, BusinessOwnerNotice],
         background=[periodic_jobs(settings)],
     )
 

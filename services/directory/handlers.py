@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, fairtrade_handlers
@@ -13,7 +13,7 @@ from services.directory.models import businesses, outbox
 from services.directory.schemas import BusinessCreate, DirectorySettings
 from shared.auth import hash_token, new_token
 from shared.catalog import (
-    BusinessArchived, BusinessPublished, BusinessRegistered, BusinessUnpublished, BusinessUpdated,
+    BusinessArchived, BusinessOwnerNotice, BusinessPublished, BusinessRegistered, BusinessUnpublished, BusinessUpdated,
 )
 from shared.errors import Conflict, NotFound
 from shared.outbox import add_event
@@ -34,7 +34,7 @@ def utc(value: datetime | None) -> datetime | None:
 
 def as_profile(row) -> dict:
     profile = dict(row._mapping)
-    for key in ("edit_token_hash", "search_text", "search_folded"):
+    for key in ("edit_token_hash", "search_text", "search_folded", "stale_noticed_for"):
         profile.pop(key, None)
     for key in _TIMES:
         profile[key] = utc(profile[key])
@@ -133,9 +133,49 @@ async def change_status(session: AsyncSession, business_id: str, target: str, *,
         values["published_at"] = now
     await session.execute(businesses.update().where(businesses.c.id == business_id).values(**values))
     await add_event(session, outbox, STATUS_EVENTS[target](**_event_fields(profile)))
+    if target == domain.PUBLISHED and profile["owner_email"]:
+        await add_event(session, outbox, owner_notice(profile, "published", settings))
     if domain.PUBLISHED in (profile["status"], target):
         await fairtrade_handlers.recount(session, now=now, settings=settings)
     return await get_business(session, business_id)
+
+
+def owner_notice(profile: dict, kind: str, settings: DirectorySettings) -> BusinessOwnerNotice:
+    """The private notice for the owner's mail. The edit token exists only as a hash, so there is no
+    edit link to give; the mail links the public profile and says how to get a new edit link."""
+    return BusinessOwnerNotice(
+        business_id=profile["id"], business_name=profile["name"], kind=kind, email=profile["owner_email"],
+        language=profile.get("owner_language") or "de", profile_url=settings.public_url.format(id=profile["id"]),
+        edit_url=None, touched_at=utc(profile["touched_at"]) if kind == "stale" else None,
+    )
+
+
+async def notify_stale_owners(session: AsyncSession, *, now: datetime, settings: DirectorySettings,
+                              limit: int = 200) -> int:
+    """One nudge per stale period: a published profile with an owner address, untouched for the stale
+    period (and published longer than that), whose current `touched_at` was not nudged yet. The mark (`stale_noticed_for` = that
+    `touched_at`) and the notice commit together; the conditional update keeps two instances from both
+    nudging. A touch starts a new period. Returns how many notices were staged."""
+    b = businesses
+    cutoff = domain.add_months(now, -settings.stale_after_months)
+    due = (await session.execute(
+        select(b).where(
+            b.c.status == domain.PUBLISHED, b.c.owner_email.is_not(None), b.c.touched_at <= cutoff,
+            # just published (after a long review): the owner just had the "published" mail
+            b.c.published_at <= cutoff,
+            or_(b.c.stale_noticed_for.is_(None), b.c.stale_noticed_for != b.c.touched_at),
+        ).order_by(b.c.touched_at).limit(limit)
+    )).all()
+    staged = 0
+    for row in due:
+        marked = await session.execute(
+            b.update().where(b.c.id == row.id, b.c.touched_at == row.touched_at,
+                             or_(b.c.stale_noticed_for.is_(None), b.c.stale_noticed_for != b.c.touched_at))
+            .values(stale_noticed_for=b.c.touched_at))
+        if marked.rowcount == 1:
+            await add_event(session, outbox, owner_notice(as_profile(row), "stale", settings))
+            staged += 1
+    return staged
 
 
 async def rotate_token(session: AsyncSession, business_id: str) -> tuple[dict, str]:

@@ -1,4 +1,5 @@
-"""Periodic work of the directory: the yearly counts of the campaign and the title's reminders."""
+"""Periodic work of the directory: the yearly counts of the campaign, the title's reminders and the
+owners' stale-profile nudges."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from services.directory import fairtrade_handlers
+from services.directory import fairtrade_handlers, handlers
 from services.directory.schemas import DirectorySettings
 from shared.db import Database
 from shared.envelope import utcnow
@@ -15,12 +16,16 @@ log = logging.getLogger("hallobot.directory.jobs")
 
 
 async def run_due_jobs(db: Database, now: datetime, settings: DirectorySettings) -> None:
-    """One pass; safe from several instances (the campaign row is locked, reminders have a key)."""
+    """One pass; safe from several instances (the campaign row is locked, reminders have a key, a
+    nudge is a conditional update of its profile)."""
     async with db.transaction() as session:
         # Actions and articles count per calendar year: on 1 January criteria may be lost.
         await fairtrade_handlers.recount(session, now=now, settings=settings)
     async with db.transaction() as session:
         await fairtrade_handlers.send_reminders(session, now=now)
+    async with db.transaction() as session:
+        # Owners of stale published profiles get one nudge per stale period (notifications mails it).
+        await handlers.notify_stale_owners(session, now=now, settings=settings)
 
 
 def periodic_jobs(settings: DirectorySettings):

@@ -36,6 +36,7 @@ businesses = Table(
     Column("links", JSON, nullable=False),
     # the owner's own address: for the edit link and nudges only, never public, never in an event
     Column("owner_email", String(254), nullable=True),
+    Column("owner_language", String(2), nullable=False, server_default="de"),  # de | en, for the owner's mails
     Column("status", String(20), nullable=False),
     Column("self_registered", Boolean, nullable=False),
     Column("edit_token_hash", String(64), nullable=False, unique=True),
@@ -44,6 +45,8 @@ businesses = Table(
     # last edit or confirmation by owner or office; six months without one make a profile stale
     Column("touched_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
+    # the touched_at whose stale period the owner was already nudged for (one nudge per period)
+    Column("stale_noticed_for", DateTime(timezone=True), nullable=True),
     # search_text feeds PostgreSQL's German full text; search_folded the SQLite substring fallback
     Column("search_text", Text, nullable=False),
     Column("search_folded", Text, nullable=False),

@@ -15,6 +15,7 @@ CategorySlug = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
 Url = Annotated[AnyHttpUrl, Field(max_length=300)]
 Offering = Annotated[str, Field(min_length=1, max_length=100)]
+OwnerLanguage = Literal["de", "en"]
 
 
 class DirectorySettings(BaseSettings):
@@ -66,6 +67,7 @@ class BusinessCreate(_Profile):
     category: CategorySlug
     owner_email: EmailStr | None = Field(None, max_length=254,
                                          description="private Adresse für den Bearbeitungslink / private, never shown")
+    owner_language: OwnerLanguage = Field("de", description="Sprache der Mails an den Inhaber / language of owner mails")
 
 
 class BusinessUpdate(BaseModel):
@@ -93,9 +95,11 @@ class BusinessUpdate(BaseModel):
     fairtrade_products: int | None = Field(None, ge=0, le=10_000)
     links: list[Url] | None = Field(None, max_length=10)
     owner_email: EmailStr | None = Field(None, max_length=254)
+    owner_language: OwnerLanguage | None = None
 
     @field_validator("name", "category", "city", "description", "offerings", "delivery", "pickup",
-                     "accepts_gutschein", "online_shop", "fairtrade_products", "links", mode="before")
+                     "accepts_gutschein", "online_shop", "fairtrade_products", "links", "owner_language",
+                     mode="before")
     @classmethod
     def _not_null(cls, value, info):
         if value is None:
@@ -135,6 +139,7 @@ class BusinessDetail(BusinessPublic):
     status: Status
     self_registered: bool
     owner_email: str | None
+    owner_language: OwnerLanguage = "de"
     created_at: datetime
     updated_at: datetime
     touched_at: datetime

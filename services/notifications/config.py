@@ -20,12 +20,17 @@ class NotificationsSettings(BaseSettings):
     # Built-in recipients: the office (Amt für Wirtschaftsförderung), comma-separated addresses.
     operator_emails: str = ""
     operator_language: str = "de"
+    # Where business owners ask for a new edit link (named in their mails); default: the first operator address.
+    owner_contact: str = ""
     # Keys the HMAC that pseudonymises recipients and signs confirm/unsubscribe links.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_KEY)
 
     sender_poll_s: float = Field(0.5, gt=0)
     sender_batch: int = Field(50, ge=1)
     sender_connections: int = Field(4, ge=1)
+    # Accepted mails are marked sent this many at a time (per connection): the crash window
+    # (mails the server took but we did not mark, sent again with the same Message-ID) is one batch.
+    mark_sent_batch: int = Field(20, ge=1)
     smtp_timeout_s: float = Field(10.0, gt=0)
     mail_max_attempts: int = Field(8, ge=1)
     # Retry n waits backoff_base_s * 2**(n-1), at most backoff_max_s.
@@ -52,6 +57,9 @@ class NotificationsSettings(BaseSettings):
 
     def operators(self) -> list[str]:
         return [address.strip() for address in self.operator_emails.split(",") if address.strip()]
+
+    def owner_help(self) -> str:
+        return self.owner_contact.strip() or next(iter(self.operators()), "")
 
     def allowlist(self) -> list[str]:
         return [entry.strip() for entry in self.webhook_allowlist.split(",") if entry.strip()]

@@ -6,7 +6,7 @@ from services.notifications import handlers
 from services.notifications.config import notifications_settings
 from services.notifications.jobs import wake
 from shared.catalog import (
-    CATALOG, RegistrantNotice,
+    CATALOG, BusinessOwnerNotice, RegistrantNotice,
 )
 from shared.consumer import Delivery, Subscription
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +18,16 @@ async def on_public_event(session: AsyncSession, delivery: Delivery) -> None:
     await handlers.track_hotspot(session, delivery.event)
 
 
-async def on_registrant_notice(session: AsyncSession, delivery: Delivery) -> None:
-    if await handlers.notify_registrant(session, notifications_settings(), delivery.event, delivery.payload):
+async def on_registrant_notices(session: AsyncSession, deliveries: list[Delivery]) -> None:
+    """A fetched batch at once (one transaction, a few statements); a failing batch is retried one
+    notice at a time by the consumer group."""
+    notices = [(delivery.event, delivery.payload) for delivery in deliveries]
+    if await handlers.notify_registrants(session, notifications_settings(), notices):
+        wake.after_commit(session)
+
+
+async def on_owner_notice(session: AsyncSession, delivery: Delivery) -> None:
+    if await handlers.notify_owner(session, notifications_settings(), delivery.event, delivery.payload):
         wake.after_commit(session)
 
 
@@ -42,8 +50,14 @@ subscriptions = [
     ) for name, stream, subject, prefix in PUBLIC),
     Subscription(
         name="notifications-registrants", stream="PRIVATE",
-        subject="hallobot.private.events.registration.notice.>", handler=on_registrant_notice,
+        subject="hallobot.private.events.registration.notice.>", batch_handler=on_registrant_notices,
         payload_types=(RegistrantNotice,),
         description="registrant mails (confirmation, waiting list, promotion, cancellation, reminder)",
+    ),
+    Subscription(
+        name="notifications-owners", stream="PRIVATE",
+        subject="hallobot.private.directory.business.owner_notice.>", handler=on_owner_notice,
+        payload_types=(BusinessOwnerNotice,),
+        description="business owner mails (profile published, stale profile nudge)",
     ),
 ]

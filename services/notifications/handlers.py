@@ -15,7 +15,7 @@ from services.notifications import domain, models
 from services.notifications.config import NotificationsSettings
 from services.notifications.mailer import render
 from services.notifications.webhooks import check_target, new_secret
-from shared.catalog import DeliveryFailed, RegistrantNotice
+from shared.catalog import BusinessOwnerNotice, DeliveryFailed, RegistrantNotice
 from shared.envelope import CloudEvent, utcnow
 from shared.errors import Conflict, Invalid, NotFound
 from shared.outbox import add_event
@@ -123,23 +123,37 @@ async def end_subscription(session: AsyncSession, subscription_id: str) -> dict:
 
 # --- fan-out ---------------------------------------------------------------------------------
 
-async def enqueue_mail(
-    session: AsyncSession, settings: NotificationsSettings, *, event_id: str, event_type: str, template: str,
+def mail_row(
+    settings: NotificationsSettings, *, event_id: str, event_type: str, template: str,
     recipient: str, lang: str, context: dict[str, Any], subscription_id: str | None = None,
     unsubscribe_url: str | None = None, held: bool = False,
-) -> bool:
-    """Stage one mail; False when this (event, recipient, template) was staged before."""
+) -> dict[str, Any]:
+    """The deliveries row of one mail, rendered (subject, text, HTML) for the log and the sender."""
     rendered = render(template, lang, {**context, "unsubscribe_url": unsubscribe_url})
     now = utcnow()
-    statement = _insert(session)(D).values(
+    return dict(
         id=str(uuid.uuid4()), event_id=event_id, event_type=event_type, channel="email", template=template,
         recipient=recipient, recipient_ref=domain.pseudonym(settings.secret_key.get_secret_value(), recipient),
         subscription_id=subscription_id, subject=rendered.subject, body=rendered.text, html=rendered.html,
         headers={**(unsubscribe_headers(unsubscribe_url) if unsubscribe_url else {}), "Content-Language": lang},
         status="held" if held else "pending", attempts=0, next_attempt_at=now, created_at=now,
     )
-    result = await session.execute(statement.on_conflict_do_nothing(index_elements=["event_id", "recipient_ref", "template"]))
-    return result.rowcount == 1
+
+
+async def stage_mails(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert mail rows (executemany of one cached statement); a (event, recipient, template) staged
+    before is skipped. Returns how many were new; a driver that cannot count several rows (-1) is
+    taken as "some" (the count only decides whether to wake the sender early)."""
+    if not rows:
+        return 0
+    statement = _insert(session)(D).on_conflict_do_nothing(index_elements=["event_id", "recipient_ref", "template"])
+    result = await session.execute(statement, rows) if len(rows) > 1 else await session.execute(statement.values(rows[0]))
+    return result.rowcount if result.rowcount >= 0 else len(rows)
+
+
+async def enqueue_mail(session: AsyncSession, settings: NotificationsSettings, **mail: Any) -> bool:
+    """Stage one mail; False when this (event, recipient, template) was staged before."""
+    return await stage_mails(session, [mail_row(settings, **mail)]) == 1
 
 
 async def enqueue_webhook(session: AsyncSession, settings: NotificationsSettings, sub: dict, event: CloudEvent) -> bool:
@@ -186,24 +200,57 @@ async def fan_out(session: AsyncSession, settings: NotificationsSettings, event:
 
 async def notify_registrant(session: AsyncSession, settings: NotificationsSettings, event: CloudEvent,
                             notice: RegistrantNotice) -> bool:
-    """Registrant mails come from the private notice; the cancel link of the first notice is kept
-    (until 30 days after the event) so that promotion and reminder mails can carry it too."""
+    return await notify_registrants(session, settings, [(event, notice)]) == 1
+
+
+async def notify_registrants(session: AsyncSession, settings: NotificationsSettings,
+                             notices: list[tuple[CloudEvent, RegistrantNotice]]) -> int:
+    """Registrant mails come from the private notices; the cancel link of the first notice is kept
+    (until 30 days after the event) so that promotion and reminder mails can carry it too.
+
+    A fetched batch is handled with a fixed number of statements (one lookup of the stored links, one
+    insert and one delete of links, one insert of mails), in order: a link stored by an earlier
+    notice of the batch serves a later one as if they came one by one. Returns how many mails are new."""
     L = models.registrant_links
-    cancel_url = notice.cancel_url
-    if cancel_url:
-        await session.execute(
-            _insert(session)(L).values(registration_id=notice.registration_id, cancel_url=cancel_url,
-                                       forget_after=notice.ends_at + timedelta(days=30))
-            .on_conflict_do_nothing(index_elements=["registration_id"])
-        )
-    else:
-        cancel_url = (await session.execute(
-            select(L.c.cancel_url).where(L.c.registration_id == notice.registration_id))).scalar()
-    if notice.kind in ("cancelled", "event_cancelled"):
-        await session.execute(delete(L).where(L.c.registration_id == notice.registration_id))
-    context = notice.model_dump(mode="json") | {"cancel_url": cancel_url}
+    ids = list({notice.registration_id for _, notice in notices})
+    known: dict[str, str] = dict((await session.execute(
+        select(L.c.registration_id, L.c.cancel_url).where(L.c.registration_id.in_(ids)))).all())
+    new_links: dict[str, dict[str, Any]] = {}
+    gone: set[str] = set()
+    mails = []
+    for event, notice in notices:
+        rid, cancel_url = notice.registration_id, notice.cancel_url
+        if cancel_url:
+            if rid not in known:  # the first link is kept (insert … on conflict do nothing)
+                known[rid] = cancel_url
+                new_links[rid] = dict(registration_id=rid, cancel_url=cancel_url,
+                                      forget_after=notice.ends_at + timedelta(days=30))
+                gone.discard(rid)
+        else:
+            cancel_url = known.get(rid)
+        if notice.kind in ("cancelled", "event_cancelled"):
+            known.pop(rid, None)
+            new_links.pop(rid, None)
+            gone.add(rid)
+        context = notice.model_dump(mode="json") | {"cancel_url": cancel_url}
+        mails.append(mail_row(settings, event_id=event.id, event_type=event.short_type, template="registration",
+                              recipient=notice.email, lang=notice.language, context=context))
+    if gone:
+        await session.execute(delete(L).where(L.c.registration_id.in_(gone)))
+    if new_links:
+        await session.execute(_insert(session)(L).on_conflict_do_nothing(index_elements=["registration_id"]),
+                              list(new_links.values()))
+    return await stage_mails(session, mails)
+
+
+async def notify_owner(session: AsyncSession, settings: NotificationsSettings, event: CloudEvent,
+                       notice: BusinessOwnerNotice) -> bool:
+    """A business owner's mail (profile published, or the stale nudge) from the directory's private
+    notice; the directory emits one notice per publication and per stale period, the unique
+    (event, recipient, template) key makes a redelivered notice stage nothing."""
+    context = notice.model_dump(mode="json") | {"owner_contact": settings.owner_help()}
     return await enqueue_mail(
-        session, settings, event_id=event.id, event_type=event.short_type, template="registration",
+        session, settings, event_id=event.id, event_type=event.short_type, template="owner",
         recipient=notice.email, lang=notice.language, context=context,
     )
 

@@ -2,8 +2,9 @@
 
 A sender claims due rows (status pending, or sending with an expired lease after a crash), marks
 them `sending` with a lease and counts the attempt in the same transaction, sends, and then marks
-each row sent (plus a notifications.delivery.sent event) or schedules the retry. Several
-instances never send one row twice: a claim is a conditional update (SKIP LOCKED on PostgreSQL).
+the accepted rows sent in small batches (plus a notifications.delivery.sent event each) or
+schedules the retry. Several instances never send one row twice: a claim is a conditional update
+(SKIP LOCKED on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications import handlers, models
 from services.notifications.config import NotificationsSettings, notifications_settings
 from services.notifications.domain import backoff
-from services.notifications.mailer import BERLIN, MailFailure, SmtpConnection, compose, render
+from services.notifications.mailer import BERLIN, MailFailure, SmtpConnection, outgoing
 from services.notifications.webhooks import WebhookFailure, check_target, post
 from shared.catalog import DeliveryFailed, DeliverySent
 from shared.db import Database
 from shared.envelope import utcnow
-from shared.outbox import add_event
+from shared.outbox import add_event, add_events
 
 log = logging.getLogger("hallobot.notifications.jobs")
 D, S = models.deliveries, models.subscriptions
@@ -61,23 +62,34 @@ async def claim(db: Database, channel: str, limit: int, lease_s: float) -> list[
                             D.c.next_attempt_at <= now)
             .order_by(D.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
         )).mappings().all()
-        claimed = []
-        for row in rows:
-            result = await session.execute(
-                update(D).where(D.c.id == row["id"], D.c.status == row["status"],
-                                D.c.next_attempt_at == row["next_attempt_at"])
-                .values(status="sending", attempts=row["attempts"] + 1,
-                        next_attempt_at=now + timedelta(seconds=lease_s))
-            )
-            if result.rowcount == 1:
-                claimed.append(dict(row) | {"attempts": row["attempts"] + 1})
-        return claimed
+        if not rows:
+            return []
+        # One statement for the batch. The rows are ours for this transaction (locked with SKIP LOCKED
+        # on PostgreSQL; on SQLite BEGIN IMMEDIATE holds the only write lock), so the same conditions
+        # hold as in the SELECT; they are repeated as a guard.
+        result = await session.execute(
+            update(D).where(D.c.id.in_([row["id"] for row in rows]), D.c.status.in_(("pending", "sending")),
+                            D.c.next_attempt_at <= now)
+            .values(status="sending", attempts=D.c.attempts + 1, next_attempt_at=now + timedelta(seconds=lease_s))
+        )
+        if result.rowcount != len(rows):  # cannot happen under the lock; never send what we do not own
+            raise RuntimeError(f"claimed {result.rowcount} of {len(rows)} deliveries; trying again")
+        return [dict(row) | {"attempts": row["attempts"] + 1} for row in rows]
 
 
 async def mark_sent(session: AsyncSession, row: dict) -> None:
-    await session.execute(update(D).where(D.c.id == row["id"]).values(status="sent", sent_at=utcnow(), last_error=None))
-    await add_event(session, models.outbox, DeliverySent(
-        delivery_id=row["id"], channel=row["channel"], recipient=row["recipient_ref"], event_id=row["event_id"]))
+    await mark_sent_many(session, [row])
+
+
+async def mark_sent_many(session: AsyncSession, rows: list[dict]) -> None:
+    """Rows the server accepted: one UPDATE and one multi-row outbox INSERT for all of them."""
+    if not rows:
+        return
+    await session.execute(update(D).where(D.c.id.in_([row["id"] for row in rows]))
+                          .values(status="sent", sent_at=utcnow(), last_error=None))
+    await add_events(session, models.outbox, [DeliverySent(
+        delivery_id=row["id"], channel=row["channel"], recipient=row["recipient_ref"], event_id=row["event_id"])
+        for row in rows])
 
 
 async def mark_failed(session: AsyncSession, row: dict, reason: str, retry: bool, max_attempts: int,
@@ -122,25 +134,49 @@ class MailSender:
                             for _ in range(settings.sender_connections)]
 
     async def step(self) -> int:
-        rows = await claim(self.db, "email", self.settings.sender_batch, self.settings.sending_lease_s)
-        if rows:
-            shares = [rows[i::len(self.connections)] for i in range(len(self.connections))]
-            await asyncio.gather(*(self._send_all(c, share) for c, share in zip(self.connections, shares)))
-        return len(rows)
+        """Each connection claims its own small batches until nothing is due: no connection waits
+        for the slowest one of a shared batch before it goes on."""
+        # All drains end before the step does (also on an error): a connection is never used twice at once.
+        results = await asyncio.gather(*(self._drain(c) for c in self.connections), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(results)
+
+    async def _drain(self, connection: SmtpConnection) -> int:
+        batch = max(1, self.settings.sender_batch // len(self.connections))
+        sent = 0
+        while rows := await claim(self.db, "email", batch, self.settings.sending_lease_s):
+            await self._send_all(connection, rows)
+            sent += len(rows)
+        return sent
 
     async def _send_all(self, connection: SmtpConnection, rows: list[dict]) -> None:
-        for row in rows:
-            try:
-                await connection.send(compose(row, self.settings.mail_from))
-            except MailFailure as exc:
-                async with self.db.transaction() as session:
-                    await mark_failed(session, row, exc.reason, exc.retry, self.settings.mail_max_attempts,
-                                      self.settings)
-            else:
-                # Marked right after the server accepted it: a crash in between is the one window
-                # left; the resend then carries the same Message-ID.
-                async with self.db.transaction() as session:
-                    await mark_sent(session, row)
+        """Send a share of the claimed rows over one connection. Accepted rows are marked sent in
+        batches of NOTIFICATIONS_MARK_SENT_BATCH (and before a failure is recorded, and at the end):
+        a crash in between resends at most one batch, each copy with the same Message-ID."""
+        accepted: list[dict] = []
+        try:
+            for row in rows:
+                try:
+                    await connection.send(outgoing(row, self.settings.mail_from))
+                except MailFailure as exc:
+                    await self._mark_sent(accepted)
+                    async with self.db.transaction() as session:
+                        await mark_failed(session, row, exc.reason, exc.retry, self.settings.mail_max_attempts,
+                                          self.settings)
+                else:
+                    accepted.append(row)
+                    if len(accepted) >= self.settings.mark_sent_batch:
+                        await self._mark_sent(accepted)
+        finally:
+            await self._mark_sent(accepted)
+
+    async def _mark_sent(self, accepted: list[dict]) -> None:
+        if accepted:
+            async with self.db.transaction() as session:
+                await mark_sent_many(session, accepted)
+            accepted.clear()
 
     async def close(self) -> None:
         for connection in self.connections:
@@ -165,6 +201,14 @@ class WebhookSender:
         self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
 
     async def step(self) -> int:
+        # Every consumer commit wakes the senders; a read (no write lock) first spares the claim's
+        # write transaction when no webhook is due, which is the common case.
+        async with self.db.reading() as session:
+            due = (await session.execute(select(D.c.id).where(
+                D.c.channel == "webhook", D.c.status.in_(("pending", "sending")),
+                D.c.next_attempt_at <= utcnow()).limit(1))).first()
+        if due is None:
+            return 0
         rows = await claim(self.db, "webhook", self.settings.sender_batch, self.settings.sending_lease_s)
         await asyncio.gather(*(self._send(row) for row in rows))
         return len(rows)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,23 +67,90 @@ def render(template: str, lang: str, context: dict[str, Any]) -> Rendered:
     return Rendered(subject, text, html)
 
 
+def _message_id(delivery: dict[str, Any], mail_from: str) -> str:
+    """Derived from the delivery id: a resend after a crash carries the same Message-ID, so the
+    receiving side can drop the copy."""
+    domain = _sender(mail_from).rpartition("@")[2] or "hallo-bot.de"
+    return f"<{delivery['id']}@{domain}>"
+
+
 def compose(delivery: dict[str, Any], mail_from: str) -> EmailMessage:
-    """The message for one delivery; its Message-ID derives from the delivery id, so a resend after a
-    crash carries the same id and the receiving side can drop the copy."""
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "hallo-bot.de"
+    """The message for one delivery as an EmailMessage (modern policy). Used for recipients whose
+    address is not ASCII (SMTPUTF8); `outgoing` builds the common case ~4× cheaper."""
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = delivery["recipient"]
     message["Subject"] = delivery["subject"]
     message["Date"] = format_datetime(delivery["created_at"])
-    message["Message-ID"] = f"<{delivery['id']}@{domain}>"
+    message["Message-ID"] = _message_id(delivery, mail_from)
     message["Auto-Submitted"] = "auto-generated"
-    for name, value in (delivery["headers"] or {}).items():
-        message[name] = value
     message.set_content(delivery["body"])
     if delivery["html"]:
         message.add_alternative(delivery["html"], subtype="html")
+    # After the body: set_content/add_alternative drop or move Content-* headers (Content-Language).
+    for name, value in (delivery["headers"] or {}).items():
+        message[name] = value
     return message
+
+
+def _header(name: str, value: str) -> bytes:
+    """One header line; non-ASCII values as RFC 2047 encoded words. No CR/LF gets through."""
+    value = " ".join(str(value).split())
+    if not value.isascii():
+        value = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {value}\r\n".encode("ascii")
+
+
+@cache
+def _sender(mail_from: str) -> str:
+    return parseaddr(mail_from)[1]
+
+
+@cache
+def _from_header(mail_from: str) -> str:
+    name, address = parseaddr(mail_from)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
+def _part(content_type: str, text: str) -> bytes:
+    # base64 is C-fast and keeps every line short whatever the text holds
+    return (f"Content-Type: {content_type}; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            .encode("ascii") + base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n"))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    sender: str
+    recipient: str
+    data: bytes | EmailMessage  # ready bytes (sent as they are), or a message aiosmtplib flattens
+
+
+def outgoing(delivery: dict[str, Any], mail_from: str) -> Outgoing:
+    """What goes over SMTP for one delivery. The common case (ASCII addresses) is written directly:
+    a fixed MIME shape (text, or multipart/alternative of text and HTML, UTF-8 in base64). The
+    `email` package's generic composing and header folding cost milliseconds of CPU per mail, most
+    of a mail's budget on a busy machine; non-ASCII addresses (SMTPUTF8) still take that path."""
+    sender, recipient = _sender(mail_from), delivery["recipient"]
+    if not (recipient.isascii() and sender.isascii()) or "\n" in recipient or "\r" in recipient:
+        return Outgoing(sender, recipient, compose(delivery, mail_from))
+    head = b"".join((
+        _header("From", _from_header(mail_from)), _header("To", recipient),
+        _header("Subject", delivery["subject"]), _header("Date", format_datetime(delivery["created_at"])),
+        _header("Message-ID", _message_id(delivery, mail_from)), _header("Auto-Submitted", "auto-generated"),
+        *(_header(name, value) for name, value in (delivery["headers"] or {}).items()),
+        b"MIME-Version: 1.0\r\n",
+    ))
+    if not delivery["html"]:
+        return Outgoing(sender, recipient, head + _part("text/plain", delivery["body"]))
+    # base64 never contains "_": the boundary cannot occur in the parts
+    boundary = f"=_hallobot_{delivery['id']}".encode("ascii")
+    data = b"".join((
+        head, b'Content-Type: multipart/alternative; boundary="', boundary, b'"\r\n\r\n',
+        b"--", boundary, b"\r\n", _part("text/plain", delivery["body"]), b"\r\n",
+        b"--", boundary, b"\r\n", _part("text/html", delivery["html"]), b"\r\n",
+        b"--", boundary, b"--\r\n",
+    ))
+    return Outgoing(sender, recipient, data)
 
 
 class MailFailure(Exception):
@@ -97,13 +166,16 @@ class SmtpConnection:
         self.host, self.port, self.timeout = host, port, timeout
         self.client: aiosmtplib.SMTP | None = None
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Outgoing) -> None:
         try:
             if self.client is None or not self.client.is_connected:
                 self.client = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=self.timeout,
                                               start_tls=False)
                 await self.client.connect()
-            errors, _ = await self.client.send_message(message)
+            if isinstance(mail.data, bytes):
+                errors, _ = await self.client.sendmail(mail.sender, [mail.recipient], mail.data)
+            else:
+                errors, _ = await self.client.send_message(mail.data)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refusal = exc.recipients[0] if exc.recipients else None
             outcome = classify_smtp_failure(getattr(refusal, "code", None), getattr(refusal, "message", "refused"))

@@ -95,3 +95,34 @@ async def test_a_daily_subscriber_gets_one_digest_instead_of_each_mail(tmp_path)
         assert "rathaus" in digest["body"] and "List-Unsubscribe" in digest["headers"]
     finally:
         await db.dispose()
+
+
+def test_the_sender_writes_mime_that_parses_back_to_what_was_rendered():
+    from datetime import UTC, datetime
+    from email import message_from_bytes, policy
+    from email.message import EmailMessage
+
+    from services.notifications.mailer import outgoing
+
+    delivery = {
+        "id": "0b6c3f5e-1111-4222-8333-944455556666", "recipient": "anna@example.org",
+        "subject": "Anmeldung bestätigt: Gründerfrühstück " + "ä" * 80, "body": "Grüße\n\n" + "x" * 2000 + "\n",
+        "html": "<p>Grüße</p>\n", "created_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        "headers": {"Content-Language": "de", "List-Unsubscribe": "<https://n.test/u?token=abc>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    }
+    mail = outgoing(delivery, "Amt für Wirtschaftsförderung <noreply@hallo-bot.de>")
+    assert mail.sender == "noreply@hallo-bot.de" and isinstance(mail.data, bytes)
+    assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998 and mail.data.isascii()  # RFC 5322
+    message = message_from_bytes(mail.data, policy=policy.default)
+    assert not message.defects and message.get_content_type() == "multipart/alternative"
+    assert message["Subject"] == delivery["subject"] and message["Content-Language"] == "de"
+    assert message["From"] == "Amt für Wirtschaftsförderung <noreply@hallo-bot.de>"
+    assert message["Message-ID"] == f"<{delivery['id']}@hallo-bot.de>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.get_body(("plain",)).get_content() == delivery["body"]
+    assert message.get_body(("html",)).get_content() == delivery["html"]
+    text_only = message_from_bytes(outgoing(delivery | {"html": None}, "x@hallo-bot.de").data, policy=policy.default)
+    assert text_only.get_content_type() == "text/plain" and text_only.get_content() == delivery["body"]
+    # An internationalised address goes the EmailMessage way (SMTPUTF8 when the server offers it).
+    assert isinstance(outgoing(delivery | {"recipient": "jörg@bäckerei.de"}, "x@hallo-bot.de").data, EmailMessage)

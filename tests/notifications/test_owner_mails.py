@@ -1,0 +1,156 @@
+"""Business owners' mails (issue 3 × issue 6): the directory announces a publication and a stale period on
+the PRIVATE stream (`private.directory.business.owner_notice`), the notifications service mails the owner.
+Real: nats-server, both services as processes over HTTP, aiosmtpd; the stale job runs every 0.2 s."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from services.directory import handlers as directory_handlers
+from services.directory.models import businesses, outbox
+from services.directory.schemas import BusinessCreate, DirectorySettings
+from shared.db import Database
+from shared.envelope import CloudEvent, utcnow
+from shared.migrations import upgrade_async
+from tests.directory.conftest import OPERATOR as DIRECTORY_OPERATOR
+from tests.directory.conftest import owner, profile, published, register, start_directory, stream_bodies
+from tests.notifications.conftest import body_text, deliveries, service_env, start_service, until
+
+PROFILE_URL = "https://hallo-bot.de/verzeichnis/{id}"
+
+
+def set_touched(directory, business_id: str, when: str, published: str | None = None) -> None:
+    with sqlite3.connect(directory.database_url.removeprefix("sqlite:///")) as db:
+        db.execute("UPDATE businesses SET touched_at = ?, published_at = coalesce(?, published_at) WHERE id = ?",
+                    (when, published, business_id))
+
+
+async def test_publishing_mails_the_owner_once_and_a_stale_profile_is_nudged_once_per_period(
+        nats_server, smtp, tmp_path):
+    directory = start_directory(
+        nats_server.url, f"sqlite:///{tmp_path / 'directory.sqlite3'}", tmp_path,
+        DIRECTORY_JOB_INTERVAL_S="0.2", DIRECTORY_PUBLIC_URL=PROFILE_URL)
+    notifications = start_service(service_env(nats_server.url, smtp.port, tmp_path / "var"), tmp_path)
+    address, other = f"inhaber-{uuid.uuid4().hex[:6]}@example.org", f"entwurf-{uuid.uuid4().hex[:6]}@example.org"
+    try:
+        with directory.client() as client:
+            shop = published(client, owner_email=address, owner_language="en", name="Kaffeerösterei Malakoff")
+            register(client, owner_email=other)  # a draft: its owner hears nothing yet
+            published(client, owner_email=None)  # no owner address: nobody to write to
+            assert await until(lambda: smtp.to(address))
+            again = client.post(f"/businesses/{shop['id']}/publish", headers=DIRECTORY_OPERATOR)
+            assert again.status_code == 200  # publishing a published profile changes and announces nothing
+            await asyncio.sleep(1.0)
+            (mail,) = smtp.to(address)
+            assert mail["Subject"] == "Your listing is published: Kaffeerösterei Malakoff"
+            assert mail["Content-Language"] == "en" and mail.get_content_type() == "multipart/alternative"
+            text = body_text(mail)
+            assert PROFILE_URL.format(id=shop["id"]) in text
+            assert shop["edit_token"] not in mail.as_string()  # the token exists only as a hash
+            assert not smtp.to(other)
+
+            # Stale: six months untouched. The job runs every 0.2 s and nudges once for this period.
+            set_touched(directory, shop["id"], "2020-01-01 00:00:00.000000", published="2020-01-01 00:00:00.000000")
+            assert await until(lambda: len(smtp.to(address)) == 2)
+            await asyncio.sleep(1.5)  # several more job runs
+            assert len(smtp.to(address)) == 2
+            nudge = smtp.to(address)[1]
+            assert nudge["Subject"] == "Please check your listing: Kaffeerösterei Malakoff"
+            assert "2020" in body_text(nudge) and PROFILE_URL.format(id=shop["id"]) in body_text(nudge)
+
+            # The owner confirms (an empty save): no longer stale, no nudge.
+            confirmed = client.patch(f"/businesses/{shop['id']}", json={}, headers=owner(shop["edit_token"]))
+            assert confirmed.status_code == 200 and confirmed.json()["stale"] is False
+            await asyncio.sleep(1.0)
+            assert len(smtp.to(address)) == 2
+            # ... and six months later it is stale again: a new period, one new nudge.
+            set_touched(directory, shop["id"], "2021-02-03 00:00:00.000000")
+            assert await until(lambda: len(smtp.to(address)) == 3)
+            await asyncio.sleep(1.5)
+            assert len(smtp.to(address)) == 3
+
+        private = await stream_bodies(nats_server.url, "PRIVATE", "hallobot.private.directory.>")
+        mine = [b for b in private if b["data"]["email"] == address]
+        assert [b["data"]["kind"] for b in mine] == ["published", "stale", "stale"]
+        assert all(b["data"]["edit_url"] is None for b in mine)
+        # The public stream still carries no address and no owner field.
+        public = await stream_bodies(nats_server.url, "DIRECTORY")
+        assert public and all("@" not in json.dumps(b["data"]) for b in public)
+        assert not any(key.startswith("owner") for b in public for key in b["data"])
+
+        sent = [d for d in deliveries(notifications, status="sent") if d["template"] == "owner"]
+        assert len([d for d in sent if d["recipient"] == address]) == 3
+    finally:
+        notifications.kill()
+        directory.process.kill()
+
+
+async def test_the_same_owner_notice_delivered_twice_gives_one_mail(notifications, smtp, nc):
+    from shared.catalog import BusinessOwnerNotice
+    from tests.notifications.conftest import publish
+
+    notice = BusinessOwnerNotice(business_id="b1", business_name="Bäckerei Beispiel", kind="published",
+                                 email="baecker@example.org", profile_url=PROFILE_URL.format(id="b1"))
+    event = await publish(nc, notice)
+    await publish(nc, notice, event=event, msg_id="again")  # past the broker's dedup: a second delivery
+    assert await until(lambda: smtp.to("baecker@example.org"))
+    await asyncio.sleep(1.0)
+    (mail,) = smtp.to("baecker@example.org")
+    assert mail["Subject"] == "Ihr Eintrag ist veröffentlicht: Bäckerei Beispiel"
+    assert "amt@bottrop.de" in body_text(mail)  # where to ask for a new edit link: the office
+
+
+async def test_the_stale_job_marks_each_period_once_on_both_databases(database_url):
+    """The SQL of the stale nudge on SQLite and PostgreSQL: one notice per `touched_at`, none for drafts."""
+    await upgrade_async("directory", database_url)
+    db, settings = Database(database_url), DirectorySettings(public_url=PROFILE_URL)
+    now = utcnow()
+    try:
+        async with db.transaction() as session:
+            shop, _ = await directory_handlers.register_business(
+                session, BusinessCreate(**profile(owner_email="a@example.org")), self_registered=True, now=now)
+            await directory_handlers.change_status(session, shop["id"], "published", now=now, settings=settings)
+            draft, _ = await directory_handlers.register_business(
+                session, BusinessCreate(**profile(owner_email="b@example.org")), self_registered=True, now=now)
+            await session.execute(update(businesses).values(touched_at=now - timedelta(days=400)))
+
+        async def run(at) -> int:
+            async with db.transaction() as session:
+                return await directory_handlers.notify_stale_owners(session, now=at, settings=settings)
+
+        assert await run(now) == 0  # untouched for long, but just published: the owner just had that mail
+        async with db.transaction() as session:
+            await session.execute(update(businesses).values(published_at=now - timedelta(days=400)))
+        assert [await run(now), await run(now), await run(now + timedelta(days=1))] == [1, 0, 0]
+        async with db.transaction() as session:  # a touch, then another stale period
+            await session.execute(update(businesses).where(businesses.c.id == shop["id"])
+                                  .values(touched_at=now - timedelta(days=200)))
+        assert [await run(now), await run(now)] == [1, 0]
+        async with db.reading() as session:
+            payloads = (await session.execute(select(outbox.c.subject, outbox.c.payload))).all()
+        notices = [CloudEvent.model_validate_json(p).data for s, p in payloads if s.startswith("hallobot.private.")]
+        assert [(n["kind"], n["business_id"]) for n in notices] == [
+            ("published", shop["id"]), ("stale", shop["id"]), ("stale", shop["id"])]
+        assert draft["id"] not in {n["business_id"] for n in notices}
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
+    from services.notifications.mailer import render
+
+    for kind in ("published", "stale"):
+        rendered = render("owner", language, {
+            "kind": kind, "business_name": "Café <Malakoff>", "business_id": "b1", "email": "x@example.org",
+            "language": language, "profile_url": "https://hallo-bot.de/verzeichnis/b1", "edit_url": None,
+            "touched_at": "2020-01-01T00:00:00Z" if kind == "stale" else None, "owner_contact": "amt@bottrop.de"})
+        assert "Café <Malakoff>" in rendered.subject and "https://hallo-bot.de/verzeichnis/b1" in rendered.text
+        assert "Café &lt;Malakoff&gt;" in rendered.html and f'lang="{language}"' in rendered.html
