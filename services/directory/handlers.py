@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from shared.auth import hash_token, new_token
 from shared.catalog import (
     BusinessArchived, BusinessOwnerNotice, BusinessPublished, BusinessRegistered, BusinessUnpublished, BusinessUpdated,
 )
+from shared.db import as_utc as utc
 from shared.errors import Conflict, NotFound
 from shared.outbox import add_event
 
@@ -23,13 +24,6 @@ STATUS_EVENTS = {domain.PUBLISHED: BusinessPublished, domain.UNPUBLISHED: Busine
 # Fields whose change can move the Fairtrade count of a published profile.
 FAIRTRADE_FIELDS = {"category", "fairtrade_products"}
 _TIMES = ("created_at", "updated_at", "touched_at", "published_at")
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def as_profile(row) -> dict:

@@ -1,33 +1,13 @@
 """Tables of the events service; it owns this database and no other service reads it."""
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
-    Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, TypeDecorator,
+    Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
     UniqueConstraint,
 )
 
+from shared.db import UtcDateTime
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
-
-
-class UtcDateTime(TypeDecorator):
-    """Timezone-aware UTC in and out; SQLite forgets the zone, so it is put back on reading."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect):
-        if value is not None and value.tzinfo is not None:
-            value = value.astimezone(UTC)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 metadata = MetaData()

@@ -76,7 +76,8 @@ def link_token(key: str, purpose: str, subscription_id: str) -> str:
 
 
 def token_valid(key: str, purpose: str, subscription_id: str, token: str) -> bool:
-    return hmac.compare_digest(link_token(key, purpose, subscription_id), token)
+    # Bytes, not str: compare_digest refuses non-ASCII strings, and a link may carry anything.
+    return hmac.compare_digest(link_token(key, purpose, subscription_id).encode(), token.encode("utf-8", "replace"))
 
 
 # --- retries --------------------------------------------------------------------------------

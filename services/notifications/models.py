@@ -1,9 +1,10 @@
 """Tables of the notifications service; it owns this database and no other service reads it."""
 
 from sqlalchemy import (
-    JSON, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    JSON, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
 )
 
+from shared.db import UtcDateTime
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -24,9 +25,9 @@ subscriptions = Table(
     Column("digest", String(10), nullable=False),  # immediate | daily
     Column("status", String(15), nullable=False, index=True),  # pending | active | unsubscribed | disabled
     Column("failures", Integer, nullable=False, default=0),  # consecutive failed webhook attempts
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("confirmed_at", DateTime(timezone=True), nullable=True),
-    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
 )
 
 # One row per (event, recipient, template): the unique key is what makes a mail exactly-once.
@@ -47,10 +48,10 @@ deliveries = Table(
     # held (daily digest) | pending | sending | sent | dead | digested
     Column("status", String(10), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
     Column("last_error", String(500), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
     UniqueConstraint("event_id", "recipient_ref", "template", name="uq_deliveries_once"),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
@@ -59,7 +60,7 @@ Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
 webhook_allowlist = Table(
     "webhook_allowlist", metadata,
     Column("entry", String(255), primary_key=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 # Cancel links arrive only with a registrant's first notice; later mails (promotion, reminder) reuse them.
@@ -67,7 +68,7 @@ registrant_links = Table(
     "registrant_links", metadata,
     Column("registration_id", String(64), primary_key=True),
     Column("cancel_url", String(2000), nullable=False),
-    Column("forget_after", DateTime(timezone=True), nullable=False, index=True),
+    Column("forget_after", UtcDateTime, nullable=False, index=True),
 )
 
 # Current status of each hotspot, for the live page (built from wifi.hotspot.* events).
@@ -76,5 +77,5 @@ hotspots = Table(
     Column("hotspot_id", String(64), primary_key=True),
     Column("site_name", String(200), nullable=False),
     Column("status", String(15), nullable=True),
-    Column("since", DateTime(timezone=True), nullable=True),
+    Column("since", UtcDateTime, nullable=True),
 )

@@ -22,6 +22,7 @@ from shared.catalog import (
     HotspotStatusChanged,
 )
 from shared.config import ServiceSettings
+from shared.db import as_utc as utc
 from shared.errors import DomainError, Invalid, NotFound
 from shared.outbox import add_event
 
@@ -50,13 +51,6 @@ def load_tuning(settings: ServiceSettings) -> Tuning:
         check_interval_s=wifi.check_interval_s, incident_min_sites=wifi.incident_min_sites,
         max_clock_skew=timedelta(seconds=wifi.max_clock_skew_s),
     )
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time in this service is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def public(row) -> dict:

@@ -6,7 +6,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from services.events.models import UtcDateTime
+from shared.db import UtcDateTime
 
 revision = "0002"
 down_revision = "0001"
