@@ -20,9 +20,10 @@ class ErrorBody(BaseModel):
 # Documented on every operation: the codes the shared auth and error handling can answer with,
 # so that the OpenAPI document covers what a client may see (a fuzzer checks this).
 ERROR_RESPONSES: dict[int | str, dict] = {
-    code: {"model": ErrorBody, "description": text}
+    # Inline JSON content, not `model`: on an HTML route `model` would be documented as text/html.
+    code: {"description": text, "content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
     for code, text in {
-        401: "no or an invalid credential", 403: "a valid credential, but not for this resource",
+        400: "the body could not be parsed", 401: "no or an invalid credential", 403: "a valid credential, but not for this resource",
         404: "not found", 409: "conflicts with the current state",
     }.items()
 }
