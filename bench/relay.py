@@ -14,7 +14,6 @@ must then hold exactly N messages (no duplicates, none lost).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import cProfile
 import sys
@@ -25,13 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (  # noqa: E402
-    bench_database,
-    common_arguments,
-    emit,
-    environment,
-    nats_server,
-    print_table,
-    rate,
+    bench_database, environment, nats_server, print_table, rate, run_main,
 )
 
 STREAM = "WIFI"
@@ -223,12 +216,7 @@ async def run(args) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    common_arguments(parser, default_n=15000)
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    emit(result, args.json_path)
-    return 0 if result["ok"] else 1
+    return run_main(run, __doc__, default_n=15000)
 
 
 if __name__ == "__main__":

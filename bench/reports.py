@@ -17,7 +17,6 @@ committed. Then report rows == N, inbox rows == N, nothing dead-lettered, nothin
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (  # noqa: E402
-    bench_database, common_arguments, emit, environment, nats_server, print_table, rate, wait_until,
+    bench_database, environment, nats_server, print_table, rate, raw_pull_consume, run_main, wait_until,
 )
 
 STREAM, SUBJECT, BATCH = "WIFI_REPORTS", "hallobot.wifi.reports.>", 100
@@ -39,16 +38,7 @@ async def raw_consume(js, n: int, durable: str) -> tuple[float, int]:
 
     config = ConsumerConfig(durable_name=durable, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
                             max_ack_pending=1000)
-    pull = await js.pull_subscribe(SUBJECT, durable=durable, stream=STREAM, config=config)
-    received, started = 0, time.perf_counter()
-    while received < n:
-        msgs = await pull.fetch(BATCH, timeout=5)
-        for msg in msgs:
-            await msg.ack()
-        received += len(msgs)
-    elapsed = time.perf_counter() - started
-    await pull.unsubscribe()
-    return elapsed, received
+    return await raw_pull_consume(js, stream=STREAM, subject=SUBJECT, n=n, batch=BATCH, config=config)
 
 
 async def run(args) -> dict:
@@ -153,12 +143,7 @@ async def _reached(count, table, n: int) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    common_arguments(parser, default_n=10000)
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    emit(result, args.json_path)
-    return 0 if result["ok"] else 1
+    return run_main(run, __doc__, default_n=10000)
 
 
 if __name__ == "__main__":
