@@ -9,15 +9,13 @@ import httpx
 import pytest
 
 from shared.config import SERVICES
-from tests.support.nats import NatsServer
+from tests.support.nats import running_nats
 from tests.support.services import ServiceProcess
 
 
 @pytest.fixture(scope="module")
 def nats_server(tmp_path_factory):
-    server = NatsServer(tmp_path_factory.mktemp("nats")).start()
-    yield server
-    server.kill()
+    yield from running_nats(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import nats
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from tests.support.nats import NatsServer
-from tests.support.postgres import create_database, drop_database
+from tests.support.nats import running_nats
+from tests.support.postgres import database_of_kind
 from tests.support.services import ServiceProcess
 
 OPERATOR_TOKEN = "directory-test-operator-token-1"
@@ -49,9 +49,7 @@ def start_directory(nats_url: str, database_url: str, tmp_dir, **env) -> Directo
 
 @pytest.fixture(scope="module")
 def directory_nats(tmp_path_factory):
-    server = NatsServer(tmp_path_factory.mktemp("nats")).start()
-    yield server
-    server.kill()
+    yield from running_nats(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -67,18 +65,12 @@ def directory(directory_nats, tmp_path_factory):
 def directory_any_db(request, directory_nats, tmp_path_factory):
     """The service on SQLite and on PostgreSQL (search differs between them)."""
     tmp_dir = tmp_path_factory.mktemp(f"directory-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_dir / 'directory.sqlite3'}"
-    else:
-        server_url = request.getfixturevalue("postgres_url")
-        url = create_database(server_url)
-    service = start_directory(directory_nats.url, url, tmp_dir)
-    try:
-        yield service
-    finally:
-        service.process.kill()
-        if request.param == "postgresql":
-            drop_database(server_url, url)
+    with database_of_kind(request, request.param, tmp_dir, "directory") as url:
+        service = start_directory(directory_nats.url, url, tmp_dir)
+        try:
+            yield service
+        finally:
+            service.process.kill()
 
 
 def anonymous() -> dict:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.support.nats import NatsServer
-from tests.support.postgres import create_database, drop_database
+from tests.support.nats import running_nats
+from tests.support.postgres import database_of_kind
 from tests.support.services import ServiceProcess
 
 OPERATOR_TOKEN = "events-test-operator-token-123"
@@ -29,9 +29,7 @@ class EventsService:
 
 @pytest.fixture(scope="module")
 def events_nats(tmp_path_factory):
-    server = NatsServer(tmp_path_factory.mktemp("nats")).start()
-    yield server
-    server.kill()
+    yield from running_nats(tmp_path_factory)
 
 
 def start_events(nats_url: str, database_url: str, tmp_dir, **env) -> ServiceProcess:
@@ -49,18 +47,12 @@ def start_events(nats_url: str, database_url: str, tmp_dir, **env) -> ServicePro
 def events_service_any_db(request, events_nats, tmp_path_factory):
     """The service on SQLite and on PostgreSQL."""
     tmp_dir = tmp_path_factory.mktemp(f"events-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_dir / 'events.sqlite3'}"
-    else:
-        server_url = request.getfixturevalue("postgres_url")
-        url = create_database(server_url)
-    process = start_events(events_nats.url, url, tmp_dir)
-    try:
-        yield EventsService(process.url, events_nats.url, url, process)
-    finally:
-        process.kill()
-        if request.param == "postgresql":
-            drop_database(server_url, url)
+    with database_of_kind(request, request.param, tmp_dir, "events") as url:
+        process = start_events(events_nats.url, url, tmp_dir)
+        try:
+            yield EventsService(process.url, events_nats.url, url, process)
+        finally:
+            process.kill()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from email import message_from_bytes, policy
 from email.message import Message
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
 
 from hallobot.ports import free_port
 

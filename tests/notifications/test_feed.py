@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import subprocess
+import time
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -82,6 +84,100 @@ async def test_a_reconnect_with_last_event_id_replays_exactly_the_missed_events(
     assert sorted(replayed) == sorted([sent[2].id, missed_events[0].id, missed_events[2].id])
     assert resumed[0]["id"] == seen[2]["id"]
     assert len({e["id"] for e in resumed}) == len(resumed)
+
+
+async def test_a_resume_during_a_burst_switches_from_the_streams_to_the_live_tail_without_gap_or_duplicate(
+        notifications, nc):
+    """The resuming client reads its gap from JetStream while new events keep coming on the live
+    fan-out: it must see every event after its id once, in order within each stream."""
+    before = [await publish(nc, change("rathaus", None, "up" if i % 2 else "down")) for i in range(3)]
+    seen = await sse(notifications.url, 1, last_event_id="0-0-0-0")
+    assert json.loads(seen[1]["data"])["id"] == before[0].id
+    starts = utcnow()
+    gap = []
+    for i in range(40):
+        gap.append(await publish(nc, change("kirchplatz", None, "up" if i % 2 else "down")))
+        gap.append(await publish(nc, EventPublished(event_id=f"g{i}", title="Markt", starts_at=starts, ends_at=starts)))
+
+    burst: list = []
+
+    async def keep_publishing() -> None:
+        for i in range(60):
+            burst.append(await publish(nc, change("altmarkt", None, "up" if i % 2 else "down")))
+            burst.append(await publish(nc, EventPublished(event_id=f"b{i}", title="Fest", starts_at=starts,
+                                                          ends_at=starts)))
+            await asyncio.sleep(0.005)
+
+    publisher = asyncio.create_task(keep_publishing())
+    expected = [*before[1:], *gap]
+    resumed = await sse(notifications.url, len(expected) + 120, last_event_id=seen[1]["id"], quiet_s=0.7)
+    await publisher
+    got = [json.loads(e["data"]) for e in resumed[1:]]
+    ids = [e["id"] for e in got]
+    assert len(ids) == len(set(ids)), "a duplicate"
+    assert sorted(ids) == sorted(e.id for e in [*expected, *burst]), "a gap or an extra event"
+    for kind in ("wifi", "events"):  # within one stream, stream order
+        want = [e.id for e in [*expected, *burst] if e.type.startswith(f"de.bottrop.hallobot.{kind}.")]
+        assert [e["id"] for e in got if e["type"].startswith(f"de.bottrop.hallobot.{kind}.")] == want
+    positions = [[int(p) for p in e["id"].split("-")] for e in resumed]
+    assert all(a <= b for earlier, later in zip(positions, positions[1:], strict=False)
+               for a, b in zip(earlier, later, strict=True)), "the id vector never goes back"
+
+
+class RawFeedClient(asyncio.Protocol):
+    """A bare socket on GET /feed (no client library): counts how often a marker arrives."""
+
+    def __init__(self, marker: bytes) -> None:
+        self.marker, self.buffer, self.ready = marker, bytearray(), asyncio.get_running_loop().create_future()
+        self.transport = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.ready.done() and b"event: ready" in self.buffer:
+            self.ready.set_result(None)
+
+    def connection_lost(self, exc) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError("feed closed"))
+
+    def count(self, marker: bytes) -> int:
+        return bytes(self.buffer).count(marker)
+
+
+async def open_raw_clients(url: str, n: int) -> list[RawFeedClient]:
+    parts = urlsplit(url)
+    loop = asyncio.get_running_loop()
+    request = f"GET /feed HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode()
+    clients = []
+    for _ in range(n):
+        _, client = await loop.create_connection(lambda: RawFeedClient(b""), parts.hostname, parts.port)
+        client.transport.write(request)
+        clients.append(client)
+    await asyncio.wait_for(asyncio.gather(*(c.ready for c in clients)), 30)
+    return clients
+
+
+async def test_two_hundred_concurrent_clients_each_receive_the_same_event_once(notifications, nc):
+    clients = await open_raw_clients(notifications.url, 200)
+    try:
+        event = await publish(nc, change("hansa", "up", "down"))
+        hidden = await publish(nc, BusinessRegistered(business_id="b9", name="Ungeprüft", category="retail",
+                                                      self_registered=True))
+        marker = event.id.encode()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(c.count(marker) for c in clients):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # room for a duplicate to show up
+        assert [c.count(marker) for c in clients] == [1] * 200
+        assert not any(c.count(hidden.id.encode()) for c in clients), "a hidden type reached the public feed"
+        ids = {bytes(c.buffer).split(b"id: ")[-1].split(b"\r\n")[0] for c in clients}
+        assert len(ids) == 1, "every live client gets the same position vector"
+    finally:
+        for client in clients:
+            client.transport.close()
 
 
 @pytest.fixture(scope="session")

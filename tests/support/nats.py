@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from hallobot.ports import free_port
@@ -71,3 +72,10 @@ class NatsServer:
     def restart(self) -> NatsServer:
         self.stop()
         return self.start()
+
+
+def running_nats(tmp_path_factory) -> Iterator[NatsServer]:
+    """Body of a module-scoped fixture: one server for the tests that share a running service."""
+    server = NatsServer(tmp_path_factory.mktemp("nats")).start()
+    yield server
+    server.kill()

@@ -99,3 +99,17 @@ async def _drop_database(server_url: str, database_url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@contextlib.contextmanager
+def database_of_kind(request, kind: str, tmp_dir, name: str) -> Iterator[str]:
+    """A fresh database URL on SQLite (a file in `tmp_dir`) or PostgreSQL (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_dir / f'{name}.sqlite3'}"
+        return
+    server_url = request.getfixturevalue("postgres_url")
+    url = create_database(server_url)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, url)

@@ -12,7 +12,7 @@ import nats
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from tests.support.nats import NatsServer
+from tests.support.nats import running_nats
 from tests.support.services import ServiceProcess
 
 OPERATOR = "test-operator-token-123456"
@@ -36,9 +36,7 @@ def start_wifi(nats_url: str, tmp_path, **env) -> ServiceProcess:
 
 @pytest.fixture(scope="module")
 def wifi_nats(tmp_path_factory):
-    server = NatsServer(tmp_path_factory.mktemp("nats")).start()
-    yield server
-    server.kill()
+    yield from running_nats(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
