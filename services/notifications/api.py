@@ -210,13 +210,9 @@ async def hotspots(session: ReadingDep) -> list[HotspotStatusPublic]:
 async def feed(request: Request, runtime: RuntimeDep,
                last_event_id: str | None = Query(None, description="alternative to the Last-Event-ID header")):
     resume = request.headers.get("last-event-id") or last_event_id
-    items = follow(runtime.jetstream(), resume)
-
-    async def stream():
-        async for item in items:
-            yield {"id": item.id, "event": item.event, "data": item.data}
-
-    return EventSourceResponse(stream(), ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    # Frames come encoded (the live ones once for all clients of this instance): see feed.py.
+    return EventSourceResponse(follow(runtime, resume), ping=15,
+                               headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @router.get("/", response_class=HTMLResponse, tags=["web"], summary="Live-Seite (deutsch)")

@@ -6,6 +6,7 @@ from services.notifications import models
 from services.notifications.api import router
 from services.notifications.config import notifications_settings
 from services.notifications.consumers import subscriptions
+from services.notifications.feed import feed_broadcaster
 from services.notifications.jobs import daily_jobs, mail_sender, webhook_sender
 from shared.catalog import DeliveryFailed, DeliverySent
 from shared.config import ServiceSettings
@@ -20,7 +21,7 @@ definition = ServiceDefinition(
     routers=[router],
     publishes=[DeliverySent, DeliveryFailed],
     subscriptions=subscriptions,
-    background=[mail_sender, webhook_sender, daily_jobs],
+    background=[mail_sender, webhook_sender, daily_jobs, feed_broadcaster],
 )
 
 

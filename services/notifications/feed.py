@@ -1,23 +1,36 @@
 """The public feed as Server-Sent Events, resumable from the streams themselves.
 
-There is no FEED stream: a client follows the four public domain streams with one ordered
-consumer each, and the SSE id is the vector of stream positions it has seen, e.g. `12-40-1002-3`
-(DIRECTORY-EVENTS-WIFI-FAIRTRADE). A reconnect with `Last-Event-ID` restarts each stream right
-after its position, so it replays exactly what was missed, from JetStream and not from memory,
-and survives a restart of this service. No extra stream means no second copy of every event and
-no stream for deploy/ to replicate; the price is four consumers per open page.
+There is no FEED stream: the feed follows the four public domain streams, and the SSE id is the
+vector of stream positions a client has seen, e.g. `12-40-1002-3` (DIRECTORY-EVENTS-WIFI-FAIRTRADE).
+No extra stream means no second copy of every event and no stream for deploy/ to replicate.
+
+Live tail: one `Broadcaster` per service instance follows the four streams with one ordered
+consumer each (four consumers per instance, not per client) and hands every public event, encoded
+once, to each connected client's bounded queue. A client whose queue fills (it reads too slowly)
+is dropped; its browser reconnects with the last id it got.
+
+Resume: a reconnect with `Last-Event-ID` registers for the live tail first and notes the
+broadcaster's position at that instant (one step, no await in between), then reads what it missed
+from JetStream — a temporary pull consumer per stream, from its position up to the noted one —
+and then switches to the live queue, which has buffered everything after the noted position. Each
+event is passed on only if its stream sequence is past the client's position in that stream, so
+the switch has neither gaps nor duplicates, and a replay comes from the streams (it survives a
+restart of this service), never from memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import weakref
+from collections.abc import AsyncIterator, Callable
 
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from prometheus_client import Counter, Gauge
+from sse_starlette import ServerSentEvent
 
 log = logging.getLogger("hallobot.notifications.feed")
 
@@ -29,7 +42,14 @@ FEED_STREAMS = (
 )
 # Not for the public page: a self-registered profile is shown only once an operator published it.
 HIDDEN_TYPES = {"de.bottrop.hallobot.directory.business.registered"}
-QUEUE_LIMIT = 10_000  # a client this far behind is dropped; it resumes from the stream on reconnect
+CLIENT_QUEUE_LIMIT = 1_000  # live events a client may lag behind before it is dropped (it resumes by id)
+CATCH_UP_BATCH = 256  # messages per fetch while a resuming client reads what it missed
+CATCH_UP_IDLE_S = 2.0  # a fetch that brings nothing for this long: the rest of the gap no longer exists
+READY_TIMEOUT_S = 15.0  # a client waits this long for the broadcaster's consumers at start-up
+RESTART_DELAY_S = 1.0  # between attempts to (re)start the broadcaster's consumers
+
+FEED_CLIENTS = Gauge("hallobot_feed_clients", "Open GET /feed connections of this instance")
+FEED_DROPPED = Counter("hallobot_feed_clients_dropped_total", "Feed clients dropped for reading too slowly")
 
 
 def parse_position(last_event_id: str | None) -> list[int] | None:
@@ -42,59 +62,195 @@ def parse_position(last_event_id: str | None) -> list[int] | None:
     return [int(part) for part in parts]
 
 
-def format_position(position: list[int]) -> str:
+def format_position(position) -> str:
     return "-".join(str(seq) for seq in position)
 
 
-@dataclass(frozen=True)
-class FeedItem:
-    id: str
-    event: str  # "ready" once at the start, then "message"
-    data: str
+def frame(position, event: str, data: str) -> bytes:
+    return ServerSentEvent(data=data, id=format_position(position), event=event).encode()
 
 
-async def follow(js: JetStreamContext, last_event_id: str | None) -> AsyncIterator[FeedItem]:
-    """Yield a `ready` item with the starting position, then every public event after it."""
-    wanted = parse_position(last_event_id)
-    position: list[int] = []
-    queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_LIMIT)
-    overflow = asyncio.Event()
-    subscriptions = []
+def public_data(raw: bytes) -> str | None:
+    """The event's JSON text, or None when it is not for the public (hidden type, not JSON)."""
+    data = raw.decode("utf-8", "replace")
     try:
-        for index, (stream, subject) in enumerate(FEED_STREAMS):
-            state = (await js.stream_info(stream)).state
-            start = state.last_seq if wanted is None else min(wanted[index], state.last_seq)
-            position.append(start)
+        event_type = json.loads(data).get("type")
+    except (ValueError, AttributeError):
+        return None
+    return None if event_type in HIDDEN_TYPES else data
 
-            async def put(msg, index=index) -> None:
-                try:
-                    queue.put_nowait((index, msg))
-                except asyncio.QueueFull:
-                    overflow.set()
 
-            subscriptions.append(await js.subscribe(
-                subject, stream=stream, cb=put, ordered_consumer=True,
-                config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start + 1),
-            ))
-        yield FeedItem(format_position(position), "ready", json.dumps({"streams": [s for s, _ in FEED_STREAMS]}))
-        while not overflow.is_set():
-            index, msg = await queue.get()
-            seq = msg.metadata.sequence.stream
-            if seq <= position[index]:
-                continue  # an ordered consumer's reset may repeat what we already passed on
-            position[index] = seq
-            data = msg.data.decode("utf-8", "replace")
+class _Client:
+    __slots__ = ("queue", "dropped")
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue = asyncio.Queue(maxsize=CLIENT_QUEUE_LIMIT)
+        self.dropped = False
+
+
+class Broadcaster:
+    """Follows the public streams once for this instance and fans each event out to every client."""
+
+    def __init__(self, jetstream: Callable[[], JetStreamContext]) -> None:
+        self.jetstream = jetstream
+        self.position: list[int] = [0] * len(FEED_STREAMS)  # last stream sequence handled, per stream
+        self.clients: set[_Client] = set()
+        self.ready = asyncio.Event()
+
+    # --- the one reader per instance ------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Start the four ordered consumers and keep them until cancelled (the service's lifespan)."""
+        while True:
+            subscriptions = []
             try:
-                event_type = json.loads(data).get("type")
-            except ValueError:
-                continue
-            if event_type in HIDDEN_TYPES:
-                continue
-            yield FeedItem(format_position(position), "message", data)
-        log.warning("feed client too slow, dropped; it will resume from its Last-Event-ID")
-    finally:
-        for subscription in subscriptions:
-            try:
-                await subscription.unsubscribe()
+                js = self.jetstream()
+                for index, (stream, subject) in enumerate(FEED_STREAMS):
+                    start = (await js.stream_info(stream)).state.last_seq
+                    if not self.ready.is_set():
+                        self.position[index] = start
+                    start = self.position[index]  # after a restart: go on where we were, no gap
+                    subscriptions.append(await js.subscribe(
+                        subject, stream=stream, cb=self._callback(index), ordered_consumer=True,
+                        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                              opt_start_seq=start + 1),
+                    ))
+                self.ready.set()
+                await asyncio.Event().wait()  # until cancelled
+            except asyncio.CancelledError:
+                raise
             except Exception:
-                pass
+                log.exception("feed broadcaster could not follow the streams; retrying")
+                await asyncio.sleep(RESTART_DELAY_S)
+            finally:
+                for subscription in subscriptions:
+                    with contextlib.suppress(Exception):
+                        await subscription.unsubscribe()
+
+    def _callback(self, index: int):
+        async def on_message(msg) -> None:
+            self.publish(index, msg.metadata.sequence.stream, msg.data)
+        return on_message
+
+    def publish(self, index: int, seq: int, raw: bytes) -> None:
+        """Hand one stream message to every client. No await: position and fan-out change together."""
+        if seq <= self.position[index]:
+            return  # an ordered consumer's reset may repeat what we already passed on
+        self.position[index] = seq
+        data = public_data(raw)
+        if data is None:
+            return
+        vector = tuple(self.position)
+        item = (index, seq, vector, data, frame(vector, "message", data))
+        dropped = []
+        for client in self.clients:
+            try:
+                client.queue.put_nowait(item)
+            except asyncio.QueueFull:
+                dropped.append(client)
+        for client in dropped:
+            client.dropped = True
+            self.clients.discard(client)
+            FEED_DROPPED.inc()
+        if dropped:
+            log.warning("%d feed client(s) too slow, dropped; they resume from their Last-Event-ID", len(dropped))
+
+    # --- one client ------------------------------------------------------------------------------
+
+    async def follow(self, last_event_id: str | None) -> AsyncIterator[bytes]:
+        """SSE frames: `ready` with the starting position, then every public event after it."""
+        await asyncio.wait_for(self.ready.wait(), READY_TIMEOUT_S)
+        wanted = parse_position(last_event_id)
+        client = _Client()
+        self.clients.add(client)  # these two lines together: the live queue gets everything after `target`
+        target = list(self.position)
+        FEED_CLIENTS.inc()
+        try:
+            position = list(target) if wanted is None else await self._start(wanted, target)
+            yield frame(position, "ready", json.dumps({"streams": [s for s, _ in FEED_STREAMS]}))
+
+            for index, (stream, subject) in enumerate(FEED_STREAMS):
+                if position[index] >= target[index]:
+                    continue
+                async with contextlib.aclosing(self._replay(stream, subject, position[index], target[index])) as missed:
+                    async for seq, raw in missed:
+                        if client.dropped:
+                            return
+                        if seq <= position[index]:
+                            continue
+                        position[index] = seq
+                        data = public_data(raw)
+                        if data is not None:
+                            yield frame(position, "message", data)
+                position[index] = max(position[index], target[index])
+
+            while not client.dropped:
+                index, seq, vector, data, encoded = await client.queue.get()
+                if seq <= position[index]:
+                    continue  # this client is already past it (it resumed from a further position)
+                if all(mine <= theirs for mine, theirs in zip(position, vector, strict=True)):
+                    position[:] = vector  # the common case: the id everyone gets, encoded once
+                    yield encoded
+                else:
+                    position[:] = [max(mine, theirs) for mine, theirs in zip(position, vector, strict=True)]
+                    yield frame(position, "message", data)
+        finally:
+            self.clients.discard(client)
+            FEED_CLIENTS.dec()
+
+    async def _start(self, wanted: list[int], target: list[int]) -> list[int]:
+        """Where a resuming client starts: its id, except past a stream's end (a recreated stream)."""
+        position = list(wanted)
+        js = self.jetstream()
+        for index, (stream, _) in enumerate(FEED_STREAMS):
+            if wanted[index] > target[index]:  # another instance's id may be ahead of ours: keep it
+                last = (await js.stream_info(stream)).state.last_seq
+                position[index] = min(wanted[index], max(last, target[index]))
+        return position
+
+    async def _replay(self, stream: str, subject: str, after: int, until: int) -> AsyncIterator[tuple[int, bytes]]:
+        """Messages of one stream with sequence in (after, until], from JetStream, in batches."""
+        js = self.jetstream()
+        subscription = await js.pull_subscribe(subject, stream=stream, config=ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1, ack_policy=AckPolicy.NONE,
+            inactive_threshold=60.0, mem_storage=True, num_replicas=1))
+        try:
+            while True:
+                try:
+                    messages = await subscription.fetch(CATCH_UP_BATCH, timeout=CATCH_UP_IDLE_S)
+                except TimeoutError:
+                    return  # the rest of the gap was deleted from the stream
+                for msg in messages:
+                    meta = msg.metadata
+                    seq = meta.sequence.stream
+                    if seq > until:
+                        return  # the live queue has it
+                    yield seq, msg.data
+                    if seq >= until or meta.num_pending == 0:
+                        return
+        finally:
+            with contextlib.suppress(Exception):
+                await js.delete_consumer(stream, subscription._consumer)
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+
+
+_broadcasters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def broadcaster(runtime) -> Broadcaster:
+    """The one broadcaster of this service instance (its runtime)."""
+    instance = _broadcasters.get(runtime)
+    if instance is None:
+        instance = _broadcasters[runtime] = Broadcaster(runtime.jetstream)
+    return instance
+
+
+async def feed_broadcaster(runtime) -> None:
+    """Background job of the service: the broadcaster's consumers live as long as the service."""
+    await broadcaster(runtime).run()
+
+
+def follow(runtime, last_event_id: str | None) -> AsyncIterator[bytes]:
+    """The SSE frames for one client of this instance."""
+    return broadcaster(runtime).follow(last_event_id)
