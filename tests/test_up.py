@@ -142,6 +142,16 @@ class Up:
             time.sleep(0.2)
         pytest.fail(f"hallobot up printed no summary within {timeout} s\n{self.output()}")
 
+    def wait_for_line(self, text: str, timeout: float = START_TIMEOUT_S) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.stdout:
+                return self.stdout
+            if self.process.poll() is not None:
+                pytest.fail(f"hallobot up exited with {self.process.returncode}\n{self.output()}")
+            time.sleep(0.2)
+        pytest.fail(f"hallobot up did not print {text!r} within {timeout} s\n{self.output()}")
+
     def interrupt(self, signum: int = signal.SIGINT) -> int:
         """Ctrl-C (or `signum`); returns the exit code (fails the test when it takes longer than 30 s)."""
         self.process.send_signal(signum)
@@ -342,7 +352,8 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
         assert not (tmp_path / "var" / "nats").exists()
         assert_all_ready(service_urls(env))
         assert "DIRECTORY" in stream_created(monitor_port), "the services declared their streams on NATS_URL"
-        assert "demo data loaded" in up.stdout and up.stdout.count("demo hotspot ") == 6
+        demo = up.wait_for_line("demo data loaded")  # the demo loads after the summary
+        assert demo.count("demo hotspot ") == 6 and "demo events: 11 new events" in demo
 
         assert up.interrupt() == 0, up.output()
         assert up.leftovers() == {}
