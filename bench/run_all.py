@@ -281,7 +281,7 @@ def report(results: dict, path: Path) -> None:
         "registration rush — a bare FastAPI endpoint doing one INSERT; notify — one raw aiosmtplib connection; "
         "cold start and memory — nats-server plus four bare FastAPI apps under uvicorn; HTTP→SSE — a bare "
         "GET /healthz round trip on the same wifi process. Not measured here: SSE fan-out to 5,000 clients "
-        "(no benchmark exists yet).",
+        "(measured separately: `python bench/notify.py --only fanout --clients 5000`).",
         "",
         "Sizes: " + ("quick" if results["quick"] else "full") + " — "
         + ", ".join(f"{k} {' '.join(v[1 if results['quick'] else 0])}" for k, v in SIZES.items()) + ". "
