@@ -31,18 +31,13 @@ def outbox_table(metadata: MetaData) -> Table:
 async def add_event(session: AsyncSession, table: Table, data: EventData, *, event_id: str | None = None) -> CloudEvent:
     """Stage one catalog event in the caller's transaction; the relay publishes it after commit."""
     event = data.to_event(event_id)
-    await add_envelope(session, table, event, data.nats_subject())
-    return event
-
-
-async def add_envelope(session: AsyncSession, table: Table, event: CloudEvent, subject: str) -> None:
-    """Stage an already built envelope (e.g. a private event) on an explicit subject."""
     await session.execute(
         table.insert().values(
-            event_id=event.id, subject=subject, payload=event.to_json(), created_at=event.time
+            event_id=event.id, subject=data.nats_subject(), payload=event.to_json(), created_at=event.time
         )
     )
     session.info[OUTBOX_WRITTEN] = True
+    return event
 
 
 async def add_events(session: AsyncSession, table: Table, payloads: list[EventData]) -> list[CloudEvent]:

@@ -24,7 +24,7 @@ from shared.catalog import (
     RegistrationConfirmed, RegistrationPromoted, RegistrationWaitlisted,
 )
 from shared.errors import Conflict, Invalid, NotFound
-from shared.outbox import OUTBOX_WRITTEN
+from shared.outbox import add_events
 
 E, R, S = models.events, models.registrations, models.slots
 ACTIVE = ("confirmed", "waitlisted")
@@ -36,14 +36,7 @@ def new_id() -> str:
 
 async def _emit(session: AsyncSession, *payloads) -> None:
     """Stage events in the outbox with one multi-row INSERT (one round trip for all of them)."""
-    rows = []
-    for payload in payloads:
-        event = payload.to_event()
-        rows.append({"event_id": event.id, "subject": payload.nats_subject(), "payload": event.to_json(),
-                     "created_at": event.time})
-    if rows:
-        await session.execute(models.outbox.insert(), rows)
-        session.info[OUTBOX_WRITTEN] = True
+    await add_events(session, models.outbox, list(payloads))
 
 
 def _calendar_fields(event) -> dict[str, Any]:
