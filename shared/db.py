@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.outbox import OUTBOX_WRITTEN
+from shared.sqlite_connection import one_hop_connector
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
@@ -82,6 +83,8 @@ class Database:
         options: dict = {"echo": echo}
         if not self.is_sqlite:
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        if self.is_sqlite:
+            options["async_creator"] = one_hop_connector(self.url)
         self.engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
