@@ -4,22 +4,17 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import secrets
-import time
 import uuid
 
 import nats
 import pytest
 from sqlalchemy import distinct, func, select
 
-from hallobot.ports import free_port
 from shared.config import ServiceSettings
 from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
 from shared.relay import OutboxRelay
 from shared.streams import STREAMS, ensure_streams
-from tests.deploy import compose
-from tests.deploy.nats_node import ConfiguredNatsServer, copy_config_dir, set_store_dir
+from tests.deploy.cluster import NODES, Cluster
 from tests.support import schema
 from tests.support.stream import event_ids, eventually, stream_messages
 from tests.support.worker import record_effect
@@ -27,60 +22,15 @@ from tests.test_outbox_relay import write_events
 
 pytestmark = pytest.mark.faults
 
-NODES = ("nats-1", "nats-2", "nats-3")
-
-
-class Cluster:
-    def __init__(self, servers: dict[str, ConfiguredNatsServer], env: dict[str, str]) -> None:
-        self.servers, self.env = servers, env
-
-    def urls(self, user: str, first: str | None = None, without: str | None = None) -> list[str]:
-        password = self.env["NATS_OPERATOR_PASSWORD" if user == "operator" else f"{user.upper()}_NATS_PASSWORD"]
-        names = sorted(self.servers, key=lambda name: name != first)
-        return [f"nats://{user}:{password}@127.0.0.1:{self.servers[name].port}" for name in names if name != without]
-
-    async def wait_for_jetstream(self, timeout: float = 30.0) -> None:
-        """Until the cluster has elected its JetStream meta leader and answers API requests."""
-        nc = await nats.connect(self.urls("operator"), max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    await nc.jetstream(timeout=1).account_info()
-                    return
-                except Exception:
-                    if time.monotonic() > deadline:
-                        raise
-                    await asyncio.sleep(0.2)
-        finally:
-            await nc.close()
-
-
 @pytest.fixture
 async def cluster(tmp_path):
-    names = compose.environment(compose.raw()["services"]["nats"])
-    env = {name: secrets.token_hex(12) for name in names}
-    route_ports = {name: free_port() for name in NODES}
-    servers = {}
-    for name in NODES:
-        config_dir = copy_config_dir(tmp_path / name)
-        config = config_dir / "cluster.conf"
-        text = config.read_text().replace("listen: 0.0.0.0:6222", f"listen: 127.0.0.1:{route_ports[name]}")
-        for peer, port in route_ports.items():
-            text = text.replace(f"{peer}:6222", f"127.0.0.1:{port}")
-        assert not re.search(r"nats-\d:6222|0\.0\.0\.0", text), "cluster.conf changed shape; update this test"
-        config.write_text(text)
-        set_store_dir(config, tmp_path / name / "data")
-        servers[name] = ConfiguredNatsServer(config, tmp_path / name / "data", {**env, "NATS_SERVER_NAME": name})
-    for server in servers.values():
-        server.start()
-    nodes = Cluster(servers, env)
+    nodes = Cluster.create(tmp_path)
     try:
+        nodes.start()
         await nodes.wait_for_jetstream()
         yield nodes
     finally:
-        for server in servers.values():
-            server.kill()
+        nodes.kill()
 
 
 async def test_streams_are_declared_with_three_replicas_when_the_service_is_told_so(cluster, monkeypatch):

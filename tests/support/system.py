@@ -72,7 +72,8 @@ class Smtp:
 class System:
     """nats-server + aiosmtpd + the four services, each its own process, sharing one data dir."""
 
-    def __init__(self, root: Path, env: dict[str, str] | None = None, services=SERVICES) -> None:
+    def __init__(self, root: Path, env: dict[str, str] | None = None, services=SERVICES,
+                 service_env: dict[str, dict[str, str]] | None = None) -> None:
         self.root = root
         self.data_dir = root / "var"
         self.log_dir = root / "logs"
@@ -83,7 +84,9 @@ class System:
             **FAST_ENV, "NATS_URL": self.nats.url, "HALLOBOT_DATA_DIR": str(self.data_dir),
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.smtp.port), **(env or {}),
         }
-        self.services = {name: ServiceProcess(name, self.env, self.log_dir) for name in services}
+        # service_env: what differs per service (e.g. its own NATS user in NATS_URL)
+        self.services = {name: ServiceProcess(name, {**self.env, **(service_env or {}).get(name, {})}, self.log_dir)
+                         for name in services}
 
     def url(self, name: str) -> str:
         return self.services[name].url
@@ -91,8 +94,17 @@ class System:
     def client(self, name: str, timeout: float = 30) -> httpx.Client:
         return httpx.Client(base_url=self.url(name), timeout=timeout)
 
-    def start(self) -> System:
+    def start_nats(self) -> None:
         self.nats.start()
+
+    def nats_running(self) -> bool:
+        return self.nats.process is not None and self.nats.process.poll() is None
+
+    def kill_nats(self) -> None:
+        self.nats.kill()
+
+    def start(self) -> System:
+        self.start_nats()
         self.smtp.start()
         for service in self.services.values():
             service.start()
@@ -109,8 +121,8 @@ class System:
 
     def ensure_running(self) -> None:
         """Bring back whatever a previous test left stopped or killed."""
-        if self.nats.process is None or self.nats.process.poll() is not None:
-            self.nats.start()
+        if not self.nats_running():
+            self.start_nats()
         if self.smtp.controller is None:
             self.smtp.start()
         for service in self.services.values():
@@ -123,7 +135,7 @@ class System:
         for service in self.services.values():
             service.kill()
         self.smtp.stop()
-        self.nats.kill()
+        self.kill_nats()
 
     def __enter__(self) -> System:
         try:
