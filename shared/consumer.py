@@ -92,7 +92,21 @@ def json_decoder(model: type[BaseModel], key: Callable[[Msg, BaseModel], str] | 
 
 def _message_key(msg: Msg) -> str:
     header = (msg.headers or {}).get("Nats-Msg-Id")
-    return header or f"{msg.metadata.stream}:{msg.metadata.sequence.stream}"
+    return header or _stream_position(msg)
+
+
+def _stream_position(msg: Msg) -> str:
+    """`<stream>:<stream sequence>` read straight from the ack subject: nats-py's `msg.metadata`
+    builds a whole object with a datetime for it, which measured 12 µs per message.
+
+    The ack subject is `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>`,
+    or, from newer servers, the same with `<domain>.<account hash>` after `ACK` and a token at the end."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9:
+        return f"{tokens[2]}:{tokens[5]}"
+    if len(tokens) >= 12:
+        return f"{tokens[4]}:{tokens[7]}"
+    return f"{msg.metadata.stream}:{msg.metadata.sequence.stream}"
 
 
 def _short(exc: Exception) -> str:
