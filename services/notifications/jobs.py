@@ -127,11 +127,49 @@ async def _loop(name: str, step: Callable[[], Awaitable[int]], poll_s: float) ->
 
 # --- mail --------------------------------------------------------------------------------------
 
+class SentMarks:
+    """Group commit for "the server accepted this mail": each connection waits until its own mark is
+    committed before it sends its next mail (so a crash can repeat at most the one mail per connection
+    that the server took but we had not marked yet), while the marks of all connections that arrive
+    during one commit go into the next commit together: one transaction and one relay round for
+    several mails instead of one each."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: list[tuple[list[dict], asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+
+    async def mark(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((list(rows), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await asyncio.shield(done)  # a cancelled sender does not cancel the others' commit
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self.db.transaction() as session:
+                    await mark_sent_many(session, [row for rows, _ in batch for row in rows])
+            except Exception as exc:  # each waiting sender sees the failure (its rows stay 'sending')
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+
 class MailSender:
     def __init__(self, db: Database, host: str, port: int, settings: NotificationsSettings) -> None:
         self.db, self.settings = db, settings
         self.connections = [SmtpConnection(host, port, settings.smtp_timeout_s)
                             for _ in range(settings.sender_connections)]
+        self.marks = SentMarks(db)
 
     async def step(self) -> int:
         """Each connection claims its own small batches until nothing is due: no connection waits
@@ -153,8 +191,9 @@ class MailSender:
 
     async def _send_all(self, connection: SmtpConnection, rows: list[dict]) -> None:
         """Send a share of the claimed rows over one connection. Accepted rows are marked sent in
-        batches of NOTIFICATIONS_MARK_SENT_BATCH (and before a failure is recorded, and at the end):
-        a crash in between resends at most one batch, each copy with the same Message-ID."""
+        batches of NOTIFICATIONS_MARK_SENT_BATCH (and before a failure is recorded, and at the end),
+        committed together with other connections' marks (`SentMarks`): a crash in between resends at
+        most one batch per connection, each copy with the same Message-ID."""
         accepted: list[dict] = []
         try:
             for row in rows:
@@ -174,8 +213,7 @@ class MailSender:
 
     async def _mark_sent(self, accepted: list[dict]) -> None:
         if accepted:
-            async with self.db.transaction() as session:
-                await mark_sent_many(session, accepted)
+            await self.marks.mark(accepted)
             accepted.clear()
 
     async def close(self) -> None:
