@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from dataclasses import dataclass
 
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
+
+log = logging.getLogger("hallobot.streams")
 
 DAY = 24 * 3600
 # Dedup window for Nats-Msg-Id: a relay that crashed after publishing and before marking its
@@ -58,13 +64,36 @@ def stream_for_subject(subject: str) -> str:
     raise ValueError(f"no stream holds subject {subject!r}")
 
 
-async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
-    """Create missing streams and bring existing ones to the declared configuration."""
+async def ensure_streams(js: JetStreamContext, replicas: int = 1, *, attempts: int = 6) -> None:
+    """Create missing streams and bring existing ones to the declared configuration.
+
+    Several services start at once and declare the same streams. On a fresh cluster with R3
+    streams, nats-server (2.15.1) leaves some of those concurrent creates and updates without an
+    answer (the stream does get created; nats-server issue #3677), and a create can lose the race
+    to another service's. Each stream is therefore tried again, with a growing pause and jitter,
+    up to `attempts` times before start-up gives up."""
     for spec in STREAMS:
         config = spec.config(replicas)
-        try:
-            await js.stream_info(spec.name)
-        except NotFoundError:
-            await js.add_stream(config)
-        else:
-            await js.update_stream(config)
+        for attempt in range(1, attempts + 1):
+            try:
+                await _declare(js, config)
+                break
+            except (NatsTimeoutError, BadRequestError) as exc:
+                if attempt == attempts or (isinstance(exc, BadRequestError) and exc.err_code != STREAM_NAME_IN_USE):
+                    raise
+                pause = min(0.25 * 2 ** (attempt - 1), 4.0) * random.uniform(0.5, 1.5)
+                log.warning("stream declaration unanswered, trying again",
+                            extra={"stream": spec.name, "attempt": attempt, "retry_in_s": round(pause, 2)})
+                await asyncio.sleep(pause)
+
+
+STREAM_NAME_IN_USE = 10058  # JetStream API error: a concurrent create with another configuration won
+
+
+async def _declare(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.stream_info(config.name)
+    except NotFoundError:
+        await js.add_stream(config)
+    else:
+        await js.update_stream(config)

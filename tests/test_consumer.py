@@ -233,3 +233,28 @@ async def test_a_huge_undecodable_message_reaches_the_dlq_cut_to_size_and_the_ne
         assert await eventually(lambda: schema.count(db, schema.effects)) == 1
     finally:
         await group.stop()
+
+
+@pytest.mark.parametrize("reply", [
+    "$JS.ACK.WIFI_REPORTS.wifi-reports.1.4711.12.1763700000000000000.3",  # servers before 2.10
+    "$JS.ACK._.ACCHASH.WIFI_REPORTS.wifi-reports.1.4711.12.1763700000000000000.3.rnd",  # domain + account hash
+    "$JS.ACK.hub.ACCHASH.WIFI_REPORTS.wifi-reports.2.4711.12.1763700000000000000.3.rnd.extra",
+])
+def test_a_message_without_an_id_is_keyed_by_stream_and_sequence_as_nats_py_reads_them(reply):
+    from nats.aio.msg import Msg
+
+    from shared.consumer import _stream_position
+
+    msg = Msg(_client=None, subject="hallobot.wifi.reports.h1", reply=reply, data=b"{}", headers=None)
+    expected = f"{msg.metadata.stream}:{msg.metadata.sequence.stream}"
+    assert _stream_position(msg) == expected == "WIFI_REPORTS:4711"
+
+
+async def test_a_real_message_without_msg_id_gets_the_key_of_its_stream_position(js, nc):
+    from shared.consumer import _message_key
+
+    await js.publish("hallobot.wifi.reports.h1", b"{}")  # no Nats-Msg-Id, as a host's report
+    sub = await js.pull_subscribe("hallobot.wifi.reports.>", durable="key-check", stream="WIFI_REPORTS")
+    (msg,) = await sub.fetch(1, timeout=5)
+    assert _message_key(msg) == f"WIFI_REPORTS:{msg.metadata.sequence.stream}"
+    await msg.ack()
