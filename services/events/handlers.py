@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events import domain, models
@@ -197,7 +197,7 @@ async def add_slots(session: AsyncSession, event_id: str, data: SlotsCreate) -> 
 
 # --- registrations -------------------------------------------------------------------------
 
-def _registration_counts(event_id: str, key: str) -> list:
+def _registration_counts(event_id, key) -> list:
     """confirmed, waitlisted, last seq and whether `key` holds an active place: four scalar subqueries
     that each stay inside an index (no scan of the event's registration rows)."""
     def count(status: str):
@@ -211,20 +211,28 @@ def _registration_counts(event_id: str, key: str) -> list:
     ]
 
 
+# Built once with bind parameters: building these expressions for every registration cost about as
+# much CPU as running them (measured in bench/registration_rush.py).
+_COUNTS = _registration_counts(bindparam("event_id"), bindparam("email_key"))
+_EVENT_AND_COUNTS = select(E, *(c.label(f"_n{i}") for i, c in enumerate(_COUNTS))).where(E.c.id == bindparam("event_id"))
+_COUNTS_ONLY = select(*_COUNTS)
+_INSERT_REGISTRATION = R.insert()
+
+
 async def _event_and_counts(db, event_id: str, key: str):
     """The event (locked) and its registration counts.
 
     SQLite: the write transaction already holds the database's write lock (BEGIN IMMEDIATE), so one
     statement reads both. PostgreSQL: first lock the row, then count in a second statement, whose
     fresh snapshot sees every registration committed by the transaction that held the lock before."""
+    params = {"event_id": event_id, "email_key": key}
     if db.dialect.name == "sqlite":
-        row = (await db.execute(select(E, *(c.label(f"_n{i}") for i, c in enumerate(_registration_counts(
-            event_id, key)))).where(E.c.id == event_id))).first()
+        row = (await db.execute(_EVENT_AND_COUNTS, params)).first()
         if row is None:
             raise NotFound("Veranstaltung nicht gefunden. / Event not found.")
         return row, tuple(row[-4:])
     event = await locked_event(db, event_id)
-    return event, (await db.execute(select(*_registration_counts(event_id, key)))).one()
+    return event, (await db.execute(_COUNTS_ONLY, params)).one()
 
 
 async def register(session: AsyncSession, event_id: str, data: RegistrationCreate, now: datetime,
@@ -252,7 +260,7 @@ async def register(session: AsyncSession, event_id: str, data: RegistrationCreat
         name=data.name, email=data.email, email_key=key, organisation=data.organisation, language=data.language,
         consent_at=now, cancel_token_hash=token_hash, created_at=now,
     )
-    await db.execute(R.insert().values(**values))
+    await db.execute(_INSERT_REGISTRATION, values)
     registration = SimpleNamespace(**values)
     cancel_url = f"{public_url.rstrip('/')}/registrations/{registration_id}/cancel?token={token}"
     ids = {"registration_id": registration_id, "event_id": event_id, "slot_id": data.slot_id}
