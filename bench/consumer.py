@@ -72,6 +72,7 @@ async def run(args) -> dict:
     from shared.db import Database
     from shared.envelope import utcnow
     from shared.inbox import inbox_table
+    from shared.heap import freeze_startup_heap
     from shared.streams import ensure_streams
 
     n = args.n
@@ -116,6 +117,7 @@ async def run(args) -> dict:
                     )
                     group.add(sub)
 
+                    freeze_startup_heap()  # as a service does once it has started (shared.service.Runtime.start)
                     # --- raw baseline (same consumer settings as the group's) ---------------------
                     raw_s, raw_received = await raw_consume(js, n, group.consumer_config(sub), "bench-raw-1")
 

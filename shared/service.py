@@ -28,6 +28,7 @@ from shared.config import ServiceSettings, service_settings
 from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
 from shared.db import Database
 from shared.errors import ERROR_RESPONSES, install_error_handlers
+from shared.heap import freeze_startup_heap
 from shared.housekeeping import keep_tidy
 from shared.logging import configure_logging
 from shared.migrations import upgrade_async
@@ -104,6 +105,7 @@ class Runtime:
         ))
         for job in self.definition.background:
             self._tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))
+        freeze_startup_heap()
         log.info("service started", extra={"nats_url": self.settings.nats_url})
 
     async def stop(self) -> None:

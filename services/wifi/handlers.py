@@ -180,9 +180,14 @@ def _take(state: domain.HotspotState, report: ReportIn, at: datetime, now: datet
     return False, state.report(seen, at, in_maintenance=state.status == "maintenance", confirm=tuning.confirm_reports)
 
 
+_INSERT_REPORTS = {dialect: insert(reports).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
+                   for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_INSERT_REPORTS_RETURNING = {dialect: statement.returning(reports.c.hotspot_id, reports.c.reported_at)
+                             for dialect, statement in _INSERT_REPORTS.items()}
+
+
 def _insert_reports(session: AsyncSession):
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    return insert(reports).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
+    return _INSERT_REPORTS[session.bind.dialect.name]
 
 
 async def record_report(session: AsyncSession, hotspot_id: str, report: ReportIn, *, now: datetime,
@@ -236,7 +241,7 @@ async def record_reports(session: AsyncSession, batch: list[HostReport], *, now:
             raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
     # One INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING RETURNING: the rows that came back are the ones
     # stored; a report without its row was a duplicate (of an earlier one, or of one earlier in this batch).
-    statement = _insert_reports(session).returning(reports.c.hotspot_id, reports.c.reported_at)
+    statement = _INSERT_REPORTS_RETURNING[session.bind.dialect.name]
     stored = await session.execute(statement, [_report_row(item.hotspot_id, item.report, at, now, via)
                                                for item, at in checked])
     new = {(hotspot_id, utc(reported_at)) for hotspot_id, reported_at in stored}
@@ -272,15 +277,21 @@ async def _reporting_state(session: AsyncSession, hotspot_id: str) -> tuple[str,
     return states[hotspot_id]
 
 
+# Built once (bind parameters): per batch, building the statements cost a good part of a batch.
+_REPORTING_COLUMNS = [hotspots.c[name] for name in (
+    "id", "token_hash", "created_at", "status", "status_since", "status_reason", "last_report_at", "observed",
+    "candidate", "streak")]
+_LOCK_REPORTING = (select(*_REPORTING_COLUMNS).where(hotspots.c.id.in_(bindparam("ids", expanding=True)))
+                   .order_by(hotspots.c.id).with_for_update())
+
+
 async def _reporting_states(session: AsyncSession, hotspot_ids: set[str]) -> dict[str, tuple[str, domain.HotspotState]]:
     """Like `_reporting_state` for many hotspots in one statement (locked in id order: no deadlock between
     instances on PostgreSQL). Unknown ids are simply absent."""
     states = _reporting_cache(session)
     missing = sorted(hotspot_ids - states.keys())
     if missing:
-        rows = (await session.execute(
-            select(hotspots).where(hotspots.c.id.in_(missing)).order_by(hotspots.c.id).with_for_update()
-        )).all()
+        rows = (await session.execute(_LOCK_REPORTING, {"ids": missing})).all()
         for row in rows:
             states[row.id] = (row.token_hash, _state(row))
     return states
