@@ -5,12 +5,15 @@ run) and bench/latency.png (the HTTP→SSE latency distribution).
 
 What runs, each in its own process with its own nats-server (see bench/README.md):
 - relay.py, consumer.py, reports.py, registration_rush.py: their JSON line, their own ratio;
-- notify.py (when present): mail throughput vs a raw aiosmtplib loop;
+- notify.py, three times: mail throughput vs a raw aiosmtplib loop; HTTP→SSE latency at 100 changes/s
+  (wifi report POST → status_changed on GET /feed, both services as processes; the POST's own round
+  trip is shown beside it); SSE fan-out of one event to 5,000 open GET /feed clients (p50/p99/max
+  delivery, absolute: there is no raw fan-out baseline to divide by);
 - `hallobot up` cold start (until all four /readyz answer) and the stack's memory (RSS of `up` and all
   its children), each against a bare stack started the same way: nats-server plus four bare FastAPI
   apps under uvicorn (the floor any Python service set pays);
-- HTTP→SSE latency on that `hallobot up` stack: a hotspot report POSTed to wifi until its
-  wifi.hotspot.status_changed arrives on notifications' GET /feed (every report is a change,
+- HTTP→SSE latency on that `hallobot up` stack, one change at a time: a hotspot report POSTed to wifi
+  until its wifi.hotspot.status_changed arrives on notifications' GET /feed (every report is a change,
   WIFI_CONFIRM_REPORTS=1); baseline: the round trip of a bare GET /healthz on the same wifi process.
 """
 
@@ -47,12 +50,17 @@ SIZES = {  # (full, quick)
     "consumer": (["--n", "10000"], ["--n", "3000"]),
     "reports": (["--n", "10000"], ["--n", "3000"]),
     "registration_rush": (["--n", "1000"], ["--n", "300"]),
-    "notify": (["--only", "mail", "--mails", "1000", "--rounds", "2"], ["--only", "mail", "--mails", "300", "--rounds", "1"]),
+    "notify_mail": (["--only", "mail", "--mails", "1000", "--rounds", "2"], ["--only", "mail", "--mails", "300", "--rounds", "1"]),
+    "notify_latency": (["--only", "latency", "--rate", "100", "--seconds", "10"],
+                       ["--only", "latency", "--rate", "100", "--seconds", "5"]),
+    "notify_fanout": (["--only", "fanout", "--clients", "5000", "--fanout-rounds", "5"],
+                      ["--only", "fanout", "--clients", "5000", "--fanout-rounds", "3"]),
 }
+SCRIPTS = {"notify_mail": "notify", "notify_latency": "notify", "notify_fanout": "notify"}  # others: <name>.py
 
 
 def run_bench(name: str, quick: bool, work: Path) -> dict:
-    script = ROOT / "bench" / f"{name}.py"
+    script = ROOT / "bench" / f"{SCRIPTS.get(name, name)}.py"
     if not script.exists():
         return {"bench": name, "missing": True}
     out = work / f"{name}.json"
@@ -211,14 +219,18 @@ def pct(values: list[float], p: float) -> float:
 
 # --- report -----------------------------------------------------------------------------------------
 
-def plot(stack: dict, path: Path) -> None:
+def plot(stack: dict, at_rate: dict | None, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (hist, cdf) = plt.subplots(1, 2, figsize=(11, 4))
-    for label, values in (("HTTP report → SSE event", stack["latency_ms"]), ("bare GET /healthz", stack["baseline_ms"])):
+    series = [("HTTP report → SSE event, one at a time", stack["latency_ms"]), ("bare GET /healthz", stack["baseline_ms"])]
+    if at_rate and at_rate.get("latency", {}).get("samples_ms"):
+        series.append((f"HTTP report → SSE event at {at_rate['latency']['rate_per_s']:.0f}/s",
+                       at_rate["latency"]["samples_ms"]))
+    for label, values in series:
         if not values:
             continue
         hist.hist(values, bins=40, alpha=0.6, label=label)
@@ -249,13 +261,27 @@ def report(results: dict, path: Path) -> None:
         if "error" in r:
             lines.append(f"| {name} | failed: {r['error'][-120:].replace('|', '/').replace(chr(10), ' ')} | | | | exit {r.get('exit')} |")
             continue
-        if name == "notify":
+        if name == "notify_mail":
             mail = r.get("mail", {})
             rounds = mail.get("rounds", [])
             svc = statistics.median([x["service_per_s"] for x in rounds]) if rounds else float("nan")
             raw = statistics.median([sum(x["raw_per_s"]) / 2 for x in rounds]) if rounds else float("nan")
             lines.append(f"| notify: mails/s ({mail.get('mails')} mails) | {svc:.0f} | {raw:.0f} raw aiosmtplib | "
                          f"{mail.get('ratio_median')} | ≥ {mail.get('goal_ratio')} | exit {r['exit']} |")
+            continue
+        if name == "notify_latency":
+            lat = r.get("latency", {})
+            post = lat.get("post", {})
+            lines.append(f"| HTTP→SSE latency at {lat.get('rate_per_s')} changes/s, p50 / p99 (ms) | "
+                         f"{lat.get('p50_ms')} / {lat.get('p99_ms')} | {post.get('p50_ms')} / {post.get('p99_ms')} "
+                         f"the POST's own answer | {_ratio(lat.get('p99_ms'), post.get('p99_ms'))} (p99) | "
+                         f"p99 ≤ {lat.get('goal_p99_ms')} ms | {lat.get('changes')} changes, {lat.get('missing')} missing |")
+            continue
+        if name == "notify_fanout":
+            fan = r.get("fanout", {})
+            lines.append(f"| SSE fan-out to {fan.get('clients')} clients, p50 / p99 / max (ms) | "
+                         f"{fan.get('p50_ms')} / {fan.get('p99_ms')} / {fan.get('max_ms')} | none (absolute) | | | "
+                         f"{len(fan.get('rounds', []))} rounds, {fan.get('missing')} missing |")
             continue
         ours, base = _figures(name, r)
         lines.append(f"| {name} | {ours} | {base} | {r.get('ratio')} | {r.get('goal', '')} | "
@@ -280,8 +306,8 @@ def report(results: dict, path: Path) -> None:
         "Baselines: relay — raw sequential `js.publish`; consumer and reports — raw pull `fetch`+`ack`; "
         "registration rush — a bare FastAPI endpoint doing one INSERT; notify — one raw aiosmtplib connection; "
         "cold start and memory — nats-server plus four bare FastAPI apps under uvicorn; HTTP→SSE — a bare "
-        "GET /healthz round trip on the same wifi process. Not measured here: SSE fan-out to 5,000 clients "
-        "(measured separately: `python bench/notify.py --only fanout --clients 5000`).",
+        "GET /healthz round trip on the same wifi process (one change at a time; the run at 100 changes/s "
+        "is the notify_latency row); SSE fan-out — no baseline, absolute delivery times.",
         "",
         "Sizes: " + ("quick" if results["quick"] else "full") + " — "
         + ", ".join(f"{k} {' '.join(v[1 if results['quick'] else 0])}" for k, v in SIZES.items()) + ". "
@@ -290,7 +316,7 @@ def report(results: dict, path: Path) -> None:
         "<details><summary>raw results</summary>",
         "",
         "```json",
-        json.dumps({"benches": results["benches"], "bare": results["bare"],
+        json.dumps({"benches": _without_samples(results["benches"]), "bare": results["bare"],
                     "stack": {k: v for k, v in (results["stack"] or {}).items() if not k.endswith("_ms")}},
                    indent=1, default=str),
         "```",
@@ -299,6 +325,21 @@ def report(results: dict, path: Path) -> None:
         "",
     ]
     path.write_text("\n".join(lines))
+
+
+def _without_samples(benches: dict) -> dict:
+    """The per-sample lists (1,000 latencies) are in the plot, not in the report's JSON."""
+    out = {}
+    for name, r in benches.items():
+        latency = r.get("latency")
+        if isinstance(latency, dict):
+            r = {**r, "latency": {k: v for k, v in latency.items() if k not in ("samples_ms", "post_ms")}}
+        out[name] = r
+    return out
+
+
+def _ratio(ours, base) -> str:
+    return f"{ours / base:.1f}" if ours and base else ""
 
 
 def _figures(name: str, r: dict) -> tuple[str, str]:
@@ -327,7 +368,7 @@ def main() -> int:
     if "stack" not in skip:
         results["bare"] = bare_stack(work)
         results["stack"] = hallobot_up(work, args.samples)
-        plot(results["stack"], ROOT / "bench" / "latency.png")
+        plot(results["stack"], results["benches"].get("notify_latency"), ROOT / "bench" / "latency.png")
     report(results, ROOT / "bench" / "REPORT.md")
     print((ROOT / "bench" / "REPORT.md").read_text())
     failed = [n for n, r in results["benches"].items() if not r.get("missing") and r.get("exit") not in (0, None)]
