@@ -251,10 +251,10 @@ def test_a_message_without_an_id_is_keyed_by_stream_and_sequence_as_nats_py_read
 
 
 async def test_a_real_message_without_msg_id_gets_the_key_of_its_stream_position(js, nc):
-    from shared.consumer import _message_key
+    from shared.consumer import message_key
 
     await js.publish("hallobot.wifi.reports.h1", b"{}")  # no Nats-Msg-Id, as a host's report
     sub = await js.pull_subscribe("hallobot.wifi.reports.>", durable="key-check", stream="WIFI_REPORTS")
     (msg,) = await sub.fetch(1, timeout=5)
-    assert _message_key(msg) == f"WIFI_REPORTS:{msg.metadata.sequence.stream}"
+    assert message_key(msg) == f"WIFI_REPORTS:{msg.metadata.sequence.stream}"
     await msg.ack()

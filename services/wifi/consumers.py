@@ -22,15 +22,14 @@ from shared.envelope import utcnow
 from shared.errors import DomainError
 
 REPORTS_SUBJECT = "hallobot.wifi.reports.>"
-_decode_json = json_decoder(ReportIn)
-
-
-def decode_report(msg: Msg) -> Delivery:
-    delivery = _decode_json(msg)
+def _host_report(msg: Msg, report: ReportIn) -> HostReport:
+    """Which hotspot (the subject's last token) and which credential (the Authorization header)."""
     authorization = (msg.headers or {}).get("Authorization", "")
     token = authorization.removeprefix("Bearer ").strip() or None
-    hotspot_id = msg.subject.rsplit(".", 1)[-1]
-    return Delivery(delivery.message_id, delivery.subject, HostReport(hotspot_id, delivery.payload, token))
+    return HostReport(msg.subject.rsplit(".", 1)[-1], report, token)
+
+
+decode_report = json_decoder(ReportIn, payload=_host_report)
 
 
 def report_subscription(tuning: Tuning) -> Subscription:

@@ -277,3 +277,20 @@ async def _dead_letters(js, expected: int) -> list[dict] | None:
     except Exception:
         return None
     return letters if len(letters) >= expected else None
+
+
+async def test_a_report_taken_over_http_and_again_in_a_batch_is_stored_once_with_every_field_intact(db):
+    sites = await create_sites(db, "both-paths")
+    hotspot_id, token = sites["a"]
+    first = body(0).model_copy(update={"notes": "Router neu gestartet – „Kirchplatz“", "backhaul_mbps": None})
+    async with db.transaction() as session:
+        await handlers.record_report(session, hotspot_id, first, now=NOW, tuning=TUNING, via="http", token=token)
+    second = body(1, uplink_ok=False, clients=0).model_copy(update={"notes": None, "backhaul_mbps": 12.5})
+    async with db.transaction() as session:  # the HTTP one again (same time, other content), then a new one
+        await handlers.record_reports(session, [HostReport(hotspot_id, body(0, clients=42), token),
+                                                HostReport(hotspot_id, second, token)], now=NOW, tuning=TUNING)
+    stored = (await outcome(db, hotspot_id))["reports"]
+    assert [(r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0], *r[2:]) for r in stored] == [
+        (T0, True, 3, None, "Router neu gestartet – „Kirchplatz“", "http"),
+        (T0 + timedelta(seconds=1), False, 0, 12.5, None, "nats"),
+    ]
