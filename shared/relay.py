@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
@@ -45,6 +45,17 @@ class OutboxRelay:
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.publish_timeout, self.max_backoff = publish_timeout, max_backoff
         self._lock_key = zlib.crc32(f"hallobot.outbox.{service}".encode())
+        # Built once: building the statements anew each round cost more CPU than running them
+        # when rounds carry a row or two (a mail marked sent is one row).
+        self._select_pending = (
+            select(table.c.seq, table.c.event_id, table.c.subject, table.c.payload)
+            .where(table.c.published_at.is_(None)).order_by(table.c.seq).limit(batch_size)
+        )
+        self._mark_published = (
+            update(table).where(table.c.seq.in_(bindparam("seqs", expanding=True)))
+            .values(published_at=bindparam("published_at", type_=table.c.published_at.type))
+        )
+        self._try_lock = select(func.pg_try_advisory_xact_lock(self._lock_key))
         self._wake = asyncio.Event()
         self._stopping = False
         db.on_outbox_commit(self.wake)
@@ -89,7 +100,7 @@ class OutboxRelay:
 
     async def _round_postgres(self, conn: AsyncConnection) -> tuple[int, bool]:
         async with conn.begin():
-            if not await conn.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key))):
+            if not await conn.scalar(self._try_lock):
                 return 0, True  # another relay holds the lock and does the work
             rows = await self._pending(conn)
             done = await self._publish(rows)
@@ -108,9 +119,7 @@ class OutboxRelay:
         return len(done), len(done) == len(rows)
 
     async def _pending(self, conn: AsyncConnection):
-        t = self.table
-        query = select(t.c.seq, t.c.event_id, t.c.subject, t.c.payload).where(t.c.published_at.is_(None))
-        rows = (await conn.execute(query.order_by(t.c.seq).limit(self.batch_size))).all()
+        rows = (await conn.execute(self._select_pending)).all()
         OUTBOX_PENDING.labels(self.service).set(len(rows))
         return rows
 
@@ -133,5 +142,4 @@ class OutboxRelay:
 
     async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
         if seqs:
-            t = self.table
-            await conn.execute(update(t).where(t.c.seq.in_(seqs)).values(published_at=utcnow()))
+            await conn.execute(self._mark_published, {"seqs": seqs, "published_at": utcnow()})
