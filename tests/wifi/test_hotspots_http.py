@@ -119,3 +119,22 @@ async def test_uptime_per_day_and_month_is_served_as_json_and_csv(http):
     assert len(lines) == 1 + len(body["days"]) + 1 and lines[-1].split(",")[2] == month
     assert (await http.get(f"/uptime/{month}")).status_code == 200
     assert (await http.get(f"/uptime/{month}.csv")).status_code == 200
+
+
+async def test_an_operator_updates_a_hotspot_and_nobody_else_can(http):
+    hotspot_id, token = await create_hotspot(http, "Pferdemarkt")
+    change = {"host_business": "Eiscafé am Pferdemarkt", "report_interval_s": 120, "placement": "indoor"}
+    assert (await http.patch(f"/hotspots/{hotspot_id}", json=change)).status_code == 401
+    answer = await http.patch(f"/hotspots/{hotspot_id}", json=change, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401  # a host credential is not an operator's
+    answer = await http.patch(f"/hotspots/{hotspot_id}", json=change, headers=OPERATOR_HEADERS)
+    assert answer.status_code == 200, answer.text
+    shown = (await http.get(f"/hotspots/{hotspot_id}")).json()
+    assert {key: shown[key] for key in change} == change and shown["site_name"] == "Pferdemarkt"
+
+    refused = {"site_name": None, "ap_mac": "zz:00", "colour": "blue", "latitude": 91}
+    for field, value in refused.items():
+        answer = await http.patch(f"/hotspots/{hotspot_id}", json={field: value}, headers=OPERATOR_HEADERS)
+        assert answer.status_code == 422 and field in answer.text, (field, answer.text)
+    assert (await http.patch("/hotspots/unknown", json=change, headers=OPERATOR_HEADERS)).status_code == 404
+    assert (await post_report(http, hotspot_id, token)).status_code == 202  # its host still reports
