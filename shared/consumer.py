@@ -170,6 +170,7 @@ class ConsumerGroup:
         self.policy = policy or DeliveryPolicy()
         self.subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task] = []
+        self._pulls: list = []
         self._running = False
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -196,6 +197,7 @@ class ConsumerGroup:
             pull = await js.pull_subscribe(
                 sub.subject, durable=sub.name, stream=sub.stream, config=self.consumer_config(sub)
             )
+            self._pulls.append(pull)
             self._tasks.append(asyncio.create_task(self._pull_loop(sub, pull), name=f"consumer:{sub.name}"))
 
     async def stop(self, graceful_timeout: float = 10.0) -> None:
@@ -209,6 +211,16 @@ class ConsumerGroup:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        # Unsubscribe the pull subscriptions: a message or status reply that arrived after the last
+        # fetch would otherwise sit in nats-py's queue, and draining the connection at shutdown waits
+        # for that queue to empty (30 s, seen under `hallobot up`). Such a message was never handled
+        # and is redelivered after ack_wait.
+        for pull in self._pulls:
+            try:
+                await pull.unsubscribe()
+            except Exception as exc:  # connection already closed: nothing left to drain
+                log.debug("unsubscribe at stop failed", extra={"error": repr(exc)})
+        self._pulls.clear()
 
     async def _pull_loop(self, sub: Subscription, pull) -> None:
         # Fetch, handle, fetch: prefetching the next batch during the handling was measured and
