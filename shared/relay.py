@@ -8,11 +8,6 @@
   work at a time; the others find it taken and wait. On SQLite a service runs one relay per file.
 - Wake-up: `wake()` is called right after a commit that staged events; a slow poll remains as a
   safety net for rows written by other processes.
-- SQLite, while a burst lasts: the running relay publishes at once but marks the published rows
-  when the burst pauses (`mark_delay_s` without a new commit) or every `batch_size` rows, instead of
-  one write transaction per round. It remembers how far it has published, so nothing goes out
-  twice from one relay; a crash before the mark re-publishes those rows on restart and the server
-  drops the copies, as for any crash between publishing and marking.
 """
 
 from __future__ import annotations
@@ -45,12 +40,10 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         publish_timeout: float = 2.0,
         max_backoff: float = 2.0,
-        mark_delay_s: float = 0.05,
     ) -> None:
         self.db, self.table, self.jetstream, self.service = db, table, jetstream, service
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.publish_timeout, self.max_backoff = publish_timeout, max_backoff
-        self.mark_delay_s = mark_delay_s
         self._lock_key = zlib.crc32(f"hallobot.outbox.{service}".encode())
         # Built once: building the statements anew each round cost more CPU than running them
         # when rounds carry a row or two (a mail marked sent is one row).
@@ -62,10 +55,7 @@ class OutboxRelay:
             update(table).where(table.c.seq.in_(bindparam("seqs", expanding=True)))
             .values(published_at=bindparam("published_at", type_=table.c.published_at.type))
         )
-        self._select_pending_after = self._select_pending.where(table.c.seq > bindparam("after"))
         self._try_lock = select(func.pg_try_advisory_xact_lock(self._lock_key))
-        self._published_upto = 0  # SQLite, while running: rows up to this seq went out ...
-        self._unmarked: list[int] = []  # ... and these of them are not marked yet
         self._wake = asyncio.Event()
         self._stopping = False
         db.on_outbox_commit(self.wake)
@@ -75,61 +65,37 @@ class OutboxRelay:
 
     async def run(self) -> None:
         backoff = 0.05
-        try:
-            while not self._stopping:
-                self._wake.clear()  # before reading: a commit from now on wakes the next round
-                try:
-                    published, complete = await self._publish_round(defer_marks=self.db.is_sqlite)
-                except Exception as exc:  # database or broker down: keep the rows, try again
-                    OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
-                    log.warning("relay round failed, retrying", extra={"error": repr(exc), "backoff_s": backoff})
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self.max_backoff)
-                    continue
-                if not complete:
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self.max_backoff)
-                    continue
-                backoff = 0.05
-                if published >= self.batch_size:
-                    continue
-                if self._unmarked and not await self._woken_within(self.mark_delay_s):
-                    await self._mark_unmarked()  # the burst paused
-                    continue
-                await self._woken_within(self.poll_interval)
-        finally:
-            await self._mark_unmarked()
-
-    async def _woken_within(self, seconds: float) -> bool:
-        try:
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
-
-    async def _mark_unmarked(self) -> None:
-        if not self._unmarked:
-            return
-        try:
-            async with self.db.write_connection() as write:
-                await self._mark(write, self._unmarked)
-        except Exception as exc:  # kept: marked at the next pause, or re-published after a restart
-            log.warning("marking published rows failed, will retry", extra={"error": repr(exc)})
-            return
-        self._unmarked = []
+        while not self._stopping:
+            self._wake.clear()  # before reading: a commit from now on wakes the next round
+            try:
+                published, complete = await self.publish_pending()
+            except Exception as exc:  # database or broker down: keep the rows, try again
+                OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
+                log.warning("relay round failed, retrying", extra={"error": repr(exc), "backoff_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            if not complete:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            backoff = 0.05
+            if published >= self.batch_size:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            except TimeoutError:
+                pass
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
 
     async def publish_pending(self) -> tuple[int, bool]:
-        """Publish one batch and mark it; returns (rows published, whether every row of the batch went out)."""
-        return await self._publish_round(defer_marks=False)
-
-    async def _publish_round(self, defer_marks: bool) -> tuple[int, bool]:
+        """Publish one batch; returns (rows published, whether every row of the batch went out)."""
         async with self.db.engine.connect() as conn:
             if self.db.is_sqlite:
-                return await self._round_sqlite(conn, defer_marks)
+                return await self._round_sqlite(conn)
             return await self._round_postgres(conn)
 
     async def _round_postgres(self, conn: AsyncConnection) -> tuple[int, bool]:
@@ -141,28 +107,19 @@ class OutboxRelay:
             await self._mark(conn, done)
         return len(done), len(done) == len(rows)
 
-    async def _round_sqlite(self, conn: AsyncConnection, defer_marks: bool) -> tuple[int, bool]:
-        # Read, publish outside any write lock (so the service keeps writing), then mark (or keep
-        # the marks for the burst's pause, see the module's docstring).
+    async def _round_sqlite(self, conn: AsyncConnection) -> tuple[int, bool]:
+        # Read, publish outside any write lock (so the service keeps writing), then mark.
         conn = await conn.execution_options(readonly=True)
         async with conn.begin():
-            rows = await self._pending(conn, after=self._published_upto if defer_marks else None)
+            rows = await self._pending(conn)
         done = await self._publish(rows)
-        if done and defer_marks:
-            self._published_upto = done[-1]
-            self._unmarked += done
-            if len(self._unmarked) >= self.batch_size:
-                await self._mark_unmarked()
-        elif done:
+        if done:
             async with self.db.write_connection() as write:
                 await self._mark(write, done)
         return len(done), len(done) == len(rows)
 
-    async def _pending(self, conn: AsyncConnection, after: int | None = None):
-        if after is None:
-            rows = (await conn.execute(self._select_pending)).all()
-        else:
-            rows = (await conn.execute(self._select_pending_after, {"after": after})).all()
+    async def _pending(self, conn: AsyncConnection):
+        rows = (await conn.execute(self._select_pending)).all()
         OUTBOX_PENDING.labels(self.service).set(len(rows))
         return rows
 
