@@ -194,21 +194,25 @@ _INSERT_REPORTS_SQLITE_JSON = text(
     "SELECT value ->> 0, value ->> 1, :received_at, value ->> 2, value ->> 3, value ->> 4, value ->> 5, :via "
     "FROM json_each(:rows) WHERE true ON CONFLICT (hotspot_id, reported_at) DO NOTHING "
     "RETURNING hotspot_id, reported_at"
-).bindparams(bindparam("received_at", type_=reports.c.received_at.type)).columns(
-    reports.c.hotspot_id, reports.c.reported_at)
+).bindparams(bindparam("received_at", type_=reports.c.received_at.type))  # rows come back as stored: text
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DateTime stores
 
 
 async def _store_reports(session: AsyncSession, checked: list[tuple[HostReport, datetime]], now: datetime,
-                         via: str):
+                         via: str) -> set[tuple[str, datetime]]:
     """Insert the batch's report rows (duplicates skipped); returns the (hotspot_id, reported_at) stored."""
     if session.bind.dialect.name == "sqlite":
-        rows = json.dumps([[item.hotspot_id, at.strftime(SQLITE_DATETIME), item.report.uplink_ok,
-                            item.report.clients, item.report.backhaul_mbps, item.report.notes]
-                           for item, at in checked])
-        return await session.execute(_INSERT_REPORTS_SQLITE_JSON, {"rows": rows, "received_at": now, "via": via})
-    return await session.execute(_INSERT_REPORTS_RETURNING[session.bind.dialect.name],
-                                 [_report_row(item.hotspot_id, item.report, at, now, via) for item, at in checked])
+        stamps = [at.strftime(SQLITE_DATETIME) for _, at in checked]
+        rows = json.dumps([[item.hotspot_id, stamp, item.report.uplink_ok, item.report.clients,
+                            item.report.backhaul_mbps, item.report.notes]
+                           for (item, _), stamp in zip(checked, stamps, strict=True)])
+        stored = await session.execute(_INSERT_REPORTS_SQLITE_JSON, {"rows": rows, "received_at": now, "via": via})
+        # The times come back as the text just written: looked up, not parsed again.
+        at_of = dict(zip(stamps, (at for _, at in checked), strict=True))
+        return {(hotspot_id, at_of[stamp]) for hotspot_id, stamp in stored}
+    stored = await session.execute(_INSERT_REPORTS_RETURNING[session.bind.dialect.name],
+                                   [_report_row(item.hotspot_id, item.report, at, now, via) for item, at in checked])
+    return {(hotspot_id, utc(reported_at)) for hotspot_id, reported_at in stored}
 
 
 def _insert_reports(session: AsyncSession):
@@ -266,8 +270,7 @@ async def record_reports(session: AsyncSession, batch: list[HostReport], *, now:
             raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
     # One INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING RETURNING: the rows that came back are the ones
     # stored; a report without its row was a duplicate (of an earlier one, or of one earlier in this batch).
-    stored = await _store_reports(session, checked, now, via)
-    new = {(hotspot_id, utc(reported_at)) for hotspot_id, reported_at in stored}
+    new = await _store_reports(session, checked, now, via)
     for item, at in checked:
         key = (item.hotspot_id, at)
         if key not in new:
