@@ -26,21 +26,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (  # noqa: E402
-    bench_database, environment, nats_server, print_table, rate, raw_pull_consume, run_main, wait_until,
+    bench_database, environment, group_has_acked, nats_server, print_table, rate, raw_pull_consume, run_main,
+    wait_until,
 )
 from bench.relay import STREAM, make_event  # noqa: E402
 
 SUBJECT = "hallobot.wifi.hotspot.>"
 BATCH = 100
 POLL_S = 0.02
-
-
-def _handled_ok(consumer: str) -> float:
-    from prometheus_client import REGISTRY
-
-    return REGISTRY.get_sample_value(
-        "hallobot_consumer_messages_total", {"consumer": consumer, "outcome": "ok"}
-    ) or 0.0
 
 
 async def publish_envelopes(js, n: int) -> float:
@@ -126,19 +119,12 @@ async def run(args) -> dict:
                         async with db.reading() as session:
                             return await session.scalar(select(func.count()).select_from(table).where(*where))
 
-                    async def all_effects() -> bool:
-                        # The group acks a batch only after its transaction committed, so its own
-                        # "ok" counter tells when all effects are in without querying the database
-                        # (a count query every 20 ms would compete with the group for the loop).
-                        # The database is checked once at the end.
-                        return _handled_ok(sub.name) >= n
-
                     profiler = cProfile.Profile() if args.profile else None
                     if profiler:
                         profiler.enable()
                     started = time.perf_counter()
                     await group.start()
-                    finished = await wait_until(all_effects, timeout=max(120.0, n / 50), interval=POLL_S)
+                    finished = await wait_until(group_has_acked(sub.name, n), timeout=max(120.0, n / 50), interval=POLL_S)
                     group_s = time.perf_counter() - started
                     if profiler:
                         profiler.disable()

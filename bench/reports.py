@@ -28,7 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (  # noqa: E402
-    bench_database, environment, nats_server, print_table, rate, raw_pull_consume, run_main, wait_until,
+    bench_database, environment, group_has_acked, nats_server, print_table, rate, raw_pull_consume, run_main,
+    wait_until,
 )
 
 STREAM, SUBJECT, BATCH = "WIFI_REPORTS", "hallobot.wifi.reports.>", 250
@@ -105,7 +106,7 @@ async def run(args) -> dict:
 
                 started = time.perf_counter()
                 await group.start()
-                done = await wait_until(lambda: _reached(subscription.name, n), timeout=600)
+                done = await wait_until(group_has_acked(subscription.name, n), timeout=600)
                 service_s = time.perf_counter() - started
                 await group.stop(5)
 
@@ -139,16 +140,6 @@ async def run(args) -> dict:
     return {"bench": "reports", "ratio": round(service / raw, 4), "goal": 0.5, "n": n, "database": kind,
             "reports_per_s": round(service, 1), "raw_msgs_per_s": round(raw, 1), "reports": reports,
             "inbox_rows": inbox_rows, "dead_letters": dead, "unacked": unacked, "ok": ok, **environment()}
-
-
-async def _reached(consumer: str, n: int) -> bool:
-    # The group acks a batch only after its transaction committed: its own "ok" counter says when all
-    # report rows are in, without a count query every 20 ms competing for the loop. The rows are
-    # counted in the database once at the end.
-    from prometheus_client import REGISTRY
-
-    ok = REGISTRY.get_sample_value("hallobot_consumer_messages_total", {"consumer": consumer, "outcome": "ok"})
-    return (ok or 0) >= n
 
 
 def main() -> int:

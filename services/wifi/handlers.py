@@ -183,8 +183,7 @@ def _take(state: domain.HotspotState, report: ReportIn, at: datetime, now: datet
 
 _INSERT_REPORTS = {dialect: insert(reports).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
                    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
-_INSERT_REPORTS_RETURNING = {dialect: statement.returning(reports.c.hotspot_id, reports.c.reported_at)
-                             for dialect, statement in _INSERT_REPORTS.items()}
+_INSERT_REPORTS_RETURNING_PG = _INSERT_REPORTS["postgresql"].returning(reports.c.hotspot_id, reports.c.reported_at)
 # SQLite: a batch of reports as one JSON parameter, unpacked by json_each. SQLAlchemy's per-row
 # parameter handling for a 250-row insert cost more than SQLite's own work (bench/reports.py). The
 # report time is written in SQLAlchemy's SQLite DATETIME format, so rows from either insert compare
@@ -210,7 +209,7 @@ async def _store_reports(session: AsyncSession, checked: list[tuple[HostReport, 
         # The times come back as the text just written: looked up, not parsed again.
         at_of = dict(zip(stamps, (at for _, at in checked), strict=True))
         return {(hotspot_id, at_of[stamp]) for hotspot_id, stamp in stored}
-    stored = await session.execute(_INSERT_REPORTS_RETURNING[session.bind.dialect.name],
+    stored = await session.execute(_INSERT_REPORTS_RETURNING_PG,
                                    [_report_row(item.hotspot_id, item.report, at, now, via) for item, at in checked])
     return {(hotspot_id, utc(reported_at)) for hotspot_id, reported_at in stored}
 

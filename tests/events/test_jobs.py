@@ -16,17 +16,15 @@ from services.events.config import EventsSettings
 from services.events.jobs import run_due_jobs
 from services.events.schemas import EventCreate, RegistrationCreate
 from shared.db import Database
-from shared.migrations import upgrade_async
+from tests.support.databases import migrated
 
 CREATED = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def db(database_url):
-    await upgrade_async("events", database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
+    async with migrated("events", database_url) as database:
+        yield database
 
 
 async def _event_with_registrants(db: Database) -> tuple[str, list[str]]:

@@ -12,6 +12,7 @@ import nats
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from tests.support.databases import migrated
 from tests.support.nats import running_nats
 from tests.support.services import ServiceProcess
 
@@ -32,6 +33,13 @@ def start_wifi(nats_url: str, tmp_path, **env) -> ServiceProcess:
                                       **env}, tmp_path)
     service.start().wait_ready()
     return service
+
+
+@pytest.fixture
+async def db(database_url):
+    """The wifi database at its Alembic head, on SQLite and PostgreSQL."""
+    async with migrated("wifi", database_url) as database:
+        yield database
 
 
 @pytest.fixture(scope="module")

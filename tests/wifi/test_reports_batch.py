@@ -22,8 +22,8 @@ from services.wifi.schemas import HotspotCreate, MaintenanceCreate, ReportIn
 from shared.consumer import ConsumerGroup, DeliveryPolicy
 from shared.db import Database
 from shared.errors import Invalid, NotFound
-from shared.migrations import upgrade_async
 from shared.streams import ensure_streams
+from tests.support.databases import migrated
 from tests.support.stream import eventually, stream_messages
 
 TUNING = Tuning(timeout=timedelta(seconds=180))
@@ -67,14 +67,6 @@ def steps(batch_size: int) -> list[tuple[datetime, list[tuple[str, ReportIn]]]]:
             batches.append((now, []))
         batches[-1][1].append((role, report))
     return batches
-
-
-@pytest.fixture
-async def db(database_url):
-    await upgrade_async("wifi", database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def create_sites(db: Database, prefix: str) -> dict[str, tuple[str, str]]:
@@ -167,11 +159,18 @@ POLICY = DeliveryPolicy(max_deliver=3, backoff_s=[0.05], ack_wait_s=5.0, fetch_t
 
 @pytest.fixture
 async def sqlite_db(tmp_path):
-    url = f"sqlite:///{tmp_path / 'wifi.sqlite3'}"
-    await upgrade_async("wifi", url)
-    database = Database(url)
-    yield database
-    await database.dispose()
+    async with migrated("wifi", f"sqlite:///{tmp_path / 'wifi.sqlite3'}") as database:
+        yield database
+
+
+@pytest.fixture
+async def two_sites(sqlite_db, nc):
+    """JetStream with the streams declared, and hotspots a and b: (js, (a, token), (b, token))."""
+    js = nc.jetstream()
+    await ensure_streams(js)
+    async with sqlite_db.transaction() as session:
+        (a, token_a), (b, token_b) = [await handlers.create_hotspot(session, site(n), T0) for n in "ab"]
+    return js, (a["id"], token_a), (b["id"], token_b)
 
 
 async def publish(js, hotspot_id: str, token: str | None, payload: bytes) -> None:
@@ -210,12 +209,8 @@ async def statuses(db: Database, *ids: str) -> list[str | None]:
         return [(await session.execute(select(hotspots.c.status).where(hotspots.c.id == i))).scalar() for i in ids]
 
 
-async def test_a_fetched_batch_of_good_reports_is_taken_in_one_call(sqlite_db, nc):
-    js = nc.jetstream()
-    await ensure_streams(js)
-    async with sqlite_db.transaction() as session:
-        (a, token_a), (b, token_b) = [await handlers.create_hotspot(session, site(n), T0) for n in "ab"]
-    a, b = a["id"], b["id"]
+async def test_a_fetched_batch_of_good_reports_is_taken_in_one_call(sqlite_db, two_sites):
+    js, (a, token_a), (b, token_b) = two_sites
     for i in range(20):
         await publish(js, *((a, token_a) if i % 2 else (b, token_b)), report_json(i))
     group, sizes = await run_group(sqlite_db, js)
@@ -228,12 +223,9 @@ async def test_a_fetched_batch_of_good_reports_is_taken_in_one_call(sqlite_db, n
         await group.stop(2)
 
 
-async def test_refused_reports_in_a_batch_go_to_the_dlq_with_their_reason_and_the_others_are_taken(sqlite_db, nc):
-    js = nc.jetstream()
-    await ensure_streams(js)
-    async with sqlite_db.transaction() as session:
-        (a, token_a), (b, token_b) = [await handlers.create_hotspot(session, site(n), T0) for n in "ab"]
-    a, b = a["id"], b["id"]
+async def test_refused_reports_in_a_batch_go_to_the_dlq_with_their_reason_and_the_others_are_taken(
+        sqlite_db, two_sites):
+    js, (a, token_a), (b, token_b) = two_sites
     await publish(js, a, token_a, report_json(0))
     await publish(js, b, token_b, report_json(0))
     await publish(js, a, token_b, report_json(5))  # another host's credential

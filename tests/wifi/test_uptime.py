@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from services.wifi import handlers
 from services.wifi.handlers import Tuning
 from services.wifi.models import outbox
 from services.wifi.schemas import HotspotCreate, MaintenanceCreate, ReportIn
-from shared.db import Database
-from shared.migrations import upgrade_async
 
 TUNING = Tuning(timeout=timedelta(seconds=180))
 SITE = HotspotCreate(
@@ -28,14 +25,6 @@ SITE = HotspotCreate(
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 3) -> datetime:
     return datetime(2025, month, day, hour, minute, second, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url):
-    await upgrade_async("wifi", database_url)
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def report(db, hotspot_id, when, uplink_ok=True):
