@@ -194,21 +194,26 @@ _INSERT_REPORTS_SQLITE_JSON = text(
     "FROM json_each(:rows) WHERE true ON CONFLICT (hotspot_id, reported_at) DO NOTHING "
     "RETURNING hotspot_id, reported_at"
 ).bindparams(bindparam("received_at", type_=reports.c.received_at.type))  # rows come back as stored: text
-SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DateTime stores
+
+
+def _sqlite_datetime(at: datetime) -> str:
+    """A UTC time as SQLAlchemy's SQLite DateTime stores it, `YYYY-MM-DD HH:MM:SS.ffffff`
+    (isoformat: about five times faster than the equivalent strftime, which showed in a batch)."""
+    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 async def _store_reports(session: AsyncSession, checked: list[tuple[HostReport, datetime]], now: datetime,
                          via: str) -> set[tuple[str, datetime]]:
     """Insert the batch's report rows (duplicates skipped); returns the (hotspot_id, reported_at) stored."""
     if session.bind.dialect.name == "sqlite":
-        stamps = [at.strftime(SQLITE_DATETIME) for _, at in checked]
+        stamps = [_sqlite_datetime(at) for _, at in checked]
         rows = json.dumps([[item.hotspot_id, stamp, item.report.uplink_ok, item.report.clients,
                             item.report.backhaul_mbps, item.report.notes]
                            for (item, _), stamp in zip(checked, stamps, strict=True)])
         stored = await session.execute(_INSERT_REPORTS_SQLITE_JSON, {"rows": rows, "received_at": now, "via": via})
         # The times come back as the text just written: looked up, not parsed again.
         at_of = dict(zip(stamps, (at for _, at in checked), strict=True))
-        return {(hotspot_id, at_of[stamp]) for hotspot_id, stamp in stored}
+        return {(hotspot_id, at_of[stamp]) for hotspot_id, stamp in stored.all()}
     stored = await session.execute(_INSERT_REPORTS_RETURNING_PG,
                                    [_report_row(item.hotspot_id, item.report, at, now, via) for item, at in checked])
     return {(hotspot_id, utc(reported_at)) for hotspot_id, reported_at in stored}
