@@ -7,7 +7,7 @@ six hotspots are registered through the real handler; N JSON reports (fresh, inc
 round-robin over the six, each with its host credential header) are published to
 `hallobot.wifi.reports.<id>` in the WIFI_REPORTS stream.
 
-Baseline: a durable pull consumer, `fetch(250)` (the report subscription's batch size) and `ack` per
+Baseline: a durable pull consumer, `fetch(500)` (the report subscription's batch size) and `ack` per
 message until N arrived (run before and after the service, ratio against both together). No
 decoding, no database. The heap is frozen first, as a service does once it has started.
 
@@ -32,7 +32,7 @@ from bench._support import (  # noqa: E402
     wait_until,
 )
 
-STREAM, SUBJECT, BATCH = "WIFI_REPORTS", "hallobot.wifi.reports.>", 250
+STREAM, SUBJECT, BATCH = "WIFI_REPORTS", "hallobot.wifi.reports.>", 500
 
 
 async def raw_consume(js, n: int, durable: str) -> tuple[float, int]:
