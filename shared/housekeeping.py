@@ -3,6 +3,8 @@
 Outbox rows are kept a week after publication (well past the 1 h dedup window, handy when looking
 into an incident); inbox claims a month (redeliveries come within minutes, replays use their own
 consumer names).
+The newest outbox row always stays: SQLite gives a new row the highest seq plus one, and the relay
+reads on from the last seq it published, so a seq must never be handed out twice.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, delete, func, select
 
 from shared.db import Database
 from shared.envelope import utcnow
@@ -25,7 +27,8 @@ async def purge_once(db: Database, outbox: Table, inbox: Table) -> tuple[int, in
     now = utcnow()
     async with db.transaction() as session:
         published = await session.execute(
-            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - OUTBOX_KEEP)
+            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - OUTBOX_KEEP,
+                                 outbox.c.seq < select(func.max(outbox.c.seq)).scalar_subquery())
         )
         claims = await session.execute(delete(inbox).where(inbox.c.processed_at < now - INBOX_KEEP))
     return published.rowcount, claims.rowcount

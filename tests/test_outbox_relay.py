@@ -14,7 +14,7 @@ from shared.outbox import add_event
 from shared.relay import OutboxRelay
 from shared.streams import ensure_streams
 from tests.support import schema
-from tests.support.stream import event_ids, stream_messages, wait_for_count
+from tests.support.stream import event_ids, eventually, stream_messages, wait_for_count
 
 
 def status_event(i: int) -> HotspotStatusChanged:
@@ -49,7 +49,64 @@ async def test_the_relay_publishes_committed_events_in_order_with_their_id_as_ms
         assert [m.headers["Nats-Msg-Id"] for m in msgs] == ids
         assert msgs[0].headers["Content-Type"] == "application/cloudevents+json"
         assert msgs[0].subject == "hallobot.wifi.hotspot.status_changed.h0"
-        assert await schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None)) == 0
+        assert await eventually(lambda: _unmarked_is(db, 0), timeout=5)
+    finally:
+        relay.stop()
+        await task
+        await db.dispose()
+
+
+async def _unmarked_is(db, n: int) -> bool:
+    return await schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None)) == n
+
+
+async def test_a_running_relay_marks_what_it_published_in_few_writes_and_once_more_when_stopped(database_url, nc, js):
+    from sqlalchemy import event as sa_event
+
+    db = await schema.create_schema(database_url)
+    marks: list[str] = []
+    sa_event.listen(db.engine.sync_engine, "before_cursor_execute",
+                    lambda _c, _cur, statement, *_a: marks.append(statement)
+                    if statement.lstrip().upper().startswith("UPDATE OUTBOX") else None)
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", mark_delay=0.3)
+    task = asyncio.create_task(relay.run())
+    try:
+        for i in range(60):  # sixty commits of one event each: sixty rounds of one row
+            await write_events(db, 1)
+            await asyncio.sleep(0.005)
+        assert await wait_for_count(js, "WIFI", 60) == 60
+        assert await eventually(lambda: _unmarked_is(db, 0), timeout=5)
+        if db.is_sqlite:
+            assert 1 <= len(marks) < 20, f"{len(marks)} mark statements for 60 rounds"
+        else:
+            assert len(marks) >= 1  # PostgreSQL marks in the round's own transaction
+        await write_events(db, 3)
+        assert await wait_for_count(js, "WIFI", 63) == 63
+    finally:
+        relay.stop()
+        await task
+    assert await _unmarked_is(db, 0)  # stopping marks what was published
+    await db.dispose()
+
+
+async def test_a_relay_publishes_events_written_after_housekeeping_removed_every_older_row(database_url, nc, js):
+    from datetime import timedelta
+
+    from shared.housekeeping import purge_once
+
+    db = await schema.create_schema(database_url)
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", mark_delay=0.05)
+    task = asyncio.create_task(relay.run())
+    try:
+        first = await write_events(db, 5)
+        assert await wait_for_count(js, "WIFI", 5) == 5
+        assert await eventually(lambda: _unmarked_is(db, 0), timeout=5)
+        async with db.transaction() as session:
+            await session.execute(schema.outbox.update().values(published_at=utcnow() - timedelta(days=8)))
+        assert await purge_once(db, schema.outbox, schema.inbox) == (4, 0)  # the newest row stays
+        later = await write_events(db, 2)
+        assert await wait_for_count(js, "WIFI", 7) == 7
+        assert event_ids(await stream_messages(js, "WIFI")) == first + later
     finally:
         relay.stop()
         await task

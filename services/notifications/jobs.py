@@ -116,6 +116,7 @@ async def mark_failed(session: AsyncSession, row: dict, reason: str, retry: bool
 async def _loop(name: str, step: Callable[[], Awaitable[int]], poll_s: float) -> None:
     waiter = wake.waiter()
     while True:
+        waiter.clear()  # before the step: a commit from now on brings the next step at once
         try:
             busy = await step()
         except Exception:  # the next pass tries again; a job must not take the service down
@@ -126,7 +127,6 @@ async def _loop(name: str, step: Callable[[], Awaitable[int]], poll_s: float) ->
                 await asyncio.wait_for(waiter.wait(), poll_s)
             except TimeoutError:
                 pass
-            waiter.clear()
 
 
 # --- mail --------------------------------------------------------------------------------------
@@ -169,29 +169,22 @@ class SentMarks:
 
 
 class MailSender:
-    def __init__(self, db: Database, host: str, port: int, settings: NotificationsSettings) -> None:
+    """One sender per SMTP connection, each claiming its own small batches as they become due and
+    waiting for the next commit when nothing is: no connection waits for another one's batch."""
+
+    def __init__(self, db: Database, host: str, port: int, settings: NotificationsSettings,
+                 marks: SentMarks | None = None) -> None:
         self.db, self.settings = db, settings
-        self.connections = [SmtpConnection(host, port, settings.smtp_timeout_s)
-                            for _ in range(settings.sender_connections)]
-        self.marks = SentMarks(db)
+        self.connection = SmtpConnection(host, port, settings.smtp_timeout_s)
+        self.marks = marks or SentMarks(db)
+        self.batch = max(1, settings.sender_batch // settings.sender_connections)
 
     async def step(self) -> int:
-        """Each connection claims its own small batches until nothing is due: no connection waits
-        for the slowest one of a shared batch before it goes on."""
-        # All drains end before the step does (also on an error): a connection is never used twice at once.
-        results = await asyncio.gather(*(self._drain(c) for c in self.connections), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return sum(results)
-
-    async def _drain(self, connection: SmtpConnection) -> int:
-        batch = max(1, self.settings.sender_batch // len(self.connections))
-        sent = 0
-        while rows := await claim(self.db, "email", batch, self.settings.sending_lease_s):
-            await self._send_all(connection, rows)
-            sent += len(rows)
-        return sent
+        """Send one claimed batch; returns how many rows it held (0: nothing is due)."""
+        rows = await claim(self.db, "email", self.batch, self.settings.sending_lease_s)
+        if rows:
+            await self._send_all(self.connection, rows)
+        return len(rows)
 
     async def _send_all(self, connection: SmtpConnection, rows: list[dict]) -> None:
         """Send a share of the claimed rows over one connection. Accepted rows are marked sent in
@@ -221,18 +214,21 @@ class MailSender:
             accepted.clear()
 
     async def close(self) -> None:
-        for connection in self.connections:
-            await connection.close()
+        await self.connection.close()
 
 
 async def mail_sender(runtime) -> None:
     settings = notifications_settings()
     host = runtime.settings.smtp_host or "127.0.0.1"
-    sender = MailSender(runtime.db, host, runtime.settings.smtp_port, settings)
+    marks = SentMarks(runtime.db)  # shared: the connections' marks are committed together
+    senders = [MailSender(runtime.db, host, runtime.settings.smtp_port, settings, marks)
+               for _ in range(settings.sender_connections)]
     try:
-        await _loop("mail sender", sender.step, settings.sender_poll_s)
+        await asyncio.gather(*(_loop(f"mail sender {n}", sender.step, settings.sender_poll_s)
+                               for n, sender in enumerate(senders, 1)))
     finally:
-        await sender.close()
+        for sender in senders:
+            await sender.close()
 
 
 # --- webhooks ------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from services.notifications.domain import classify_smtp_failure
 
@@ -38,6 +39,24 @@ def when(value: Any, lang: str = "de") -> str:
     return f"{day}, {local:%d.%m.%Y %H:%M} Uhr"
 
 
+# A web address in our own mail texts; trailing punctuation stays outside the link.
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
+
+
+def linked(text: str) -> Markup:
+    """Plain text as HTML: escaped, web addresses as links, line breaks kept. Jinja2's `urlize`
+    looks at every word for addresses of all kinds and cost a third of a millisecond per mail;
+    our texts only carry http(s) links."""
+    parts: list[str] = []
+    last = 0
+    for match in _WEB_ADDRESS.finditer(text):
+        address = escape(match.group())
+        parts += (escape(text[last:match.start()]), f'<a href="{address}">{address}</a>')
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("".join(parts).replace("\n", "<br>"))
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -45,6 +64,7 @@ def environment() -> Environment:
         undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=False,
     )
     env.filters["when"] = when
+    env.filters["linked"] = linked
     return env
 
 
@@ -97,8 +117,23 @@ def _header(name: str, value: str) -> bytes:
     """One header line; non-ASCII values as RFC 2047 encoded words. No CR/LF gets through."""
     value = " ".join(str(value).split())
     if not value.isascii():
-        value = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+        value = _encoded_words(value)
     return f"{name}: {value}\r\n".encode("ascii")
+
+
+def _encoded_words(value: str) -> str:
+    """RFC 2047 "B" encoded words of at most 45 bytes (60 base64 characters) each, never splitting a
+    character, on folded lines. `email.header.Header` does the same generically at ~0.1 ms a subject."""
+    chunks: list[bytes] = []
+    chunk = bytearray()
+    for char in value:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > 45:
+            chunks.append(bytes(chunk))
+            chunk.clear()
+        chunk += encoded
+    chunks.append(bytes(chunk))
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(piece).decode('ascii')}?=" for piece in chunks)
 
 
 @cache

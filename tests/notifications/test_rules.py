@@ -126,3 +126,13 @@ def test_the_sender_writes_mime_that_parses_back_to_what_was_rendered():
     assert text_only.get_content_type() == "text/plain" and text_only.get_content() == delivery["body"]
     # An internationalised address goes the EmailMessage way (SMTPUTF8 when the server offers it).
     assert isinstance(outgoing(delivery | {"recipient": "jörg@bäckerei.de"}, "x@hallo-bot.de").data, EmailMessage)
+
+
+def test_web_addresses_in_a_mail_text_become_links_and_everything_else_is_escaped():
+    from services.notifications.mailer import linked
+
+    html = linked('Grüße <b>"Café"</b> & Co\nAbmelden: https://n.test/u?a=1&b=2. Oder (http://n.test/x).')
+    assert html == ('Grüße &lt;b&gt;&#34;Café&#34;&lt;/b&gt; &amp; Co<br>Abmelden: '
+                    '<a href="https://n.test/u?a=1&amp;b=2">https://n.test/u?a=1&amp;b=2</a>. '
+                    'Oder (<a href="http://n.test/x">http://n.test/x</a>).')
+    assert linked("javascript:alert(1) <script>") == "javascript:alert(1) &lt;script&gt;"
