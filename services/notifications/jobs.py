@@ -144,13 +144,16 @@ class SentMarks:
         self._writer: asyncio.Task | None = None
 
     async def mark(self, rows: list[dict]) -> None:
-        if not rows:
-            return
+        if rows:
+            await asyncio.shield(self.submit(rows))  # a cancelled sender does not cancel the others' commit
+
+    def submit(self, rows: list[dict]) -> asyncio.Future:
+        """Queue the marks of these rows; the future is done once they are committed."""
         done = asyncio.get_running_loop().create_future()
         self._waiting.append((list(rows), done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
-        await asyncio.shield(done)  # a cancelled sender does not cancel the others' commit
+        return done
 
     async def _write(self) -> None:
         while self._waiting:
@@ -188,15 +191,19 @@ class MailSender:
 
     async def _send_all(self, connection: SmtpConnection, rows: list[dict]) -> None:
         """Send a share of the claimed rows over one connection. Accepted rows are marked sent in
-        batches of NOTIFICATIONS_MARK_SENT_BATCH (and before a failure is recorded, and at the end),
-        committed together with other connections' marks (`SentMarks`): a crash in between resends at
-        most one batch per connection, each copy with the same Message-ID."""
+        batches of NOTIFICATIONS_MARK_SENT_BATCH, committed together with other connections' marks
+        (`SentMarks`). A mark commits while the next mail's envelope goes out, and that mail's DATA
+        waits for it (`SmtpConnection.send(before_data=…)`): a crash in between resends at most one
+        batch per connection, each copy with the same Message-ID."""
         accepted: list[dict] = []
+        marking: asyncio.Future | None = None  # the previous batch's mark, not yet known committed
         try:
             for row in rows:
                 try:
-                    await connection.send(outgoing(row, self.settings.mail_from))
+                    await connection.send(outgoing(row, self.settings.mail_from), before_data=marking)
                 except MailFailure as exc:
+                    if marking is not None:
+                        await asyncio.shield(marking)
                     await self._mark_sent(accepted)
                     async with self.db.transaction() as session:
                         await mark_failed(session, row, exc.reason, exc.retry, self.settings.mail_max_attempts,
@@ -204,8 +211,13 @@ class MailSender:
                 else:
                     accepted.append(row)
                     if len(accepted) >= self.settings.mark_sent_batch:
-                        await self._mark_sent(accepted)
+                        marking = self.marks.submit(accepted)
+                        accepted = []
+                        continue
+                marking = None  # awaited before this mail's DATA, or just above
         finally:
+            if marking is not None:
+                await asyncio.shield(marking)
             await self._mark_sent(accepted)
 
     async def _mark_sent(self, accepted: list[dict]) -> None:

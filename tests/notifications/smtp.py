@@ -14,6 +14,7 @@ from hallobot.ports import free_port
 class Handler:
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.envelopes: list[str] = []  # each accepted RCPT TO, before its DATA
         self.answers: dict[str, str] = {}  # recipient → e.g. "550 no such user" or "451 try later"
 
     async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
@@ -21,6 +22,7 @@ class Handler:
         if answer:
             return answer
         envelope.rcpt_tos.append(address)
+        self.envelopes.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802

@@ -1,0 +1,107 @@
+"""The mail sender against a real SMTP server and a real SQLite database, with the commits of its
+"sent" marks held back by the test: a mail's DATA waits for the previous mail's mark."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.notifications import handlers, models
+from services.notifications.config import NotificationsSettings
+from services.notifications.jobs import MailSender
+from shared.catalog import RegistrantNotice
+from shared.envelope import utcnow
+from tests.notifications.conftest import until
+from tests.support.databases import migrated
+
+
+class HeldMarks:
+    """Stands in for `SentMarks`: each mark is committed (or fails) when the test says so."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[list[dict], asyncio.Future]] = []
+
+    def submit(self, rows: list[dict]) -> asyncio.Future:
+        self.pending.append((list(rows), asyncio.get_running_loop().create_future()))
+        return self.pending[-1][1]
+
+    async def mark(self, rows: list[dict]) -> None:
+        if rows:
+            await self.submit(rows)
+
+
+@pytest.fixture
+async def db(tmp_path):
+    async with migrated("notifications", f"sqlite:///{tmp_path / 'notifications.sqlite3'}") as database:
+        yield database
+
+
+async def stage(db, settings, n: int) -> None:
+    starts = utcnow() + timedelta(days=2)
+    notices = [RegistrantNotice(
+        registration_id=f"r{i}", event_id="e1", kind="confirmed", email=f"person{i}@example.org", name="Anna",
+        event_title="Handwerkerfrühstück", starts_at=starts, ends_at=starts + timedelta(hours=2),
+        venue="Rathaus Bottrop", cancel_url=f"http://events.test/registrations/r{i}/cancel?token=t{i}")
+        for i in range(n)]
+    rows = [handlers.mail_row(settings, event_id=f"event-{i}", event_type="events.registration.notice",
+                              template="registration", recipient=notice.email, lang="de",
+                              context=notice.model_dump(mode="json"))
+            for i, notice in enumerate(notices)]
+    async with db.transaction() as session:
+        assert await handlers.stage_mails(session, rows) == n
+
+
+async def statuses(db) -> list[str]:
+    async with db.reading() as session:
+        D = models.deliveries
+        return list((await session.execute(select(D.c.status).order_by(D.c.event_id))).scalars())
+
+
+async def test_a_mail_is_not_accepted_before_the_mark_of_the_previous_one_is_committed(db, smtp):
+    settings = NotificationsSettings(sender_connections=1, mark_sent_batch=1)
+    await stage(db, settings, 2)
+    marks = HeldMarks()
+    sender = MailSender(db, "127.0.0.1", smtp.port, settings, marks)
+    step = asyncio.create_task(sender.step())
+    try:
+        # The second mail's envelope is out while the first one's mark is still open...
+        assert await until(lambda: len(smtp.handler.envelopes) == 2, timeout=10)
+        assert len(smtp.messages) == 1  # ...and its DATA waits for that mark
+        marks.pending[0][1].set_result(None)
+        assert await until(lambda: len(smtp.messages) == 2, timeout=10)
+        assert await until(lambda: len(marks.pending) == 2, timeout=10)
+        marks.pending[1][1].set_result(None)
+        assert await asyncio.wait_for(step, 10) == 2
+    finally:
+        step.cancel()
+        await sender.close()
+    assert [rows[0]["recipient"] for rows, _ in marks.pending] == ["person0@example.org", "person1@example.org"]
+
+
+async def test_when_a_mark_fails_the_next_mail_is_not_sent_and_the_connection_stays_usable(db, smtp):
+    from services.notifications.mailer import outgoing
+
+    settings = NotificationsSettings(sender_connections=1, mark_sent_batch=1)
+    await stage(db, settings, 3)
+    marks = HeldMarks()
+    sender = MailSender(db, "127.0.0.1", smtp.port, settings, marks)
+    step = asyncio.create_task(sender.step())
+    try:
+        assert await until(lambda: len(smtp.handler.envelopes) == 2, timeout=10)
+        marks.pending[0][1].set_exception(RuntimeError("the database went away"))
+        with pytest.raises(RuntimeError, match="went away"):
+            await asyncio.wait_for(step, 10)
+    finally:
+        step.cancel()
+    assert len(smtp.messages) == 1  # the second mail's envelope was dropped, the third never started
+    # Nothing was marked: the claimed rows stay 'sending' until their lease ends, then go again
+    # (the first one with the same Message-ID, which the receiving side can drop).
+    assert await statuses(db) == ["sending", "sending", "sending"]
+    async with db.reading() as session:
+        row = dict((await session.execute(select(models.deliveries))).mappings().first())
+    await sender.connection.send(outgoing(row, settings.mail_from))
+    assert len(smtp.messages) == 2
+    await sender.close()
