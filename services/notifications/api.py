@@ -208,10 +208,12 @@ async def hotspots(session: ReadingDep) -> list[HotspotStatusPublic]:
             summary="Öffentliche Ereignisse als Server-Sent Events; mit Last-Event-ID fortsetzbar",
             responses={200: {"content": {"text/event-stream": {}}}})
 async def feed(request: Request, runtime: RuntimeDep,
-               last_event_id: str | None = Query(None, description="alternative to the Last-Event-ID header")):
+               last_event_id: str | None = Query(None, description="alternative to the Last-Event-ID header"),
+               backlog: int = Query(0, ge=0, le=200, description=(
+                   "without Last-Event-ID: first up to this many of the latest events of each stream"))):
     resume = request.headers.get("last-event-id") or last_event_id
     # Frames come encoded (the live ones once for all clients of this instance): see feed.py.
-    return EventSourceResponse(follow(runtime, resume), ping=15,
+    return EventSourceResponse(follow(runtime, resume, backlog), ping=15,
                                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

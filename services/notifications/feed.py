@@ -16,6 +16,11 @@ and then switches to the live queue, which has buffered everything after the not
 event is passed on only if its stream sequence is past the client's position in that stream, so
 the switch has neither gaps nor duplicates, and a replay comes from the streams (it survives a
 restart of this service), never from memory.
+
+Backlog: a new client (no `Last-Event-ID`) may ask for `backlog` = N: it then starts N stream
+sequences before the live position in each stream and gets those events first, the same way a
+resuming client catches up (up to N per stream: hidden types and deleted messages are skipped).
+The live page asks for 20, so it does not open empty.
 """
 
 from __future__ import annotations
@@ -157,7 +162,7 @@ class Broadcaster:
 
     # --- one client ------------------------------------------------------------------------------
 
-    async def follow(self, last_event_id: str | None) -> AsyncIterator[bytes]:
+    async def follow(self, last_event_id: str | None, backlog: int = 0) -> AsyncIterator[bytes]:
         """SSE frames: `ready` with the starting position, then every public event after it."""
         await asyncio.wait_for(self.ready.wait(), READY_TIMEOUT_S)
         wanted = parse_position(last_event_id)
@@ -166,7 +171,10 @@ class Broadcaster:
         target = list(self.position)
         FEED_CLIENTS.inc()
         try:
-            position = list(target) if wanted is None else await self._start(wanted, target)
+            if wanted is not None:
+                position = await self._start(wanted, target)
+            else:
+                position = [max(0, seq - backlog) for seq in target]
             yield frame(position, "ready", json.dumps({"streams": [s for s, _ in FEED_STREAMS]}))
 
             for index, (stream, subject) in enumerate(FEED_STREAMS):
@@ -251,6 +259,6 @@ async def feed_broadcaster(runtime) -> None:
     await broadcaster(runtime).run()
 
 
-def follow(runtime, last_event_id: str | None) -> AsyncIterator[bytes]:
+def follow(runtime, last_event_id: str | None, backlog: int = 0) -> AsyncIterator[bytes]:
     """The SSE frames for one client of this instance."""
-    return broadcaster(runtime).follow(last_event_id)
+    return broadcaster(runtime).follow(last_event_id, backlog)

@@ -22,12 +22,13 @@ SITES = {"kirchplatz": "Kirchplatz", "rathaus": "Rathaus", "altmarkt": "Altmarkt
          "hansa": "Hansa-Center", "kulturzentrum": "Kulturzentrum August Everding", "bahnhof": "ZOB Berliner Platz"}
 
 
-async def sse(url: str, count: int, last_event_id: str | None = None, quiet_s: float = 0.0):
+async def sse(url: str, count: int, last_event_id: str | None = None, quiet_s: float = 0.0, backlog: int = 0):
     """Read `count` SSE events (after `ready`), then listen `quiet_s` longer to catch any extra one."""
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+    params = {"backlog": backlog} if backlog else {}
     events, block = [], {}
     async with httpx.AsyncClient(timeout=None) as client:
-        async with client.stream("GET", f"{url}/feed", headers=headers) as response:
+        async with client.stream("GET", f"{url}/feed", headers=headers, params=params) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             lines = response.aiter_lines()
 
@@ -84,6 +85,28 @@ async def test_a_reconnect_with_last_event_id_replays_exactly_the_missed_events(
     assert sorted(replayed) == sorted([sent[2].id, missed_events[0].id, missed_events[2].id])
     assert resumed[0]["id"] == seen[2]["id"]
     assert len({e["id"] for e in resumed}) == len(resumed)
+
+
+async def test_a_new_client_asking_for_a_backlog_first_gets_the_latest_events_of_each_stream(notifications, nc):
+    watcher = asyncio.create_task(sse(notifications.url, 6))  # done once this instance has seen all six
+    await asyncio.sleep(0.5)
+    older = [await publish(nc, change("altmarkt", None, "up")) for _ in range(3)]
+    latest_wifi = [await publish(nc, change("altmarkt", "up", status)) for status in ("down", "up")]
+    latest_directory = await publish(nc, BusinessPublished(business_id="b1", name="Eine-Welt-Laden", category="retail"))
+    hidden = await publish(nc, BusinessRegistered(business_id="b2", name="Ungeprüft", category="retail",
+                                                  self_registered=True))
+    await watcher
+
+    backlog = await sse(notifications.url, 3, backlog=2, quiet_s=0.7)
+    ids = [json.loads(e["data"])["id"] for e in backlog[1:]]
+    # two per stream: WIFI's two latest, DIRECTORY's latest public one (the other of its two is hidden)
+    assert sorted(ids) == sorted([*(e.id for e in latest_wifi), latest_directory.id])
+    assert not {e.id for e in older} & set(ids) and hidden.id not in ids
+    # without a backlog a new client starts at the live position
+    live = asyncio.create_task(sse(notifications.url, 1))
+    await asyncio.sleep(0.5)
+    newest = await publish(nc, change("altmarkt", "up", "down"))
+    assert [json.loads(e["data"])["id"] for e in (await live)[1:]] == [newest.id]
 
 
 async def test_a_resume_during_a_burst_switches_from_the_streams_to_the_live_tail_without_gap_or_duplicate(
@@ -197,6 +220,7 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
 
     for hotspot, site in SITES.items():
         await publish(nc, HotspotRegistered(hotspot_id=hotspot, site_name=site))
+    await publish(nc, BusinessPublished(business_id="b1", name="Eine-Welt-Laden", category="retail"))
     await publish(nc, change("kirchplatz", None, "up"))
     assert await until(lambda: len(httpx.get(f"{notifications.url}/status/hotspots").json()) == 6)
     assert await until(lambda: httpx.get(f"{notifications.url}/status/hotspots").json()[2]["status"] == "up")
@@ -212,6 +236,13 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
             await expect(page.locator(".hotspot")).to_have_count(6)
             tile = page.locator("#hotspot-kirchplatz")
             await expect(tile).to_contain_text("in Betrieb")
+            # the page opens with the latest events (the backlog), newest first across the streams
+            # (they are replayed stream by stream: DIRECTORY's before WIFI's)
+            events = page.locator("#ereignisse li")
+            await expect(events).to_have_count(8)
+            await expect(events.nth(0)).to_contain_text("WLAN Kirchplatz: unbekannt → in Betrieb")
+            await expect(events.nth(1)).to_contain_text("Neu im Verzeichnis: Eine-Welt-Laden")
+            await expect(events.nth(2)).to_contain_text("Neuer WLAN-Hotspot: ZOB Berliner Platz")
             await expect(page.locator("#verbindung")).to_have_attribute("data-state", "live")
 
             await publish(nc, change("kirchplatz", "up", "down"))
