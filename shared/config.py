@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     relay_poll_interval_s: float = Field(
         1.0, gt=0, validation_alias=_env("HALLOBOT_RELAY_POLL_INTERVAL_S")
     )
+    # At start-up a service waits this long for NATS (it may start later), then exits with one
+    # sentence so that its supervisor restarts it; SIGTERM is only heard once start-up is over.
+    nats_connect_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("HALLOBOT_NATS_CONNECT_TIMEOUT_S"))
 
     def nats_servers(self) -> list[str]:
         """NATS_URL may list several servers of a cluster, comma-separated; each keeps its credentials

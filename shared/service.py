@@ -7,6 +7,7 @@ start the consumers. Shutdown runs it backwards and lets in-flight work finish (
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.asyncapi import build_asyncapi
@@ -36,6 +38,18 @@ from shared.relay import OutboxRelay
 from shared.streams import ensure_streams
 
 log = logging.getLogger("hallobot.service")
+NATS_WAIT_NOTICE_S = 5.0
+
+
+class StartupFailed(Exception):
+    """The service cannot start because something it needs is not there (one sentence for the log)."""
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost error of a chain, in one line (e.g. "ConnectionRefusedError: … 127.0.0.1:5432")."""
+    while exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__):
+        exc = exc.__cause__ or exc.__context__
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 
 @dataclass
@@ -93,8 +107,24 @@ class Runtime:
         url = self.settings.resolved_database_url()
         if url.startswith("sqlite"):
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        await upgrade_async(self.definition.name, url)
-        await self.broker.start()
+        try:
+            await upgrade_async(self.definition.name, url)
+        except Exception as exc:
+            shown = make_url(url).render_as_string(hide_password=True)
+            raise StartupFailed(f"the database {shown} cannot be reached or migrated ({_root_cause(exc)})") from exc
+        # The broker retries until NATS answers (in a compose file it may start later): say so, and
+        # give up after HALLOBOT_NATS_CONNECT_TIMEOUT_S.
+        waiting = asyncio.get_running_loop().call_later(
+            NATS_WAIT_NOTICE_S, lambda: log.warning("waiting for NATS at %s", self.settings.nats_url))
+        try:
+            await asyncio.wait_for(self.broker.start(), self.settings.nats_connect_timeout_s)
+        except TimeoutError:
+            raise StartupFailed(f"NATS at {self.settings.nats_url} did not answer within "
+                                f"{self.settings.nats_connect_timeout_s:g} s") from None
+        except Exception as exc:
+            raise StartupFailed(f"NATS at {self.settings.nats_url} cannot be reached ({_root_cause(exc)})") from exc
+        finally:
+            waiting.cancel()
         await ensure_streams(self.jetstream(), self.settings.stream_replicas)
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         for subscription in self.definition.subscriptions:
@@ -185,7 +215,14 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings | None = 
         configure_logging(definition.name, settings.log_level)
         runtime = Runtime(definition, settings)
         app.state.runtime = runtime
-        await runtime.start()
+        try:
+            await runtime.start()
+        except StartupFailed as exc:
+            # One sentence instead of a driver's hundred-line traceback; the server then exits.
+            log.critical("%s cannot start: %s", definition.name, exc)
+            with contextlib.suppress(Exception):
+                await runtime.stop()
+            raise StartupFailed(str(exc)) from None
         try:
             yield
         finally:
