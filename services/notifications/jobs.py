@@ -186,11 +186,11 @@ class MailSender:
         """Send one claimed batch; returns how many rows it held (0: nothing is due)."""
         rows = await claim(self.db, "email", self.batch, self.settings.sending_lease_s)
         if rows:
-            await self._send_all(self.connection, rows)
+            await self._send_all(rows)
         return len(rows)
 
-    async def _send_all(self, connection: SmtpConnection, rows: list[dict]) -> None:
-        """Send a share of the claimed rows over one connection. Accepted rows are marked sent in
+    async def _send_all(self, rows: list[dict]) -> None:
+        """Send the claimed rows over this sender's connection. Accepted rows are marked sent in
         batches of NOTIFICATIONS_MARK_SENT_BATCH, committed together with other connections' marks
         (`SentMarks`). A mark commits while the next mail's envelope goes out, and that mail's DATA
         waits for it (`SmtpConnection.send(before_data=…)`): a crash in between resends at most one
@@ -200,7 +200,7 @@ class MailSender:
         try:
             for row in rows:
                 try:
-                    await connection.send(outgoing(row, self.settings.mail_from), before_data=marking)
+                    await self.connection.send(outgoing(row, self.settings.mail_from), before_data=marking)
                 except MailFailure as exc:
                     if marking is not None:
                         await asyncio.shield(marking)

@@ -60,11 +60,23 @@ async def statuses(db) -> list[str]:
         return list((await session.execute(select(D.c.status).order_by(D.c.event_id))).scalars())
 
 
-async def test_a_mail_is_not_accepted_before_the_mark_of_the_previous_one_is_committed(db, smtp):
-    settings = NotificationsSettings(sender_connections=1, mark_sent_batch=1)
-    await stage(db, settings, 2)
-    marks = HeldMarks()
-    sender = MailSender(db, "127.0.0.1", smtp.port, settings, marks)
+SETTINGS = NotificationsSettings(sender_connections=1, mark_sent_batch=1)
+
+
+@pytest.fixture
+def marks() -> HeldMarks:
+    return HeldMarks()
+
+
+@pytest.fixture
+async def sender(db, smtp, marks):
+    sender = MailSender(db, "127.0.0.1", smtp.port, SETTINGS, marks)
+    yield sender
+    await sender.close()
+
+
+async def test_a_mail_is_not_accepted_before_the_mark_of_the_previous_one_is_committed(db, smtp, marks, sender):
+    await stage(db, SETTINGS, 2)
     step = asyncio.create_task(sender.step())
     try:
         # The second mail's envelope is out while the first one's mark is still open...
@@ -77,17 +89,13 @@ async def test_a_mail_is_not_accepted_before_the_mark_of_the_previous_one_is_com
         assert await asyncio.wait_for(step, 10) == 2
     finally:
         step.cancel()
-        await sender.close()
     assert [rows[0]["recipient"] for rows, _ in marks.pending] == ["person0@example.org", "person1@example.org"]
 
 
-async def test_when_a_mark_fails_the_next_mail_is_not_sent_and_the_connection_stays_usable(db, smtp):
+async def test_when_a_mark_fails_the_next_mail_is_not_sent_and_the_connection_stays_usable(db, smtp, marks, sender):
     from services.notifications.mailer import outgoing
 
-    settings = NotificationsSettings(sender_connections=1, mark_sent_batch=1)
-    await stage(db, settings, 3)
-    marks = HeldMarks()
-    sender = MailSender(db, "127.0.0.1", smtp.port, settings, marks)
+    await stage(db, SETTINGS, 3)
     step = asyncio.create_task(sender.step())
     try:
         assert await until(lambda: len(smtp.handler.envelopes) == 2, timeout=10)
@@ -102,6 +110,5 @@ async def test_when_a_mark_fails_the_next_mail_is_not_sent_and_the_connection_st
     assert await statuses(db) == ["sending", "sending", "sending"]
     async with db.reading() as session:
         row = dict((await session.execute(select(models.deliveries))).mappings().first())
-    await sender.connection.send(outgoing(row, settings.mail_from))
+    await sender.connection.send(outgoing(row, SETTINGS.mail_from))
     assert len(smtp.messages) == 2
-    await sender.close()
