@@ -243,6 +243,9 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
             await expect(events.nth(0)).to_contain_text("WLAN Kirchplatz: unbekannt → in Betrieb")
             await expect(events.nth(1)).to_contain_text("Neu im Verzeichnis: Eine-Welt-Laden")
             await expect(events.nth(2)).to_contain_text("Neuer WLAN-Hotspot: ZOB Berliner Platz")
+            # events a few microseconds apart (often within one millisecond) still sort by time
+            assert await page.evaluate(
+                "zeitpunkt('2026-11-21T07:11:42.123456Z') > zeitpunkt('2026-11-21T07:11:42.123455Z')")
             await expect(page.locator("#verbindung")).to_have_attribute("data-state", "live")
 
             await publish(nc, change("kirchplatz", "up", "down"))
