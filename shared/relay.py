@@ -117,7 +117,7 @@ class OutboxRelay:
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)
         except TimeoutError:
-            if self._unmarked_since is not None and self._marks_due():
+            if self._marks_due():
                 await self.mark_published()
 
     def _marks_due(self) -> bool:

@@ -66,3 +66,24 @@ def smtp_server():
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def js(nc):
+    """JetStream on the test's nats-server, with every stream of the design declared."""
+    from shared.streams import ensure_streams
+
+    context = nc.jetstream()
+    await ensure_streams(context)
+    return context
+
+
+@pytest.fixture
+async def db(database_url):
+    """The shared test schema (outbox, inbox, effects) on each database; a service's tests
+    override this with the service's own migrated database."""
+    from tests.support import schema
+
+    database = await schema.create_schema(database_url)
+    yield database
+    await database.dispose()

@@ -11,7 +11,6 @@ import pytest
 from shared.catalog import HotspotStatusChanged
 from shared.consumer import ConsumerGroup, DeliveryPolicy, PermanentError, Subscription
 from shared.envelope import utcnow
-from shared.streams import ensure_streams
 from tests.support import schema
 from tests.support.stream import eventually, stream_messages
 
@@ -34,18 +33,6 @@ async def record_effect(session, delivery) -> None:
     await session.execute(schema.effects.insert().values(message_id=delivery.message_id, note="applied"))
 
 
-@pytest.fixture
-async def js(nc):
-    context = nc.jetstream()
-    await ensure_streams(context)
-    return context
-
-
-@pytest.fixture
-async def db(database_url):
-    database = await schema.create_schema(database_url)
-    yield database
-    await database.dispose()
 
 
 async def start_group(db, js, handler, policy=FAST_RETRIES, name="test-consumer") -> ConsumerGroup:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -12,7 +13,6 @@ from shared.catalog import HotspotStatusChanged
 from shared.envelope import utcnow
 from shared.outbox import add_event
 from shared.relay import OutboxRelay
-from shared.streams import ensure_streams
 from tests.support import schema
 from tests.support.stream import event_ids, eventually, stream_messages, wait_for_count
 
@@ -30,19 +30,23 @@ async def write_events(db, n: int, per_transaction: int = 50) -> list[str]:
     return ids
 
 
-@pytest.fixture
-async def js(nc):
-    context = nc.jetstream()
-    await ensure_streams(context)
-    return context
-
-
-async def test_the_relay_publishes_committed_events_in_order_with_their_id_as_msg_id(database_url, nc, js):
-    db = await schema.create_schema(database_url)
-    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", batch_size=40)
-    ids = await write_events(db, 100)
+@contextlib.asynccontextmanager
+async def running(relay: OutboxRelay):
+    """The relay's loop as a task for the block; stopped and awaited afterwards."""
     task = asyncio.create_task(relay.run())
     try:
+        yield
+    finally:
+        relay.stop()
+        await task
+
+
+
+
+async def test_the_relay_publishes_committed_events_in_order_with_their_id_as_msg_id(db, nc, js):
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", batch_size=40)
+    ids = await write_events(db, 100)
+    async with running(relay):
         assert await wait_for_count(js, "WIFI", 100) == 100
         msgs = await stream_messages(js, "WIFI")
         assert event_ids(msgs) == ids
@@ -50,27 +54,21 @@ async def test_the_relay_publishes_committed_events_in_order_with_their_id_as_ms
         assert msgs[0].headers["Content-Type"] == "application/cloudevents+json"
         assert msgs[0].subject == "hallobot.wifi.hotspot.status_changed.h0"
         assert await eventually(lambda: _unmarked_is(db, 0), timeout=5)
-    finally:
-        relay.stop()
-        await task
-        await db.dispose()
 
 
 async def _unmarked_is(db, n: int) -> bool:
     return await schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None)) == n
 
 
-async def test_a_running_relay_marks_what_it_published_in_few_writes_and_once_more_when_stopped(database_url, nc, js):
+async def test_a_running_relay_marks_what_it_published_in_few_writes_and_once_more_when_stopped(db, nc, js):
     from sqlalchemy import event as sa_event
 
-    db = await schema.create_schema(database_url)
     marks: list[str] = []
     sa_event.listen(db.engine.sync_engine, "before_cursor_execute",
                     lambda _c, _cur, statement, *_a: marks.append(statement)
                     if statement.lstrip().upper().startswith("UPDATE OUTBOX") else None)
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", mark_delay=0.3)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with running(relay):
         for i in range(60):  # sixty commits of one event each: sixty rounds of one row
             await write_events(db, 1)
             await asyncio.sleep(0.005)
@@ -82,22 +80,16 @@ async def test_a_running_relay_marks_what_it_published_in_few_writes_and_once_mo
             assert len(marks) >= 1  # PostgreSQL marks in the round's own transaction
         await write_events(db, 3)
         assert await wait_for_count(js, "WIFI", 63) == 63
-    finally:
-        relay.stop()
-        await task
     assert await _unmarked_is(db, 0)  # stopping marks what was published
-    await db.dispose()
 
 
-async def test_a_relay_publishes_events_written_after_housekeeping_removed_every_older_row(database_url, nc, js):
+async def test_a_relay_publishes_events_written_after_housekeeping_removed_every_older_row(db, nc, js):
     from datetime import timedelta
 
     from shared.housekeeping import purge_once
 
-    db = await schema.create_schema(database_url)
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", mark_delay=0.05)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with running(relay):
         first = await write_events(db, 5)
         assert await wait_for_count(js, "WIFI", 5) == 5
         assert await eventually(lambda: _unmarked_is(db, 0), timeout=5)
@@ -107,29 +99,18 @@ async def test_a_relay_publishes_events_written_after_housekeeping_removed_every
         later = await write_events(db, 2)
         assert await wait_for_count(js, "WIFI", 7) == 7
         assert event_ids(await stream_messages(js, "WIFI")) == first + later
-    finally:
-        relay.stop()
-        await task
-        await db.dispose()
 
 
-async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(database_url, nc, js):
-    db = await schema.create_schema(database_url)
+async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(db, nc, js):
     # An hour-long poll: the event can only arrive if the commit itself wakes the relay.
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", poll_interval=3600)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with running(relay):
         await asyncio.sleep(0.2)  # the relay has done its first (empty) round and sleeps
         await write_events(db, 1)
         assert await wait_for_count(js, "WIFI", 1, timeout=10) == 1
-    finally:
-        relay.stop()
-        await task
-        await db.dispose()
 
 
-async def test_a_rolled_back_transaction_publishes_nothing(database_url, nc, js):
-    db = await schema.create_schema(database_url)
+async def test_a_rolled_back_transaction_publishes_nothing(db, nc, js):
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test")
     with pytest.raises(RuntimeError):
         async with db.transaction() as session:
@@ -138,14 +119,11 @@ async def test_a_rolled_back_transaction_publishes_nothing(database_url, nc, js)
     published, complete = await relay.publish_pending()
     assert (published, complete) == (0, True)
     assert (await js.stream_info("WIFI")).state.messages == 0
-    await db.dispose()
 
 
-async def test_the_relay_keeps_rows_while_nats_is_down_and_publishes_them_after(database_url, nats_server, nc, js):
-    db = await schema.create_schema(database_url)
+async def test_the_relay_keeps_rows_while_nats_is_down_and_publishes_them_after(db, nats_server, nc, js):
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", publish_timeout=0.5)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with running(relay):
         first = await write_events(db, 20)
         assert await wait_for_count(js, "WIFI", 20) == 20
         nats_server.stop()
@@ -156,10 +134,6 @@ async def test_the_relay_keeps_rows_while_nats_is_down_and_publishes_them_after(
         nats_server.start()
         assert await wait_for_count(js, "WIFI", 50, timeout=30) == 50
         assert sorted(event_ids(await stream_messages(js, "WIFI"))) == sorted(first + during)
-    finally:
-        relay.stop()
-        await task
-        await db.dispose()
 
 
 async def test_several_relays_on_one_postgres_database_never_publish_a_row_twice(postgres_database, nc, js):
@@ -191,23 +165,20 @@ async def test_several_relays_on_one_postgres_database_never_publish_a_row_twice
         await db.dispose()
 
 
-async def test_outbox_rows_are_marked_with_the_time_they_were_published(database_url, nc, js):
-    db = await schema.create_schema(database_url)
+async def test_outbox_rows_are_marked_with_the_time_they_were_published(db, nc, js):
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test")
     await write_events(db, 3)
     assert await relay.publish_pending() == (3, True)
     async with db.reading() as session:
         marks = (await session.execute(select(schema.outbox.c.published_at))).scalars().all()
     assert len(marks) == 3 and all(mark is not None for mark in marks)
-    await db.dispose()
 
 
-async def test_housekeeping_deletes_only_long_published_rows_and_old_claims(database_url):
+async def test_housekeeping_deletes_only_long_published_rows_and_old_claims(db):
     from datetime import timedelta
 
     from shared.housekeeping import purge_once
 
-    db = await schema.create_schema(database_url)
     await write_events(db, 3)
     long_ago = utcnow() - timedelta(days=8)
     async with db.transaction() as session:
@@ -222,16 +193,13 @@ async def test_housekeeping_deletes_only_long_published_rows_and_old_claims(data
     assert await purge_once(db, schema.outbox, schema.inbox) == (1, 1)
     assert await schema.count(db, schema.outbox) == 2  # the recent one and the unpublished one stay
     assert await schema.count(db, schema.inbox) == 1
-    await db.dispose()
 
 
-async def test_several_events_staged_at_once_are_published_in_the_order_given(database_url, nc, js):
+async def test_several_events_staged_at_once_are_published_in_the_order_given(db, nc, js):
     from shared.outbox import add_events
 
-    db = await schema.create_schema(database_url)
     async with db.transaction() as session:
         staged = await add_events(session, schema.outbox, [status_event(i) for i in range(5)])
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test")
     assert await relay.publish_pending() == (5, True)
     assert event_ids(await stream_messages(js, "WIFI")) == [event.id for event in staged]
-    await db.dispose()

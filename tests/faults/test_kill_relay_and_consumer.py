@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from shared.streams import ensure_streams
 from tests.support import schema
 from tests.support.stream import event_ids, eventually, stream_messages, wait_for_count
 from tests.test_outbox_relay import write_events
@@ -41,12 +40,6 @@ def stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     process.wait(20)
 
-
-@pytest.fixture
-async def js(nc):
-    context = nc.jetstream()
-    await ensure_streams(context)
-    return context
 
 
 async def test_a_relay_killed_mid_batch_and_restarted_publishes_every_event_exactly_once(
