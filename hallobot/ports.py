@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import sys
 
@@ -27,7 +28,30 @@ def ensure_free(host: str, port: int, what: str, hint: str = "") -> bool:
     return False
 
 
+_handed_out: set[int] = set()
+LOWEST_PORT = 10_000
+
+
+def _ephemeral_start() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+            return int(ranges.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on, for a server started a moment later. It lies below the kernel's
+    ephemeral range: a port the kernel hands out for bind(0) can be taken by any outgoing
+    connection before the server binds it (a cluster node dialing its peers did just that).
+    Each port is handed out once per process."""
+    start = _ephemeral_start()
+    if start - LOWEST_PORT >= 1000:
+        for _ in range(200):
+            port = random.randrange(LOWEST_PORT, start)
+            if port not in _handed_out and is_free(host, port):
+                _handed_out.add(port)
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
