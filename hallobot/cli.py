@@ -24,11 +24,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from shared.config import service_settings
+    from hallobot.services import settings_for
     from shared.migrations import upgrade
 
     for service in args.services or SERVICES:
-        upgrade(service, service_settings(service).resolved_database_url())
+        upgrade(service, settings_for(service).resolved_database_url())
         print(f"{service}: database at the newest revision")
     return 0
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
 
-from shared.config import SERVICES, service_settings
+from hallobot.services import create_app, settings_for
+from shared.config import SERVICES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -19,10 +19,9 @@ def render(document: dict) -> str:
 def generated_documents() -> dict[Path, str]:
     documents = {}
     for service in SERVICES:
-        module = importlib.import_module(f"services.{service}.app")
-        app = module.create_app(service_settings(service, operator_token=None))
+        app = create_app(service, settings_for(service, operator_token=None))
         documents[DOCS / "openapi" / f"{service}.json"] = render(app.openapi())
-        documents[DOCS / "asyncapi" / f"{service}.json"] = render(module.definition.asyncapi())
+        documents[DOCS / "asyncapi" / f"{service}.json"] = render(app.state.definition.asyncapi())
     return documents
 
 

@@ -1,4 +1,8 @@
-"""Credentials: tokens are random, shown once, stored only as SHA-256 digests, compared in constant time."""
+"""Credentials: tokens are random, shown once, stored only as SHA-256 digests, compared in constant time.
+
+Every credential check ends in `check_credential`: no token or an unknown one is 401, a valid token
+for another resource is 403 (the same rule for operators, hotspot hosts, owners and registrants).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ import hmac
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.errors import Forbidden, Unauthenticated
 
 bearer = HTTPBearer(auto_error=False, description="Operator token, hotspot host token or edit token")
 
@@ -19,19 +25,23 @@ def new_token(prefix: str = "hb") -> str:
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def token_matches(token: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_token(token), stored_hash)
+def token_matches(token: str | None, stored_hash: str | None) -> bool:
+    if not token or not stored_hash:
+        return False
+    return hmac.compare_digest(hash_token(token).encode(), stored_hash.encode())
 
 
-def unauthorized(detail: str = "missing or invalid credential") -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-def forbidden(detail: str = "this credential is not valid for this resource") -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
+def check_credential(token: str | None, owner: str | None, resource_id: str, *, what: str = "credential") -> None:
+    """`owner` is the resource the presented token belongs to (None when nobody issued it)."""
+    if not token:
+        raise Unauthenticated(f"{what} required")
+    if owner is None:
+        raise Unauthenticated(f"unknown {what}")
+    if owner != resource_id:
+        raise Forbidden(f"this {what} belongs to another resource")
 
 
 def presented_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str | None:
@@ -43,12 +53,21 @@ TokenDep = Annotated[str | None, Depends(presented_token)]
 
 def is_operator(request: Request, token: str | None) -> bool:
     operator_hash: str | None = request.app.state.operator_token_hash
-    return bool(token and operator_hash and token_matches(token, operator_hash))
+    return token_matches(token, operator_hash)
 
 
 def require_operator(request: Request, token: TokenDep) -> None:
     if not is_operator(request, token):
-        raise unauthorized("operator token required")
+        raise Unauthenticated("operator token required")
 
 
 OperatorDep = Annotated[None, Depends(require_operator)]
+
+
+# TRANSITION (removed once every service raises the domain errors above directly).
+def unauthorized(detail: str = "missing or invalid credential") -> Unauthenticated:
+    return Unauthenticated(detail)
+
+
+def forbidden(detail: str = "this credential is not valid for this resource") -> Forbidden:
+    return Forbidden(detail)

@@ -1,4 +1,4 @@
-"""One validated settings object per service, read from the environment (see DESIGN.md)."""
+"""One validated settings object per service, read from the environment (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ class Settings(BaseSettings):
     smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT"))
     log_level: str = Field("INFO", validation_alias=_env("HALLOBOT_LOG_LEVEL"))
     stream_replicas: int = Field(1, ge=1, le=5, validation_alias=_env("HALLOBOT_STREAM_REPLICAS"))
-    wifi_heartbeat_timeout_s: float = Field(180, gt=0, validation_alias=_env("WIFI_HEARTBEAT_TIMEOUT_S"))
 
     # Delivery tuning: how often a failing handler is tried and how long to wait between tries.
     consumer_max_deliver: int = Field(5, ge=1, validation_alias=_env("HALLOBOT_CONSUMER_MAX_DELIVER"))
@@ -65,7 +64,9 @@ class Settings(BaseSettings):
 
 
 class ServiceSettings(Settings):
-    """Settings of one service; its database comes from `<SERVICE>_DATABASE_URL`."""
+    """Settings of one service. Each service subclasses it in its config.py with its own prefix
+    (`EVENTS_…`), so that `<SERVICE>_DATABASE_URL` and the service's own options are read there;
+    the shared options above keep their unprefixed names. Created once, in the service's app.py."""
 
     service: str
     database_url: str | None = None
@@ -76,14 +77,8 @@ class ServiceSettings(Settings):
         return f"sqlite:///{(self.data_dir / f'{self.service}.sqlite3').resolve()}"
 
 
-def service_settings(service: str, **overrides) -> ServiceSettings:
-    """Read the settings of `service`, taking `<SERVICE>_DATABASE_URL` from the environment."""
+def scoped(service: str) -> SettingsConfigDict:
+    """The model_config of a service's settings class: its prefix, unknown variables ignored."""
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
-
-    class _Scoped(ServiceSettings):
-        model_config = SettingsConfigDict(
-            env_prefix=f"{service.upper()}_", extra="ignore", populate_by_name=True
-        )
-
-    return _Scoped(service=service, **overrides)
+    return SettingsConfigDict(env_prefix=f"{service.upper()}_", extra="ignore", populate_by_name=True)

@@ -26,10 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.asyncapi import build_asyncapi
 from shared.auth import hash_token
 from shared.catalog import EventData
-from shared.config import ServiceSettings, service_settings
+from shared.config import ServiceSettings
 from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
 from shared.db import Database
-from shared.errors import ERROR_RESPONSES, install_error_handlers
+from shared.http import ERROR_RESPONSES, install_error_handlers
 from shared.heap import freeze_startup_heap
 from shared.housekeeping import keep_tidy
 from shared.logging import configure_logging
@@ -207,8 +207,9 @@ async def asyncapi(runtime: RuntimeDep) -> dict[str, Any]:
     return runtime.definition.asyncapi()
 
 
-def build_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> FastAPI:
-    settings = settings or service_settings(definition.name)
+def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+    """`settings` is the service's one settings object, created by its app.py; routes reach it as
+    `request.app.state.settings`, background jobs as `runtime.settings`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -232,6 +233,7 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings | None = 
         title=f"HalloBot {definition.name}", description=definition.description, version="1",
         lifespan=lifespan,
     )
+    app.state.settings, app.state.definition = settings, definition
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     app.state.operator_token_hash = hash_token(token) if token else None
     install_error_handlers(app)

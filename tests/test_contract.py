@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.catalog import CATALOG, HotspotStatusChanged, RegistrationConfirmed, payload_of
-from shared.config import service_settings
+from hallobot.services import settings_for
 from shared.envelope import CloudEvent, utcnow
 from shared.streams import STREAMS, stream_for_subject
 
@@ -79,17 +79,17 @@ def test_every_stream_of_the_design_is_declared_with_dedup_and_the_short_lived_o
 
 def test_settings_read_the_service_database_url_and_refuse_placeholder_tokens_in_production(monkeypatch):
     monkeypatch.setenv("EVENTS_DATABASE_URL", "postgresql://db/events")
-    assert service_settings("events").resolved_database_url() == "postgresql://db/events"
-    assert service_settings("wifi").resolved_database_url().endswith("wifi.sqlite3")
+    assert settings_for("events").resolved_database_url() == "postgresql://db/events"
+    assert settings_for("wifi").resolved_database_url().endswith("wifi.sqlite3")
     monkeypatch.setenv("HALLOBOT_ENV", "production")
     monkeypatch.setenv("HALLOBOT_OPERATOR_TOKEN", "changeme")
     with pytest.raises(ValidationError, match="HALLOBOT_OPERATOR_TOKEN"):
-        service_settings("events")
+        settings_for("events")
 
 
 def test_nats_url_may_list_the_servers_of_a_cluster(monkeypatch):
     monkeypatch.setenv("NATS_URL", "nats://wifi:pw@n1:4222, nats://wifi:pw@n2:4222,")
-    assert service_settings("wifi").nats_servers() == ["nats://wifi:pw@n1:4222", "nats://wifi:pw@n2:4222"]
+    assert settings_for("wifi").nats_servers() == ["nats://wifi:pw@n1:4222", "nats://wifi:pw@n2:4222"]
 
 
 def test_event_ids_are_time_ordered_uuid7s():

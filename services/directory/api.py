@@ -14,8 +14,9 @@ from services.directory import domain, handlers, queries
 from services.directory.ratelimit import SlidingWindowLimiter
 from services.directory.schemas import (
     BusinessCreate, BusinessDetail, BusinessPage, BusinessPublic, BusinessRegistration, BusinessUpdate,
-    CategoryPublic, CategorySlug, DirectorySettings, Status,
+    CategoryPublic, CategorySlug, Status,
 )
+from services.directory.config import DirectorySettings
 from shared.auth import OperatorDep, TokenDep, forbidden, is_operator, unauthorized
 from shared.envelope import utcnow
 from shared.errors import NotFound
@@ -28,7 +29,7 @@ Access = Literal["operator", "owner"] | None
 
 
 def get_settings(request: Request) -> DirectorySettings:
-    return request.app.state.directory_settings
+    return request.app.state.settings
 
 
 SettingsDep = Annotated[DirectorySettings, Depends(get_settings)]

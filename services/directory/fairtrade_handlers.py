@@ -15,7 +15,8 @@ from services.directory import domain, fairtrade
 from services.directory.models import (
     businesses, fairtrade_actions, fairtrade_campaign, fairtrade_press, fairtrade_reminders, outbox,
 )
-from services.directory.schemas import ActionCreate, CampaignUpdate, DirectorySettings, PressCreate, TitleRecord
+from services.directory.config import DirectorySettings
+from services.directory.schemas import ActionCreate, CampaignUpdate, PressCreate, TitleRecord
 from shared.catalog import MilestoneReached, RecertificationDue
 from shared.errors import Conflict, NotFound
 from shared.outbox import add_event

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, fairtrade_handlers
 from services.directory.models import businesses, outbox
-from services.directory.schemas import BusinessCreate, DirectorySettings
+from services.directory.config import DirectorySettings
+from services.directory.schemas import BusinessCreate
 from shared.auth import hash_token, new_token
 from shared.catalog import (
     BusinessArchived, BusinessOwnerNotice, BusinessPublished, BusinessRegistered, BusinessUnpublished, BusinessUpdated,

@@ -8,7 +8,8 @@ import logging
 from datetime import datetime
 
 from services.directory import fairtrade_handlers, handlers
-from services.directory.schemas import DirectorySettings
+from services.directory.config import DirectorySettings
+
 from shared.db import Database
 from shared.envelope import utcnow
 
@@ -28,15 +29,13 @@ async def run_due_jobs(db: Database, now: datetime, settings: DirectorySettings)
         await handlers.notify_stale_owners(session, now=now, settings=settings)
 
 
-def periodic_jobs(settings: DirectorySettings):
-    async def directory_jobs(runtime) -> None:
-        while True:
-            try:
-                await run_due_jobs(runtime.db, utcnow(), settings)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the next pass tries again; a job must not take the service down
-                log.exception("directory jobs failed")
-            await asyncio.sleep(settings.job_interval_s)
-
-    return directory_jobs
+async def periodic_jobs(runtime) -> None:
+    settings: DirectorySettings = runtime.settings
+    while True:
+        try:
+            await run_due_jobs(runtime.db, utcnow(), settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the next pass tries again; a job must not take the service down
+            log.exception("directory jobs failed")
+        await asyncio.sleep(settings.job_interval_s)

@@ -1,4 +1,4 @@
-"""Request and response models of the directory service, and its own settings (DIRECTORY_…)."""
+"""Request and response models of the directory service."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.directory.domain import CATEGORIES, STATUSES
 from services.directory.fairtrade import CIVIL_SOCIETY_KINDS, CRITERIA, DEFAULT_TARGETS
@@ -16,24 +15,6 @@ Status = Literal[STATUSES]  # type: ignore[valid-type]
 Url = Annotated[AnyHttpUrl, Field(max_length=300)]
 Offering = Annotated[str, Field(min_length=1, max_length=100)]
 OwnerLanguage = Literal["de", "en"]
-
-
-class DirectorySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DIRECTORY_", extra="ignore")
-
-    # Where the owner edits the profile; the token travels in the fragment so it stays out of server logs.
-    edit_url: str = "https://hallo-bot.de/eintrag/bearbeiten#id={id}&token={token}"
-    public_url: str = "https://hallo-bot.de/verzeichnis/{id}"
-    # Anonymous self-registrations per client address and window (in process, per instance).
-    registration_limit: int = Field(5, ge=1)
-    registration_window_s: float = Field(3600.0, gt=0)
-    # Behind the city's reverse proxy the client address is the last X-Forwarded-For entry.
-    trust_forwarded_for: bool = False
-    stale_after_months: int = Field(6, ge=1)
-    job_interval_s: float = Field(3600.0, gt=0)
-    # (population, shops, gastronomy) points of the Fairtrade-Town targets, interpolated in between.
-    fairtrade_targets: list[tuple[int, int, int]] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
-    fairtrade_press_per_year: int = Field(4, ge=1)
 
 
 # --- profiles -------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ ICS = "text/calendar; charset=utf-8"
 
 
 def settings(request: Request) -> EventsSettings:
-    return request.app.state.events_settings
+    return request.app.state.settings
 
 
 def _base_url(request: Request) -> str:

@@ -1,4 +1,5 @@
-"""Composition root of the events service: wires routes, jobs and events to the shared runtime."""
+"""Composition root of the events service: the only place that creates its settings and wires routes,
+jobs and events to the shared runtime."""
 
 from fastapi import FastAPI
 
@@ -10,23 +11,22 @@ from shared.catalog import (
     EventCancelled, EventPublished, EventReminderDue, EventUpdated, RegistrantNotice, RegistrationCancelled,
     RegistrationConfirmed, RegistrationPromoted, RegistrationWaitlisted,
 )
-from shared.config import ServiceSettings
 from shared.service import ServiceDefinition, build_app
 
-definition = ServiceDefinition(
-    name="events",
-    description="The business event series: events, registrations, waitlists and consultation slots.",
-    metadata=models.metadata,
-    outbox=models.outbox,
-    inbox=models.inbox,
-    routers=[router],
-    publishes=[EventPublished, EventUpdated, EventCancelled, EventReminderDue, RegistrationConfirmed,
-               RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled, RegistrantNotice],
-    background=[periodic_jobs],
-)
+
+def definition() -> ServiceDefinition:
+    return ServiceDefinition(
+        name="events",
+        description="The business event series: events, registrations, waitlists and consultation slots.",
+        metadata=models.metadata,
+        outbox=models.outbox,
+        inbox=models.inbox,
+        routers=[router],
+        publishes=[EventPublished, EventUpdated, EventCancelled, EventReminderDue, RegistrationConfirmed,
+                   RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled, RegistrantNotice],
+        background=[periodic_jobs],
+    )
 
 
-def create_app(settings: ServiceSettings | None = None, events_settings: EventsSettings | None = None) -> FastAPI:
-    app = build_app(definition, settings)
-    app.state.events_settings = events_settings or EventsSettings()
-    return app
+def create_app(settings: EventsSettings | None = None) -> FastAPI:
+    return build_app(definition(), settings or EventsSettings())

@@ -1,13 +1,18 @@
-"""Settings of the events service beyond the shared ones (EVENTS_… environment variables)."""
+"""The events service's one settings object: the shared options and its own (EVENTS_…)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.config import ServiceSettings, scoped
 
 
-class EventsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EVENTS_", extra="ignore")
+class EventsSettings(ServiceSettings):
+    model_config = scoped("events")
+
+    service: Literal["events"] = "events"
 
     # Base of the cancel links in mails (the public address of this service or its proxy).
     public_url: str = "http://127.0.0.1:8002"

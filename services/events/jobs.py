@@ -26,7 +26,7 @@ async def run_due_jobs(db: Database, now: datetime, settings: EventsSettings) ->
 
 
 async def periodic_jobs(runtime) -> None:
-    settings = EventsSettings()
+    settings: EventsSettings = runtime.settings
     while True:
         try:
             await run_due_jobs(runtime.db, utcnow(), settings)

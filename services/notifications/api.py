@@ -13,7 +13,7 @@ from sqlalchemy import delete, or_, select
 from sse_starlette import EventSourceResponse
 
 from services.notifications import handlers, models
-from services.notifications.config import notifications_settings
+from services.notifications.config import NotificationsSettings
 from services.notifications.domain import FILTER_KEYS, PUBLIC_TYPES
 from services.notifications.feed import follow
 from services.notifications.jobs import wake
@@ -41,7 +41,7 @@ async def subscribe(body: SubscriptionCreate, request: Request, session: Transac
     if body.channel == "webhook" and not is_operator(request, token):
         raise unauthorized("webhook subscriptions need an operator token")
     row, secret = await handlers.subscribe(
-        session, notifications_settings(), channel=body.channel, address=body.email, url=body.url,
+        session, request.app.state.settings, channel=body.channel, address=body.email, url=body.url,
         topics=body.topics, filters=body.filters, language=body.language, digest=body.digest,
     )
     wake.after_commit(session)
@@ -96,17 +96,17 @@ async def link_page(subscription_id: str, purpose: Literal["confirm", "unsubscri
 
 @router.post("/subscriptions/{subscription_id}/confirm", response_class=HTMLResponse, tags=["subscriptions"],
              summary="Abonnement bestätigen (double opt-in)")
-async def confirm(subscription_id: str, session: TransactionDep, token: str = Query(max_length=100)) -> HTMLResponse:
-    row = await handlers.confirm(session, notifications_settings(), subscription_id, token)
+async def confirm(subscription_id: str, request: Request, session: TransactionDep, token: str = Query(max_length=100)) -> HTMLResponse:
+    row = await handlers.confirm(session, request.app.state.settings, subscription_id, token)
     title, _, _, done = TEXTS["confirm"][row["language"]]
     return _page(row["language"], title, f"<p>{done}</p>")
 
 
 @router.post("/subscriptions/{subscription_id}/unsubscribe", response_class=HTMLResponse, tags=["subscriptions"],
              summary="Abmelden mit einem Klick (RFC 8058: POST List-Unsubscribe=One-Click)")
-async def unsubscribe(subscription_id: str, session: TransactionDep,
+async def unsubscribe(subscription_id: str, request: Request, session: TransactionDep,
                       token: str = Query(max_length=100)) -> HTMLResponse:
-    row = await handlers.unsubscribe(session, notifications_settings(), subscription_id, token)
+    row = await handlers.unsubscribe(session, request.app.state.settings, subscription_id, token)
     title, _, _, done = TEXTS["unsubscribe"][row["language"]]
     return _page(row["language"], title, f"<p>{done}</p>")
 

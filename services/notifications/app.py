@@ -4,27 +4,27 @@ from fastapi import FastAPI
 
 from services.notifications import models
 from services.notifications.api import router
-from services.notifications.config import notifications_settings
+from services.notifications.config import NotificationsSettings
 from services.notifications.consumers import subscriptions
 from services.notifications.feed import feed_broadcaster
 from services.notifications.jobs import daily_jobs, mail_sender, webhook_sender
 from shared.catalog import DeliveryFailed, DeliverySent
-from shared.config import ServiceSettings
 from shared.service import ServiceDefinition, build_app
 
-definition = ServiceDefinition(
-    name="notifications",
-    description="Fan-out of events to email, the web and other city systems.",
-    metadata=models.metadata,
-    outbox=models.outbox,
-    inbox=models.inbox,
-    routers=[router],
-    publishes=[DeliverySent, DeliveryFailed],
-    subscriptions=subscriptions,
-    background=[mail_sender, webhook_sender, daily_jobs, feed_broadcaster],
-)
+def definition(settings: NotificationsSettings) -> ServiceDefinition:
+    return ServiceDefinition(
+        name="notifications",
+        description="Fan-out of events to email, the web and other city systems.",
+        metadata=models.metadata,
+        outbox=models.outbox,
+        inbox=models.inbox,
+        routers=[router],
+        publishes=[DeliverySent, DeliveryFailed],
+        subscriptions=subscriptions(settings),
+        background=[mail_sender, webhook_sender, daily_jobs, feed_broadcaster],
+    )
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    notifications_settings()  # fail fast on invalid NOTIFICATIONS_… settings
-    return build_app(definition, settings)
+def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+    settings = settings or NotificationsSettings()
+    return build_app(definition(settings), settings)

@@ -1,19 +1,20 @@
-"""Settings of the notifications service beyond the shared ones (NOTIFICATIONS_… environment variables)."""
+"""The notifications service's one settings object: the shared options and its own (NOTIFICATIONS_…)."""
 
 from __future__ import annotations
 
-from functools import cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.config import ServiceSettings, scoped
 
 DEVELOPMENT_KEY = "hallobot-development-pseudonym-key"
 
 
-class NotificationsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
+class NotificationsSettings(ServiceSettings):
+    model_config = scoped("notifications")
 
-    environment: str = Field("development", validation_alias="HALLOBOT_ENV")
+    service: Literal["notifications"] = "notifications"
     # Base of confirm/unsubscribe links in mails (the public address of this service or its proxy).
     public_url: str = "http://127.0.0.1:8004"
     mail_from: str = "HalloBot Bottrop <noreply@hallo-bot.de>"
@@ -70,8 +71,3 @@ class NotificationsSettings(BaseSettings):
 
     def allowlist(self) -> list[str]:
         return [entry.strip() for entry in self.webhook_allowlist.split(",") if entry.strip()]
-
-
-@cache
-def notifications_settings() -> NotificationsSettings:
-    return NotificationsSettings()

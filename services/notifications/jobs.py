@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, delete, event as sa_event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import handlers, models
-from services.notifications.config import NotificationsSettings, notifications_settings
+from services.notifications.config import NotificationsSettings
 from services.notifications.domain import backoff
 from services.notifications.mailer import BERLIN, MailFailure, SmtpConnection, outgoing
 from services.notifications.webhooks import WebhookFailure, check_target, post
@@ -230,7 +230,7 @@ class MailSender:
 
 
 async def mail_sender(runtime) -> None:
-    settings = notifications_settings()
+    settings: NotificationsSettings = runtime.settings
     host = runtime.settings.smtp_host or "127.0.0.1"
     marks = SentMarks(runtime.db)  # shared: the connections' marks are committed together
     senders = [MailSender(runtime.db, host, runtime.settings.smtp_port, settings, marks)
@@ -290,7 +290,7 @@ class WebhookSender:
 
 
 async def webhook_sender(runtime) -> None:
-    settings = notifications_settings()
+    settings: NotificationsSettings = runtime.settings
     sender = WebhookSender(runtime.db, settings)
     try:
         await _loop("webhook sender", sender.step, settings.sender_poll_s)
@@ -337,7 +337,7 @@ async def forget(db: Database, settings: NotificationsSettings, now: datetime) -
 
 
 async def daily_jobs(runtime) -> None:
-    settings = notifications_settings()
+    settings: NotificationsSettings = runtime.settings
     last_digest_day = None
     while True:
         now = utcnow()

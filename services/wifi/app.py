@@ -10,7 +10,7 @@ from services.wifi.jobs import status_watch
 from shared.catalog import (
     HotspotIncidentOpened, HotspotIncidentResolved, HotspotMonthlyReport, HotspotRegistered, HotspotStatusChanged,
 )
-from shared.config import ServiceSettings, service_settings
+from services.wifi.config import WifiSettings
 from shared.service import ServiceDefinition, build_app
 
 
@@ -29,11 +29,12 @@ def make_definition(tuning: Tuning) -> ServiceDefinition:
     )
 
 
-definition = make_definition(load_tuning(service_settings("wifi")))
+def definition(settings: WifiSettings) -> ServiceDefinition:
+    return make_definition(load_tuning(settings))
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    settings = settings or service_settings("wifi")
+def create_app(settings: WifiSettings | None = None) -> FastAPI:
+    settings = settings or WifiSettings()
     tuning = load_tuning(settings)
     app = build_app(make_definition(tuning), settings)
     app.state.tuning = tuning

@@ -1,16 +1,21 @@
-"""The wifi service's own settings (environment, prefix WIFI_), beside the shared ones."""
+"""The wifi service's one settings object: the shared options and its own (WIFI_…)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.config import ServiceSettings, scoped
 
 
-class WifiSettings(BaseSettings):
-    """Tuning of the status machine (environment, prefix WIFI_); the timeout itself is the shared
-    WIFI_HEARTBEAT_TIMEOUT_S."""
+class WifiSettings(ServiceSettings):
+    """The shared options and the tuning of the status machine (WIFI_…)."""
 
-    model_config = SettingsConfigDict(env_prefix="WIFI_", extra="ignore")
+    model_config = scoped("wifi")
+
+    service: Literal["wifi"] = "wifi"
+    heartbeat_timeout_s: float = Field(180.0, gt=0, description="silence after which a hotspot is down")
 
     confirm_reports: int = Field(3, ge=1, description="reports in a row needed to switch up <-> degraded")
     min_backhaul_mbps: float = Field(30.0, ge=0, description="Wifi4EU asks for at least 30 Mbit/s")

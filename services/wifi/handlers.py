@@ -44,10 +44,9 @@ class Tuning:
     max_clock_skew: timedelta = timedelta(minutes=5)
 
 
-def load_tuning(settings: ServiceSettings) -> Tuning:
-    wifi = WifiSettings()
+def load_tuning(wifi: WifiSettings) -> Tuning:
     return Tuning(
-        timeout=timedelta(seconds=settings.wifi_heartbeat_timeout_s),
+        timeout=timedelta(seconds=wifi.heartbeat_timeout_s),
         confirm_reports=wifi.confirm_reports, min_backhaul_mbps=wifi.min_backhaul_mbps,
         check_interval_s=wifi.check_interval_s, incident_min_sites=wifi.incident_min_sites,
         max_clock_skew=timedelta(seconds=wifi.max_clock_skew_s),

@@ -12,6 +12,7 @@ import pytest
 from pydantic import AliasChoices
 
 from hallobot import cli
+from hallobot.services import create_app
 from shared.config import SERVICES, ServiceSettings
 from tests.deploy import compose
 
@@ -19,7 +20,7 @@ INFRASTRUCTURE = ("nats", "postgres", "mailpit")
 
 
 SERVICE_SETTINGS = {  # each service's own settings (pydantic-settings, prefixed with its name)
-    "directory": "services.directory.schemas:DirectorySettings",
+    "directory": "services.directory.config:DirectorySettings",
     "events": "services.events.config:EventsSettings",
     "wifi": "services.wifi.config:WifiSettings",
     "notifications": "services.notifications.config:NotificationsSettings",
@@ -99,7 +100,7 @@ def test_healthchecks_request_real_probe_endpoints_on_the_service_port(services)
         assert host == "127.0.0.1" and port == int(compose.option(compose.command(services[name]), "--port"))
         path = url.split(str(port), 1)[1]
         assert path in ("/readyz", "/healthz"), url
-        app = __import__(f"services.{name}.app", fromlist=["create_app"]).create_app(ServiceSettings(service=name))
+        app = create_app(name)
         assert path in app.openapi()["paths"], f"{name} does not serve {path}"
     for name in INFRASTRUCTURE:
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"

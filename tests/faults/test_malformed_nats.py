@@ -22,6 +22,7 @@ from shared.config import SERVICES
 from shared.envelope import CloudEvent, utcnow
 from shared.streams import stream_for_subject
 from tests.support.stream import eventually, stream_messages
+from hallobot.services import create_app, settings_for
 from tests.support.system import OPERATOR
 
 pytestmark = pytest.mark.faults
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.faults
 SUBSCRIPTIONS = [
     (service, sub)
     for service in SERVICES
-    for sub in importlib.import_module(f"services.{service}.app").definition.subscriptions
+    for sub in create_app(service, settings_for(service)).state.definition.subscriptions
 ]
 OwnerNotice = getattr(catalog, "BusinessOwnerNotice", None)  # being added with the owner mails
 MAX_PAYLOAD = 1024 * 1024  # nats-server's default max_payload

@@ -17,7 +17,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from shared.config import SERVICES, service_settings
+from hallobot.services import create_app, settings_for
+from shared.config import SERVICES
 from tests.support.system import OPERATOR
 
 EXAMPLES = 6  # per operation and role (2 × ~65 operations): the fuzz stays near a minute on 2 cores
@@ -35,7 +36,7 @@ AS_OPERATOR = {**PUBLIC, **OPERATOR}
 
 
 def document(service: str) -> dict:
-    app = importlib.import_module(f"services.{service}.app").create_app(service_settings(service))
+    app = create_app(service, settings_for(service))
     return app.openapi()
 
 

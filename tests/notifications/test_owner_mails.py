@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 
 from services.directory import handlers as directory_handlers
 from services.directory.models import businesses, outbox
-from services.directory.schemas import BusinessCreate, DirectorySettings
+from services.directory.config import DirectorySettings
+from services.directory.schemas import BusinessCreate
 from shared.db import Database
 from shared.envelope import CloudEvent, utcnow
 from shared.migrations import upgrade_async
