@@ -44,7 +44,7 @@ def nats_server() -> Iterator[NatsServer]:
     store_dir = tempfile.mkdtemp(prefix="hallobot-bench-js-")
     port = free_port()
     log_path = Path(store_dir) / "nats-server.log"
-    log_file = open(log_path, "wb")  # noqa: SIM115 - closed in finally
+    log_file = open(log_path, "wb")
     process = subprocess.Popen(
         [nats_server_binary(), "-js", "-sd", store_dir, "-p", str(port), "-a", "127.0.0.1"],
         stdout=log_file,

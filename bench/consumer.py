@@ -4,7 +4,8 @@
 
 Setup (untimed): N CloudEvent envelopes (HotspotStatusChanged) are published into the WIFI stream.
 
-Baseline: a durable pull consumer (run before and after the group, ratio against both), `fetch(batch=100)` and `await msg.ack()` for each message,
+Baseline: a durable pull consumer (run before and after the group, ratio against both), `fetch(batch=100)`
+and `await msg.ack()` for each message,
 until N messages were received. No decoding, no database: the cost of moving messages.
 
 ConsumerGroup: one Subscription on a fresh durable consumer over the same N messages; its handler
@@ -25,11 +26,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import (  # noqa: E402
-    bench_database, environment, group_has_acked, nats_server, print_table, rate, raw_pull_consume, run_main,
+from bench._support import (
+    bench_database,
+    environment,
+    group_has_acked,
+    nats_server,
+    print_table,
+    rate,
+    raw_pull_consume,
+    run_main,
     wait_until,
 )
-from bench.relay import STREAM, make_event  # noqa: E402
+from bench.relay import STREAM, make_event
 
 SUBJECT = "hallobot.wifi.hotspot.>"
 BATCH = 100
@@ -64,8 +72,8 @@ async def run(args) -> dict:
     from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
     from shared.db import Database
     from shared.envelope import utcnow
-    from shared.inbox import inbox_table
     from shared.heap import freeze_startup_heap
+    from shared.inbox import inbox_table
     from shared.streams import ensure_streams
 
     n = args.n
@@ -97,11 +105,18 @@ async def run(args) -> dict:
                     async def record(session, deliveries) -> None:
                         # A batch handler: one executemany for the batch's new deliveries.
                         now = utcnow()
-                        await session.execute(effect.insert(), [
-                            {"event_id": d.message_id, "hotspot_id": d.payload.hotspot_id,
-                             "status": d.payload.status, "recorded_at": now}
-                            for d in deliveries
-                        ])
+                        await session.execute(
+                            effect.insert(),
+                            [
+                                {
+                                    "event_id": d.message_id,
+                                    "hotspot_id": d.payload.hotspot_id,
+                                    "status": d.payload.status,
+                                    "recorded_at": now,
+                                }
+                                for d in deliveries
+                            ],
+                        )
 
                     policy = DeliveryPolicy()
                     group = ConsumerGroup(db, inbox, lambda: js, policy)
@@ -124,7 +139,9 @@ async def run(args) -> dict:
                         profiler.enable()
                     started = time.perf_counter()
                     await group.start()
-                    finished = await wait_until(group_has_acked(sub.name, n), timeout=max(120.0, n / 50), interval=POLL_S)
+                    finished = await wait_until(
+                        group_has_acked(sub.name, n), timeout=max(120.0, n / 50), interval=POLL_S
+                    )
                     group_s = time.perf_counter() - started
                     if profiler:
                         profiler.disable()
@@ -164,10 +181,18 @@ async def run(args) -> dict:
         f"consumer benchmark — {bench_db.kind}, envelope {envelope_bytes:.0f} B, fetch batch {BATCH}",
         [
             ("raw pull fetch(100) + ack, before", str(raw_received), f"{raw_s:.3f}", f"{rate(n, raw_s):,.0f}"),
-            ("raw pull fetch(100) + ack, after", str(raw_after_received), f"{raw_after_s:.3f}",
-             f"{rate(n, raw_after_s):,.0f}"),
-            ("raw pull fetch(100) + ack [baseline]", str(raw_received + raw_after_received),
-             f"{raw_s + raw_after_s:.3f}", f"{raw:,.0f}"),
+            (
+                "raw pull fetch(100) + ack, after",
+                str(raw_after_received),
+                f"{raw_after_s:.3f}",
+                f"{rate(n, raw_after_s):,.0f}",
+            ),
+            (
+                "raw pull fetch(100) + ack [baseline]",
+                str(raw_received + raw_after_received),
+                f"{raw_s + raw_after_s:.3f}",
+                f"{raw:,.0f}",
+            ),
             ("ConsumerGroup (decode+inbox+effect+ack)", str(n), f"{group_s:.3f}", f"{grp:,.0f}"),
         ],
     )

@@ -59,9 +59,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
+import httpx
 
-from bench._support import free_port, nats_server  # noqa: E402
+from bench._support import free_port, nats_server
 
 TOKEN = "bench-operator-token-0123456789"
 
@@ -70,6 +70,8 @@ def default_sender_connections() -> int:
     from services.notifications.config import NotificationsSettings
 
     return NotificationsSettings.model_fields["sender_connections"].default
+
+
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -77,11 +79,14 @@ class Service:
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
         self.name, self.port = name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(log_dir / f"{name}.log", "wb")  # noqa: SIM115
+        self.log = open(log_dir / f"{name}.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hallobot.cli", "serve", name, "--port", str(self.port)],
-            env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parent.parent)
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 60
@@ -103,14 +108,23 @@ class Service:
 
 
 def hotspot_body(i: int) -> dict:
-    return {"site_name": f"Bench {i}", "host_business": "Bench", "address": "Bottrop", "latitude": 51.52,
-            "longitude": 6.92, "ap_model": "AP", "ap_serial": f"S{i}", "ap_mac": f"00:11:22:33:44:{i:02x}",
-            "placement": "indoor", "report_interval_s": 60}
+    return {
+        "site_name": f"Bench {i}",
+        "host_business": "Bench",
+        "address": "Bottrop",
+        "latitude": 51.52,
+        "longitude": 6.92,
+        "ap_model": "AP",
+        "ap_serial": f"S{i}",
+        "ap_mac": f"00:11:22:33:44:{i:02x}",
+        "placement": "indoor",
+        "report_interval_s": 60,
+    }
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def sse_listener(url: str, sent: dict[str, deque], ready: asyncio.Event) -> None:
@@ -119,7 +133,7 @@ async def sse_listener(url: str, sent: dict[str, deque], ready: asyncio.Event) -
         async for line in response.aiter_lines():
             if line.startswith("event: ready"):
                 ready.set()
-            if not line.startswith("data: {\"specversion"):
+            if not line.startswith('data: {"specversion'):
                 continue
             now = time.perf_counter()
             event = json.loads(line[6:])
@@ -156,8 +170,10 @@ async def latency(wifi: Service, notifications: Service, rate: float, seconds: f
             sample = {"n": n, "at": time.perf_counter()}
             sent[hotspot].append(sample)  # appended before the POST: the event cannot overtake it
             response = await client.post(
-                f"{wifi.url}/hotspots/{hotspot}/reports", headers={"Authorization": f"Bearer {token}"},
-                json={"timestamp": datetime.now(UTC).isoformat(), "uplink_ok": ok, "clients": 3})
+                f"{wifi.url}/hotspots/{hotspot}/reports",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"timestamp": datetime.now(UTC).isoformat(), "uplink_ok": ok, "clients": 3},
+            )
             sample["answered"] = time.perf_counter()
             status = response.json().get("status")
             if status == last_status[hotspot]:  # not a change after all: no event will come
@@ -183,8 +199,10 @@ async def latency(wifi: Service, notifications: Service, rate: float, seconds: f
         while any(sent.values()) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         listener.cancel()
-        cpu = {name: round((cpu_seconds(s.process.pid) - cpu[name]) / total * 1000, 2)
-               for name, s in (("wifi", wifi), ("notifications", notifications))}
+        cpu = {
+            name: round((cpu_seconds(s.process.pid) - cpu[name]) / total * 1000, 2)
+            for name, s in (("wifi", wifi), ("notifications", notifications))
+        }
     samples.sort(key=lambda x: x["n"])
     done = [x for x in samples if "arrived" in x]
     total_ms = [(x["arrived"] - x["at"]) * 1000 for x in done]
@@ -192,18 +210,31 @@ async def latency(wifi: Service, notifications: Service, rate: float, seconds: f
     after_ms = [(x["arrived"] - x["answered"]) * 1000 for x in done]  # < 0: the event beat the HTTP answer
 
     def summary(values: list[float]) -> dict:
-        return {"p50_ms": round(percentile(values, 50), 2), "p99_ms": round(percentile(values, 99), 2),
-                "max_ms": round(max(values), 2)}
+        return {
+            "p50_ms": round(percentile(values, 50), 2),
+            "p99_ms": round(percentile(values, 99), 2),
+            "max_ms": round(max(values), 2),
+        }
 
-    return {"changes": len(done), "missing": len(samples) - len(done), "rate_per_s": round(achieved, 1),
-            "hotspots": n_hotspots, "load_1m_at_start": round(load, 2), "cpu_ms_per_report": cpu,
-            **summary(total_ms), "goal_p99_ms": 20,
-            "post": summary(post_ms), "after_answer": summary(after_ms),
-            # per sample, in send order: report POSTed → event on the SSE stream, and the POST's round trip
-            "samples_ms": [round(x, 3) for x in total_ms], "post_ms": [round(x, 3) for x in post_ms]}
+    return {
+        "changes": len(done),
+        "missing": len(samples) - len(done),
+        "rate_per_s": round(achieved, 1),
+        "hotspots": n_hotspots,
+        "load_1m_at_start": round(load, 2),
+        "cpu_ms_per_report": cpu,
+        **summary(total_ms),
+        "goal_p99_ms": 20,
+        "post": summary(post_ms),
+        "after_answer": summary(after_ms),
+        # per sample, in send order: report POSTed → event on the SSE stream, and the POST's round trip
+        "samples_ms": [round(x, 3) for x in total_ms],
+        "post_ms": [round(x, 3) for x in post_ms],
+    }
 
 
 # --- SSE fan-out ------------------------------------------------------------------------------------
+
 
 class FanoutClient(asyncio.Protocol):
     """One bare `GET /feed` socket: notes when `marker` (the current round's event id) arrives."""
@@ -243,8 +274,9 @@ async def fanout(notifications: Service, nats_url: str, clients: int, rounds: in
     from shared.envelope import utcnow
 
     loop = asyncio.get_running_loop()
-    request = (f"GET /feed HTTP/1.1\r\nHost: 127.0.0.1:{notifications.port}\r\n"
-               "Accept: text/event-stream\r\n\r\n").encode()
+    request = (
+        f"GET /feed HTTP/1.1\r\nHost: 127.0.0.1:{notifications.port}\r\nAccept: text/event-stream\r\n\r\n"
+    ).encode()
     opened: list[FanoutClient] = []
     started = time.perf_counter()
     batch = 250  # below uvicorn's listen backlog (2048)
@@ -252,11 +284,16 @@ async def fanout(notifications: Service, nats_url: str, clients: int, rounds: in
         for first in range(0, clients, batch):
             if time.perf_counter() - started > connect_timeout:
                 break
-            connections = await asyncio.gather(*(
-                loop.create_connection(lambda: FanoutClient(request), "127.0.0.1", notifications.port)
-                for _ in range(min(batch, clients - first))), return_exceptions=True)
-            group = [protocol for result in connections if not isinstance(result, BaseException)
-                     for protocol in (result[1],)]
+            connections = await asyncio.gather(
+                *(
+                    loop.create_connection(lambda: FanoutClient(request), "127.0.0.1", notifications.port)
+                    for _ in range(min(batch, clients - first))
+                ),
+                return_exceptions=True,
+            )
+            group = [
+                protocol for result in connections if not isinstance(result, BaseException) for protocol in (result[1],)
+            ]
             opened += group
             remaining = max(1.0, connect_timeout - (time.perf_counter() - started))
             await asyncio.wait([c.ready for c in group], timeout=remaining)
@@ -276,13 +313,18 @@ async def fanout(notifications: Service, nats_url: str, clients: int, rounds: in
         # over the new connections' objects); they are printed, not counted.
         for r in range(-2, rounds):
             load = os.getloadavg()[0]
-            event = HotspotStatusChanged(hotspot_id="bench-fanout", previous="up" if r % 2 else "down",
-                                         status="down" if r % 2 else "up", since=utcnow()).to_event()
+            event = HotspotStatusChanged(
+                hotspot_id="bench-fanout",
+                previous="up" if r % 2 else "down",
+                status="down" if r % 2 else "up",
+                since=utcnow(),
+            ).to_event()
             marker = event.id.encode()
             FanoutClient.marker = marker
             at = time.perf_counter()
-            await js.publish("hallobot.wifi.hotspot.status_changed.bench-fanout", event.to_json(),
-                             headers=event.headers())
+            await js.publish(
+                "hallobot.wifi.hotspot.status_changed.bench-fanout", event.to_json(), headers=event.headers()
+            )
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and sum(1 for c in live if marker in c.arrived) < len(live):
                 await asyncio.sleep(0.01)
@@ -292,10 +334,16 @@ async def fanout(notifications: Service, nats_url: str, clients: int, rounds: in
                 await asyncio.sleep(1.0)
                 continue
             delays += got
-            per_round.append({"received": len(got), "missing": len(live) - len(got), "load_1m": round(load, 2),
-                              "p50_ms": round(percentile(got, 50), 1) if got else None,
-                              "p99_ms": round(percentile(got, 99), 1) if got else None,
-                              "last_ms": round(max(got), 1) if got else None})
+            per_round.append(
+                {
+                    "received": len(got),
+                    "missing": len(live) - len(got),
+                    "load_1m": round(load, 2),
+                    "p50_ms": round(percentile(got, 50), 1) if got else None,
+                    "p99_ms": round(percentile(got, 99), 1) if got else None,
+                    "last_ms": round(max(got), 1) if got else None,
+                }
+            )
             print(f"fan-out round {r + 1}: {per_round[-1]}", file=sys.stderr, flush=True)
             await asyncio.sleep(1.0)
         await nc.close()
@@ -303,11 +351,16 @@ async def fanout(notifications: Service, nats_url: str, clients: int, rounds: in
         for c in opened:
             if c.transport is not None:
                 c.transport.close()
-    return {"clients_wanted": clients, "clients": len(live), "connect_s": round(connect_s, 1), "rounds": per_round,
-            "p50_ms": round(percentile(delays, 50), 1) if delays else None,
-            "p99_ms": round(percentile(delays, 99), 1) if delays else None,
-            "max_ms": round(max(delays), 1) if delays else None,
-            "missing": sum(r["missing"] for r in per_round)}
+    return {
+        "clients_wanted": clients,
+        "clients": len(live),
+        "connect_s": round(connect_s, 1),
+        "rounds": per_round,
+        "p50_ms": round(percentile(delays, 50), 1) if delays else None,
+        "p99_ms": round(percentile(delays, 99), 1) if delays else None,
+        "max_ms": round(max(delays), 1) if delays else None,
+        "missing": sum(r["missing"] for r in per_round),
+    }
 
 
 class SinkLog:
@@ -342,11 +395,21 @@ def notices(n: int, tag: str) -> list:
     from shared.catalog import RegistrantNotice
 
     starts = datetime.now(UTC) + timedelta(days=2)
-    return [RegistrantNotice(
-        registration_id=f"bench-{tag}-{i}", event_id="bench", kind="confirmed", email=f"svc{i}@example.org",
-        name="Bench", event_title="Gründerfrühstück", starts_at=starts, ends_at=starts + timedelta(hours=2),
-        venue="Rathaus Bottrop", cancel_url=f"http://127.0.0.1:8002/registrations/{i}/cancel?token={tag}{i:06d}")
-        for i in range(n)]
+    return [
+        RegistrantNotice(
+            registration_id=f"bench-{tag}-{i}",
+            event_id="bench",
+            kind="confirmed",
+            email=f"svc{i}@example.org",
+            name="Bench",
+            event_title="Gründerfrühstück",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            venue="Rathaus Bottrop",
+            cancel_url=f"http://127.0.0.1:8002/registrations/{i}/cancel?token={tag}{i:06d}",
+        )
+        for i in range(n)
+    ]
 
 
 def raw_messages(n: int) -> list:
@@ -360,10 +423,20 @@ def raw_messages(n: int) -> list:
     for notice in notices(n, "raw"):
         context = notice.model_dump(mode="json")
         rendered = render("registration", "de", context)
-        messages.append(outgoing({
-            "id": str(uuid.uuid4()), "recipient": notice.email, "subject": rendered.subject, "body": rendered.text,
-            "html": rendered.html, "headers": {"Content-Language": "de"}, "created_at": datetime.now(UTC)},
-            "HalloBot Bottrop <noreply@hallo-bot.de>"))
+        messages.append(
+            outgoing(
+                {
+                    "id": str(uuid.uuid4()),
+                    "recipient": notice.email,
+                    "subject": rendered.subject,
+                    "body": rendered.text,
+                    "html": rendered.html,
+                    "headers": {"Content-Language": "de"},
+                    "created_at": datetime.now(UTC),
+                },
+                "HalloBot Bottrop <noreply@hallo-bot.de>",
+            )
+        )
     return messages
 
 
@@ -399,8 +472,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def mail_throughput(nats_url: str, smtp_port: int, sink: SinkLog, n: int, rounds: int,
-                          service_pid: int, connections: int, warmup_s: float) -> dict:
+async def mail_throughput(
+    nats_url: str,
+    smtp_port: int,
+    sink: SinkLog,
+    n: int,
+    rounds: int,
+    service_pid: int,
+    connections: int,
+    warmup_s: float,
+) -> dict:
     import nats
 
     messages = raw_messages(n)
@@ -425,30 +506,52 @@ async def mail_throughput(nats_url: str, smtp_port: int, sink: SinkLog, n: int, 
         raw_after = await raw_run(smtp_port, sink, messages)
         raw_s = (raw_before + raw_after) / 2
         raw_parallel_s = await raw_run(smtp_port, sink, messages, connections)
-        results.append({"raw_per_s": [round(n / raw_before, 1), round(n / raw_after, 1)],
-                        "service_per_s": round(n / service_s, 1), "ratio": round(raw_s / service_s, 3),
-                        "raw_same_connections_per_s": round(n / raw_parallel_s, 1),
-                        "ratio_same_connections": round(raw_parallel_s / service_s, 3),
-                        "service_cpu_ms_per_mail": round(cpu / n * 1000, 2), "load_1m": round(load, 2)})
+        results.append(
+            {
+                "raw_per_s": [round(n / raw_before, 1), round(n / raw_after, 1)],
+                "service_per_s": round(n / service_s, 1),
+                "ratio": round(raw_s / service_s, 3),
+                "raw_same_connections_per_s": round(n / raw_parallel_s, 1),
+                "ratio_same_connections": round(raw_parallel_s / service_s, 3),
+                "service_cpu_ms_per_mail": round(cpu / n * 1000, 2),
+                "load_1m": round(load, 2),
+            }
+        )
         print(f"round {r + 1}: {results[-1]}", file=sys.stderr, flush=True)
     await nc.close()
     ratios = [r["ratio"] for r in results]
-    return {"mails": n, "message_bytes": [sizes[0], sizes[-1]], "rounds": results,
-            "ratio_min": min(ratios), "ratio_median": round(statistics.median(ratios), 3), "ratio_max": max(ratios),
-            "ratio_same_connections_median": round(statistics.median(r["ratio_same_connections"] for r in results), 3),
-            "sender_connections": connections, "goal_ratio": 0.7}
+    return {
+        "mails": n,
+        "message_bytes": [sizes[0], sizes[-1]],
+        "rounds": results,
+        "ratio_min": min(ratios),
+        "ratio_median": round(statistics.median(ratios), 3),
+        "ratio_max": max(ratios),
+        "ratio_same_connections_median": round(statistics.median(r["ratio_same_connections"] for r in results), 3),
+        "sender_connections": connections,
+        "goal_ratio": 0.7,
+    }
 
 
 async def run(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix="hallobot-bench-notify-"))
     with nats_server() as nats:
         smtp_port, sink_dir = free_port(), work / "mails"
-        sink = subprocess.Popen([sys.executable, "-m", "hallobot.mailsink", "--dir", str(sink_dir),
-                                 "--port", str(smtp_port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        sink = subprocess.Popen(
+            [sys.executable, "-m", "hallobot.mailsink", "--dir", str(sink_dir), "--port", str(smtp_port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         sink_log = SinkLog(sink)
-        env = {"NATS_URL": nats.url, "HALLOBOT_DATA_DIR": str(work / "var"), "HALLOBOT_OPERATOR_TOKEN": TOKEN,
-               "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "HALLOBOT_LOG_LEVEL": "WARNING",
-               "WIFI_CONFIRM_REPORTS": "1"}
+        env = {
+            "NATS_URL": nats.url,
+            "HALLOBOT_DATA_DIR": str(work / "var"),
+            "HALLOBOT_OPERATOR_TOKEN": TOKEN,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "HALLOBOT_LOG_LEVEL": "WARNING",
+            "WIFI_CONFIRM_REPORTS": "1",
+        }
         if args.database_url:
             env["NOTIFICATIONS_DATABASE_URL"] = args.database_url
         if args.connections:
@@ -461,12 +564,20 @@ async def run(args) -> dict:
             if args.only in (None, "latency"):
                 result["latency"] = await latency(*services, args.rate, args.seconds, args.hotspots)
             if args.only in (None, "fanout"):
-                result["fanout"] = await fanout(services[1], nats.url, args.clients, args.fanout_rounds,
-                                                args.connect_timeout)
+                result["fanout"] = await fanout(
+                    services[1], nats.url, args.clients, args.fanout_rounds, args.connect_timeout
+                )
             if args.only in (None, "mail"):
-                result["mail"] = await mail_throughput(nats.url, smtp_port, sink_log, args.mails, args.rounds,
-                                                       services[1].process.pid, args.connections or default_sender_connections(),
-                                                       args.warmup)
+                result["mail"] = await mail_throughput(
+                    nats.url,
+                    smtp_port,
+                    sink_log,
+                    args.mails,
+                    args.rounds,
+                    services[1].process.pid,
+                    args.connections or default_sender_connections(),
+                    args.warmup,
+                )
             result["load_after"] = [round(x, 2) for x in os.getloadavg()]
         finally:
             for service in services:

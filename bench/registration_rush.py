@@ -57,9 +57,14 @@ def bare_app(database_url: str):
     from shared.envelope import utcnow
 
     metadata = MetaData()
-    table = Table("bench_bare_registrations", metadata, Column("id", String(32), primary_key=True),
-                  Column("name", String(200)), Column("email", String(320)),
-                  Column("created_at", DateTime(timezone=True)))
+    table = Table(
+        "bench_bare_registrations",
+        metadata,
+        Column("id", String(32), primary_key=True),
+        Column("name", String(200)),
+        Column("email", String(320)),
+        Column("created_at", DateTime(timezone=True)),
+    )
     db = Database(database_url)
 
     @asynccontextmanager
@@ -75,8 +80,9 @@ def bare_app(database_url: str):
     async def insert(body: Body) -> dict:
         row_id = uuid.uuid4().hex
         async with db.transaction() as session:
-            await session.execute(table.insert().values(id=row_id, name=body.name, email=body.email,
-                                                        created_at=utcnow()))
+            await session.execute(
+                table.insert().values(id=row_id, name=body.name, email=body.email, created_at=utcnow())
+            )
         return {"id": row_id}
 
     @app.get("/readyz")
@@ -88,9 +94,9 @@ def bare_app(database_url: str):
 
 # --- processes ----------------------------------------------------------------------------
 
+
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "ab"),  # noqa: SIM115
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
 
 
 async def wait_ready(client, url: str, process: subprocess.Popen, log: Path) -> None:
@@ -133,8 +139,11 @@ async def post(url: str, body: dict) -> Answer:
     payload = json.dumps(body).encode()
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
     try:
-        writer.write(f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
-                     f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload)
+        writer.write(
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+            + payload
+        )
         await writer.drain()
         raw = await reader.read()
     finally:
@@ -159,12 +168,23 @@ async def measure(database_url: str, n: int, capacity: int, work: Path) -> dict:
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     with nats_server() as nats:
         bare_port, events_port = free_port(), free_port()
-        bare = start([sys.executable, __file__, "--serve-bare", "--port", str(bare_port),
-                      "--database-url", database_url], {}, work / "bare.log")
-        events = start([sys.executable, "-m", "hallobot.cli", "serve", "events", "--port", str(events_port)], {
-            "NATS_URL": nats.url, "EVENTS_DATABASE_URL": database_url, "HALLOBOT_DATA_DIR": str(work / "var"),
-            "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN, "HALLOBOT_LOG_LEVEL": "WARNING", "HALLOBOT_ENV": "test",
-        }, work / "events.log")
+        bare = start(
+            [sys.executable, __file__, "--serve-bare", "--port", str(bare_port), "--database-url", database_url],
+            {},
+            work / "bare.log",
+        )
+        events = start(
+            [sys.executable, "-m", "hallobot.cli", "serve", "events", "--port", str(events_port)],
+            {
+                "NATS_URL": nats.url,
+                "EVENTS_DATABASE_URL": database_url,
+                "HALLOBOT_DATA_DIR": str(work / "var"),
+                "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN,
+                "HALLOBOT_LOG_LEVEL": "WARNING",
+                "HALLOBOT_ENV": "test",
+            },
+            work / "events.log",
+        )
         bare_url, events_url = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{events_port}"
         try:
             async with httpx.AsyncClient(timeout=120, limits=limits) as client:
@@ -173,8 +193,14 @@ async def measure(database_url: str, n: int, capacity: int, work: Path) -> dict:
                 operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
                 async def new_event(places: int) -> str:
-                    body = {"title": "Bench", "starts_at": "2040-01-01T10:00:00", "ends_at": "2040-01-01T12:00:00",
-                            "venue": "Rathaus", "capacity": places, "waitlist": True}
+                    body = {
+                        "title": "Bench",
+                        "starts_at": "2040-01-01T10:00:00",
+                        "ends_at": "2040-01-01T12:00:00",
+                        "venue": "Rathaus",
+                        "capacity": places,
+                        "waitlist": True,
+                    }
                     event_id = (await client.post(f"{events_url}/events", json=body, headers=operator)).json()["id"]
                     await client.post(f"{events_url}/events/{event_id}/publish", headers=operator)
                     return event_id
@@ -187,19 +213,26 @@ async def measure(database_url: str, n: int, capacity: int, work: Path) -> dict:
                 bare_s, bare_responses = await fire(f"{bare_url}/insert", [person("b", i) for i in range(n)])
                 event_id = await new_event(capacity)
                 rush_s, rush_responses = await fire(
-                    f"{events_url}/events/{event_id}/registrations", [person("r", i) for i in range(n)])
+                    f"{events_url}/events/{event_id}/registrations", [person("r", i) for i in range(n)]
+                )
                 view = (await client.get(f"{events_url}/events/{event_id}")).json()
         finally:
             stop(events)
             stop(bare)
     failures = [r for r in [*bare_responses, *rush_responses] if r.status_code != 201]
     if failures:
-        print(f"{len(failures)} failed requests, e.g. {failures[0].status_code} {failures[0].text[:300]}", file=sys.stderr)
+        print(
+            f"{len(failures)} failed requests, e.g. {failures[0].status_code} {failures[0].text[:300]}", file=sys.stderr
+        )
     statuses = [r.json()["status"] for r in rush_responses if r.status_code == 201]
     return {
-        "bare_s": bare_s, "rush_s": rush_s, "failures": len(failures),
-        "confirmed_responses": statuses.count("confirmed"), "waitlisted_responses": statuses.count("waitlisted"),
-        "confirmed_stored": view["confirmed"], "waitlisted_stored": view["waitlisted"],
+        "bare_s": bare_s,
+        "rush_s": rush_s,
+        "failures": len(failures),
+        "confirmed_responses": statuses.count("confirmed"),
+        "waitlisted_responses": statuses.count("waitlisted"),
+        "confirmed_stored": view["confirmed"],
+        "waitlisted_stored": view["waitlisted"],
     }
 
 
@@ -214,8 +247,13 @@ async def database(url: str | None, work: Path):
 
     parsed = make_url(url)
     name = f"hallobot_bench_rush_{os.getpid()}"
-    connect = {"user": parsed.username, "password": parsed.password, "database": parsed.database,
-               "host": parsed.query.get("host") or parsed.host, "port": parsed.port}
+    connect = {
+        "user": parsed.username,
+        "password": parsed.password,
+        "database": parsed.database,
+        "host": parsed.query.get("host") or parsed.host,
+        "port": parsed.port,
+    }
     connect = {k: v for k, v in connect.items() if v}
     conn = await asyncpg.connect(**connect)
     await conn.execute(f'CREATE DATABASE "{name}"')
@@ -237,18 +275,35 @@ async def main_async(args) -> int:
         shutil.rmtree(work, ignore_errors=True)
     bare_rate, rush_rate = rate(args.n, result["bare_s"]), rate(args.n, result["rush_s"])
     ratio = rush_rate / bare_rate
-    print_table(f"{args.n} concurrent requests, {args.capacity} places ({'postgresql' if args.database_url else 'sqlite'})", [
-        ("bare FastAPI + one INSERT", str(args.n), f"{result['bare_s']:.3f}", f"{bare_rate:.0f}"),
-        ("HalloBot registration", str(args.n), f"{result['rush_s']:.3f}", f"{rush_rate:.0f}"),
-    ])
+    print_table(
+        f"{args.n} concurrent requests, {args.capacity} places ({'postgresql' if args.database_url else 'sqlite'})",
+        [
+            ("bare FastAPI + one INSERT", str(args.n), f"{result['bare_s']:.3f}", f"{bare_rate:.0f}"),
+            ("HalloBot registration", str(args.n), f"{result['rush_s']:.3f}", f"{rush_rate:.0f}"),
+        ],
+    )
     print(f"\nratio registrations/s ÷ bare inserts/s: {ratio:.2f} (goal ≥ 0.6)")
-    print(f"confirmed: {result['confirmed_stored']} (must be exactly {args.capacity}); "
-          f"waitlisted: {result['waitlisted_stored']}; failed requests: {result['failures']}")
+    print(
+        f"confirmed: {result['confirmed_stored']} (must be exactly {args.capacity}); "
+        f"waitlisted: {result['waitlisted_stored']}; failed requests: {result['failures']}"
+    )
     ok = result["confirmed_stored"] == result["confirmed_responses"] == args.capacity and result["failures"] == 0
-    emit({"bench": "registration_rush", "n": args.n, "capacity": args.capacity, "goal": 0.6,
-          "database": "postgresql" if args.database_url else "sqlite", "bare_per_s": round(bare_rate, 1),
-          "registrations_per_s": round(rush_rate, 1), "ratio": round(ratio, 3), **result,
-          "ok": ok, "environment": environment()}, args.json_path)
+    emit(
+        {
+            "bench": "registration_rush",
+            "n": args.n,
+            "capacity": args.capacity,
+            "goal": 0.6,
+            "database": "postgresql" if args.database_url else "sqlite",
+            "bare_per_s": round(bare_rate, 1),
+            "registrations_per_s": round(rush_rate, 1),
+            "ratio": round(ratio, 3),
+            **result,
+            "ok": ok,
+            "environment": environment(),
+        },
+        args.json_path,
+    )
     return 0 if ok else 1
 
 
@@ -256,8 +311,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="concurrent registrations (default 1000)")
     parser.add_argument("--capacity", type=int, default=100, help="places of the event (default 100)")
-    parser.add_argument("--database-url", default=os.environ.get("HALLOBOT_BENCH_DATABASE_URL"),
-                        help="postgresql://… (a fresh database is created and dropped); default: SQLite")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("HALLOBOT_BENCH_DATABASE_URL"),
+        help="postgresql://… (a fresh database is created and dropped); default: SQLite",
+    )
     parser.add_argument("--json", dest="json_path", help="also write the result JSON line to this file")
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

@@ -23,8 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import (  # noqa: E402
-    bench_database, environment, nats_server, print_table, rate, run_main,
+from bench._support import (
+    bench_database,
+    environment,
+    nats_server,
+    print_table,
+    rate,
+    run_main,
 )
 
 STREAM = "WIFI"

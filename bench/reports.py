@@ -13,7 +13,8 @@ decoding, no database. The heap is frozen first, as a service does once it has s
 
 Service: the wifi service's own report Subscription (decode, credential check, inbox claim, report
 row, status machine, ack) in a ConsumerGroup; the clock runs from start until the group has acked N
-reports (after their transactions committed; read from its messages counter every 20 ms). Then report rows == N, inbox rows == N, nothing dead-lettered, nothing un-acked.
+reports (after their transactions committed; read from its messages counter every 20 ms). Then report
+rows == N, inbox rows == N, nothing dead-lettered, nothing un-acked.
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import (  # noqa: E402
-    bench_database, environment, group_has_acked, nats_server, print_table, rate, raw_pull_consume, run_main,
+from bench._support import (
+    bench_database,
+    environment,
+    group_has_acked,
+    nats_server,
+    print_table,
+    rate,
+    raw_pull_consume,
+    run_main,
     wait_until,
 )
 
@@ -38,8 +46,9 @@ STREAM, SUBJECT, BATCH = "WIFI_REPORTS", "hallobot.wifi.reports.>", 500
 async def raw_consume(js, n: int, durable: str) -> tuple[float, int]:
     from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-    config = ConsumerConfig(durable_name=durable, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
-                            max_ack_pending=1000)
+    config = ConsumerConfig(
+        durable_name=durable, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT, max_ack_pending=1000
+    )
     return await raw_pull_consume(js, stream=STREAM, subject=SUBJECT, n=n, batch=BATCH, config=config)
 
 
@@ -53,8 +62,8 @@ async def run(args) -> dict:
     from services.wifi.schemas import HotspotCreate
     from shared.consumer import ConsumerGroup, DeliveryPolicy
     from shared.db import Database
-    from shared.migrations import upgrade_async
     from shared.heap import freeze_startup_heap
+    from shared.migrations import upgrade_async
     from shared.streams import ensure_streams
 
     n = args.n
@@ -74,29 +83,45 @@ async def run(args) -> dict:
                 sites = []
                 async with db.transaction() as session:
                     for i in range(6):
-                        body = HotspotCreate(site_name=f"Bench {i}", host_business="Bench", address="Bottrop",
-                                             latitude=51.52, longitude=6.93, ap_model="AP", ap_serial=f"S{i}",
-                                             ap_mac=f"02:00:00:00:00:{i:02x}", placement="outdoor")
+                        body = HotspotCreate(
+                            site_name=f"Bench {i}",
+                            host_business="Bench",
+                            address="Bottrop",
+                            latitude=51.52,
+                            longitude=6.93,
+                            ap_model="AP",
+                            ap_serial=f"S{i}",
+                            ap_mac=f"02:00:00:00:00:{i:02x}",
+                            placement="outdoor",
+                        )
                         hotspot, token = await handlers.create_hotspot(session, body, now)
                         sites.append((hotspot["id"], token))
                 start = now - timedelta(seconds=60)
                 pending, size = [], 0
                 for i in range(n):
                     hotspot_id, token = sites[i % 6]
-                    report = {"timestamp": (start + timedelta(milliseconds=i)).isoformat(), "uplink_ok": i % 7 != 0,
-                              "clients": i % 40, "backhaul_mbps": 50.0 + i % 30}
+                    report = {
+                        "timestamp": (start + timedelta(milliseconds=i)).isoformat(),
+                        "uplink_ok": i % 7 != 0,
+                        "clients": i % 40,
+                        "backhaul_mbps": 50.0 + i % 30,
+                    }
                     payload = json.dumps(report).encode()
                     size += len(payload)
-                    pending.append(await js.publish_async(f"hallobot.wifi.reports.{hotspot_id}", payload,
-                                                          headers={"Authorization": f"Bearer {token}"}))
+                    pending.append(
+                        await js.publish_async(
+                            f"hallobot.wifi.reports.{hotspot_id}", payload, headers={"Authorization": f"Bearer {token}"}
+                        )
+                    )
                 await asyncio.gather(*pending)
                 assert (await js.stream_info(STREAM)).state.messages == n
 
                 freeze_startup_heap()  # as a service does once it has started (shared.service.Runtime.start)
                 raw_s, raw_received = await raw_consume(js, n, "bench-raw-before")
 
-                group = ConsumerGroup(db, models.inbox, lambda: js,
-                                      DeliveryPolicy(max_deliver=3, backoff_s=[0.1], fetch_timeout_s=1.0))
+                group = ConsumerGroup(
+                    db, models.inbox, lambda: js, DeliveryPolicy(max_deliver=3, backoff_s=[0.1], fetch_timeout_s=1.0)
+                )
                 subscription = report_subscription(tuning)
                 group.add(subscription)
 
@@ -129,17 +154,35 @@ async def run(args) -> dict:
         f"wifi reports benchmark — {kind}, report {size / n:.0f} B, fetch batch {BATCH}",
         [
             (f"raw pull fetch({BATCH}) + ack, before", str(raw_received), f"{raw_s:.3f}", f"{rate(n, raw_s):,.0f}"),
-            (f"raw pull fetch({BATCH}) + ack, after", str(raw_after_received), f"{raw_after_s:.3f}",
-             f"{rate(n, raw_after_s):,.0f}"),
+            (
+                f"raw pull fetch({BATCH}) + ack, after",
+                str(raw_after_received),
+                f"{raw_after_s:.3f}",
+                f"{rate(n, raw_after_s):,.0f}",
+            ),
             ("wifi report consumer (decode+auth+inbox+row+status+ack)", str(n), f"{service_s:.3f}", f"{service:,.0f}"),
         ],
     )
     print(f"\nratio wifi reports / raw pull = {service / raw:.3f}   (goal >= 0.5)")
-    print(f"reports = {reports}, inbox = {inbox_rows} (expected {n}), dead letters = {dead}, un-acked = {unacked} "
-          f"-> {'OK' if ok else 'MISMATCH'}")
-    return {"bench": "reports", "ratio": round(service / raw, 4), "goal": 0.5, "n": n, "database": kind,
-            "reports_per_s": round(service, 1), "raw_msgs_per_s": round(raw, 1), "reports": reports,
-            "inbox_rows": inbox_rows, "dead_letters": dead, "unacked": unacked, "ok": ok, **environment()}
+    print(
+        f"reports = {reports}, inbox = {inbox_rows} (expected {n}), dead letters = {dead}, un-acked = {unacked} "
+        f"-> {'OK' if ok else 'MISMATCH'}"
+    )
+    return {
+        "bench": "reports",
+        "ratio": round(service / raw, 4),
+        "goal": 0.5,
+        "n": n,
+        "database": kind,
+        "reports_per_s": round(service, 1),
+        "raw_msgs_per_s": round(raw, 1),
+        "reports": reports,
+        "inbox_rows": inbox_rows,
+        "dead_letters": dead,
+        "unacked": unacked,
+        "ok": ok,
+        **environment(),
+    }
 
 
 def main() -> int:

@@ -50,12 +50,18 @@ SIZES = {  # (full, quick)
     "consumer": (["--n", "10000"], ["--n", "3000"]),
     "reports": (["--n", "10000"], ["--n", "3000"]),
     "registration_rush": (["--n", "1000"], ["--n", "300"]),
-    "notify_mail": (["--only", "mail", "--mails", "2000", "--rounds", "3"],
-                    ["--only", "mail", "--mails", "300", "--rounds", "1", "--warmup", "3"]),
-    "notify_latency": (["--only", "latency", "--rate", "100", "--seconds", "10"],
-                       ["--only", "latency", "--rate", "100", "--seconds", "5"]),
-    "notify_fanout": (["--only", "fanout", "--clients", "5000", "--fanout-rounds", "5"],
-                      ["--only", "fanout", "--clients", "5000", "--fanout-rounds", "3"]),
+    "notify_mail": (
+        ["--only", "mail", "--mails", "2000", "--rounds", "3"],
+        ["--only", "mail", "--mails", "300", "--rounds", "1", "--warmup", "3"],
+    ),
+    "notify_latency": (
+        ["--only", "latency", "--rate", "100", "--seconds", "10"],
+        ["--only", "latency", "--rate", "100", "--seconds", "5"],
+    ),
+    "notify_fanout": (
+        ["--only", "fanout", "--clients", "5000", "--fanout-rounds", "5"],
+        ["--only", "fanout", "--clients", "5000", "--fanout-rounds", "3"],
+    ),
 }
 SCRIPTS = {"notify_mail": "notify", "notify_latency": "notify", "notify_fanout": "notify"}  # others: <name>.py
 
@@ -79,6 +85,7 @@ def run_bench(name: str, quick: bool, work: Path) -> dict:
 
 
 # --- the whole stack: cold start, memory, HTTP→SSE latency ----------------------------------------
+
 
 def rss_kib(pid: int) -> int:
     """RSS of `pid` and all its descendants (Linux /proc)."""
@@ -119,20 +126,29 @@ def wait_ready(urls: list[str], timeout: float = 120) -> float:
     return time.perf_counter() - started
 
 
-BARE_APP = ("import sys, uvicorn; from fastapi import FastAPI; app = FastAPI(); "
-            "app.get('/readyz')(lambda: {'status': 'ready'}); "
-            "uvicorn.run(app, host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')")
+BARE_APP = (
+    "import sys, uvicorn; from fastapi import FastAPI; app = FastAPI(); "
+    "app.get('/readyz')(lambda: {'status': 'ready'}); "
+    "uvicorn.run(app, host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')"
+)
 
 
 def bare_stack(work: Path) -> dict:
     """nats-server with JetStream + four bare FastAPI apps, started at once like `up` does."""
     started = time.perf_counter()
     nats_port = free_port()
-    procs = [subprocess.Popen([nats_server_binary(), "-js", "-sd", str(work / "bare-js"), "-p", str(nats_port),
-                               "-a", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)]
+    procs = [
+        subprocess.Popen(
+            [nats_server_binary(), "-js", "-sd", str(work / "bare-js"), "-p", str(nats_port), "-a", "127.0.0.1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+    ]
     ports = [free_port() for _ in SERVICES]
-    procs += [subprocess.Popen([PY, "-c", BARE_APP, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-              for port in ports]
+    procs += [
+        subprocess.Popen([PY, "-c", BARE_APP, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        for port in ports
+    ]
     try:
         wait_ready([f"http://127.0.0.1:{p}/readyz" for p in ports])
         cold = time.perf_counter() - started
@@ -148,14 +164,27 @@ def bare_stack(work: Path) -> dict:
 
 def hallobot_up(work: Path, samples: int) -> dict:
     ports = {s: free_port() for s in SERVICES}
-    env = {**os.environ, "HALLOBOT_DATA_DIR": str(work / "up"), "HALLOBOT_OPERATOR_TOKEN": TOKEN,
-           "HALLOBOT_NATS_PORT": str(free_port()), "HALLOBOT_NATS_MONITOR_PORT": str(free_port()),
-           "HALLOBOT_SMTP_PORT": str(free_port()), "HALLOBOT_LOG_LEVEL": "WARNING", "WIFI_CONFIRM_REPORTS": "1",
-           **{f"HALLOBOT_{s.upper()}_PORT": str(p) for s, p in ports.items()}}
+    env = {
+        **os.environ,
+        "HALLOBOT_DATA_DIR": str(work / "up"),
+        "HALLOBOT_OPERATOR_TOKEN": TOKEN,
+        "HALLOBOT_NATS_PORT": str(free_port()),
+        "HALLOBOT_NATS_MONITOR_PORT": str(free_port()),
+        "HALLOBOT_SMTP_PORT": str(free_port()),
+        "HALLOBOT_LOG_LEVEL": "WARNING",
+        "WIFI_CONFIRM_REPORTS": "1",
+        **{f"HALLOBOT_{s.upper()}_PORT": str(p) for s, p in ports.items()},
+    }
     env.pop("NATS_URL", None), env.pop("SMTP_HOST", None)
     started = time.perf_counter()
-    up = subprocess.Popen([PY, "-m", "hallobot.cli", "up"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.STDOUT, start_new_session=True)
+    up = subprocess.Popen(
+        [PY, "-m", "hallobot.cli", "up"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
     try:
         wait_ready([f"{u}/readyz" for u in urls.values()])
@@ -170,17 +199,35 @@ def hallobot_up(work: Path, samples: int) -> dict:
             up.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(up.pid, signal.SIGKILL)
-    return {"cold_start_s": round(cold, 2), "rss_mib": round(rss_idle / 1024, 1),
-            "rss_after_latency_mib": round(rss_after / 1024, 1), **latency}
+    return {
+        "cold_start_s": round(cold, 2),
+        "rss_mib": round(rss_idle / 1024, 1),
+        "rss_after_latency_mib": round(rss_after / 1024, 1),
+        **latency,
+    }
 
 
 async def http_to_sse(wifi: str, notifications: str, samples: int) -> dict:
     """One report at a time: POST → its status_changed on GET /feed; and bare GET /healthz round trips."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
     async with httpx.AsyncClient(timeout=10) as client:
-        created = (await client.post(f"{wifi}/hotspots", headers=auth, json={
-            "site_name": "Bench", "host_business": "Bench", "address": "Bench 1", "latitude": 51.5, "longitude": 6.9,
-            "ap_model": "AP", "ap_serial": "bench", "ap_mac": "00:11:22:33:44:55", "placement": "indoor"})).json()
+        created = (
+            await client.post(
+                f"{wifi}/hotspots",
+                headers=auth,
+                json={
+                    "site_name": "Bench",
+                    "host_business": "Bench",
+                    "address": "Bench 1",
+                    "latitude": 51.5,
+                    "longitude": 6.9,
+                    "ap_model": "AP",
+                    "ap_serial": "bench",
+                    "ap_mac": "00:11:22:33:44:55",
+                    "placement": "indoor",
+                },
+            )
+        ).json()
         arrivals: asyncio.Queue[float] = asyncio.Queue()
         ready = asyncio.Event()
 
@@ -198,8 +245,11 @@ async def http_to_sse(wifi: str, notifications: str, samples: int) -> dict:
         latencies, baseline = [], []
         for n in range(samples + 5):
             at = time.perf_counter()
-            await client.post(f"{wifi}/hotspots/{created['id']}/reports", headers=host,
-                              json={"timestamp": datetime.now(UTC).isoformat(), "uplink_ok": n % 2 == 0, "clients": 1})
+            await client.post(
+                f"{wifi}/hotspots/{created['id']}/reports",
+                headers=host,
+                json={"timestamp": datetime.now(UTC).isoformat(), "uplink_ok": n % 2 == 0, "clients": 1},
+            )
             try:
                 arrived = await asyncio.wait_for(arrivals.get(), 10)
             except TimeoutError:
@@ -220,6 +270,7 @@ def pct(values: list[float], p: float) -> float:
 
 # --- report -----------------------------------------------------------------------------------------
 
+
 def plot(stack: dict, at_rate: dict | None, path: Path) -> None:
     import matplotlib
 
@@ -227,10 +278,14 @@ def plot(stack: dict, at_rate: dict | None, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (hist, cdf) = plt.subplots(1, 2, figsize=(11, 4))
-    series = [("HTTP report → SSE event, one at a time", stack["latency_ms"]), ("bare GET /healthz", stack["baseline_ms"])]
+    series = [
+        ("HTTP report → SSE event, one at a time", stack["latency_ms"]),
+        ("bare GET /healthz", stack["baseline_ms"]),
+    ]
     if at_rate and at_rate.get("latency", {}).get("samples_ms"):
-        series.append((f"HTTP report → SSE event at {at_rate['latency']['rate_per_s']:.0f}/s",
-                       at_rate["latency"]["samples_ms"]))
+        series.append(
+            (f"HTTP report → SSE event at {at_rate['latency']['rate_per_s']:.0f}/s", at_rate["latency"]["samples_ms"])
+        )
     for label, values in series:
         if not values:
             continue
@@ -260,42 +315,54 @@ def report(results: dict, path: Path) -> None:
             lines.append(f"| {name} | not present | | | | |")
             continue
         if "error" in r:
-            lines.append(f"| {name} | failed: {r['error'][-120:].replace('|', '/').replace(chr(10), ' ')} | | | | exit {r.get('exit')} |")
+            lines.append(
+                f"| {name} | failed: {r['error'][-120:].replace('|', '/').replace(chr(10), ' ')} "
+                f"| | | | exit {r.get('exit')} |"
+            )
             continue
         if name == "notify_mail":
             mail = r.get("mail", {})
             rounds = mail.get("rounds", [])
             svc = statistics.median([x["service_per_s"] for x in rounds]) if rounds else float("nan")
             raw = statistics.median([sum(x["raw_per_s"]) / 2 for x in rounds]) if rounds else float("nan")
-            lines.append(f"| notify: mails/s ({mail.get('mails')} mails, {mail.get('sender_connections')} connections) | "
-                         f"{svc:.0f} | {raw:.0f} raw aiosmtplib loop | {mail.get('ratio_median')} "
-                         f"(vs raw over as many connections: {mail.get('ratio_same_connections_median')}) | "
-                         f"≥ {mail.get('goal_ratio')} | exit {r['exit']} |")
+            lines.append(
+                f"| notify: mails/s ({mail.get('mails')} mails, {mail.get('sender_connections')} connections) | "
+                f"{svc:.0f} | {raw:.0f} raw aiosmtplib loop | {mail.get('ratio_median')} "
+                f"(vs raw over as many connections: {mail.get('ratio_same_connections_median')}) | "
+                f"≥ {mail.get('goal_ratio')} | exit {r['exit']} |"
+            )
             continue
         if name == "notify_latency":
             lat = r.get("latency", {})
             post = lat.get("post", {})
-            lines.append(f"| HTTP→SSE latency at {lat.get('rate_per_s')} changes/s, p50 / p99 (ms) | "
-                         f"{lat.get('p50_ms')} / {lat.get('p99_ms')} | {post.get('p50_ms')} / {post.get('p99_ms')} "
-                         f"the POST's own answer | {_ratio(lat.get('p99_ms'), post.get('p99_ms'))} (p99) | "
-                         f"p99 ≤ {lat.get('goal_p99_ms')} ms | {lat.get('changes')} changes, {lat.get('missing')} missing |")
+            lines.append(
+                f"| HTTP→SSE latency at {lat.get('rate_per_s')} changes/s, p50 / p99 (ms) | "
+                f"{lat.get('p50_ms')} / {lat.get('p99_ms')} | {post.get('p50_ms')} / {post.get('p99_ms')} "
+                f"the POST's own answer | {_ratio(lat.get('p99_ms'), post.get('p99_ms'))} (p99) | "
+                f"p99 ≤ {lat.get('goal_p99_ms')} ms | {lat.get('changes')} changes, {lat.get('missing')} missing |"
+            )
             continue
         if name == "notify_fanout":
             fan = r.get("fanout", {})
-            lines.append(f"| SSE fan-out to {fan.get('clients')} clients, p50 / p99 / max (ms) | "
-                         f"{fan.get('p50_ms')} / {fan.get('p99_ms')} / {fan.get('max_ms')} | none (absolute) | | | "
-                         f"{len(fan.get('rounds', []))} rounds, {fan.get('missing')} missing |")
+            lines.append(
+                f"| SSE fan-out to {fan.get('clients')} clients, p50 / p99 / max (ms) | "
+                f"{fan.get('p50_ms')} / {fan.get('p99_ms')} / {fan.get('max_ms')} | none (absolute) | | | "
+                f"{len(fan.get('rounds', []))} rounds, {fan.get('missing')} missing |"
+            )
             continue
         ours, base = _figures(name, r)
-        lines.append(f"| {name} | {ours} | {base} | {r.get('ratio')} | {r.get('goal', '')} | "
-                     f"{'ok' if r.get('ok', r['exit'] == 0) else 'FAILED'} |")
+        lines.append(
+            f"| {name} | {ours} | {base} | {r.get('ratio')} | {r.get('goal', '')} | "
+            f"{'ok' if r.get('ok', r['exit'] == 0) else 'FAILED'} |"
+        )
     stack, bare = results["stack"], results["bare"]
     if stack:
         lat, base = stack["latency_ms"], stack["baseline_ms"]
         lines += [
             f"| `hallobot up` cold start (s) | {stack['cold_start_s']} | {bare['cold_start_s']} bare stack | "
             f"{stack['cold_start_s'] / bare['cold_start_s']:.2f} | | |",
-            f"| stack memory, RSS sum (MiB) | {stack['rss_mib']} ({stack['rss_after_latency_mib']} after the latency run) | "
+            f"| stack memory, RSS sum (MiB) | {stack['rss_mib']} "
+            f"({stack['rss_after_latency_mib']} after the latency run) | "
             f"{bare['rss_mib']} bare stack | {stack['rss_mib'] / bare['rss_mib']:.2f} | | |",
             f"| HTTP→SSE latency p50 (ms) | {pct(lat, 50):.1f} | {pct(base, 50):.1f} bare GET | "
             f"{pct(lat, 50) / pct(base, 50):.1f} | | {len(lat)} samples |",
@@ -312,16 +379,25 @@ def report(results: dict, path: Path) -> None:
         "GET /healthz round trip on the same wifi process (one change at a time; the run at 100 changes/s "
         "is the notify_latency row); SSE fan-out — no baseline, absolute delivery times.",
         "",
-        "Sizes: " + ("quick" if results["quick"] else "full") + " — "
-        + ", ".join(f"{k} {' '.join(v[1 if results['quick'] else 0])}" for k, v in SIZES.items()) + ". "
+        "Sizes: "
+        + ("quick" if results["quick"] else "full")
+        + " — "
+        + ", ".join(f"{k} {' '.join(v[1 if results['quick'] else 0])}" for k, v in SIZES.items())
+        + ". "
         "The raw JSON line of every benchmark follows.",
         "",
         "<details><summary>raw results</summary>",
         "",
         "```json",
-        json.dumps({"benches": _without_samples(results["benches"]), "bare": results["bare"],
-                    "stack": {k: v for k, v in (results["stack"] or {}).items() if not k.endswith("_ms")}},
-                   indent=1, default=str),
+        json.dumps(
+            {
+                "benches": _without_samples(results["benches"]),
+                "bare": results["bare"],
+                "stack": {k: v for k, v in (results["stack"] or {}).items() if not k.endswith("_ms")},
+            },
+            indent=1,
+            default=str,
+        ),
         "```",
         "",
         "</details>",
@@ -347,8 +423,10 @@ def _ratio(ours, base) -> str:
 
 def _figures(name: str, r: dict) -> tuple[str, str]:
     keys = {
-        "relay": ("relay_msgs_per_s", "raw_sequential_msgs_per_s"), "consumer": ("consumer_msgs_per_s", "raw_msgs_per_s"),
-        "reports": ("reports_per_s", "raw_msgs_per_s"), "registration_rush": ("registrations_per_s", "bare_per_s"),
+        "relay": ("relay_msgs_per_s", "raw_sequential_msgs_per_s"),
+        "consumer": ("consumer_msgs_per_s", "raw_msgs_per_s"),
+        "reports": ("reports_per_s", "raw_msgs_per_s"),
+        "registration_rush": ("registrations_per_s", "bare_per_s"),
     }
     ours_key, base_key = keys.get(name, ("", ""))
     ours = next((r[k] for k in (ours_key, "hallobot_per_s", "service_per_s") if k in r), "see JSON")

@@ -17,8 +17,12 @@ def _serve(args: argparse.Namespace) -> int:
     if not ensure_free(args.host, port, f"the {args.service} service"):
         return 2
     uvicorn.run(
-        f"services.{args.service}.app:create_app", factory=True, host=args.host, port=port,
-        log_config=None, timeout_graceful_shutdown=15,
+        f"services.{args.service}.app:create_app",
+        factory=True,
+        host=args.host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=15,
     )
     return 0
 
@@ -53,8 +57,14 @@ def _host_agent(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     buffer = Path(args.buffer or f"hallobot-agent-{args.hotspot}.jsonl")
-    agent = HostAgent(args.url, args.hotspot, args.token, buffer,
-                      targets=tuple(args.check or DEFAULT_TARGETS), clients_command=args.clients_command)
+    agent = HostAgent(
+        args.url,
+        args.hotspot,
+        args.token,
+        buffer,
+        targets=tuple(args.check or DEFAULT_TARGETS),
+        clients_command=args.clients_command,
+    )
     if args.once:
         return 0 if agent.run_once() == 0 else 1
     try:

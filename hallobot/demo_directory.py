@@ -9,49 +9,111 @@ from datetime import date
 import httpx
 
 BUSINESSES = (
-    {"name": "Demo: Weltladen Bottrop", "category": "einzelhandel", "fairtrade_products": 250,
-     "description": "Fair gehandelte Lebensmittel, Kunsthandwerk und Geschenke; Treffpunkt der Fairtrade-Steuerungsgruppe.",
-     "offerings": ["Kaffee", "Schokolade", "Tee", "Kunsthandwerk"], "street": "Hochstraße 20",
-     "latitude": 51.5233, "longitude": 6.9283, "opening_hours": "Mo-Fr 10:00-18:00; Sa 10:00-14:00; PH off",
-     "accepts_gutschein": True},
-    {"name": "Demo: Bäckerei Kornfeld", "category": "einzelhandel", "fairtrade_products": 3,
-     "description": "Handwerksbäckerei mit Sauerteigbrot; fairer Kaffee, Kakao und Rohrzucker.",
-     "offerings": ["Brot", "Brötchen", "Kuchen", "Kaffee to go"], "street": "Gladbecker Straße 12",
-     "latitude": 51.5216, "longitude": 6.9302, "opening_hours": "Mo-Fr 06:30-18:00; Sa 06:30-13:00; Su 08:00-11:00",
-     "pickup": True, "accepts_gutschein": True},
-    {"name": "Demo: Buchhandlung an der Gladbecker Straße", "category": "einzelhandel", "fairtrade_products": 0,
-     "description": "Bücher für alle Altersgruppen, Bestellung bis 18 Uhr, Abholung am nächsten Morgen.",
-     "offerings": ["Bücher", "Hörbücher", "Kalender"], "street": "Gladbecker Straße 10",
-     "latitude": 51.5215, "longitude": 6.9305, "opening_hours": "Mo-Fr 09:30-18:30; Sa 09:30-16:00; PH off",
-     "online_shop": True, "pickup": True, "accepts_gutschein": True, "website": "https://example.org/buchhandlung"},
-    {"name": "Demo: Café am Kirchplatz", "category": "gastronomie", "fairtrade_products": 4,
-     "description": "Frühstück, Mittagstisch und Kuchen; Kaffee, Tee und Schokolade aus fairem Handel.",
-     "offerings": ["Frühstück", "Mittagstisch", "Kuchen"], "street": "Kirchplatz 2",
-     "latitude": 51.5237, "longitude": 6.9287, "opening_hours": "Tu-Su 09:00-18:00", "delivery": False},
-    {"name": "Demo: Eiscafé Pferdemarkt", "category": "gastronomie", "fairtrade_products": 2,
-     "description": "Eis aus eigener Herstellung, Kaffeespezialitäten mit fair gehandelten Bohnen.",
-     "offerings": ["Eis", "Kaffee"], "street": "Pferdemarkt 3", "latitude": 51.5226, "longitude": 6.9245,
-     "opening_hours": "Mar-Oct: Mo-Su 10:00-21:00"},
-    {"name": "Demo: Zweirad Werkstatt Eigen", "category": "handwerk",
-     "description": "Reparatur und Wartung von Fahrrädern und E-Bikes, Hol- und Bringservice im Stadtgebiet.",
-     "offerings": ["Fahrradreparatur", "E-Bike-Service"], "street": "Eigener Markt 4",
-     "latitude": 51.5372, "longitude": 6.9436, "opening_hours": "Mo-Fr 09:00-13:00,14:00-18:00; Sa 09:00-13:00",
-     "delivery": True},
-    {"name": "Demo: Wochenmarkt – Obst und Gemüse Hof Kirchhellen", "category": "wochenmarkt",
-     "description": "Obst und Gemüse aus Kirchhellen, dienstags und freitags auf dem Wochenmarkt in der Innenstadt.",
-     "offerings": ["Obst", "Gemüse", "Eier"], "street": "Berliner Platz", "latitude": 51.5243, "longitude": 6.9254,
-     "opening_hours": "Tu,Fr 07:00-13:00; PH off"},
+    {
+        "name": "Demo: Weltladen Bottrop",
+        "category": "einzelhandel",
+        "fairtrade_products": 250,
+        "description": (
+            "Fair gehandelte Lebensmittel, Kunsthandwerk und Geschenke; Treffpunkt der Fairtrade-Steuerungsgruppe."
+        ),
+        "offerings": ["Kaffee", "Schokolade", "Tee", "Kunsthandwerk"],
+        "street": "Hochstraße 20",
+        "latitude": 51.5233,
+        "longitude": 6.9283,
+        "opening_hours": "Mo-Fr 10:00-18:00; Sa 10:00-14:00; PH off",
+        "accepts_gutschein": True,
+    },
+    {
+        "name": "Demo: Bäckerei Kornfeld",
+        "category": "einzelhandel",
+        "fairtrade_products": 3,
+        "description": "Handwerksbäckerei mit Sauerteigbrot; fairer Kaffee, Kakao und Rohrzucker.",
+        "offerings": ["Brot", "Brötchen", "Kuchen", "Kaffee to go"],
+        "street": "Gladbecker Straße 12",
+        "latitude": 51.5216,
+        "longitude": 6.9302,
+        "opening_hours": "Mo-Fr 06:30-18:00; Sa 06:30-13:00; Su 08:00-11:00",
+        "pickup": True,
+        "accepts_gutschein": True,
+    },
+    {
+        "name": "Demo: Buchhandlung an der Gladbecker Straße",
+        "category": "einzelhandel",
+        "fairtrade_products": 0,
+        "description": "Bücher für alle Altersgruppen, Bestellung bis 18 Uhr, Abholung am nächsten Morgen.",
+        "offerings": ["Bücher", "Hörbücher", "Kalender"],
+        "street": "Gladbecker Straße 10",
+        "latitude": 51.5215,
+        "longitude": 6.9305,
+        "opening_hours": "Mo-Fr 09:30-18:30; Sa 09:30-16:00; PH off",
+        "online_shop": True,
+        "pickup": True,
+        "accepts_gutschein": True,
+        "website": "https://example.org/buchhandlung",
+    },
+    {
+        "name": "Demo: Café am Kirchplatz",
+        "category": "gastronomie",
+        "fairtrade_products": 4,
+        "description": "Frühstück, Mittagstisch und Kuchen; Kaffee, Tee und Schokolade aus fairem Handel.",
+        "offerings": ["Frühstück", "Mittagstisch", "Kuchen"],
+        "street": "Kirchplatz 2",
+        "latitude": 51.5237,
+        "longitude": 6.9287,
+        "opening_hours": "Tu-Su 09:00-18:00",
+        "delivery": False,
+    },
+    {
+        "name": "Demo: Eiscafé Pferdemarkt",
+        "category": "gastronomie",
+        "fairtrade_products": 2,
+        "description": "Eis aus eigener Herstellung, Kaffeespezialitäten mit fair gehandelten Bohnen.",
+        "offerings": ["Eis", "Kaffee"],
+        "street": "Pferdemarkt 3",
+        "latitude": 51.5226,
+        "longitude": 6.9245,
+        "opening_hours": "Mar-Oct: Mo-Su 10:00-21:00",
+    },
+    {
+        "name": "Demo: Zweirad Werkstatt Eigen",
+        "category": "handwerk",
+        "description": "Reparatur und Wartung von Fahrrädern und E-Bikes, Hol- und Bringservice im Stadtgebiet.",
+        "offerings": ["Fahrradreparatur", "E-Bike-Service"],
+        "street": "Eigener Markt 4",
+        "latitude": 51.5372,
+        "longitude": 6.9436,
+        "opening_hours": "Mo-Fr 09:00-13:00,14:00-18:00; Sa 09:00-13:00",
+        "delivery": True,
+    },
+    {
+        "name": "Demo: Wochenmarkt – Obst und Gemüse Hof Kirchhellen",
+        "category": "wochenmarkt",
+        "description": "Obst und Gemüse aus Kirchhellen, dienstags und freitags auf dem Wochenmarkt in der Innenstadt.",
+        "offerings": ["Obst", "Gemüse", "Eier"],
+        "street": "Berliner Platz",
+        "latitude": 51.5243,
+        "longitude": 6.9254,
+        "opening_hours": "Tu,Fr 07:00-13:00; PH off",
+    },
 )
 # Waiting for the office's review: shows what a fresh self-registration looks like.
-PENDING = {"name": "Demo: Blumen Lindenhof", "category": "einzelhandel",
-           "description": "Schnittblumen und Pflanzen.", "street": "Osterfelder Straße 30"}
+PENDING = {
+    "name": "Demo: Blumen Lindenhof",
+    "category": "einzelhandel",
+    "description": "Schnittblumen und Pflanzen.",
+    "street": "Osterfelder Straße 30",
+}
 
 CAMPAIGN = {
     "council_resolution_on": "2023-11-28",
     "council_resolution_text": "Der Rat der Stadt Bottrop beschließt, sich um den Titel Fairtrade-Town zu bewerben "
-                               "(Demo-Text).",
-    "steering_group": ["Wirtschaftsförderung der Stadt (Demo)", "Weltladen Bottrop (Demo)",
-                       "Ev. Kirchengemeinde (Demo)", "Werbegemeinschaft Innenstadt (Demo)"],
+    "(Demo-Text).",
+    "steering_group": [
+        "Wirtschaftsförderung der Stadt (Demo)",
+        "Weltladen Bottrop (Demo)",
+        "Ev. Kirchengemeinde (Demo)",
+        "Werbegemeinschaft Innenstadt (Demo)",
+    ],
 }
 
 
@@ -62,21 +124,39 @@ def _on(today: date, month: int, day: int) -> str:
 
 def _actions(today: date) -> list[dict]:
     return [
-        {"kind": "school", "organisation": "Demo: Gymnasium Bottrop", "action": "Faires Pausenfrühstück",
-         "held_on": _on(today, 3, 14)},
-        {"kind": "association", "organisation": "Demo: Sportverein Bottrop", "action": "Faire Bälle für die Jugend",
-         "held_on": _on(today, 5, 9)},
-        {"kind": "faith_community", "organisation": "Demo: Kirchengemeinde St. Cyriakus",
-         "action": "Fairer Kaffee nach dem Gottesdienst", "held_on": _on(today, 1, 20)},
+        {
+            "kind": "school",
+            "organisation": "Demo: Gymnasium Bottrop",
+            "action": "Faires Pausenfrühstück",
+            "held_on": _on(today, 3, 14),
+        },
+        {
+            "kind": "association",
+            "organisation": "Demo: Sportverein Bottrop",
+            "action": "Faire Bälle für die Jugend",
+            "held_on": _on(today, 5, 9),
+        },
+        {
+            "kind": "faith_community",
+            "organisation": "Demo: Kirchengemeinde St. Cyriakus",
+            "action": "Fairer Kaffee nach dem Gottesdienst",
+            "held_on": _on(today, 1, 20),
+        },
     ]
 
 
 def _press(today: date) -> list[dict]:
     return [
-        {"title": "Bottrop auf dem Weg zur Fairtrade-Town (Demo)", "outlet": "Lokalzeitung (Demo)",
-         "published_on": _on(today, 1, 10)},
-        {"title": "Fairer Frühstückstag am Gymnasium (Demo)", "outlet": "Stadtmagazin (Demo)",
-         "published_on": _on(today, 3, 15)},
+        {
+            "title": "Bottrop auf dem Weg zur Fairtrade-Town (Demo)",
+            "outlet": "Lokalzeitung (Demo)",
+            "published_on": _on(today, 1, 10),
+        },
+        {
+            "title": "Fairer Frühstückstag am Gymnasium (Demo)",
+            "outlet": "Stadtmagazin (Demo)",
+            "published_on": _on(today, 3, 15),
+        },
     ]
 
 

@@ -24,14 +24,32 @@ def demo_series(today: date) -> list[dict]:
     breakfast = _first_weekday_of_next_month(today, 2)  # first Wednesday
     workshop = _first_weekday_of_next_month(today, 1) + timedelta(days=7)  # second Tuesday
     return [
-        {"title": "Handwerker-Frühstück", "series": "handwerker-fruehstueck",
-         "description": "Austausch beim Frühstück für Bottroper Handwerksbetriebe / breakfast for local crafts",
-         "starts_at": _at(breakfast, 8), "ends_at": _at(breakfast, 9, 30), "venue": "Kulturkirche Bottrop",
-         "capacity": 40, "waitlist": True, "frequency": "monthly", "count": 6, "publish": True},
-        {"title": "Workshop: Digitalisierung im Betrieb", "series": "digitalisierung",
-         "description": "Praxis-Workshop der Wirtschaftsförderung / hands-on workshop on going digital",
-         "starts_at": _at(workshop, 18), "ends_at": _at(workshop, 20), "venue": OFFICE,
-         "capacity": 20, "waitlist": True, "frequency": "monthly", "count": 4, "publish": True},
+        {
+            "title": "Handwerker-Frühstück",
+            "series": "handwerker-fruehstueck",
+            "description": "Austausch beim Frühstück für Bottroper Handwerksbetriebe / breakfast for local crafts",
+            "starts_at": _at(breakfast, 8),
+            "ends_at": _at(breakfast, 9, 30),
+            "venue": "Kulturkirche Bottrop",
+            "capacity": 40,
+            "waitlist": True,
+            "frequency": "monthly",
+            "count": 6,
+            "publish": True,
+        },
+        {
+            "title": "Workshop: Digitalisierung im Betrieb",
+            "series": "digitalisierung",
+            "description": "Praxis-Workshop der Wirtschaftsförderung / hands-on workshop on going digital",
+            "starts_at": _at(workshop, 18),
+            "ends_at": _at(workshop, 20),
+            "venue": OFFICE,
+            "capacity": 20,
+            "waitlist": True,
+            "frequency": "monthly",
+            "count": 4,
+            "publish": True,
+        },
     ]
 
 
@@ -46,15 +64,32 @@ def load_demo_events(url: str, token: str, *, today: date | None = None) -> list
                 created += [e["id"] for e in client.post("/events/series", json=series).raise_for_status().json()]
         if "beratungstag" not in existing:
             day = _first_weekday_of_next_month(today, 3)  # first Thursday
-            consultation = client.post("/events", json={
-                "title": "Virtueller Digitalisierungs-Beratungstag", "series": "beratungstag", "kind": "consultation",
-                "description": "Einzelgespräche mit der Handwerkskammer / one-to-one advice",
-                "starts_at": _at(day, 9), "ends_at": _at(day, 15), "online_url": "https://hallo-bot.de/beratung",
-            }).raise_for_status().json()
-            client.post(f"/events/{consultation['id']}/slots", json={
-                "starts_at": _at(day, 9), "minutes": 30, "count": 12,
-                "expert": "Digitalisierungsberatung der Handwerkskammer", "topic": "Digitalisierung im Handwerk",
-            }).raise_for_status()
+            consultation = (
+                client.post(
+                    "/events",
+                    json={
+                        "title": "Virtueller Digitalisierungs-Beratungstag",
+                        "series": "beratungstag",
+                        "kind": "consultation",
+                        "description": "Einzelgespräche mit der Handwerkskammer / one-to-one advice",
+                        "starts_at": _at(day, 9),
+                        "ends_at": _at(day, 15),
+                        "online_url": "https://hallo-bot.de/beratung",
+                    },
+                )
+                .raise_for_status()
+                .json()
+            )
+            client.post(
+                f"/events/{consultation['id']}/slots",
+                json={
+                    "starts_at": _at(day, 9),
+                    "minutes": 30,
+                    "count": 12,
+                    "expert": "Digitalisierungsberatung der Handwerkskammer",
+                    "topic": "Digitalisierung im Handwerk",
+                },
+            ).raise_for_status()
             client.post(f"/events/{consultation['id']}/publish").raise_for_status()
             created.append(consultation["id"])
     return created

@@ -26,8 +26,7 @@ def generated_documents() -> dict[Path, str]:
 
 
 def drifted() -> list[Path]:
-    return [path for path, text in generated_documents().items()
-            if not path.exists() or path.read_text() != text]
+    return [path for path, text in generated_documents().items() if not path.exists() or path.read_text() != text]
 
 
 def write_or_check(check: bool) -> int:

@@ -76,7 +76,7 @@ class MailDirHandler:
         os.replace(partial, final)
         return final
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         if isinstance(envelope.content, str) and not envelope.original_content:
             content = envelope.content.encode("utf-8")
@@ -95,7 +95,8 @@ async def serve(directory: Path, host: str, port: int) -> None:
     server = await loop.create_server(
         # A fixed hostname: aiosmtpd's default looks up the FQDN, which can hang without DNS.
         lambda: SMTP(handler, hostname="hallobot-mailsink", enable_SMTPUTF8=True),
-        host=host, port=port,
+        host=host,
+        port=port,
     )
     log.info("mail sink listening on %s:%d, keeping mails in %s", host, port, directory)
     try:
@@ -114,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                        stream=sys.stdout)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout)
     # aiosmtpd logs every SMTP command, addresses included; the kept files are record enough.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:

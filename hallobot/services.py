@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from shared.config import SERVICES, ServiceSettings
 
 SETTINGS_CLASSES = {
-    "directory": "DirectorySettings", "events": "EventsSettings", "wifi": "WifiSettings",
+    "directory": "DirectorySettings",
+    "events": "EventsSettings",
+    "wifi": "WifiSettings",
     "notifications": "NotificationsSettings",
 }
 

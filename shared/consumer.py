@@ -304,8 +304,13 @@ class ConsumerGroup:
                 delay = self.policy.delay_after(attempt)
                 log.warning(
                     "handler failed, will retry",
-                    extra={"consumer": sub.name, "message_id": delivery.message_id,
-                           "attempt": attempt, "retry_in_s": delay, "error": repr(exc)},
+                    extra={
+                        "consumer": sub.name,
+                        "message_id": delivery.message_id,
+                        "attempt": attempt,
+                        "retry_in_s": delay,
+                        "error": repr(exc),
+                    },
                 )
                 CONSUMED.labels(sub.name, "retry").inc()
                 await msg.nak(delay=delay)

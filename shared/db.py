@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
@@ -110,9 +110,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits on success, rolls back on error."""
-        async with self._sqlite_writer_turn(), self.sessions() as session:
-            async with session.begin():
-                yield session
+        async with self._sqlite_writer_turn(), self.sessions() as session, session.begin():
+            yield session
         if session.info.pop(OUTBOX_WRITTEN, False):
             for callback in self._after_outbox_commit:
                 callback()

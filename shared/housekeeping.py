@@ -27,8 +27,11 @@ async def purge_once(db: Database, outbox: Table, inbox: Table) -> tuple[int, in
     now = utcnow()
     async with db.transaction() as session:
         published = await session.execute(
-            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - OUTBOX_KEEP,
-                                 outbox.c.seq < select(func.max(outbox.c.seq)).scalar_subquery())
+            delete(outbox).where(
+                outbox.c.published_at.is_not(None),
+                outbox.c.published_at < now - OUTBOX_KEEP,
+                outbox.c.seq < select(func.max(outbox.c.seq)).scalar_subquery(),
+            )
         )
         claims = await session.execute(delete(inbox).where(inbox.c.processed_at < now - INBOX_KEEP))
     return published.rowcount, claims.rowcount

@@ -16,7 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
 
 STATUS_OF: dict[type[DomainError], int] = {
-    Invalid: 422, NotFound: 404, Conflict: 409, Unauthenticated: 401, Forbidden: 403, TooManyRequests: 429,
+    Invalid: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    TooManyRequests: 429,
 }
 
 
@@ -33,8 +38,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     # Inline JSON content, not `model`: on an HTML route `model` would be documented as text/html.
     code: {"description": text, "content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
     for code, text in {
-        400: "the body could not be parsed", 401: "no or an invalid credential",
-        403: "a valid credential, but not for this resource", 404: "not found", 409: "conflicts with the current state",
+        400: "the body could not be parsed",
+        401: "no or an invalid credential",
+        403: "a valid credential, but not for this resource",
+        404: "not found",
+        409: "conflicts with the current state",
     }.items()
 }
 

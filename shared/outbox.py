@@ -47,8 +47,10 @@ async def add_events(session: AsyncSession, table: Table, payloads: list[EventDa
     events = [data.to_event() for data in payloads]
     await session.execute(
         table.insert(),
-        [{"event_id": e.id, "subject": d.nats_subject(), "payload": e.to_json(), "created_at": e.time}
-         for e, d in zip(events, payloads, strict=True)],
+        [
+            {"event_id": e.id, "subject": d.nats_subject(), "payload": e.to_json(), "created_at": e.time}
+            for e, d in zip(events, payloads, strict=True)
+        ],
     )
     session.info[OUTBOX_WRITTEN] = True
     return events

@@ -59,18 +59,21 @@ class OutboxRelay:
         # when rounds carry a row or two (a mail marked sent is one row).
         self._select_pending = (
             select(table.c.seq, table.c.event_id, table.c.subject, table.c.payload)
-            .where(table.c.published_at.is_(None)).order_by(table.c.seq).limit(batch_size)
+            .where(table.c.published_at.is_(None))
+            .order_by(table.c.seq)
+            .limit(batch_size)
         )
         self._mark_published = (
-            update(table).where(table.c.seq.in_(bindparam("seqs", expanding=True)))
+            update(table)
+            .where(table.c.seq.in_(bindparam("seqs", expanding=True)))
             .values(published_at=bindparam("published_at", type_=table.c.published_at.type))
         )
         self._try_lock = select(func.pg_try_advisory_xact_lock(self._lock_key))
         # SQLite: read on from the last published seq; mark published rows as one seq range.
         self._select_after = self._select_pending.where(table.c.seq > bindparam("after"))
         self._mark_range = (
-            update(table).where(table.c.seq > bindparam("after"), table.c.seq <= bindparam("upto"),
-                                table.c.published_at.is_(None))
+            update(table)
+            .where(table.c.seq > bindparam("after"), table.c.seq <= bindparam("upto"), table.c.published_at.is_(None))
             .values(published_at=bindparam("published_at", type_=table.c.published_at.type))
         )
         self._published_upto = 0  # SQLite: every row up to this seq is published...
@@ -123,7 +126,9 @@ class OutboxRelay:
     def _marks_due(self) -> bool:
         return self._unmarked_since is not None and (
             self._published_upto - self._marked_upto >= self.batch_size
-            or time.monotonic() - self._unmarked_since >= self.mark_delay or self._stopping)
+            or time.monotonic() - self._unmarked_since >= self.mark_delay
+            or self._stopping
+        )
 
     async def _mark_before_stopping(self) -> None:
         if self._unmarked_since is None:
@@ -154,8 +159,9 @@ class OutboxRelay:
         upto = self._published_upto
         if upto > self._marked_upto:
             async with self.db.write_connection() as write:
-                await write.execute(self._mark_range, {"after": self._marked_upto, "upto": upto,
-                                                       "published_at": utcnow()})
+                await write.execute(
+                    self._mark_range, {"after": self._marked_upto, "upto": upto, "published_at": utcnow()}
+                )
             self._marked_upto = upto
         if self._marked_upto == self._published_upto:
             self._unmarked_since = None

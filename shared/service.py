@@ -29,9 +29,9 @@ from shared.catalog import EventData
 from shared.config import ServiceSettings
 from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
 from shared.db import Database
-from shared.http import ERROR_RESPONSES, install_error_handlers
 from shared.heap import freeze_startup_heap
 from shared.housekeeping import keep_tidy
+from shared.http import ERROR_RESPONSES, install_error_handlers
 from shared.logging import configure_logging
 from shared.migrations import upgrade_async
 from shared.relay import OutboxRelay
@@ -68,7 +68,9 @@ class ServiceDefinition:
 
     def asyncapi(self) -> dict[str, Any]:
         return build_asyncapi(
-            self.name, publishes=self.publishes, subscriptions=self.subscriptions,
+            self.name,
+            publishes=self.publishes,
+            subscriptions=self.subscriptions,
             description=self.description,
         )
 
@@ -87,11 +89,16 @@ class Runtime:
             logger=logging.getLogger("faststream"),
         )
         self.relay = OutboxRelay(
-            self.db, definition.outbox, self.jetstream, service=definition.name,
+            self.db,
+            definition.outbox,
+            self.jetstream,
+            service=definition.name,
             poll_interval=settings.relay_poll_interval_s,
         )
         self.consumers = ConsumerGroup(
-            self.db, definition.inbox, self.jetstream,
+            self.db,
+            definition.inbox,
+            self.jetstream,
             DeliveryPolicy(
                 max_deliver=settings.consumer_max_deliver,
                 backoff_s=settings.consumer_backoff_s,
@@ -115,12 +122,14 @@ class Runtime:
         # The broker retries until NATS answers (in a compose file it may start later): say so, and
         # give up after HALLOBOT_NATS_CONNECT_TIMEOUT_S.
         waiting = asyncio.get_running_loop().call_later(
-            NATS_WAIT_NOTICE_S, lambda: log.warning("waiting for NATS at %s", self.settings.nats_url))
+            NATS_WAIT_NOTICE_S, lambda: log.warning("waiting for NATS at %s", self.settings.nats_url)
+        )
         try:
             await asyncio.wait_for(self.broker.start(), self.settings.nats_connect_timeout_s)
         except TimeoutError:
-            raise StartupFailed(f"NATS at {self.settings.nats_url} did not answer within "
-                                f"{self.settings.nats_connect_timeout_s:g} s") from None
+            raise StartupFailed(
+                f"NATS at {self.settings.nats_url} did not answer within {self.settings.nats_connect_timeout_s:g} s"
+            ) from None
         except Exception as exc:
             raise StartupFailed(f"NATS at {self.settings.nats_url} cannot be reached ({_root_cause(exc)})") from exc
         finally:
@@ -130,9 +139,9 @@ class Runtime:
         for subscription in self.definition.subscriptions:
             self.consumers.add(subscription)
         await self.consumers.start()
-        self._tasks.append(asyncio.create_task(
-            keep_tidy(self.db, self.definition.outbox, self.definition.inbox), name="housekeeping"
-        ))
+        self._tasks.append(
+            asyncio.create_task(keep_tidy(self.db, self.definition.outbox, self.definition.inbox), name="housekeeping")
+        )
         for job in self.definition.background:
             self._tasks.append(asyncio.create_task(job(self), name=getattr(job, "__name__", "job")))
         freeze_startup_heap()
@@ -230,7 +239,9 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastA
             await runtime.stop()
 
     app = FastAPI(
-        title=f"HalloBot {definition.name}", description=definition.description, version="1",
+        title=f"HalloBot {definition.name}",
+        description=definition.description,
+        version="1",
         lifespan=lifespan,
     )
     app.state.settings, app.state.definition = settings, definition

@@ -42,7 +42,9 @@ class OneHopCursor(aiosqlite.Cursor):
     _buffered: list[Any] | None = None
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneHopCursor:
-        self._buffered = await self._execute(_execute_and_fetch, self._cursor, sql, [] if parameters is None else parameters)
+        self._buffered = await self._execute(
+            _execute_and_fetch, self._cursor, sql, [] if parameters is None else parameters
+        )
         return self
 
     async def fetchall(self) -> Iterable[sqlite3.Row]:

@@ -82,8 +82,10 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1, *, attempts: i
                 if attempt == attempts or (isinstance(exc, BadRequestError) and exc.err_code != STREAM_NAME_IN_USE):
                     raise
                 pause = min(0.25 * 2 ** (attempt - 1), 4.0) * random.uniform(0.5, 1.5)
-                log.warning("stream declaration unanswered, trying again",
-                            extra={"stream": spec.name, "attempt": attempt, "retry_in_s": round(pause, 2)})
+                log.warning(
+                    "stream declaration unanswered, trying again",
+                    extra={"stream": spec.name, "attempt": attempt, "retry_in_s": round(pause, 2)},
+                )
                 await asyncio.sleep(pause)
 
 

@@ -33,8 +33,6 @@ async def record_effect(session, delivery) -> None:
     await session.execute(schema.effects.insert().values(message_id=delivery.message_id, note="applied"))
 
 
-
-
 async def start_group(db, js, handler, policy=FAST_RETRIES, name="test-consumer") -> ConsumerGroup:
     group = ConsumerGroup(db, schema.inbox, lambda: js, policy)
     group.add(Subscription(name=name, stream="WIFI", subject="hallobot.wifi.hotspot.>", handler=handler))
@@ -198,8 +196,11 @@ async def test_two_instances_sharing_a_durable_consumer_apply_each_event_once(db
 async def test_a_dead_letter_keeps_the_headers_but_never_a_credential(db, js):
     group = await start_group(db, js, record_effect)
     try:
-        await js.publish("hallobot.wifi.hotspot.status_changed.h1", b"not an event",
-                         headers={"Authorization": "Bearer hbh_secret-host-token", "X-Site": "kirchplatz"})
+        await js.publish(
+            "hallobot.wifi.hotspot.status_changed.h1",
+            b"not an event",
+            headers={"Authorization": "Bearer hbh_secret-host-token", "X-Site": "kirchplatz"},
+        )
         letters = await eventually(lambda: dead_letters(js))
         assert letters[0]["headers"]["Authorization"] == "[redacted]"
         assert letters[0]["headers"]["X-Site"] == "kirchplatz"
@@ -222,11 +223,14 @@ async def test_a_huge_undecodable_message_reaches_the_dlq_cut_to_size_and_the_ne
         await group.stop()
 
 
-@pytest.mark.parametrize("reply", [
-    "$JS.ACK.WIFI_REPORTS.wifi-reports.1.4711.12.1763700000000000000.3",  # servers before 2.10
-    "$JS.ACK._.ACCHASH.WIFI_REPORTS.wifi-reports.1.4711.12.1763700000000000000.3.rnd",  # domain + account hash
-    "$JS.ACK.hub.ACCHASH.WIFI_REPORTS.wifi-reports.2.4711.12.1763700000000000000.3.rnd.extra",
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "$JS.ACK.WIFI_REPORTS.wifi-reports.1.4711.12.1763700000000000000.3",  # servers before 2.10
+        "$JS.ACK._.ACCHASH.WIFI_REPORTS.wifi-reports.1.4711.12.1763700000000000000.3.rnd",  # domain + account hash
+        "$JS.ACK.hub.ACCHASH.WIFI_REPORTS.wifi-reports.2.4711.12.1763700000000000000.3.rnd.extra",
+    ],
+)
 def test_a_message_without_an_id_is_keyed_by_stream_and_sequence_as_nats_py_reads_them(reply):
     from nats.aio.msg import Msg
 

@@ -8,27 +8,38 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from shared.catalog import CATALOG, HotspotStatusChanged, RegistrationConfirmed, payload_of
 from hallobot.services import settings_for
+from shared.catalog import CATALOG, HotspotStatusChanged, RegistrationConfirmed, payload_of
 from shared.envelope import CloudEvent, utcnow
 from shared.streams import STREAMS, stream_for_subject
 
 DESIGN_TYPES = {
-    "directory.business.registered", "directory.business.updated", "directory.business.published",
-    "directory.business.unpublished", "directory.business.archived",
-    "fairtrade.criterion.met", "fairtrade.criterion.lost", "fairtrade.milestone.reached",
+    "directory.business.registered",
+    "directory.business.updated",
+    "directory.business.published",
+    "directory.business.unpublished",
+    "directory.business.archived",
+    "fairtrade.criterion.met",
+    "fairtrade.criterion.lost",
+    "fairtrade.milestone.reached",
     "fairtrade.recertification.due",
-    "events.event.published", "events.event.updated", "events.event.cancelled",
-    "events.registration.confirmed", "events.registration.waitlisted", "events.registration.promoted",
+    "events.event.published",
+    "events.event.updated",
+    "events.event.cancelled",
+    "events.registration.confirmed",
+    "events.registration.waitlisted",
+    "events.registration.promoted",
     "events.registration.cancelled",
-    "wifi.hotspot.registered", "wifi.hotspot.status_changed",
-    "notifications.delivery.sent", "notifications.delivery.failed",
+    "wifi.hotspot.registered",
+    "wifi.hotspot.status_changed",
+    "notifications.delivery.sent",
+    "notifications.delivery.failed",
 }
 PERSONAL_FIELDS = re.compile(r"email|mail|name_of|first_name|last_name|phone|address|organisation", re.I)
 
 
 def test_the_catalog_holds_every_event_type_of_the_design():
-    assert DESIGN_TYPES <= set(CATALOG)
+    assert set(CATALOG) >= DESIGN_TYPES
 
 
 @pytest.mark.parametrize("type_name", sorted(CATALOG))

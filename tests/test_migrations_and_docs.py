@@ -26,9 +26,7 @@ def test_the_migrations_of_each_service_build_exactly_its_models(service, databa
     async def differences():
         engine = create_async_engine(async_url(database_url))
         async with engine.connect() as conn:
-            diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
-            )
+            diff = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
         await engine.dispose()
         return diff
 

@@ -41,8 +41,6 @@ async def running(relay: OutboxRelay):
         await task
 
 
-
-
 async def test_the_relay_publishes_committed_events_in_order_with_their_id_as_msg_id(db, nc, js):
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", batch_size=40)
     ids = await write_events(db, 100)
@@ -64,12 +62,16 @@ async def test_a_running_relay_marks_what_it_published_in_few_writes_and_once_mo
     from sqlalchemy import event as sa_event
 
     marks: list[str] = []
-    sa_event.listen(db.engine.sync_engine, "before_cursor_execute",
-                    lambda _c, _cur, statement, *_a: marks.append(statement)
-                    if statement.lstrip().upper().startswith("UPDATE OUTBOX") else None)
+    sa_event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: (
+            marks.append(statement) if statement.lstrip().upper().startswith("UPDATE OUTBOX") else None
+        ),
+    )
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", mark_delay=0.3)
     async with running(relay):
-        for i in range(60):  # sixty commits of one event each: sixty rounds of one row
+        for _i in range(60):  # sixty commits of one event each: sixty rounds of one row
             await write_events(db, 1)
             await asyncio.sleep(0.005)
         assert await wait_for_count(js, "WIFI", 60) == 60
@@ -148,9 +150,7 @@ async def test_several_relays_on_one_postgres_database_never_publish_a_row_twice
             return await js.publish(subject, payload, **kwargs)
 
     counting = CountingJetStream()
-    relays = [
-        OutboxRelay(db, schema.outbox, lambda: counting, service="test", batch_size=25) for _ in range(3)
-    ]
+    relays = [OutboxRelay(db, schema.outbox, lambda: counting, service="test", batch_size=25) for _ in range(3)]
     ids = await write_events(db, 400)
     tasks = [asyncio.create_task(relay.run()) for relay in relays]
     try:
@@ -182,14 +182,18 @@ async def test_housekeeping_deletes_only_long_published_rows_and_old_claims(db):
     await write_events(db, 3)
     long_ago = utcnow() - timedelta(days=8)
     async with db.transaction() as session:
-        old, recent, _unpublished = (await session.execute(
-            select(schema.outbox.c.seq).order_by(schema.outbox.c.seq))).scalars().all()
+        old, recent, _unpublished = (
+            (await session.execute(select(schema.outbox.c.seq).order_by(schema.outbox.c.seq))).scalars().all()
+        )
         await session.execute(schema.outbox.update().where(schema.outbox.c.seq == old).values(published_at=long_ago))
         await session.execute(schema.outbox.update().where(schema.outbox.c.seq == recent).values(published_at=utcnow()))
-        await session.execute(schema.inbox.insert(), [
-            {"consumer": "c", "message_id": "old", "processed_at": utcnow() - timedelta(days=31)},
-            {"consumer": "c", "message_id": "new", "processed_at": utcnow()},
-        ])
+        await session.execute(
+            schema.inbox.insert(),
+            [
+                {"consumer": "c", "message_id": "old", "processed_at": utcnow() - timedelta(days=31)},
+                {"consumer": "c", "message_id": "new", "processed_at": utcnow()},
+            ],
+        )
     assert await purge_once(db, schema.outbox, schema.inbox) == (1, 1)
     assert await schema.count(db, schema.outbox) == 2  # the recent one and the unpublished one stay
     assert await schema.count(db, schema.inbox) == 1

@@ -21,8 +21,11 @@ def nats_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def running_services(nats_server, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("services")
-    env = {"NATS_URL": nats_server.url, "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
-           "HALLOBOT_OPERATOR_TOKEN": "test-operator-token-123456"}
+    env = {
+        "NATS_URL": nats_server.url,
+        "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
+        "HALLOBOT_OPERATOR_TOKEN": "test-operator-token-123456",
+    }
     services = {name: ServiceProcess(name, env, tmp_path).start() for name in SERVICES}
     try:
         for service in services.values():
@@ -86,37 +89,55 @@ def test_a_service_stops_cleanly_on_sigterm(running_services):
 def _critical_lines(log_path) -> list[str]:
     import json
 
-    return [json.loads(line)["message"] for line in log_path.read_text().splitlines()
-            if line.startswith("{") and json.loads(line)["level"] == "CRITICAL"]
+    return [
+        json.loads(line)["message"]
+        for line in log_path.read_text().splitlines()
+        if line.startswith("{") and json.loads(line)["level"] == "CRITICAL"
+    ]
 
 
 def test_a_service_whose_database_cannot_be_reached_exits_saying_so_in_one_line(tmp_path):
     from hallobot.ports import free_port
 
     port = free_port()  # nobody listens there
-    service = ServiceProcess("events", {
-        "EVENTS_DATABASE_URL": f"postgresql://hallobot:s3cret-pw@127.0.0.1:{port}/events",
-        "HALLOBOT_DATA_DIR": str(tmp_path / "var")}, tmp_path).start()
+    service = ServiceProcess(
+        "events",
+        {
+            "EVENTS_DATABASE_URL": f"postgresql://hallobot:s3cret-pw@127.0.0.1:{port}/events",
+            "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
+        },
+        tmp_path,
+    ).start()
     try:
         assert service.process.wait(30) == 3  # uvicorn's "startup failed"
     finally:
         service.kill()
     [line] = _critical_lines(service.log_path)
-    assert line.startswith(f"events cannot start: the database postgresql://hallobot:***@127.0.0.1:{port}/events "
-                           "cannot be reached or migrated (ConnectionRefusedError")
+    assert line.startswith(
+        f"events cannot start: the database postgresql://hallobot:***@127.0.0.1:{port}/events "
+        "cannot be reached or migrated (ConnectionRefusedError"
+    )
     assert "s3cret-pw" not in service.log_path.read_text()
 
 
 def test_a_service_that_finds_no_nats_says_it_waits_and_exits_after_the_connect_timeout(tmp_path):
     from hallobot.ports import free_port
 
-    service = ServiceProcess("events", {
-        "NATS_URL": f"nats://127.0.0.1:{free_port()}", "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
-        "HALLOBOT_NATS_CONNECT_TIMEOUT_S": "6"}, tmp_path).start()
+    service = ServiceProcess(
+        "events",
+        {
+            "NATS_URL": f"nats://127.0.0.1:{free_port()}",
+            "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
+            "HALLOBOT_NATS_CONNECT_TIMEOUT_S": "6",
+        },
+        tmp_path,
+    ).start()
     try:
         assert service.process.wait(40) == 3
     finally:
         service.kill()
     assert "waiting for NATS at nats://127.0.0.1:" in service.log_path.read_text()
     [line] = _critical_lines(service.log_path)
-    assert line.startswith("events cannot start: NATS at nats://127.0.0.1:") and line.endswith("did not answer within 6 s")
+    assert line.startswith("events cannot start: NATS at nats://127.0.0.1:") and line.endswith(
+        "did not answer within 6 s"
+    )

@@ -44,7 +44,8 @@ def _free_ports(count: int) -> list[int]:
 def up_env(data_dir: Path) -> dict[str, str]:
     """An environment for `hallobot up` with no external parts and a free port for everything."""
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in {"NATS_URL", "SMTP_HOST", "SMTP_PORT", "HALLOBOT_OPERATOR_TOKEN", "HALLOBOT_UP_TIMEOUT_S"}
         and not key.endswith("_DATABASE_URL")
         and not (key.startswith("HALLOBOT_") and key.endswith("_PORT"))
@@ -116,7 +117,10 @@ class Up:
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hallobot.cli", "up", *args],
-                env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
             )
         self.children: dict[int, str] = {}
 
@@ -206,7 +210,8 @@ def stream_created(monitor_port: int) -> dict[str, str]:
     jsz = httpx.get(f"http://127.0.0.1:{monitor_port}/jsz?streams=true", timeout=5.0, trust_env=False).json()
     return {
         stream["name"]: stream["created"]
-        for account in jsz.get("account_details", []) for stream in account.get("stream_detail", [])
+        for account in jsz.get("account_details", [])
+        for stream in account.get("stream_detail", [])
     }
 
 
@@ -240,7 +245,7 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     first = run_up(env)
     summary = first.wait_for_summary()
 
-    for service, url in urls.items():
+    for url in urls.values():
         assert f"{url}/docs" in summary
     assert f"nats://127.0.0.1:{env['HALLOBOT_NATS_PORT']}" in summary
     assert str(data_dir / "mail") in summary
@@ -278,8 +283,12 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     assert first.leftovers() == {}, "child processes survived Ctrl-C"
     assert "Traceback" not in first.stderr, first.output()
     out = first.stdout
-    assert out.index("stopping the services") < out.index("stopping the mail sink") < out.index(
-        "stopping the nats-server") < out.index("everything stopped"), out
+    assert (
+        out.index("stopping the services")
+        < out.index("stopping the mail sink")
+        < out.index("stopping the nats-server")
+        < out.index("everything stopped")
+    ), out
     assert "did not stop in time" not in first.output(), "every service shuts down by itself, none is killed"
 
     # Everything stateful stayed on disk; the token did not.
@@ -332,16 +341,29 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
     store = tmp_path / "external-nats"
     with open(tmp_path / "external-nats.log", "wb") as log:
         external = subprocess.Popen(
-            [_nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1",
-             "-p", str(nats_port), "-m", str(monitor_port)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [
+                _nats_server_binary(),
+                "-js",
+                "-sd",
+                str(store),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(nats_port),
+                "-m",
+                str(monitor_port),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_tcp(nats_port)
         env = up_env(tmp_path / "var")
         env.update(
             NATS_URL=f"nats://127.0.0.1:{nats_port}",
-            SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port),
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(smtp_port),
             HALLOBOT_OPERATOR_TOKEN="hbo_given-by-the-operator-for-this-test",
         )
         up = run_up(env, "--demo")
@@ -380,8 +402,15 @@ def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     assert plan.nats_url == "nats://127.0.0.1:14222"
     assert plan.data_dir.is_absolute() and plan.operator_token.startswith("hbo_")
 
-    external = plan_from_env({"NATS_URL": "nats://u:pw@nats:4222", "SMTP_HOST": "mail", "SMTP_PORT": "25",
-                              "HALLOBOT_OPERATOR_TOKEN": "given", "HALLOBOT_WIFI_PORT": "9003"})
+    external = plan_from_env(
+        {
+            "NATS_URL": "nats://u:pw@nats:4222",
+            "SMTP_HOST": "mail",
+            "SMTP_PORT": "25",
+            "HALLOBOT_OPERATOR_TOKEN": "given",
+            "HALLOBOT_WIFI_PORT": "9003",
+        }
+    )
     assert not external.embedded_nats and not external.embedded_sink and not external.token_generated
     assert (external.smtp_host, external.smtp_port, external.operator_token) == ("mail", 25, "given")
     assert external.service_ports["wifi"] == 9003

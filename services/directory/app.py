@@ -10,8 +10,16 @@ from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
 from services.directory.ratelimit import SlidingWindowLimiter
 from shared.catalog import (
-    BusinessArchived, BusinessOwnerNotice, BusinessPublished, BusinessRegistered, BusinessUnpublished, BusinessUpdated,
-    CriterionLost, CriterionMet, MilestoneReached, RecertificationDue,
+    BusinessArchived,
+    BusinessOwnerNotice,
+    BusinessPublished,
+    BusinessRegistered,
+    BusinessUnpublished,
+    BusinessUpdated,
+    CriterionLost,
+    CriterionMet,
+    MilestoneReached,
+    RecertificationDue,
 )
 from shared.service import ServiceDefinition, build_app
 
@@ -24,8 +32,18 @@ def definition() -> ServiceDefinition:
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[router, fairtrade_router],
-        publishes=[BusinessRegistered, BusinessUpdated, BusinessPublished, BusinessUnpublished, BusinessArchived,
-                   CriterionMet, CriterionLost, MilestoneReached, RecertificationDue, BusinessOwnerNotice],
+        publishes=[
+            BusinessRegistered,
+            BusinessUpdated,
+            BusinessPublished,
+            BusinessUnpublished,
+            BusinessArchived,
+            CriterionMet,
+            CriterionLost,
+            MilestoneReached,
+            RecertificationDue,
+            BusinessOwnerNotice,
+        ],
         background=[periodic_jobs],
     )
 

@@ -49,11 +49,13 @@ _ALLOWED = {
 def check_transition(current: str, target: str) -> None:
     """Archived is final; only a published profile can be unpublished."""
     if current not in _ALLOWED[target]:
-        raise Conflict(f"Status {current} → {target} ist nicht möglich / cannot go from {current} to {target}",
-                       field="status")
+        raise Conflict(
+            f"Status {current} → {target} ist nicht möglich / cannot go from {current} to {target}", field="status"
+        )
 
 
 # --- opening hours ---------------------------------------------------------------------------------
+
 
 def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
     """OSM `opening_hours` evaluated in Europe/Berlin with German public holidays (`PH`)."""
@@ -61,8 +63,9 @@ def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
         return opening_hours.OpeningHours(expression, timezone=BERLIN, country="DE")
     except Exception as exc:  # the parser raises its own ParserError with a caret diagram
         first_line = str(exc).splitlines()[0] if str(exc) else "invalid"
-        raise Invalid(f"Ungültige Öffnungszeiten (OSM opening_hours) / invalid opening hours: {first_line}",
-                      field="opening_hours") from exc
+        raise Invalid(
+            f"Ungültige Öffnungszeiten (OSM opening_hours) / invalid opening hours: {first_line}", field="opening_hours"
+        ) from exc
 
 
 def normalize_opening_hours(expression: str | None) -> str | None:
@@ -87,13 +90,17 @@ AREA = {"latitude": (51.30, 51.80), "longitude": (6.60, 7.30)}
 def check_coordinates(latitude: float | None, longitude: float | None) -> None:
     if (latitude is None) != (longitude is None):
         missing = "longitude" if longitude is None else "latitude"
-        raise Invalid(f"Koordinaten nur paarweise / latitude and longitude go together: {missing} fehlt/missing",
-                      field=missing)
+        raise Invalid(
+            f"Koordinaten nur paarweise / latitude and longitude go together: {missing} fehlt/missing", field=missing
+        )
     for field, value in (("latitude", latitude), ("longitude", longitude)):
         low, high = AREA[field]
         if value is not None and not low <= value <= high:
-            raise Invalid(f"{field} {value} liegt nicht im Raum Bottrop ({low}–{high}); vertauscht? / "
-                          f"outside the Bottrop area ({low}–{high}); swapped?", field=field)
+            raise Invalid(
+                f"{field} {value} liegt nicht im Raum Bottrop ({low}–{high}); vertauscht? / "
+                f"outside the Bottrop area ({low}–{high}); swapped?",
+                field=field,
+            )
 
 
 # --- completeness and staleness --------------------------------------------------------------------
@@ -142,8 +149,15 @@ def fold(text: str) -> str:
 
 def search_document(profile: dict) -> str:
     category = CATEGORIES[profile["category"]]
-    parts = [profile.get("name"), category.de, category.en, profile.get("description"),
-             *(profile.get("offerings") or []), profile.get("street"), profile.get("city")]
+    parts = [
+        profile.get("name"),
+        category.de,
+        category.en,
+        profile.get("description"),
+        *(profile.get("offerings") or []),
+        profile.get("street"),
+        profile.get("city"),
+    ]
     return " ".join(part for part in parts if part)
 
 
@@ -164,7 +178,9 @@ def search_terms(query: str) -> list[str]:
 
 # --- schema.org ------------------------------------------------------------------------------------
 
-_SIMPLE_RULE = re.compile(r"^(?P<days>[A-Z][a-z](?:[-,][A-Z][a-z])*) (?P<times>\d\d:\d\d-\d\d:\d\d(?:,\d\d:\d\d-\d\d:\d\d)*)$")
+_SIMPLE_RULE = re.compile(
+    r"^(?P<days>[A-Z][a-z](?:[-,][A-Z][a-z])*) (?P<times>\d\d:\d\d-\d\d:\d\d(?:,\d\d:\d\d-\d\d:\d\d)*)$"
+)
 
 
 def schema_opening_hours(expression: str | None) -> list[str]:
@@ -180,19 +196,34 @@ def schema_opening_hours(expression: str | None) -> list[str]:
 def json_ld(profile: dict, url: str) -> dict:
     category = CATEGORIES[profile["category"]]
     document = {
-        "@context": "https://schema.org", "@type": category.schema_type, "@id": url, "url": profile.get("website") or url,
-        "name": profile["name"], "description": profile.get("description") or None,
-        "telephone": profile.get("phone"), "email": profile.get("email"),
-        "address": {"@type": "PostalAddress", "streetAddress": profile.get("street"),
-                    "postalCode": profile.get("postal_code"), "addressLocality": profile.get("city"),
-                    "addressCountry": "DE"},
+        "@context": "https://schema.org",
+        "@type": category.schema_type,
+        "@id": url,
+        "url": profile.get("website") or url,
+        "name": profile["name"],
+        "description": profile.get("description") or None,
+        "telephone": profile.get("phone"),
+        "email": profile.get("email"),
+        "address": {
+            "@type": "PostalAddress",
+            "streetAddress": profile.get("street"),
+            "postalCode": profile.get("postal_code"),
+            "addressLocality": profile.get("city"),
+            "addressCountry": "DE",
+        },
         "openingHours": schema_opening_hours(profile.get("opening_hours")) or None,
         "sameAs": profile.get("links") or None,
-        "makesOffer": [{"@type": "Offer", "itemOffered": {"@type": "Thing", "name": item}}
-                       for item in profile.get("offerings") or []] or None,
+        "makesOffer": [
+            {"@type": "Offer", "itemOffered": {"@type": "Thing", "name": item}}
+            for item in profile.get("offerings") or []
+        ]
+        or None,
         "paymentAccepted": "Bottrop-Gutschein" if profile.get("accepts_gutschein") else None,
     }
     if profile.get("latitude") is not None:
-        document["geo"] = {"@type": "GeoCoordinates", "latitude": profile["latitude"],
-                           "longitude": profile["longitude"]}
+        document["geo"] = {
+            "@type": "GeoCoordinates",
+            "latitude": profile["latitude"],
+            "longitude": profile["longitude"],
+        }
     return {key: value for key, value in document.items() if value is not None}

@@ -8,6 +8,7 @@ Bottrop (≈117,000): 20 + 15·17/150 = 21.7 → 22 shops, 10 + 8·17/150 = 10.9
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,7 +33,7 @@ def shop_targets(population: int, table=DEFAULT_TARGETS) -> tuple[int, int]:
         return points[0][1], points[0][2]
     if population >= points[-1][0]:
         return points[-1][1], points[-1][2]
-    for (p0, s0, g0), (p1, s1, g1) in zip(points, points[1:]):
+    for (p0, s0, g0), (p1, s1, g1) in itertools.pairwise(points):
         if p0 <= population <= p1:
             share = Fraction(population - p0, p1 - p0)
             return math.ceil(s0 + (s1 - s0) * share), math.ceil(g0 + (g1 - g0) * share)
@@ -71,12 +72,16 @@ def evaluate(facts: CampaignFacts, table=DEFAULT_TARGETS) -> dict[str, Criterion
     per_kind = 2 if facts.population >= LARGE_CITY else 1
     # One criterion, two counts: the count is capped per part, so it reaches the target only when both do.
     retail_gastro = CriterionStatus(
-        "retail_gastronomy", min(facts.retail, shops) + min(facts.gastronomy, gastro), shops + gastro,
+        "retail_gastronomy",
+        min(facts.retail, shops) + min(facts.gastronomy, gastro),
+        shops + gastro,
         {"retail": facts.retail, "retail_target": shops, "gastronomy": facts.gastronomy, "gastronomy_target": gastro},
     )
     civil = CriterionStatus(
-        "civil_society", sum(min(facts.actions.get(kind, 0), per_kind) for kind in CIVIL_SOCIETY_KINDS),
-        per_kind * len(CIVIL_SOCIETY_KINDS), {kind: facts.actions.get(kind, 0) for kind in CIVIL_SOCIETY_KINDS},
+        "civil_society",
+        sum(min(facts.actions.get(kind, 0), per_kind) for kind in CIVIL_SOCIETY_KINDS),
+        per_kind * len(CIVIL_SOCIETY_KINDS),
+        {kind: facts.actions.get(kind, 0) for kind in CIVIL_SOCIETY_KINDS},
     )
     council = int(bool(facts.council_resolution_on and (facts.council_resolution_text or "").strip()))
     statuses = [
@@ -96,8 +101,7 @@ def changes(previous: dict[str, bool], current: dict[str, CriterionStatus], toda
         status = current[name]
         if status.met != previous.get(name, False):
             kind = CriterionMet if status.met else CriterionLost
-            events.append(kind(criterion=name, count=status.count, target=status.target,
-                               detail=status.detail or None))
+            events.append(kind(criterion=name, count=status.count, target=status.target, detail=status.detail or None))
     all_now = all(status.met for status in current.values())
     all_before = all(previous.get(name, False) for name in CRITERIA)
     if all_now and not all_before:
@@ -106,6 +110,7 @@ def changes(previous: dict[str, bool], current: dict[str, CriterionStatus], toda
 
 
 # --- the title ------------------------------------------------------------------------------------
+
 
 def title_expires_on(awarded_on: date | None, renewed_on: date | None) -> date | None:
     start = max((d for d in (awarded_on, renewed_on) if d), default=None)

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Path, status
 from services.directory import fairtrade_handlers as campaign
 from services.directory.api import SettingsDep
 from services.directory.schemas import (
-    ActionCreate, ActionPublic, CampaignPublic, CampaignUpdate, PressCreate, PressPublic, TitleRecord,
+    ActionCreate,
+    ActionPublic,
+    CampaignPublic,
+    CampaignUpdate,
+    PressCreate,
+    PressPublic,
+    TitleRecord,
 )
 from shared.auth import OperatorDep
 from shared.envelope import utcnow
@@ -24,36 +30,58 @@ async def get_campaign(session: ReadingDep, settings: SettingsDep) -> dict:
     return await campaign.campaign_view(session, now=utcnow(), settings=settings)
 
 
-@router.patch("", response_model=CampaignPublic,
-              summary="Ratsbeschluss, Steuerungsgruppe, Einwohnerzahl ändern / update the campaign (office)")
+@router.patch(
+    "",
+    response_model=CampaignPublic,
+    summary="Ratsbeschluss, Steuerungsgruppe, Einwohnerzahl ändern / update the campaign (office)",
+)
 async def update_campaign(body: CampaignUpdate, session: TransactionDep, _: OperatorDep, settings: SettingsDep) -> dict:
     now = utcnow()
     await campaign.update_campaign(session, body, now=now, settings=settings)
     return await campaign.campaign_view(session, now=now, settings=settings)
 
 
-@router.post("/title", response_model=CampaignPublic,
-             summary="Titel verliehen/erneuert / title awarded or renewed (office); valid for two years")
+@router.post(
+    "/title",
+    response_model=CampaignPublic,
+    summary="Titel verliehen/erneuert / title awarded or renewed (office); valid for two years",
+)
 async def record_title(body: TitleRecord, session: TransactionDep, _: OperatorDep, settings: SettingsDep) -> dict:
     now = utcnow()
     await campaign.record_title(session, body, now=now)
     return await campaign.campaign_view(session, now=now, settings=settings)
 
 
-@router.post("/actions", status_code=status.HTTP_201_CREATED, response_model=ActionPublic,
-             summary="Aktion der Zivilgesellschaft / a civil society action (office)")
+@router.post(
+    "/actions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActionPublic,
+    summary="Aktion der Zivilgesellschaft / a civil society action (office)",
+)
 async def add_action(body: ActionCreate, session: TransactionDep, _: OperatorDep, settings: SettingsDep) -> dict:
     return await campaign.add_action(session, body, now=utcnow(), settings=settings)
 
 
-@router.post("/press", status_code=status.HTTP_201_CREATED, response_model=PressPublic,
-             summary="Presseartikel / a press article (office)")
+@router.post(
+    "/press",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PressPublic,
+    summary="Presseartikel / a press article (office)",
+)
 async def add_press(body: PressCreate, session: TransactionDep, _: OperatorDep, settings: SettingsDep) -> dict:
     return await campaign.add_press(session, body, now=utcnow(), settings=settings)
 
 
-@router.delete("/{kind}/{record_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Aktion oder Artikel löschen / delete an action or article (office)")
-async def delete_record(kind: Literal["actions", "press"], record_id: RecordId, session: TransactionDep,
-                        _: OperatorDep, settings: SettingsDep) -> None:
+@router.delete(
+    "/{kind}/{record_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Aktion oder Artikel löschen / delete an action or article (office)",
+)
+async def delete_record(
+    kind: Literal["actions", "press"],
+    record_id: RecordId,
+    session: TransactionDep,
+    _: OperatorDep,
+    settings: SettingsDep,
+) -> None:
     await campaign.delete_record(session, kind, record_id, now=utcnow(), settings=settings)

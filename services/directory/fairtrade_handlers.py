@@ -12,10 +12,15 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, fairtrade
-from services.directory.models import (
-    businesses, fairtrade_actions, fairtrade_campaign, fairtrade_press, fairtrade_reminders, outbox,
-)
 from services.directory.config import DirectorySettings
+from services.directory.models import (
+    businesses,
+    fairtrade_actions,
+    fairtrade_campaign,
+    fairtrade_press,
+    fairtrade_reminders,
+    outbox,
+)
 from services.directory.schemas import ActionCreate, CampaignUpdate, PressCreate, TitleRecord
 from shared.catalog import MilestoneReached, RecertificationDue
 from shared.errors import Conflict, NotFound
@@ -41,28 +46,40 @@ def _year(column, today: date):
 async def _facts(session: AsyncSession, campaign: dict, today: date, settings: DirectorySettings):
     groups = {"retail": 0, "gastronomy": 0}
     rows = await session.execute(
-        select(businesses.c.category, func.count()).where(
+        select(businesses.c.category, func.count())
+        .where(
             businesses.c.status == domain.PUBLISHED,
             businesses.c.fairtrade_products >= fairtrade.MIN_FAIRTRADE_PRODUCTS,
-        ).group_by(businesses.c.category)
+        )
+        .group_by(businesses.c.category)
     )
     for category, count in rows:
         group = domain.CATEGORIES[category].fairtrade_group
         if group:
             groups[group] += count
-    actions = dict((await session.execute(
-        select(fairtrade_actions.c.kind, func.count())
-        .where(_year(fairtrade_actions.c.held_on, today)).group_by(fairtrade_actions.c.kind)
-    )).all())
-    press = (await session.execute(
-        select(func.count()).select_from(fairtrade_press)
-        .where(_year(fairtrade_press.c.published_on, today))
-    )).scalar_one()
+    actions = dict(
+        (
+            await session.execute(
+                select(fairtrade_actions.c.kind, func.count())
+                .where(_year(fairtrade_actions.c.held_on, today))
+                .group_by(fairtrade_actions.c.kind)
+            )
+        ).all()
+    )
+    press = (
+        await session.execute(
+            select(func.count()).select_from(fairtrade_press).where(_year(fairtrade_press.c.published_on, today))
+        )
+    ).scalar_one()
     return fairtrade.CampaignFacts(
-        population=campaign["population"], council_resolution_on=campaign["council_resolution_on"],
+        population=campaign["population"],
+        council_resolution_on=campaign["council_resolution_on"],
         council_resolution_text=campaign["council_resolution_text"],
-        steering_group=tuple(campaign["steering_group"]), retail=groups["retail"],
-        gastronomy=groups["gastronomy"], actions=actions, press_articles=press,
+        steering_group=tuple(campaign["steering_group"]),
+        retail=groups["retail"],
+        gastronomy=groups["gastronomy"],
+        actions=actions,
+        press_articles=press,
         press_target=settings.fairtrade_press_per_year,
     )
 
@@ -77,8 +94,11 @@ async def recount(session: AsyncSession, *, now: datetime, settings: DirectorySe
         await add_event(session, outbox, event)
     if events:
         state = {name: status.met for name, status in current.items()}
-        await session.execute(fairtrade_campaign.update().where(fairtrade_campaign.c.id == CAMPAIGN_ID)
-                              .values(criteria_met=state, updated_at=now))
+        await session.execute(
+            fairtrade_campaign.update()
+            .where(fairtrade_campaign.c.id == CAMPAIGN_ID)
+            .values(criteria_met=state, updated_at=now)
+        )
     return events
 
 
@@ -86,32 +106,50 @@ async def campaign_view(session: AsyncSession, *, now: datetime, settings: Direc
     campaign = await _campaign(session)
     today = berlin_today(now)
     current = fairtrade.evaluate(await _facts(session, campaign, today, settings), settings.fairtrade_targets)
-    actions = (await session.execute(select(fairtrade_actions).where(
-        _year(fairtrade_actions.c.held_on, today)).order_by(fairtrade_actions.c.held_on))).all()
-    press = (await session.execute(select(fairtrade_press).where(
-        _year(fairtrade_press.c.published_on, today)).order_by(fairtrade_press.c.published_on))).all()
+    actions = (
+        await session.execute(
+            select(fairtrade_actions)
+            .where(_year(fairtrade_actions.c.held_on, today))
+            .order_by(fairtrade_actions.c.held_on)
+        )
+    ).all()
+    press = (
+        await session.execute(
+            select(fairtrade_press)
+            .where(_year(fairtrade_press.c.published_on, today))
+            .order_by(fairtrade_press.c.published_on)
+        )
+    ).all()
     expires = fairtrade.title_expires_on(campaign["title_awarded_on"], campaign["title_renewed_on"])
     return {
-        "population": campaign["population"], "year": today.year,
-        "criteria": [{"criterion": s.criterion, "met": s.met, "count": s.count, "target": s.target,
-                      "detail": s.detail} for s in current.values()],
+        "population": campaign["population"],
+        "year": today.year,
+        "criteria": [
+            {"criterion": s.criterion, "met": s.met, "count": s.count, "target": s.target, "detail": s.detail}
+            for s in current.values()
+        ],
         "all_met": all(s.met for s in current.values()),
         "council_resolution_on": campaign["council_resolution_on"],
         "council_resolution_text": campaign["council_resolution_text"],
         "steering_group": campaign["steering_group"],
-        "actions": [dict(row._mapping) for row in actions], "press": [dict(row._mapping) for row in press],
-        "title_awarded_on": campaign["title_awarded_on"], "title_renewed_on": campaign["title_renewed_on"],
-        "title_expires_on": expires, "title_valid": bool(expires and today < expires),
+        "actions": [dict(row._mapping) for row in actions],
+        "press": [dict(row._mapping) for row in press],
+        "title_awarded_on": campaign["title_awarded_on"],
+        "title_renewed_on": campaign["title_renewed_on"],
+        "title_expires_on": expires,
+        "title_valid": bool(expires and today < expires),
     }
 
 
 async def _set(session: AsyncSession, values: dict, now: datetime) -> None:
-    await session.execute(fairtrade_campaign.update().where(fairtrade_campaign.c.id == CAMPAIGN_ID)
-                          .values(**values, updated_at=now))
+    await session.execute(
+        fairtrade_campaign.update().where(fairtrade_campaign.c.id == CAMPAIGN_ID).values(**values, updated_at=now)
+    )
 
 
-async def update_campaign(session: AsyncSession, data: CampaignUpdate, *, now: datetime,
-                          settings: DirectorySettings) -> None:
+async def update_campaign(
+    session: AsyncSession, data: CampaignUpdate, *, now: datetime, settings: DirectorySettings
+) -> None:
     values = data.model_dump(exclude_unset=True)
     if values.get("population", 1) is None:
         values.pop("population")
@@ -150,8 +188,9 @@ async def add_press(session: AsyncSession, data: PressCreate, *, now: datetime, 
     return record
 
 
-async def delete_record(session: AsyncSession, kind: str, record_id: str, *, now: datetime,
-                        settings: DirectorySettings) -> None:
+async def delete_record(
+    session: AsyncSession, kind: str, record_id: str, *, now: datetime, settings: DirectorySettings
+) -> None:
     table = fairtrade_actions if kind == "actions" else fairtrade_press
     result = await session.execute(delete(table).where(table.c.id == record_id))
     if result.rowcount == 0:
@@ -165,8 +204,11 @@ async def send_reminders(session: AsyncSession, *, now: datetime) -> Recertifica
     expires = fairtrade.title_expires_on(campaign["title_awarded_on"], campaign["title_renewed_on"])
     if expires is None:
         return None
-    sent = set((await session.execute(select(fairtrade_reminders.c.days)
-                                      .where(fairtrade_reminders.c.expires_on == expires))).scalars())
+    sent = set(
+        (
+            await session.execute(select(fairtrade_reminders.c.days).where(fairtrade_reminders.c.expires_on == expires))
+        ).scalars()
+    )
     today = berlin_today(now)
     days, settled = fairtrade.reminder_due(expires, today, sent)
     if days is None:

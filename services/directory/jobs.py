@@ -9,7 +9,6 @@ from datetime import datetime
 
 from services.directory import fairtrade_handlers, handlers
 from services.directory.config import DirectorySettings
-
 from shared.db import Database
 from shared.envelope import utcnow
 

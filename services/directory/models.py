@@ -1,7 +1,19 @@
 """Tables of the directory service; it owns this database and no other service reads it."""
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text,
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
 )
 
 from shared.inbox import inbox_table

@@ -62,8 +62,9 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list, object | None]
     return conditions, rank
 
 
-async def search(session: AsyncSession, filters: Filters, *, page: int, per_page: int,
-                 is_sqlite: bool) -> tuple[list[dict], int]:
+async def search(
+    session: AsyncSession, filters: Filters, *, page: int, per_page: int, is_sqlite: bool
+) -> tuple[list[dict], int]:
     conditions, rank = _conditions(filters, is_sqlite)
     order = [rank.desc(), b.c.name] if rank is not None else [b.c.name]
     query = select(b).where(*conditions).order_by(*order, b.c.id)
@@ -74,4 +75,4 @@ async def search(session: AsyncSession, filters: Filters, *, page: int, per_page
     profiles = [as_profile(row) for row in (await session.execute(query)).all()]
     open_ones = [p for p in profiles if domain.is_open(p["opening_hours"], filters.open_at)]
     start = (page - 1) * per_page
-    return open_ones[start:start + per_page], len(open_ones)
+    return open_ones[start : start + per_page], len(open_ones)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from services.directory.domain import CATEGORIES, STATUSES
-from services.directory.fairtrade import CIVIL_SOCIETY_KINDS, CRITERIA, DEFAULT_TARGETS
+from services.directory.fairtrade import CIVIL_SOCIETY_KINDS, CRITERIA
 
 CategorySlug = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
@@ -19,12 +19,14 @@ OwnerLanguage = Literal["de", "en"]
 
 # --- profiles -------------------------------------------------------------------------------------
 
+
 class _Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     description: str = Field("", max_length=2000)
-    offerings: list[Offering] = Field(default_factory=list, max_length=30,
-                                      description="Waren und Leistungen / goods and services offered")
+    offerings: list[Offering] = Field(
+        default_factory=list, max_length=30, description="Waren und Leistungen / goods and services offered"
+    )
     email: EmailStr | None = Field(None, max_length=254, description="öffentliche Kontaktadresse / public contact")
     phone: str | None = Field(None, max_length=40, pattern=r"^\+?[0-9 ()/\-]{5,40}$")
     website: Url | None = None
@@ -33,8 +35,12 @@ class _Profile(BaseModel):
     city: str = Field("Bottrop", min_length=1, max_length=100)
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
-    opening_hours: str | None = Field(None, max_length=500, examples=["Mo-Fr 09:00-18:00; Sa 09:00-14:00; PH off"],
-                                      description="OpenStreetMap opening_hours, Europe/Berlin")
+    opening_hours: str | None = Field(
+        None,
+        max_length=500,
+        examples=["Mo-Fr 09:00-18:00; Sa 09:00-14:00; PH off"],
+        description="OpenStreetMap opening_hours, Europe/Berlin",
+    )
     delivery: bool = False
     pickup: bool = False
     accepts_gutschein: bool = Field(False, description="nimmt den Bottrop-Gutschein an / accepts the city voucher")
@@ -46,9 +52,12 @@ class _Profile(BaseModel):
 class BusinessCreate(_Profile):
     name: str = Field(min_length=1, max_length=200, examples=["Bäckerei Beispiel"])
     category: CategorySlug
-    owner_email: EmailStr | None = Field(None, max_length=254,
-                                         description="private Adresse für den Bearbeitungslink / private, never shown")
-    owner_language: OwnerLanguage = Field("de", description="Sprache der Mails an den Inhaber / language of owner mails")
+    owner_email: EmailStr | None = Field(
+        None, max_length=254, description="private Adresse für den Bearbeitungslink / private, never shown"
+    )
+    owner_language: OwnerLanguage = Field(
+        "de", description="Sprache der Mails an den Inhaber / language of owner mails"
+    )
 
 
 class BusinessUpdate(BaseModel):
@@ -78,9 +87,21 @@ class BusinessUpdate(BaseModel):
     owner_email: EmailStr | None = Field(None, max_length=254)
     owner_language: OwnerLanguage | None = None
 
-    @field_validator("name", "category", "city", "description", "offerings", "delivery", "pickup",
-                     "accepts_gutschein", "online_shop", "fairtrade_products", "links", "owner_language",
-                     mode="before")
+    @field_validator(
+        "name",
+        "category",
+        "city",
+        "description",
+        "offerings",
+        "delivery",
+        "pickup",
+        "accepts_gutschein",
+        "online_shop",
+        "fairtrade_products",
+        "links",
+        "owner_language",
+        mode="before",
+    )
     @classmethod
     def _not_null(cls, value, info):
         if value is None:
@@ -149,6 +170,7 @@ class CategoryPublic(BaseModel):
 
 # --- fairtrade ------------------------------------------------------------------------------------
 
+
 class CampaignUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -156,7 +178,8 @@ class CampaignUpdate(BaseModel):
     council_resolution_on: date | None = None
     council_resolution_text: str | None = Field(None, max_length=5000)
     steering_group: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
-        None, max_length=50, description="Mitglieder (Organisation/Rolle) / members (organisation or role)")
+        None, max_length=50, description="Mitglieder (Organisation/Rolle) / members (organisation or role)"
+    )
 
 
 class TitleRecord(BaseModel):

@@ -8,8 +8,15 @@ from services.events.api import router
 from services.events.config import EventsSettings
 from services.events.jobs import periodic_jobs
 from shared.catalog import (
-    EventCancelled, EventPublished, EventReminderDue, EventUpdated, RegistrantNotice, RegistrationCancelled,
-    RegistrationConfirmed, RegistrationPromoted, RegistrationWaitlisted,
+    EventCancelled,
+    EventPublished,
+    EventReminderDue,
+    EventUpdated,
+    RegistrantNotice,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
 )
 from shared.service import ServiceDefinition, build_app
 
@@ -22,8 +29,17 @@ def definition() -> ServiceDefinition:
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[router],
-        publishes=[EventPublished, EventUpdated, EventCancelled, EventReminderDue, RegistrationConfirmed,
-                   RegistrationWaitlisted, RegistrationPromoted, RegistrationCancelled, RegistrantNotice],
+        publishes=[
+            EventPublished,
+            EventUpdated,
+            EventCancelled,
+            EventReminderDue,
+            RegistrationConfirmed,
+            RegistrationWaitlisted,
+            RegistrationPromoted,
+            RegistrationCancelled,
+            RegistrantNotice,
+        ],
         background=[periodic_jobs],
     )
 

@@ -74,9 +74,7 @@ def check_times(starts_at: datetime, ends_at: datetime, opens_at: datetime | Non
 
 def check_capacity_change(new_capacity: int | None, confirmed: int) -> None:
     if new_capacity is not None and new_capacity < confirmed:
-        raise Conflict(
-            f"Schon {confirmed} Plätze vergeben. / {confirmed} places are already taken.", field="capacity"
-        )
+        raise Conflict(f"Schon {confirmed} Plätze vergeben. / {confirmed} places are already taken.", field="capacity")
 
 
 def _add_months(day: date, months: int) -> date:
@@ -101,7 +99,9 @@ def occurrences(
     return out
 
 
-def slot_times(first_start: datetime, minutes: int, count: int, pause_minutes: int = 0) -> list[tuple[datetime, datetime]]:
+def slot_times(
+    first_start: datetime, minutes: int, count: int, pause_minutes: int = 0
+) -> list[tuple[datetime, datetime]]:
     """Consecutive consultation slots of `minutes` each."""
     step = timedelta(minutes=minutes + pause_minutes)
     return [(first_start + n * step, first_start + n * step + timedelta(minutes=minutes)) for n in range(count)]

@@ -8,8 +8,8 @@ event is serialised and capacity can never be exceeded.
 from __future__ import annotations
 
 import uuid
-from types import SimpleNamespace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -20,8 +20,15 @@ from services.events.domain import EventRules
 from services.events.schemas import EventCreate, EventUpdate, RegistrationCreate, SeriesCreate, SlotsCreate
 from shared.auth import hash_token, new_token, token_matches, unauthorized
 from shared.catalog import (
-    EventCancelled, EventPublished, EventReminderDue, EventUpdated, RegistrantNotice, RegistrationCancelled,
-    RegistrationConfirmed, RegistrationPromoted, RegistrationWaitlisted,
+    EventCancelled,
+    EventPublished,
+    EventReminderDue,
+    EventUpdated,
+    RegistrantNotice,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
 )
 from shared.errors import Conflict, Invalid, NotFound
 from shared.outbox import add_events
@@ -40,23 +47,42 @@ async def _emit(session: AsyncSession, *payloads) -> None:
 
 
 def _calendar_fields(event) -> dict[str, Any]:
-    return {"event_id": event.id, "title": event.title, "series": event.series,
-            "starts_at": event.starts_at, "ends_at": event.ends_at}
+    return {
+        "event_id": event.id,
+        "title": event.title,
+        "series": event.series,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+    }
 
 
 def _notice(event, registration, kind: str, **extra) -> RegistrantNotice:
     return RegistrantNotice(
-        registration_id=registration.id, event_id=event.id, slot_id=registration.slot_id, kind=kind,
-        email=registration.email, name=registration.name, language=registration.language,
-        event_title=event.title, starts_at=event.starts_at, ends_at=event.ends_at,
-        venue=event.venue, online_url=event.online_url, **extra,
+        registration_id=registration.id,
+        event_id=event.id,
+        slot_id=registration.slot_id,
+        kind=kind,
+        email=registration.email,
+        name=registration.name,
+        language=registration.language,
+        event_title=event.title,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        venue=event.venue,
+        online_url=event.online_url,
+        **extra,
     )
 
 
 def rules_of(event) -> EventRules:
     return EventRules(
-        status=event.status, kind=event.kind, starts_at=event.starts_at, capacity=event.capacity,
-        waitlist=event.waitlist, opens_at=event.registration_opens_at, closes_at=event.registration_closes_at,
+        status=event.status,
+        kind=event.kind,
+        starts_at=event.starts_at,
+        capacity=event.capacity,
+        waitlist=event.waitlist,
+        opens_at=event.registration_opens_at,
+        closes_at=event.registration_closes_at,
     )
 
 
@@ -75,16 +101,25 @@ async def _count(session: AsyncSession, event_id: str, status: str) -> int:
 
 # --- events --------------------------------------------------------------------------------
 
+
 def _event_values(data: EventCreate, now: datetime) -> dict[str, Any]:
     domain.check_times(data.starts_at, data.ends_at, data.registration_opens_at, data.registration_closes_at)
     return {
-        "kind": data.kind, "title": data.title, "series": data.series, "description": data.description,
-        "starts_at": data.starts_at, "ends_at": data.ends_at, "venue": data.venue,
+        "kind": data.kind,
+        "title": data.title,
+        "series": data.series,
+        "description": data.description,
+        "starts_at": data.starts_at,
+        "ends_at": data.ends_at,
+        "venue": data.venue,
         "online_url": str(data.online_url) if data.online_url else None,
-        "capacity": data.capacity if data.kind == "event" else None, "waitlist": data.waitlist and data.kind == "event",
+        "capacity": data.capacity if data.kind == "event" else None,
+        "waitlist": data.waitlist and data.kind == "event",
         "registration_opens_at": data.registration_opens_at,
         "registration_closes_at": data.registration_closes_at,
-        "status": "draft", "created_at": now, "updated_at": now,
+        "status": "draft",
+        "created_at": now,
+        "updated_at": now,
     }
 
 
@@ -98,11 +133,13 @@ async def create_series(session: AsyncSession, data: SeriesCreate, now: datetime
     """All dates of a series at once; the registration window keeps its distance to each start."""
     base = _event_values(data, now)
     ids = []
-    for starts_at, ends_at in domain.occurrences(data.starts_at, data.ends_at - data.starts_at, data.frequency,
-                                                 data.count, data.interval):
+    for starts_at, ends_at in domain.occurrences(
+        data.starts_at, data.ends_at - data.starts_at, data.frequency, data.count, data.interval
+    ):
         shift = starts_at - data.starts_at
         values = base | {
-            "starts_at": starts_at, "ends_at": ends_at,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
             "registration_opens_at": base["registration_opens_at"] and base["registration_opens_at"] + shift,
             "registration_closes_at": base["registration_closes_at"] and base["registration_closes_at"] + shift,
         }
@@ -118,7 +155,9 @@ async def publish_event(session: AsyncSession, event_id: str, now: datetime) -> 
     if event.status == "published":
         return
     if event.status == "cancelled":
-        raise Conflict("Eine abgesagte Veranstaltung kann nicht veröffentlicht werden. / A cancelled event cannot be published.")
+        raise Conflict(
+            "Eine abgesagte Veranstaltung kann nicht veröffentlicht werden. / A cancelled event cannot be published."
+        )
     await session.execute(update(E).where(E.c.id == event_id).values(status="published", updated_at=now))
     await _emit(session, EventPublished(**_calendar_fields(event)))
 
@@ -140,16 +179,20 @@ async def update_event(session: AsyncSession, event_id: str, data: EventUpdate, 
     if not changed:
         return
     merged = event._asdict() | changes
-    domain.check_times(merged["starts_at"], merged["ends_at"], merged["registration_opens_at"],
-                       merged["registration_closes_at"])
+    domain.check_times(
+        merged["starts_at"], merged["ends_at"], merged["registration_opens_at"], merged["registration_closes_at"]
+    )
     if not merged["venue"] and not merged["online_url"]:
         raise Invalid("Ort oder Online-Link angeben. / Give a venue or an online link.", field="venue")
     if event.kind == "consultation" and ("capacity" in changed or "waitlist" in changed):
-        raise Invalid("Beratungstage haben Termine statt Plätze. / Consultation days have slots, not places.",
-                      field="capacity")
+        raise Invalid(
+            "Beratungstage haben Termine statt Plätze. / Consultation days have slots, not places.", field="capacity"
+        )
     if "capacity" in changed:
         domain.check_capacity_change(merged["capacity"], await _count(session, event_id, "confirmed"))
-    await session.execute(update(E).where(E.c.id == event_id).values(**{n: changes[n] for n in changed}, updated_at=now))
+    await session.execute(
+        update(E).where(E.c.id == event_id).values(**{n: changes[n] for n in changed}, updated_at=now)
+    )
     updated = (await session.execute(select(E).where(E.c.id == event_id))).first()
     if updated.status == "published":
         await _emit(session, EventUpdated(**_calendar_fields(updated), changed=changed))
@@ -165,16 +208,24 @@ async def cancel_event(session: AsyncSession, event_id: str, now: datetime) -> N
     await session.execute(update(E).where(E.c.id == event_id).values(status="cancelled", updated_at=now))
     if event.status == "published":
         await _emit(session, EventCancelled(**_calendar_fields(event)))
-    active = (await session.execute(
-        select(R).where(R.c.event_id == event_id, R.c.status.in_(ACTIVE)).order_by(R.c.seq)
-    )).all()
+    active = (
+        await session.execute(select(R).where(R.c.event_id == event_id, R.c.status.in_(ACTIVE)).order_by(R.c.seq))
+    ).all()
     for registration in active:
-        await _emit(session, RegistrationCancelled(registration_id=registration.id, event_id=event_id,
-                                                   slot_id=registration.slot_id, reason="event_cancelled"))
+        await _emit(
+            session,
+            RegistrationCancelled(
+                registration_id=registration.id,
+                event_id=event_id,
+                slot_id=registration.slot_id,
+                reason="event_cancelled",
+            ),
+        )
         if registration.email:
             await _emit(session, _notice(event, registration, "event_cancelled"))
-    await session.execute(update(R).where(R.c.event_id == event_id, R.c.status.in_(ACTIVE))
-                          .values(status="cancelled", cancelled_at=now))
+    await session.execute(
+        update(R).where(R.c.event_id == event_id, R.c.status.in_(ACTIVE)).values(status="cancelled", cancelled_at=now)
+    )
     await session.execute(update(S).where(S.c.event_id == event_id).values(registration_id=None))
 
 
@@ -187,34 +238,52 @@ async def add_slots(session: AsyncSession, event_id: str, data: SlotsCreate) -> 
     ids = []
     for starts_at, ends_at in domain.slot_times(data.starts_at, data.minutes, data.count, data.pause_minutes):
         if starts_at < event.starts_at or ends_at > event.ends_at:
-            raise Invalid("Termine müssen innerhalb des Beratungstags liegen. / Slots must lie within the day.",
-                          field="starts_at")
+            raise Invalid(
+                "Termine müssen innerhalb des Beratungstags liegen. / Slots must lie within the day.", field="starts_at"
+            )
         ids.append(new_id())
-        await session.execute(S.insert().values(id=ids[-1], event_id=event_id, starts_at=starts_at,
-                                                ends_at=ends_at, expert=data.expert, topic=data.topic))
+        await session.execute(
+            S.insert().values(
+                id=ids[-1],
+                event_id=event_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                expert=data.expert,
+                topic=data.topic,
+            )
+        )
     return ids
 
 
 # --- registrations -------------------------------------------------------------------------
 
+
 def _registration_counts(event_id, key) -> list:
     """confirmed, waitlisted, last seq and whether `key` holds an active place: four scalar subqueries
     that each stay inside an index (no scan of the event's registration rows)."""
+
     def count(status: str):
-        return select(func.count()).select_from(R).where(R.c.event_id == event_id, R.c.status == status) \
-            .scalar_subquery()
+        return (
+            select(func.count()).select_from(R).where(R.c.event_id == event_id, R.c.status == status).scalar_subquery()
+        )
+
     return [
-        count("confirmed"), count("waitlisted"),
+        count("confirmed"),
+        count("waitlisted"),
         select(func.coalesce(func.max(R.c.seq), 0)).where(R.c.event_id == event_id).scalar_subquery(),
-        select(func.count()).select_from(R).where(R.c.event_id == event_id, R.c.email_key == key,
-                                                  R.c.status.in_(ACTIVE)).scalar_subquery(),
+        select(func.count())
+        .select_from(R)
+        .where(R.c.event_id == event_id, R.c.email_key == key, R.c.status.in_(ACTIVE))
+        .scalar_subquery(),
     ]
 
 
 # Built once with bind parameters: building these expressions for every registration cost about as
 # much CPU as running them (measured in bench/registration_rush.py).
 _COUNTS = _registration_counts(bindparam("event_id"), bindparam("email_key"))
-_EVENT_AND_COUNTS = select(E, *(c.label(f"_n{i}") for i, c in enumerate(_COUNTS))).where(E.c.id == bindparam("event_id"))
+_EVENT_AND_COUNTS = select(E, *(c.label(f"_n{i}") for i, c in enumerate(_COUNTS))).where(
+    E.c.id == bindparam("event_id")
+)
 _COUNTS_ONLY = select(*_COUNTS)
 _INSERT_REGISTRATION = R.insert()
 
@@ -235,8 +304,9 @@ async def _event_and_counts(db, event_id: str, key: str):
     return event, (await db.execute(_COUNTS_ONLY, params)).one()
 
 
-async def register(session: AsyncSession, event_id: str, data: RegistrationCreate, now: datetime,
-                   public_url: str) -> dict[str, Any]:
+async def register(
+    session: AsyncSession, event_id: str, data: RegistrationCreate, now: datetime, public_url: str
+) -> dict[str, Any]:
     db = await session.connection()  # Core on the connection: the ORM session layer is not needed here
     key = domain.email_key(data.email)
     token = new_token("hbc")
@@ -245,8 +315,9 @@ async def register(session: AsyncSession, event_id: str, data: RegistrationCreat
     rules = rules_of(event)
     rules.check_open(now)
     if taken:
-        raise Conflict("Diese E-Mail-Adresse ist schon angemeldet. / This email address is already registered.",
-                       field="email")
+        raise Conflict(
+            "Diese E-Mail-Adresse ist schon angemeldet. / This email address is already registered.", field="email"
+        )
     registration_id, position = new_id(), None
     if event.kind == "consultation":
         await _book_slot(session, event_id, data.slot_id, registration_id)
@@ -256,9 +327,19 @@ async def register(session: AsyncSession, event_id: str, data: RegistrationCreat
             raise Invalid("Diese Veranstaltung hat keine Termine. / This event has no slots.", field="slot_id")
         place, position = rules.place(int(confirmed), int(waitlisted))
     values = dict(
-        id=registration_id, event_id=event_id, seq=int(last_seq) + 1, slot_id=data.slot_id, status=place,
-        name=data.name, email=data.email, email_key=key, organisation=data.organisation, language=data.language,
-        consent_at=now, cancel_token_hash=token_hash, created_at=now,
+        id=registration_id,
+        event_id=event_id,
+        seq=int(last_seq) + 1,
+        slot_id=data.slot_id,
+        status=place,
+        name=data.name,
+        email=data.email,
+        email_key=key,
+        organisation=data.organisation,
+        language=data.language,
+        consent_at=now,
+        cancel_token_hash=token_hash,
+        created_at=now,
     )
     await db.execute(_INSERT_REGISTRATION, values)
     registration = SimpleNamespace(**values)
@@ -266,8 +347,13 @@ async def register(session: AsyncSession, event_id: str, data: RegistrationCreat
     ids = {"registration_id": registration_id, "event_id": event_id, "slot_id": data.slot_id}
     public = RegistrationConfirmed(**ids) if place == "confirmed" else RegistrationWaitlisted(**ids, position=position)
     await _emit(session, public, _notice(event, registration, place, cancel_url=cancel_url, position=position))
-    return ids | {"id": registration_id, "status": place, "position": position,
-                  "cancel_token": token, "cancel_url": cancel_url}
+    return ids | {
+        "id": registration_id,
+        "status": place,
+        "position": position,
+        "cancel_token": token,
+        "cancel_url": cancel_url,
+    }
 
 
 async def _book_slot(session: AsyncSession, event_id: str, slot_id: str | None, registration_id: str) -> None:
@@ -295,8 +381,9 @@ async def authorised_registration(session: AsyncSession, registration_id: str, t
     return registration
 
 
-async def cancel_registration(session: AsyncSession, registration_id: str, now: datetime, *,
-                              token: str | None = None, by_operator: bool = False) -> None:
+async def cancel_registration(
+    session: AsyncSession, registration_id: str, now: datetime, *, token: str | None = None, by_operator: bool = False
+) -> None:
     """Cancel one registration (idempotent); a freed place goes to the first on the waitlist."""
     if by_operator:
         registration = await registration_by_id(session, registration_id)
@@ -309,10 +396,15 @@ async def cancel_registration(session: AsyncSession, registration_id: str, now: 
     await session.execute(update(R).where(R.c.id == registration_id).values(status="cancelled", cancelled_at=now))
     if registration.slot_id:
         await session.execute(update(S).where(S.c.id == registration.slot_id).values(registration_id=None))
-    await _emit(session, RegistrationCancelled(
-        registration_id=registration_id, event_id=event.id, slot_id=registration.slot_id,
-        reason="by_operator" if by_operator else "by_registrant",
-    ))
+    await _emit(
+        session,
+        RegistrationCancelled(
+            registration_id=registration_id,
+            event_id=event.id,
+            slot_id=registration.slot_id,
+            reason="by_operator" if by_operator else "by_registrant",
+        ),
+    )
     if registration.email:
         await _emit(session, _notice(event, registration, "cancelled"))
     if event.status == "published" and event.starts_at > now:
@@ -322,9 +414,9 @@ async def cancel_registration(session: AsyncSession, registration_id: str, now: 
 async def promote(session: AsyncSession, event, now: datetime) -> list[str]:
     if event.kind != "event":
         return []
-    waiting = (await session.execute(
-        select(R).where(R.c.event_id == event.id, R.c.status == "waitlisted").order_by(R.c.seq)
-    )).all()
+    waiting = (
+        await session.execute(select(R).where(R.c.event_id == event.id, R.c.status == "waitlisted").order_by(R.c.seq))
+    ).all()
     if not waiting:
         return []
     chosen = set(rules_of(event).to_promote(await _count(session, event.id, "confirmed"), [r.id for r in waiting]))
@@ -339,29 +431,42 @@ async def promote(session: AsyncSession, event, now: datetime) -> list[str]:
 async def waitlist_position(session: AsyncSession, registration) -> int | None:
     if registration.status != "waitlisted":
         return None
-    return await session.scalar(select(func.count()).select_from(R).where(
-        R.c.event_id == registration.event_id, R.c.status == "waitlisted", R.c.seq <= registration.seq))
+    return await session.scalar(
+        select(func.count())
+        .select_from(R)
+        .where(R.c.event_id == registration.event_id, R.c.status == "waitlisted", R.c.seq <= registration.seq)
+    )
 
 
 # --- jobs ----------------------------------------------------------------------------------
 
+
 async def send_reminders(session: AsyncSession, now: datetime) -> int:
     """The day before an event: one public reminder event and a private notice per confirmed registrant."""
-    candidates = (await session.execute(select(E).where(
-        E.c.status == "published", E.c.reminded_at.is_(None), E.c.starts_at > now,
-        E.c.starts_at <= now + timedelta(days=2),
-    ))).all()
+    candidates = (
+        await session.execute(
+            select(E).where(
+                E.c.status == "published",
+                E.c.reminded_at.is_(None),
+                E.c.starts_at > now,
+                E.c.starts_at <= now + timedelta(days=2),
+            )
+        )
+    ).all()
     sent = 0
     for event in candidates:
         if not domain.reminder_due(event.starts_at, event.reminded_at, now):
             continue
-        claimed = await session.execute(update(E).where(E.c.id == event.id, E.c.reminded_at.is_(None))
-                                        .values(reminded_at=now))
+        claimed = await session.execute(
+            update(E).where(E.c.id == event.id, E.c.reminded_at.is_(None)).values(reminded_at=now)
+        )
         if claimed.rowcount != 1:
             continue  # another instance did it
-        confirmed = (await session.execute(
-            select(R).where(R.c.event_id == event.id, R.c.status == "confirmed").order_by(R.c.seq)
-        )).all()
+        confirmed = (
+            await session.execute(
+                select(R).where(R.c.event_id == event.id, R.c.status == "confirmed").order_by(R.c.seq)
+            )
+        ).all()
         await _emit(session, EventReminderDue(**_calendar_fields(event), confirmed=len(confirmed)))
         for registration in confirmed:
             if registration.email:
@@ -372,15 +477,23 @@ async def send_reminders(session: AsyncSession, now: datetime) -> int:
 
 async def erase_personal_data(session: AsyncSession, now: datetime, after_days: int) -> int:
     """Anonymise registrations `after_days` after their event ended; states and counts stay."""
-    candidates = (await session.execute(select(E.c.id, E.c.ends_at, E.c.erased_at).where(
-        E.c.erased_at.is_(None), E.c.ends_at <= now - timedelta(days=after_days),
-    ))).all()
+    candidates = (
+        await session.execute(
+            select(E.c.id, E.c.ends_at, E.c.erased_at).where(
+                E.c.erased_at.is_(None),
+                E.c.ends_at <= now - timedelta(days=after_days),
+            )
+        )
+    ).all()
     erased = 0
     for event in candidates:
         if not domain.erase_due(event.ends_at, event.erased_at, now, after_days):
             continue
-        await session.execute(update(R).where(R.c.event_id == event.id).values(
-            name=None, email=None, email_key=None, organisation=None, cancel_token_hash=None))
+        await session.execute(
+            update(R)
+            .where(R.c.event_id == event.id)
+            .values(name=None, email=None, email_key=None, organisation=None, cancel_token_hash=None)
+        )
         await session.execute(update(E).where(E.c.id == event.id).values(erased_at=now))
         erased += 1
     return erased

@@ -1,7 +1,15 @@
 """Tables of the events service; it owns this database and no other service reads it."""
 
 from sqlalchemy import (
-    Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -9,13 +17,13 @@ from shared.db import UtcDateTime
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
-
 metadata = MetaData()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("kind", String(20), nullable=False),  # event | consultation
     Column("title", String(300), nullable=False),
@@ -37,7 +45,8 @@ events = Table(
 )
 
 slots = Table(
-    "slots", metadata,
+    "slots",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("event_id", String(32), ForeignKey("events.id"), nullable=False, index=True),
     Column("starts_at", UtcDateTime, nullable=False),
@@ -49,7 +58,8 @@ slots = Table(
 )
 
 registrations = Table(
-    "registrations", metadata,
+    "registrations",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("event_id", String(32), ForeignKey("events.id"), nullable=False),
     Column("seq", Integer, nullable=False),  # arrival order within the event: waitlist FIFO

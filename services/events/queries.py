@@ -6,7 +6,8 @@ import csv
 import io
 from datetime import datetime
 
-from icalendar import Calendar, Event as VEvent
+from icalendar import Calendar
+from icalendar import Event as VEvent
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,15 +25,22 @@ async def _counts(session: AsyncSession, event_ids: list[str]) -> dict[str, tupl
     """confirmed, waitlisted and number of slots per event."""
     if not event_ids:
         return {}
-    rows = (await session.execute(
-        select(R.c.event_id,
-               func.sum(case((R.c.status == "confirmed", 1), else_=0)),
-               func.sum(case((R.c.status == "waitlisted", 1), else_=0)))
-        .where(R.c.event_id.in_(event_ids)).group_by(R.c.event_id)
-    )).all()
-    slot_rows = (await session.execute(
-        select(S.c.event_id, func.count()).where(S.c.event_id.in_(event_ids)).group_by(S.c.event_id)
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                R.c.event_id,
+                func.sum(case((R.c.status == "confirmed", 1), else_=0)),
+                func.sum(case((R.c.status == "waitlisted", 1), else_=0)),
+            )
+            .where(R.c.event_id.in_(event_ids))
+            .group_by(R.c.event_id)
+        )
+    ).all()
+    slot_rows = (
+        await session.execute(
+            select(S.c.event_id, func.count()).where(S.c.event_id.in_(event_ids)).group_by(S.c.event_id)
+        )
+    ).all()
     slots = dict(slot_rows)
     counts = {event_id: (0, 0, slots.get(event_id, 0)) for event_id in event_ids}
     for event_id, confirmed, waitlisted in rows:
@@ -43,10 +51,27 @@ async def _counts(session: AsyncSession, event_ids: list[str]) -> dict[str, tupl
 def _public(event, confirmed: int, waitlisted: int, slot_count: int) -> EventPublic:
     capacity = slot_count if event.kind == "consultation" else event.capacity
     return EventPublic(
-        **{name: getattr(event, name) for name in (
-            "id", "kind", "title", "series", "description", "starts_at", "ends_at", "venue", "online_url",
-            "waitlist", "registration_opens_at", "registration_closes_at", "status")},
-        capacity=capacity, confirmed=confirmed, waitlisted=waitlisted,
+        **{
+            name: getattr(event, name)
+            for name in (
+                "id",
+                "kind",
+                "title",
+                "series",
+                "description",
+                "starts_at",
+                "ends_at",
+                "venue",
+                "online_url",
+                "waitlist",
+                "registration_opens_at",
+                "registration_closes_at",
+                "status",
+            )
+        },
+        capacity=capacity,
+        confirmed=confirmed,
+        waitlisted=waitlisted,
         places_left=None if capacity is None else max(0, capacity - confirmed),
     )
 
@@ -58,8 +83,15 @@ async def get_event(session: AsyncSession, event_id: str, *, operator: bool) -> 
     return _public(event, *(await _counts(session, [event_id]))[event_id])
 
 
-async def list_events(session: AsyncSession, *, operator: bool, series: str | None = None,
-                      after: datetime | None = None, limit: int = 100, offset: int = 0) -> list[EventPublic]:
+async def list_events(
+    session: AsyncSession,
+    *,
+    operator: bool,
+    series: str | None = None,
+    after: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[EventPublic]:
     query = select(E).order_by(E.c.starts_at, E.c.id).limit(limit).offset(offset)
     if not operator:
         query = query.where(E.c.status.in_(PUBLIC_STATUSES))
@@ -72,23 +104,39 @@ async def list_events(session: AsyncSession, *, operator: bool, series: str | No
     return [_public(event, *counts[event.id]) for event in events]
 
 
-async def list_slots(session: AsyncSession, event_id: str, *, only_free: bool,
-                     operator: bool = False) -> list[SlotPublic]:
+async def list_slots(
+    session: AsyncSession, event_id: str, *, only_free: bool, operator: bool = False
+) -> list[SlotPublic]:
     await get_event(session, event_id, operator=operator)  # the office prepares slots on a draft
     query = select(S).where(S.c.event_id == event_id).order_by(S.c.starts_at)
     if only_free:
         query = query.where(S.c.registration_id.is_(None))
-    return [SlotPublic(id=s.id, event_id=s.event_id, starts_at=s.starts_at, ends_at=s.ends_at, expert=s.expert,
-                       topic=s.topic, free=s.registration_id is None)
-            for s in (await session.execute(query)).all()]
+    return [
+        SlotPublic(
+            id=s.id,
+            event_id=s.event_id,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            expert=s.expert,
+            topic=s.topic,
+            free=s.registration_id is None,
+        )
+        for s in (await session.execute(query)).all()
+    ]
 
 
 async def registration_view(session: AsyncSession, registration) -> dict:
-    return {"id": registration.id, "event_id": registration.event_id, "slot_id": registration.slot_id,
-            "status": registration.status, "position": await waitlist_position(session, registration)}
+    return {
+        "id": registration.id,
+        "event_id": registration.event_id,
+        "slot_id": registration.slot_id,
+        "status": registration.status,
+        "position": await waitlist_position(session, registration),
+    }
 
 
 # --- iCalendar -------------------------------------------------------------------------------
+
 
 def _vevent(event, base_url: str) -> VEvent:
     item = VEvent()
@@ -139,6 +187,7 @@ async def feed_ics(session: AsyncSession, base_url: str, series: str | None = No
 
 # --- CSV export ------------------------------------------------------------------------------
 
+
 def _cell(value) -> str:
     """Spreadsheets run cells that start with = + - @ as formulas; quote them."""
     text = "" if value is None else str(value)
@@ -147,19 +196,37 @@ def _cell(value) -> str:
 
 async def participants_csv(session: AsyncSession, event_id: str) -> str:
     await get_event(session, event_id, operator=True)
-    rows = (await session.execute(
-        select(R, S.c.starts_at.label("slot_starts_at")).outerjoin(S, S.c.id == R.c.slot_id)
-        .where(R.c.event_id == event_id).order_by(R.c.seq)
-    )).all()
+    rows = (
+        await session.execute(
+            select(R, S.c.starts_at.label("slot_starts_at"))
+            .outerjoin(S, S.c.id == R.c.slot_id)
+            .where(R.c.event_id == event_id)
+            .order_by(R.c.seq)
+        )
+    ).all()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["registration_id", "status", "position", "name", "email", "organisation", "language",
-                     "slot", "registered_at"])
+    writer.writerow(
+        ["registration_id", "status", "position", "name", "email", "organisation", "language", "slot", "registered_at"]
+    )
     position = 0
     for row in rows:
         position += row.status == "waitlisted"
         slot = row.slot_starts_at.astimezone(BERLIN).isoformat() if row.slot_starts_at else ""
-        writer.writerow([_cell(v) for v in (
-            row.id, row.status, position if row.status == "waitlisted" else "", row.name, row.email,
-            row.organisation, row.language, slot, row.created_at.astimezone(BERLIN).isoformat())])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    row.id,
+                    row.status,
+                    position if row.status == "waitlisted" else "",
+                    row.name,
+                    row.email,
+                    row.organisation,
+                    row.language,
+                    slot,
+                    row.created_at.astimezone(BERLIN).isoformat(),
+                )
+            ]
+        )
     return out.getvalue()

@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, PlainSerializer, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from services.events.domain import BERLIN, in_berlin
 
 # Accepted with an offset or as Bottrop wall-clock time; stored in UTC; shown in Europe/Berlin.
-BerlinTime = Annotated[
-    datetime, PlainSerializer(lambda value: value.astimezone(BERLIN).isoformat(), return_type=str)
-]
+BerlinTime = Annotated[datetime, PlainSerializer(lambda value: value.astimezone(BERLIN).isoformat(), return_type=str)]
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 
 
@@ -21,8 +28,9 @@ class _Strict(BaseModel):
 
 
 class _TimesInUtc(_Strict):
-    @field_validator("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
-                     mode="after", check_fields=False)
+    @field_validator(
+        "starts_at", "ends_at", "registration_opens_at", "registration_closes_at", mode="after", check_fields=False
+    )
     @classmethod
     def _to_utc(cls, value: datetime | None) -> datetime | None:
         return in_berlin(value) if value is not None else None
@@ -133,9 +141,7 @@ class RegistrationCreate(_Strict):
     @classmethod
     def _consent_given(cls, value: bool) -> bool:
         if not value:
-            raise ValueError(
-                "Bitte der Datenschutzerklärung zustimmen. / Consent to the privacy notice is required."
-            )
+            raise ValueError("Bitte der Datenschutzerklärung zustimmen. / Consent to the privacy notice is required.")
         return value
 
 

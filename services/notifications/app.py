@@ -11,6 +11,7 @@ from services.notifications.jobs import daily_jobs, mail_sender, webhook_sender
 from shared.catalog import DeliveryFailed, DeliverySent
 from shared.service import ServiceDefinition, build_app
 
+
 def definition(settings: NotificationsSettings) -> ServiceDefinition:
     return ServiceDefinition(
         name="notifications",

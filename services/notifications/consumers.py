@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.notifications import handlers
 from services.notifications.config import NotificationsSettings
 from services.notifications.jobs import wake
 from shared.catalog import (
-    CATALOG, BusinessOwnerNotice, RegistrantNotice,
+    CATALOG,
+    BusinessOwnerNotice,
+    RegistrantNotice,
 )
 from shared.consumer import Delivery, Subscription
-from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def _types(prefix: str) -> tuple:
@@ -22,6 +25,7 @@ PUBLIC = (
     ("wifi", "WIFI", "hallobot.wifi.hotspot.>", "wifi.hotspot."),
     ("fairtrade", "FAIRTRADE", "hallobot.fairtrade.>", "fairtrade."),
 )
+
 
 def subscriptions(settings: NotificationsSettings) -> list[Subscription]:
     async def on_public_event(session: AsyncSession, delivery: Delivery) -> None:
@@ -41,20 +45,30 @@ def subscriptions(settings: NotificationsSettings) -> list[Subscription]:
             wake.after_commit(session)
 
     return [
-        *(Subscription(
-            name=f"notifications-{name}", stream=stream, subject=subject, handler=on_public_event,
-            payload_types=_types(prefix),
-            description=f"{stream} events to subscribers' mail and webhooks, and to the office where it should hear",
-        ) for name, stream, subject, prefix in PUBLIC),
+        *(
+            Subscription(
+                name=f"notifications-{name}",
+                stream=stream,
+                subject=subject,
+                handler=on_public_event,
+                payload_types=_types(prefix),
+                description=f"{stream} events to subscribers' mail and webhooks, and to the office where it should",
+            )
+            for name, stream, subject, prefix in PUBLIC
+        ),
         Subscription(
-            name="notifications-registrants", stream="PRIVATE",
-            subject="hallobot.private.events.registration.notice.>", batch_handler=on_registrant_notices,
+            name="notifications-registrants",
+            stream="PRIVATE",
+            subject="hallobot.private.events.registration.notice.>",
+            batch_handler=on_registrant_notices,
             payload_types=(RegistrantNotice,),
             description="registrant mails (confirmation, waiting list, promotion, cancellation, reminder)",
         ),
         Subscription(
-            name="notifications-owners", stream="PRIVATE",
-            subject="hallobot.private.directory.business.owner_notice.>", handler=on_owner_notice,
+            name="notifications-owners",
+            stream="PRIVATE",
+            subject="hallobot.private.directory.business.owner_notice.>",
+            handler=on_owner_notice,
             payload_types=(BusinessOwnerNotice,),
             description="business owner mails (profile published, stale profile nudge)",
         ),

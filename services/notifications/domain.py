@@ -46,6 +46,7 @@ def wants(topics: list[str], filters: dict[str, str], event_type: str, data: dic
 
 # --- built-in recipients: the office ------------------------------------------------------
 
+
 def operator_wants(event_type: str, data: dict[str, Any]) -> bool:
     """What the office hears about without subscribing: outages and recoveries, reviews, Fairtrade."""
     if event_type == "wifi.hotspot.status_changed":
@@ -53,13 +54,17 @@ def operator_wants(event_type: str, data: dict[str, Any]) -> bool:
     if event_type == "directory.business.registered":
         return bool(data.get("self_registered"))
     return event_type in {
-        "wifi.hotspot.incident_opened", "wifi.hotspot.incident_resolved",
-        "fairtrade.criterion.met", "fairtrade.criterion.lost", "fairtrade.recertification.due",
+        "wifi.hotspot.incident_opened",
+        "wifi.hotspot.incident_resolved",
+        "fairtrade.criterion.met",
+        "fairtrade.criterion.lost",
+        "fairtrade.recertification.due",
         "fairtrade.milestone.reached",
     }
 
 
 # --- keys, links and pseudonyms -----------------------------------------------------------
+
 
 def _mac(key: str, *parts: str) -> str:
     return hmac.new(key.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
@@ -82,6 +87,7 @@ def token_valid(key: str, purpose: str, subscription_id: str, token: str) -> boo
 
 # --- retries --------------------------------------------------------------------------------
 
+
 def backoff(attempts: int, base_s: float, max_s: float) -> timedelta:
     """Wait before try n+1 after n failed tries: base, 2·base, 4·base, … capped."""
     return timedelta(seconds=min(max_s, base_s * 2 ** max(0, attempts - 1)))
@@ -100,6 +106,7 @@ def classify_smtp_failure(code: int | None, message: str) -> SmtpOutcome:
 
 
 # --- webhook targets --------------------------------------------------------------------------
+
 
 def address_is_private(address: str) -> bool:
     ip = ipaddress.ip_address(address)

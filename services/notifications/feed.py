@@ -86,7 +86,7 @@ def public_data(raw: bytes) -> str | None:
 
 
 class _Client:
-    __slots__ = ("queue", "dropped")
+    __slots__ = ("dropped", "queue")
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=CLIENT_QUEUE_LIMIT)
@@ -115,11 +115,17 @@ class Broadcaster:
                     if not self.ready.is_set():
                         self.position[index] = start
                     start = self.position[index]  # after a restart: go on where we were, no gap
-                    subscriptions.append(await js.subscribe(
-                        subject, stream=stream, cb=self._callback(index), ordered_consumer=True,
-                        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                                              opt_start_seq=start + 1),
-                    ))
+                    subscriptions.append(
+                        await js.subscribe(
+                            subject,
+                            stream=stream,
+                            cb=self._callback(index),
+                            ordered_consumer=True,
+                            config=ConsumerConfig(
+                                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start + 1
+                            ),
+                        )
+                    )
                 self.ready.set()
                 await asyncio.Event().wait()  # until cancelled
             except asyncio.CancelledError:
@@ -135,6 +141,7 @@ class Broadcaster:
     def _callback(self, index: int):
         async def on_message(msg) -> None:
             self.publish(index, msg.metadata.sequence.stream, msg.data)
+
         return on_message
 
     def publish(self, index: int, seq: int, raw: bytes) -> None:
@@ -219,9 +226,18 @@ class Broadcaster:
     async def _replay(self, stream: str, subject: str, after: int, until: int) -> AsyncIterator[tuple[int, bytes]]:
         """Messages of one stream with sequence in (after, until], from JetStream, in batches."""
         js = self.jetstream()
-        subscription = await js.pull_subscribe(subject, stream=stream, config=ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1, ack_policy=AckPolicy.NONE,
-            inactive_threshold=60.0, mem_storage=True, num_replicas=1))
+        subscription = await js.pull_subscribe(
+            subject,
+            stream=stream,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=after + 1,
+                ack_policy=AckPolicy.NONE,
+                inactive_threshold=60.0,
+                mem_storage=True,
+                num_replicas=1,
+            ),
+        )
         try:
             while True:
                 try:

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, delete, event as sa_event, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import handlers, models
@@ -56,14 +57,31 @@ wake = Wake()
 
 # Built once with bind parameters: a sender claims and marks a mail or a few at a time, and
 # building these statements anew each time cost more CPU than running them.
-_DUE = (select(D).where(D.c.channel == bindparam("channel"), D.c.status.in_(("pending", "sending")),
-                        D.c.next_attempt_at <= bindparam("now"))
-        .order_by(D.c.next_attempt_at).limit(bindparam("limit")).with_for_update(skip_locked=True))
-_TAKE = (update(D).where(D.c.id.in_(bindparam("ids", expanding=True)), D.c.status.in_(("pending", "sending")),
-                         D.c.next_attempt_at <= bindparam("now"))
-         .values(status="sending", attempts=D.c.attempts + 1, next_attempt_at=bindparam("lease_until")))
-_MARK_SENT = (update(D).where(D.c.id.in_(bindparam("ids", expanding=True)))
-              .values(status="sent", sent_at=bindparam("sent_at"), last_error=None))
+_DUE = (
+    select(D)
+    .where(
+        D.c.channel == bindparam("channel"),
+        D.c.status.in_(("pending", "sending")),
+        D.c.next_attempt_at <= bindparam("now"),
+    )
+    .order_by(D.c.next_attempt_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_TAKE = (
+    update(D)
+    .where(
+        D.c.id.in_(bindparam("ids", expanding=True)),
+        D.c.status.in_(("pending", "sending")),
+        D.c.next_attempt_at <= bindparam("now"),
+    )
+    .values(status="sending", attempts=D.c.attempts + 1, next_attempt_at=bindparam("lease_until"))
+)
+_MARK_SENT = (
+    update(D)
+    .where(D.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sent", sent_at=bindparam("sent_at"), last_error=None)
+)
 
 
 async def claim(db: Database, channel: str, limit: int, lease_s: float) -> list[dict[str, Any]]:
@@ -75,8 +93,9 @@ async def claim(db: Database, channel: str, limit: int, lease_s: float) -> list[
         # One statement for the batch. The rows are ours for this transaction (locked with SKIP LOCKED
         # on PostgreSQL; on SQLite BEGIN IMMEDIATE holds the only write lock), so the same conditions
         # hold as in the SELECT; they are repeated as a guard.
-        result = await session.execute(_TAKE, {"ids": [row["id"] for row in rows], "now": now,
-                                               "lease_until": now + timedelta(seconds=lease_s)})
+        result = await session.execute(
+            _TAKE, {"ids": [row["id"] for row in rows], "now": now, "lease_until": now + timedelta(seconds=lease_s)}
+        )
         if result.rowcount != len(rows):  # cannot happen under the lock; never send what we do not own
             raise RuntimeError(f"claimed {result.rowcount} of {len(rows)} deliveries; trying again")
         return [dict(row) | {"attempts": row["attempts"] + 1} for row in rows]
@@ -91,24 +110,43 @@ async def mark_sent_many(session: AsyncSession, rows: list[dict]) -> None:
     if not rows:
         return
     await session.execute(_MARK_SENT, {"ids": [row["id"] for row in rows], "sent_at": utcnow()})
-    await add_events(session, models.outbox, [DeliverySent(
-        delivery_id=row["id"], channel=row["channel"], recipient=row["recipient_ref"], event_id=row["event_id"])
-        for row in rows])
+    await add_events(
+        session,
+        models.outbox,
+        [
+            DeliverySent(
+                delivery_id=row["id"], channel=row["channel"], recipient=row["recipient_ref"], event_id=row["event_id"]
+            )
+            for row in rows
+        ],
+    )
 
 
-async def mark_failed(session: AsyncSession, row: dict, reason: str, retry: bool, max_attempts: int,
-                      settings: NotificationsSettings) -> bool:
+async def mark_failed(
+    session: AsyncSession, row: dict, reason: str, retry: bool, max_attempts: int, settings: NotificationsSettings
+) -> bool:
     """Schedule the next try, or give up (dead, visible to operators); True when it is dead."""
     reason = reason.replace(row["recipient"], "<recipient>")  # reasons are published: no addresses
     if retry and row["attempts"] < max_attempts:
         wait = backoff(row["attempts"], settings.backoff_base_s, settings.backoff_max_s)
-        await session.execute(update(D).where(D.c.id == row["id"]).values(
-            status="pending", next_attempt_at=utcnow() + wait, last_error=reason[:500]))
+        await session.execute(
+            update(D)
+            .where(D.c.id == row["id"])
+            .values(status="pending", next_attempt_at=utcnow() + wait, last_error=reason[:500])
+        )
         return False
     await session.execute(update(D).where(D.c.id == row["id"]).values(status="dead", last_error=reason[:500]))
-    await add_event(session, models.outbox, DeliveryFailed(
-        delivery_id=row["id"], channel=row["channel"], recipient=row["recipient_ref"], event_id=row["event_id"],
-        reason=reason[:500]))
+    await add_event(
+        session,
+        models.outbox,
+        DeliveryFailed(
+            delivery_id=row["id"],
+            channel=row["channel"],
+            recipient=row["recipient_ref"],
+            event_id=row["event_id"],
+            reason=reason[:500],
+        ),
+    )
     log.warning("delivery dead", extra={"delivery_id": row["id"], "channel": row["channel"], "reason": reason})
     return True
 
@@ -130,6 +168,7 @@ async def _loop(name: str, step: Callable[[], Awaitable[int]], poll_s: float) ->
 
 
 # --- mail --------------------------------------------------------------------------------------
+
 
 class SentMarks:
     """Group commit for "the server accepted this mail": each connection waits until its own mark is
@@ -175,8 +214,9 @@ class MailSender:
     """One sender per SMTP connection, each claiming its own small batches as they become due and
     waiting for the next commit when nothing is: no connection waits for another one's batch."""
 
-    def __init__(self, db: Database, host: str, port: int, settings: NotificationsSettings,
-                 marks: SentMarks | None = None) -> None:
+    def __init__(
+        self, db: Database, host: str, port: int, settings: NotificationsSettings, marks: SentMarks | None = None
+    ) -> None:
         self.db, self.settings = db, settings
         self.connection = SmtpConnection(host, port, settings.smtp_timeout_s)
         self.marks = marks or SentMarks(db)
@@ -206,8 +246,9 @@ class MailSender:
                         await asyncio.shield(marking)
                     await self._mark_sent(accepted)
                     async with self.db.transaction() as session:
-                        await mark_failed(session, row, exc.reason, exc.retry, self.settings.mail_max_attempts,
-                                          self.settings)
+                        await mark_failed(
+                            session, row, exc.reason, exc.retry, self.settings.mail_max_attempts, self.settings
+                        )
                 else:
                     accepted.append(row)
                     if len(accepted) >= self.settings.mark_sent_batch:
@@ -233,17 +274,21 @@ async def mail_sender(runtime) -> None:
     settings: NotificationsSettings = runtime.settings
     host = runtime.settings.smtp_host or "127.0.0.1"
     marks = SentMarks(runtime.db)  # shared: the connections' marks are committed together
-    senders = [MailSender(runtime.db, host, runtime.settings.smtp_port, settings, marks)
-               for _ in range(settings.sender_connections)]
+    senders = [
+        MailSender(runtime.db, host, runtime.settings.smtp_port, settings, marks)
+        for _ in range(settings.sender_connections)
+    ]
     try:
-        await asyncio.gather(*(_loop(f"mail sender {n}", sender.step, settings.sender_poll_s)
-                               for n, sender in enumerate(senders, 1)))
+        await asyncio.gather(
+            *(_loop(f"mail sender {n}", sender.step, settings.sender_poll_s) for n, sender in enumerate(senders, 1))
+        )
     finally:
         for sender in senders:
             await sender.close()
 
 
 # --- webhooks ------------------------------------------------------------------------------------
+
 
 class WebhookSender:
     def __init__(self, db: Database, settings: NotificationsSettings) -> None:
@@ -254,9 +299,17 @@ class WebhookSender:
         # Every consumer commit wakes the senders; a read (no write lock) first spares the claim's
         # write transaction when no webhook is due, which is the common case.
         async with self.db.reading() as session:
-            due = (await session.execute(select(D.c.id).where(
-                D.c.channel == "webhook", D.c.status.in_(("pending", "sending")),
-                D.c.next_attempt_at <= utcnow()).limit(1))).first()
+            due = (
+                await session.execute(
+                    select(D.c.id)
+                    .where(
+                        D.c.channel == "webhook",
+                        D.c.status.in_(("pending", "sending")),
+                        D.c.next_attempt_at <= utcnow(),
+                    )
+                    .limit(1)
+                )
+            ).first()
         if due is None:
             return 0
         rows = await claim(self.db, "webhook", self.settings.sender_batch, self.settings.sending_lease_s)
@@ -300,13 +353,13 @@ async def webhook_sender(runtime) -> None:
 
 # --- daily digest and forgetting -----------------------------------------------------------------
 
+
 async def make_digests(db: Database, settings: NotificationsSettings, now: datetime) -> int:
     """Bundle each daily subscriber's held mails into one digest (at most one per subscription and day)."""
     day = now.astimezone(BERLIN).date().isoformat()
     made = 0
     async with db.transaction() as session:
-        held = (await session.execute(
-            select(D).where(D.c.status == "held").order_by(D.c.created_at))).mappings().all()
+        held = (await session.execute(select(D).where(D.c.status == "held").order_by(D.c.created_at))).mappings().all()
         by_subscription: dict[str, list] = {}
         for row in held:
             by_subscription.setdefault(row["subscription_id"], []).append(row)
@@ -317,9 +370,16 @@ async def make_digests(db: Database, settings: NotificationsSettings, now: datet
             items = [{"summary": r["subject"], "time": r["created_at"]} for r in rows]
             unsubscribe_url = handlers.links(settings, sid)["unsubscribe_url"]
             made += await handlers.enqueue_mail(
-                session, settings, event_id=f"digest:{rows[-1]['id']}",
-                event_type="digest", template="digest", recipient=sub["address"], lang=sub["language"],
-                context={"items": items, "day": day}, subscription_id=sid, unsubscribe_url=unsubscribe_url,
+                session,
+                settings,
+                event_id=f"digest:{rows[-1]['id']}",
+                event_type="digest",
+                template="digest",
+                recipient=sub["address"],
+                lang=sub["language"],
+                context={"items": items, "day": day},
+                subscription_id=sid,
+                unsubscribe_url=unsubscribe_url,
             )
             await session.execute(update(D).where(D.c.id.in_([r["id"] for r in rows])).values(status="digested"))
         if made:
@@ -331,9 +391,12 @@ async def forget(db: Database, settings: NotificationsSettings, now: datetime) -
     """Personal data is kept no longer than needed: old deliveries and used cancel links go."""
     async with db.transaction() as session:
         await session.execute(delete(models.registrant_links).where(models.registrant_links.c.forget_after < now))
-        await session.execute(delete(D).where(
-            D.c.created_at < now - timedelta(days=settings.keep_deliveries_days),
-            or_(D.c.status == "sent", D.c.status == "dead", D.c.status == "digested")))
+        await session.execute(
+            delete(D).where(
+                D.c.created_at < now - timedelta(days=settings.keep_deliveries_days),
+                or_(D.c.status == "sent", D.c.status == "dead", D.c.status == "digested"),
+            )
+        )
 
 
 async def daily_jobs(runtime) -> None:

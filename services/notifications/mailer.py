@@ -52,7 +52,7 @@ def linked(text: str) -> Markup:
     last = 0
     for match in _WEB_ADDRESS.finditer(text):
         address = escape(match.group())
-        parts += (escape(text[last:match.start()]), f'<a href="{address}">{address}</a>')
+        parts += (escape(text[last : match.start()]), f'<a href="{address}">{address}</a>')
         last = match.end()
     parts.append(escape(text[last:]))
     return Markup("".join(parts).replace("\n", "<br>"))
@@ -61,8 +61,11 @@ def linked(text: str) -> Markup:
 @cache
 def environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=False,
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
     )
     env.filters["when"] = when
     env.filters["linked"] = linked
@@ -150,8 +153,9 @@ def _from_header(mail_from: str) -> str:
 
 def _part(content_type: str, text: str) -> bytes:
     # base64 is C-fast and keeps every line short whatever the text holds
-    return (f"Content-Type: {content_type}; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            .encode("ascii") + base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n"))
+    return f'Content-Type: {content_type}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'.encode(
+        "ascii"
+    ) + base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
 
 
 @dataclass(frozen=True)
@@ -169,23 +173,43 @@ def outgoing(delivery: dict[str, Any], mail_from: str) -> Outgoing:
     sender, recipient = _sender(mail_from), delivery["recipient"]
     if not (recipient.isascii() and sender.isascii()) or "\n" in recipient or "\r" in recipient:
         return Outgoing(sender, recipient, compose(delivery, mail_from))
-    head = b"".join((
-        _header("From", _from_header(mail_from)), _header("To", recipient),
-        _header("Subject", delivery["subject"]), _header("Date", format_datetime(delivery["created_at"])),
-        _header("Message-ID", _message_id(delivery, mail_from)), _header("Auto-Submitted", "auto-generated"),
-        *(_header(name, value) for name, value in (delivery["headers"] or {}).items()),
-        b"MIME-Version: 1.0\r\n",
-    ))
+    head = b"".join(
+        (
+            _header("From", _from_header(mail_from)),
+            _header("To", recipient),
+            _header("Subject", delivery["subject"]),
+            _header("Date", format_datetime(delivery["created_at"])),
+            _header("Message-ID", _message_id(delivery, mail_from)),
+            _header("Auto-Submitted", "auto-generated"),
+            *(_header(name, value) for name, value in (delivery["headers"] or {}).items()),
+            b"MIME-Version: 1.0\r\n",
+        )
+    )
     if not delivery["html"]:
         return Outgoing(sender, recipient, head + _part("text/plain", delivery["body"]))
     # base64 never contains "_": the boundary cannot occur in the parts
     boundary = f"=_hallobot_{delivery['id']}".encode("ascii")
-    data = b"".join((
-        head, b'Content-Type: multipart/alternative; boundary="', boundary, b'"\r\n\r\n',
-        b"--", boundary, b"\r\n", _part("text/plain", delivery["body"]), b"\r\n",
-        b"--", boundary, b"\r\n", _part("text/html", delivery["html"]), b"\r\n",
-        b"--", boundary, b"--\r\n",
-    ))
+    data = b"".join(
+        (
+            head,
+            b'Content-Type: multipart/alternative; boundary="',
+            boundary,
+            b'"\r\n\r\n',
+            b"--",
+            boundary,
+            b"\r\n",
+            _part("text/plain", delivery["body"]),
+            b"\r\n",
+            b"--",
+            boundary,
+            b"\r\n",
+            _part("text/html", delivery["html"]),
+            b"\r\n",
+            b"--",
+            boundary,
+            b"--\r\n",
+        )
+    )
     return Outgoing(sender, recipient, data)
 
 
@@ -226,7 +250,7 @@ class SmtpConnection:
             await self.close()
             outcome = classify_smtp_failure(exc.code, exc.message)
             raise MailFailure(outcome.reason, outcome.retry) from exc
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             await self.close()
             raise MailFailure(f"smtp unreachable: {exc!r}"[:500], retry=True) from exc
         if errors:

@@ -1,7 +1,15 @@
 """Tables of the notifications service; it owns this database and no other service reads it."""
 
 from sqlalchemy import (
-    JSON, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    JSON,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
 )
 
 from shared.db import UtcDateTime
@@ -13,7 +21,8 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 subscriptions = Table(
-    "subscriptions", metadata,
+    "subscriptions",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("channel", String(10), nullable=False),  # email | webhook
     Column("address", String(320), nullable=True),  # email channel
@@ -32,7 +41,8 @@ subscriptions = Table(
 
 # One row per (event, recipient, template): the unique key is what makes a mail exactly-once.
 deliveries = Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("event_id", String(120), nullable=False),
     Column("event_type", String(120), nullable=False),
@@ -58,14 +68,16 @@ Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
 
 # Private hosts/networks an operator allowed as webhook targets (e.g. a city system in the intranet).
 webhook_allowlist = Table(
-    "webhook_allowlist", metadata,
+    "webhook_allowlist",
+    metadata,
     Column("entry", String(255), primary_key=True),
     Column("created_at", UtcDateTime, nullable=False),
 )
 
 # Cancel links arrive only with a registrant's first notice; later mails (promotion, reminder) reuse them.
 registrant_links = Table(
-    "registrant_links", metadata,
+    "registrant_links",
+    metadata,
     Column("registration_id", String(64), primary_key=True),
     Column("cancel_url", String(2000), nullable=False),
     Column("forget_after", UtcDateTime, nullable=False, index=True),
@@ -73,7 +85,8 @@ registrant_links = Table(
 
 # Current status of each hotspot, for the live page (built from wifi.hotspot.* events).
 hotspots = Table(
-    "hotspots", metadata,
+    "hotspots",
+    metadata,
     Column("hotspot_id", String(64), primary_key=True),
     Column("site_name", String(200), nullable=False),
     Column("status", String(15), nullable=True),

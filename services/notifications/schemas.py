@@ -16,10 +16,17 @@ class SubscriptionCreate(BaseModel):
     channel: Channel = "email"
     email: EmailStr | None = Field(None, description="for channel email")
     url: str | None = Field(None, max_length=2000, description="for channel webhook (operator only)")
-    topics: list[str] = Field(min_length=1, max_length=50, description="event types, or prefixes ending in *",
-                              examples=[["wifi.hotspot.status_changed"]])
-    filters: dict[str, str] = Field(default_factory=dict, description="narrow to one hotspot_id, series, "
-                                    "event_id, business_id or criterion", examples=[{"hotspot_id": "kirchplatz"}])
+    topics: list[str] = Field(
+        min_length=1,
+        max_length=50,
+        description="event types, or prefixes ending in *",
+        examples=[["wifi.hotspot.status_changed"]],
+    )
+    filters: dict[str, str] = Field(
+        default_factory=dict,
+        description="narrow to one hotspot_id, series, event_id, business_id or criterion",
+        examples=[{"hotspot_id": "kirchplatz"}],
+    )
     language: Literal["de", "en"] = "de"
     digest: Literal["immediate", "daily"] = "immediate"
 
@@ -81,8 +88,12 @@ class DeliveryPublic(BaseModel):
 
 
 class AllowlistEntry(BaseModel):
-    entry: str = Field(min_length=1, max_length=255, description="a host name or a CIDR range",
-                       examples=["10.20.0.0/16", "intranet.bottrop.local"])
+    entry: str = Field(
+        min_length=1,
+        max_length=255,
+        description="a host name or a CIDR range",
+        examples=["10.20.0.0/16", "intranet.bottrop.local"],
+    )
 
 
 class HotspotStatusPublic(BaseModel):

@@ -37,16 +37,30 @@ def uplink_ok(targets: tuple[str, ...], timeout: float = 2.0) -> bool:
 
 
 class HostAgent:
-    def __init__(self, url: str, hotspot_id: str, token: str, buffer_path: Path, *,
-                 targets: tuple[str, ...] = DEFAULT_TARGETS, clients_command: str | None = None,
-                 max_buffer: int = 10_000, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        url: str,
+        hotspot_id: str,
+        token: str,
+        buffer_path: Path,
+        *,
+        targets: tuple[str, ...] = DEFAULT_TARGETS,
+        clients_command: str | None = None,
+        max_buffer: int = 10_000,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.url, self.hotspot_id, self.token = url.rstrip("/"), hotspot_id, token
         self.buffer_path, self.targets, self.clients_command = buffer_path, targets, clients_command
         self.max_buffer, self.clock = max_buffer, clock
 
     def measure(self) -> dict:
-        return {"timestamp": self.clock().isoformat(), "uplink_ok": uplink_ok(self.targets),
-                "clients": self._clients(), "backhaul_mbps": None, "notes": None}
+        return {
+            "timestamp": self.clock().isoformat(),
+            "uplink_ok": uplink_ok(self.targets),
+            "clients": self._clients(),
+            "backhaul_mbps": None,
+            "notes": None,
+        }
 
     def _clients(self) -> int:
         if not self.clients_command:
@@ -64,7 +78,7 @@ class HostAgent:
 
     def _keep(self, pending: list[dict]) -> None:
         self.buffer_path.parent.mkdir(parents=True, exist_ok=True)
-        pending = pending[-self.max_buffer:]  # a long outage keeps the newest reports
+        pending = pending[-self.max_buffer :]  # a long outage keeps the newest reports
         tmp = self.buffer_path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(item) + "\n" for item in pending))
         tmp.replace(self.buffer_path)
@@ -72,8 +86,11 @@ class HostAgent:
     def _send(self, client: httpx.Client, report: dict) -> bool:
         """True when the report is done with (accepted, or refused for good)."""
         try:
-            answer = client.post(f"{self.url}/hotspots/{self.hotspot_id}/reports", json=report,
-                                 headers={"Authorization": f"Bearer {self.token}"})
+            answer = client.post(
+                f"{self.url}/hotspots/{self.hotspot_id}/reports",
+                json=report,
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
         except httpx.HTTPError as exc:
             log.warning("service unreachable, report buffered: %r", exc)
             return False

@@ -4,13 +4,17 @@ from fastapi import FastAPI
 
 from services.wifi import models
 from services.wifi.api import router
+from services.wifi.config import WifiSettings
 from services.wifi.consumers import report_subscription
 from services.wifi.handlers import Tuning, load_tuning
 from services.wifi.jobs import status_watch
 from shared.catalog import (
-    HotspotIncidentOpened, HotspotIncidentResolved, HotspotMonthlyReport, HotspotRegistered, HotspotStatusChanged,
+    HotspotIncidentOpened,
+    HotspotIncidentResolved,
+    HotspotMonthlyReport,
+    HotspotRegistered,
+    HotspotStatusChanged,
 )
-from services.wifi.config import WifiSettings
 from shared.service import ServiceDefinition, build_app
 
 
@@ -22,8 +26,13 @@ def make_definition(tuning: Tuning) -> ServiceDefinition:
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[router],
-        publishes=[HotspotRegistered, HotspotStatusChanged, HotspotIncidentOpened, HotspotIncidentResolved,
-                   HotspotMonthlyReport],
+        publishes=[
+            HotspotRegistered,
+            HotspotStatusChanged,
+            HotspotIncidentOpened,
+            HotspotIncidentResolved,
+            HotspotMonthlyReport,
+        ],
         subscriptions=[report_subscription(tuning)],
         background=[status_watch(tuning)],
     )

@@ -22,6 +22,8 @@ from shared.envelope import utcnow
 from shared.errors import DomainError
 
 REPORTS_SUBJECT = "hallobot.wifi.reports.>"
+
+
 def _host_report(msg: Msg, report: ReportIn) -> HostReport:
     """Which hotspot (the subject's last token) and which credential (the Authorization header)."""
     authorization = (msg.headers or {}).get("Authorization", "")
@@ -46,7 +48,12 @@ def report_subscription(tuning: Tuning) -> Subscription:
     # reports. bench/reports.py, raw pull-consume at the same fetch size (which does not get faster
     # with it): 0.41 at 100, 0.48-0.52 at 250, 0.51-0.57 at 500 once the batch's own work was lean.
     return Subscription(
-        name="wifi-reports", stream="WIFI_REPORTS", subject=REPORTS_SUBJECT, batch_handler=take_reports,
-        decode=decode_report, payload_types=(ReportIn,), batch_size=500,
+        name="wifi-reports",
+        stream="WIFI_REPORTS",
+        subject=REPORTS_SUBJECT,
+        batch_handler=take_reports,
+        decode=decode_report,
+        payload_types=(ReportIn,),
+        batch_size=500,
         description="Statusmeldungen der Hosts / host status reports (header Authorization: Bearer <host token>)",
     )

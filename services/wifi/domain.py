@@ -31,9 +31,7 @@ def observe(uplink_ok: bool, backhaul_mbps: float | None, min_backhaul_mbps: flo
     if not uplink_ok:
         return Observation("degraded", "Uplink gestört / uplink failing")
     if backhaul_mbps is not None and backhaul_mbps < min_backhaul_mbps:
-        return Observation(
-            "degraded", f"Backhaul {backhaul_mbps:g} Mbit/s < {min_backhaul_mbps:g} / backhaul slow"
-        )
+        return Observation("degraded", f"Backhaul {backhaul_mbps:g} Mbit/s < {min_backhaul_mbps:g} / backhaul slow")
     return Observation("up", "Meldung ok / report ok")
 
 
@@ -109,6 +107,7 @@ def _silence(timeout: timedelta) -> str:
 
 # --- incidents ------------------------------------------------------------------------------
 
+
 def all_silent(statuses: dict[str, str | None], minimum: int) -> bool:
     """One incident when every monitored hotspot (not in maintenance) is down, and there are at least
     `minimum` of them: six sites failing together points at a shared cause such as the city uplink."""
@@ -117,6 +116,7 @@ def all_silent(statuses: dict[str, str | None], minimum: int) -> bool:
 
 
 # --- availability ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Period:
@@ -132,7 +132,9 @@ class Availability:
 
     start: datetime
     end: datetime
-    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("up", "degraded", "down", "maintenance"), 0.0))
+    seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("up", "degraded", "down", "maintenance"), 0.0)
+    )
     not_monitored_s: float = 0.0
 
     @property

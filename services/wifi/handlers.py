@@ -14,20 +14,33 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import domain
-from services.wifi.models import hotspots, incidents, maintenance_windows, monthly_reports, outbox, reports, status_periods
 from services.wifi.config import WifiSettings
+from services.wifi.models import (
+    hotspots,
+    incidents,
+    maintenance_windows,
+    monthly_reports,
+    outbox,
+    reports,
+    status_periods,
+)
 from services.wifi.schemas import HotspotCreate, HotspotUpdate, MaintenanceCreate, ReportAccepted, ReportIn
 from shared.auth import hash_token, new_token, token_matches
 from shared.catalog import (
-    HotspotAvailability, HotspotIncidentOpened, HotspotIncidentResolved, HotspotMonthlyReport, HotspotRegistered,
+    HotspotAvailability,
+    HotspotIncidentOpened,
+    HotspotIncidentResolved,
+    HotspotMonthlyReport,
+    HotspotRegistered,
     HotspotStatusChanged,
 )
-from shared.config import ServiceSettings
 from shared.db import as_utc as utc
 from shared.errors import DomainError, Invalid, NotFound
 from shared.outbox import add_event
 
-INCIDENT_REASON = "Alle Standorte ohne Meldung – vermutlich städtischer Uplink / all sites silent – likely the city uplink"
+INCIDENT_REASON = (
+    "Alle Standorte ohne Meldung – vermutlich städtischer Uplink / all sites silent – likely the city uplink"
+)
 
 
 class WrongCredential(DomainError):
@@ -47,8 +60,10 @@ class Tuning:
 def load_tuning(wifi: WifiSettings) -> Tuning:
     return Tuning(
         timeout=timedelta(seconds=wifi.heartbeat_timeout_s),
-        confirm_reports=wifi.confirm_reports, min_backhaul_mbps=wifi.min_backhaul_mbps,
-        check_interval_s=wifi.check_interval_s, incident_min_sites=wifi.incident_min_sites,
+        confirm_reports=wifi.confirm_reports,
+        min_backhaul_mbps=wifi.min_backhaul_mbps,
+        check_interval_s=wifi.check_interval_s,
+        incident_min_sites=wifi.incident_min_sites,
         max_clock_skew=timedelta(seconds=wifi.max_clock_skew_s),
     )
 
@@ -63,14 +78,22 @@ def public(row) -> dict:
 
 # --- hotspots -------------------------------------------------------------------------------
 
+
 async def create_hotspot(session: AsyncSession, data: HotspotCreate, now: datetime) -> tuple[dict, str]:
     """Register a hotspot; returns it with the host credential, which is stored only as a hash."""
     token = new_token("hbh")
     hotspot_id = str(uuid.uuid4())
-    await session.execute(hotspots.insert().values(
-        id=hotspot_id, token_hash=hash_token(token), created_at=now, status=None, status_reason="",
-        streak=0, **data.model_dump(),
-    ))
+    await session.execute(
+        hotspots.insert().values(
+            id=hotspot_id,
+            token_hash=hash_token(token),
+            created_at=now,
+            status=None,
+            status_reason="",
+            streak=0,
+            **data.model_dump(),
+        )
+    )
     await add_event(session, outbox, HotspotRegistered(hotspot_id=hotspot_id, site_name=data.site_name))
     return await get_hotspot(session, hotspot_id), token
 
@@ -107,49 +130,85 @@ async def list_hotspots(session: AsyncSession) -> list[dict]:
 
 async def hotspot_of_token(session: AsyncSession, token: str) -> str | None:
     """The hotspot a host credential belongs to, if any."""
-    return (await session.execute(
-        select(hotspots.c.id).where(hotspots.c.token_hash == hash_token(token))
-    )).scalar_one_or_none()
+    return (
+        await session.execute(select(hotspots.c.id).where(hotspots.c.token_hash == hash_token(token)))
+    ).scalar_one_or_none()
 
 
 # --- status ---------------------------------------------------------------------------------
 
+
 def _state(row) -> domain.HotspotState:
     return domain.HotspotState(
-        created_at=utc(row.created_at), status=row.status, since=utc(row.status_since), reason=row.status_reason,
-        last_report_at=utc(row.last_report_at), observed=row.observed, candidate=row.candidate, streak=row.streak,
+        created_at=utc(row.created_at),
+        status=row.status,
+        since=utc(row.status_since),
+        reason=row.status_reason,
+        last_report_at=utc(row.last_report_at),
+        observed=row.observed,
+        candidate=row.candidate,
+        streak=row.streak,
     )
 
 
 def _state_values(state: domain.HotspotState) -> dict:
-    return dict(status=state.status, status_since=state.since, status_reason=state.reason,
-                last_report_at=state.last_report_at, observed=state.observed, candidate=state.candidate,
-                streak=state.streak)
+    return dict(
+        status=state.status,
+        status_since=state.since,
+        status_reason=state.reason,
+        last_report_at=state.last_report_at,
+        observed=state.observed,
+        candidate=state.candidate,
+        streak=state.streak,
+    )
 
 
-async def _save(session: AsyncSession, hotspot_id: str, state: domain.HotspotState,
-                transition: domain.Transition | None, *, row: bool = True) -> None:
+async def _save(
+    session: AsyncSession,
+    hotspot_id: str,
+    state: domain.HotspotState,
+    transition: domain.Transition | None,
+    *,
+    row: bool = True,
+) -> None:
     if row:
         await session.execute(hotspots.update().where(hotspots.c.id == hotspot_id).values(**_state_values(state)))
     if transition is None:
         return
-    await session.execute(status_periods.update().where(and_(
-        status_periods.c.hotspot_id == hotspot_id, status_periods.c.ended_at.is_(None),
-    )).values(ended_at=transition.since))
-    await session.execute(status_periods.insert().values(
-        hotspot_id=hotspot_id, status=transition.status, reason=transition.reason[:300],
-        started_at=transition.since, ended_at=None,
-    ))
-    await add_event(session, outbox, HotspotStatusChanged(
-        hotspot_id=hotspot_id, previous=transition.previous, status=transition.status,
-        reason=transition.reason, since=transition.since,
-    ))
+    await session.execute(
+        status_periods.update()
+        .where(
+            and_(
+                status_periods.c.hotspot_id == hotspot_id,
+                status_periods.c.ended_at.is_(None),
+            )
+        )
+        .values(ended_at=transition.since)
+    )
+    await session.execute(
+        status_periods.insert().values(
+            hotspot_id=hotspot_id,
+            status=transition.status,
+            reason=transition.reason[:300],
+            started_at=transition.since,
+            ended_at=None,
+        )
+    )
+    await add_event(
+        session,
+        outbox,
+        HotspotStatusChanged(
+            hotspot_id=hotspot_id,
+            previous=transition.previous,
+            status=transition.status,
+            reason=transition.reason,
+            since=transition.since,
+        ),
+    )
 
 
 async def _locked(session: AsyncSession, hotspot_id: str):
-    row = (await session.execute(
-        select(hotspots).where(hotspots.c.id == hotspot_id).with_for_update()
-    )).first()
+    row = (await session.execute(select(hotspots).where(hotspots.c.id == hotspot_id).with_for_update())).first()
     if row is None:
         raise NotFound(f"no hotspot {hotspot_id}", field="hotspot_id")
     return row
@@ -166,12 +225,21 @@ def _checked_time(hotspot_id: str, report: ReportIn, now: datetime, tuning: Tuni
 
 
 def _report_row(hotspot_id: str, report: ReportIn, at: datetime, now: datetime, via: str) -> dict:
-    return dict(hotspot_id=hotspot_id, reported_at=at, received_at=now, uplink_ok=report.uplink_ok,
-                clients=report.clients, backhaul_mbps=report.backhaul_mbps, notes=report.notes, via=via)
+    return dict(
+        hotspot_id=hotspot_id,
+        reported_at=at,
+        received_at=now,
+        uplink_ok=report.uplink_ok,
+        clients=report.clients,
+        backhaul_mbps=report.backhaul_mbps,
+        notes=report.notes,
+        via=via,
+    )
 
 
-def _take(state: domain.HotspotState, report: ReportIn, at: datetime, now: datetime,
-          tuning: Tuning) -> tuple[bool, domain.Transition | None]:
+def _take(
+    state: domain.HotspotState, report: ReportIn, at: datetime, now: datetime, tuning: Tuning
+) -> tuple[bool, domain.Transition | None]:
     """Let a newly stored report drive the status machine; returns (stale, transition)."""
     # Reports resent from a host's buffer are history, not a sign of life now.
     if (state.last_report_at is not None and at <= state.last_report_at) or now - at >= tuning.timeout:
@@ -180,8 +248,10 @@ def _take(state: domain.HotspotState, report: ReportIn, at: datetime, now: datet
     return False, state.report(seen, at, in_maintenance=state.status == "maintenance", confirm=tuning.confirm_reports)
 
 
-_INSERT_REPORTS = {dialect: insert(reports).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
-                   for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_INSERT_REPORTS = {
+    dialect: insert(reports).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 _INSERT_REPORTS_RETURNING_PG = _INSERT_REPORTS["postgresql"].returning(reports.c.hotspot_id, reports.c.reported_at)
 # SQLite: a batch of reports as one JSON parameter, unpacked by json_each. SQLAlchemy's per-row
 # parameter handling for a 250-row insert cost more than SQLite's own work (bench/reports.py). The
@@ -201,20 +271,32 @@ def _sqlite_datetime(at: datetime) -> str:
     return at.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-async def _store_reports(session: AsyncSession, checked: list[tuple[HostReport, datetime]], now: datetime,
-                         via: str) -> set[tuple[str, datetime]]:
+async def _store_reports(
+    session: AsyncSession, checked: list[tuple[HostReport, datetime]], now: datetime, via: str
+) -> set[tuple[str, datetime]]:
     """Insert the batch's report rows (duplicates skipped); returns the (hotspot_id, reported_at) stored."""
     if session.bind.dialect.name == "sqlite":
         stamps = [_sqlite_datetime(at) for _, at in checked]
-        rows = json.dumps([[item.hotspot_id, stamp, item.report.uplink_ok, item.report.clients,
-                            item.report.backhaul_mbps, item.report.notes]
-                           for (item, _), stamp in zip(checked, stamps, strict=True)])
+        rows = json.dumps(
+            [
+                [
+                    item.hotspot_id,
+                    stamp,
+                    item.report.uplink_ok,
+                    item.report.clients,
+                    item.report.backhaul_mbps,
+                    item.report.notes,
+                ]
+                for (item, _), stamp in zip(checked, stamps, strict=True)
+            ]
+        )
         stored = await session.execute(_INSERT_REPORTS_SQLITE_JSON, {"rows": rows, "received_at": now, "via": via})
         # The times come back as the text just written: looked up, not parsed again.
         at_of = dict(zip(stamps, (at for _, at in checked), strict=True))
         return {(hotspot_id, at_of[stamp]) for hotspot_id, stamp in stored.all()}
-    stored = await session.execute(_INSERT_REPORTS_RETURNING_PG,
-                                   [_report_row(item.hotspot_id, item.report, at, now, via) for item, at in checked])
+    stored = await session.execute(
+        _INSERT_REPORTS_RETURNING_PG, [_report_row(item.hotspot_id, item.report, at, now, via) for item, at in checked]
+    )
     return {(hotspot_id, utc(reported_at)) for hotspot_id, reported_at in stored}
 
 
@@ -222,8 +304,16 @@ def _insert_reports(session: AsyncSession):
     return _INSERT_REPORTS[session.bind.dialect.name]
 
 
-async def record_report(session: AsyncSession, hotspot_id: str, report: ReportIn, *, now: datetime,
-                        tuning: Tuning, via: str = "http", token: str | None = None) -> ReportAccepted:
+async def record_report(
+    session: AsyncSession,
+    hotspot_id: str,
+    report: ReportIn,
+    *,
+    now: datetime,
+    tuning: Tuning,
+    via: str = "http",
+    token: str | None = None,
+) -> ReportAccepted:
     """Keep the report; let a fresh one drive the status machine. When `token` is given it must be this
     hotspot's host credential.
 
@@ -254,8 +344,9 @@ class HostReport(NamedTuple):
     token: str | None  # None (no credential presented) is refused
 
 
-async def record_reports(session: AsyncSession, batch: list[HostReport], *, now: datetime, tuning: Tuning,
-                         via: str = "nats") -> None:
+async def record_reports(
+    session: AsyncSession, batch: list[HostReport], *, now: datetime, tuning: Tuning, via: str = "nats"
+) -> None:
     """Many host reports at once, with the same outcome as `record_report(..., token=...)` for each in
     order: same rows, same status transitions and events. Any report that `record_report` would refuse
     raises here too (the caller's transaction is then rolled back as a whole).
@@ -307,11 +398,27 @@ async def _reporting_state(session: AsyncSession, hotspot_id: str) -> tuple[str,
 
 
 # Built once (bind parameters): per batch, building the statements cost a good part of a batch.
-_REPORTING_COLUMNS = [hotspots.c[name] for name in (
-    "id", "token_hash", "created_at", "status", "status_since", "status_reason", "last_report_at", "observed",
-    "candidate", "streak")]
-_LOCK_REPORTING = (select(*_REPORTING_COLUMNS).where(hotspots.c.id.in_(bindparam("ids", expanding=True)))
-                   .order_by(hotspots.c.id).with_for_update())
+_REPORTING_COLUMNS = [
+    hotspots.c[name]
+    for name in (
+        "id",
+        "token_hash",
+        "created_at",
+        "status",
+        "status_since",
+        "status_reason",
+        "last_report_at",
+        "observed",
+        "candidate",
+        "streak",
+    )
+]
+_LOCK_REPORTING = (
+    select(*_REPORTING_COLUMNS)
+    .where(hotspots.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(hotspots.c.id)
+    .with_for_update()
+)
 
 
 async def _reporting_states(session: AsyncSession, hotspot_ids: set[str]) -> dict[str, tuple[str, domain.HotspotState]]:
@@ -334,15 +441,24 @@ def _write_reporting_states(sync_session) -> None:
     """All status rows of the transaction in one executemany (one round trip to the driver)."""
     states = sync_session.info.pop(_REPORTING, {})
     if states:
-        sync_session.execute(_WRITE_STATE, [{"hotspot_id": hotspot_id, **_state_values(state)}
-                                            for hotspot_id, (_, state) in sorted(states.items())])
+        sync_session.execute(
+            _WRITE_STATE,
+            [{"hotspot_id": hotspot_id, **_state_values(state)} for hotspot_id, (_, state) in sorted(states.items())],
+        )
 
 
-async def add_maintenance(session: AsyncSession, hotspot_id: str, data: MaintenanceCreate, *, now: datetime,
-                          tuning: Tuning) -> dict:
+async def add_maintenance(
+    session: AsyncSession, hotspot_id: str, data: MaintenanceCreate, *, now: datetime, tuning: Tuning
+) -> dict:
     await get_hotspot(session, hotspot_id)
-    values = dict(id=str(uuid.uuid4()), hotspot_id=hotspot_id, starts_at=data.starts_at.astimezone(UTC),
-                  ends_at=data.ends_at.astimezone(UTC), note=data.note, created_at=now)
+    values = dict(
+        id=str(uuid.uuid4()),
+        hotspot_id=hotspot_id,
+        starts_at=data.starts_at.astimezone(UTC),
+        ends_at=data.ends_at.astimezone(UTC),
+        note=data.note,
+        created_at=now,
+    )
     await session.execute(maintenance_windows.insert().values(**values))
     await _tick(session, await _locked(session, hotspot_id), now, tuning)
     return values
@@ -350,21 +466,40 @@ async def add_maintenance(session: AsyncSession, hotspot_id: str, data: Maintena
 
 async def list_maintenance(session: AsyncSession, hotspot_id: str) -> list[dict]:
     await get_hotspot(session, hotspot_id)
-    rows = (await session.execute(select(maintenance_windows).where(
-        maintenance_windows.c.hotspot_id == hotspot_id).order_by(maintenance_windows.c.starts_at))).all()
+    rows = (
+        await session.execute(
+            select(maintenance_windows)
+            .where(maintenance_windows.c.hotspot_id == hotspot_id)
+            .order_by(maintenance_windows.c.starts_at)
+        )
+    ).all()
     return [{**row._mapping, "starts_at": utc(row.starts_at), "ends_at": utc(row.ends_at)} for row in rows]
 
 
 async def _tick(session: AsyncSession, row, now: datetime, tuning: Tuning) -> str | None:
-    open_start = (await session.execute(select(func.min(maintenance_windows.c.starts_at)).where(and_(
-        maintenance_windows.c.hotspot_id == row.id,
-        maintenance_windows.c.starts_at <= now, maintenance_windows.c.ends_at > now,
-    )))).scalar()
+    open_start = (
+        await session.execute(
+            select(func.min(maintenance_windows.c.starts_at)).where(
+                and_(
+                    maintenance_windows.c.hotspot_id == row.id,
+                    maintenance_windows.c.starts_at <= now,
+                    maintenance_windows.c.ends_at > now,
+                )
+            )
+        )
+    ).scalar()
     last_end = None
     if open_start is None and row.status == "maintenance":
-        last_end = (await session.execute(select(func.max(maintenance_windows.c.ends_at)).where(and_(
-            maintenance_windows.c.hotspot_id == row.id, maintenance_windows.c.ends_at <= now,
-        )))).scalar()
+        last_end = (
+            await session.execute(
+                select(func.max(maintenance_windows.c.ends_at)).where(
+                    and_(
+                        maintenance_windows.c.hotspot_id == row.id,
+                        maintenance_windows.c.ends_at <= now,
+                    )
+                )
+            )
+        ).scalar()
     state = _state(row)
     transition = state.tick(now, timeout=tuning.timeout, window_start=utc(open_start), window_end=utc(last_end))
     if transition:
@@ -380,46 +515,86 @@ async def check_hotspots(session: AsyncSession, *, now: datetime, tuning: Tuning
     await _publish_monthly_report(session, now)
 
 
-async def _check_incident(session: AsyncSession, statuses: dict[str, str | None], now: datetime,
-                          tuning: Tuning) -> None:
+async def _check_incident(
+    session: AsyncSession, statuses: dict[str, str | None], now: datetime, tuning: Tuning
+) -> None:
     open_incident = (await session.execute(select(incidents).where(incidents.c.resolved_at.is_(None)))).first()
     silent = domain.all_silent(statuses, tuning.incident_min_sites)
     if silent and open_incident is None:
         ids = sorted(key for key, status in statuses.items() if status == "down")
-        since = (await session.execute(select(func.max(hotspots.c.status_since)).where(hotspots.c.id.in_(ids)))).scalar()
+        since = (
+            await session.execute(select(func.max(hotspots.c.status_since)).where(hotspots.c.id.in_(ids)))
+        ).scalar()
         incident_id = str(uuid.uuid4())
-        await session.execute(incidents.insert().values(
-            id=incident_id, opened_at=utc(since) or now, resolved_at=None, hotspot_ids=json.dumps(ids),
-            reason=INCIDENT_REASON,
-        ))
-        await add_event(session, outbox, HotspotIncidentOpened(
-            incident_id=incident_id, hotspot_ids=ids, reason=INCIDENT_REASON, since=utc(since) or now))
+        await session.execute(
+            incidents.insert().values(
+                id=incident_id,
+                opened_at=utc(since) or now,
+                resolved_at=None,
+                hotspot_ids=json.dumps(ids),
+                reason=INCIDENT_REASON,
+            )
+        )
+        await add_event(
+            session,
+            outbox,
+            HotspotIncidentOpened(
+                incident_id=incident_id, hotspot_ids=ids, reason=INCIDENT_REASON, since=utc(since) or now
+            ),
+        )
     elif not silent and open_incident is not None:
         await session.execute(incidents.update().where(incidents.c.id == open_incident.id).values(resolved_at=now))
-        await add_event(session, outbox, HotspotIncidentResolved(
-            incident_id=open_incident.id, opened_at=utc(open_incident.opened_at), resolved_at=now))
+        await add_event(
+            session,
+            outbox,
+            HotspotIncidentResolved(
+                incident_id=open_incident.id, opened_at=utc(open_incident.opened_at), resolved_at=now
+            ),
+        )
 
 
 async def list_incidents(session: AsyncSession) -> list[dict]:
     rows = (await session.execute(select(incidents).order_by(incidents.c.opened_at.desc()))).all()
-    return [{"id": row.id, "opened_at": utc(row.opened_at), "resolved_at": utc(row.resolved_at),
-             "hotspot_ids": json.loads(row.hotspot_ids), "reason": row.reason} for row in rows]
+    return [
+        {
+            "id": row.id,
+            "opened_at": utc(row.opened_at),
+            "resolved_at": utc(row.resolved_at),
+            "hotspot_ids": json.loads(row.hotspot_ids),
+            "reason": row.reason,
+        }
+        for row in rows
+    ]
 
 
 # --- availability ---------------------------------------------------------------------------
 
+
 async def _periods(session: AsyncSession, hotspot_id: str, start: datetime, end: datetime) -> list[domain.Period]:
-    rows = (await session.execute(select(status_periods).where(and_(
-        status_periods.c.hotspot_id == hotspot_id, status_periods.c.started_at < end,
-        (status_periods.c.ended_at.is_(None)) | (status_periods.c.ended_at > start),
-    )).order_by(status_periods.c.started_at, status_periods.c.id))).all()
+    rows = (
+        await session.execute(
+            select(status_periods)
+            .where(
+                and_(
+                    status_periods.c.hotspot_id == hotspot_id,
+                    status_periods.c.started_at < end,
+                    (status_periods.c.ended_at.is_(None)) | (status_periods.c.ended_at > start),
+                )
+            )
+            .order_by(status_periods.c.started_at, status_periods.c.id)
+        )
+    ).all()
     return [domain.Period(row.status, utc(row.started_at), utc(row.ended_at)) for row in rows]
 
 
 def _uptime(result: domain.Availability) -> dict:
-    return {"start": result.start, "end": result.end, "uptime_percent": result.uptime_percent,
-            **{f"{status}_s": round(seconds, 3) for status, seconds in result.seconds.items()},
-            "not_monitored_s": round(result.not_monitored_s, 3)}
+    return {
+        "start": result.start,
+        "end": result.end,
+        "uptime_percent": result.uptime_percent,
+        **{f"{status}_s": round(seconds, 3) for status, seconds in result.seconds.items()},
+        "not_monitored_s": round(result.not_monitored_s, 3),
+    }
 
 
 async def month_uptime(session: AsyncSession, hotspot_id: str, month: str, *, now: datetime) -> dict:
@@ -427,10 +602,17 @@ async def month_uptime(session: AsyncSession, hotspot_id: str, month: str, *, no
     hotspot = await get_hotspot(session, hotspot_id)
     start, end = domain.month_bounds(month)
     periods = await _periods(session, hotspot_id, start, end)
-    days = [{"day": day.isoformat(), **_uptime(domain.availability(periods, lo, hi, now))}
-            for day, lo, hi in domain.month_days(month)]
-    return {"hotspot_id": hotspot_id, "site_name": hotspot["site_name"], "month": month,
-            "total": _uptime(domain.availability(periods, start, end, now)), "days": days}
+    days = [
+        {"day": day.isoformat(), **_uptime(domain.availability(periods, lo, hi, now))}
+        for day, lo, hi in domain.month_days(month)
+    ]
+    return {
+        "hotspot_id": hotspot_id,
+        "site_name": hotspot["site_name"],
+        "month": month,
+        "total": _uptime(domain.availability(periods, start, end, now)),
+        "days": days,
+    }
 
 
 async def all_month_uptime(session: AsyncSession, month: str, *, now: datetime) -> list[dict]:
@@ -444,7 +626,9 @@ async def _publish_monthly_report(session: AsyncSession, now: datetime) -> None:
     done = (await session.execute(select(monthly_reports.c.month).where(monthly_reports.c.month == month))).first()
     if done:
         return
-    existed = (await session.execute(select(func.count()).select_from(hotspots).where(hotspots.c.created_at < end))).scalar()
+    existed = (
+        await session.execute(select(func.count()).select_from(hotspots).where(hotspots.c.created_at < end))
+    ).scalar()
     if not existed:
         return
     await session.execute(monthly_reports.insert().values(month=month, published_at=now))
@@ -454,8 +638,12 @@ async def _publish_monthly_report(session: AsyncSession, now: datetime) -> None:
         if hotspot["created_at"] >= end:
             continue
         total = item["total"]
-        entries.append(HotspotAvailability(
-            hotspot_id=item["hotspot_id"], site_name=item["site_name"], uptime_percent=total["uptime_percent"],
-            **{key: total[key] for key in ("up_s", "degraded_s", "down_s", "maintenance_s", "not_monitored_s")},
-        ))
+        entries.append(
+            HotspotAvailability(
+                hotspot_id=item["hotspot_id"],
+                site_name=item["site_name"],
+                uptime_percent=total["uptime_percent"],
+                **{key: total[key] for key in ("up_s", "degraded_s", "down_s", "maintenance_s", "not_monitored_s")},
+            )
+        )
     await add_event(session, outbox, HotspotMonthlyReport(month=month, hotspots=entries))

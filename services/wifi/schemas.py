@@ -81,8 +81,10 @@ class ReportIn(BaseModel):
 class ReportAccepted(BaseModel):
     hotspot_id: str
     duplicate: bool
-    stale: bool = Field(description="older than the newest report or than the heartbeat timeout: kept, "
-                                    "but it does not change the status")
+    stale: bool = Field(
+        description="older than the newest report or than the heartbeat timeout: kept, "
+        "but it does not change the status"
+    )
     status: Status | None
 
 
@@ -111,8 +113,9 @@ class MaintenancePublic(BaseModel):
 class Uptime(BaseModel):
     start: datetime
     end: datetime
-    uptime_percent: float | None = Field(description="(up + degraded) / (up + degraded + down); "
-                                                     "null when nothing was monitored")
+    uptime_percent: float | None = Field(
+        description="(up + degraded) / (up + degraded + down); null when nothing was monitored"
+    )
     up_s: float
     degraded_s: float
     down_s: float

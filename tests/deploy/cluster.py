@@ -139,8 +139,10 @@ class ClusterSystem(System):
     def __init__(self, root: Path, env: dict[str, str] | None = None, services=SERVICES) -> None:
         cluster = Cluster.create(root / "cluster")
         super().__init__(
-            root, {"NATS_URL": cluster.nats_url("operator"), "HALLOBOT_STREAM_REPLICAS": "3", **(env or {})},
-            services, service_env={name: {"NATS_URL": cluster.nats_url(name)} for name in services},
+            root,
+            {"NATS_URL": cluster.nats_url("operator"), "HALLOBOT_STREAM_REPLICAS": "3", **(env or {})},
+            services,
+            service_env={name: {"NATS_URL": cluster.nats_url(name)} for name in services},
         )
         self.cluster = cluster
         self.nats = None  # there is no single server here: self.cluster

@@ -35,8 +35,17 @@ class ConfiguredNatsServer(NatsServer):
 
     def command(self) -> list[str]:
         # The config file names its own store_dir (moved by set_store_dir), so no -js/-sd here.
-        return [nats_server_binary(), "--config", str(self.config), "-a", "127.0.0.1", "-p", str(self.port),
-                "-m", str(self.monitor_port)]
+        return [
+            nats_server_binary(),
+            "--config",
+            str(self.config),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-m",
+            str(self.monitor_port),
+        ]
 
     def environment(self) -> dict[str, str]:
         return {"PATH": os.environ["PATH"], **self.env}

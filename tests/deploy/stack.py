@@ -53,7 +53,8 @@ def add_hosts(target: Path, hosts: dict[str, str]) -> None:
     """Add hotspot host users to a copy of hosts.conf, in the format documented there."""
     entries = "\n".join(
         f'    {{ user: "hotspot-{hotspot}", password: "{password}",\n'
-        f'      permissions: {{ publish: {{ allow: ["hallobot.wifi.reports.{hotspot}"] }}, subscribe: {{ deny: ">" }} }} }}'
+        f'      permissions: {{ publish: {{ allow: ["hallobot.wifi.reports.{hotspot}"] }}, '
+        f'subscribe: {{ deny: ">" }} }} }}'
         for hotspot, password in hosts.items()
     )
     hosts_conf = target / "hosts.conf"
@@ -79,16 +80,24 @@ def run_postgres_init(server_url: str, env: dict[str, str]) -> None:
         "POSTGRES_DB": url.database or "postgres",
         **{k: v for k, v in env.items() if k.endswith("_DB_PASSWORD")},
     }
-    subprocess.run(["sh", str(compose.DEPLOY / "postgres" / "init-databases.sh")], env=script_env,
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["sh", str(compose.DEPLOY / "postgres" / "init-databases.sh")],
+        env=script_env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def local_database_url(compose_url: str, server_url: str) -> str:
     """postgresql://svc:pw@postgres:5432/svc pointed at the test server (TCP or socket)."""
     server, url = make_url(server_url), make_url(compose_url)
     if server.query.get("host"):
-        url = url.set(host=None, port=None, query={"host": server.query["host"], **(
-            {"port": str(server.port)} if server.port else {})})
+        url = url.set(
+            host=None,
+            port=None,
+            query={"host": server.query["host"], **({"port": str(server.port)} if server.port else {})},
+        )
     else:
         url = url.set(host=server.host, port=server.port or 5432)
     return url.render_as_string(hide_password=False)

@@ -71,8 +71,12 @@ def running_stack(tmp_path_factory, postgres_url):
             workdir = tmp / name
             workdir.mkdir()
             services[name] = stack.service_as_compose_runs_it(
-                name, spec[name], nats_port=nats_server.port, postgres_server_url=postgres_url,
-                smtp_port=smtp.port, workdir=workdir,
+                name,
+                spec[name],
+                nats_port=nats_server.port,
+                postgres_server_url=postgres_url,
+                smtp_port=smtp.port,
+                workdir=workdir,
             ).start(cwd=workdir)
         for service in services.values():
             service.wait_ready()
@@ -88,8 +92,11 @@ def running_stack(tmp_path_factory, postgres_url):
 async def _drop_databases_and_roles(server_url: str) -> None:
     url = make_url(server_url)
     conn = await asyncpg.connect(
-        host=url.query.get("host") or url.host, port=url.port, user=url.username,
-        password=url.password or None, database=url.database or "postgres",
+        host=url.query.get("host") or url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password or None,
+        database=url.database or "postgres",
     )
     try:
         for name in SERVICES:
@@ -112,7 +119,8 @@ def test_every_service_is_healthy_by_its_compose_healthcheck(running_stack):
         assert httpx.get(f"{service.url}/asyncapi.json").status_code == 200
         assert httpx.get(f"{service.url}/docs").status_code == 200
     nats_health = compose.healthcheck_url(compose.raw()["services"]["nats"]).replace(
-        ":8222/", f":{running_stack.nats.monitor_port}/")
+        ":8222/", f":{running_stack.nats.monitor_port}/"
+    )
     assert httpx.get(nats_health).status_code == 200
 
 
@@ -123,9 +131,11 @@ async def test_the_services_declared_every_stream_and_needed_no_other_permission
     finally:
         await nc.close()
     assert names == {spec.name for spec in STREAMS}
-    violations = [line for line in running_stack.nats.log_path.read_text().splitlines()
-                  if "violation" in line.lower() and PROBE not in line
-                  and "user:hotspot-" not in line and "user:city" not in line]
+    violations = [
+        line
+        for line in running_stack.nats.log_path.read_text().splitlines()
+        if "violation" in line.lower() and PROBE not in line and "user:hotspot-" not in line and "user:city" not in line
+    ]
     assert not violations, "\n".join(violations)
 
 
@@ -133,15 +143,17 @@ async def test_every_service_database_is_owned_by_its_own_role(running_stack, po
     server = make_url(postgres_url)
     host = server.query.get("host") or server.host
     pw = running_stack.env
-    own = await asyncpg.connect(host=host, port=server.port, user="events", database="events",
-                                password=pw["EVENTS_DB_PASSWORD"])
+    own = await asyncpg.connect(
+        host=host, port=server.port, user="events", database="events", password=pw["EVENTS_DB_PASSWORD"]
+    )
     try:
         assert await own.fetchval("SELECT count(*) FROM alembic_version") == 1
     finally:
         await own.close()
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        await asyncpg.connect(host=host, port=server.port, user="events", database="directory",
-                              password=pw["EVENTS_DB_PASSWORD"])
+        await asyncpg.connect(
+            host=host, port=server.port, user="events", database="directory", password=pw["EVENTS_DB_PASSWORD"]
+        )
 
 
 async def test_a_hotspot_host_publishes_its_own_reports_but_not_another_hotspots(running_stack):
@@ -174,9 +186,10 @@ async def test_a_hotspot_host_publishes_its_own_reports_but_not_another_hotspots
 
 async def test_a_wrong_host_password_is_refused(running_stack):
     mine = next(iter(HOTSPOTS))
-    with pytest.raises(Exception, match="(?i)authorization"):
-        await nats.connect(running_stack.url(f"hotspot-{mine}", "wrong"), allow_reconnect=False,
-                           max_reconnect_attempts=0)
+    with pytest.raises(Exception, match=r"(?i)authorization"):
+        await nats.connect(
+            running_stack.url(f"hotspot-{mine}", "wrong"), allow_reconnect=False, max_reconnect_attempts=0
+        )
 
 
 async def test_a_service_publishes_only_its_own_subjects(running_stack):
@@ -193,8 +206,9 @@ async def test_a_service_publishes_only_its_own_subjects(running_stack):
 async def test_city_systems_replay_public_streams_but_never_read_private_ones(running_stack):
     marker = uuid.uuid4().hex
     operator, _ = await running_stack.operator()
-    city, errors = await running_stack.connect("city", running_stack.env["CITY_NATS_PASSWORD"],
-                                               inbox_prefix="_INBOX_city")
+    city, errors = await running_stack.connect(
+        "city", running_stack.env["CITY_NATS_PASSWORD"], inbox_prefix="_INBOX_city"
+    )
     try:
         ojs = operator.jetstream()
         await ojs.publish(f"hallobot.directory.business.registered.{marker}", b'{"public": true}')
@@ -204,8 +218,9 @@ async def test_city_systems_replay_public_streams_but_never_read_private_ones(ru
         # Public: a durable consumer of its own, replayed from the start.
         for stream in PUBLIC_STREAMS:
             assert (await js.stream_info(stream)).config.name == stream
-        reader = await js.pull_subscribe(f"hallobot.directory.business.registered.{marker}",
-                                         durable=f"city-{marker}", stream="DIRECTORY")
+        reader = await js.pull_subscribe(
+            f"hallobot.directory.business.registered.{marker}", durable=f"city-{marker}", stream="DIRECTORY"
+        )
         [msg] = await reader.fetch(1, timeout=5)
         assert msg.data == b'{"public": true}'
         await msg.ack()
@@ -214,8 +229,11 @@ async def test_city_systems_replay_public_streams_but_never_read_private_ones(ru
         # Private: no consumer, no stream info, no direct read, no core subscription, no foreign replies.
         for stream in ("PRIVATE", "DLQ", "WIFI_REPORTS"):
             with pytest.raises(nats.errors.TimeoutError):
-                await js.pull_subscribe("hallobot.>" if stream != "PRIVATE" else "hallobot.private.>",
-                                        durable=f"city-{PROBE}", stream=stream)
+                await js.pull_subscribe(
+                    "hallobot.>" if stream != "PRIVATE" else "hallobot.private.>",
+                    durable=f"city-{PROBE}",
+                    stream=stream,
+                )
             with pytest.raises(nats.errors.TimeoutError):
                 await js.stream_info(stream)
         with pytest.raises(nats.errors.TimeoutError):
@@ -235,7 +253,7 @@ async def test_city_systems_replay_public_streams_but_never_read_private_ones(ru
         await asyncio.sleep(0.3)
         assert received == []
         denied = " ".join(permission_violations(errors))
-        assert 'Subscription to "hallobot.private.>"' in denied or "subscription to \"hallobot.private.>\"" in denied
+        assert 'Subscription to "hallobot.private.>"' in denied or 'subscription to "hallobot.private.>"' in denied
         assert re.search(r'(?i)publish to "\$JS\.API\.(CONSUMER|STREAM)\.[A-Z.]*PRIVATE', denied)
     finally:
         await city.close()

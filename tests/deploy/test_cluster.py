@@ -22,6 +22,7 @@ from tests.test_outbox_relay import write_events
 
 pytestmark = pytest.mark.faults
 
+
 @pytest.fixture
 async def cluster(tmp_path):
     nodes = Cluster.create(tmp_path)
@@ -58,15 +59,27 @@ async def test_killing_the_stream_leader_loses_nothing_and_the_node_catches_up(c
 
     # The service's connection starts on the leader, so the kill takes its server, the stream
     # leader and (likely) the consumer leader at once.
-    nc = await nats.connect(cluster.urls("wifi", first=leader), dont_randomize=True,
-                            max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    nc = await nats.connect(
+        cluster.urls("wifi", first=leader), dont_randomize=True, max_reconnect_attempts=-1, reconnect_time_wait=0.2
+    )
     js = nc.jetstream()
     db = await schema.create_schema(f"sqlite:///{tmp_path / 'wifi.sqlite3'}")
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="wifi", batch_size=50)
-    consumers = ConsumerGroup(db, schema.inbox, lambda: js, DeliveryPolicy(
-        max_deliver=20, backoff_s=[0.2], ack_wait_s=2.0, fetch_timeout_s=1.0))
-    consumers.add(Subscription(name=f"cluster-{uuid.uuid4().hex[:8]}", stream="WIFI",
-                               subject="hallobot.wifi.hotspot.>", handler=record_effect, batch_size=20))
+    consumers = ConsumerGroup(
+        db,
+        schema.inbox,
+        lambda: js,
+        DeliveryPolicy(max_deliver=20, backoff_s=[0.2], ack_wait_s=2.0, fetch_timeout_s=1.0),
+    )
+    consumers.add(
+        Subscription(
+            name=f"cluster-{uuid.uuid4().hex[:8]}",
+            stream="WIFI",
+            subject="hallobot.wifi.hotspot.>",
+            handler=record_effect,
+            batch_size=20,
+        )
+    )
     await consumers.start()
     relay_task = asyncio.create_task(relay.run())
     try:
@@ -94,8 +107,10 @@ async def test_killing_the_stream_leader_loses_nothing_and_the_node_catches_up(c
             distinct_ids = await session.scalar(select(func.count(distinct(schema.effects.c.message_id))))
         assert distinct_ids == 400 and await schema.count(db, schema.effects) == 400
         # the relay marks what it published every 0.2 s
-        assert await eventually(lambda: _equals(
-            lambda: schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None)), 0), timeout=10)
+        assert await eventually(
+            lambda: _equals(lambda: schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None)), 0),
+            timeout=10,
+        )
         assert (await ajs.stream_info("WIFI")).cluster.leader != leader
         assert nc.connected_url.port != cluster.servers[leader].port  # the service failed over
 
@@ -108,8 +123,11 @@ async def test_killing_the_stream_leader_loses_nothing_and_the_node_catches_up(c
             except Exception:
                 return False
             peers = {info.cluster.leader, *(r.name for r in info.cluster.replicas)}
-            return (peers == set(NODES) and all(r.current and not r.offline and not r.lag for r in info.cluster.replicas)
-                    and info.state.messages == 400)
+            return (
+                peers == set(NODES)
+                and all(r.current and not r.offline and not r.lag for r in info.cluster.replicas)
+                and info.state.messages == 400
+            )
 
         assert await eventually(caught_up, timeout=60)
     finally:

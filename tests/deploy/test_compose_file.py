@@ -177,7 +177,11 @@ def test_the_nats_configuration_is_valid_and_fails_fast_without_a_password(confi
     env |= {"PATH": os.environ["PATH"], "NATS_SERVER_NAME": "nats-1"}
     run = lambda env: subprocess.run(  # noqa: E731
         [nats_server_binary(), "-c", str(compose.DEPLOY / "nats" / config), "-t"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=20,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=20,
     )
     checked = run(env)
     assert checked.returncode == 0, checked.stderr

@@ -21,8 +21,11 @@ from tests.support.services import ServiceProcess
 OPERATOR_TOKEN = "directory-test-operator-token-1"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 FAST_ENV = {
-    "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN, "HALLOBOT_RELAY_POLL_INTERVAL_S": "0.1",
-    "HALLOBOT_LOG_LEVEL": "WARNING", "DIRECTORY_TRUST_FORWARDED_FOR": "true", "DIRECTORY_REGISTRATION_LIMIT": "3",
+    "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN,
+    "HALLOBOT_RELAY_POLL_INTERVAL_S": "0.1",
+    "HALLOBOT_LOG_LEVEL": "WARNING",
+    "DIRECTORY_TRUST_FORWARDED_FOR": "true",
+    "DIRECTORY_REGISTRATION_LIMIT": "3",
     "DIRECTORY_REGISTRATION_WINDOW_S": "600",
 }
 
@@ -39,10 +42,17 @@ class Directory:
 
 
 def start_directory(nats_url: str, database_url: str, tmp_dir, **env) -> Directory:
-    process = ServiceProcess("directory", {
-        **FAST_ENV, "NATS_URL": nats_url, "HALLOBOT_DATA_DIR": str(tmp_dir / "var"),
-        "DIRECTORY_DATABASE_URL": database_url, **env,
-    }, tmp_dir)
+    process = ServiceProcess(
+        "directory",
+        {
+            **FAST_ENV,
+            "NATS_URL": nats_url,
+            "HALLOBOT_DATA_DIR": str(tmp_dir / "var"),
+            "DIRECTORY_DATABASE_URL": database_url,
+            **env,
+        },
+        tmp_dir,
+    )
     process.start().wait_ready()
     return Directory(process.url, nats_url, database_url, process)
 
@@ -83,12 +93,21 @@ def owner(token: str) -> dict:
 
 def profile(**overrides) -> dict:
     body = {
-        "name": "Bäckerei Beispiel", "category": "einzelhandel",
+        "name": "Bäckerei Beispiel",
+        "category": "einzelhandel",
         "description": "Handwerksbäckerei mit Brot, Brötchen und Kuchen aus eigener Backstube.",
-        "offerings": ["Brot", "Kuchen", "Kaffee"], "email": "info@baeckerei-beispiel.de", "phone": "02041 123456",
-        "website": "https://baeckerei-beispiel.de/", "street": "Hochstraße 1", "postal_code": "46236",
-        "latitude": 51.5236, "longitude": 6.9290, "opening_hours": "Mo-Fr 07:00-18:00; Sa 07:00-13:00; PH off",
-        "pickup": True, "accepts_gutschein": True, "fairtrade_products": 0,
+        "offerings": ["Brot", "Kuchen", "Kaffee"],
+        "email": "info@baeckerei-beispiel.de",
+        "phone": "02041 123456",
+        "website": "https://baeckerei-beispiel.de/",
+        "street": "Hochstraße 1",
+        "postal_code": "46236",
+        "latitude": 51.5236,
+        "longitude": 6.9290,
+        "opening_hours": "Mo-Fr 07:00-18:00; Sa 07:00-13:00; PH off",
+        "pickup": True,
+        "accepts_gutschein": True,
+        "fairtrade_products": 0,
         "owner_email": "inhaberin@example.org",
     }
     return body | overrides
@@ -112,8 +131,9 @@ async def stream_bodies(nats_url: str, stream: str, subject: str = ">") -> list[
     client = await nats.connect(nats_url)
     try:
         js = client.jetstream()
-        pull = await js.pull_subscribe(subject, stream=stream, config=ConsumerConfig(
-            deliver_policy=DeliverPolicy.ALL, inactive_threshold=10))
+        pull = await js.pull_subscribe(
+            subject, stream=stream, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=10)
+        )
         pending = (await pull.consumer_info()).num_pending
         bodies = []
         while len(bodies) < pending:

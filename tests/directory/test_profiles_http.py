@@ -18,30 +18,48 @@ async def test_a_self_registered_business_is_a_pending_draft_the_public_cannot_s
         assert created["edit_token"].startswith("hbe_")
         assert created["id"] in created["edit_url"] and created["edit_token"] in created["edit_url"]
         assert client.get(f"/businesses/{created['id']}").status_code == 404
-        assert created["id"] not in [b["id"] for b in client.get("/businesses", params={"per_page": 100}).json()["items"]]
+        assert created["id"] not in [
+            b["id"] for b in client.get("/businesses", params={"per_page": 100}).json()["items"]
+        ]
         own = client.get(f"/businesses/{created['id']}", headers=owner(created["edit_token"]))
         assert own.status_code == 200 and own.json()["status"] == "pending" and "edit_token" not in own.json()
         assert own.json()["owner_email"] == "inhaberin@example.org"
     events = await events_of(directory.nats_url, "DIRECTORY", f"hallobot.directory.business.*.{created['id']}", 1)
     assert types_of(events) == ["directory.business.registered"]
-    assert events[0]["data"] == {"business_id": created["id"], "name": "Weltladen Bottrop",
-                                 "category": "einzelhandel", "self_registered": True}
+    assert events[0]["data"] == {
+        "business_id": created["id"],
+        "name": "Weltladen Bottrop",
+        "category": "einzelhandel",
+        "self_registered": True,
+    }
 
 
 async def test_the_owner_edits_with_the_edit_token_and_the_event_lists_what_changed(directory):
     with directory.client() as client:
         created = register(client)
-        answer = client.patch(f"/businesses/{created['id']}", headers=owner(created["edit_token"]),
-                              json={"description": "Bio-Bäckerei seit 1920, alles aus eigener Backstube.",
-                                    "delivery": True, "phone": created["phone"], "owner_email": "neu@example.org"})
+        answer = client.patch(
+            f"/businesses/{created['id']}",
+            headers=owner(created["edit_token"]),
+            json={
+                "description": "Bio-Bäckerei seit 1920, alles aus eigener Backstube.",
+                "delivery": True,
+                "phone": created["phone"],
+                "owner_email": "neu@example.org",
+            },
+        )
         assert answer.status_code == 200, answer.text
         assert answer.json()["delivery"] is True and answer.json()["owner_email"] == "neu@example.org"
-        cleared = client.patch(f"/businesses/{created['id']}", headers=owner(created["edit_token"]),
-                               json={"opening_hours": None, "website": None})
+        cleared = client.patch(
+            f"/businesses/{created['id']}",
+            headers=owner(created["edit_token"]),
+            json={"opening_hours": None, "website": None},
+        )
         assert cleared.json()["opening_hours"] is None and cleared.json()["open_now"] is None
     events = await events_of(directory.nats_url, "DIRECTORY", f"hallobot.directory.business.updated.{created['id']}", 2)
-    assert [e["data"]["changed"] for e in events] == [["delivery", "description", "owner_email"],
-                                                      ["opening_hours", "website"]]
+    assert [e["data"]["changed"] for e in events] == [
+        ["delivery", "description", "owner_email"],
+        ["opening_hours", "website"],
+    ]
     for event in events:  # public events carry no contact data, only field names
         assert set(event["data"]) == {"business_id", "name", "category", "changed"}
 
@@ -78,29 +96,38 @@ async def test_the_office_publishes_unpublishes_and_archives_and_each_step_is_on
         refused = client.post(f"{url}/publish", headers=OPERATOR)
         assert refused.status_code == 409 and refused.json()["field"] == "status"
         assert client.patch(url, json={"pickup": True}, headers=owner(created["edit_token"])).status_code == 409
-        drafts = client.get("/businesses", params={"status": "all", "q": "Kirchplatz", "per_page": 100}, headers=OPERATOR)
+        drafts = client.get(
+            "/businesses", params={"status": "all", "q": "Kirchplatz", "per_page": 100}, headers=OPERATOR
+        )
         assert created["id"] in [b["id"] for b in drafts.json()["items"]]
     events = await events_of(directory.nats_url, "DIRECTORY", f"hallobot.directory.business.*.{created['id']}", 4)
-    assert types_of(events) == ["directory.business.registered", "directory.business.published",
-                                "directory.business.unpublished", "directory.business.archived"]
+    assert types_of(events) == [
+        "directory.business.registered",
+        "directory.business.published",
+        "directory.business.unpublished",
+        "directory.business.archived",
+    ]
     assert events[1]["data"] == {"business_id": created["id"], "name": "Café am Kirchplatz", "category": "gastronomie"}
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"category": "casino"}, "category"),
-    ({"opening_hours": "Mo-Fr 9 bis 18 Uhr"}, "opening_hours"),
-    ({"name": "B" * 201}, "name"),
-    ({"description": "x" * 2001}, "description"),
-    ({"offerings": ["Brot"] * 31}, "offerings"),
-    ({"latitude": 95.0}, "latitude"),
-    ({"latitude": 6.929, "longitude": 51.5236}, "latitude"),  # swapped
-    ({"longitude": None}, "longitude"),
-    ({"website": "not a url"}, "website"),
-    ({"postal_code": "4623"}, "postal_code"),
-    ({"email": "kein-at-zeichen"}, "email"),
-    ({"fairtrade_products": -1}, "fairtrade_products"),
-    ({"secret_field": 1}, "secret_field"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"category": "casino"}, "category"),
+        ({"opening_hours": "Mo-Fr 9 bis 18 Uhr"}, "opening_hours"),
+        ({"name": "B" * 201}, "name"),
+        ({"description": "x" * 2001}, "description"),
+        ({"offerings": ["Brot"] * 31}, "offerings"),
+        ({"latitude": 95.0}, "latitude"),
+        ({"latitude": 6.929, "longitude": 51.5236}, "latitude"),  # swapped
+        ({"longitude": None}, "longitude"),
+        ({"website": "not a url"}, "website"),
+        ({"postal_code": "4623"}, "postal_code"),
+        ({"email": "kein-at-zeichen"}, "email"),
+        ({"fairtrade_products": -1}, "fairtrade_products"),
+        ({"secret_field": 1}, "secret_field"),
+    ],
+)
 def test_bad_input_is_a_422_that_names_the_field(directory, overrides, field):
     with directory.client() as client:
         answer = client.post("/businesses", json=profile(**overrides), headers=anonymous())
@@ -113,10 +140,16 @@ def test_a_bad_edit_is_a_422_that_names_the_field_and_changes_nothing(directory)
     with directory.client() as client:
         created = register(client)
         url, token = f"/businesses/{created['id']}", owner(created["edit_token"])
-        for body, field in (({"opening_hours": "immer"}, "opening_hours"), ({"name": None}, "name"),
-                            ({"latitude": 51.0}, "latitude"), ({"category": "Kiosk"}, "category")):
+        for body, field in (
+            ({"opening_hours": "immer"}, "opening_hours"),
+            ({"name": None}, "name"),
+            ({"latitude": 51.0}, "latitude"),
+            ({"category": "Kiosk"}, "category"),
+        ):
             answer = client.patch(url, json=body, headers=token)
-            assert answer.status_code == 422 and (answer.json().get("field") == field or field in answer.json()["message"])
+            assert answer.status_code == 422 and (
+                answer.json().get("field") == field or field in answer.json()["message"]
+            )
         assert client.get(url, headers=token).json()["opening_hours"] == created["opening_hours"]
         assert client.get("/businesses/" + "x" * 40).status_code == 422
 
@@ -135,11 +168,20 @@ def test_anonymous_registration_is_limited_per_client_and_the_office_is_not(dire
 
 def test_the_completeness_score_names_the_missing_fields(directory):
     with directory.client() as client:
-        bare = client.post("/businesses", headers=anonymous(),
-                           json={"name": "Schuhmacher Ohne", "category": "handwerk"}).json()
+        bare = client.post(
+            "/businesses", headers=anonymous(), json={"name": "Schuhmacher Ohne", "category": "handwerk"}
+        ).json()
         assert bare["completeness"] == 0
-        assert bare["missing"] == ["description", "offerings", "phone", "email", "website", "address",
-                                   "coordinates", "opening_hours"]
+        assert bare["missing"] == [
+            "description",
+            "offerings",
+            "phone",
+            "email",
+            "website",
+            "address",
+            "coordinates",
+            "opening_hours",
+        ]
         full = register(client)
         assert full["completeness"] == 100 and full["missing"] == []
 

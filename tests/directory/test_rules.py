@@ -52,8 +52,16 @@ def test_a_profile_is_stale_six_calendar_months_after_its_last_touch():
 
 def test_completeness_counts_the_useful_optional_parts():
     assert domain.completeness({"name": "x", "category": "handwerk"}) == (0, list(domain.COMPLETENESS_CHECKS))
-    score, missing = domain.completeness({"description": "y" * 30, "offerings": ["Brot"], "phone": "1",
-                                          "email": "a@b.de", "street": "Hochstr. 1", "postal_code": "46236"})
+    score, missing = domain.completeness(
+        {
+            "description": "y" * 30,
+            "offerings": ["Brot"],
+            "phone": "1",
+            "email": "a@b.de",
+            "street": "Hochstr. 1",
+            "postal_code": "46236",
+        }
+    )
     assert (score, missing) == (62, ["website", "coordinates", "opening_hours"])
 
 
@@ -71,9 +79,16 @@ def test_targets_follow_the_published_points_and_bottrop_is_interpolated_upwards
 
 
 def _all_met(**overrides) -> CampaignFacts:
-    facts = dict(population=117_000, council_resolution_on=date(2024, 5, 1), council_resolution_text="Beschluss",
-                 steering_group=("Stadt", "Weltladen", "Kirche"), retail=22, gastronomy=11,
-                 actions={"school": 1, "association": 1, "faith_community": 1}, press_articles=4)
+    facts = dict(
+        population=117_000,
+        council_resolution_on=date(2024, 5, 1),
+        council_resolution_text="Beschluss",
+        steering_group=("Stadt", "Weltladen", "Kirche"),
+        retail=22,
+        gastronomy=11,
+        actions={"school": 1, "association": 1, "faith_community": 1},
+        press_articles=4,
+    )
     return CampaignFacts(**(facts | overrides))
 
 
@@ -89,7 +104,9 @@ def test_a_crossing_is_announced_once_and_the_last_criterion_brings_the_mileston
     before = {name: True for name in fairtrade.CRITERIA} | {"retail_gastronomy": False}
     events = fairtrade.changes(before, fairtrade.evaluate(_all_met()), today)
     assert [(e.TYPE, getattr(e, "criterion", getattr(e, "milestone", None))) for e in events] == [
-        ("fairtrade.criterion.met", "retail_gastronomy"), ("fairtrade.milestone.reached", "all_criteria_met")]
+        ("fairtrade.criterion.met", "retail_gastronomy"),
+        ("fairtrade.milestone.reached", "all_criteria_met"),
+    ]
     now_all = {name: True for name in fairtrade.CRITERIA}
     assert fairtrade.changes(now_all, fairtrade.evaluate(_all_met()), today) == []
     lost = fairtrade.changes(now_all, fairtrade.evaluate(_all_met(press_articles=3)), today)

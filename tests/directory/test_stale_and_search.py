@@ -24,8 +24,12 @@ def test_free_text_finds_german_word_forms_and_parts_of_compounds(directory_any_
     tag = marker()
     with directory_any_db.client() as client:
         bakery = published(client, name=f"Bäckerei Sonnenschein {tag}", offerings=["Vollkornbrot"])
-        roastery = published(client, name=f"Kaffeerösterei Malakoff {tag}", category="gastronomie",
-                             description=f"Röstet Kaffee aus fairem Handel, Espresso und Kuchen. {tag}")
+        roastery = published(
+            client,
+            name=f"Kaffeerösterei Malakoff {tag}",
+            category="gastronomie",
+            description=f"Röstet Kaffee aus fairem Handel, Espresso und Kuchen. {tag}",
+        )
         draft = register(client, name=f"Bäckerei Entwurf {tag}")
         assert set(ids(client.get("/businesses", params={"q": f"Bäckereien {tag}"}))) == {bakery["id"]}
         assert ids(client.get("/businesses", params={"q": f"kaffee {tag}"})) == [roastery["id"]]
@@ -42,12 +46,21 @@ def test_free_text_finds_german_word_forms_and_parts_of_compounds(directory_any_
 def test_filters_combine_and_pages_hold_the_total(directory_any_db):
     tag = marker()
     with directory_any_db.client() as client:
-        fair_cafe = published(client, name=f"A Café {tag}", category="gastronomie", delivery=True,
-                              fairtrade_products=4, opening_hours="Mo-Sa 08:00-18:00")
+        fair_cafe = published(
+            client,
+            name=f"A Café {tag}",
+            category="gastronomie",
+            delivery=True,
+            fairtrade_products=4,
+            opening_hours="Mo-Sa 08:00-18:00",
+        )
         shop = published(client, name=f"B Laden {tag}", delivery=True, opening_hours="Mo-Fr 09:00-18:00")
         late = published(client, name=f"C Bar {tag}", category="gastronomie", opening_hours="Fr,Sa 18:00-02:00")
         search = {"q": tag}
-        assert ids(client.get("/businesses", params={**search, "category": "gastronomie"})) == [fair_cafe["id"], late["id"]]
+        assert ids(client.get("/businesses", params={**search, "category": "gastronomie"})) == [
+            fair_cafe["id"],
+            late["id"],
+        ]
         assert ids(client.get("/businesses", params={**search, "delivery": True})) == [fair_cafe["id"], shop["id"]]
         assert ids(client.get("/businesses", params={**search, "fairtrade": True})) == [fair_cafe["id"]]
         noon = client.get("/businesses", params={**search, "open_now": True, "at": SATURDAY_NOON})
@@ -60,7 +73,7 @@ def test_filters_combine_and_pages_hold_the_total(directory_any_db):
         assert ids(first) + ids(second) == [fair_cafe["id"], shop["id"], late["id"]]
         for bad in ({"category": "casino"}, {"per_page": 1000}, {"at": "2031-03-08T12:00:00"}, {"page": 0}):
             answer = client.get("/businesses", params=bad)
-            assert answer.status_code == 422 and list(bad)[0] in answer.json()["message"], answer.text
+            assert answer.status_code == 422 and next(iter(bad)) in answer.json()["message"], answer.text
 
 
 def test_a_profile_not_touched_for_six_months_is_flagged_stale_until_its_owner_confirms_it(directory):
@@ -82,8 +95,12 @@ def test_a_profile_not_touched_for_six_months_is_flagged_stale_until_its_owner_c
 def test_postgresql_stems_german_words_beyond_what_the_sqlite_fallback_can(directory_any_db):
     tag = marker()
     with directory_any_db.client() as client:
-        nursery = published(client, name=f"Gärtnerei Grün {tag}", category="dienstleistung",
-                            description=f"Wir planen und pflegen Gärten in Bottrop. {tag}")
+        nursery = published(
+            client,
+            name=f"Gärtnerei Grün {tag}",
+            category="dienstleistung",
+            description=f"Wir planen und pflegen Gärten in Bottrop. {tag}",
+        )
         found = ids(client.get("/businesses", params={"q": f"Garten {tag}"}))
         on_postgres = directory_any_db.database_url.startswith("postgresql")
         assert found == ([nursery["id"]] if on_postgres else [])  # umlaut plural: 'Gärten' → stem 'gart'

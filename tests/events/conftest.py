@@ -33,11 +33,19 @@ def events_nats(tmp_path_factory):
 
 
 def start_events(nats_url: str, database_url: str, tmp_dir, **env) -> ServiceProcess:
-    process = ServiceProcess("events", {
-        "NATS_URL": nats_url, "HALLOBOT_DATA_DIR": str(tmp_dir / "var"), "EVENTS_DATABASE_URL": database_url,
-        "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN, "HALLOBOT_RELAY_POLL_INTERVAL_S": "0.2",
-        "HALLOBOT_LOG_LEVEL": "WARNING", **env,
-    }, tmp_dir)
+    process = ServiceProcess(
+        "events",
+        {
+            "NATS_URL": nats_url,
+            "HALLOBOT_DATA_DIR": str(tmp_dir / "var"),
+            "EVENTS_DATABASE_URL": database_url,
+            "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN,
+            "HALLOBOT_RELAY_POLL_INTERVAL_S": "0.2",
+            "HALLOBOT_LOG_LEVEL": "WARNING",
+            **env,
+        },
+        tmp_dir,
+    )
     process.env["EVENTS_PUBLIC_URL"] = process.url
     process.start().wait_ready()
     return process
@@ -66,9 +74,16 @@ def events_service(events_nats, tmp_path_factory):
 
 
 def event_body(**overrides) -> dict:
-    body = {"title": "Digitalisierung im Handwerk", "series": "Workshopreihe Digitalisierung",
-            "description": "Workshop", "starts_at": "2031-03-10T18:00:00", "ends_at": "2031-03-10T20:00:00",
-            "venue": "Rathaus Bottrop, Kulturzentrum", "capacity": 20, "waitlist": True}
+    body = {
+        "title": "Digitalisierung im Handwerk",
+        "series": "Workshopreihe Digitalisierung",
+        "description": "Workshop",
+        "starts_at": "2031-03-10T18:00:00",
+        "ends_at": "2031-03-10T20:00:00",
+        "venue": "Rathaus Bottrop, Kulturzentrum",
+        "capacity": 20,
+        "waitlist": True,
+    }
     return body | overrides
 
 

@@ -14,8 +14,9 @@ START = datetime(2031, 3, 10, 17, 0, tzinfo=UTC)
 
 
 def rules(**overrides) -> EventRules:
-    values = dict(status="published", kind="event", starts_at=START, capacity=2, waitlist=True,
-                  opens_at=None, closes_at=None)
+    values = dict(
+        status="published", kind="event", starts_at=START, capacity=2, waitlist=True, opens_at=None, closes_at=None
+    )
     return EventRules(**(values | overrides))
 
 
@@ -37,13 +38,16 @@ def test_promotion_takes_the_first_on_the_waitlist_for_each_free_place():
     assert rules().to_promote(confirmed=2, waitlist_in_order=["a"]) == []
 
 
-@pytest.mark.parametrize(("overrides", "now", "message"), [
-    ({"status": "cancelled"}, START - timedelta(days=1), "cancelled"),
-    ({"status": "draft"}, START - timedelta(days=1), "not published"),
-    ({"opens_at": START - timedelta(days=2)}, START - timedelta(days=3), "not opened"),
-    ({"closes_at": START - timedelta(days=1)}, START - timedelta(days=1), "closed"),
-    ({}, START, "closed"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "now", "message"),
+    [
+        ({"status": "cancelled"}, START - timedelta(days=1), "cancelled"),
+        ({"status": "draft"}, START - timedelta(days=1), "not published"),
+        ({"opens_at": START - timedelta(days=2)}, START - timedelta(days=3), "not opened"),
+        ({"closes_at": START - timedelta(days=1)}, START - timedelta(days=1), "closed"),
+        ({}, START, "closed"),
+    ],
+)
 def test_registration_is_open_only_inside_the_window_of_a_published_event(overrides, now, message):
     with pytest.raises(Conflict, match=message):
         rules(**overrides).check_open(now)

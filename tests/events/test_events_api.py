@@ -51,8 +51,9 @@ def test_only_an_operator_creates_publishes_and_cancels_events(events_service):
 def test_an_update_of_a_published_event_is_announced_with_the_changed_fields(events_service):
     with events_service.client() as client:
         event = published_event(client)
-        changed = client.patch(f"/events/{event['id']}", json={"title": "Neuer Titel", "venue": "Ebel"},
-                               headers=OPERATOR)
+        changed = client.patch(
+            f"/events/{event['id']}", json={"title": "Neuer Titel", "venue": "Ebel"}, headers=OPERATOR
+        )
         assert changed.status_code == 200 and changed.json()["title"] == "Neuer Titel"
         bad = client.patch(f"/events/{event['id']}", json={"ends_at": "2031-03-10T17:00:00"}, headers=OPERATOR)
         assert bad.status_code == 422 and bad.json()["field"] == "ends_at"
@@ -62,13 +63,16 @@ def test_an_update_of_a_published_event_is_announced_with_the_changed_fields(eve
     assert updated[0]["data"]["changed"] == ["title", "venue"] and updated[0]["data"]["title"] == "Neuer Titel"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (person(1, consent=False), "consent"),
-    ({"name": "Ohne Zustimmung", "email": "a@example.org"}, "consent"),
-    (person(1, email="not-an-address"), "email"),
-    (person(1, name=""), "name"),
-    (person(1, language="fr"), "language"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (person(1, consent=False), "consent"),
+        ({"name": "Ohne Zustimmung", "email": "a@example.org"}, "consent"),
+        (person(1, email="not-an-address"), "email"),
+        (person(1, name=""), "name"),
+        (person(1, language="fr"), "language"),
+    ],
+)
 def test_bad_registrations_are_refused_naming_the_field(events_service, body, field):
     with events_service.client() as client:
         event = published_event(client)
@@ -77,11 +81,14 @@ def test_bad_registrations_are_refused_naming_the_field(events_service, body, fi
     assert field in response.json()["message"]
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"registration_opens_at": "2031-01-01T00:00:00"}, "not opened yet"),
-    ({"registration_opens_at": "2020-01-01T00:00:00", "registration_closes_at": "2021-01-01T00:00:00"}, "closed"),
-    ({"starts_at": "2021-03-10T18:00:00", "ends_at": "2021-03-10T20:00:00"}, "closed"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"registration_opens_at": "2031-01-01T00:00:00"}, "not opened yet"),
+        ({"registration_opens_at": "2020-01-01T00:00:00", "registration_closes_at": "2021-01-01T00:00:00"}, "closed"),
+        ({"starts_at": "2021-03-10T18:00:00", "ends_at": "2021-03-10T20:00:00"}, "closed"),
+    ],
+)
 def test_registration_outside_the_window_is_refused(events_service, overrides, message):
     with events_service.client() as client:
         event = published_event(client, **overrides)
@@ -136,22 +143,27 @@ def test_a_full_event_without_waitlist_refuses_and_with_waitlist_gives_the_posit
         event = published_event(client, capacity=1)
         statuses = [client.post(f"/events/{event['id']}/registrations", json=person(n)).json() for n in range(3)]
         assert [(s["status"], s["position"]) for s in statuses] == [
-            ("confirmed", None), ("waitlisted", 1), ("waitlisted", 2)]
+            ("confirmed", None),
+            ("waitlisted", 1),
+            ("waitlisted", 2),
+        ]
 
 
 def test_unlimited_capacity_never_waitlists(events_service):
     with events_service.client() as client:
         event = published_event(client, capacity=None)
-        statuses = {client.post(f"/events/{event['id']}/registrations", json=person(n)).json()["status"]
-                    for n in range(5)}
+        statuses = {
+            client.post(f"/events/{event['id']}/registrations", json=person(n)).json()["status"] for n in range(5)
+        }
         assert statuses == {"confirmed"} and client.get(f"/events/{event['id']}").json()["places_left"] is None
 
 
 def test_the_cancel_link_asks_first_then_cancels_and_promotes_the_first_on_the_waitlist(events_service):
     with events_service.client() as client:
         event = published_event(client, capacity=1)
-        first, second, third = (client.post(f"/events/{event['id']}/registrations", json=person(n)).json()
-                                for n in range(3))
+        first, second, third = (
+            client.post(f"/events/{event['id']}/registrations", json=person(n)).json() for n in range(3)
+        )
         assert first["cancel_url"].startswith(events_service.url)
         page = client.get(first["cancel_url"].removeprefix(events_service.url))
         assert page.status_code == 200 and "stornieren" in page.text
@@ -161,14 +173,19 @@ def test_the_cancel_link_asks_first_then_cancels_and_promotes_the_first_on_the_w
         assert done.json()["status"] == "cancelled"
         again = client.post(f"/registrations/{first['id']}/cancel", data={"token": first["cancel_token"]})
         assert again.status_code == 200  # a second click changes nothing
-        mine = lambda r: client.get(f"/registrations/{r['id']}", params={"token": r["cancel_token"]}).json()
+
+        def mine(r):
+            return client.get(f"/registrations/{r['id']}", params={"token": r["cancel_token"]}).json()
+
         assert mine(second)["status"] == "confirmed"
         assert (mine(third)["status"], mine(third)["position"]) == ("waitlisted", 1)
         # an operator may cancel too; the freed place goes to the next
         assert client.delete(f"/registrations/{second['id']}", headers=OPERATOR).json()["status"] == "cancelled"
         assert mine(third)["status"] == "confirmed"
-    types = [m["type"].removeprefix("de.bottrop.hallobot.") for m in
-             _messages(events_service.nats_url, "EVENTS", event["id"], 8)]
+    types = [
+        m["type"].removeprefix("de.bottrop.hallobot.")
+        for m in _messages(events_service.nats_url, "EVENTS", event["id"], 8)
+    ]
     assert types.count("events.registration.promoted") == 2 and types.count("events.registration.cancelled") == 2
 
 
@@ -186,8 +203,9 @@ def test_more_capacity_promotes_from_the_waitlist_and_less_than_taken_is_refused
 def test_events_carry_no_personal_data_and_the_private_notice_carries_what_a_mail_needs(events_service):
     with events_service.client() as client:
         event = published_event(client, capacity=1)
-        confirmed = client.post(f"/events/{event['id']}/registrations",
-                                json=person(1, organisation="Bäckerei Kamp", language="en")).json()
+        confirmed = client.post(
+            f"/events/{event['id']}/registrations", json=person(1, organisation="Bäckerei Kamp", language="en")
+        ).json()
         client.post(f"/events/{event['id']}/registrations", json=person(2))
     public = _messages(events_service.nats_url, "EVENTS", event["id"], 3)
     text = json.dumps(public)
@@ -196,9 +214,15 @@ def test_events_carry_no_personal_data_and_the_private_notice_carries_what_a_mai
     notice = next(m for m in private if m["data"]["registration_id"] == confirmed["id"])
     assert notice["type"] == "de.bottrop.hallobot.private.events.registration.notice"
     assert notice["data"] | {"starts_at": None, "ends_at": None} == notice["data"] | {
-        "kind": "confirmed", "email": "person1@example.org", "name": "Person 1", "language": "en",
-        "cancel_url": confirmed["cancel_url"], "event_title": event["title"],
-        "starts_at": None, "ends_at": None}
+        "kind": "confirmed",
+        "email": "person1@example.org",
+        "name": "Person 1",
+        "language": "en",
+        "cancel_url": confirmed["cancel_url"],
+        "event_title": event["title"],
+        "starts_at": None,
+        "ends_at": None,
+    }
     assert next(m for m in private if m["data"]["kind"] == "waitlisted")["data"]["position"] == 1
 
 
@@ -214,7 +238,9 @@ def test_cancelling_an_event_cancels_every_registration_and_tells_everyone(event
     assert {m["data"]["reason"] for m in cancelled} == {"event_cancelled"}
     assert any(m["type"].endswith("event.cancelled") for m in public)
     private = _messages(events_service.nats_url, "PRIVATE", event["id"], 4)
-    assert sorted(m["data"]["registration_id"] for m in private if m["data"]["kind"] == "event_cancelled") == sorted(ids)
+    assert sorted(m["data"]["registration_id"] for m in private if m["data"]["kind"] == "event_cancelled") == sorted(
+        ids
+    )
 
 
 def test_an_operator_exports_the_participants_as_csv(events_service):

@@ -29,12 +29,30 @@ async def db(database_url):
 
 async def _event_with_registrants(db: Database) -> tuple[str, list[str]]:
     async with db.transaction() as session:
-        event_id = await handlers.create_event(session, EventCreate(
-            title="Workshop", starts_at="2031-03-10T18:00:00", ends_at="2031-03-10T20:00:00", venue="Rathaus",
-            capacity=1), CREATED)
+        event_id = await handlers.create_event(
+            session,
+            EventCreate(
+                title="Workshop",
+                starts_at="2031-03-10T18:00:00",
+                ends_at="2031-03-10T20:00:00",
+                venue="Rathaus",
+                capacity=1,
+            ),
+            CREATED,
+        )
         await handlers.publish_event(session, event_id, CREATED)
-        ids = [(await handlers.register(session, event_id, RegistrationCreate(
-            name=f"P{n}", email=f"p{n}@example.org", consent=True), CREATED, "http://x"))["id"] for n in range(2)]
+        ids = [
+            (
+                await handlers.register(
+                    session,
+                    event_id,
+                    RegistrationCreate(name=f"P{n}", email=f"p{n}@example.org", consent=True),
+                    CREATED,
+                    "http://x",
+                )
+            )["id"]
+            for n in range(2)
+        ]
     return event_id, ids
 
 
@@ -61,15 +79,16 @@ async def test_reminders_go_out_once_on_the_day_before_to_confirmed_registrants_
 
 
 async def test_personal_data_is_erased_n_days_after_the_event_and_the_counts_stay(db):
-    event_id, ids = await _event_with_registrants(db)
+    event_id, _ids = await _event_with_registrants(db)
     settings = EventsSettings(erase_after_days=30)
     await run_due_jobs(db, datetime(2031, 4, 9, 18, 0, tzinfo=UTC), settings)  # 29 days and 23 hours
     async with db.reading() as session:
         assert "p0@example.org" in await queries.participants_csv(session, event_id)
     assert (await run_due_jobs(db, datetime(2031, 4, 9, 19, 0, tzinfo=UTC), settings))[1] == 1
     async with db.reading() as session:
-        rows = (await session.execute(select(models.registrations).where(
-            models.registrations.c.event_id == event_id))).all()
+        rows = (
+            await session.execute(select(models.registrations).where(models.registrations.c.event_id == event_id))
+        ).all()
         view = await queries.get_event(session, event_id, operator=True)
         export = await queries.participants_csv(session, event_id)
     assert {(r.name, r.email, r.email_key, r.organisation, r.cancel_token_hash) for r in rows} == {(None,) * 5}

@@ -15,9 +15,9 @@ from tests.support.stream import stream_messages
 async def _rush(url: str, event_id: str, n: int) -> list[dict]:
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        responses = await asyncio.gather(*(
-            client.post(f"/events/{event_id}/registrations", json=person(i)) for i in range(n)
-        ))
+        responses = await asyncio.gather(
+            *(client.post(f"/events/{event_id}/registrations", json=person(i)) for i in range(n))
+        )
     assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201][:3]
     return [r.json() for r in responses]
 
@@ -55,12 +55,18 @@ def test_200_concurrent_registrations_for_20_places_confirm_exactly_20_and_waitl
 
         # a cancellation promotes exactly one: the first on the waitlist
         first = confirmed[0]
-        cancelled = client.post(f"/registrations/{first['id']}/cancel",
-                                headers={"Authorization": f"Bearer {first['cancel_token']}"})
+        cancelled = client.post(
+            f"/registrations/{first['id']}/cancel", headers={"Authorization": f"Bearer {first['cancel_token']}"}
+        )
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
         head = waitlisted[0]
-        assert client.get(f"/registrations/{head['id']}", params={"token": head["cancel_token"]}).json()["status"] == "confirmed"
-        second = client.get(f"/registrations/{waitlisted[1]['id']}", params={"token": waitlisted[1]["cancel_token"]}).json()
+        assert (
+            client.get(f"/registrations/{head['id']}", params={"token": head["cancel_token"]}).json()["status"]
+            == "confirmed"
+        )
+        second = client.get(
+            f"/registrations/{waitlisted[1]['id']}", params={"token": waitlisted[1]["cancel_token"]}
+        ).json()
         assert second == second | {"status": "waitlisted", "position": 1}
         view = client.get(f"/events/{event['id']}").json()
         assert (view["confirmed"], view["waitlisted"]) == (20, 179)

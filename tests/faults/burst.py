@@ -41,38 +41,65 @@ class Burst:
     attempts: int = 0
 
     def summary(self) -> dict:
-        return {"attempts": self.attempts, **{f"acked_{k}": len(v) for k, v in self.acked.items()},
-                **{f"unknown_{k}": len(v) for k, v in self.unknown.items() if v}, "refused": dict(self.refused)}
+        return {
+            "attempts": self.attempts,
+            **{f"acked_{k}": len(v) for k, v in self.acked.items()},
+            **{f"unknown_{k}": len(v) for k, v in self.unknown.items() if v},
+            "refused": dict(self.refused),
+        }
 
 
 def prepare(system: System, businesses: int = 10) -> Burst:
     """One published event with room for everyone, a few profiles, one hotspot: all this test's own."""
     tag = uuid.uuid4().hex[:8]
     with system.client("events") as events:
-        created = events.post("/events", headers=OPERATOR, json={
-            "title": f"Burst {tag}", "description": "fault test", "starts_at": "2031-03-10T18:00:00",
-            "ends_at": "2031-03-10T20:00:00", "venue": "Rathaus", "capacity": 100_000, "waitlist": True})
+        created = events.post(
+            "/events",
+            headers=OPERATOR,
+            json={
+                "title": f"Burst {tag}",
+                "description": "fault test",
+                "starts_at": "2031-03-10T18:00:00",
+                "ends_at": "2031-03-10T20:00:00",
+                "venue": "Rathaus",
+                "capacity": 100_000,
+                "waitlist": True,
+            },
+        )
         assert created.status_code == 201, created.text
         published = events.post(f"/events/{created.json()['id']}/publish", headers=OPERATOR)
         assert published.status_code == 200, published.text
     profiles = []
     with system.client("directory") as directory:
         for i in range(businesses):
-            answer = directory.post("/businesses", headers=OPERATOR,
-                                    json={"name": f"Burst {tag} {i}", "category": "handwerk"})
+            answer = directory.post(
+                "/businesses", headers=OPERATOR, json={"name": f"Burst {tag} {i}", "category": "handwerk"}
+            )
             assert answer.status_code == 201, answer.text
             profiles.append(answer.json())
     with system.client("wifi") as wifi:
-        answer = wifi.post("/hotspots", headers=OPERATOR, json={
-            "site_name": f"Burst {tag}", "host_business": "Test", "address": "Testweg 1", "latitude": 51.52,
-            "longitude": 6.93, "ap_model": "AP", "ap_serial": tag, "ap_mac": "00:11:22:33:44:55",
-            "placement": "outdoor"})
+        answer = wifi.post(
+            "/hotspots",
+            headers=OPERATOR,
+            json={
+                "site_name": f"Burst {tag}",
+                "host_business": "Test",
+                "address": "Testweg 1",
+                "latitude": 51.52,
+                "longitude": 6.93,
+                "ap_model": "AP",
+                "ap_serial": tag,
+                "ap_mac": "00:11:22:33:44:55",
+                "placement": "outdoor",
+            },
+        )
         assert answer.status_code == 201, answer.text
     return Burst(tag, created.json()["id"], profiles, answer.json())
 
 
-async def run(system: System, burst: Burst, until: asyncio.Event, limit: int, rate: float = 30.0,
-              workers: int = 6) -> None:
+async def run(
+    system: System, burst: Burst, until: asyncio.Event, limit: int, rate: float = 30.0, workers: int = 6
+) -> None:
     """Issue mixed changes from `workers` concurrent clients, `rate` per second at most, until `until`
     is set or `limit` were tried; the pace spreads the budget over the faults."""
     base = datetime.now(UTC) - timedelta(minutes=30)  # reports in the past: history, never "future"
@@ -87,28 +114,40 @@ async def run(system: System, burst: Burst, until: asyncio.Event, limit: int, ra
         try:
             if kind == "registration":
                 email = f"reg-{key}@example.org"
-                answer = await clients["events"].post(f"/events/{burst.event_id}/registrations",
-                                                      json={"name": f"Person {key}", "email": email, "consent": True})
+                answer = await clients["events"].post(
+                    f"/events/{burst.event_id}/registrations",
+                    json={"name": f"Person {key}", "email": email, "consent": True},
+                )
                 if answer.status_code == 201:
                     identity = (email, answer.json()["id"])
             elif kind == "profile_edit":
                 profile = burst.businesses[n % len(burst.businesses)]
                 identity = profile["id"]
                 answer = await clients["directory"].patch(
-                    f"/businesses/{profile['id']}", json={"description": f"Edit {key}"},
-                    headers={"Authorization": f"Bearer {profile['edit_token']}"})
+                    f"/businesses/{profile['id']}",
+                    json={"description": f"Edit {key}"},
+                    headers={"Authorization": f"Bearer {profile['edit_token']}"},
+                )
             else:
                 timestamp = (base + timedelta(milliseconds=n)).isoformat()
                 report = {"timestamp": timestamp, "uplink_ok": True, "clients": n % 50, "backhaul_mbps": 100.0}
                 identity = timestamp
                 if kind == "report_http":
                     answer = await clients["wifi"].post(
-                        f"/hotspots/{burst.hotspot['id']}/reports", json=report,
-                        headers={"Authorization": f"Bearer {burst.hotspot['host_token']}"})
+                        f"/hotspots/{burst.hotspot['id']}/reports",
+                        json=report,
+                        headers={"Authorization": f"Bearer {burst.hotspot['host_token']}"},
+                    )
                 else:
-                    await js.publish(f"hallobot.wifi.reports.{burst.hotspot['id']}", json.dumps(report).encode(),
-                                     headers={"Authorization": f"Bearer {burst.hotspot['host_token']}",
-                                              "Nats-Msg-Id": f"report-{key}"}, timeout=5)
+                    await js.publish(
+                        f"hallobot.wifi.reports.{burst.hotspot['id']}",
+                        json.dumps(report).encode(),
+                        headers={
+                            "Authorization": f"Bearer {burst.hotspot['host_token']}",
+                            "Nats-Msg-Id": f"report-{key}",
+                        },
+                        timeout=5,
+                    )
                     burst.acked[kind].append(identity)
                     return
         except Exception as exc:  # the answer was lost: the service or the broker was away
@@ -178,19 +217,27 @@ async def verify(system: System, burst: Burst, settle_s: float = 60.0) -> dict:
         assert len({b["id"] for b in bodies}) == len(bodies)
 
         # -- profile edits: one business.updated per acknowledged edit (unknown ones: at most one) ---
-        updates = [json.loads(m.data) for m in await stream_messages(js, "DIRECTORY", "hallobot.directory.business.updated.>")]
+        updates = [
+            json.loads(m.data) for m in await stream_messages(js, "DIRECTORY", "hallobot.directory.business.updated.>")
+        ]
         per_business = Counter(b["data"]["business_id"] for b in updates)
         acked_edits, unknown_edits = Counter(burst.acked["profile_edit"]), Counter(burst.unknown["profile_edit"])
         for profile in burst.businesses:
             pid = profile["id"]
-            assert acked_edits[pid] <= per_business[pid] <= acked_edits[pid] + unknown_edits[pid], \
-                (pid, acked_edits[pid], per_business[pid], unknown_edits[pid])
+            assert acked_edits[pid] <= per_business[pid] <= acked_edits[pid] + unknown_edits[pid], (
+                pid,
+                acked_edits[pid],
+                per_business[pid],
+                unknown_edits[pid],
+            )
         assert len({b["id"] for b in updates}) == len(updates), "an event id is twice in DIRECTORY"
 
         # -- reports over NATS: each once in WIFI_REPORTS --------------------------------------------
         reports_in_stream = await stream_messages(js, "WIFI_REPORTS", f"hallobot.wifi.reports.{burst.hotspot['id']}")
         stamps = Counter(json.loads(m.data)["timestamp"] for m in reports_in_stream)
-        assert all(stamps[t] == 1 for t in burst.acked["report_nats"]), "a NATS report is not exactly once in its stream"
+        assert all(stamps[t] == 1 for t in burst.acked["report_nats"]), (
+            "a NATS report is not exactly once in its stream"
+        )
     finally:
         await nc.close()
 
@@ -201,8 +248,14 @@ async def verify(system: System, burst: Burst, settle_s: float = 60.0) -> dict:
         found = system.query("wifi", "SELECT reported_at FROM reports WHERE hotspot_id = ?", burst.hotspot["id"])
         return Counter(_instant(r[0]) for r in found)
 
-    stored = wait_until(lambda: (s := stored_reports()) and {_instant(t) for t in expected} <= set(s) and s,
-                        timeout=settle_s, interval=0.5) or stored_reports()
+    stored = (
+        wait_until(
+            lambda: (s := stored_reports()) and {_instant(t) for t in expected} <= set(s) and s,
+            timeout=settle_s,
+            interval=0.5,
+        )
+        or stored_reports()
+    )
     missing = {_instant(t) for t in expected} - set(stored)
     assert not missing, f"{len(missing)} acknowledged reports not stored, e.g. {sorted(missing)[:3]}"
     assert set(stored.values()) == {1}
@@ -211,8 +264,9 @@ async def verify(system: System, burst: Burst, settle_s: float = 60.0) -> dict:
 
     # -- mails: exactly one per registration (acknowledged: one; unknown: at most one) ---------------
     def mails_by_recipient():
-        return Counter(m["X-Envelope-To"] for m in list(system.smtp.messages)
-                       if m["X-Envelope-To"].startswith(f"reg-{burst.tag}-"))
+        return Counter(
+            m["X-Envelope-To"] for m in list(system.smtp.messages) if m["X-Envelope-To"].startswith(f"reg-{burst.tag}-")
+        )
 
     want = {email for email, _ in acked_regs}
     wait_until(lambda: want <= set(mails_by_recipient()), timeout=settle_s, interval=0.5)
@@ -224,15 +278,22 @@ async def verify(system: System, burst: Burst, settle_s: float = 60.0) -> dict:
     stored_emails = {email for _, email in rows}
     assert set(mails) <= stored_emails, "a mail went to someone who is not registered"
     twice = {e: c for e, c in mails.items() if c > 1}
-    message_ids = Counter(m["Message-ID"] for m in list(system.smtp.messages)
-                          if m["X-Envelope-To"].startswith(f"reg-{burst.tag}-"))
-    same_id = all(message_ids[m["Message-ID"]] > 1 for m in list(system.smtp.messages)
-                  if m["X-Envelope-To"] in twice)
-    assert not twice, (f"{len(twice)} registrants got their mail more than once "
-                       f"({'each copy with the same Message-ID: the sender crashed between SMTP accept and marking' if same_id else 'different Message-IDs: two deliveries'}); "
-                       f"e.g. {list(twice.items())[:3]}")
-    return {**burst.summary(), "registrations_stored": len(rows), "mails": sum(mails.values()),
-            "reports_stored": len(stored), "profile_updates": sum(per_business[p["id"]] for p in burst.businesses)}
+    message_ids = Counter(
+        m["Message-ID"] for m in list(system.smtp.messages) if m["X-Envelope-To"].startswith(f"reg-{burst.tag}-")
+    )
+    why = (
+        "each copy with the same Message-ID: the sender crashed between SMTP accept and marking"
+        if all(message_ids[m["Message-ID"]] > 1 for m in list(system.smtp.messages) if m["X-Envelope-To"] in twice)
+        else "different Message-IDs: two deliveries"
+    )
+    assert not twice, f"{len(twice)} registrants got their mail more than once ({why}); e.g. {list(twice.items())[:3]}"
+    return {
+        **burst.summary(),
+        "registrations_stored": len(rows),
+        "mails": sum(mails.values()),
+        "reports_stored": len(stored),
+        "profile_updates": sum(per_business[p["id"]] for p in burst.businesses),
+    }
 
 
 def _instant(value) -> datetime:

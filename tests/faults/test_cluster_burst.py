@@ -101,7 +101,9 @@ async def test_a_cluster_node_sigkilled_during_a_burst_loses_nothing_and_does_no
         async def failed_over():  # every stream in use and the meta group led by one of the other two
             roles_now = await _roles(system)
             seen["roles_while_down"] = roles_now
-            return not roles_now[victim] and sorted(sum(roles_now.values(), [])) == sorted(["meta", *IN_USE])
+            return not roles_now[victim] and sorted(role for roles in roles_now.values() for role in roles) == sorted(
+                ["meta", *IN_USE]
+            )
 
         assert await eventually(failed_over, timeout=60, interval=0.5), f"no failover: {seen}"
         await asyncio.sleep(GAP_S)  # the burst goes on against the new leaders
@@ -120,5 +122,6 @@ async def test_a_cluster_node_sigkilled_during_a_burst_loses_nothing_and_does_no
     assert seen["attempts_while_down"] > 0, "no change was tried while the node was away"
     assert all(burst.acked[kind] for kind in changes.KINDS), f"a kind of change was never acknowledged: {result}"
 
-    assert await eventually(lambda: _caught_up(system), timeout=60, interval=0.5), \
+    assert await eventually(lambda: _caught_up(system), timeout=60, interval=0.5), (
         f"{victim} did not catch up:\n{system.cluster.servers[victim].log_path.read_text()[-2000:]}"
+    )

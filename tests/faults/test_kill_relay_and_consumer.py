@@ -14,8 +14,8 @@ import pytest
 
 from tests.support import schema
 from tests.support.stream import event_ids, eventually, stream_messages, wait_for_count
-from tests.test_outbox_relay import write_events
 from tests.test_consumer import publish_event
+from tests.test_outbox_relay import write_events
 
 pytestmark = pytest.mark.faults
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def start_worker(role: str, database_url: str, nats_url: str) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.support.worker", role, database_url, nats_url],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert process.stdout.readline().strip() == "ready"
@@ -41,10 +44,7 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(20)
 
 
-
-async def test_a_relay_killed_mid_batch_and_restarted_publishes_every_event_exactly_once(
-    database_url, nats_server, js
-):
+async def test_a_relay_killed_mid_batch_and_restarted_publishes_every_event_exactly_once(database_url, nats_server, js):
     db = await schema.create_schema(database_url)
     ids = await write_events(db, 6000, per_transaction=500)
     relay = start_worker("relay", database_url, nats_server.url)
@@ -61,9 +61,7 @@ async def test_a_relay_killed_mid_batch_and_restarted_publishes_every_event_exac
 
         relay = start_worker("relay", database_url, nats_server.url)
         assert await wait_for_count(js, "WIFI", len(ids), timeout=60) == len(ids)
-        assert await eventually(
-            lambda: _zero(schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None)))
-        )
+        assert await eventually(lambda: _zero(schema.count(db, schema.outbox, schema.outbox.c.published_at.is_(None))))
         await asyncio.sleep(0.5)
         assert event_ids(await stream_messages(js, "WIFI")) == ids  # each once, in order
     finally:

@@ -7,7 +7,6 @@ The subjects come from each service's `definition.subscriptions`, so a new subsc
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import uuid
@@ -16,13 +15,13 @@ from datetime import UTC, date, datetime, timedelta
 import nats
 import pytest
 
-from shared.catalog import BusinessUpdated, EventUpdated, HotspotRegistered, RecertificationDue, RegistrantNotice
+from hallobot.services import create_app, settings_for
 from shared import catalog
+from shared.catalog import BusinessUpdated, EventUpdated, HotspotRegistered, RecertificationDue, RegistrantNotice
 from shared.config import SERVICES
 from shared.envelope import CloudEvent, utcnow
 from shared.streams import stream_for_subject
 from tests.support.stream import eventually, stream_messages
-from hallobot.services import create_app, settings_for
 from tests.support.system import OPERATOR
 
 pytestmark = pytest.mark.faults
@@ -37,8 +36,15 @@ MAX_PAYLOAD = 1024 * 1024  # nats-server's default max_payload
 
 
 def envelope(**fields) -> bytes:
-    event = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/fuzz", "type": "de.bottrop.hallobot.x",
-             "time": utcnow().isoformat(), "datacontenttype": "application/json", "data": {}}
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "/fuzz",
+        "type": "de.bottrop.hallobot.x",
+        "time": utcnow().isoformat(),
+        "datacontenttype": "application/json",
+        "data": {},
+    }
     return json.dumps(event | fields).encode()
 
 
@@ -64,20 +70,35 @@ def valid_sample(subscription, token: str, host: dict) -> tuple[str, bytes, dict
     if subscription.stream == "WIFI_REPORTS":
         report = {"timestamp": utcnow().isoformat(), "uplink_ok": True, "clients": 3, "backhaul_mbps": 80.0}
         message_id = f"report-{token}"
-        return (f"hallobot.wifi.reports.{host['id']}", json.dumps(report).encode(),
-                {"Authorization": f"Bearer {host['host_token']}", "Nats-Msg-Id": message_id}, message_id)
+        return (
+            f"hallobot.wifi.reports.{host['id']}",
+            json.dumps(report).encode(),
+            {"Authorization": f"Bearer {host['host_token']}", "Nats-Msg-Id": message_id},
+            message_id,
+        )
     now = datetime.now(UTC) + timedelta(days=30)
     samples = [
         BusinessUpdated(business_id=token, name="Fuzz GmbH", category="handwerk", changed=["description"]),
         EventUpdated(event_id=token, title="Fuzz", starts_at=now, ends_at=now + timedelta(hours=1), changed=["title"]),
         HotspotRegistered(hotspot_id=token, site_name="Fuzz-Platz"),
         RecertificationDue(expires_on=date.today() + timedelta(days=60), days_left=60),
-        RegistrantNotice(registration_id=token, event_id=token, kind="confirmed", email=f"fuzz-{token}@example.org",
-                         name="Fuzz", event_title="Fuzz", starts_at=now, ends_at=now + timedelta(hours=1)),
+        RegistrantNotice(
+            registration_id=token,
+            event_id=token,
+            kind="confirmed",
+            email=f"fuzz-{token}@example.org",
+            name="Fuzz",
+            event_title="Fuzz",
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+        ),
     ]
     if OwnerNotice is not None:
-        samples.append(OwnerNotice(business_id=token, business_name="Fuzz GmbH", kind="published",
-                                   email=f"owner-{token}@example.org"))
+        samples.append(
+            OwnerNotice(
+                business_id=token, business_name="Fuzz GmbH", kind="published", email=f"owner-{token}@example.org"
+            )
+        )
     fitting = [sample for sample in samples if subject_matches(subscription.subject, sample.nats_subject())]
     assert fitting, f"no valid sample for {subscription.name} ({subscription.subject}): add one here"
     event: CloudEvent = fitting[0].to_event()
@@ -98,10 +119,21 @@ def subject_matches(pattern: str, subject: str) -> bool:
 @pytest.fixture
 def hotspot(system) -> dict:
     with system.client("wifi") as client:
-        created = client.post("/hotspots", headers=OPERATOR, json={
-            "site_name": "Malformed-Platz", "host_business": "Test", "address": "Testweg 1", "latitude": 51.52,
-            "longitude": 6.93, "ap_model": "AP", "ap_serial": uuid.uuid4().hex, "ap_mac": "00:11:22:33:44:55",
-            "placement": "outdoor"})
+        created = client.post(
+            "/hotspots",
+            headers=OPERATOR,
+            json={
+                "site_name": "Malformed-Platz",
+                "host_business": "Test",
+                "address": "Testweg 1",
+                "latitude": 51.52,
+                "longitude": 6.93,
+                "ap_model": "AP",
+                "ap_serial": uuid.uuid4().hex,
+                "ap_mac": "00:11:22:33:44:55",
+                "placement": "outdoor",
+            },
+        )
     assert created.status_code == 201, created.text
     return created.json()
 
@@ -145,8 +177,10 @@ async def dead_lettered_and_carrying_on(system, hotspot, service, subscription, 
     if subscription.stream == "WIFI_REPORTS" and len(bad) > 1:
         subject = f"hallobot.wifi.reports.{hotspot['id']}"
         good_report = json.dumps({"timestamp": utcnow().isoformat(), "uplink_ok": True, "clients": 1}).encode()
-        bad |= {"no host credential": good_report,
-                "another hotspot's subject": good_report}  # published below with the credential, elsewhere
+        bad |= {
+            "no host credential": good_report,
+            "another hotspot's subject": good_report,
+        }  # published below with the credential, elsewhere
     nc = await system.connect()
     try:
         js = nc.jetstream()
@@ -163,8 +197,9 @@ async def dead_lettered_and_carrying_on(system, hotspot, service, subscription, 
 
         # The valid message after all the bad ones is taken (its id is in the consumer's inbox).
         taken = await eventually(lambda: _in_inbox(system, service, subscription.name, good_id), timeout=20)
-        assert taken, f"{subscription.name} did not take the valid message after the malformed ones:\n" \
-                      f"{system.logs(service)}"
+        assert taken, (
+            f"{subscription.name} did not take the valid message after the malformed ones:\n{system.logs(service)}"
+        )
 
         async def dead_letters():
             found = await stream_messages(js, "DLQ", f"hallobot.dlq.{subscription.name}")
@@ -179,8 +214,10 @@ async def dead_lettered_and_carrying_on(system, hotspot, service, subscription, 
         for letter in letters:
             what = sequences[letter["stream_seq"]]
             assert letter["consumer"] == subscription.name
-            assert letter["reason"].split(":", 1)[0] in {"malformed", "rejected"} and len(letter["reason"]) > 12, \
-                (what, letter["reason"])
+            assert letter["reason"].split(":", 1)[0] in {"malformed", "rejected"} and len(letter["reason"]) > 12, (
+                what,
+                letter["reason"],
+            )
         assert await eventually(lambda: _settled(js, subscription), timeout=20), "messages left unacked"
     finally:
         await nc.close()
@@ -189,8 +226,9 @@ async def dead_lettered_and_carrying_on(system, hotspot, service, subscription, 
 
 
 async def _in_inbox(system, service: str, consumer: str, message_id: str) -> bool:
-    rows = system.query(service, "SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?",
-                        consumer, message_id)
+    rows = system.query(
+        service, "SELECT count(*) FROM inbox WHERE consumer = ? AND message_id = ?", consumer, message_id
+    )
     return rows[0][0] == 1
 
 

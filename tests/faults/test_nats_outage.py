@@ -25,10 +25,17 @@ async def test_events_written_during_a_ten_second_nats_outage_all_arrive_once(da
     producer = await schema.create_schema(database_url)
     relay = OutboxRelay(producer, schema.outbox, lambda: js, service="producer", publish_timeout=0.5)
     # The downstream side keeps its own database, as a second service would.
-    consumer_db = await schema.create_schema(database_url.replace("test.sqlite3", "consumer.sqlite3")) \
-        if database_url.startswith("sqlite") else producer
-    group = ConsumerGroup(consumer_db, schema.inbox, lambda: js,
-                          DeliveryPolicy(max_deliver=5, backoff_s=[0.2], ack_wait_s=3.0, fetch_timeout_s=1.0))
+    consumer_db = (
+        await schema.create_schema(database_url.replace("test.sqlite3", "consumer.sqlite3"))
+        if database_url.startswith("sqlite")
+        else producer
+    )
+    group = ConsumerGroup(
+        consumer_db,
+        schema.inbox,
+        lambda: js,
+        DeliveryPolicy(max_deliver=5, backoff_s=[0.2], ack_wait_s=3.0, fetch_timeout_s=1.0),
+    )
     group.add(Subscription(name="downstream", stream="WIFI", subject="hallobot.wifi.hotspot.>", handler=record_effect))
     await group.start()
     relay_task = asyncio.create_task(relay.run())

@@ -10,8 +10,6 @@ The documents are built from the same code the processes run (`create_app().open
 
 from __future__ import annotations
 
-import importlib
-
 import httpx
 import pytest
 import schemathesis

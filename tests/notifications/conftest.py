@@ -31,13 +31,21 @@ def smtp():
 
 def service_env(nats_url: str, smtp_port: int, data_dir, database_url: str | None = None) -> dict[str, str]:
     env = {
-        "NATS_URL": nats_url, "HALLOBOT_DATA_DIR": str(data_dir), "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port), "HALLOBOT_OPERATOR_TOKEN": OPERATOR,
-        "HALLOBOT_CONSUMER_BACKOFF_S": "[0.2, 0.5]", "HALLOBOT_GRACEFUL_TIMEOUT_S": "2",
-        "NOTIFICATIONS_SENDER_POLL_S": "0.1", "NOTIFICATIONS_BACKOFF_BASE_S": "0.2",
-        "NOTIFICATIONS_BACKOFF_MAX_S": "0.5", "NOTIFICATIONS_SMTP_TIMEOUT_S": "2",
-        "NOTIFICATIONS_OPERATOR_EMAILS": OFFICE, "NOTIFICATIONS_SECRET_KEY": "test-secret-key-0123456789",
-        "NOTIFICATIONS_WEBHOOK_TIMEOUT_S": "2", "NOTIFICATIONS_WEBHOOK_DISABLE_AFTER": "3",
+        "NATS_URL": nats_url,
+        "HALLOBOT_DATA_DIR": str(data_dir),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "HALLOBOT_OPERATOR_TOKEN": OPERATOR,
+        "HALLOBOT_CONSUMER_BACKOFF_S": "[0.2, 0.5]",
+        "HALLOBOT_GRACEFUL_TIMEOUT_S": "2",
+        "NOTIFICATIONS_SENDER_POLL_S": "0.1",
+        "NOTIFICATIONS_BACKOFF_BASE_S": "0.2",
+        "NOTIFICATIONS_BACKOFF_MAX_S": "0.5",
+        "NOTIFICATIONS_SMTP_TIMEOUT_S": "2",
+        "NOTIFICATIONS_OPERATOR_EMAILS": OFFICE,
+        "NOTIFICATIONS_SECRET_KEY": "test-secret-key-0123456789",
+        "NOTIFICATIONS_WEBHOOK_TIMEOUT_S": "2",
+        "NOTIFICATIONS_WEBHOOK_DISABLE_AFTER": "3",
     }
     if database_url:
         env["NOTIFICATIONS_DATABASE_URL"] = database_url

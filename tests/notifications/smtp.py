@@ -17,7 +17,7 @@ class Handler:
         self.envelopes: list[str] = []  # each accepted RCPT TO, before its DATA
         self.answers: dict[str, str] = {}  # recipient → e.g. "550 no such user" or "451 try later"
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, options):
         answer = self.answers.get(address.lower())
         if answer:
             return answer
@@ -25,7 +25,7 @@ class Handler:
         self.envelopes.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
@@ -47,7 +47,9 @@ class RestartableSmtpServer:
 
     def start(self) -> RestartableSmtpServer:
         self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port,
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
             server_hostname="smtp.test",  # a fixed name: no FQDN lookup
         )
         self.controller.start()

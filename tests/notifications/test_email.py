@@ -11,7 +11,15 @@ import pytest
 from shared.catalog import HotspotStatusChanged, RegistrantNotice
 from shared.envelope import utcnow
 from tests.notifications.conftest import (
-    AUTH, OFFICE, body_text, deliveries, link, publish, service_env, start_service, until,
+    AUTH,
+    OFFICE,
+    body_text,
+    deliveries,
+    link,
+    publish,
+    service_env,
+    start_service,
+    until,
 )
 from tests.support.stream import stream_messages
 
@@ -23,16 +31,29 @@ def status_change(hotspot="kirchplatz", previous="up", status="degraded"):
 def notice(registration_id: str, kind="confirmed", email="anna@example.org", language="de", cancel_url=None):
     starts = utcnow() + timedelta(days=3)
     return RegistrantNotice(
-        registration_id=registration_id, event_id="ev1", kind=kind, email=email, name="Anna Beispiel",
-        language=language, cancel_url=cancel_url, event_title="Gründerfrühstück", starts_at=starts,
-        ends_at=starts + timedelta(hours=2), venue="Rathaus Bottrop",
+        registration_id=registration_id,
+        event_id="ev1",
+        kind=kind,
+        email=email,
+        name="Anna Beispiel",
+        language=language,
+        cancel_url=cancel_url,
+        event_title="Gründerfrühstück",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        venue="Rathaus Bottrop",
     )
 
 
 async def test_no_mail_before_confirming_and_none_after_unsubscribing(notifications, smtp, nc):
-    response = httpx.post(f"{notifications.url}/subscriptions", json={
-        "email": "bea@example.org", "topics": ["wifi.hotspot.status_changed"],
-        "filters": {"hotspot_id": "kirchplatz"}})
+    response = httpx.post(
+        f"{notifications.url}/subscriptions",
+        json={
+            "email": "bea@example.org",
+            "topics": ["wifi.hotspot.status_changed"],
+            "filters": {"hotspot_id": "kirchplatz"},
+        },
+    )
     assert response.status_code == 202 and response.json()["status"] == "pending"
     assert await until(lambda: smtp.to("bea@example.org"))
     (confirmation,) = smtp.to("bea@example.org")
@@ -59,8 +80,11 @@ async def test_no_mail_before_confirming_and_none_after_unsubscribing(notificati
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     # RFC 8058: the mail client POSTs the form body to the URL, no cookies, no page.
-    one_click = httpx.post(unsubscribe_url, content=b"List-Unsubscribe=One-Click",
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    one_click = httpx.post(
+        unsubscribe_url,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert one_click.status_code == 200
     await publish(nc, status_change(previous="up", status="down"))
     await asyncio.sleep(1.0)
@@ -82,7 +106,8 @@ async def test_registrants_get_their_mails_with_the_cancel_link_also_after_the_f
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_smtp_down_a_crash_and_a_duplicate_still_give_each_mail_exactly_once(
-        database, nats_server, nc, smtp, tmp_path, request):
+    database, nats_server, nc, smtp, tmp_path, request
+):
     database_url = None if database == "sqlite" else request.getfixturevalue("postgres_database")
     env = service_env(nats_server.url, smtp.port, tmp_path / "var", database_url)
     # The kill may catch a row claimed ('sending'): it is tried again when its lease ends, so keep the
@@ -117,8 +142,9 @@ async def test_a_refused_mail_is_dead_visible_and_replayable_and_a_deferred_one_
     assert await until(lambda: deliveries(notifications, status="dead"))
     (dead,) = deliveries(notifications, status="dead")
     assert dead["recipient"] == "gone@example.org" and dead["last_error"].startswith("550")
-    assert await until(lambda: [d for d in deliveries(notifications, recipient="busy@example.org")
-                                if d["attempts"] >= 2])
+    assert await until(
+        lambda: [d for d in deliveries(notifications, recipient="busy@example.org") if d["attempts"] >= 2]
+    )
     smtp.handler.answers = {}
     assert await until(lambda: smtp.to("busy@example.org"))
 

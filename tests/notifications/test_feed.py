@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -13,13 +14,25 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from shared.catalog import BusinessPublished, BusinessRegistered, EventPublished, HotspotRegistered, HotspotStatusChanged
+from shared.catalog import (
+    BusinessPublished,
+    BusinessRegistered,
+    EventPublished,
+    HotspotRegistered,
+    HotspotStatusChanged,
+)
 from shared.envelope import utcnow
 from tests.notifications.conftest import publish, until
 
 CHROMIUM = "/usr/bin/chromium"
-SITES = {"kirchplatz": "Kirchplatz", "rathaus": "Rathaus", "altmarkt": "Altmarkt",
-         "hansa": "Hansa-Center", "kulturzentrum": "Kulturzentrum August Everding", "bahnhof": "ZOB Berliner Platz"}
+SITES = {
+    "kirchplatz": "Kirchplatz",
+    "rathaus": "Rathaus",
+    "altmarkt": "Altmarkt",
+    "hansa": "Hansa-Center",
+    "kulturzentrum": "Kulturzentrum August Everding",
+    "bahnhof": "ZOB Berliner Platz",
+}
 
 
 async def sse(url: str, count: int, last_event_id: str | None = None, quiet_s: float = 0.0, backlog: int = 0):
@@ -65,11 +78,16 @@ def change(hotspot: str, previous, status: str) -> HotspotStatusChanged:
 
 async def test_a_reconnect_with_last_event_id_replays_exactly_the_missed_events(notifications, nc):
     starts = utcnow()
-    first = [change("kirchplatz", "up", "down"), change("rathaus", None, "up"),
-             EventPublished(event_id="e1", title="Gründerfrühstück", starts_at=starts, ends_at=starts)]
-    missed = [BusinessPublished(business_id="b1", name="Eine-Welt-Laden", category="retail"),
-              BusinessRegistered(business_id="b2", name="Noch nicht geprüft", category="retail", self_registered=True),
-              change("kirchplatz", "down", "up")]
+    first = [
+        change("kirchplatz", "up", "down"),
+        change("rathaus", None, "up"),
+        EventPublished(event_id="e1", title="Gründerfrühstück", starts_at=starts, ends_at=starts),
+    ]
+    missed = [
+        BusinessPublished(business_id="b1", name="Eine-Welt-Laden", category="retail"),
+        BusinessRegistered(business_id="b2", name="Noch nicht geprüft", category="retail", self_registered=True),
+        change("kirchplatz", "down", "up"),
+    ]
 
     reader = asyncio.create_task(sse(notifications.url, 3))
     await asyncio.sleep(0.5)
@@ -93,8 +111,9 @@ async def test_a_new_client_asking_for_a_backlog_first_gets_the_latest_events_of
     older = [await publish(nc, change("altmarkt", None, "up")) for _ in range(3)]
     latest_wifi = [await publish(nc, change("altmarkt", "up", status)) for status in ("down", "up")]
     latest_directory = await publish(nc, BusinessPublished(business_id="b1", name="Eine-Welt-Laden", category="retail"))
-    hidden = await publish(nc, BusinessRegistered(business_id="b2", name="Ungeprüft", category="retail",
-                                                  self_registered=True))
+    hidden = await publish(
+        nc, BusinessRegistered(business_id="b2", name="Ungeprüft", category="retail", self_registered=True)
+    )
     await watcher
 
     backlog = await sse(notifications.url, 3, backlog=2, quiet_s=0.7)
@@ -110,7 +129,8 @@ async def test_a_new_client_asking_for_a_backlog_first_gets_the_latest_events_of
 
 
 async def test_a_resume_during_a_burst_switches_from_the_streams_to_the_live_tail_without_gap_or_duplicate(
-        notifications, nc):
+    notifications, nc
+):
     """The resuming client reads its gap from JetStream while new events keep coming on the live
     fan-out: it must see every event after its id once, in order within each stream."""
     before = [await publish(nc, change("rathaus", None, "up" if i % 2 else "down")) for i in range(3)]
@@ -127,8 +147,9 @@ async def test_a_resume_during_a_burst_switches_from_the_streams_to_the_live_tai
     async def keep_publishing() -> None:
         for i in range(60):
             burst.append(await publish(nc, change("altmarkt", None, "up" if i % 2 else "down")))
-            burst.append(await publish(nc, EventPublished(event_id=f"b{i}", title="Fest", starts_at=starts,
-                                                          ends_at=starts)))
+            burst.append(
+                await publish(nc, EventPublished(event_id=f"b{i}", title="Fest", starts_at=starts, ends_at=starts))
+            )
             await asyncio.sleep(0.005)
 
     publisher = asyncio.create_task(keep_publishing())
@@ -143,8 +164,9 @@ async def test_a_resume_during_a_burst_switches_from_the_streams_to_the_live_tai
         want = [e.id for e in [*expected, *burst] if e.type.startswith(f"de.bottrop.hallobot.{kind}.")]
         assert [e["id"] for e in got if e["type"].startswith(f"de.bottrop.hallobot.{kind}.")] == want
     positions = [[int(p) for p in e["id"].split("-")] for e in resumed]
-    assert all(a <= b for earlier, later in zip(positions, positions[1:], strict=False)
-               for a, b in zip(earlier, later, strict=True)), "the id vector never goes back"
+    assert all(
+        a <= b for earlier, later in itertools.pairwise(positions) for a, b in zip(earlier, later, strict=True)
+    ), "the id vector never goes back"
 
 
 class RawFeedClient(asyncio.Protocol):
@@ -187,8 +209,9 @@ async def test_two_hundred_concurrent_clients_each_receive_the_same_event_once(n
     clients = await open_raw_clients(notifications.url, 200)
     try:
         event = await publish(nc, change("hansa", "up", "down"))
-        hidden = await publish(nc, BusinessRegistered(business_id="b9", name="Ungeprüft", category="retail",
-                                                      self_registered=True))
+        hidden = await publish(
+            nc, BusinessRegistered(business_id="b9", name="Ungeprüft", category="retail", self_registered=True)
+        )
         marker = event.id.encode()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not all(c.count(marker) for c in clients):
@@ -208,8 +231,12 @@ def chromium() -> str:
     """Debian's chromium; installed here when missing and we may (root with apt-get), else a clear failure."""
     if not os.path.exists(CHROMIUM) and os.geteuid() == 0 and shutil.which("apt-get"):
         subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], check=True,
-                       capture_output=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"the live page test needs Debian's chromium at {CHROMIUM}: apt-get install -y chromium")
     return CHROMIUM
@@ -226,9 +253,18 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
     assert await until(lambda: httpx.get(f"{notifications.url}/status/hotspots").json()[2]["status"] == "up")
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = await playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             page = await browser.new_page()
             await page.goto(notifications.url + "/")
@@ -245,12 +281,15 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
             await expect(events.nth(2)).to_contain_text("Neuer WLAN-Hotspot: ZOB Berliner Platz")
             # events a few microseconds apart (often within one millisecond) still sort by time
             assert await page.evaluate(
-                "zeitpunkt('2026-11-21T07:11:42.123456Z') > zeitpunkt('2026-11-21T07:11:42.123455Z')")
+                "zeitpunkt('2026-11-21T07:11:42.123456Z') > zeitpunkt('2026-11-21T07:11:42.123455Z')"
+            )
             await expect(page.locator("#verbindung")).to_have_attribute("data-state", "live")
 
             await publish(nc, change("kirchplatz", "up", "down"))
             await expect(tile).to_contain_text("ausgefallen", timeout=10_000)
             await expect(tile).to_have_attribute("data-status", "down")
-            await expect(page.locator("#ereignisse li").first).to_contain_text("WLAN Kirchplatz: in Betrieb → ausgefallen")
+            await expect(page.locator("#ereignisse li").first).to_contain_text(
+                "WLAN Kirchplatz: in Betrieb → ausgefallen"
+            )
         finally:
             await browser.close()

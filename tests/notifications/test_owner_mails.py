@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from services.directory import handlers as directory_handlers
-from services.directory.models import businesses, outbox
 from services.directory.config import DirectorySettings
+from services.directory.models import businesses, outbox
 from services.directory.schemas import BusinessCreate
 from shared.db import Database
 from shared.envelope import CloudEvent, utcnow
@@ -29,15 +29,22 @@ PROFILE_URL = "https://hallo-bot.de/verzeichnis/{id}"
 
 def set_touched(directory, business_id: str, when: str, published: str | None = None) -> None:
     with sqlite3.connect(directory.database_url.removeprefix("sqlite:///")) as db:
-        db.execute("UPDATE businesses SET touched_at = ?, published_at = coalesce(?, published_at) WHERE id = ?",
-                    (when, published, business_id))
+        db.execute(
+            "UPDATE businesses SET touched_at = ?, published_at = coalesce(?, published_at) WHERE id = ?",
+            (when, published, business_id),
+        )
 
 
 async def test_publishing_mails_the_owner_once_and_a_stale_profile_is_nudged_once_per_period(
-        nats_server, smtp, tmp_path):
+    nats_server, smtp, tmp_path
+):
     directory = start_directory(
-        nats_server.url, f"sqlite:///{tmp_path / 'directory.sqlite3'}", tmp_path,
-        DIRECTORY_JOB_INTERVAL_S="0.2", DIRECTORY_PUBLIC_URL=PROFILE_URL)
+        nats_server.url,
+        f"sqlite:///{tmp_path / 'directory.sqlite3'}",
+        tmp_path,
+        DIRECTORY_JOB_INTERVAL_S="0.2",
+        DIRECTORY_PUBLIC_URL=PROFILE_URL,
+    )
     notifications = start_service(service_env(nats_server.url, smtp.port, tmp_path / "var"), tmp_path)
     address, other = f"inhaber-{uuid.uuid4().hex[:6]}@example.org", f"entwurf-{uuid.uuid4().hex[:6]}@example.org"
     try:
@@ -97,8 +104,13 @@ async def test_the_same_owner_notice_delivered_twice_gives_one_mail(notification
     from shared.catalog import BusinessOwnerNotice
     from tests.notifications.conftest import publish
 
-    notice = BusinessOwnerNotice(business_id="b1", business_name="Bäckerei Beispiel", kind="published",
-                                 email="baecker@example.org", profile_url=PROFILE_URL.format(id="b1"))
+    notice = BusinessOwnerNotice(
+        business_id="b1",
+        business_name="Bäckerei Beispiel",
+        kind="published",
+        email="baecker@example.org",
+        profile_url=PROFILE_URL.format(id="b1"),
+    )
     event = await publish(nc, notice)
     await publish(nc, notice, event=event, msg_id="again")  # past the broker's dedup: a second delivery
     assert await until(lambda: smtp.to("baecker@example.org"))
@@ -116,10 +128,12 @@ async def test_the_stale_job_marks_each_period_once_on_both_databases(database_u
     try:
         async with db.transaction() as session:
             shop, _ = await directory_handlers.register_business(
-                session, BusinessCreate(**profile(owner_email="a@example.org")), self_registered=True, now=now)
+                session, BusinessCreate(**profile(owner_email="a@example.org")), self_registered=True, now=now
+            )
             await directory_handlers.change_status(session, shop["id"], "published", now=now, settings=settings)
             draft, _ = await directory_handlers.register_business(
-                session, BusinessCreate(**profile(owner_email="b@example.org")), self_registered=True, now=now)
+                session, BusinessCreate(**profile(owner_email="b@example.org")), self_registered=True, now=now
+            )
             await session.execute(update(businesses).values(touched_at=now - timedelta(days=400)))
 
         async def run(at) -> int:
@@ -131,14 +145,18 @@ async def test_the_stale_job_marks_each_period_once_on_both_databases(database_u
             await session.execute(update(businesses).values(published_at=now - timedelta(days=400)))
         assert [await run(now), await run(now), await run(now + timedelta(days=1))] == [1, 0, 0]
         async with db.transaction() as session:  # a touch, then another stale period
-            await session.execute(update(businesses).where(businesses.c.id == shop["id"])
-                                  .values(touched_at=now - timedelta(days=200)))
+            await session.execute(
+                update(businesses).where(businesses.c.id == shop["id"]).values(touched_at=now - timedelta(days=200))
+            )
         assert [await run(now), await run(now)] == [1, 0]
         async with db.reading() as session:
             payloads = (await session.execute(select(outbox.c.subject, outbox.c.payload))).all()
         notices = [CloudEvent.model_validate_json(p).data for s, p in payloads if s.startswith("hallobot.private.")]
         assert [(n["kind"], n["business_id"]) for n in notices] == [
-            ("published", shop["id"]), ("stale", shop["id"]), ("stale", shop["id"])]
+            ("published", shop["id"]),
+            ("stale", shop["id"]),
+            ("stale", shop["id"]),
+        ]
         assert draft["id"] not in {n["business_id"] for n in notices}
     finally:
         await db.dispose()
@@ -149,9 +167,20 @@ def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
     from services.notifications.mailer import render
 
     for kind in ("published", "stale"):
-        rendered = render("owner", language, {
-            "kind": kind, "business_name": "Café <Malakoff>", "business_id": "b1", "email": "x@example.org",
-            "language": language, "profile_url": "https://hallo-bot.de/verzeichnis/b1", "edit_url": None,
-            "touched_at": "2020-01-01T00:00:00Z" if kind == "stale" else None, "owner_contact": "amt@bottrop.de"})
+        rendered = render(
+            "owner",
+            language,
+            {
+                "kind": kind,
+                "business_name": "Café <Malakoff>",
+                "business_id": "b1",
+                "email": "x@example.org",
+                "language": language,
+                "profile_url": "https://hallo-bot.de/verzeichnis/b1",
+                "edit_url": None,
+                "touched_at": "2020-01-01T00:00:00Z" if kind == "stale" else None,
+                "owner_contact": "amt@bottrop.de",
+            },
+        )
         assert "Café <Malakoff>" in rendered.subject and "https://hallo-bot.de/verzeichnis/b1" in rendered.text
         assert "Café &lt;Malakoff&gt;" in rendered.html and f'lang="{language}"' in rendered.html

@@ -22,8 +22,12 @@ def test_a_subscription_narrowed_to_one_hotspot_hears_only_of_that_one():
     assert domain.wants(["wifi.hotspot.*"], {"hotspot_id": "kirchplatz"}, "wifi.hotspot.status_changed", data)
     assert not domain.wants(["wifi.hotspot.*"], {"hotspot_id": "rathaus"}, "wifi.hotspot.status_changed", data)
     assert not domain.wants(["events.event.published"], {}, "wifi.hotspot.status_changed", data)
-    assert domain.wants(["wifi.hotspot.incident_opened"], {"hotspot_id": "rathaus"},
-                        "wifi.hotspot.incident_opened", {"hotspot_ids": ["rathaus", "hansa"]})
+    assert domain.wants(
+        ["wifi.hotspot.incident_opened"],
+        {"hotspot_id": "rathaus"},
+        "wifi.hotspot.incident_opened",
+        {"hotspot_ids": ["rathaus", "hansa"]},
+    )
     assert domain.topic_is_known("wifi.hotspot.*") and not domain.topic_is_known("private.events.*")
 
 
@@ -35,8 +39,20 @@ def test_the_office_hears_of_outages_and_recoveries_but_not_of_every_flicker():
     assert not domain.operator_wants("directory.business.registered", {"self_registered": False})
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.0.5", "169.254.169.254", "::1",
-                                     "fd00::1", "::ffff:127.0.0.1", "100.64.0.1", "224.0.0.1"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.0.5",
+        "169.254.169.254",
+        "::1",
+        "fd00::1",
+        "::ffff:127.0.0.1",
+        "100.64.0.1",
+        "224.0.0.1",
+    ],
+)
 def test_webhooks_into_loopback_link_local_or_private_networks_are_refused(address):
     assert domain.target_refusal("hook.example", [address], []) is not None
     assert domain.target_refusal("hook.example", ["93.184.216.34"], []) is None
@@ -51,8 +67,10 @@ def test_an_allowlisted_range_must_cover_every_address_a_name_resolves_to():
 def test_the_signature_matches_the_standard_webhooks_reference_vector():
     # From the Standard Webhooks reference libraries' tests.
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-    assert sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}') == \
-        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert (
+        sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}')
+        == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    )
 
 
 def test_backoff_doubles_and_is_capped_and_smtp_5xx_is_final():
@@ -74,10 +92,22 @@ async def test_a_daily_subscriber_gets_one_digest_instead_of_each_mail(tmp_path)
     try:
         async with db.transaction() as session:
             row, _ = await handlers.subscribe(
-                session, settings, channel="email", address="d@example.org", url=None,
-                topics=["wifi.hotspot.status_changed"], filters={}, language="de", digest="daily")
-            await handlers.confirm(session, settings, row["id"],
-                                   domain.link_token(settings.secret_key.get_secret_value(), "confirm", row["id"]))
+                session,
+                settings,
+                channel="email",
+                address="d@example.org",
+                url=None,
+                topics=["wifi.hotspot.status_changed"],
+                filters={},
+                language="de",
+                digest="daily",
+            )
+            await handlers.confirm(
+                session,
+                settings,
+                row["id"],
+                domain.link_token(settings.secret_key.get_secret_value(), "confirm", row["id"]),
+            )
         for status in ("down", "up"):
             event = HotspotStatusChanged(hotspot_id="rathaus", previous=None, status=status, since=utcnow()).to_event()
             async with db.transaction() as session:
@@ -105,11 +135,17 @@ def test_the_sender_writes_mime_that_parses_back_to_what_was_rendered():
     from services.notifications.mailer import outgoing
 
     delivery = {
-        "id": "0b6c3f5e-1111-4222-8333-944455556666", "recipient": "anna@example.org",
-        "subject": "Anmeldung bestätigt: Gründerfrühstück " + "ä" * 80, "body": "Grüße\n\n" + "x" * 2000 + "\n",
-        "html": "<p>Grüße</p>\n", "created_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
-        "headers": {"Content-Language": "de", "List-Unsubscribe": "<https://n.test/u?token=abc>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        "id": "0b6c3f5e-1111-4222-8333-944455556666",
+        "recipient": "anna@example.org",
+        "subject": "Anmeldung bestätigt: Gründerfrühstück " + "ä" * 80,
+        "body": "Grüße\n\n" + "x" * 2000 + "\n",
+        "html": "<p>Grüße</p>\n",
+        "created_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        "headers": {
+            "Content-Language": "de",
+            "List-Unsubscribe": "<https://n.test/u?token=abc>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     }
     mail = outgoing(delivery, "Amt für Wirtschaftsförderung <noreply@hallo-bot.de>")
     assert mail.sender == "noreply@hallo-bot.de" and isinstance(mail.data, bytes)
@@ -132,7 +168,9 @@ def test_web_addresses_in_a_mail_text_become_links_and_everything_else_is_escape
     from services.notifications.mailer import linked
 
     html = linked('Grüße <b>"Café"</b> & Co\nAbmelden: https://n.test/u?a=1&b=2. Oder (http://n.test/x).')
-    assert html == ('Grüße &lt;b&gt;&#34;Café&#34;&lt;/b&gt; &amp; Co<br>Abmelden: '
-                    '<a href="https://n.test/u?a=1&amp;b=2">https://n.test/u?a=1&amp;b=2</a>. '
-                    'Oder (<a href="http://n.test/x">http://n.test/x</a>).')
+    assert html == (
+        "Grüße &lt;b&gt;&#34;Café&#34;&lt;/b&gt; &amp; Co<br>Abmelden: "
+        '<a href="https://n.test/u?a=1&amp;b=2">https://n.test/u?a=1&amp;b=2</a>. '
+        'Oder (<a href="http://n.test/x">http://n.test/x</a>).'
+    )
     assert linked("javascript:alert(1) <script>") == "javascript:alert(1) &lt;script&gt;"

@@ -41,15 +41,33 @@ async def db(tmp_path):
 
 async def stage(db, settings, n: int) -> None:
     starts = utcnow() + timedelta(days=2)
-    notices = [RegistrantNotice(
-        registration_id=f"r{i}", event_id="e1", kind="confirmed", email=f"person{i}@example.org", name="Anna",
-        event_title="Handwerkerfrühstück", starts_at=starts, ends_at=starts + timedelta(hours=2),
-        venue="Rathaus Bottrop", cancel_url=f"http://events.test/registrations/r{i}/cancel?token=t{i}")
-        for i in range(n)]
-    rows = [handlers.mail_row(settings, event_id=f"event-{i}", event_type="events.registration.notice",
-                              template="registration", recipient=notice.email, lang="de",
-                              context=notice.model_dump(mode="json"))
-            for i, notice in enumerate(notices)]
+    notices = [
+        RegistrantNotice(
+            registration_id=f"r{i}",
+            event_id="e1",
+            kind="confirmed",
+            email=f"person{i}@example.org",
+            name="Anna",
+            event_title="Handwerkerfrühstück",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            venue="Rathaus Bottrop",
+            cancel_url=f"http://events.test/registrations/r{i}/cancel?token=t{i}",
+        )
+        for i in range(n)
+    ]
+    rows = [
+        handlers.mail_row(
+            settings,
+            event_id=f"event-{i}",
+            event_type="events.registration.notice",
+            template="registration",
+            recipient=notice.email,
+            lang="de",
+            context=notice.model_dump(mode="json"),
+        )
+        for i, notice in enumerate(notices)
+    ]
     async with db.transaction() as session:
         assert await handlers.stage_mails(session, rows) == n
 

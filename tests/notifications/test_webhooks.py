@@ -27,7 +27,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(receiver.status)
@@ -90,8 +90,11 @@ async def test_a_webhook_to_an_allowlisted_local_system_arrives_signed_and_verif
 
 async def test_a_failing_endpoint_is_retried_then_disabled_and_an_operator_can_enable_it(notifications, nc, receiver):
     httpx.post(f"{notifications.url}/webhook-allowlist", json={"entry": "127.0.0.1"}, headers=AUTH)
-    created = httpx.post(f"{notifications.url}/subscriptions", headers=AUTH, json={
-        "channel": "webhook", "url": receiver.url, "topics": ["wifi.hotspot.status_changed"]}).json()
+    created = httpx.post(
+        f"{notifications.url}/subscriptions",
+        headers=AUTH,
+        json={"channel": "webhook", "url": receiver.url, "topics": ["wifi.hotspot.status_changed"]},
+    ).json()
     receiver.status = 503
     await publish(nc, change())
 

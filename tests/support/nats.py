@@ -15,8 +15,9 @@ from hallobot.up import nats_server_binary
 
 
 class NatsServer:
-    def __init__(self, store_dir: Path, port: int | None = None, config: Path | None = None,
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self, store_dir: Path, port: int | None = None, config: Path | None = None, extra_args: list[str] | None = None
+    ) -> None:
         self.store_dir = store_dir
         self.port = port or free_port()
         self.config = config

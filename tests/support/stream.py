@@ -14,8 +14,11 @@ async def stream_messages(js: JetStreamContext, stream: str, subject: str = ">")
     """Every message in `stream` (in stream order), read with an ephemeral ordered consumer."""
     if (await js.stream_info(stream)).state.messages == 0:
         return []
-    psub = await js.pull_subscribe(subject if subject != ">" else "", stream=stream,
-                                   config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=30))
+    psub = await js.pull_subscribe(
+        subject if subject != ">" else "",
+        stream=stream,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=30),
+    )
     out = []
     try:
         total = (await psub.consumer_info()).num_pending  # what matches `subject`, not the whole stream

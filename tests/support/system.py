@@ -72,8 +72,13 @@ class Smtp:
 class System:
     """nats-server + aiosmtpd + the four services, each its own process, sharing one data dir."""
 
-    def __init__(self, root: Path, env: dict[str, str] | None = None, services=SERVICES,
-                 service_env: dict[str, dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        env: dict[str, str] | None = None,
+        services=SERVICES,
+        service_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.root = root
         self.data_dir = root / "var"
         self.log_dir = root / "logs"
@@ -81,12 +86,18 @@ class System:
         self.nats = NatsServer(root / "nats")
         self.smtp = Smtp()
         self.env = {
-            **FAST_ENV, "NATS_URL": self.nats.url, "HALLOBOT_DATA_DIR": str(self.data_dir),
-            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.smtp.port), **(env or {}),
+            **FAST_ENV,
+            "NATS_URL": self.nats.url,
+            "HALLOBOT_DATA_DIR": str(self.data_dir),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.smtp.port),
+            **(env or {}),
         }
         # service_env: what differs per service (e.g. its own NATS user in NATS_URL)
-        self.services = {name: ServiceProcess(name, {**self.env, **(service_env or {}).get(name, {})}, self.log_dir)
-                         for name in services}
+        self.services = {
+            name: ServiceProcess(name, {**self.env, **(service_env or {}).get(name, {})}, self.log_dir)
+            for name in services
+        }
 
     def url(self, name: str) -> str:
         return self.services[name].url

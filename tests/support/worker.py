@@ -1,7 +1,7 @@
 """A process that runs one relay or one consumer group on the test schema, for kill -9 tests.
 
-    python -m tests.support.worker relay    <database url> <nats url>
-    python -m tests.support.worker consumer <database url> <nats url>
+python -m tests.support.worker relay    <database url> <nats url>
+python -m tests.support.worker consumer <database url> <nats url>
 """
 
 from __future__ import annotations
@@ -36,8 +36,12 @@ async def main(role: str, database_url: str, nats_url: str) -> None:
         relay.stop()
         await task
     else:
-        group = ConsumerGroup(db, schema.inbox, lambda: js,
-                              DeliveryPolicy(max_deliver=5, backoff_s=[0.1], ack_wait_s=2.0, fetch_timeout_s=1.0))
+        group = ConsumerGroup(
+            db,
+            schema.inbox,
+            lambda: js,
+            DeliveryPolicy(max_deliver=5, backoff_s=[0.1], ack_wait_s=2.0, fetch_timeout_s=1.0),
+        )
         group.add(Subscription(name="worker", stream="WIFI", subject="hallobot.wifi.hotspot.>", handler=record_effect))
         await group.start()
         print("ready", flush=True)

@@ -29,8 +29,9 @@ FAST_ENV = {
 
 
 def start_wifi(nats_url: str, tmp_path, **env) -> ServiceProcess:
-    service = ServiceProcess("wifi", {**FAST_ENV, "NATS_URL": nats_url, "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
-                                      **env}, tmp_path)
+    service = ServiceProcess(
+        "wifi", {**FAST_ENV, "NATS_URL": nats_url, "HALLOBOT_DATA_DIR": str(tmp_path / "var"), **env}, tmp_path
+    )
     service.start().wait_ready()
     return service
 
@@ -61,14 +62,28 @@ async def http(wifi):
 
 
 def site(name: str = "Pferdemarkt") -> dict:
-    return {"site_name": name, "host_business": "Eiscafé Pferdemarkt", "address": "Pferdemarkt 3, 46236 Bottrop",
-            "latitude": 51.5226, "longitude": 6.9261, "ap_model": "Ubiquiti U6 Mesh", "ap_serial": "U6M-0001",
-            "ap_mac": "74:83:C2:00:00:01", "placement": "outdoor", "report_interval_s": 1}
+    return {
+        "site_name": name,
+        "host_business": "Eiscafé Pferdemarkt",
+        "address": "Pferdemarkt 3, 46236 Bottrop",
+        "latitude": 51.5226,
+        "longitude": 6.9261,
+        "ap_model": "Ubiquiti U6 Mesh",
+        "ap_serial": "U6M-0001",
+        "ap_mac": "74:83:C2:00:00:01",
+        "placement": "outdoor",
+        "report_interval_s": 1,
+    }
 
 
 def report(uplink_ok: bool = True, backhaul: float | None = 100.0, **extra) -> dict:
-    return {"timestamp": datetime.now(UTC).isoformat(), "uplink_ok": uplink_ok, "clients": 4,
-            "backhaul_mbps": backhaul, **extra}
+    return {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "uplink_ok": uplink_ok,
+        "clients": 4,
+        "backhaul_mbps": backhaul,
+        **extra,
+    }
 
 
 async def create_hotspot(http: httpx.AsyncClient, name: str = "Pferdemarkt") -> tuple[str, str]:
@@ -78,8 +93,9 @@ async def create_hotspot(http: httpx.AsyncClient, name: str = "Pferdemarkt") -> 
 
 
 async def post_report(http: httpx.AsyncClient, hotspot_id: str, token: str, body: dict | None = None) -> httpx.Response:
-    return await http.post(f"/hotspots/{hotspot_id}/reports", json=body or report(),
-                           headers={"Authorization": f"Bearer {token}"})
+    return await http.post(
+        f"/hotspots/{hotspot_id}/reports", json=body or report(), headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 async def stream_bodies(nats_url: str, stream: str, subject: str) -> list[dict]:
@@ -87,8 +103,9 @@ async def stream_bodies(nats_url: str, stream: str, subject: str) -> list[dict]:
     client = await nats.connect(nats_url)
     try:
         js = client.jetstream()
-        pull = await js.pull_subscribe(subject, stream=stream,
-                                       config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=10))
+        pull = await js.pull_subscribe(
+            subject, stream=stream, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=10)
+        )
         bodies = []
         while True:
             try:

@@ -12,8 +12,9 @@ from tests.wifi.conftest import create_hotspot
 async def test_the_host_agent_buffers_while_the_service_is_unreachable_and_resends_in_order(http, wifi, tmp_path):
     hotspot_id, token = await create_hotspot(http, "Hansastraße (Mensingbrunnen)")
     listening = f"127.0.0.1:{free_port()}"  # nothing listens: the "uplink" check fails too
-    agent = HostAgent(f"http://127.0.0.1:{free_port()}", hotspot_id, token, tmp_path / "buffer.jsonl",
-                      targets=(listening,))
+    agent = HostAgent(
+        f"http://127.0.0.1:{free_port()}", hotspot_id, token, tmp_path / "buffer.jsonl", targets=(listening,)
+    )
     assert await asyncio.to_thread(agent.run_once) == 1
     assert await asyncio.to_thread(agent.run_once) == 2
     assert [r["uplink_ok"] for r in agent.buffered()] == [False, False]

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.wifi.domain import (
-    HotspotState, Observation, Period, all_silent, availability, month_bounds, month_days, observe, previous_month,
+    HotspotState,
+    Observation,
+    Period,
+    all_silent,
+    availability,
+    month_bounds,
+    month_days,
+    observe,
+    previous_month,
 )
 
 T0 = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)

@@ -6,7 +6,15 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from tests.wifi.conftest import (
-    HEARTBEAT_S, OPERATOR, create_hotspot, eventually_equal, post_report, report, site, status_changes, wifi_events,
+    HEARTBEAT_S,
+    OPERATOR,
+    create_hotspot,
+    eventually_equal,
+    post_report,
+    report,
+    site,
+    status_changes,
+    wifi_events,
 )
 
 OPERATOR_HEADERS = {"Authorization": f"Bearer {OPERATOR}"}
@@ -32,8 +40,9 @@ async def test_a_hotspot_is_up_then_down_after_silence_then_up_on_the_next_repor
     await asyncio.sleep(HEARTBEAT_S + 0.5)
     assert (await http.get(f"/hotspots/{hotspot_id}")).json()["status"] == "down"
     assert (await post_report(http, hotspot_id, token)).json()["status"] == "up"
-    changes = await eventually_equal(lambda: status_changes(wifi_nats.url, hotspot_id),
-                                     [(None, "up"), ("up", "down"), ("down", "up")])
+    changes = await eventually_equal(
+        lambda: status_changes(wifi_nats.url, hotspot_id), [(None, "up"), ("up", "down"), ("down", "up")]
+    )
     assert changes == [(None, "up"), ("up", "down"), ("down", "up")]
 
 
@@ -55,8 +64,11 @@ async def test_maintenance_suppresses_the_alarm_and_silence_after_the_window_is_
     hotspot_id, token = await create_hotspot(http)
     await post_report(http, hotspot_id, token)
     now = datetime.now(UTC)
-    window = {"starts_at": now.isoformat(), "ends_at": (now + timedelta(seconds=HEARTBEAT_S * 2)).isoformat(),
-              "note": "Tausch des Access Points"}
+    window = {
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timedelta(seconds=HEARTBEAT_S * 2)).isoformat(),
+        "note": "Tausch des Access Points",
+    }
     created = await http.post(f"/hotspots/{hotspot_id}/maintenance", json=window, headers=OPERATOR_HEADERS)
     assert created.status_code == 201, created.text
     assert (await http.get(f"/hotspots/{hotspot_id}")).json()["status"] == "maintenance"

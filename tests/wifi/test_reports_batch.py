@@ -32,13 +32,23 @@ NOW = T0 + timedelta(seconds=100)  # every report below is judged at this instan
 
 
 def site(name: str) -> HotspotCreate:
-    return HotspotCreate(site_name=name, host_business="Host", address="Bottrop", latitude=51.52, longitude=6.93,
-                         ap_model="AP", ap_serial=name, ap_mac="02:00:00:00:00:01", placement="outdoor")
+    return HotspotCreate(
+        site_name=name,
+        host_business="Host",
+        address="Bottrop",
+        latitude=51.52,
+        longitude=6.93,
+        ap_model="AP",
+        ap_serial=name,
+        ap_mac="02:00:00:00:00:01",
+        placement="outdoor",
+    )
 
 
 def body(seconds: float, uplink_ok: bool = True, backhaul: float | None = 100.0, clients: int = 3) -> ReportIn:
-    return ReportIn(timestamp=T0 + timedelta(seconds=seconds), uplink_ok=uplink_ok, clients=clients,
-                    backhaul_mbps=backhaul)
+    return ReportIn(
+        timestamp=T0 + timedelta(seconds=seconds), uplink_ok=uplink_ok, clients=clients, backhaul_mbps=backhaul
+    )
 
 
 # (role, report[, now]): hotspot "a" flaps within the tolerance, then degrades and recovers; it also sees a
@@ -47,14 +57,28 @@ def body(seconds: float, uplink_ok: bool = True, backhaul: float | None = 100.0,
 # judged by a clock that stepped back (it would count as fresh, were it not a duplicate). "c" is in maintenance.
 STEPPED_BACK = T0 - timedelta(seconds=300)
 SCENARIO: list[tuple] = [
-    ("a", body(0)), ("b", body(-400)), ("b", body(-400, clients=7), STEPPED_BACK), ("c", body(1)),
-    ("a", body(10, uplink_ok=False)), ("b", body(5, uplink_ok=False)), ("a", body(20, uplink_ok=False)),
-    ("a", body(30)), ("c", body(11, uplink_ok=False)),
-    ("a", body(40, uplink_ok=False)), ("b", body(15)), ("a", body(50, backhaul=10.0)), ("a", body(60, uplink_ok=False)),
+    ("a", body(0)),
+    ("b", body(-400)),
+    ("b", body(-400, clients=7), STEPPED_BACK),
+    ("c", body(1)),
+    ("a", body(10, uplink_ok=False)),
+    ("b", body(5, uplink_ok=False)),
+    ("a", body(20, uplink_ok=False)),
+    ("a", body(30)),
+    ("c", body(11, uplink_ok=False)),
+    ("a", body(40, uplink_ok=False)),
+    ("b", body(15)),
+    ("a", body(50, backhaul=10.0)),
+    ("a", body(60, uplink_ok=False)),
     ("a", body(50, clients=99)),  # same hotspot and time as an earlier report: a duplicate, kept once
     ("a", body(45)),  # older than the newest: stale, kept, no effect
-    ("b", body(25)), ("a", body(70)), ("a", body(70, uplink_ok=False)),  # the second one is the duplicate
-    ("b", body(35)), ("a", body(80)), ("a", body(90)), ("c", body(21)),
+    ("b", body(25)),
+    ("a", body(70)),
+    ("a", body(70, uplink_ok=False)),  # the second one is the duplicate
+    ("b", body(35)),
+    ("a", body(80)),
+    ("a", body(90)),
+    ("c", body(21)),
 ]
 
 
@@ -86,22 +110,50 @@ async def outcome(db: Database, hotspot_id: str) -> dict:
     """Everything a report can change for one hotspot, without ids."""
     async with db.reading() as session:
         row = (await session.execute(select(hotspots).where(hotspots.c.id == hotspot_id))).one()
-        rows = (await session.execute(
-            select(reports.c.reported_at, reports.c.received_at, reports.c.uplink_ok, reports.c.clients,
-                   reports.c.backhaul_mbps, reports.c.notes, reports.c.via)
-            .where(reports.c.hotspot_id == hotspot_id).order_by(reports.c.id))).all()
-        periods = (await session.execute(
-            select(status_periods.c.status, status_periods.c.reason, status_periods.c.started_at,
-                   status_periods.c.ended_at).where(status_periods.c.hotspot_id == hotspot_id)
-            .order_by(status_periods.c.id))).all()
+        rows = (
+            await session.execute(
+                select(
+                    reports.c.reported_at,
+                    reports.c.received_at,
+                    reports.c.uplink_ok,
+                    reports.c.clients,
+                    reports.c.backhaul_mbps,
+                    reports.c.notes,
+                    reports.c.via,
+                )
+                .where(reports.c.hotspot_id == hotspot_id)
+                .order_by(reports.c.id)
+            )
+        ).all()
+        periods = (
+            await session.execute(
+                select(
+                    status_periods.c.status,
+                    status_periods.c.reason,
+                    status_periods.c.started_at,
+                    status_periods.c.ended_at,
+                )
+                .where(status_periods.c.hotspot_id == hotspot_id)
+                .order_by(status_periods.c.id)
+            )
+        ).all()
         payloads = (await session.execute(select(outbox.c.payload).order_by(outbox.c.seq))).scalars().all()
     events = [json.loads(payload) for payload in payloads]
-    changes = [{key: value for key, value in event["data"].items() if key != "hotspot_id"}
-               for event in events if event["type"].endswith("status_changed") and event["subject"] == hotspot_id]
-    state = {key: getattr(row, key) for key in ("status", "status_since", "status_reason", "last_report_at",
-                                                "observed", "candidate", "streak")}
-    return {"state": state, "reports": [tuple(r) for r in rows], "periods": [tuple(p) for p in periods],
-            "changes": changes}
+    changes = [
+        {key: value for key, value in event["data"].items() if key != "hotspot_id"}
+        for event in events
+        if event["type"].endswith("status_changed") and event["subject"] == hotspot_id
+    ]
+    state = {
+        key: getattr(row, key)
+        for key in ("status", "status_since", "status_reason", "last_report_at", "observed", "candidate", "streak")
+    }
+    return {
+        "state": state,
+        "reports": [tuple(r) for r in rows],
+        "periods": [tuple(p) for p in periods],
+        "changes": changes,
+    }
 
 
 @pytest.mark.parametrize("batch_size", [len(SCENARIO), 4, 1])
@@ -111,8 +163,9 @@ async def test_reports_taken_in_batches_end_where_the_same_reports_taken_one_by_
         for role, report in batch:
             async with db.transaction() as session:
                 hotspot_id, token = single[role]
-                await handlers.record_report(session, hotspot_id, report, now=now, tuning=TUNING, via="nats",
-                                             token=token)
+                await handlers.record_report(
+                    session, hotspot_id, report, now=now, tuning=TUNING, via="nats", token=token
+                )
     for now, batch in steps(batch_size):
         async with db.transaction() as session:
             items = [HostReport(batched[role][0], report, batched[role][1]) for role, report in batch]
@@ -122,7 +175,10 @@ async def test_reports_taken_in_batches_end_where_the_same_reports_taken_one_by_
         assert await outcome(db, batched[role][0]) == await outcome(db, single[role][0]), role
     a, b, c = [await outcome(db, batched[role][0]) for role in "abc"]
     assert [(x["previous"], x["status"]) for x in a["changes"]] == [
-        (None, "up"), ("up", "degraded"), ("degraded", "up")]
+        (None, "up"),
+        ("up", "degraded"),
+        ("degraded", "up"),
+    ]
     assert a["changes"][1]["since"] == "2025-03-03T10:01:00Z" and a["changes"][2]["since"] == "2025-03-03T10:01:30Z"
     assert len(a["reports"]) == len([step for step in SCENARIO if step[0] == "a"]) - 2  # two duplicates
     assert [r[3] for r in a["reports"]].count(99) == 0  # the first of two reports with one timestamp is kept
@@ -179,8 +235,15 @@ async def publish(js, hotspot_id: str, token: str | None, payload: bytes) -> Non
 
 
 def report_json(seconds: float, **extra) -> bytes:
-    return json.dumps({"timestamp": (T0 + timedelta(seconds=seconds)).isoformat(), "uplink_ok": True,
-                       "clients": 2, "backhaul_mbps": 80.0, **extra}).encode()
+    return json.dumps(
+        {
+            "timestamp": (T0 + timedelta(seconds=seconds)).isoformat(),
+            "uplink_ok": True,
+            "clients": 2,
+            "backhaul_mbps": 80.0,
+            **extra,
+        }
+    ).encode()
 
 
 async def run_group(db: Database, js) -> tuple[ConsumerGroup, list[int]]:
@@ -224,7 +287,8 @@ async def test_a_fetched_batch_of_good_reports_is_taken_in_one_call(sqlite_db, t
 
 
 async def test_refused_reports_in_a_batch_go_to_the_dlq_with_their_reason_and_the_others_are_taken(
-        sqlite_db, two_sites):
+    sqlite_db, two_sites
+):
     js, (a, token_a), (b, token_b) = two_sites
     await publish(js, a, token_a, report_json(0))
     await publish(js, b, token_b, report_json(0))
@@ -246,12 +310,22 @@ async def test_refused_reports_in_a_batch_go_to_the_dlq_with_their_reason_and_th
         assert sizes[0] == 7 and sizes[1:] == [1] * 7
         assert await statuses(sqlite_db, a, b) == ["up", "up"]  # one degraded report is within the tolerance
         async with sqlite_db.reading() as session:
-            clients = (await session.execute(select(reports.c.clients).where(reports.c.hotspot_id == a)
-                                             .order_by(reports.c.reported_at))).scalars().all()
+            clients = (
+                (
+                    await session.execute(
+                        select(reports.c.clients).where(reports.c.hotspot_id == a).order_by(reports.c.reported_at)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             events = [json.loads(p) for p in (await session.execute(select(outbox.c.payload))).scalars().all()]
         assert clients == [2, 2]
-        changes = sorted((e["subject"], e["data"]["previous"], e["data"]["status"]) for e in events
-                         if e["type"].endswith("status_changed"))
+        changes = sorted(
+            (e["subject"], e["data"]["previous"], e["data"]["status"])
+            for e in events
+            if e["type"].endswith("status_changed")
+        )
         assert changes == sorted([(a, None, "up"), (b, None, "up")])
         info = await js.consumer_info("WIFI_REPORTS", "wifi-reports")
         assert (info.num_ack_pending, info.num_pending) == (0, 0)
@@ -279,8 +353,12 @@ async def test_a_report_taken_over_http_and_again_in_a_batch_is_stored_once_with
         await handlers.record_report(session, hotspot_id, first, now=NOW, tuning=TUNING, via="http", token=token)
     second = body(1, uplink_ok=False, clients=0).model_copy(update={"notes": None, "backhaul_mbps": 12.5})
     async with db.transaction() as session:  # the HTTP one again (same time, other content), then a new one
-        await handlers.record_reports(session, [HostReport(hotspot_id, body(0, clients=42), token),
-                                                HostReport(hotspot_id, second, token)], now=NOW, tuning=TUNING)
+        await handlers.record_reports(
+            session,
+            [HostReport(hotspot_id, body(0, clients=42), token), HostReport(hotspot_id, second, token)],
+            now=NOW,
+            tuning=TUNING,
+        )
     stored = (await outcome(db, hotspot_id))["reports"]
     assert [(r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0], *r[2:]) for r in stored] == [
         (T0, True, 3, None, "Router neu gestartet – „Kirchplatz“", "http"),

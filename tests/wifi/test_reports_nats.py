@@ -9,7 +9,14 @@ import httpx
 import nats
 
 from tests.wifi.conftest import (
-    HEARTBEAT_S, create_hotspot, eventually_equal, post_report, report, start_wifi, status_changes, stream_bodies,
+    HEARTBEAT_S,
+    create_hotspot,
+    eventually_equal,
+    post_report,
+    report,
+    start_wifi,
+    status_changes,
+    stream_bodies,
     wifi_events,
 )
 
@@ -29,7 +36,8 @@ async def dead_letters_for(url: str, hotspot_id: str) -> list[dict]:
 
 
 async def test_a_malformed_nats_report_lands_in_the_dlq_with_its_reason_and_the_next_valid_one_is_taken(
-        http, wifi_nats):
+    http, wifi_nats
+):
     hotspot_id, token = await create_hotspot(http)
     await publish_report(wifi_nats.url, hotspot_id, token, json.dumps(report(clients="many")).encode())
     await publish_report(wifi_nats.url, hotspot_id, token, b"not json at all")
@@ -63,7 +71,8 @@ async def test_a_nats_report_with_a_foreign_or_missing_credential_is_refused_int
 
 
 async def test_when_all_sites_go_silent_together_one_incident_is_published_and_resolved_by_the_next_report(
-        nats_server, tmp_path):
+    nats_server, tmp_path
+):
     service = start_wifi(nats_server.url, tmp_path)
     try:
         async with httpx.AsyncClient(base_url=service.url, timeout=10) as http:

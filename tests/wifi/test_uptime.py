@@ -17,8 +17,14 @@ from services.wifi.schemas import HotspotCreate, MaintenanceCreate, ReportIn
 
 TUNING = Tuning(timeout=timedelta(seconds=180))
 SITE = HotspotCreate(
-    site_name="Kirchplatz", host_business="Café am Kirchplatz", address="Kirchplatz 1, 46236 Bottrop",
-    latitude=51.5237, longitude=6.9287, ap_model="AP-1", ap_serial="S1", ap_mac="00:11:22:33:44:55",
+    site_name="Kirchplatz",
+    host_business="Café am Kirchplatz",
+    address="Kirchplatz 1, 46236 Bottrop",
+    latitude=51.5237,
+    longitude=6.9287,
+    ap_model="AP-1",
+    ap_serial="S1",
+    ap_mac="00:11:22:33:44:55",
     placement="outdoor",
 )
 
@@ -76,11 +82,16 @@ async def test_the_uptime_of_a_month_with_a_four_hour_outage_and_two_hours_of_ma
     assert month["days"][19]["maintenance_s"] == 2 * 3600 and month["days"][19]["uptime_percent"] == 100.0
 
     events = await staged_events(db)
-    changes = [(e["data"]["previous"], e["data"]["status"], e["data"]["since"]) for e in events
-               if e["type"].endswith("status_changed")]
+    changes = [
+        (e["data"]["previous"], e["data"]["status"], e["data"]["since"])
+        for e in events
+        if e["type"].endswith("status_changed")
+    ]
     assert changes == [
-        (None, "up", "2025-02-28T23:00:00Z"), ("up", "down", "2025-03-10T10:00:00Z"),
-        ("down", "up", "2025-03-10T14:00:00Z"), ("up", "maintenance", "2025-03-20T08:00:00Z"),
+        (None, "up", "2025-02-28T23:00:00Z"),
+        ("up", "down", "2025-03-10T10:00:00Z"),
+        ("down", "up", "2025-03-10T14:00:00Z"),
+        ("up", "maintenance", "2025-03-20T08:00:00Z"),
         ("maintenance", "up", "2025-03-20T10:00:00Z"),
     ]
     monthly = [e for e in events if e["type"].endswith("wifi.hotspot.monthly_report")]
