@@ -6,8 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -135,3 +138,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_insert(session_or_connection: AsyncSession | AsyncConnection) -> Callable[..., Any]:
+    """The dialect's own `insert` (SQLite's or PostgreSQL's), which offers ON CONFLICT (upserts)."""
+    bind = session_or_connection.bind
+    return pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
