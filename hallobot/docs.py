@@ -1,27 +1,33 @@
-"""The OpenAPI and AsyncAPI documents in docs/ are generated from the code; `--check` finds drift."""
+"""The documents in docs/ generated from the code: OpenAPI and AsyncAPI per service, and the catalog of
+event types (docs/events.md); `--check` finds drift."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from hallobot import event_catalog
 from hallobot.services import create_app, settings_for
 from shared.config import SERVICES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def render(document: dict) -> str:
+def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def generated_documents() -> dict[Path, str]:
     documents = {}
+    subscriptions = {}
     for service in SERVICES:
         app = create_app(service, settings_for(service, operator_token=None))
         documents[DOCS / "openapi" / f"{service}.json"] = render(app.openapi())
         documents[DOCS / "asyncapi" / f"{service}.json"] = render(app.state.definition.asyncapi())
+        subscriptions[service] = app.state.definition.subscriptions
+    documents[DOCS / "events.md"] = event_catalog.render(subscriptions)
     return documents
 
 
