@@ -3,8 +3,7 @@ jobs and events to the shared runtime."""
 
 from fastapi import FastAPI
 
-from services.events import models
-from services.events.api import router
+from services.events import api, api_registrations, models
 from services.events.config import EventsSettings
 from services.events.jobs import periodic_jobs
 from shared.catalog import (
@@ -28,7 +27,7 @@ def definition() -> ServiceDefinition:
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[router],
+        routers=[api.router, api_registrations.router],
         publishes=[
             EventPublished,
             EventUpdated,

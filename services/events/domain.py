@@ -1,49 +1,81 @@
-"""Rules of events and registrations, no I/O: window, capacity, waitlist FIFO, series, slots, privacy."""
+"""Rules of events and registrations, no I/O. `Event` is the aggregate: its methods check a rule, change
+its state and record the catalog events they cause in `recorded`, which the use case stages in the
+outbox. Creating and changing events: domain_edits.py; calendar arithmetic: domain_times.py."""
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-from shared.errors import Conflict, Invalid
-
-BERLIN = ZoneInfo("Europe/Berlin")
+from shared.catalog import (
+    EventData,
+    NoticeKind,
+    RegistrantNotice,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
+)
+from shared.errors import Conflict, Invalid, NotFound
 
 Status = Literal["draft", "published", "cancelled"]
+Kind = Literal["event", "consultation"]
 Place = Literal["confirmed", "waitlisted"]
+CancelReason = Literal["by_registrant", "event_cancelled", "by_operator"]
+
+CANCELLED = "Die Veranstaltung ist abgesagt. / The event has been cancelled."
 
 
-def in_berlin(moment: datetime) -> datetime:
-    """A wall-clock time without zone means Bottrop's time; everything is stored in UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BERLIN)
-    return moment.astimezone(UTC)
+@dataclass(slots=True)
+class Registrant:
+    """A registration as the rules see it (name and email are None once erased)."""
+
+    id: str
+    event_id: str
+    status: str
+    slot_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    language: Literal["de", "en"] = "de"
+    seq: int = 0  # arrival order within the event
 
 
-@dataclass(frozen=True)
-class EventRules:
-    """The part of an event that decides about registrations."""
+@dataclass(frozen=True, slots=True)
+class Slot:
+    id: str
+    event_id: str
+    registration_id: str | None  # who booked it; None: free
 
+
+@dataclass(slots=True)
+class Event:
+    """An event or consultation day: the aggregate that decides about its registrations."""
+
+    id: str
+    kind: Kind
     status: Status
-    kind: Literal["event", "consultation"]
+    title: str
+    series: str | None
+    description: str
     starts_at: datetime
-    capacity: int | None
+    ends_at: datetime
+    venue: str | None
+    online_url: str | None
+    capacity: int | None  # None: unlimited
     waitlist: bool
-    opens_at: datetime | None
-    closes_at: datetime | None
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    recorded: list[EventData] = field(default_factory=list, compare=False, repr=False)
 
     def check_open(self, now: datetime) -> None:
         if self.status == "cancelled":
-            raise Conflict("Die Veranstaltung ist abgesagt. / The event has been cancelled.")
+            raise Conflict(CANCELLED)
         if self.status != "published":
             raise Conflict("Die Veranstaltung ist nicht veröffentlicht. / The event is not published.")
-        if self.opens_at and now < self.opens_at:
+        if self.registration_opens_at and now < self.registration_opens_at:
             raise Conflict("Die Anmeldung ist noch nicht geöffnet. / Registration has not opened yet.")
-        closes_at = self.closes_at or self.starts_at
-        if now >= closes_at:
+        if now >= (self.registration_closes_at or self.starts_at):
             raise Conflict("Die Anmeldung ist geschlossen. / Registration is closed.")
 
     def place(self, confirmed: int, waitlisted: int) -> tuple[Place, int | None]:
@@ -54,71 +86,107 @@ class EventRules:
             raise Conflict("Die Veranstaltung ist ausgebucht. / The event is fully booked.")
         return "waitlisted", waitlisted + 1
 
+    def admit(
+        self,
+        now: datetime,
+        *,
+        confirmed: int,
+        waitlisted: int,
+        registered: bool,
+        slot_id: str | None,
+        slot: Slot | None,
+    ) -> tuple[Place, int | None]:
+        """Decide about a new registration. `registered`: the address already holds an active place;
+        `slot`: the slot `slot_id` names, as stored (None: no such slot)."""
+        self.check_open(now)
+        if registered:
+            raise Conflict(
+                "Diese E-Mail-Adresse ist schon angemeldet. / This email address is already registered.", field="email"
+            )
+        if self.kind == "event":
+            if slot_id:
+                raise Invalid("Diese Veranstaltung hat keine Termine. / This event has no slots.", field="slot_id")
+            return self.place(confirmed, waitlisted)
+        if not slot_id:
+            raise Invalid("Bitte einen Termin wählen. / Choose a slot.", field="slot_id")
+        if slot is None or slot.event_id != self.id:
+            raise NotFound("Termin nicht gefunden. / Slot not found.", field="slot_id")
+        if slot.registration_id is not None:
+            raise Conflict("Dieser Termin ist schon vergeben. / This slot is already taken.", field="slot_id")
+        return "confirmed", None
+
+    def registered(self, registrant: Registrant, position: int | None, cancel_url: str) -> None:
+        ids = {"registration_id": registrant.id, "event_id": self.id, "slot_id": registrant.slot_id}
+        if registrant.status == "confirmed":
+            self.recorded.append(RegistrationConfirmed(**ids))
+        else:
+            self.recorded.append(RegistrationWaitlisted(**ids, position=position))
+        self.notify(registrant, "confirmed" if registrant.status == "confirmed" else "waitlisted", cancel_url, position)
+
+    def cancel_registration(self, registrant: Registrant, reason: CancelReason) -> bool:
+        """False if it was cancelled already (cancelling is idempotent)."""
+        if registrant.status == "cancelled":
+            return False
+        registrant.status = "cancelled"
+        self.cancelled(registrant, reason)
+        self.notify(registrant, "cancelled")
+        return True
+
+    def promotes_at(self, now: datetime) -> bool:
+        """Freed places go to the waitlist while the event is published and has not begun."""
+        return self.kind == "event" and self.status == "published" and self.starts_at > now
+
     def to_promote(self, confirmed: int, waitlist_in_order: list[str]) -> list[str]:
         """First in, first out: the waitlisted who now get a place, in arrival order."""
         if self.capacity is None:
             return list(waitlist_in_order)
-        free = max(0, self.capacity - confirmed)
-        return waitlist_in_order[:free]
+        return waitlist_in_order[: max(0, self.capacity - confirmed)]
 
+    def promote(self, confirmed: int, waiting: list[Registrant]) -> list[Registrant]:
+        """Give free places to the first on the waitlist (`waiting` in arrival order)."""
+        chosen = set(self.to_promote(confirmed, [r.id for r in waiting]))
+        promoted = [r for r in waiting if r.id in chosen]
+        for registrant in promoted:
+            registrant.status = "confirmed"
+            self.recorded.append(RegistrationPromoted(registration_id=registrant.id, event_id=self.id))
+            self.notify(registrant, "promoted")
+        return promoted
 
-def check_times(starts_at: datetime, ends_at: datetime, opens_at: datetime | None, closes_at: datetime | None) -> None:
-    if ends_at <= starts_at:
-        raise Invalid("Das Ende muss nach dem Beginn liegen. / The end must be after the start.", field="ends_at")
-    if opens_at and closes_at and closes_at <= opens_at:
-        raise Invalid(
-            "Die Anmeldung muss schließen, nachdem sie öffnet. / Registration must close after it opens.",
-            field="registration_closes_at",
+    # --- what the events say ---------------------------------------------------------------
+
+    def calendar_fields(self) -> dict[str, object]:
+        return dict(
+            event_id=self.id, title=self.title, series=self.series, starts_at=self.starts_at, ends_at=self.ends_at
         )
 
+    def cancelled(self, registrant: Registrant, reason: CancelReason) -> None:
+        self.recorded.append(
+            RegistrationCancelled(
+                registration_id=registrant.id, event_id=self.id, slot_id=registrant.slot_id, reason=reason
+            )
+        )
 
-def check_capacity_change(new_capacity: int | None, confirmed: int) -> None:
-    if new_capacity is not None and new_capacity < confirmed:
-        raise Conflict(f"Schon {confirmed} Plätze vergeben. / {confirmed} places are already taken.", field="capacity")
-
-
-def _add_months(day: date, months: int) -> date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def occurrences(
-    first_start: datetime, duration: timedelta, frequency: Literal["weekly", "monthly"], count: int, interval: int = 1
-) -> list[tuple[datetime, datetime]]:
-    """Dates of a series, on the same Berlin wall-clock time each time (so DST does not shift it)."""
-    local = first_start.astimezone(BERLIN)
-    out = []
-    for n in range(count):
-        if frequency == "weekly":
-            day = local.date() + timedelta(weeks=n * interval)
-        else:
-            day = _add_months(local.date(), n * interval)
-        start = datetime.combine(day, local.time().replace(tzinfo=None), BERLIN).astimezone(UTC)
-        out.append((start, start + duration))
-    return out
-
-
-def slot_times(
-    first_start: datetime, minutes: int, count: int, pause_minutes: int = 0
-) -> list[tuple[datetime, datetime]]:
-    """Consecutive consultation slots of `minutes` each."""
-    step = timedelta(minutes=minutes + pause_minutes)
-    return [(first_start + n * step, first_start + n * step + timedelta(minutes=minutes)) for n in range(count)]
-
-
-def reminder_due(starts_at: datetime, reminded_at: datetime | None, now: datetime) -> bool:
-    """From the start of the day before the event (Berlin calendar day) until it starts, once."""
-    if reminded_at is not None or now >= starts_at:
-        return False
-    day_before = starts_at.astimezone(BERLIN).date() - timedelta(days=1)
-    return now.astimezone(BERLIN).date() >= day_before
-
-
-def erase_due(ends_at: datetime, erased_at: datetime | None, now: datetime, after_days: int) -> bool:
-    return erased_at is None and now >= ends_at + timedelta(days=after_days)
-
-
-def email_key(email: str) -> str:
-    """One place per address: compare addresses case-insensitively."""
-    return email.strip().lower()
+    def notify(
+        self, registrant: Registrant, kind: NoticeKind, cancel_url: str | None = None, position: int | None = None
+    ) -> None:
+        """A private notice, as long as the registrant's personal data is still there."""
+        if not registrant.email:
+            return
+        self.recorded.append(
+            RegistrantNotice(
+                registration_id=registrant.id,
+                event_id=self.id,
+                slot_id=registrant.slot_id,
+                kind=kind,
+                email=registrant.email,
+                name=registrant.name or "",
+                language=registrant.language,
+                event_title=self.title,
+                starts_at=self.starts_at,
+                ends_at=self.ends_at,
+                venue=self.venue,
+                online_url=self.online_url,
+                cancel_url=cancel_url,
+                position=position,
+            )
+        )

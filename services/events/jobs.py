@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import cast
 
 from services.events import handlers
 from services.events.config import EventsSettings
+from services.events.store import SqlStore
 from shared.db import Database
 from shared.envelope import utcnow
+from shared.service import Runtime
 
 log = logging.getLogger("hallobot.events.jobs")
 
@@ -17,16 +20,17 @@ log = logging.getLogger("hallobot.events.jobs")
 async def run_due_jobs(db: Database, now: datetime, settings: EventsSettings) -> tuple[int, int]:
     """One pass; safe to run from several instances (each event is claimed by a conditional update)."""
     async with db.transaction() as session:
-        reminded = await handlers.send_reminders(session, now)
+        reminded = await handlers.send_reminders(SqlStore(session), now)
     async with db.transaction() as session:
-        erased = await handlers.erase_personal_data(session, now, settings.erase_after_days)
+        erased = await handlers.erase_personal_data(SqlStore(session), now, settings.erase_after_days)
     if reminded or erased:
         log.info("jobs ran", extra={"reminded_events": reminded, "erased_events": erased})
     return reminded, erased
 
 
-async def periodic_jobs(runtime) -> None:
-    settings: EventsSettings = runtime.settings
+async def periodic_jobs(runtime: Runtime) -> None:
+    """Runs beside the service; its settings are the runtime's (created once, in app.py)."""
+    settings = cast(EventsSettings, runtime.settings)
     while True:
         try:
             await run_due_jobs(runtime.db, utcnow(), settings)

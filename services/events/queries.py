@@ -1,19 +1,16 @@
-"""Read side: event views with their counts, free slots, the iCalendar documents, the CSV export."""
+"""Read side: event views with their counts, slots, a registration's state. The iCalendar documents and
+the CSV export are in queries_exports.py."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
+from typing import Any
 
-from icalendar import Calendar
-from icalendar import Event as VEvent
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events import models
-from services.events.domain import BERLIN
-from services.events.handlers import waitlist_position
+from services.events.domain import Registrant
 from services.events.schemas import EventPublic, SlotPublic
 from shared.errors import NotFound
 
@@ -41,14 +38,14 @@ async def _counts(session: AsyncSession, event_ids: list[str]) -> dict[str, tupl
             select(S.c.event_id, func.count()).where(S.c.event_id.in_(event_ids)).group_by(S.c.event_id)
         )
     ).all()
-    slots = dict(slot_rows)
+    slots: dict[str, int] = {event_id: count for event_id, count in slot_rows}
     counts = {event_id: (0, 0, slots.get(event_id, 0)) for event_id in event_ids}
     for event_id, confirmed, waitlisted in rows:
         counts[event_id] = (int(confirmed or 0), int(waitlisted or 0), slots.get(event_id, 0))
     return counts
 
 
-def _public(event, confirmed: int, waitlisted: int, slot_count: int) -> EventPublic:
+def _public(event: Row[Any], confirmed: int, waitlisted: int, slot_count: int) -> EventPublic:
     capacity = slot_count if event.kind == "consultation" else event.capacity
     return EventPublic(
         **{
@@ -125,7 +122,17 @@ async def list_slots(
     ]
 
 
-async def registration_view(session: AsyncSession, registration) -> dict:
+async def waitlist_position(session: AsyncSession, registration: Registrant) -> int | None:
+    if registration.status != "waitlisted":
+        return None
+    return await session.scalar(
+        select(func.count())
+        .select_from(R)
+        .where(R.c.event_id == registration.event_id, R.c.status == "waitlisted", R.c.seq <= registration.seq)
+    )
+
+
+async def registration_view(session: AsyncSession, registration: Registrant) -> dict[str, Any]:
     return {
         "id": registration.id,
         "event_id": registration.event_id,
@@ -133,100 +140,3 @@ async def registration_view(session: AsyncSession, registration) -> dict:
         "status": registration.status,
         "position": await waitlist_position(session, registration),
     }
-
-
-# --- iCalendar -------------------------------------------------------------------------------
-
-
-def _vevent(event, base_url: str) -> VEvent:
-    item = VEvent()
-    item.add("uid", f"{event.id}@hallo-bot.de")
-    item.add("dtstamp", event.updated_at)
-    item.add("last-modified", event.updated_at)
-    item.add("dtstart", event.starts_at.astimezone(BERLIN))
-    item.add("dtend", event.ends_at.astimezone(BERLIN))
-    item.add("summary", event.title)
-    if event.description:
-        item.add("description", event.description)
-    if event.venue:
-        item.add("location", event.venue)
-    item.add("url", event.online_url or f"{base_url.rstrip('/')}/events/{event.id}")
-    if event.series:
-        item.add("categories", [event.series])
-    item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
-    return item
-
-
-def _calendar(events, base_url: str, name: str) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//Stadt Bottrop//HalloBot Veranstaltungen//DE")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Europe/Berlin")
-    for event in events:
-        calendar.add_component(_vevent(event, base_url))
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
-
-
-async def event_ics(session: AsyncSession, event_id: str, base_url: str) -> bytes:
-    event = (await session.execute(select(E).where(E.c.id == event_id))).first()
-    if event is None or event.status not in PUBLIC_STATUSES:
-        raise NotFound("Veranstaltung nicht gefunden. / Event not found.")
-    return _calendar([event], base_url, event.title)
-
-
-async def feed_ics(session: AsyncSession, base_url: str, series: str | None = None) -> bytes:
-    query = select(E).where(E.c.status.in_(PUBLIC_STATUSES)).order_by(E.c.starts_at)
-    if series:
-        query = query.where(E.c.series == series)
-    events = (await session.execute(query)).all()
-    return _calendar(events, base_url, "HalloBot Bottrop – Veranstaltungen")
-
-
-# --- CSV export ------------------------------------------------------------------------------
-
-
-def _cell(value) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; quote them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-async def participants_csv(session: AsyncSession, event_id: str) -> str:
-    await get_event(session, event_id, operator=True)
-    rows = (
-        await session.execute(
-            select(R, S.c.starts_at.label("slot_starts_at"))
-            .outerjoin(S, S.c.id == R.c.slot_id)
-            .where(R.c.event_id == event_id)
-            .order_by(R.c.seq)
-        )
-    ).all()
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(
-        ["registration_id", "status", "position", "name", "email", "organisation", "language", "slot", "registered_at"]
-    )
-    position = 0
-    for row in rows:
-        position += row.status == "waitlisted"
-        slot = row.slot_starts_at.astimezone(BERLIN).isoformat() if row.slot_starts_at else ""
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    row.id,
-                    row.status,
-                    position if row.status == "waitlisted" else "",
-                    row.name,
-                    row.email,
-                    row.organisation,
-                    row.language,
-                    slot,
-                    row.created_at.astimezone(BERLIN).isoformat(),
-                )
-            ]
-        )
-    return out.getvalue()

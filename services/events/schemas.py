@@ -16,7 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from services.events.domain import BERLIN, in_berlin
+from services.events.commands import AddSlots, ChangeEvent, CreateEvent, CreateSeries, RegisterForEvent
+from services.events.domain_times import BERLIN, in_berlin
 
 # Accepted with an offset or as Bottrop wall-clock time; stored in UTC; shown in Europe/Berlin.
 BerlinTime = Annotated[datetime, PlainSerializer(lambda value: value.astimezone(BERLIN).isoformat(), return_type=str)]
@@ -59,6 +60,10 @@ class EventCreate(_EventFields):
             raise ValueError("venue or online_url: Ort oder Online-Link angeben / give a venue or an online link")
         return self
 
+    def command(self) -> CreateEvent:
+        fields = self.model_dump(include=set(CreateEvent.__dataclass_fields__))
+        return CreateEvent(**fields | {"online_url": str(self.online_url) if self.online_url else None})
+
 
 class SeriesCreate(EventCreate):
     """A recurring series in one go; times and the registration window repeat from the first date."""
@@ -67,6 +72,9 @@ class SeriesCreate(EventCreate):
     count: int = Field(ge=2, le=60)
     interval: int = Field(1, ge=1, le=12)
     publish: bool = False
+
+    def series_command(self) -> CreateSeries:
+        return CreateSeries(self.command(), self.frequency, self.count, self.interval, self.publish)
 
 
 class EventUpdate(_TimesInUtc):
@@ -81,6 +89,13 @@ class EventUpdate(_TimesInUtc):
     waitlist: bool | None = None
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
+
+    def command(self, event_id: str) -> ChangeEvent:
+        """Only the fields that were given (null clears an optional field)."""
+        changes = self.model_dump(exclude_unset=True)
+        if changes.get("online_url") is not None:
+            changes["online_url"] = str(changes["online_url"])
+        return ChangeEvent(event_id, changes)
 
 
 class EventPublic(BaseModel):
@@ -118,6 +133,9 @@ class SlotsCreate(_Strict):
     def _to_utc(cls, value: datetime) -> datetime:
         return in_berlin(value)
 
+    def command(self, event_id: str) -> AddSlots:
+        return AddSlots(event_id, **self.model_dump())
+
 
 class SlotPublic(BaseModel):
     id: str
@@ -143,6 +161,9 @@ class RegistrationCreate(_Strict):
         if not value:
             raise ValueError("Bitte der Datenschutzerklärung zustimmen. / Consent to the privacy notice is required.")
         return value
+
+    def command(self, event_id: str) -> RegisterForEvent:
+        return RegisterForEvent(event_id, self.name, self.email, self.organisation, self.language, self.slot_id)
 
 
 class RegistrationPublic(BaseModel):

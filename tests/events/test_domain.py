@@ -6,18 +6,31 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.events import domain
-from services.events.domain import EventRules
+from services.events import domain_times as domain
+from services.events.domain import Event
 from shared.errors import Conflict
 
 START = datetime(2031, 3, 10, 17, 0, tzinfo=UTC)
 
 
-def rules(**overrides) -> EventRules:
+def rules(**overrides) -> Event:
     values = dict(
-        status="published", kind="event", starts_at=START, capacity=2, waitlist=True, opens_at=None, closes_at=None
+        id="e1",
+        kind="event",
+        status="published",
+        title="Workshop",
+        series=None,
+        description="",
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+        venue="Rathaus",
+        online_url=None,
+        capacity=2,
+        waitlist=True,
+        registration_opens_at=None,
+        registration_closes_at=None,
     )
-    return EventRules(**(values | overrides))
+    return Event(**(values | overrides))
 
 
 def test_places_are_given_until_capacity_then_the_waitlist_takes_positions():
@@ -43,8 +56,8 @@ def test_promotion_takes_the_first_on_the_waitlist_for_each_free_place():
     [
         ({"status": "cancelled"}, START - timedelta(days=1), "cancelled"),
         ({"status": "draft"}, START - timedelta(days=1), "not published"),
-        ({"opens_at": START - timedelta(days=2)}, START - timedelta(days=3), "not opened"),
-        ({"closes_at": START - timedelta(days=1)}, START - timedelta(days=1), "closed"),
+        ({"registration_opens_at": START - timedelta(days=2)}, START - timedelta(days=3), "not opened"),
+        ({"registration_closes_at": START - timedelta(days=1)}, START - timedelta(days=1), "closed"),
         ({}, START, "closed"),
     ],
 )

@@ -251,7 +251,10 @@ def test_an_operator_exports_the_participants_as_csv(events_service):
         assert client.get(f"/events/{event['id']}/registrations.csv").status_code == 401
         export = client.get(f"/events/{event['id']}/registrations.csv", headers=OPERATOR)
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
-    lines = export.text.splitlines()
+    filename = f"teilnehmende-{event['id']}.csv"
+    assert export.headers["content-disposition"] == f'attachment; filename="{filename}"'
+    assert export.content.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for German spreadsheet programs
+    lines = export.content.decode("utf-8-sig").split("\r\n")
     assert lines[0].startswith("registration_id;status;position;name;email")
     assert ";confirmed;;Person 1;person1@example.org;'=HYPERLINK();" in lines[1]
     assert ";waitlisted;1;Person 2;" in lines[2]

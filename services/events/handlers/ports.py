@@ -1,0 +1,75 @@
+"""What the use cases need from storage: `Store`, the repository of one unit of work (one transaction,
+state and outbox together). store.py implements it on the database; tests/events fake it in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
+
+from services.events.domain import Event, Registrant, Slot
+from shared.catalog import EventData
+
+
+class Counts(NamedTuple):
+    """What a registration is decided on, read together with the event under its lock."""
+
+    confirmed: int
+    waitlisted: int
+    last_seq: int  # arrival order: the next registration gets last_seq + 1
+    registered: bool  # the email key already holds an active place
+
+
+class Store(Protocol):
+    # --- registration: the hot path (one statement on SQLite, two on PostgreSQL, then the inserts)
+    async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
+        """The event, locked, with its counts; NotFound if there is none."""
+
+    async def slot(self, event_id: str, slot_id: str) -> Slot | None: ...
+
+    async def book_slot(self, slot_id: str, registration_id: str) -> None: ...
+
+    async def add_registration(self, values: dict[str, Any]) -> None: ...
+
+    async def emit(self, events: Sequence[EventData]) -> None:
+        """Stage catalog events in the outbox, in this order (one statement for all of them)."""
+
+    # --- events and slots
+    async def locked_event(self, event_id: str) -> Event:
+        """The event, locked for the rest of the transaction; NotFound if there is none."""
+
+    async def add_event(self, event: Event, now: datetime) -> None: ...
+
+    async def update_event(self, event_id: str, values: dict[str, Any]) -> None: ...
+
+    async def add_slot(self, values: dict[str, Any]) -> None: ...
+
+    async def free_slot(self, slot_id: str) -> None: ...
+
+    async def free_slots(self, event_id: str) -> None: ...
+
+    # --- registrations
+    async def count(self, event_id: str, status: str) -> int: ...
+
+    async def registrations(self, event_id: str, statuses: tuple[str, ...]) -> list[Registrant]:
+        """In arrival order."""
+
+    async def registration(self, registration_id: str) -> tuple[Registrant, str | None] | None:
+        """The registration and the hash of its cancel token."""
+
+    async def update_registration(self, registration_id: str, values: dict[str, Any]) -> None: ...
+
+    async def cancel_active(self, event_id: str, now: datetime) -> None: ...
+
+    # --- jobs
+    async def events_to_remind(self, now: datetime) -> list[Event]:
+        """Published events not reminded yet that start within two days."""
+
+    async def claim_reminder(self, event_id: str, now: datetime) -> bool:
+        """Mark the event reminded; False if another instance did it first."""
+
+    async def events_to_erase(self, now: datetime, after_days: int) -> list[tuple[str, datetime]]:
+        """(id, ends_at) of the events not erased yet that ended `after_days` ago or earlier."""
+
+    async def erase(self, event_id: str, now: datetime) -> None:
+        """Anonymise the event's registrations; states and counts stay."""

@@ -1,0 +1,112 @@
+"""Use cases of registrations: register, cancel (by the registrant or the office), promote from the
+waitlist. Each runs in the caller's unit of work (`Store`): state change and outbox together."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from services.events.commands import Registered, RegisterForEvent
+from services.events.domain import Event, Registrant
+from services.events.domain_times import email_key
+from services.events.handlers.ports import Store
+from shared.auth import hash_token, new_token, token_matches
+from shared.errors import NotFound, Unauthenticated
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def register(store: Store, command: RegisterForEvent, now: datetime, public_url: str) -> Registered:
+    """The hot path (bench/registration_rush.py): one read of the event with its counts, the inserts,
+    and one outbox statement for both events; a consultation day also reads and books the slot."""
+    event_id, slot_id = command.event_id, command.slot_id
+    key = email_key(command.email)
+    token = new_token("hbc")
+    token_hash = hash_token(token)
+    event, counts = await store.event_for_registration(event_id, key)
+    slot = await store.slot(event_id, slot_id) if slot_id and event.kind == "consultation" else None
+    place, position = event.admit(
+        now,
+        confirmed=counts.confirmed,
+        waitlisted=counts.waitlisted,
+        registered=counts.registered,
+        slot_id=slot_id,
+        slot=slot,
+    )
+    registration_id = new_id()
+    if slot is not None:
+        await store.book_slot(slot.id, registration_id)
+    await store.add_registration(
+        {
+            "id": registration_id,
+            "event_id": event_id,
+            "seq": counts.last_seq + 1,
+            "slot_id": slot_id,
+            "status": place,
+            "name": command.name,
+            "email": command.email,
+            "email_key": key,
+            "organisation": command.organisation,
+            "language": command.language,
+            "consent_at": now,
+            "cancel_token_hash": token_hash,
+            "created_at": now,
+        }
+    )
+    cancel_url = f"{public_url.rstrip('/')}/registrations/{registration_id}/cancel?token={token}"
+    registrant = Registrant(registration_id, event_id, place, slot_id, command.name, command.email, command.language)
+    event.registered(registrant, position, cancel_url)
+    await store.emit(event.recorded)
+    return Registered(registration_id, event_id, slot_id, place, position, token, cancel_url)
+
+
+async def registration_by_id(store: Store, registration_id: str) -> Registrant:
+    found = await store.registration(registration_id)
+    if found is None:
+        raise NotFound("Anmeldung nicht gefunden. / Registration not found.")
+    return found[0]
+
+
+async def authorised_registration(store: Store, registration_id: str, token: str | None) -> Registrant:
+    """The registration, if `token` is its own cancel token (the one check of registrants' links)."""
+    found = await store.registration(registration_id)
+    if found is None:
+        raise NotFound("Anmeldung nicht gefunden. / Registration not found.")
+    registrant, token_hash = found
+    if not token_matches(token, token_hash):
+        raise Unauthenticated("Der Link ist ungültig. / The link is not valid.")
+    return registrant
+
+
+async def cancel_registration(
+    store: Store, registration_id: str, now: datetime, *, token: str | None = None, by_operator: bool = False
+) -> Registrant:
+    """Cancel one registration (idempotent); a freed place goes to the first on the waitlist."""
+    if by_operator:
+        found = await registration_by_id(store, registration_id)
+    else:
+        found = await authorised_registration(store, registration_id, token)
+    event = await store.locked_event(found.event_id)
+    registrant = await registration_by_id(store, registration_id)  # again, under the event's lock
+    if not event.cancel_registration(registrant, "by_operator" if by_operator else "by_registrant"):
+        return registrant
+    await store.update_registration(registration_id, {"status": "cancelled", "cancelled_at": now})
+    if registrant.slot_id:
+        await store.free_slot(registrant.slot_id)
+    if event.promotes_at(now):
+        await promote(store, event, now)
+    await store.emit(event.recorded)
+    return registrant
+
+
+async def promote(store: Store, event: Event, now: datetime) -> list[Registrant]:
+    """Free places go to the first on the waitlist; the caller stages `event.recorded`."""
+    waiting = await store.registrations(event.id, ("waitlisted",))
+    if not waiting:
+        return []
+    promoted = event.promote(await store.count(event.id, "confirmed"), waiting)
+    for registrant in promoted:
+        await store.update_registration(registrant.id, {"status": "confirmed", "promoted_at": now})
+    return promoted

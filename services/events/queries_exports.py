@@ -1,0 +1,114 @@
+"""Read side, documents: the iCalendar feed and files, and the participants' CSV export (in the one
+CSV format of shared.spreadsheet: `;`, UTF-8 with BOM, formula escaping)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from icalendar import Calendar
+from icalendar import Event as VEvent
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.events import models
+from services.events.domain_times import BERLIN
+from services.events.queries import PUBLIC_STATUSES, get_event
+from shared.errors import NotFound
+from shared.spreadsheet import csv_text
+
+E, R, S = models.events, models.registrations, models.slots
+PARTICIPANTS_HEADER = (
+    "registration_id",
+    "status",
+    "position",
+    "name",
+    "email",
+    "organisation",
+    "language",
+    "slot",
+    "registered_at",
+)
+
+
+def _vevent(event: Row[Any], base_url: str) -> VEvent:
+    item = VEvent()
+    item.add("uid", f"{event.id}@hallo-bot.de")
+    item.add("dtstamp", event.updated_at)
+    item.add("last-modified", event.updated_at)
+    item.add("dtstart", event.starts_at.astimezone(BERLIN))
+    item.add("dtend", event.ends_at.astimezone(BERLIN))
+    item.add("summary", event.title)
+    if event.description:
+        item.add("description", event.description)
+    if event.venue:
+        item.add("location", event.venue)
+    item.add("url", event.online_url or f"{base_url.rstrip('/')}/events/{event.id}")
+    if event.series:
+        item.add("categories", [event.series])
+    item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
+    return item
+
+
+def _calendar(events: Sequence[Row[Any]], base_url: str, name: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Stadt Bottrop//HalloBot Veranstaltungen//DE")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Europe/Berlin")
+    for event in events:
+        calendar.add_component(_vevent(event, base_url))
+    calendar.add_missing_timezones()
+    ical: bytes = calendar.to_ical()
+    return ical
+
+
+async def event_ics(session: AsyncSession, event_id: str, base_url: str) -> bytes:
+    event = (await session.execute(select(E).where(E.c.id == event_id))).first()
+    if event is None or event.status not in PUBLIC_STATUSES:
+        raise NotFound("Veranstaltung nicht gefunden. / Event not found.")
+    return _calendar([event], base_url, event.title)
+
+
+async def feed_ics(session: AsyncSession, base_url: str, series: str | None = None) -> bytes:
+    query = select(E).where(E.c.status.in_(PUBLIC_STATUSES)).order_by(E.c.starts_at)
+    if series:
+        query = query.where(E.c.series == series)
+    events = (await session.execute(query)).all()
+    return _calendar(events, base_url, "HalloBot Bottrop – Veranstaltungen")
+
+
+async def participants(session: AsyncSession, event_id: str) -> list[tuple[object, ...]]:
+    """One row per registration in arrival order (PARTICIPANTS_HEADER); times in Berlin time."""
+    await get_event(session, event_id, operator=True)
+    rows = (
+        await session.execute(
+            select(R, S.c.starts_at.label("slot_starts_at"))
+            .outerjoin(S, S.c.id == R.c.slot_id)
+            .where(R.c.event_id == event_id)
+            .order_by(R.c.seq)
+        )
+    ).all()
+    out: list[tuple[object, ...]] = []
+    position = 0
+    for row in rows:
+        position += row.status == "waitlisted"
+        out.append(
+            (
+                row.id,
+                row.status,
+                position if row.status == "waitlisted" else "",
+                row.name,
+                row.email,
+                row.organisation,
+                row.language,
+                row.slot_starts_at.astimezone(BERLIN).isoformat() if row.slot_starts_at else "",
+                row.created_at.astimezone(BERLIN).isoformat(),
+            )
+        )
+    return out
+
+
+async def participants_csv(session: AsyncSession, event_id: str) -> str:
+    return csv_text(PARTICIPANTS_HEADER, await participants(session, event_id))

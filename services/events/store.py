@@ -1,0 +1,199 @@
+"""The use cases' `Store` (handlers/ports.py) on the caller's database transaction.
+
+Concurrency: every use case that counts places first locks the event row (SELECT … FOR UPDATE on
+PostgreSQL; on SQLite every write transaction is BEGIN IMMEDIATE), so read-count-insert for one
+event is serialised and capacity can never be exceeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.events import models
+from services.events.domain import Event, Registrant, Slot
+from services.events.handlers.ports import Counts
+from shared.catalog import EventData
+from shared.errors import NotFound
+from shared.outbox import add_events
+
+E, R, S = models.events, models.registrations, models.slots
+ACTIVE = ("confirmed", "waitlisted")
+# The columns that the Event aggregate holds, in its order.
+EVENT_FIELDS = tuple(f.name for f in fields(Event) if f.name != "recorded")
+EVENT_NOT_FOUND = "Veranstaltung nicht gefunden. / Event not found."
+
+
+def _registration_counts(event_id: Any, key: Any) -> list[ColumnElement[Any]]:
+    """confirmed, waitlisted, last seq and whether `key` holds an active place: four scalar subqueries
+    that each stay inside an index (no scan of the event's registration rows)."""
+
+    def count(status: str) -> ColumnElement[Any]:
+        return (
+            select(func.count()).select_from(R).where(R.c.event_id == event_id, R.c.status == status).scalar_subquery()
+        )
+
+    return [
+        count("confirmed"),
+        count("waitlisted"),
+        select(func.coalesce(func.max(R.c.seq), 0)).where(R.c.event_id == event_id).scalar_subquery(),
+        select(func.count())
+        .select_from(R)
+        .where(R.c.event_id == event_id, R.c.email_key == key, R.c.status.in_(ACTIVE))
+        .scalar_subquery(),
+    ]
+
+
+# Built once with bind parameters: building these expressions for every registration cost about as
+# much CPU as running them (measured in bench/registration_rush.py).
+_COUNTS = _registration_counts(bindparam("event_id"), bindparam("email_key"))
+_EVENT_AND_COUNTS = select(E, *(c.label(f"_n{i}") for i, c in enumerate(_COUNTS))).where(
+    E.c.id == bindparam("event_id")
+)
+_COUNTS_ONLY = select(*_COUNTS)
+_LOCKED_EVENT = select(E).where(E.c.id == bindparam("event_id")).with_for_update()
+_INSERT_REGISTRATION = R.insert()
+
+
+def event_of(row: Row[Any]) -> Event:
+    return Event(
+        row.id,
+        row.kind,
+        row.status,
+        row.title,
+        row.series,
+        row.description,
+        row.starts_at,
+        row.ends_at,
+        row.venue,
+        row.online_url,
+        row.capacity,
+        row.waitlist,
+        row.registration_opens_at,
+        row.registration_closes_at,
+    )
+
+
+def registrant_of(row: Row[Any]) -> Registrant:
+    return Registrant(row.id, row.event_id, row.status, row.slot_id, row.name, row.email, row.language, row.seq)
+
+
+class SqlStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._connection: AsyncConnection | None = None
+
+    async def _db(self) -> AsyncConnection:
+        """Core on the connection for the hot path: the ORM session layer is not needed there."""
+        if self._connection is None:
+            self._connection = await self.session.connection()
+        return self._connection
+
+    async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
+        """SQLite: the write transaction already holds the database's write lock (BEGIN IMMEDIATE), so one
+        statement reads both. PostgreSQL: first lock the row, then count in a second statement, whose
+        fresh snapshot sees every registration committed by the transaction that held the lock before."""
+        db = await self._db()
+        params = {"event_id": event_id, "email_key": email_key}
+        if db.dialect.name == "sqlite":
+            row = (await db.execute(_EVENT_AND_COUNTS, params)).first()
+            if row is None:
+                raise NotFound(EVENT_NOT_FOUND)
+            return event_of(row), Counts(int(row[-4]), int(row[-3]), int(row[-2]), bool(row[-1]))
+        locked = (await db.execute(_LOCKED_EVENT, params)).first()
+        if locked is None:
+            raise NotFound(EVENT_NOT_FOUND)
+        confirmed, waitlisted, last_seq, taken = (await db.execute(_COUNTS_ONLY, params)).one()
+        return event_of(locked), Counts(int(confirmed), int(waitlisted), int(last_seq), bool(taken))
+
+    async def slot(self, event_id: str, slot_id: str) -> Slot | None:
+        row = (await self.session.execute(select(S).where(S.c.id == slot_id, S.c.event_id == event_id))).first()
+        return None if row is None else Slot(row.id, row.event_id, row.registration_id)
+
+    async def book_slot(self, slot_id: str, registration_id: str) -> None:
+        await self.session.execute(update(S).where(S.c.id == slot_id).values(registration_id=registration_id))
+
+    async def add_registration(self, values: dict[str, Any]) -> None:
+        await (await self._db()).execute(_INSERT_REGISTRATION, values)
+
+    async def emit(self, events: Sequence[EventData]) -> None:
+        await add_events(self.session, models.outbox, list(events))
+
+    async def locked_event(self, event_id: str) -> Event:
+        row = (await self.session.execute(_LOCKED_EVENT, {"event_id": event_id})).first()
+        if row is None:
+            raise NotFound(EVENT_NOT_FOUND)
+        return event_of(row)
+
+    async def add_event(self, event: Event, now: datetime) -> None:
+        fields = {name: getattr(event, name) for name in EVENT_FIELDS}
+        await self.session.execute(E.insert().values(**fields, created_at=now, updated_at=now))
+
+    async def update_event(self, event_id: str, values: dict[str, Any]) -> None:
+        await self.session.execute(update(E).where(E.c.id == event_id).values(**values))
+
+    async def add_slot(self, values: dict[str, Any]) -> None:
+        await self.session.execute(S.insert().values(**values))
+
+    async def free_slot(self, slot_id: str) -> None:
+        await self.session.execute(update(S).where(S.c.id == slot_id).values(registration_id=None))
+
+    async def free_slots(self, event_id: str) -> None:
+        await self.session.execute(update(S).where(S.c.event_id == event_id).values(registration_id=None))
+
+    async def count(self, event_id: str, status: str) -> int:
+        query = select(func.count()).select_from(R).where(R.c.event_id == event_id, R.c.status == status)
+        return int(await self.session.scalar(query) or 0)
+
+    async def registrations(self, event_id: str, statuses: tuple[str, ...]) -> list[Registrant]:
+        query = select(R).where(R.c.event_id == event_id, R.c.status.in_(statuses)).order_by(R.c.seq)
+        return [registrant_of(row) for row in (await self.session.execute(query)).all()]
+
+    async def registration(self, registration_id: str) -> tuple[Registrant, str | None] | None:
+        row = (await self.session.execute(select(R).where(R.c.id == registration_id))).first()
+        return None if row is None else (registrant_of(row), row.cancel_token_hash)
+
+    async def update_registration(self, registration_id: str, values: dict[str, Any]) -> None:
+        await self.session.execute(update(R).where(R.c.id == registration_id).values(**values))
+
+    async def cancel_active(self, event_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(R)
+            .where(R.c.event_id == event_id, R.c.status.in_(ACTIVE))
+            .values(status="cancelled", cancelled_at=now)
+        )
+
+    async def events_to_remind(self, now: datetime) -> list[Event]:
+        query = select(E).where(
+            E.c.status == "published",
+            E.c.reminded_at.is_(None),
+            E.c.starts_at > now,
+            E.c.starts_at <= now + timedelta(days=2),
+        )
+        return [event_of(row) for row in (await self.session.execute(query)).all()]
+
+    async def claim_reminder(self, event_id: str, now: datetime) -> bool:
+        claimed = await self.session.execute(
+            update(E).where(E.c.id == event_id, E.c.reminded_at.is_(None)).values(reminded_at=now)
+        )
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def events_to_erase(self, now: datetime, after_days: int) -> list[tuple[str, datetime]]:
+        query = select(E.c.id, E.c.ends_at).where(
+            E.c.erased_at.is_(None), E.c.ends_at <= now - timedelta(days=after_days)
+        )
+        return [(row.id, row.ends_at) for row in (await self.session.execute(query)).all()]
+
+    async def erase(self, event_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(R)
+            .where(R.c.event_id == event_id)
+            .values(name=None, email=None, email_key=None, organisation=None, cancel_token_hash=None)
+        )
+        await self.session.execute(update(E).where(E.c.id == event_id).values(erased_at=now))
