@@ -144,7 +144,7 @@ async def test_a_site_name_that_looks_like_a_formula_is_exported_as_text(http):
         assert answer.status_code == 200
         rows = list(csv_module.reader(io.StringIO(answer.text.removeprefix("\ufeff")), delimiter=";"))
         names = {row[1] for row in rows[1:] if row[0] == hotspot_id}
-        assert names == {"'=HYPERLINK(\"http://evil.example\";\"Kirchplatz\")"}, path
+        assert names == {'\'=HYPERLINK("http://evil.example";"Kirchplatz")'}, path
 
 
 async def test_an_operator_updates_a_hotspot_and_nobody_else_can(http):
