@@ -57,9 +57,10 @@ async def run(args) -> dict:
     from sqlalchemy import func, select
 
     from services.wifi import handlers, models
+    from services.wifi.config import WifiSettings
     from services.wifi.consumers import report_subscription
-    from services.wifi.handlers import Tuning
     from services.wifi.schemas import HotspotCreate
+    from services.wifi.store import SqlWifiStore
     from shared.consumer import ConsumerGroup, DeliveryPolicy
     from shared.db import Database
     from shared.heap import freeze_startup_heap
@@ -67,7 +68,7 @@ async def run(args) -> dict:
     from shared.streams import ensure_streams
 
     n = args.n
-    tuning = Tuning(timeout=timedelta(seconds=180))
+    settings = WifiSettings(heartbeat_timeout_s=180)
     with nats_server() as server:
         nc = await nats.connect(server.url)
         try:
@@ -94,8 +95,7 @@ async def run(args) -> dict:
                             ap_mac=f"02:00:00:00:00:{i:02x}",
                             placement="outdoor",
                         )
-                        hotspot, token = await handlers.create_hotspot(session, body, now)
-                        sites.append((hotspot["id"], token))
+                        sites.append(await handlers.create_hotspot(SqlWifiStore(session), body.model_dump(), now))
                 start = now - timedelta(seconds=60)
                 pending, size = [], 0
                 for i in range(n):
@@ -122,7 +122,7 @@ async def run(args) -> dict:
                 group = ConsumerGroup(
                     db, models.inbox, lambda: js, DeliveryPolicy(max_deliver=3, backoff_s=[0.1], fetch_timeout_s=1.0)
                 )
-                subscription = report_subscription(tuning)
+                subscription = report_subscription(settings)
                 group.add(subscription)
 
                 async def count(table) -> int:

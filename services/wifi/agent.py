@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,7 +54,7 @@ class HostAgent:
         self.buffer_path, self.targets, self.clients_command = buffer_path, targets, clients_command
         self.max_buffer, self.clock = max_buffer, clock
 
-    def measure(self) -> dict:
+    def measure(self) -> dict[str, Any]:
         return {
             "timestamp": self.clock().isoformat(),
             "uplink_ok": uplink_ok(self.targets),
@@ -71,19 +72,19 @@ class HostAgent:
         except (subprocess.SubprocessError, ValueError):
             return 0
 
-    def buffered(self) -> list[dict]:
+    def buffered(self) -> list[dict[str, Any]]:
         if not self.buffer_path.exists():
             return []
         return [json.loads(line) for line in self.buffer_path.read_text().splitlines() if line.strip()]
 
-    def _keep(self, pending: list[dict]) -> None:
+    def _keep(self, pending: list[dict[str, Any]]) -> None:
         self.buffer_path.parent.mkdir(parents=True, exist_ok=True)
         pending = pending[-self.max_buffer :]  # a long outage keeps the newest reports
         tmp = self.buffer_path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(item) + "\n" for item in pending))
         tmp.replace(self.buffer_path)
 
-    def _send(self, client: httpx.Client, report: dict) -> bool:
+    def _send(self, client: httpx.Client, report: dict[str, Any]) -> bool:
         """True when the report is done with (accepted, or refused for good)."""
         try:
             answer = client.post(

@@ -6,8 +6,7 @@ from services.wifi import models
 from services.wifi.api import router
 from services.wifi.config import WifiSettings
 from services.wifi.consumers import report_subscription
-from services.wifi.handlers import Tuning, load_tuning
-from services.wifi.jobs import status_watch
+from services.wifi.jobs import watch_status
 from shared.catalog import (
     HotspotIncidentOpened,
     HotspotIncidentResolved,
@@ -18,7 +17,7 @@ from shared.catalog import (
 from shared.service import ServiceDefinition, build_app
 
 
-def make_definition(tuning: Tuning) -> ServiceDefinition:
+def definition(settings: WifiSettings) -> ServiceDefinition:
     return ServiceDefinition(
         name="wifi",
         description="The Wifi4EU hotspots downtown: host reports, status and availability.",
@@ -33,18 +32,11 @@ def make_definition(tuning: Tuning) -> ServiceDefinition:
             HotspotIncidentResolved,
             HotspotMonthlyReport,
         ],
-        subscriptions=[report_subscription(tuning)],
-        background=[status_watch(tuning)],
+        subscriptions=[report_subscription(settings)],
+        background=[watch_status],
     )
-
-
-def definition(settings: WifiSettings) -> ServiceDefinition:
-    return make_definition(load_tuning(settings))
 
 
 def create_app(settings: WifiSettings | None = None) -> FastAPI:
     settings = settings or WifiSettings()
-    tuning = load_tuning(settings)
-    app = build_app(make_definition(tuning), settings)
-    app.state.tuning = tuning
-    return app
+    return build_app(definition(settings), settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field
@@ -10,7 +11,8 @@ from shared.config import ServiceSettings, scoped
 
 
 class WifiSettings(ServiceSettings):
-    """The shared options and the tuning of the status machine (WIFI_…)."""
+    """The shared options and the tuning of the status machine (WIFI_…). Created once in app.py; the use
+    cases read the status machine's rules from it directly."""
 
     model_config = scoped("wifi")
 
@@ -22,3 +24,11 @@ class WifiSettings(ServiceSettings):
     check_interval_s: float = Field(5.0, gt=0, description="how often silence and windows are checked")
     incident_min_sites: int = Field(2, ge=1, description="fewer silent hotspots are no shared incident")
     max_clock_skew_s: float = Field(300.0, ge=0, description="reports further in the future are refused")
+
+    @property
+    def heartbeat_timeout(self) -> timedelta:
+        return timedelta(seconds=self.heartbeat_timeout_s)
+
+    @property
+    def max_clock_skew(self) -> timedelta:
+        return timedelta(seconds=self.max_clock_skew_s)

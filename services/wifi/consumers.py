@@ -11,12 +11,16 @@ the others are taken. Refusals are rare, so that detour is cheap on average.
 
 from __future__ import annotations
 
+from typing import Any
+
 from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.wifi import handlers
-from services.wifi.handlers import HostReport, Tuning
+from services.wifi.config import WifiSettings
+from services.wifi.handlers_reports import record_reports
+from services.wifi.ports import HostReport
 from services.wifi.schemas import ReportIn
+from services.wifi.store import SqlWifiStore
 from shared.consumer import Delivery, PermanentError, Subscription, json_decoder
 from shared.envelope import utcnow
 from shared.errors import DomainError
@@ -24,7 +28,7 @@ from shared.errors import DomainError
 REPORTS_SUBJECT = "hallobot.wifi.reports.>"
 
 
-def _host_report(msg: Msg, report: ReportIn) -> HostReport:
+def _host_report(msg: Msg, report: Any) -> HostReport:  # report: the ReportIn just validated
     """Which hotspot (the subject's last token) and which credential (the Authorization header)."""
     authorization = (msg.headers or {}).get("Authorization", "")
     token = authorization.removeprefix("Bearer ").strip() or None
@@ -34,13 +38,13 @@ def _host_report(msg: Msg, report: ReportIn) -> HostReport:
 decode_report = json_decoder(ReportIn, payload=_host_report)
 
 
-def report_subscription(tuning: Tuning) -> Subscription:
+def report_subscription(settings: WifiSettings) -> Subscription:
     async def take_reports(session: AsyncSession, deliveries: list[Delivery]) -> None:
         batch: list[HostReport] = [delivery.payload for delivery in deliveries]
         if not all(item.token for item in batch):
             raise PermanentError("missing host credential (Authorization: Bearer header)")
         try:
-            await handlers.record_reports(session, batch, now=utcnow(), tuning=tuning, via="nats")
+            await record_reports(SqlWifiStore(session), batch, now=utcnow(), settings=settings, via="nats")
         except DomainError as exc:
             raise PermanentError(f"{exc.field or 'report'}: {exc.message}") from exc
 

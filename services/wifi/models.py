@@ -1,13 +1,13 @@
 """Tables of the wifi service; it owns this database and no other service reads it.
 
 History (reports, status periods, maintenance windows, incidents) is kept, never pruned:
-Wifi4EU asks the city to prove availability for three years.
+Wifi4EU asks the city to prove availability for three years. Every time is a `UtcDateTime`: aware UTC
+in and out, on SQLite too (the batch insert of reports writes the same text itself: store_reports.py).
 """
 
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from shared.db import UtcDateTime
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -41,12 +42,12 @@ hotspots = Table(
     Column("placement", String(10), nullable=False),
     Column("report_interval_s", Integer, nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     # status aggregate (services/wifi/domain.py HotspotState)
     Column("status", String(20), nullable=True),
-    Column("status_since", DateTime(timezone=True), nullable=True),
+    Column("status_since", UtcDateTime(), nullable=True),
     Column("status_reason", String(300), nullable=False, default=""),
-    Column("last_report_at", DateTime(timezone=True), nullable=True),
+    Column("last_report_at", UtcDateTime(), nullable=True),
     Column("observed", String(20), nullable=True),
     Column("candidate", String(20), nullable=True),
     Column("streak", Integer, nullable=False, default=0),
@@ -57,8 +58,8 @@ reports = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("hotspot_id", String(36), ForeignKey("hotspots.id"), nullable=False),
-    Column("reported_at", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", UtcDateTime(), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("uplink_ok", Boolean, nullable=False),
     Column("clients", Integer, nullable=False),
     Column("backhaul_mbps", Float, nullable=True),
@@ -74,8 +75,8 @@ status_periods = Table(
     Column("hotspot_id", String(36), ForeignKey("hotspots.id"), nullable=False),
     Column("status", String(20), nullable=False),
     Column("reason", String(300), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime(), nullable=True),
     Index("ix_status_periods_hotspot_start", "hotspot_id", "started_at"),
 )
 
@@ -84,10 +85,10 @@ maintenance_windows = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("hotspot_id", String(36), ForeignKey("hotspots.id"), nullable=False),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
-    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=False),
     Column("note", String(500), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_maintenance_windows_hotspot", "hotspot_id", "starts_at"),
 )
 
@@ -95,8 +96,8 @@ incidents = Table(
     "incidents",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=True),
     Column("hotspot_ids", Text, nullable=False),
     Column("reason", String(300), nullable=False),
 )
@@ -105,5 +106,5 @@ monthly_reports = Table(
     "monthly_reports",
     metadata,
     Column("month", String(7), primary_key=True),
-    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=False),
 )

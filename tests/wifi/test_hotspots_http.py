@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv as csv_module
+import io
 from datetime import UTC, datetime, timedelta
 
 from tests.wifi.conftest import (
@@ -126,11 +128,23 @@ async def test_uptime_per_day_and_month_is_served_as_json_and_csv(http):
     assert body["total"]["up_s"] > 0 and body["total"]["uptime_percent"] == 100.0
     csv = await http.get(f"/hotspots/{hotspot_id}/uptime/{month}.csv")
     assert csv.headers["content-type"].startswith("text/csv")
-    lines = csv.text.splitlines()
-    assert lines[0].startswith("hotspot_id,site_name,day,uptime_percent")
-    assert len(lines) == 1 + len(body["days"]) + 1 and lines[-1].split(",")[2] == month
+    assert csv.text.startswith("\ufeff")  # UTF-8 with BOM and `;`: what German spreadsheet programs open
+    lines = csv.text.removeprefix("\ufeff").splitlines()
+    assert lines[0].startswith("hotspot_id;site_name;day;uptime_percent")
+    assert len(lines) == 1 + len(body["days"]) + 1 and lines[-1].split(";")[2] == month
     assert (await http.get(f"/uptime/{month}")).status_code == 200
     assert (await http.get(f"/uptime/{month}.csv")).status_code == 200
+
+
+async def test_a_site_name_that_looks_like_a_formula_is_exported_as_text(http):
+    hotspot_id, _ = await create_hotspot(http, '=HYPERLINK("http://evil.example";"Kirchplatz")')
+    month = datetime.now(UTC).strftime("%Y-%m")
+    for path in (f"/hotspots/{hotspot_id}/uptime/{month}.csv", f"/uptime/{month}.csv"):
+        answer = await http.get(path)
+        assert answer.status_code == 200
+        rows = list(csv_module.reader(io.StringIO(answer.text.removeprefix("\ufeff")), delimiter=";"))
+        names = {row[1] for row in rows[1:] if row[0] == hotspot_id}
+        assert names == {'\'=HYPERLINK("http://evil.example";"Kirchplatz")'}, path
 
 
 async def test_an_operator_updates_a_hotspot_and_nobody_else_can(http):

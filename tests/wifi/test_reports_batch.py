@@ -15,10 +15,13 @@ import pytest
 from sqlalchemy import func, select
 
 from services.wifi import handlers, models
+from services.wifi.config import WifiSettings
 from services.wifi.consumers import report_subscription
-from services.wifi.handlers import HostReport, Tuning, WrongCredential
+from services.wifi.handlers_reports import WrongCredential, record_report, record_reports
 from services.wifi.models import hotspots, outbox, reports, status_periods
-from services.wifi.schemas import HotspotCreate, MaintenanceCreate, ReportIn
+from services.wifi.ports import HostReport
+from services.wifi.schemas import HotspotCreate, ReportIn
+from services.wifi.store import SqlWifiStore
 from shared.consumer import ConsumerGroup, DeliveryPolicy
 from shared.db import Database
 from shared.errors import Invalid, NotFound
@@ -26,12 +29,12 @@ from shared.streams import ensure_streams
 from tests.support.databases import migrated
 from tests.support.stream import eventually, stream_messages
 
-TUNING = Tuning(timeout=timedelta(seconds=180))
+SETTINGS = WifiSettings(heartbeat_timeout_s=180)
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(seconds=100)  # every report below is judged at this instant
 
 
-def site(name: str) -> HotspotCreate:
+def site(name: str) -> dict:
     return HotspotCreate(
         site_name=name,
         host_business="Host",
@@ -42,7 +45,7 @@ def site(name: str) -> HotspotCreate:
         ap_serial=name,
         ap_mac="02:00:00:00:00:01",
         placement="outdoor",
-    )
+    ).model_dump()
 
 
 def body(seconds: float, uplink_ok: bool = True, backhaul: float | None = 100.0, clients: int = 3) -> ReportIn:
@@ -98,11 +101,14 @@ async def create_sites(db: Database, prefix: str) -> dict[str, tuple[str, str]]:
     sites = {}
     async with db.transaction() as session:
         for role in "abc":
-            hotspot, token = await handlers.create_hotspot(session, site(f"{prefix}-{role}"), T0 - timedelta(hours=1))
-            sites[role] = (hotspot["id"], token)
+            store = SqlWifiStore(session)
+            sites[role] = await handlers.create_hotspot(store, site(f"{prefix}-{role}"), T0 - timedelta(hours=1))
     async with db.transaction() as session:
-        window = MaintenanceCreate(starts_at=T0 - timedelta(minutes=5), ends_at=T0 + timedelta(hours=1), note="Umbau")
-        await handlers.add_maintenance(session, sites["c"][0], window, now=T0 - timedelta(minutes=1), tuning=TUNING)
+        start, end = T0 - timedelta(minutes=5), T0 + timedelta(hours=1)
+        now = T0 - timedelta(minutes=1)
+        await handlers.add_maintenance(
+            SqlWifiStore(session), sites["c"][0], start, end, "Umbau", now=now, settings=SETTINGS
+        )
     return sites
 
 
@@ -163,13 +169,12 @@ async def test_reports_taken_in_batches_end_where_the_same_reports_taken_one_by_
         for role, report in batch:
             async with db.transaction() as session:
                 hotspot_id, token = single[role]
-                await handlers.record_report(
-                    session, hotspot_id, report, now=now, tuning=TUNING, via="nats", token=token
-                )
+                store = SqlWifiStore(session)
+                await record_report(store, hotspot_id, report, now=now, settings=SETTINGS, via="nats", token=token)
     for now, batch in steps(batch_size):
         async with db.transaction() as session:
             items = [HostReport(batched[role][0], report, batched[role][1]) for role, report in batch]
-            await handlers.record_reports(session, items, now=now, tuning=TUNING)
+            await record_reports(SqlWifiStore(session), items, now=now, settings=SETTINGS)
 
     for role in "abc":
         assert await outcome(db, batched[role][0]) == await outcome(db, single[role][0]), role
@@ -203,7 +208,7 @@ async def test_a_batch_with_a_report_that_must_be_refused_raises_the_refusal(db)
     for bad, error, message in cases:
         with pytest.raises(error, match=message):
             async with db.transaction() as session:
-                await handlers.record_reports(session, [*good, bad], now=NOW, tuning=TUNING)
+                await record_reports(SqlWifiStore(session), [*good, bad], now=NOW, settings=SETTINGS)
     async with db.reading() as session:
         assert (await session.execute(select(func.count()).select_from(reports))).scalar() == 0
 
@@ -225,8 +230,8 @@ async def two_sites(sqlite_db, nc):
     js = nc.jetstream()
     await ensure_streams(js)
     async with sqlite_db.transaction() as session:
-        (a, token_a), (b, token_b) = [await handlers.create_hotspot(session, site(n), T0) for n in "ab"]
-    return js, (a["id"], token_a), (b["id"], token_b)
+        a, b = [await handlers.create_hotspot(SqlWifiStore(session), site(n), T0) for n in "ab"]
+    return js, a, b
 
 
 async def publish(js, hotspot_id: str, token: str | None, payload: bytes) -> None:
@@ -248,7 +253,7 @@ def report_json(seconds: float, **extra) -> bytes:
 
 async def run_group(db: Database, js) -> tuple[ConsumerGroup, list[int]]:
     """The service's report subscription, with the sizes of the batches its batch handler was given."""
-    subscription = report_subscription(Tuning(timeout=timedelta(days=3650)))
+    subscription = report_subscription(WifiSettings(heartbeat_timeout_s=timedelta(days=3650).total_seconds()))
     sizes: list[int] = []
     inner = subscription.batch_handler
 
@@ -350,17 +355,14 @@ async def test_a_report_taken_over_http_and_again_in_a_batch_is_stored_once_with
     hotspot_id, token = sites["a"]
     first = body(0).model_copy(update={"notes": "Router neu gestartet – „Kirchplatz“", "backhaul_mbps": None})
     async with db.transaction() as session:
-        await handlers.record_report(session, hotspot_id, first, now=NOW, tuning=TUNING, via="http", token=token)
+        store = SqlWifiStore(session)
+        await record_report(store, hotspot_id, first, now=NOW, settings=SETTINGS, via="http", token=token)
     second = body(1, uplink_ok=False, clients=0).model_copy(update={"notes": None, "backhaul_mbps": 12.5})
     async with db.transaction() as session:  # the HTTP one again (same time, other content), then a new one
-        await handlers.record_reports(
-            session,
-            [HostReport(hotspot_id, body(0, clients=42), token), HostReport(hotspot_id, second, token)],
-            now=NOW,
-            tuning=TUNING,
-        )
+        batch = [HostReport(hotspot_id, body(0, clients=42), token), HostReport(hotspot_id, second, token)]
+        await record_reports(SqlWifiStore(session), batch, now=NOW, settings=SETTINGS)
     stored = (await outcome(db, hotspot_id))["reports"]
-    assert [(r[0].replace(tzinfo=UTC) if r[0].tzinfo is None else r[0], *r[2:]) for r in stored] == [
+    assert [(r[0], *r[2:]) for r in stored] == [
         (T0, True, 3, None, "Router neu gestartet – „Kirchplatz“", "http"),
         (T0 + timedelta(seconds=1), False, 0, 12.5, None, "nats"),
     ]

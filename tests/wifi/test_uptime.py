@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.wifi import handlers
-from services.wifi.handlers import Tuning
+from services.wifi import handlers, queries
+from services.wifi.config import WifiSettings
+from services.wifi.handlers_reports import record_report
+from services.wifi.handlers_status import check_hotspots
 from services.wifi.models import outbox
-from services.wifi.schemas import HotspotCreate, MaintenanceCreate, ReportIn
+from services.wifi.schemas import HotspotCreate, ReportIn
+from services.wifi.store import SqlWifiStore
 
-TUNING = Tuning(timeout=timedelta(seconds=180))
+SETTINGS = WifiSettings(heartbeat_timeout_s=180)
 SITE = HotspotCreate(
     site_name="Kirchplatz",
     host_business="Café am Kirchplatz",
@@ -26,7 +29,7 @@ SITE = HotspotCreate(
     ap_serial="S1",
     ap_mac="00:11:22:33:44:55",
     placement="outdoor",
-)
+).model_dump()
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 3) -> datetime:
@@ -36,12 +39,12 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 3) ->
 async def report(db, hotspot_id, when, uplink_ok=True):
     async with db.transaction() as session:
         body = ReportIn(timestamp=when, uplink_ok=uplink_ok, clients=3, backhaul_mbps=100)
-        return await handlers.record_report(session, hotspot_id, body, now=when, tuning=TUNING)
+        return await record_report(SqlWifiStore(session), hotspot_id, body, now=when, settings=SETTINGS)
 
 
 async def check(db, when):
     async with db.transaction() as session:
-        await handlers.check_hotspots(session, now=when, tuning=TUNING)
+        await check_hotspots(SqlWifiStore(session), now=when, settings=SETTINGS)
 
 
 async def staged_events(db):
@@ -53,16 +56,15 @@ async def staged_events(db):
 async def test_the_uptime_of_a_month_with_a_four_hour_outage_and_two_hours_of_maintenance_is_exact(db):
     created = at(1, 0, month=3) - timedelta(hours=1)  # 1 March, midnight in Bottrop
     async with db.transaction() as session:
-        hotspot, _ = await handlers.create_hotspot(session, SITE, created)
-    hotspot_id = hotspot["id"]
+        hotspot_id, _ = await handlers.create_hotspot(SqlWifiStore(session), SITE, created)
     await report(db, hotspot_id, created)
     await report(db, hotspot_id, at(10, 10))
     await check(db, at(10, 12))  # silent since 10:00 → down since 10:00
     await report(db, hotspot_id, at(10, 14))  # back up at 14:00
     await report(db, hotspot_id, at(20, 6, 59))  # (the reports in between change nothing)
     async with db.transaction() as session:
-        window = MaintenanceCreate(starts_at=at(20, 8), ends_at=at(20, 10), note="Firmware")
-        await handlers.add_maintenance(session, hotspot_id, window, now=at(20, 7), tuning=TUNING)
+        store, window = SqlWifiStore(session), (at(20, 8), at(20, 10), "Firmware")
+        await handlers.add_maintenance(store, hotspot_id, *window, now=at(20, 7), settings=SETTINGS)
     await check(db, at(20, 8))
     await report(db, hotspot_id, at(20, 9, 59, 30))  # kept, but inside the window: no status change
     await check(db, at(20, 10, 1))
@@ -70,7 +72,7 @@ async def test_the_uptime_of_a_month_with_a_four_hour_outage_and_two_hours_of_ma
     await check(db, at(31, 22, 1))  # 1 April 00:01 in Bottrop: the March report goes out
 
     async with db.reading() as session:
-        month = await handlers.month_uptime(session, hotspot_id, "2025-03", now=at(31, 22, 1))
+        month = await queries.month_uptime(session, hotspot_id, "2025-03", now=at(31, 22, 1))
     march_s = (31 * 24 - 1) * 3600  # summer time starts on 30 March
     total = month["total"]
     assert (total["down_s"], total["maintenance_s"], total["degraded_s"]) == (4 * 3600, 2 * 3600, 0)
@@ -103,12 +105,11 @@ async def test_the_uptime_of_a_month_with_a_four_hour_outage_and_two_hours_of_ma
 
 async def test_a_repeated_report_is_kept_once_and_an_old_one_from_a_buffer_does_not_revive_a_hotspot(db):
     async with db.transaction() as session:
-        hotspot, _ = await handlers.create_hotspot(session, SITE, at(1, 0))
-    hotspot_id = hotspot["id"]
+        hotspot_id, _ = await handlers.create_hotspot(SqlWifiStore(session), SITE, at(1, 0))
     assert (await report(db, hotspot_id, at(1, 1))).status == "up"
     assert (await report(db, hotspot_id, at(1, 1))).duplicate
     await check(db, at(1, 2))
     async with db.transaction() as session:
         old = ReportIn(timestamp=at(1, 1, 30), uplink_ok=True, clients=0)
-        accepted = await handlers.record_report(session, hotspot_id, old, now=at(1, 2), tuning=TUNING)
+        accepted = await record_report(SqlWifiStore(session), hotspot_id, old, now=at(1, 2), settings=SETTINGS)
     assert accepted.stale and accepted.status == "down"

@@ -1,0 +1,118 @@
+"""The read side of the wifi service: hotspots, maintenance windows, availability per month, incidents.
+Plain dicts shaped like the response models in schemas.py; times are aware UTC (UtcDateTime)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.wifi import domain
+from services.wifi.models import hotspots, incidents, maintenance_windows
+from services.wifi.store import periods
+from shared.auth import hash_token
+from shared.errors import NotFound
+
+_PUBLIC = [column for column in hotspots.c if column.name != "token_hash"]
+
+
+def _public(row: Row[Any]) -> dict[str, Any]:
+    return dict(row._mapping)
+
+
+async def get_hotspot(session: AsyncSession, hotspot_id: str) -> dict[str, Any]:
+    row = (await session.execute(select(*_PUBLIC).where(hotspots.c.id == hotspot_id))).first()
+    if row is None:
+        raise NotFound(f"no hotspot {hotspot_id}", field="hotspot_id")
+    return _public(row)
+
+
+async def list_hotspots(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = (await session.execute(select(*_PUBLIC).order_by(hotspots.c.site_name))).all()
+    return [_public(row) for row in rows]
+
+
+async def hotspot_of_token(session: AsyncSession, token: str) -> str | None:
+    """The hotspot a host credential belongs to, if any."""
+    query = select(hotspots.c.id).where(hotspots.c.token_hash == hash_token(token))
+    owner: str | None = (await session.execute(query)).scalar_one_or_none()
+    return owner
+
+
+async def list_maintenance(session: AsyncSession, hotspot_id: str) -> list[dict[str, Any]]:
+    await get_hotspot(session, hotspot_id)
+    windows = maintenance_windows
+    query = select(windows).where(windows.c.hotspot_id == hotspot_id).order_by(windows.c.starts_at)
+    return [dict(row._mapping) for row in await session.execute(query)]
+
+
+async def list_incidents(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await session.execute(select(incidents).order_by(incidents.c.opened_at.desc()))
+    return [{**row._mapping, "hotspot_ids": json.loads(row.hotspot_ids)} for row in rows]
+
+
+# --- availability ---------------------------------------------------------------------------
+
+
+def _uptime(result: domain.Availability) -> dict[str, Any]:
+    return {
+        "start": result.start,
+        "end": result.end,
+        "uptime_percent": result.uptime_percent,
+        **{f"{status}_s": round(seconds, 3) for status, seconds in result.seconds.items()},
+        "not_monitored_s": round(result.not_monitored_s, 3),
+    }
+
+
+async def month_uptime(session: AsyncSession, hotspot_id: str, month: str, *, now: datetime) -> dict[str, Any]:
+    """Uptime of one hotspot per local day and for the whole month."""
+    return await _month_uptime(session, await get_hotspot(session, hotspot_id), month, now)
+
+
+async def all_month_uptime(session: AsyncSession, month: str, *, now: datetime) -> list[dict[str, Any]]:
+    return [await _month_uptime(session, hotspot, month, now) for hotspot in await list_hotspots(session)]
+
+
+async def _month_uptime(session: AsyncSession, hotspot: dict[str, Any], month: str, now: datetime) -> dict[str, Any]:
+    start, end = domain.month_bounds(month)
+    spans = await periods(session, hotspot["id"], start, end)
+    days = [
+        {"day": day.isoformat(), **_uptime(domain.availability(spans, lo, hi, now))}
+        for day, lo, hi in domain.month_days(month)
+    ]
+    return {
+        "hotspot_id": hotspot["id"],
+        "site_name": hotspot["site_name"],
+        "month": month,
+        "total": _uptime(domain.availability(spans, start, end, now)),
+        "days": days,
+    }
+
+
+# --- the CSV export -------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "hotspot_id",
+    "site_name",
+    "day",
+    "uptime_percent",
+    "up_s",
+    "degraded_s",
+    "down_s",
+    "maintenance_s",
+    "not_monitored_s",
+)
+
+
+def uptime_rows(months: list[dict[str, Any]], month: str) -> list[list[Any]]:
+    """One row per hotspot and day, then one `total` row per hotspot (day column = the month)."""
+    rows = []
+    for item in months:
+        for row in [*item["days"], {**item["total"], "day": month}]:
+            values = {**row, "hotspot_id": item["hotspot_id"], "site_name": item["site_name"]}
+            rows.append([values[key] for key in CSV_COLUMNS])
+    return rows

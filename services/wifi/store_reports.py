@@ -1,0 +1,193 @@
+"""The hot path of the store: report rows and the status rows that reports change (bench/reports.py).
+
+Statements are built once per dialect. A transaction reads each hotspot once (locked) and writes its
+status row back once, just before the commit, instead of once per report.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from services.wifi.domain import HotspotState
+from services.wifi.models import hotspots
+from services.wifi.ports import HostReport, Report
+
+# The reports table as the inserts see it: plain DateTime columns instead of models.reports' UtcDateTime.
+# UtcDateTime converts every value in Python on the way in (and the returned times on the way out); for
+# a 500-report batch that is a thousand calls more per batch for times that are UTC already. Same table,
+# same stored values: SQLite's DATETIME writes the UTC wall time as text, PostgreSQL's timestamptz the
+# instant (see bench/reports.py).
+_report_rows = Table(
+    "reports",
+    MetaData(),
+    Column("hotspot_id", String(36)),
+    Column("reported_at", DateTime(timezone=True)),
+    Column("received_at", DateTime(timezone=True)),
+    Column("uplink_ok", Boolean),
+    Column("clients", Integer),
+    Column("backhaul_mbps", Float),
+    Column("notes", String(500)),
+    Column("via", String(10)),
+)
+_INSERT_REPORTS = {
+    dialect: insert(_report_rows).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_INSERT_REPORTS_RETURNING_PG = _INSERT_REPORTS["postgresql"].returning(
+    _report_rows.c.hotspot_id, _report_rows.c.reported_at
+)
+# SQLite: a batch of reports as one JSON parameter, unpacked by json_each. SQLAlchemy's per-row
+# parameter handling for a 250-row insert cost more than SQLite's own work (bench/reports.py). The
+# report time is written in SQLAlchemy's SQLite DATETIME format, so rows from either insert compare
+# equal in the unique key (hotspot_id, reported_at).
+_INSERT_REPORTS_SQLITE_JSON = text(
+    "INSERT INTO reports (hotspot_id, reported_at, received_at, uplink_ok, clients, backhaul_mbps, notes, via) "
+    "SELECT value ->> 0, value ->> 1, :received_at, value ->> 2, value ->> 3, value ->> 4, value ->> 5, :via "
+    "FROM json_each(:rows) WHERE true ON CONFLICT (hotspot_id, reported_at) DO NOTHING "
+    "RETURNING hotspot_id, reported_at"
+).bindparams(bindparam("received_at", type_=_report_rows.c.received_at.type))  # rows come back as stored: text
+
+
+def _sqlite_datetime(at: datetime) -> str:
+    """A UTC time as SQLAlchemy's SQLite DateTime stores it, `YYYY-MM-DD HH:MM:SS.ffffff`
+    (isoformat: about five times faster than the equivalent strftime, which showed in a batch)."""
+    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _report_row(hotspot_id: str, report: Report, at: datetime, now: datetime, via: str) -> dict[str, Any]:
+    return dict(
+        hotspot_id=hotspot_id,
+        reported_at=at,
+        received_at=now,
+        uplink_ok=report.uplink_ok,
+        clients=report.clients,
+        backhaul_mbps=report.backhaul_mbps,
+        notes=report.notes,
+        via=via,
+    )
+
+
+async def insert_report(
+    session: AsyncSession, hotspot_id: str, report: Report, at: datetime, now: datetime, via: str
+) -> bool:
+    statement = _INSERT_REPORTS[session.get_bind().dialect.name]
+    inserted = await session.execute(statement.values(**_report_row(hotspot_id, report, at, now, via)))
+    return bool(inserted.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def insert_reports(
+    session: AsyncSession, checked: list[tuple[HostReport, datetime]], now: datetime, via: str
+) -> set[tuple[str, datetime]]:
+    """Insert the batch's report rows (duplicates skipped); returns the (hotspot_id, reported_at) stored."""
+    if session.get_bind().dialect.name == "sqlite":
+        stamps = [_sqlite_datetime(at) for _, at in checked]
+        rows = json.dumps(
+            [
+                [
+                    item.hotspot_id,
+                    stamp,
+                    item.report.uplink_ok,
+                    item.report.clients,
+                    item.report.backhaul_mbps,
+                    item.report.notes,
+                ]
+                for (item, _), stamp in zip(checked, stamps, strict=True)
+            ]
+        )
+        stored = await session.execute(_INSERT_REPORTS_SQLITE_JSON, {"rows": rows, "received_at": now, "via": via})
+        # The times come back as the text just written: looked up, not parsed again.
+        at_of = dict(zip(stamps, (at for _, at in checked), strict=True))
+        return {(hotspot_id, at_of[stamp]) for hotspot_id, stamp in stored.all()}
+    returned = await session.execute(
+        _INSERT_REPORTS_RETURNING_PG, [_report_row(item.hotspot_id, item.report, at, now, via) for item, at in checked]
+    )
+    return {(hotspot_id, reported_at) for hotspot_id, reported_at in returned}  # asyncpg: aware, UTC
+
+
+# --- the status rows ------------------------------------------------------------------------------
+
+_STATE_COLUMNS = (
+    *("created_at", "status", "status_since", "status_reason", "last_report_at"),
+    *("observed", "candidate", "streak"),
+)
+# Built once (bind parameters): per batch, building the statements cost a good part of a batch.
+_LOCK_REPORTING = (
+    select(hotspots.c.id, hotspots.c.token_hash, *(hotspots.c[name] for name in _STATE_COLUMNS))
+    .where(hotspots.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(hotspots.c.id)
+    .with_for_update()
+)
+# executemany: the SET clause comes from the parameter keys (the state_values columns)
+_WRITE_STATE = hotspots.update().where(hotspots.c.id == bindparam("hotspot_id"))
+_REPORTING = "hallobot_wifi_reporting_states"
+
+
+def state_of(row: Row[Any]) -> HotspotState:
+    return HotspotState(
+        created_at=row.created_at,
+        status=row.status,
+        since=row.status_since,
+        reason=row.status_reason,
+        last_report_at=row.last_report_at,
+        observed=row.observed,
+        candidate=row.candidate,
+        streak=row.streak,
+    )
+
+
+def state_values(state: HotspotState) -> dict[str, Any]:
+    return dict(
+        status=state.status,
+        status_since=state.since,
+        status_reason=state.reason,
+        last_report_at=state.last_report_at,
+        observed=state.observed,
+        candidate=state.candidate,
+        streak=state.streak,
+    )
+
+
+async def reporting_states(session: AsyncSession, hotspot_ids: set[str]) -> dict[str, tuple[str, HotspotState]]:
+    """(token hash, state) per hotspot, read in one statement (locked in id order: no deadlock between
+    instances on PostgreSQL) at most once per transaction. Unknown ids are simply absent."""
+    states: dict[str, tuple[str, HotspotState]] | None = session.info.get(_REPORTING)
+    if states is None:
+        states = session.info[_REPORTING] = {}
+        event.listen(session.sync_session, "before_commit", _write_reporting_states)
+    missing = sorted(hotspot_ids - states.keys())
+    if missing:
+        for row in (await session.execute(_LOCK_REPORTING, {"ids": missing})).all():
+            states[row.id] = (row.token_hash, state_of(row))
+    return states
+
+
+def _write_reporting_states(sync_session: Session) -> None:
+    """All status rows of the transaction in one executemany (one round trip to the driver)."""
+    states = sync_session.info.pop(_REPORTING, {})
+    if states:
+        sync_session.execute(
+            _WRITE_STATE,
+            [{"hotspot_id": hotspot_id, **state_values(state)} for hotspot_id, (_, state) in sorted(states.items())],
+        )
