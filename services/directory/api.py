@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from services.directory import domain, handlers, queries
-from services.directory.config import DirectorySettings
-from services.directory.deps import SettingsDep, StoreDep, access, check_rate, require_access
+from services.directory.deps import (
+    SettingsDep,
+    StoreDep,
+    access,
+    check_rate,
+    detail,
+    published_or_404,
+    registration,
+    require_access,
+)
 from services.directory.jsonld import json_ld
 from services.directory.profile_checks import add_months
 from services.directory.schemas import (
@@ -26,27 +34,12 @@ from services.directory.schemas import (
 )
 from shared.auth import OperatorDep, TokenDep, is_operator
 from shared.envelope import utcnow
-from shared.errors import NotFound, Unauthenticated
+from shared.errors import Unauthenticated
 from shared.service import ReadingDep, RuntimeDep
 
 router = APIRouter(tags=["directory"])
 
 BusinessId = Annotated[str, Path(max_length=36, description="die Kennung des Eintrags / the profile's id")]
-
-
-def detail(profile: dict[str, Any], settings: DirectorySettings) -> BusinessDetail:
-    return BusinessDetail(**queries.view(profile, utcnow(), settings))
-
-
-def published_or_404(profile: dict[str, Any] | None) -> dict[str, Any]:
-    if profile is None or profile["status"] != domain.PUBLISHED:
-        raise NotFound("Eintrag nicht gefunden / business not found", field="business_id")
-    return profile
-
-
-def registration(profile: dict[str, Any], token: str, settings: DirectorySettings) -> BusinessRegistration:
-    edit_url = settings.edit_url.format(id=profile["id"], token=token)
-    return BusinessRegistration(**queries.view(profile, utcnow(), settings), edit_token=token, edit_url=edit_url)
 
 
 @router.get("/categories", response_model=list[CategoryPublic], summary="Branchen / categories")

@@ -1,19 +1,21 @@
-"""What the routes share: the settings, the store on the request's transaction, who is asking, and the
-self-registration limit."""
+"""What the routes share: the settings, the store on the request's transaction, who is asking, the
+self-registration limit and the shapes of a profile in answers."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.directory import queries
+from services.directory import domain, queries
 from services.directory.config import DirectorySettings
 from services.directory.ratelimit import SlidingWindowLimiter
+from services.directory.schemas import BusinessDetail, BusinessRegistration
 from services.directory.store import SqlStore
 from shared.auth import check_credential, is_operator
-from shared.errors import TooManyRequests
+from shared.envelope import utcnow
+from shared.errors import NotFound, TooManyRequests
 from shared.service import TransactionDep
 
 Access = Literal["operator", "owner"] | None
@@ -63,3 +65,18 @@ def check_rate(request: Request, settings: DirectorySettings) -> None:
     if wait:
         message = "Zu viele Anmeldungen, bitte später erneut / too many registrations, try later"
         raise TooManyRequests(message, retry_after_s=wait)
+
+
+def detail(profile: dict[str, Any], settings: DirectorySettings) -> BusinessDetail:
+    return BusinessDetail(**queries.view(profile, utcnow(), settings))
+
+
+def published_or_404(profile: dict[str, Any] | None) -> dict[str, Any]:
+    if profile is None or profile["status"] != domain.PUBLISHED:
+        raise NotFound("Eintrag nicht gefunden / business not found", field="business_id")
+    return profile
+
+
+def registration(profile: dict[str, Any], token: str, settings: DirectorySettings) -> BusinessRegistration:
+    edit_url = settings.edit_url.format(id=profile["id"], token=token)
+    return BusinessRegistration(**queries.view(profile, utcnow(), settings), edit_token=token, edit_url=edit_url)

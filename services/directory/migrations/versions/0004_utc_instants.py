@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.engine import Connection
 
 revision = "0004"
 down_revision = "0003"
@@ -36,7 +37,7 @@ def canonical(value: str) -> str:
     )
 
 
-def _sqlite(bind) -> None:
+def _sqlite(bind: Connection) -> None:
     for table, columns in INSTANTS.items():
         for column in columns:
             rows = bind.execute(sa.text(f"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL")).all()
@@ -48,7 +49,7 @@ def _sqlite(bind) -> None:
                     )
 
 
-def _postgresql(bind) -> None:
+def _postgresql(bind: Connection) -> None:
     for table, columns in INSTANTS.items():
         for column in columns:
             kind = bind.execute(
