@@ -1,18 +1,26 @@
-"""HTTP routes of business profiles: parse, authorise, call a handler, shape the answer."""
+"""HTTP routes of business profiles: parse, authorise, call a use case or a query, shape the answer."""
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, handlers, queries
-from services.directory.config import DirectorySettings
-from services.directory.ratelimit import SlidingWindowLimiter
+from services.directory.deps import (
+    SettingsDep,
+    StoreDep,
+    access,
+    check_rate,
+    detail,
+    published_or_404,
+    registration,
+    require_access,
+)
+from services.directory.jsonld import json_ld
+from services.directory.profile_checks import add_months
 from services.directory.schemas import (
     BusinessCreate,
     BusinessDetail,
@@ -24,52 +32,18 @@ from services.directory.schemas import (
     CategorySlug,
     Status,
 )
-from shared.auth import OperatorDep, TokenDep, forbidden, is_operator, unauthorized
+from shared.auth import OperatorDep, TokenDep, is_operator
 from shared.envelope import utcnow
-from shared.errors import NotFound
-from shared.service import ReadingDep, RuntimeDep, TransactionDep
+from shared.errors import Unauthenticated
+from shared.service import ReadingDep, RuntimeDep
 
 router = APIRouter(tags=["directory"])
 
 BusinessId = Annotated[str, Path(max_length=36, description="die Kennung des Eintrags / the profile's id")]
-Access = Literal["operator", "owner"] | None
-
-
-def get_settings(request: Request) -> DirectorySettings:
-    return request.app.state.settings
-
-
-SettingsDep = Annotated[DirectorySettings, Depends(get_settings)]
-
-
-async def access(request: Request, session: AsyncSession, token: str | None, business_id: str) -> Access:
-    """Who is asking: the office, this profile's owner, or the public (no token). A wrong token is 401,
-    another profile's token 403."""
-    if not token:
-        return None
-    if is_operator(request, token):
-        return "operator"
-    owner = await handlers.business_of_token(session, token)
-    if owner is None:
-        raise unauthorized("unbekannter Zugang / unknown edit token")
-    if owner != business_id:
-        raise forbidden("dieser Zugang gehört zu einem anderen Eintrag / this edit token belongs to another profile")
-    return "owner"
-
-
-def client_address(request: Request, settings: DirectorySettings) -> str:
-    forwarded = request.headers.get("x-forwarded-for")
-    if settings.trust_forwarded_for and forwarded:
-        return forwarded.split(",")[-1].strip()
-    return request.client.host if request.client else "unknown"
-
-
-def detail(profile: dict, settings: DirectorySettings, **extra) -> BusinessDetail:
-    return BusinessDetail(**handlers.view(profile, utcnow(), settings), **extra)
 
 
 @router.get("/categories", response_model=list[CategoryPublic], summary="Branchen / categories")
-async def categories() -> list[dict]:
+async def categories() -> list[dict[str, str]]:
     return [{"slug": slug, "de": c.de, "en": c.en} for slug, c in domain.CATEGORIES.items()]
 
 
@@ -82,23 +56,16 @@ async def categories() -> list[dict]:
     responses={429: {"description": "zu viele Anmeldungen / too many registrations"}},
 )
 async def register(
-    body: BusinessCreate, request: Request, session: TransactionDep, token: TokenDep, settings: SettingsDep
+    body: BusinessCreate, request: Request, store: StoreDep, token: TokenDep, settings: SettingsDep
 ) -> BusinessRegistration:
     operator = is_operator(request, token)
     if token and not operator:
-        raise unauthorized("unbekannter Zugang / unknown operator token; register without a token")
+        raise Unauthenticated("unbekannter Zugang / unknown operator token; register without a token")
     if not operator:
-        limiter: SlidingWindowLimiter = request.app.state.registration_limiter
-        wait = limiter.retry_after(client_address(request, settings))
-        if wait:
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                "Zu viele Anmeldungen, bitte später erneut / too many registrations, try later",
-                headers={"Retry-After": str(math.ceil(wait))},
-            )
-    profile, edit_token = await handlers.register_business(session, body, self_registered=not operator, now=utcnow())
-    edit_url = settings.edit_url.format(id=profile["id"], token=edit_token)
-    return BusinessRegistration(**handlers.view(profile, utcnow(), settings), edit_token=edit_token, edit_url=edit_url)
+        check_rate(request, settings)
+    fields = body.model_dump(mode="json")
+    profile, edit_token = await handlers.register_business(store, fields, self_registered=not operator, now=utcnow())
+    return registration(profile, edit_token, settings)
 
 
 @router.get(
@@ -135,9 +102,10 @@ async def list_businesses(
 ) -> BusinessPage:
     operator = is_operator(request, token)
     if (status_filter not in (None, domain.PUBLISHED) or stale is not None) and not operator:
-        raise unauthorized("Entwürfe und Status nur für das Büro / drafts and status filters need the operator token")
+        message = "Entwürfe und Status nur für das Büro / drafts and status filters need the operator token"
+        raise Unauthenticated(message)
     now = utcnow()
-    stale_before = domain.add_months(now, -settings.stale_after_months) if stale else None
+    stale_before = add_months(now, -settings.stale_after_months) if stale else None
     filters = queries.Filters(
         q=q,
         category=category,
@@ -154,7 +122,7 @@ async def list_businesses(
         session, filters, page=page, per_page=per_page, is_sqlite=runtime.db.is_sqlite
     )
     shape = BusinessDetail if operator else BusinessPublic
-    items = [shape(**handlers.view(p, now, settings, open_at=at)) for p in profiles]
+    items = [shape(**queries.view(p, now, settings, open_at=at)) for p in profiles]
     return BusinessPage(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -167,12 +135,10 @@ async def get_business(
     business_id: BusinessId, request: Request, session: ReadingDep, token: TokenDep, settings: SettingsDep
 ) -> BusinessDetail | BusinessPublic:
     who = await access(request, session, token, business_id)
-    profile = await handlers.get_business(session, business_id)
-    if who:
+    profile = await queries.profile(session, business_id)
+    if who and profile is not None:
         return detail(profile, settings)
-    if profile["status"] != domain.PUBLISHED:
-        raise NotFound("Eintrag nicht gefunden / business not found", field="business_id")
-    return BusinessPublic(**handlers.view(profile, utcnow(), settings))
+    return BusinessPublic(**queries.view(published_or_404(profile), utcnow(), settings))
 
 
 @router.get(
@@ -182,10 +148,8 @@ async def get_business(
     responses={200: {"content": {"application/ld+json": {}}}},
 )
 async def business_json_ld(business_id: BusinessId, session: ReadingDep, settings: SettingsDep) -> JSONResponse:
-    profile = await handlers.get_business(session, business_id)
-    if profile["status"] != domain.PUBLISHED:
-        raise NotFound("Eintrag nicht gefunden / business not found", field="business_id")
-    document = domain.json_ld(profile, settings.public_url.format(id=business_id))
+    profile = published_or_404(await queries.profile(session, business_id))
+    document = json_ld(profile, settings.public_url.format(id=business_id))
     return JSONResponse(document, media_type="application/ld+json")
 
 
@@ -198,14 +162,13 @@ async def update_business(
     business_id: BusinessId,
     body: BusinessUpdate,
     request: Request,
-    session: TransactionDep,
+    store: StoreDep,
     token: TokenDep,
     settings: SettingsDep,
 ) -> BusinessDetail:
-    if await access(request, session, token, business_id) is None:
-        raise unauthorized("Bearbeitungszugang nötig / edit token required")
+    await require_access(request, store, token, business_id)
     changes = body.model_dump(mode="json", exclude_unset=True)
-    profile = await handlers.update_business(session, business_id, changes, now=utcnow(), settings=settings)
+    profile = await handlers.update_business(store, business_id, changes, now=utcnow(), settings=settings)
     return detail(profile, settings)
 
 
@@ -215,20 +178,16 @@ async def update_business(
     summary="Eintrag archivieren / archive (owner or office); it is then gone from the directory",
 )
 async def archive_business(
-    business_id: BusinessId, request: Request, session: TransactionDep, token: TokenDep, settings: SettingsDep
+    business_id: BusinessId, request: Request, store: StoreDep, token: TokenDep, settings: SettingsDep
 ) -> BusinessDetail:
-    if await access(request, session, token, business_id) is None:
-        raise unauthorized("Bearbeitungszugang nötig / edit token required")
-    return detail(
-        await handlers.change_status(session, business_id, domain.ARCHIVED, now=utcnow(), settings=settings), settings
-    )
+    await require_access(request, store, token, business_id)
+    profile = await handlers.change_status(store, business_id, domain.ARCHIVED, now=utcnow(), settings=settings)
+    return detail(profile, settings)
 
 
-def _status_route(target: str, summary: str):
-    async def route(
-        business_id: BusinessId, session: TransactionDep, _: OperatorDep, settings: SettingsDep
-    ) -> BusinessDetail:
-        profile = await handlers.change_status(session, business_id, target, now=utcnow(), settings=settings)
+def _status_route(target: str, summary: str) -> None:
+    async def route(business_id: BusinessId, store: StoreDep, _: OperatorDep, settings: SettingsDep) -> BusinessDetail:
+        profile = await handlers.change_status(store, business_id, target, now=utcnow(), settings=settings)
         return detail(profile, settings)
 
     verb = {"published": "publish", "unpublished": "unpublish", "archived": "archive"}[target]
@@ -249,11 +208,7 @@ _status_route(domain.ARCHIVED, "Archivieren / archive (office)")
     summary="Neuer Bearbeitungszugang / new edit token (office), e.g. when the owner lost it",
 )
 async def rotate_token(
-    business_id: BusinessId, session: TransactionDep, _: OperatorDep, settings: SettingsDep
+    business_id: BusinessId, store: StoreDep, _: OperatorDep, settings: SettingsDep
 ) -> BusinessRegistration:
-    profile, token = await handlers.rotate_token(session, business_id)
-    return BusinessRegistration(
-        **handlers.view(profile, utcnow(), settings),
-        edit_token=token,
-        edit_url=settings.edit_url.format(id=business_id, token=token),
-    )
+    profile, token = await handlers.rotate_token(store, business_id)
+    return registration(profile, token, settings)

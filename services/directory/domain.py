@@ -1,19 +1,33 @@
-"""Rules of a business profile, without I/O: categories, lifecycle, opening hours, completeness, staleness."""
+"""Rules of a business profile, without I/O: categories, the life cycle and what each step records.
+
+A use case loads the profile, asks a function here what to change (`Change`: the values to store, the
+events it causes, whether the Fairtrade count may move), then stores exactly that. The checks of the
+fields themselves (opening hours, coordinates, completeness, staleness) live in profile_checks.py.
+"""
 
 from __future__ import annotations
 
-import calendar
-import re
-import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
-import opening_hours
+from services.directory.profile_checks import BERLIN, check_profile
+from shared.catalog import (
+    BusinessArchived,
+    BusinessOwnerNotice,
+    BusinessPublished,
+    BusinessRegistered,
+    BusinessUnpublished,
+    BusinessUpdated,
+    EventData,
+    OwnerNoticeKind,
+)
+from shared.errors import Conflict
 
-from shared.errors import Conflict, Invalid
+__all__ = ["BERLIN", "CATEGORIES", "STATUSES", "Category", "Change"]
 
-BERLIN = ZoneInfo("Europe/Berlin")
+Profile = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -35,195 +49,125 @@ CATEGORIES: dict[str, Category] = {
     "freizeit_kultur": Category("Freizeit & Kultur", "Leisure and culture", "EntertainmentBusiness"),
 }
 
-# --- lifecycle ------------------------------------------------------------------------------------
+# --- life cycle -----------------------------------------------------------------------------------
 
 PENDING, PUBLISHED, UNPUBLISHED, ARCHIVED = "pending", "published", "unpublished", "archived"
 STATUSES = (PENDING, PUBLISHED, UNPUBLISHED, ARCHIVED)
-_ALLOWED = {
-    PUBLISHED: {PENDING, UNPUBLISHED},
-    UNPUBLISHED: {PUBLISHED},
-    ARCHIVED: {PENDING, PUBLISHED, UNPUBLISHED},
+STATUS_EVENTS: dict[str, type[BusinessPublished | BusinessUnpublished | BusinessArchived]] = {
+    PUBLISHED: BusinessPublished,
+    UNPUBLISHED: BusinessUnpublished,
+    ARCHIVED: BusinessArchived,
 }
+# Fields whose change can move the Fairtrade count of a published profile.
+FAIRTRADE_FIELDS = frozenset({"category", "fairtrade_products"})
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a step of the life cycle stores and announces; nothing at all when `values` is empty."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    events: list[EventData] = field(default_factory=list)
+    changed: tuple[str, ...] = ()  # the profile's own fields that really changed
+    recount: bool = False  # the Fairtrade count may have moved
+
+
+def check_not_archived(status: str) -> None:
+    """Archived is final: no edit, no status change (the one place this rule lives)."""
+    if status == ARCHIVED:
+        raise Conflict("Archivierte Einträge sind unveränderlich / an archived profile cannot change", field="status")
 
 
 def check_transition(current: str, target: str) -> None:
     """Archived is final; only a published profile can be unpublished."""
-    if current not in _ALLOWED[target]:
+    check_not_archived(current)
+    if target not in STATUS_EVENTS or (target == UNPUBLISHED and current != PUBLISHED):
         raise Conflict(
             f"Status {current} → {target} ist nicht möglich / cannot go from {current} to {target}", field="status"
         )
 
 
-# --- opening hours ---------------------------------------------------------------------------------
+def _event_fields(profile: Profile) -> dict[str, Any]:
+    return {"business_id": profile["id"], "name": profile["name"], "category": profile["category"]}
 
 
-def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
-    """OSM `opening_hours` evaluated in Europe/Berlin with German public holidays (`PH`)."""
-    try:
-        return opening_hours.OpeningHours(expression, timezone=BERLIN, country="DE")
-    except Exception as exc:  # the parser raises its own ParserError with a caret diagram
-        first_line = str(exc).splitlines()[0] if str(exc) else "invalid"
-        raise Invalid(
-            f"Ungültige Öffnungszeiten (OSM opening_hours) / invalid opening hours: {first_line}", field="opening_hours"
-        ) from exc
-
-
-def normalize_opening_hours(expression: str | None) -> str | None:
-    if expression is None or not expression.strip():
-        return None
-    return str(parse_opening_hours(expression.strip()).normalize())
-
-
-def is_open(expression: str | None, at: datetime) -> bool | None:
-    """Open at `at` (any timezone); None when the profile states no opening hours."""
-    if not expression:
-        return None
-    return bool(parse_opening_hours(expression).is_open(at.astimezone(BERLIN)))
-
-
-# --- coordinates -----------------------------------------------------------------------------------
-
-# A generous box around Bottrop and its neighbours; catches swapped latitude/longitude and typos.
-AREA = {"latitude": (51.30, 51.80), "longitude": (6.60, 7.30)}
-
-
-def check_coordinates(latitude: float | None, longitude: float | None) -> None:
-    if (latitude is None) != (longitude is None):
-        missing = "longitude" if longitude is None else "latitude"
-        raise Invalid(
-            f"Koordinaten nur paarweise / latitude and longitude go together: {missing} fehlt/missing", field=missing
-        )
-    for field, value in (("latitude", latitude), ("longitude", longitude)):
-        low, high = AREA[field]
-        if value is not None and not low <= value <= high:
-            raise Invalid(
-                f"{field} {value} liegt nicht im Raum Bottrop ({low}–{high}); vertauscht? / "
-                f"outside the Bottrop area ({low}–{high}); swapped?",
-                field=field,
-            )
-
-
-# --- completeness and staleness --------------------------------------------------------------------
-
-COMPLETENESS_CHECKS = {
-    "description": lambda p: len(p.get("description") or "") >= 30,
-    "offerings": lambda p: bool(p.get("offerings")),
-    "phone": lambda p: bool(p.get("phone")),
-    "email": lambda p: bool(p.get("email")),
-    "website": lambda p: bool(p.get("website")),
-    "address": lambda p: bool(p.get("street") and p.get("postal_code")),
-    "coordinates": lambda p: p.get("latitude") is not None and p.get("longitude") is not None,
-    "opening_hours": lambda p: bool(p.get("opening_hours")),
-}
-
-
-def completeness(profile: dict) -> tuple[int, list[str]]:
-    """Score 0–100 over the optional parts that make a profile useful, and what is missing."""
-    missing = [name for name, present in COMPLETENESS_CHECKS.items() if not present(profile)]
-    total = len(COMPLETENESS_CHECKS)
-    return round(100 * (total - len(missing)) / total), missing
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
-
-
-def is_stale(touched_at: datetime, now: datetime, months: int = 6) -> bool:
-    """Not touched (edited or confirmed by owner or office) for `months` calendar months."""
-    return now >= add_months(touched_at, months)
-
-
-# --- search text -----------------------------------------------------------------------------------
-
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
-def fold(text: str) -> str:
-    """Lower case, umlauts spelt out, other accents dropped: 'Bäckerei Müller' → 'baeckerei mueller'."""
-    text = text.casefold().translate(_FOLD)
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-def search_document(profile: dict) -> str:
-    category = CATEGORIES[profile["category"]]
-    parts = [
-        profile.get("name"),
-        category.de,
-        category.en,
-        profile.get("description"),
-        *(profile.get("offerings") or []),
-        profile.get("street"),
-        profile.get("city"),
-    ]
-    return " ".join(part for part in parts if part)
-
-
-_SUFFIXES = ("ern", "en", "er", "es", "e", "n", "s")
-
-
-def search_terms(query: str) -> list[str]:
-    """Folded words of a query, lightly stemmed, for the SQLite substring fallback."""
-    terms = []
-    for word in re.findall(r"\w+", fold(query)):
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-                word = word[: -len(suffix)]
-                break
-        terms.append(word)
-    return terms
-
-
-# --- schema.org ------------------------------------------------------------------------------------
-
-_SIMPLE_RULE = re.compile(
-    r"^(?P<days>[A-Z][a-z](?:[-,][A-Z][a-z])*) (?P<times>\d\d:\d\d-\d\d:\d\d(?:,\d\d:\d\d-\d\d:\d\d)*)$"
-)
-
-
-def schema_opening_hours(expression: str | None) -> list[str]:
-    """The plain weekday rules, as schema.org `openingHours` understands them (the rest is left out)."""
-    out = []
-    for rule in (expression or "").split(";"):
-        match = _SIMPLE_RULE.match(rule.strip())
-        if match:
-            out += [f"{match['days']} {span}" for span in match["times"].split(",")]
-    return out
-
-
-def json_ld(profile: dict, url: str) -> dict:
-    category = CATEGORIES[profile["category"]]
-    document = {
-        "@context": "https://schema.org",
-        "@type": category.schema_type,
-        "@id": url,
-        "url": profile.get("website") or url,
-        "name": profile["name"],
-        "description": profile.get("description") or None,
-        "telephone": profile.get("phone"),
-        "email": profile.get("email"),
-        "address": {
-            "@type": "PostalAddress",
-            "streetAddress": profile.get("street"),
-            "postalCode": profile.get("postal_code"),
-            "addressLocality": profile.get("city"),
-            "addressCountry": "DE",
-        },
-        "openingHours": schema_opening_hours(profile.get("opening_hours")) or None,
-        "sameAs": profile.get("links") or None,
-        "makesOffer": [
-            {"@type": "Offer", "itemOffered": {"@type": "Thing", "name": item}}
-            for item in profile.get("offerings") or []
-        ]
-        or None,
-        "paymentAccepted": "Bottrop-Gutschein" if profile.get("accepts_gutschein") else None,
+def register(fields: Profile, *, business_id: str, self_registered: bool, token_hash: str, now: datetime) -> Change:
+    """A new profile is pending until the office publishes it."""
+    profile = {**fields, "opening_hours": fields.get("opening_hours") or None}
+    check_profile(profile)
+    values = profile | {
+        "id": business_id,
+        "status": PENDING,
+        "self_registered": self_registered,
+        "edit_token_hash": token_hash,
+        "created_at": now,
+        "updated_at": now,
+        "touched_at": now,
+        "published_at": None,
     }
-    if profile.get("latitude") is not None:
-        document["geo"] = {
-            "@type": "GeoCoordinates",
-            "latitude": profile["latitude"],
-            "longitude": profile["longitude"],
-        }
-    return {key: value for key, value in document.items() if value is not None}
+    event = BusinessRegistered(**_event_fields(values), self_registered=self_registered)
+    return Change(values, [event])
+
+
+def edit(profile: Profile, changes: Mapping[str, Any], *, now: datetime) -> Change:
+    """Apply the sent fields; `business.updated` lists what really changed. Any authorised save, even
+    one that changes nothing, confirms the profile as current (it is no longer stale)."""
+    check_not_archived(profile["status"])
+    changes = dict(changes)
+    if "opening_hours" in changes:
+        changes["opening_hours"] = changes["opening_hours"] or None
+    merged = {**profile, **changes}
+    check_profile(merged)
+    changed = tuple(sorted(key for key, value in changes.items() if profile.get(key) != value))
+    values: dict[str, Any] = {"touched_at": now}
+    if not changed:
+        return Change(values)
+    values |= {key: merged[key] for key in changed} | {"updated_at": now}
+    event = BusinessUpdated(**_event_fields(merged), changed=list(changed))
+    recount = profile["status"] == PUBLISHED and bool(FAIRTRADE_FIELDS & set(changed))
+    return Change(values, [event], changed, recount)
+
+
+def change_status(profile: Profile, target: str, *, now: datetime, profile_url: str) -> Change:
+    """Publish, unpublish or archive. Repeating a request changes and announces nothing; publishing
+    tells the owner (when there is an address to write to)."""
+    current = profile["status"]
+    if current == target:
+        return Change()
+    check_transition(current, target)
+    values: dict[str, Any] = {"status": target, "updated_at": now}
+    if target == PUBLISHED:
+        values["published_at"] = now
+    events: list[EventData] = [STATUS_EVENTS[target](**_event_fields(profile))]
+    if target == PUBLISHED and profile.get("owner_email"):
+        events.append(owner_notice(profile, "published", profile_url))
+    return Change(values, events, recount=PUBLISHED in (current, target))
+
+
+def owner_notice(profile: Profile, kind: OwnerNoticeKind, profile_url: str) -> BusinessOwnerNotice:
+    """The private notice for the owner's mail. The edit token exists only as a hash, so there is no
+    edit link to give; the mail links the public profile and says how to get a new edit link."""
+    return BusinessOwnerNotice(
+        business_id=profile["id"],
+        business_name=profile["name"],
+        kind=kind,
+        email=profile["owner_email"],
+        language=profile.get("owner_language") or "de",
+        profile_url=profile_url,
+        edit_url=None,
+        touched_at=profile["touched_at"] if kind == "stale" else None,
+    )
+
+
+def stale_notice_due(profile: Profile, cutoff: datetime) -> bool:
+    """One nudge per stale period: published, with an owner address, untouched since `cutoff` and
+    published before it (just published after a long review: the owner just had that mail), and this
+    `touched_at` not nudged yet. A touch starts a new period."""
+    return (
+        profile["status"] == PUBLISHED
+        and profile.get("owner_email") is not None
+        and profile["touched_at"] <= cutoff
+        and profile["published_at"] is not None
+        and profile["published_at"] <= cutoff
+        and profile.get("stale_noticed_for") != profile["touched_at"]
+    )

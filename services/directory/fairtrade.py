@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
+from typing import Any, Literal
 
-from shared.catalog import CriterionLost, CriterionMet, EventData, MilestoneReached
+from services.directory.domain import BERLIN, CATEGORIES
+from shared.catalog import CriterionLost, CriterionMet, EventData, MilestoneReached, RecertificationDue
+from shared.errors import Conflict
 
 CRITERIA = ("council_resolution", "steering_group", "retail_gastronomy", "civil_society", "press")
 DEFAULT_TARGETS: tuple[tuple[int, int, int], ...] = ((30_000, 6, 3), (100_000, 20, 10), (250_000, 35, 18))
@@ -24,9 +28,15 @@ CIVIL_SOCIETY_KINDS = ("school", "association", "faith_community")
 LARGE_CITY = 200_000  # from here on two actions of each kind per year (assumption; the brief names < 200,000)
 TITLE_YEARS = 2
 REMINDER_DAYS = (90, 30, 7)
+Targets = Sequence[tuple[int, int, int]]
 
 
-def shop_targets(population: int, table=DEFAULT_TARGETS) -> tuple[int, int]:
+def berlin_today(now: datetime) -> date:
+    """Years, deadlines and reminders count in Bottrop's calendar."""
+    return now.astimezone(BERLIN).date()
+
+
+def shop_targets(population: int, table: Targets = DEFAULT_TARGETS) -> tuple[int, int]:
     """(shops, gastronomy) a town of `population` needs, interpolated in `table`."""
     points = sorted(table)
     if population <= points[0][0]:
@@ -55,6 +65,16 @@ class CampaignFacts:
     press_target: int = 4
 
 
+def shop_groups(per_category: Mapping[str, int]) -> dict[str, int]:
+    """Profiles per category → (retail, gastronomy) counts; other categories do not count."""
+    groups = {"retail": 0, "gastronomy": 0}
+    for category, count in per_category.items():
+        group = CATEGORIES[category].fairtrade_group
+        if group:
+            groups[group] += count
+    return groups
+
+
 @dataclass(frozen=True)
 class CriterionStatus:
     criterion: str
@@ -67,7 +87,7 @@ class CriterionStatus:
         return self.count >= self.target
 
 
-def evaluate(facts: CampaignFacts, table=DEFAULT_TARGETS) -> dict[str, CriterionStatus]:
+def evaluate(facts: CampaignFacts, table: Targets = DEFAULT_TARGETS) -> dict[str, CriterionStatus]:
     shops, gastro = shop_targets(facts.population, table)
     per_kind = 2 if facts.population >= LARGE_CITY else 1
     # One criterion, two counts: the count is capped per part, so it reaches the target only when both do.
@@ -94,7 +114,7 @@ def evaluate(facts: CampaignFacts, table=DEFAULT_TARGETS) -> dict[str, Criterion
     return {status.criterion: status for status in statuses}
 
 
-def changes(previous: dict[str, bool], current: dict[str, CriterionStatus], today: date) -> list[EventData]:
+def changes(previous: Mapping[str, bool], current: dict[str, CriterionStatus], today: date) -> list[EventData]:
     """Exactly one met/lost per flipped criterion, and `all_criteria_met` when the last one falls into place."""
     events: list[EventData] = []
     for name in CRITERIA:
@@ -134,3 +154,28 @@ def reminder_due(expires_on: date, today: date, already_sent: set[int]) -> tuple
     if not reached:
         return None, set()
     return min(reached), reached
+
+
+def title_change(campaign: Mapping[str, Any], kind: Literal["awarded", "renewed"], on: date) -> MilestoneReached | None:
+    """The title was awarded or renewed on `on` (valid for two years from then); None if already recorded."""
+    if kind == "renewed" and campaign["title_awarded_on"] is None:
+        raise Conflict("Erneuerung ohne erste Verleihung / renewal before the first award", field="kind")
+    if campaign[f"title_{kind}_on"] == on:
+        return None
+    return MilestoneReached(milestone="title_awarded" if kind == "awarded" else "title_renewed", on=on)
+
+
+def reminder(expires_on: date, today: date, already_sent: set[int]) -> tuple[RecertificationDue | None, set[int]]:
+    """The `recertification.due` to send now (if any) and the thresholds it settles."""
+    days, settled = reminder_due(expires_on, today, already_sent)
+    if days is None:
+        return None, set()
+    return RecertificationDue(expires_on=expires_on, days_left=(expires_on - today).days), settled
+
+
+def campaign_changes(sent: Mapping[str, Any]) -> dict[str, Any]:
+    """The office's edit: `null` keeps the population (it is required) and empties the steering group."""
+    values = {key: value for key, value in sent.items() if not (key == "population" and value is None)}
+    if "steering_group" in values and values["steering_group"] is None:
+        values["steering_group"] = []
+    return values

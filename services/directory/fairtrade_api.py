@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, status
 
 from services.directory import fairtrade_handlers as campaign
-from services.directory.api import SettingsDep
-from services.directory.schemas import (
+from services.directory.deps import SettingsDep, StoreDep
+from services.directory.fairtrade_queries import campaign_view
+from services.directory.fairtrade_schemas import (
     ActionCreate,
     ActionPublic,
     CampaignPublic,
@@ -19,15 +20,15 @@ from services.directory.schemas import (
 )
 from shared.auth import OperatorDep
 from shared.envelope import utcnow
-from shared.service import ReadingDep, TransactionDep
+from shared.service import ReadingDep
 
 router = APIRouter(prefix="/fairtrade", tags=["fairtrade"])
 RecordId = Annotated[str, Path(max_length=36)]
 
 
 @router.get("", response_model=CampaignPublic, summary="Stand der Fairtrade-Town-Kampagne / campaign status")
-async def get_campaign(session: ReadingDep, settings: SettingsDep) -> dict:
-    return await campaign.campaign_view(session, now=utcnow(), settings=settings)
+async def get_campaign(session: ReadingDep, settings: SettingsDep) -> dict[str, Any]:
+    return await campaign_view(session, now=utcnow(), settings=settings)
 
 
 @router.patch(
@@ -35,10 +36,12 @@ async def get_campaign(session: ReadingDep, settings: SettingsDep) -> dict:
     response_model=CampaignPublic,
     summary="Ratsbeschluss, Steuerungsgruppe, Einwohnerzahl ändern / update the campaign (office)",
 )
-async def update_campaign(body: CampaignUpdate, session: TransactionDep, _: OperatorDep, settings: SettingsDep) -> dict:
+async def update_campaign(
+    body: CampaignUpdate, store: StoreDep, _: OperatorDep, settings: SettingsDep
+) -> dict[str, Any]:
     now = utcnow()
-    await campaign.update_campaign(session, body, now=now, settings=settings)
-    return await campaign.campaign_view(session, now=now, settings=settings)
+    await campaign.update_campaign(store, body.model_dump(exclude_unset=True), now=now, settings=settings)
+    return await campaign_view(store.session, now=now, settings=settings)
 
 
 @router.post(
@@ -46,10 +49,10 @@ async def update_campaign(body: CampaignUpdate, session: TransactionDep, _: Oper
     response_model=CampaignPublic,
     summary="Titel verliehen/erneuert / title awarded or renewed (office); valid for two years",
 )
-async def record_title(body: TitleRecord, session: TransactionDep, _: OperatorDep, settings: SettingsDep) -> dict:
+async def record_title(body: TitleRecord, store: StoreDep, _: OperatorDep, settings: SettingsDep) -> dict[str, Any]:
     now = utcnow()
-    await campaign.record_title(session, body, now=now)
-    return await campaign.campaign_view(session, now=now, settings=settings)
+    await campaign.record_title(store, body.kind, body.on, now=now)
+    return await campaign_view(store.session, now=now, settings=settings)
 
 
 @router.post(
@@ -58,8 +61,8 @@ async def record_title(body: TitleRecord, session: TransactionDep, _: OperatorDe
     response_model=ActionPublic,
     summary="Aktion der Zivilgesellschaft / a civil society action (office)",
 )
-async def add_action(body: ActionCreate, session: TransactionDep, _: OperatorDep, settings: SettingsDep) -> dict:
-    return await campaign.add_action(session, body, now=utcnow(), settings=settings)
+async def add_action(body: ActionCreate, store: StoreDep, _: OperatorDep, settings: SettingsDep) -> dict[str, Any]:
+    return await campaign.add_record(store, "actions", body.model_dump(), now=utcnow(), settings=settings)
 
 
 @router.post(
@@ -68,8 +71,9 @@ async def add_action(body: ActionCreate, session: TransactionDep, _: OperatorDep
     response_model=PressPublic,
     summary="Presseartikel / a press article (office)",
 )
-async def add_press(body: PressCreate, session: TransactionDep, _: OperatorDep, settings: SettingsDep) -> dict:
-    return await campaign.add_press(session, body, now=utcnow(), settings=settings)
+async def add_press(body: PressCreate, store: StoreDep, _: OperatorDep, settings: SettingsDep) -> dict[str, Any]:
+    fields = body.model_dump(mode="json") | {"published_on": body.published_on}
+    return await campaign.add_record(store, "press", fields, now=utcnow(), settings=settings)
 
 
 @router.delete(
@@ -80,8 +84,8 @@ async def add_press(body: PressCreate, session: TransactionDep, _: OperatorDep, 
 async def delete_record(
     kind: Literal["actions", "press"],
     record_id: RecordId,
-    session: TransactionDep,
+    store: StoreDep,
     _: OperatorDep,
     settings: SettingsDep,
 ) -> None:
-    await campaign.delete_record(session, kind, record_id, now=utcnow(), settings=settings)
+    await campaign.delete_record(store, kind, record_id, now=utcnow(), settings=settings)

@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from services.directory import fairtrade_handlers, handlers
 from services.directory.config import DirectorySettings
+from services.directory.store import SqlStore
 from shared.db import Database
 from shared.envelope import utcnow
+
+if TYPE_CHECKING:
+    from shared.service import Runtime
 
 log = logging.getLogger("hallobot.directory.jobs")
 
@@ -20,16 +25,17 @@ async def run_due_jobs(db: Database, now: datetime, settings: DirectorySettings)
     nudge is a conditional update of its profile)."""
     async with db.transaction() as session:
         # Actions and articles count per calendar year: on 1 January criteria may be lost.
-        await fairtrade_handlers.recount(session, now=now, settings=settings)
+        await fairtrade_handlers.recount(SqlStore(session), now=now, settings=settings)
     async with db.transaction() as session:
-        await fairtrade_handlers.send_reminders(session, now=now)
+        await fairtrade_handlers.send_reminders(SqlStore(session), now=now)
     async with db.transaction() as session:
         # Owners of stale published profiles get one nudge per stale period (notifications mails it).
-        await handlers.notify_stale_owners(session, now=now, settings=settings)
+        await handlers.notify_stale_owners(SqlStore(session), now=now, settings=settings)
 
 
-async def periodic_jobs(runtime) -> None:
-    settings: DirectorySettings = runtime.settings
+async def periodic_jobs(runtime: Runtime) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, DirectorySettings)
     while True:
         try:
             await run_due_jobs(runtime.db, utcnow(), settings)

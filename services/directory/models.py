@@ -1,11 +1,11 @@
-"""Tables of the directory service; it owns this database and no other service reads it."""
+"""Tables of the directory service; it owns this database and no other service reads it. Every instant
+is a `UtcDateTime`: stored in UTC, read back timezone-aware on SQLite and PostgreSQL alike."""
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
 )
 
+from shared.db import UtcDateTime
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -52,13 +53,13 @@ businesses = Table(
     Column("status", String(20), nullable=False),
     Column("self_registered", Boolean, nullable=False),
     Column("edit_token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     # last edit or confirmation by owner or office; six months without one make a profile stale
-    Column("touched_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("touched_at", UtcDateTime(), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=True),
     # the touched_at whose stale period the owner was already nudged for (one nudge per period)
-    Column("stale_noticed_for", DateTime(timezone=True), nullable=True),
+    Column("stale_noticed_for", UtcDateTime(), nullable=True),
     # search_text feeds PostgreSQL's German full text; search_folded the SQLite substring fallback
     Column("search_text", Text, nullable=False),
     Column("search_folded", Text, nullable=False),
@@ -77,7 +78,7 @@ fairtrade_campaign = Table(
     Column("title_awarded_on", Date, nullable=True),
     Column("title_renewed_on", Date, nullable=True),
     Column("criteria_met", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=True),
 )
 
 fairtrade_actions = Table(
@@ -105,6 +106,6 @@ fairtrade_reminders = Table(
     metadata,
     Column("expires_on", Date, nullable=False),
     Column("days", Integer, nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("expires_on", "days"),
 )

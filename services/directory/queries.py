@@ -1,4 +1,4 @@
-"""Search and filters over profiles.
+"""The read side of profiles: one profile, what is computed on reading, search and filters.
 
 Free text on PostgreSQL: German full text (`to_tsvector('german', …)`, so "Bäckereien" finds "Bäckerei")
 or a folded substring (German compounds: "kaffee" finds "Kaffeerösterei"). On SQLite: every folded,
@@ -10,15 +10,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.directory import domain
-from services.directory.handlers import as_profile
+from services.directory import domain, profile_checks
+from services.directory.config import DirectorySettings
 from services.directory.models import businesses as b
+from services.directory.search_text import search_terms
+from shared.auth import hash_token
 
-GERMAN = literal_column("'german'::regconfig")
+GERMAN: ColumnElement[Any] = literal_column("'german'::regconfig")
+PRIVATE_COLUMNS = ("edit_token_hash", "search_text", "search_folded", "stale_noticed_for")
+
+
+def view(
+    profile: dict[str, Any], now: datetime, settings: DirectorySettings, open_at: datetime | None = None
+) -> dict[str, Any]:
+    """The profile with what is computed on reading: label, open now (or at `open_at`), completeness,
+    staleness; without the columns nobody outside sees."""
+    score, missing = profile_checks.completeness(profile)
+    shown = {key: value for key, value in profile.items() if key not in PRIVATE_COLUMNS}
+    return shown | {
+        "category_label": domain.CATEGORIES[profile["category"]].de,
+        "open_now": profile_checks.is_open(profile["opening_hours"], open_at or now),
+        "completeness": score,
+        "missing": missing,
+        "stale": profile_checks.is_stale(profile["touched_at"], now, settings.stale_after_months),
+    }
+
+
+async def owner_of_token(session: AsyncSession, token: str) -> str | None:
+    """The profile this edit token belongs to (None: nobody issued it)."""
+    query = select(b.c.id).where(b.c.edit_token_hash == hash_token(token))
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def profile(session: AsyncSession, business_id: str) -> dict[str, Any] | None:
+    row = (await session.execute(select(b).where(b.c.id == business_id))).first()
+    return dict(row._mapping) if row else None
 
 
 @dataclass(frozen=True)
@@ -35,8 +66,9 @@ class Filters:
     stale_before: datetime | None = None  # only profiles not touched since (the office only)
 
 
-def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list, object | None]:
-    conditions, rank = [], None
+def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[bool]], ColumnElement[Any] | None]:
+    conditions: list[ColumnElement[bool]] = []
+    rank: ColumnElement[Any] | None = None
     if filters.status:
         conditions.append(b.c.status == filters.status)
     if filters.category:
@@ -49,7 +81,7 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list, object | None]
         conditions.append((b.c.fairtrade_products > 0) if filters.fairtrade else (b.c.fairtrade_products == 0))
     if filters.stale_before is not None:
         conditions.append(b.c.touched_at <= filters.stale_before)
-    terms = domain.search_terms(filters.q or "")
+    terms = search_terms(filters.q or "")
     if terms:
         folded = and_(*(b.c.search_folded.contains(term, autoescape=True) for term in terms))
         if is_sqlite:
@@ -64,15 +96,15 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list, object | None]
 
 async def search(
     session: AsyncSession, filters: Filters, *, page: int, per_page: int, is_sqlite: bool
-) -> tuple[list[dict], int]:
+) -> tuple[list[dict[str, Any]], int]:
     conditions, rank = _conditions(filters, is_sqlite)
     order = [rank.desc(), b.c.name] if rank is not None else [b.c.name]
     query = select(b).where(*conditions).order_by(*order, b.c.id)
     if filters.open_at is None:
         total = (await session.execute(select(func.count()).select_from(b).where(*conditions))).scalar_one()
         rows = (await session.execute(query.limit(per_page).offset((page - 1) * per_page))).all()
-        return [as_profile(row) for row in rows], total
-    profiles = [as_profile(row) for row in (await session.execute(query)).all()]
-    open_ones = [p for p in profiles if domain.is_open(p["opening_hours"], filters.open_at)]
+        return [dict(row._mapping) for row in rows], total
+    profiles = [dict(row._mapping) for row in (await session.execute(query)).all()]
+    open_ones = [p for p in profiles if profile_checks.is_open(p["opening_hours"], filters.open_at)]
     start = (page - 1) * per_page
     return open_ones[start : start + per_page], len(open_ones)

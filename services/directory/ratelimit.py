@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 
 
 class SlidingWindowLimiter:
-    def __init__(self, limit: int, window_s: float, clock=time.monotonic) -> None:
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit, self.window_s, self.clock = limit, window_s, clock
         self._hits: dict[str, deque[float]] = defaultdict(deque)
 
@@ -23,7 +24,7 @@ class SlidingWindowLimiter:
         while hits and hits[0] <= now - self.window_s:
             hits.popleft()
         if len(hits) >= self.limit:
-            return hits[0] + self.window_s - now
+            return float(hits[0] + self.window_s - now)
         hits.append(now)
         if len(self._hits) > 10_000:  # forget quiet clients so the table stays small
             for quiet in [k for k, v in self._hits.items() if not v]:

@@ -1,17 +1,20 @@
-"""Request and response models of the directory service."""
+"""Request and response models of business profiles (the campaign's are in fairtrade_schemas.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
 from services.directory.domain import CATEGORIES, STATUSES
-from services.directory.fairtrade import CIVIL_SOCIETY_KINDS, CRITERIA
 
-CategorySlug = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
-Status = Literal[STATUSES]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # the literals are built from the domain's tables; a type checker sees plain strings
+    CategorySlug = str
+    Status = str
+else:
+    CategorySlug = Literal[tuple(CATEGORIES)]
+    Status = Literal[STATUSES]
 Url = Annotated[AnyHttpUrl, Field(max_length=300)]
 Offering = Annotated[str, Field(min_length=1, max_length=100)]
 OwnerLanguage = Literal["de", "en"]
@@ -103,7 +106,7 @@ class BusinessUpdate(BaseModel):
         mode="before",
     )
     @classmethod
-    def _not_null(cls, value, info):
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
             raise ValueError(f"{info.field_name} kann nicht gelöscht werden / cannot be null")
         return value
@@ -166,74 +169,3 @@ class CategoryPublic(BaseModel):
     slug: str
     de: str
     en: str
-
-
-# --- fairtrade ------------------------------------------------------------------------------------
-
-
-class CampaignUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    population: int | None = Field(None, ge=1, le=10_000_000)
-    council_resolution_on: date | None = None
-    council_resolution_text: str | None = Field(None, max_length=5000)
-    steering_group: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
-        None, max_length=50, description="Mitglieder (Organisation/Rolle) / members (organisation or role)"
-    )
-
-
-class TitleRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["awarded", "renewed"]
-    on: date
-
-
-class ActionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    kind: Literal[CIVIL_SOCIETY_KINDS]  # type: ignore[valid-type]
-    organisation: str = Field(min_length=1, max_length=200)
-    action: str = Field(min_length=1, max_length=500)
-    held_on: date
-
-
-class PressCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    title: str = Field(min_length=1, max_length=300)
-    outlet: str = Field(min_length=1, max_length=200)
-    url: Annotated[AnyHttpUrl, Field(max_length=500)] | None = None
-    published_on: date
-
-
-class ActionPublic(ActionCreate):
-    id: str
-
-
-class PressPublic(PressCreate):
-    id: str
-
-
-class CriterionPublic(BaseModel):
-    criterion: Literal[CRITERIA]  # type: ignore[valid-type]
-    met: bool
-    count: int
-    target: int
-    detail: dict[str, int] = {}
-
-
-class CampaignPublic(BaseModel):
-    population: int
-    year: int
-    criteria: list[CriterionPublic]
-    all_met: bool
-    council_resolution_on: date | None
-    council_resolution_text: str | None
-    steering_group: list[str]
-    actions: list[ActionPublic]
-    press: list[PressPublic]
-    title_awarded_on: date | None
-    title_renewed_on: date | None
-    title_expires_on: date | None
-    title_valid: bool

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.directory import domain, fairtrade
+from services.directory import domain, fairtrade, profile_checks, search_text
 from services.directory.fairtrade import CampaignFacts
 from shared.errors import Conflict, Invalid
 
@@ -14,25 +14,25 @@ HOURS = "Mo-Fr 09:00-18:00; Sa 09:00-14:00; PH off"
 
 
 def test_opening_hours_are_evaluated_in_berlin_time_with_german_holidays():
-    assert domain.is_open(HOURS, datetime(2025, 6, 2, 7, 30, tzinfo=UTC)) is True  # Monday 09:30 CEST
-    assert domain.is_open(HOURS, datetime(2025, 6, 2, 6, 30, tzinfo=UTC)) is False  # Monday 08:30 CEST
-    assert domain.is_open(HOURS, datetime(2025, 6, 7, 11, 0, tzinfo=UTC)) is True  # Saturday 13:00
-    assert domain.is_open(HOURS, datetime(2025, 10, 3, 10, 0, tzinfo=UTC)) is False  # Tag der Deutschen Einheit
-    assert domain.is_open(None, datetime(2025, 6, 2, 10, tzinfo=UTC)) is None
+    assert profile_checks.is_open(HOURS, datetime(2025, 6, 2, 7, 30, tzinfo=UTC)) is True  # Monday 09:30 CEST
+    assert profile_checks.is_open(HOURS, datetime(2025, 6, 2, 6, 30, tzinfo=UTC)) is False  # Monday 08:30 CEST
+    assert profile_checks.is_open(HOURS, datetime(2025, 6, 7, 11, 0, tzinfo=UTC)) is True  # Saturday 13:00
+    assert profile_checks.is_open(HOURS, datetime(2025, 10, 3, 10, 0, tzinfo=UTC)) is False  # Tag der Deutschen Einheit
+    assert profile_checks.is_open(None, datetime(2025, 6, 2, 10, tzinfo=UTC)) is None
 
 
 def test_invalid_opening_hours_name_the_field():
     with pytest.raises(Invalid) as error:
-        domain.parse_opening_hours("werktags 9 bis 18")
+        profile_checks.parse_opening_hours("werktags 9 bis 18")
     assert error.value.field == "opening_hours"
 
 
 def test_coordinates_go_in_pairs_and_must_lie_around_bottrop():
-    domain.check_coordinates(51.5236, 6.929)
-    domain.check_coordinates(None, None)
+    profile_checks.check_coordinates(51.5236, 6.929)
+    profile_checks.check_coordinates(None, None)
     for lat, lon, field in ((51.5, None, "longitude"), (6.929, 51.52, "latitude"), (51.5, 13.4, "longitude")):
         with pytest.raises(Invalid) as error:
-            domain.check_coordinates(lat, lon)
+            profile_checks.check_coordinates(lat, lon)
         assert error.value.field == field
 
 
@@ -46,13 +46,16 @@ def test_archived_is_final_and_only_a_published_profile_can_be_unpublished():
 
 def test_a_profile_is_stale_six_calendar_months_after_its_last_touch():
     touched = datetime(2025, 8, 31, 12, 0, tzinfo=UTC)
-    assert not domain.is_stale(touched, datetime(2026, 2, 28, 11, 59, tzinfo=UTC))
-    assert domain.is_stale(touched, datetime(2026, 2, 28, 12, 0, tzinfo=UTC))  # no 31 February: end of month
+    assert not profile_checks.is_stale(touched, datetime(2026, 2, 28, 11, 59, tzinfo=UTC))
+    assert profile_checks.is_stale(touched, datetime(2026, 2, 28, 12, 0, tzinfo=UTC))  # no 31 February: end of month
 
 
 def test_completeness_counts_the_useful_optional_parts():
-    assert domain.completeness({"name": "x", "category": "handwerk"}) == (0, list(domain.COMPLETENESS_CHECKS))
-    score, missing = domain.completeness(
+    assert profile_checks.completeness({"name": "x", "category": "handwerk"}) == (
+        0,
+        list(profile_checks.COMPLETENESS_CHECKS),
+    )
+    score, missing = profile_checks.completeness(
         {
             "description": "y" * 30,
             "offerings": ["Brot"],
@@ -66,8 +69,8 @@ def test_completeness_counts_the_useful_optional_parts():
 
 
 def test_search_terms_are_folded_and_lightly_stemmed():
-    assert domain.search_terms("Bäckereien in Süd") == ["baeckerei", "in", "sued"]
-    assert domain.fold("Straße Café") == "strasse cafe"
+    assert search_text.search_terms("Bäckereien in Süd") == ["baeckerei", "in", "sued"]
+    assert search_text.fold("Straße Café") == "strasse cafe"
 
 
 def test_targets_follow_the_published_points_and_bottrop_is_interpolated_upwards():

@@ -17,6 +17,7 @@ from services.directory import handlers as directory_handlers
 from services.directory.config import DirectorySettings
 from services.directory.models import businesses, outbox
 from services.directory.schemas import BusinessCreate
+from services.directory.store import SqlStore
 from shared.db import Database
 from shared.envelope import CloudEvent, utcnow
 from shared.migrations import upgrade_async
@@ -25,6 +26,11 @@ from tests.directory.conftest import owner, profile, published, register, start_
 from tests.notifications.conftest import body_text, deliveries, service_env, start_service, until
 
 PROFILE_URL = "https://hallo-bot.de/verzeichnis/{id}"
+
+
+def fields(**overrides) -> dict:
+    """A registration's fields as the route hands them to the use case (validated, JSON values)."""
+    return BusinessCreate(**profile(**overrides)).model_dump(mode="json")
 
 
 def set_touched(directory, business_id: str, when: str, published: str | None = None) -> None:
@@ -127,18 +133,19 @@ async def test_the_stale_job_marks_each_period_once_on_both_databases(database_u
     now = utcnow()
     try:
         async with db.transaction() as session:
+            store = SqlStore(session)
             shop, _ = await directory_handlers.register_business(
-                session, BusinessCreate(**profile(owner_email="a@example.org")), self_registered=True, now=now
+                store, fields(owner_email="a@example.org"), self_registered=True, now=now
             )
-            await directory_handlers.change_status(session, shop["id"], "published", now=now, settings=settings)
+            await directory_handlers.change_status(store, shop["id"], "published", now=now, settings=settings)
             draft, _ = await directory_handlers.register_business(
-                session, BusinessCreate(**profile(owner_email="b@example.org")), self_registered=True, now=now
+                store, fields(owner_email="b@example.org"), self_registered=True, now=now
             )
             await session.execute(update(businesses).values(touched_at=now - timedelta(days=400)))
 
         async def run(at) -> int:
             async with db.transaction() as session:
-                return await directory_handlers.notify_stale_owners(session, now=at, settings=settings)
+                return await directory_handlers.notify_stale_owners(SqlStore(session), now=at, settings=settings)
 
         assert await run(now) == 0  # untouched for long, but just published: the owner just had that mail
         async with db.transaction() as session:

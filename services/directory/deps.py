@@ -1,0 +1,82 @@
+"""What the routes share: the settings, the store on the request's transaction, who is asking, the
+self-registration limit and the shapes of a profile in answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.directory import domain, queries
+from services.directory.config import DirectorySettings
+from services.directory.ratelimit import SlidingWindowLimiter
+from services.directory.schemas import BusinessDetail, BusinessRegistration
+from services.directory.store import SqlStore
+from shared.auth import check_credential, is_operator
+from shared.envelope import utcnow
+from shared.errors import NotFound, TooManyRequests
+from shared.service import TransactionDep
+
+Access = Literal["operator", "owner"] | None
+
+
+def get_settings(request: Request) -> DirectorySettings:
+    settings: DirectorySettings = request.app.state.settings
+    return settings
+
+
+def get_store(session: TransactionDep) -> SqlStore:
+    return SqlStore(session)
+
+
+SettingsDep = Annotated[DirectorySettings, Depends(get_settings)]
+StoreDep = Annotated[SqlStore, Depends(get_store)]
+
+
+async def access(request: Request, session: AsyncSession, token: str | None, business_id: str) -> Access:
+    """Who is asking: the office, this profile's owner, or the public (no token). A wrong token is 401,
+    another profile's token 403."""
+    if not token:
+        return None
+    if is_operator(request, token):
+        return "operator"
+    owner = await queries.owner_of_token(session, token)
+    check_credential(token, owner, business_id, what="Bearbeitungszugang / edit token")
+    return "owner"
+
+
+async def require_access(request: Request, store: SqlStore, token: str | None, business_id: str) -> None:
+    """The owner or the office; nobody else may change a profile."""
+    if await access(request, store.session, token, business_id) is None:
+        check_credential(None, None, business_id, what="Bearbeitungszugang / edit token")
+
+
+def client_address(request: Request, settings: DirectorySettings) -> str:
+    forwarded = request.headers.get("x-forwarded-for")
+    if settings.trust_forwarded_for and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return request.client.host if request.client else "unknown"
+
+
+def check_rate(request: Request, settings: DirectorySettings) -> None:
+    limiter: SlidingWindowLimiter = request.app.state.registration_limiter
+    wait = limiter.retry_after(client_address(request, settings))
+    if wait:
+        message = "Zu viele Anmeldungen, bitte später erneut / too many registrations, try later"
+        raise TooManyRequests(message, retry_after_s=wait)
+
+
+def detail(profile: dict[str, Any], settings: DirectorySettings) -> BusinessDetail:
+    return BusinessDetail(**queries.view(profile, utcnow(), settings))
+
+
+def published_or_404(profile: dict[str, Any] | None) -> dict[str, Any]:
+    if profile is None or profile["status"] != domain.PUBLISHED:
+        raise NotFound("Eintrag nicht gefunden / business not found", field="business_id")
+    return profile
+
+
+def registration(profile: dict[str, Any], token: str, settings: DirectorySettings) -> BusinessRegistration:
+    edit_url = settings.edit_url.format(id=profile["id"], token=token)
+    return BusinessRegistration(**queries.view(profile, utcnow(), settings), edit_token=token, edit_url=edit_url)

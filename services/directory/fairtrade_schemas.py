@@ -1,0 +1,85 @@
+"""Request and response models of the Fairtrade-Town campaign."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from services.directory.fairtrade import CIVIL_SOCIETY_KINDS, CRITERIA
+
+if TYPE_CHECKING:  # the literals are built from the domain's tables; a type checker sees plain strings
+    ActionKind = str
+    Criterion = str
+else:
+    ActionKind = Literal[CIVIL_SOCIETY_KINDS]
+    Criterion = Literal[CRITERIA]
+
+
+class CampaignUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    population: int | None = Field(None, ge=1, le=10_000_000)
+    council_resolution_on: date | None = None
+    council_resolution_text: str | None = Field(None, max_length=5000)
+    steering_group: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, max_length=50, description="Mitglieder (Organisation/Rolle) / members (organisation or role)"
+    )
+
+
+class TitleRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["awarded", "renewed"]
+    on: date
+
+
+class ActionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: ActionKind
+    organisation: str = Field(min_length=1, max_length=200)
+    action: str = Field(min_length=1, max_length=500)
+    held_on: date
+
+
+class PressCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=300)
+    outlet: str = Field(min_length=1, max_length=200)
+    url: Annotated[AnyHttpUrl, Field(max_length=500)] | None = None
+    published_on: date
+
+
+class ActionPublic(ActionCreate):
+    id: str
+
+
+class PressPublic(PressCreate):
+    id: str
+
+
+class CriterionPublic(BaseModel):
+    criterion: Criterion
+    met: bool
+    count: int
+    target: int
+    detail: dict[str, int] = {}
+
+
+class CampaignPublic(BaseModel):
+    population: int
+    year: int
+    criteria: list[CriterionPublic]
+    all_met: bool
+    council_resolution_on: date | None
+    council_resolution_text: str | None
+    steering_group: list[str]
+    actions: list[ActionPublic]
+    press: list[PressPublic]
+    title_awarded_on: date | None
+    title_renewed_on: date | None
+    title_expires_on: date | None
+    title_valid: bool
