@@ -1,31 +1,52 @@
-"""Composition root of the notifications service: wires routes, consumers, senders and events."""
+"""Composition root of the notifications service: the one settings object, the `Wake` that the
+senders wait on and the feed's `Broadcaster` are created here and handed to the consumers, the
+background jobs and (through `app.state`) the routes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI
 
-from services.notifications import models
-from services.notifications.api import router
+from services.notifications import api, api_operators, api_web, jobs, models
 from services.notifications.config import NotificationsSettings
 from services.notifications.consumers import subscriptions
-from services.notifications.feed import feed_broadcaster
-from services.notifications.jobs import daily_jobs, mail_sender, webhook_sender
+from services.notifications.feed import Broadcaster
+from services.notifications.wake import Wake
 from shared.catalog import DeliveryFailed, DeliverySent
 from shared.service import ServiceDefinition, build_app
 
+Job = Callable[[Any], Awaitable[None]]
 
-def definition(settings: NotificationsSettings) -> ServiceDefinition:
+
+def _job(name: str, run: Job) -> Job:
+    run.__name__ = name  # the task's name in the runtime
+    return run
+
+
+def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -> ServiceDefinition:
     return ServiceDefinition(
         name="notifications",
         description="Fan-out of events to email, the web and other city systems.",
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[router],
+        routers=[api.router, api_operators.router, api_web.router],
         publishes=[DeliverySent, DeliveryFailed],
-        subscriptions=subscriptions(settings),
-        background=[mail_sender, webhook_sender, daily_jobs, feed_broadcaster],
+        subscriptions=subscriptions(settings, wake),
+        background=[
+            _job("mail_sender", lambda runtime: jobs.mail_sender(runtime, wake)),
+            _job("webhook_sender", lambda runtime: jobs.webhook_sender(runtime, wake)),
+            _job("daily_jobs", lambda runtime: jobs.daily_jobs(runtime, wake)),
+            _job("feed_broadcaster", lambda runtime: feed.run(runtime.jetstream)),
+        ],
     )
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
-    return build_app(definition(settings), settings)
+    wake, feed = Wake(), Broadcaster()
+    app = build_app(definition(settings, wake, feed), settings)
+    app.state.wake, app.state.feed = wake, feed
+    return app

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications import handlers
 from services.notifications.config import NotificationsSettings
-from services.notifications.jobs import wake
+from services.notifications.handlers_fanout import fan_out, notify_owner, notify_registrants, track_hotspot
+from services.notifications.repository import SqlRepository
+from services.notifications.wake import Wake
 from shared.catalog import (
     CATALOG,
     BusinessOwnerNotice,
+    EventData,
     RegistrantNotice,
 )
 from shared.consumer import Delivery, Subscription
+from shared.envelope import CloudEvent
 
 
-def _types(prefix: str) -> tuple:
+def _types(prefix: str) -> tuple[type[EventData], ...]:
     return tuple(model for name, model in CATALOG.items() if name.startswith(prefix))
 
 
@@ -27,21 +30,29 @@ PUBLIC = (
 )
 
 
-def subscriptions(settings: NotificationsSettings) -> list[Subscription]:
+def _event(delivery: Delivery) -> CloudEvent:
+    assert delivery.event is not None  # catalog subscriptions decode the envelope
+    return delivery.event
+
+
+def subscriptions(settings: NotificationsSettings, wake: Wake) -> list[Subscription]:
+    """The consumers, given the service's settings and the `Wake` its senders wait on (app.py)."""
+
     async def on_public_event(session: AsyncSession, delivery: Delivery) -> None:
-        if await handlers.fan_out(session, settings, delivery.event):
+        repo = SqlRepository(session)
+        if await fan_out(repo, settings, _event(delivery)):
             wake.after_commit(session)
-        await handlers.track_hotspot(session, delivery.event)
+        await track_hotspot(repo, _event(delivery))
 
     async def on_registrant_notices(session: AsyncSession, deliveries: list[Delivery]) -> None:
         """A fetched batch at once (one transaction, a few statements); a failing batch is retried one
         notice at a time by the consumer group."""
-        notices = [(delivery.event, delivery.payload) for delivery in deliveries]
-        if await handlers.notify_registrants(session, settings, notices):
+        notices = [(_event(delivery), delivery.payload) for delivery in deliveries]
+        if await notify_registrants(SqlRepository(session), settings, notices):
             wake.after_commit(session)
 
     async def on_owner_notice(session: AsyncSession, delivery: Delivery) -> None:
-        if await handlers.notify_owner(session, settings, delivery.event, delivery.payload):
+        if await notify_owner(SqlRepository(session), settings, _event(delivery), delivery.payload):
             wake.after_commit(session)
 
     return [

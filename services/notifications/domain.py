@@ -1,20 +1,32 @@
-"""Rules of the notifications service, without I/O: who hears about what, links, pseudonyms, backoff."""
+"""Rules of the notifications service, without I/O: the subscription life cycle, who hears about
+what, links and pseudonyms. (Delivery rules, retries and webhook targets: delivery_rules.py.)
+
+A subscription's life: an email subscription starts `pending` and waits for its confirmation link
+(double opt-in); confirming makes it `active` (once: a second click changes nothing). A webhook is
+`active` at once (an operator created it). Unsubscribing (one click, RFC 8058) ends it for good:
+`unsubscribed`, and a second click changes nothing either. Only an `active` subscription hears of
+events; a daily one's mails are held for the digest. A webhook that keeps failing is `disabled`
+until an operator enables it again.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
 
 from shared.catalog import CATALOG
+from shared.errors import Conflict, Invalid
 
 # Topics a subscriber may choose: every public event type (private types never leave the service).
 PUBLIC_TYPES = sorted(name for name in CATALOG if not name.startswith(("private.", "notifications.")))
 # Narrowing a subscription: one hotspot, one event series or event, one business, one criterion.
 FILTER_KEYS = ("hotspot_id", "series", "event_id", "business_id", "criterion")
+
+Channel = Literal["email", "webhook"]
+Status = Literal["pending", "active", "unsubscribed", "disabled"]
 
 
 def topic_is_known(topic: str) -> bool:
@@ -32,7 +44,7 @@ def topic_matches(topic: str, event_type: str) -> bool:
 
 
 def wants(topics: list[str], filters: dict[str, str], event_type: str, data: dict[str, Any]) -> bool:
-    """Does a subscription with these topics and filters want this event?"""
+    """Do these topics and filters want this event?"""
     if not any(topic_matches(topic, event_type) for topic in topics):
         return False
     for key, value in filters.items():
@@ -42,6 +54,107 @@ def wants(topics: list[str], filters: dict[str, str], event_type: str, data: dic
         elif str(data.get(key)) != value:
             return False
     return True
+
+
+def check_choice(topics: list[str], filters: dict[str, str]) -> None:
+    for topic in topics:
+        if not topic_is_known(topic):
+            raise Invalid(f"unknown topic {topic!r}; see GET /topics", field="topics")
+    for key in filters:
+        if key not in FILTER_KEYS:
+            raise Invalid(f"unknown filter {key!r}; use one of {', '.join(FILTER_KEYS)}", field="filters")
+
+
+@dataclass
+class Subscription:
+    """One subscriber's choice of topics on one channel, and where it stands in its life."""
+
+    id: str
+    channel: Channel
+    topics: list[str]
+    filters: dict[str, str]
+    language: str
+    digest: str  # immediate | daily
+    status: Status
+    created_at: datetime
+    address: str | None = None  # email channel
+    url: str | None = None  # webhook channel
+    secret: str | None = None  # webhook signing secret
+    failures: int = 0  # consecutive failed webhook attempts
+    confirmed_at: datetime | None = None
+    ended_at: datetime | None = None
+    changed: bool = field(default=False, compare=False)  # the store writes only what changed
+
+    @classmethod
+    def request(
+        cls,
+        id: str,
+        *,
+        channel: Channel,
+        topics: list[str],
+        filters: dict[str, str],
+        language: str,
+        digest: str,
+        now: datetime,
+        address: str | None = None,
+        url: str | None = None,
+        secret: str | None = None,
+    ) -> Subscription:
+        """Email waits for its confirmation (double opt-in); a webhook (an operator's) is active at once."""
+        check_choice(topics, filters)
+        if channel == "webhook" and digest != "immediate":
+            raise Invalid("webhooks are delivered immediately", field="digest")
+        pending = channel == "email"
+        return cls(
+            id=id,
+            channel=channel,
+            topics=topics,
+            filters=filters,
+            language=language,
+            digest=digest,
+            status="pending" if pending else "active",
+            created_at=now,
+            address=address,
+            url=url,
+            secret=secret,
+            confirmed_at=None if pending else now,
+        )
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.status == "pending"
+
+    def confirm(self, now: datetime) -> None:
+        """pending → active; a second confirmation changes nothing; an ended one cannot come back."""
+        if self.status == "pending":
+            self.status, self.confirmed_at, self.changed = "active", now, True
+        elif self.status != "active":
+            raise Conflict(f"this subscription is {self.status}")
+
+    def end(self, now: datetime) -> None:
+        """Unsubscribe: final, and a second click changes nothing (the first end time stays)."""
+        if self.status != "unsubscribed":
+            self.status, self.ended_at, self.changed = "unsubscribed", now, True
+
+    def enable(self) -> None:
+        """An operator switches a (disabled) webhook on again, with a clean failure count."""
+        if self.channel != "webhook" or self.status not in ("disabled", "active"):
+            raise Conflict("only webhook subscriptions that were disabled can be enabled")
+        self.status, self.failures, self.changed = "active", 0, True
+
+    @property
+    def receives(self) -> bool:
+        """Only an active subscription gets anything: not before confirming, never after it ended."""
+        return self.status == "active"
+
+    def hears(self, event_type: str, data: dict[str, Any]) -> bool:
+        """An active subscription hears of what it chose."""
+        return self.receives and wants(self.topics, self.filters, event_type, data)
+
+    @property
+    def held_for_digest(self) -> bool:
+        """A daily subscriber's mails wait for the digest; everyone else's go at once."""
+        return self.digest == "daily"
 
 
 # --- built-in recipients: the office ------------------------------------------------------
@@ -85,53 +198,16 @@ def token_valid(key: str, purpose: str, subscription_id: str, token: str) -> boo
     return hmac.compare_digest(link_token(key, purpose, subscription_id).encode(), token.encode("utf-8", "replace"))
 
 
-# --- retries --------------------------------------------------------------------------------
+def links(key: str, base_url: str, subscription_id: str) -> dict[str, str]:
+    """`confirm_url` and `unsubscribe_url` of a subscription."""
+    base = base_url.rstrip("/")
+    return {
+        f"{purpose}_url": f"{base}/subscriptions/{subscription_id}/{purpose}?token="
+        + link_token(key, purpose, subscription_id)
+        for purpose in ("confirm", "unsubscribe")
+    }
 
 
-def backoff(attempts: int, base_s: float, max_s: float) -> timedelta:
-    """Wait before try n+1 after n failed tries: base, 2·base, 4·base, … capped."""
-    return timedelta(seconds=min(max_s, base_s * 2 ** max(0, attempts - 1)))
-
-
-@dataclass(frozen=True)
-class SmtpOutcome:
-    retry: bool  # transient (unreachable, 4xx): try again later; else the address is refused (5xx)
-    reason: str
-
-
-def classify_smtp_failure(code: int | None, message: str) -> SmtpOutcome:
-    if code is not None and 500 <= code < 600:
-        return SmtpOutcome(False, f"{code} {message}"[:500])
-    return SmtpOutcome(True, (f"{code} {message}" if code else message)[:500])
-
-
-# --- webhook targets --------------------------------------------------------------------------
-
-
-def address_is_private(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-def allowlisted(host: str, addresses: list[str], allowlist: list[str]) -> bool:
-    """An entry is a host name or a CIDR range; every resolved address must be covered."""
-    if host.lower() in {entry.lower() for entry in allowlist}:
-        return True
-    networks = []
-    for entry in allowlist:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            continue
-    return bool(addresses) and all(any(ipaddress.ip_address(a) in net for net in networks) for a in addresses)
-
-
-def target_refusal(host: str, addresses: list[str], allowlist: list[str]) -> str | None:
-    """Why a webhook may not go to `host` (resolved to `addresses`), or None when it may."""
-    if not addresses:
-        return f"{host} does not resolve"
-    if any(address_is_private(a) for a in addresses) and not allowlisted(host, addresses, allowlist):
-        return f"{host} is on a loopback, link-local or private network; an operator must allowlist it"
-    return None
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: mail clients POST `List-Unsubscribe=One-Click` to the URL."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

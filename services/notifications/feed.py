@@ -1,4 +1,6 @@
-"""The public feed as Server-Sent Events, resumable from the streams themselves.
+"""The public feed as Server-Sent Events, resumable from the streams themselves. app.py creates the
+one `Broadcaster` of a service instance; it runs as a background job and routes reach it as
+`request.app.state.feed`.
 
 There is no FEED stream: the feed follows the four public domain streams, and the SSE id is the
 vector of stream positions a client has seen, e.g. `12-40-1002-3` (DIRECTORY-EVENTS-WIFI-FAIRTRADE).
@@ -29,27 +31,18 @@ import asyncio
 import contextlib
 import json
 import logging
-import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from prometheus_client import Counter, Gauge
-from sse_starlette import ServerSentEvent
+
+from services.notifications.feed_stream import FEED_STREAMS, frame, parse_position, public_data, replay
 
 log = logging.getLogger("hallobot.notifications.feed")
 
-FEED_STREAMS = (
-    ("DIRECTORY", "hallobot.directory.>"),
-    ("EVENTS", "hallobot.events.>"),
-    ("WIFI", "hallobot.wifi.hotspot.>"),
-    ("FAIRTRADE", "hallobot.fairtrade.>"),
-)
-# Not for the public page: a self-registered profile is shown only once an operator published it.
-HIDDEN_TYPES = {"de.bottrop.hallobot.directory.business.registered"}
 CLIENT_QUEUE_LIMIT = 1_000  # live events a client may lag behind before it is dropped (it resumes by id)
-CATCH_UP_BATCH = 256  # messages per fetch while a resuming client reads what it missed
-CATCH_UP_IDLE_S = 2.0  # a fetch that brings nothing for this long: the rest of the gap no longer exists
 READY_TIMEOUT_S = 15.0  # a client waits this long for the broadcaster's consumers at start-up
 RESTART_DELAY_S = 1.0  # between attempts to (re)start the broadcaster's consumers
 
@@ -57,59 +50,37 @@ FEED_CLIENTS = Gauge("hallobot_feed_clients", "Open GET /feed connections of thi
 FEED_DROPPED = Counter("hallobot_feed_clients_dropped_total", "Feed clients dropped for reading too slowly")
 
 
-def parse_position(last_event_id: str | None) -> list[int] | None:
-    """`12-40-1002-3` → [12, 40, 1002, 3]; None for a missing or malformed id (start from now)."""
-    if not last_event_id:
-        return None
-    parts = last_event_id.strip().split("-")
-    if len(parts) != len(FEED_STREAMS) or not all(part.isdigit() for part in parts):
-        return None
-    return [int(part) for part in parts]
-
-
-def format_position(position) -> str:
-    return "-".join(str(seq) for seq in position)
-
-
-def frame(position, event: str, data: str) -> bytes:
-    return ServerSentEvent(data=data, id=format_position(position), event=event).encode()
-
-
-def public_data(raw: bytes) -> str | None:
-    """The event's JSON text, or None when it is not for the public (hidden type, not JSON)."""
-    data = raw.decode("utf-8", "replace")
-    try:
-        event_type = json.loads(data).get("type")
-    except (ValueError, AttributeError):
-        return None
-    return None if event_type in HIDDEN_TYPES else data
+# (stream index, stream sequence, the id vector after it, the event's JSON, the encoded frame)
+Item = tuple[int, int, tuple[int, ...], str, bytes]
 
 
 class _Client:
     __slots__ = ("dropped", "queue")
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue = asyncio.Queue(maxsize=CLIENT_QUEUE_LIMIT)
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=CLIENT_QUEUE_LIMIT)
         self.dropped = False
 
 
 class Broadcaster:
     """Follows the public streams once for this instance and fans each event out to every client."""
 
-    def __init__(self, jetstream: Callable[[], JetStreamContext]) -> None:
-        self.jetstream = jetstream
+    def __init__(self) -> None:
+        self.jetstream: Callable[[], JetStreamContext] | None = None  # given by `run`
         self.position: list[int] = [0] * len(FEED_STREAMS)  # last stream sequence handled, per stream
         self.clients: set[_Client] = set()
         self.ready = asyncio.Event()
 
     # --- the one reader per instance ------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Start the four ordered consumers and keep them until cancelled (the service's lifespan)."""
+    async def run(self, jetstream: Callable[[], JetStreamContext]) -> None:
+        """Start the four ordered consumers and keep them until cancelled (a background job of the
+        service: it lives as long as the service)."""
+        self.jetstream = jetstream
         while True:
             subscriptions = []
             try:
-                js = self.jetstream()
+                js = jetstream()
                 for index, (stream, subject) in enumerate(FEED_STREAMS):
                     start = (await js.stream_info(stream)).state.last_seq
                     if not self.ready.is_set():
@@ -138,8 +109,8 @@ class Broadcaster:
                     with contextlib.suppress(Exception):
                         await subscription.unsubscribe()
 
-    def _callback(self, index: int):
-        async def on_message(msg) -> None:
+    def _callback(self, index: int) -> Callable[[Msg], Awaitable[None]]:
+        async def on_message(msg: Msg) -> None:
             self.publish(index, msg.metadata.sequence.stream, msg.data)
 
         return on_message
@@ -187,7 +158,9 @@ class Broadcaster:
             for index, (stream, subject) in enumerate(FEED_STREAMS):
                 if position[index] >= target[index]:
                     continue
-                async with contextlib.aclosing(self._replay(stream, subject, position[index], target[index])) as missed:
+                async with contextlib.aclosing(
+                    replay(self._js(), stream, subject, position[index], target[index])
+                ) as missed:
                     async for seq, raw in missed:
                         if client.dropped:
                             return
@@ -216,65 +189,13 @@ class Broadcaster:
     async def _start(self, wanted: list[int], target: list[int]) -> list[int]:
         """Where a resuming client starts: its id, except past a stream's end (a recreated stream)."""
         position = list(wanted)
-        js = self.jetstream()
+        js = self._js()
         for index, (stream, _) in enumerate(FEED_STREAMS):
             if wanted[index] > target[index]:  # another instance's id may be ahead of ours: keep it
                 last = (await js.stream_info(stream)).state.last_seq
                 position[index] = min(wanted[index], max(last, target[index]))
         return position
 
-    async def _replay(self, stream: str, subject: str, after: int, until: int) -> AsyncIterator[tuple[int, bytes]]:
-        """Messages of one stream with sequence in (after, until], from JetStream, in batches."""
-        js = self.jetstream()
-        subscription = await js.pull_subscribe(
-            subject,
-            stream=stream,
-            config=ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                opt_start_seq=after + 1,
-                ack_policy=AckPolicy.NONE,
-                inactive_threshold=60.0,
-                mem_storage=True,
-                num_replicas=1,
-            ),
-        )
-        try:
-            while True:
-                try:
-                    messages = await subscription.fetch(CATCH_UP_BATCH, timeout=CATCH_UP_IDLE_S)
-                except TimeoutError:
-                    return  # the rest of the gap was deleted from the stream
-                for msg in messages:
-                    meta = msg.metadata
-                    seq = meta.sequence.stream
-                    if seq > until:
-                        return  # the live queue has it
-                    yield seq, msg.data
-                    if seq >= until or meta.num_pending == 0:
-                        return
-        finally:
-            with contextlib.suppress(Exception):
-                await js.delete_consumer(stream, subscription._consumer)
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
-
-
-_broadcasters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def broadcaster(runtime) -> Broadcaster:
-    """The one broadcaster of this service instance (its runtime)."""
-    instance = _broadcasters.get(runtime)
-    if instance is None:
-        instance = _broadcasters[runtime] = Broadcaster(runtime.jetstream)
-    return instance
-
-
-async def feed_broadcaster(runtime) -> None:
-    """Background job of the service: the broadcaster's consumers live as long as the service."""
-    await broadcaster(runtime).run()
-
-
-def follow(runtime, last_event_id: str | None, backlog: int = 0) -> AsyncIterator[bytes]:
-    """The SSE frames for one client of this instance."""
-    return broadcaster(runtime).follow(last_event_id, backlog)
+    def _js(self) -> JetStreamContext:
+        assert self.jetstream is not None, "the broadcaster runs before clients are served (ready)"
+        return self.jetstream()

@@ -1,41 +1,52 @@
-"""Webhooks per the Standard Webhooks spec: signed POSTs to city systems, never into private networks
-unless an operator allowlisted the target."""
+"""Webhooks per the Standard Webhooks spec (signed with the `standardwebhooks` library), each a
+structured-mode CloudEvent (`application/cloudevents+json`, as the CloudEvents HTTP binding asks);
+never into private networks unless an operator allowlisted the target."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import secrets
 import socket
-import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
+from standardwebhooks import Webhook
 
-from services.notifications.domain import target_refusal
+from services.notifications.delivery_rules import target_refusal
+from shared.envelope import CONTENT_TYPE
 
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
-    """`webhook-signature` value: v1,<base64 HMAC-SHA256 over "<id>.<timestamp>.<body>">."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    digest = hmac.new(key, f"{message_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
-def signed_headers(secret: str, message_id: str, body: str, now: float | None = None) -> dict[str, str]:
-    timestamp = int(now if now is not None else time.time())
+def signed_headers(secret: str, message_id: str, body: str, now: datetime | None = None) -> dict[str, str]:
+    """`webhook-id`, `webhook-timestamp`, `webhook-signature` (v1, HMAC-SHA256 over id.timestamp.body)."""
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
     return {
         "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, message_id, timestamp, body),
-        "content-type": "application/json",
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, moment, body),
+        "content-type": CONTENT_TYPE,
     }
+
+
+@dataclass(frozen=True)
+class Target:
+    """A webhook URL's host and what it resolved to (looked up outside any transaction)."""
+
+    url: str
+    host: str | None  # None: not an http(s) URL with a host
+    addresses: list[str] = field(default_factory=list)
+
+    def refusal(self, allowlist: list[str]) -> str | None:
+        """Why this target may not receive webhooks, or None."""
+        if self.host is None:
+            return "the URL must be http(s)://host/…"
+        return target_refusal(self.host, self.addresses, allowlist)
 
 
 async def resolve(host: str) -> list[str]:
@@ -43,16 +54,16 @@ async def resolve(host: str) -> list[str]:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except socket.gaierror:
         return []
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})
 
 
-async def check_target(url: str, allowlist: list[str]) -> str | None:
-    """Why `url` may not receive webhooks, or None. Checked on creation and again before every send
-    (a name may resolve elsewhere later)."""
+async def lookup(url: str) -> Target:
+    """Resolve a webhook URL's host: on creation and again before every send (a name may resolve
+    elsewhere later). DNS can take seconds: never call this inside a write transaction."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "the URL must be http(s)://host/…"
-    return target_refusal(parts.hostname, await resolve(parts.hostname), allowlist)
+        return Target(url, None)
+    return Target(url, parts.hostname, await resolve(parts.hostname))
 
 
 class WebhookFailure(Exception):

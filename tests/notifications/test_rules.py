@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from services.notifications import domain, handlers, models
+from services.notifications import delivery_rules, domain, handlers, models
 from services.notifications.config import NotificationsSettings
-from services.notifications.jobs import make_digests
-from services.notifications.webhooks import sign
+from services.notifications.handlers_delivery import make_digests
+from services.notifications.handlers_fanout import fan_out
+from services.notifications.repository import SqlRepository
+from services.notifications.webhooks import signed_headers
 from shared.catalog import HotspotStatusChanged
 from shared.db import Database
 from shared.envelope import utcnow
@@ -54,29 +56,30 @@ def test_the_office_hears_of_outages_and_recoveries_but_not_of_every_flicker():
     ],
 )
 def test_webhooks_into_loopback_link_local_or_private_networks_are_refused(address):
-    assert domain.target_refusal("hook.example", [address], []) is not None
-    assert domain.target_refusal("hook.example", ["93.184.216.34"], []) is None
-    assert domain.target_refusal("hook.example", [address], ["hook.example"]) is None
+    assert delivery_rules.target_refusal("hook.example", [address], []) is not None
+    assert delivery_rules.target_refusal("hook.example", ["93.184.216.34"], []) is None
+    assert delivery_rules.target_refusal("hook.example", [address], ["hook.example"]) is None
 
 
 def test_an_allowlisted_range_must_cover_every_address_a_name_resolves_to():
-    assert domain.target_refusal("intra", ["10.20.1.1"], ["10.20.0.0/16"]) is None
-    assert domain.target_refusal("intra", ["10.20.1.1", "127.0.0.1"], ["10.20.0.0/16"]) is not None
+    assert delivery_rules.target_refusal("intra", ["10.20.1.1"], ["10.20.0.0/16"]) is None
+    assert delivery_rules.target_refusal("intra", ["10.20.1.1", "127.0.0.1"], ["10.20.0.0/16"]) is not None
 
 
 def test_the_signature_matches_the_standard_webhooks_reference_vector():
     # From the Standard Webhooks reference libraries' tests.
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-    assert (
-        sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}')
-        == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-    )
+    at = datetime.fromtimestamp(1614265330, UTC)
+    headers = signed_headers(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", '{"test": 2432232314}', now=at)
+    assert headers["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert headers["webhook-timestamp"] == "1614265330"
+    assert headers["content-type"] == "application/cloudevents+json"
 
 
 def test_backoff_doubles_and_is_capped_and_smtp_5xx_is_final():
-    assert [domain.backoff(n, 2, 30).total_seconds() for n in (1, 2, 3, 4, 5, 6)] == [2, 4, 8, 16, 30, 30]
-    assert domain.classify_smtp_failure(451, "later").retry
-    assert not domain.classify_smtp_failure(550, "no such user").retry
+    assert [delivery_rules.backoff(n, 2, 30).total_seconds() for n in (1, 2, 3, 4, 5, 6)] == [2, 4, 8, 16, 30, 30]
+    assert delivery_rules.classify_smtp_failure(451, "later").retry
+    assert not delivery_rules.classify_smtp_failure(550, "no such user").retry
 
 
 def test_pseudonyms_are_stable_keyed_and_not_the_address():
@@ -91,27 +94,27 @@ async def test_a_daily_subscriber_gets_one_digest_instead_of_each_mail(tmp_path)
     db, settings = Database(url), NotificationsSettings(public_url="http://n.test")
     try:
         async with db.transaction() as session:
-            row, _ = await handlers.subscribe(
-                session,
+            repo = SqlRepository(session)
+            subscription, _ = await handlers.subscribe(
+                repo,
                 settings,
                 channel="email",
                 address="d@example.org",
-                url=None,
                 topics=["wifi.hotspot.status_changed"],
                 filters={},
                 language="de",
                 digest="daily",
             )
             await handlers.confirm(
-                session,
+                repo,
                 settings,
-                row["id"],
-                domain.link_token(settings.secret_key.get_secret_value(), "confirm", row["id"]),
+                subscription.id,
+                domain.link_token(settings.secret_key.get_secret_value(), "confirm", subscription.id),
             )
         for status in ("down", "up"):
             event = HotspotStatusChanged(hotspot_id="rathaus", previous=None, status=status, since=utcnow()).to_event()
             async with db.transaction() as session:
-                await handlers.fan_out(session, settings, event)
+                await fan_out(SqlRepository(session), settings, event)
         assert await make_digests(db, settings, utcnow() + timedelta(hours=1)) == 1
         assert await make_digests(db, settings, utcnow() + timedelta(hours=2)) == 0  # nothing new held
         async with db.reading() as session:
@@ -128,7 +131,6 @@ async def test_a_daily_subscriber_gets_one_digest_instead_of_each_mail(tmp_path)
 
 
 def test_the_sender_writes_mime_that_parses_back_to_what_was_rendered():
-    from datetime import UTC, datetime
     from email import message_from_bytes, policy
     from email.message import EmailMessage
 

@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from services.notifications import handlers, models
+from services.notifications import models
 from services.notifications.config import NotificationsSettings
-from services.notifications.jobs import MailSender
+from services.notifications.handlers_fanout import mail_row
+from services.notifications.mail_sender import MailSender
+from services.notifications.repository import SqlRepository
 from shared.catalog import RegistrantNotice
 from shared.envelope import utcnow
 from tests.notifications.conftest import until
@@ -57,7 +59,7 @@ async def stage(db, settings, n: int) -> None:
         for i in range(n)
     ]
     rows = [
-        handlers.mail_row(
+        mail_row(
             settings,
             event_id=f"event-{i}",
             event_type="events.registration.notice",
@@ -69,7 +71,7 @@ async def stage(db, settings, n: int) -> None:
         for i, notice in enumerate(notices)
     ]
     async with db.transaction() as session:
-        assert await handlers.stage_mails(session, rows) == n
+        assert await SqlRepository(session).stage(rows) == n
 
 
 async def statuses(db) -> list[str]:

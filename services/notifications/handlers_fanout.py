@@ -1,0 +1,197 @@
+"""Use cases of the consumers: who hears of an event (subscribers, the office), registrants' and
+business owners' mails, the hotspot board. Mails are rendered here, once, and staged as delivery
+rows in the consumer's transaction; the senders (jobs.py) need nothing else."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.notifications import domain
+from services.notifications.config import NotificationsSettings
+from services.notifications.domain import Subscription
+from services.notifications.mailer import render
+from services.notifications.repository import Repository
+from shared.catalog import BusinessOwnerNotice, RegistrantNotice
+from shared.envelope import CloudEvent, utcnow
+
+
+def mail_row(
+    settings: NotificationsSettings,
+    *,
+    event_id: str,
+    event_type: str,
+    template: str,
+    recipient: str,
+    lang: str,
+    context: dict[str, Any],
+    subscription_id: str | None = None,
+    unsubscribe_url: str | None = None,
+    held: bool = False,
+) -> dict[str, Any]:
+    """The deliveries row of one mail, rendered (subject, text, HTML) for the log and the sender."""
+    rendered = render(template, lang, {**context, "unsubscribe_url": unsubscribe_url})
+    now = utcnow()
+    return dict(
+        id=str(uuid.uuid4()),
+        event_id=event_id,
+        event_type=event_type,
+        channel="email",
+        template=template,
+        recipient=recipient,
+        recipient_ref=domain.pseudonym(settings.secret_key.get_secret_value(), recipient),
+        subscription_id=subscription_id,
+        subject=rendered.subject,
+        body=rendered.text,
+        html=rendered.html,
+        headers={**(domain.unsubscribe_headers(unsubscribe_url) if unsubscribe_url else {}), "Content-Language": lang},
+        status="held" if held else "pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def webhook_row(settings: NotificationsSettings, subscription: Subscription, event: CloudEvent) -> dict[str, Any]:
+    """The deliveries row of one webhook call: the CloudEvent as it is (structured mode)."""
+    url, now = subscription.url or "", utcnow()
+    return dict(
+        id=str(uuid.uuid4()),
+        event_id=event.id,
+        event_type=event.short_type,
+        channel="webhook",
+        template="cloudevent",
+        recipient=url,
+        recipient_ref=domain.pseudonym(settings.secret_key.get_secret_value(), url),
+        subscription_id=subscription.id,
+        subject=event.short_type,
+        body=event.to_json().decode(),
+        html=None,
+        headers={},
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def subscriber_mail(settings: NotificationsSettings, subscription: Subscription, event: CloudEvent) -> dict[str, Any]:
+    """A subscriber's mail about one event: held for the digest or sent at once, always with the
+    one-click unsubscribe link."""
+    key = settings.secret_key.get_secret_value()
+    return mail_row(
+        settings,
+        event_id=event.id,
+        event_type=event.short_type,
+        template="notification",
+        recipient=subscription.address or "",
+        lang=subscription.language,
+        context=_event_context(event, "subscriber"),
+        subscription_id=subscription.id,
+        unsubscribe_url=domain.links(key, settings.public_url, subscription.id)["unsubscribe_url"],
+        held=subscription.held_for_digest,
+    )
+
+
+def _event_context(event: CloudEvent, audience: str) -> dict[str, Any]:
+    return {"event_type": event.short_type, "data": event.data, "time": event.time, "audience": audience}
+
+
+async def fan_out(repo: Repository, settings: NotificationsSettings, event: CloudEvent) -> int:
+    """A public event goes to every subscription that hears of it, and to the office if it should.
+    Returns how many deliveries are new."""
+    rows = []
+    for subscription in await repo.active():
+        if not subscription.hears(event.short_type, event.data):
+            continue
+        if subscription.channel == "webhook":
+            rows.append(webhook_row(settings, subscription, event))
+        else:
+            rows.append(subscriber_mail(settings, subscription, event))
+    if domain.operator_wants(event.short_type, event.data):
+        rows += [
+            mail_row(
+                settings,
+                event_id=event.id,
+                event_type=event.short_type,
+                template="notification",
+                recipient=address,
+                lang=settings.operator_language,
+                context=_event_context(event, "operator"),
+            )
+            for address in settings.operators()
+        ]
+    return await repo.stage(rows)
+
+
+async def notify_registrants(
+    repo: Repository, settings: NotificationsSettings, notices: list[tuple[CloudEvent, RegistrantNotice]]
+) -> int:
+    """Registrant mails come from the private notices; the cancel link of the first notice is kept
+    (until 30 days after the event) so that promotion and reminder mails can carry it too.
+
+    A fetched batch is handled with a fixed number of statements (one lookup of the stored links, one
+    insert and one delete of links, one insert of mails), in order: a link stored by an earlier
+    notice of the batch serves a later one as if they came one by one. Returns how many mails are new."""
+    known = await repo.cancel_links(list({notice.registration_id for _, notice in notices}))
+    new_links: dict[str, dict[str, Any]] = {}
+    gone: set[str] = set()
+    mails = []
+    for event, notice in notices:
+        rid, cancel_url = notice.registration_id, notice.cancel_url
+        if cancel_url:
+            if rid not in known:  # the first link is kept (insert … on conflict do nothing)
+                known[rid] = cancel_url
+                new_links[rid] = dict(
+                    registration_id=rid, cancel_url=cancel_url, forget_after=notice.ends_at + timedelta(days=30)
+                )
+                gone.discard(rid)
+        else:
+            cancel_url = known.get(rid)
+        if notice.kind in ("cancelled", "event_cancelled"):
+            known.pop(rid, None)
+            new_links.pop(rid, None)
+            gone.add(rid)
+        mails.append(
+            mail_row(
+                settings,
+                event_id=event.id,
+                event_type=event.short_type,
+                template="registration",
+                recipient=notice.email,
+                lang=notice.language,
+                context=notice.model_dump(mode="json") | {"cancel_url": cancel_url},
+            )
+        )
+    await repo.forget_links(gone)
+    await repo.keep_links(list(new_links.values()))
+    return await repo.stage(mails)
+
+
+async def notify_owner(
+    repo: Repository, settings: NotificationsSettings, event: CloudEvent, notice: BusinessOwnerNotice
+) -> bool:
+    """A business owner's mail (profile published, or the stale nudge) from the directory's private
+    notice; the directory emits one notice per publication and per stale period, the unique
+    (event, recipient, template) key makes a redelivered notice stage nothing."""
+    mail = mail_row(
+        settings,
+        event_id=event.id,
+        event_type=event.short_type,
+        template="owner",
+        recipient=notice.email,
+        lang=notice.language,
+        context=notice.model_dump(mode="json") | {"owner_contact": settings.owner_help()},
+    )
+    return await repo.stage([mail]) == 1
+
+
+async def track_hotspot(repo: Repository, event: CloudEvent) -> None:
+    """Keep each hotspot's current status for the live page."""
+    data = event.data
+    if event.short_type == "wifi.hotspot.registered":
+        await repo.set_hotspot(data["hotspot_id"], {"site_name": data["site_name"]})
+    elif event.short_type == "wifi.hotspot.status_changed":
+        since = datetime.fromisoformat(data["since"].replace("Z", "+00:00"))
+        await repo.set_hotspot(data["hotspot_id"], {"status": data["status"], "since": since})

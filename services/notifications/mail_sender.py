@@ -1,0 +1,114 @@
+"""The mail sender: one per SMTP connection, with the group commit of their "sent" marks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from services.notifications.config import NotificationsSettings
+from services.notifications.handlers_delivery import claim, mark_failed, mark_sent_many
+from services.notifications.mailer import outgoing
+from services.notifications.smtp_client import MailFailure, SmtpConnection
+from shared.db import Database
+
+Row = dict[str, Any]
+
+
+class SentMarks:
+    """Group commit for "the server accepted this mail": each connection waits until its own mark is
+    committed before it sends its next mail (so a crash can repeat at most the one mail per connection
+    that the server took but we had not marked yet), while the marks of all connections that arrive
+    during one commit go into the next commit together: one transaction and one relay round for
+    several mails instead of one each."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: list[tuple[list[Row], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def mark(self, rows: list[Row]) -> None:
+        if rows:
+            await asyncio.shield(self.submit(rows))  # a cancelled sender does not cancel the others' commit
+
+    def submit(self, rows: list[Row]) -> asyncio.Future[None]:
+        """Queue the marks of these rows; the future is done once they are committed."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((list(rows), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return done
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self.db.transaction() as session:
+                    await mark_sent_many(session, [row for rows, _ in batch for row in rows])
+            except Exception as exc:  # each waiting sender sees the failure (its rows stay 'sending')
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+
+class MailSender:
+    """One sender per SMTP connection, each claiming its own small batches as they become due and
+    waiting for the next commit when nothing is: no connection waits for another one's batch."""
+
+    def __init__(
+        self, db: Database, host: str, port: int, settings: NotificationsSettings, marks: SentMarks | None = None
+    ) -> None:
+        self.db, self.settings = db, settings
+        self.connection = SmtpConnection(host, port, settings.smtp_timeout_s)
+        self.marks = marks or SentMarks(db)
+        self.batch = max(1, settings.sender_batch // settings.sender_connections)
+
+    async def step(self) -> int:
+        """Send one claimed batch; returns how many rows it held (0: nothing is due)."""
+        rows = await claim(self.db, "email", self.batch, self.settings.sending_lease_s)
+        if rows:
+            await self._send_all(rows)
+        return len(rows)
+
+    async def _send_all(self, rows: list[Row]) -> None:
+        """Send the claimed rows over this sender's connection. Accepted rows are marked sent in
+        batches of NOTIFICATIONS_MARK_SENT_BATCH, committed together with other connections' marks
+        (`SentMarks`). A mark commits while the next mail's envelope goes out, and that mail's DATA
+        waits for it (`SmtpConnection.send(before_data=…)`): a crash in between resends at most one
+        batch per connection, each copy with the same Message-ID."""
+        accepted: list[Row] = []
+        marking: asyncio.Future[None] | None = None  # the previous batch's mark, not yet known committed
+        try:
+            for row in rows:
+                try:
+                    await self.connection.send(outgoing(row, self.settings.mail_from), before_data=marking)
+                except MailFailure as exc:
+                    if marking is not None:
+                        await asyncio.shield(marking)
+                    await self._mark_sent(accepted)
+                    async with self.db.transaction() as session:
+                        await mark_failed(
+                            session, row, exc.reason, exc.retry, self.settings.mail_max_attempts, self.settings
+                        )
+                else:
+                    accepted.append(row)
+                    if len(accepted) >= self.settings.mark_sent_batch:
+                        marking = self.marks.submit(accepted)
+                        accepted = []
+                        continue
+                marking = None  # awaited before this mail's DATA, or just above
+        finally:
+            if marking is not None:
+                await asyncio.shield(marking)
+            await self._mark_sent(accepted)
+
+    async def _mark_sent(self, accepted: list[Row]) -> None:
+        if accepted:
+            await self.marks.mark(accepted)
+            accepted.clear()
+
+    async def close(self) -> None:
+        await self.connection.close()

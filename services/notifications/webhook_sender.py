@@ -1,0 +1,73 @@
+"""The webhook sender: signed CloudEvents to city systems, with retries and disabling on persistent
+failure."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+
+from services.notifications import models
+from services.notifications.config import NotificationsSettings
+from services.notifications.handlers import allowlist
+from services.notifications.handlers_delivery import claim, disable_webhook, mark_failed, mark_sent_many
+from services.notifications.repository import SqlRepository, subscription_of
+from services.notifications.webhooks import WebhookFailure, lookup, post
+from shared.db import Database
+from shared.envelope import utcnow
+
+D, S = models.deliveries, models.subscriptions
+
+
+class WebhookSender:
+    def __init__(self, db: Database, settings: NotificationsSettings) -> None:
+        self.db, self.settings = db, settings
+        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
+
+    async def step(self) -> int:
+        # Every consumer commit wakes the senders; a read (no write lock) first spares the claim's
+        # write transaction when no webhook is due, which is the common case.
+        async with self.db.reading() as session:
+            due = (
+                await session.execute(
+                    select(D.c.id)
+                    .where(
+                        D.c.channel == "webhook",
+                        D.c.status.in_(("pending", "sending")),
+                        D.c.next_attempt_at <= utcnow(),
+                    )
+                    .limit(1)
+                )
+            ).first()
+        if due is None:
+            return 0
+        rows = await claim(self.db, "webhook", self.settings.sender_batch, self.settings.sending_lease_s)
+        await asyncio.gather(*(self._send(row) for row in rows))
+        return len(rows)
+
+    async def _send(self, row: dict[str, Any]) -> None:
+        async with self.db.reading() as session:
+            sub = (await session.execute(select(S).where(S.c.id == row["subscription_id"]))).mappings().first()
+            allow = await allowlist(SqlRepository(session), self.settings)
+        if sub is None or not subscription_of(sub).receives:
+            async with self.db.transaction() as session:
+                await mark_failed(session, row, "subscription no longer active", False, 0, self.settings)
+            return
+        refusal = (await lookup(sub["url"])).refusal(allow)  # outside any transaction (DNS)
+        try:
+            if refusal:
+                raise WebhookFailure(refusal)
+            await post(self.client, sub["url"], sub["secret"], row["id"], row["body"])
+        except WebhookFailure as exc:
+            async with self.db.transaction() as session:
+                failures = sub["failures"] + 1
+                await session.execute(update(S).where(S.c.id == sub["id"]).values(failures=S.c.failures + 1))
+                await mark_failed(session, row, str(exc), True, self.settings.webhook_max_attempts, self.settings)
+                if failures >= self.settings.webhook_disable_after:
+                    await disable_webhook(session, sub["id"])
+        else:
+            async with self.db.transaction() as session:
+                await mark_sent_many(session, [row])
+                await session.execute(update(S).where(S.c.id == sub["id"]).values(failures=0))

@@ -1,0 +1,187 @@
+"""The subscription life cycle through the use cases, against an in-memory repository (no database,
+no broker): pending until confirmed, confirmed once, one-click unsubscribe that can be clicked
+twice, nothing for an ended subscription, the daily digest holding what the immediate sends."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from services.notifications import domain, handlers
+from services.notifications.config import NotificationsSettings
+from services.notifications.domain import Subscription
+from services.notifications.handlers_fanout import fan_out
+from services.notifications.webhooks import Target
+from shared.catalog import HotspotStatusChanged
+from shared.envelope import CloudEvent, utcnow
+from shared.errors import Conflict, Invalid, NotFound
+
+SETTINGS = NotificationsSettings(
+    public_url="https://n.test",
+    secret_key=SecretStr("unit-test-key"),
+    operator_emails="amt@bottrop.de",
+)
+KEY = SETTINGS.secret_key.get_secret_value()
+ONCE = ("event_id", "recipient_ref", "template")
+
+
+class FakeRepository:
+    """The repository of handlers*.py in memory, with the same exactly-once key for deliveries."""
+
+    def __init__(self) -> None:
+        self.subscriptions: dict[str, Subscription] = {}
+        self.deliveries: list[dict[str, Any]] = []
+        self.entries: list[str] = []
+
+    async def subscription(self, subscription_id: str) -> Subscription | None:
+        stored = self.subscriptions.get(subscription_id)
+        return None if stored is None else replace(stored)  # a copy, as a fresh read would be
+
+    async def add(self, subscription: Subscription) -> None:
+        self.subscriptions[subscription.id] = replace(subscription)
+
+    async def save(self, subscription: Subscription) -> None:
+        if subscription.changed:
+            self.subscriptions[subscription.id] = replace(subscription, changed=False)
+            subscription.changed = False
+
+    async def active(self) -> list[Subscription]:
+        return [replace(s) for s in self.subscriptions.values() if s.status == "active"]
+
+    async def drop_queued(self, subscription_id: str, reason: str) -> None:
+        for row in self.deliveries:
+            queued = row["status"] in ("pending", "held") and row["template"] != "confirm"
+            if row["subscription_id"] == subscription_id and queued:
+                row.update(status="dead", last_error=reason)
+
+    async def stage(self, rows: list[dict[str, Any]]) -> int:
+        seen = {tuple(row[k] for k in ONCE) for row in self.deliveries}
+        new = [row for row in rows if tuple(row[k] for k in ONCE) not in seen]
+        self.deliveries += new
+        return len(new)
+
+    async def allowlist(self) -> list[str]:
+        return list(self.entries)
+
+    async def allow(self, entry: str, now: datetime) -> None:
+        self.entries.append(entry)
+
+    def to(self, recipient: str, status: str | None = None, template: str = "notification") -> list[dict[str, Any]]:
+        """The mails about events (or of another template) to this recipient, in any or one status."""
+        return [
+            r
+            for r in self.deliveries
+            if r["recipient"] == recipient and r["template"] == template and status in (None, r["status"])
+        ]
+
+
+def outage(hotspot: str = "kirchplatz") -> CloudEvent:
+    return HotspotStatusChanged(hotspot_id=hotspot, previous="up", status="down", since=utcnow()).to_event()
+
+
+async def subscribe(repo: FakeRepository, address: str = "bea@example.org", digest: str = "immediate") -> Subscription:
+    subscription, secret = await handlers.subscribe(
+        repo,
+        SETTINGS,
+        channel="email",
+        address=address,
+        topics=["wifi.hotspot.*"],
+        filters={"hotspot_id": "kirchplatz"},
+        language="de",
+        digest=digest,
+    )
+    assert secret is None
+    return subscription
+
+
+def token(purpose: str, subscription: Subscription) -> str:
+    return domain.link_token(KEY, purpose, subscription.id)
+
+
+async def test_a_new_email_subscription_is_pending_gets_a_confirmation_mail_and_hears_nothing_yet():
+    repo = FakeRepository()
+    subscription = await subscribe(repo)
+    assert subscription.status == "pending" and subscription.confirmed_at is None
+    (confirmation,) = repo.deliveries
+    assert confirmation["template"] == "confirm" and confirmation["status"] == "pending"
+    assert f"/subscriptions/{subscription.id}/confirm?token={token('confirm', subscription)}" in confirmation["body"]
+
+    assert await fan_out(repo, SETTINGS, outage()) == 1  # only the office hears of it
+    assert repo.to("bea@example.org") == []
+    assert len(repo.to("amt@bottrop.de")) == 1
+
+
+async def test_a_subscription_is_confirmed_once_and_a_second_click_changes_nothing():
+    repo = FakeRepository()
+    subscription = await subscribe(repo)
+    with pytest.raises(NotFound):
+        await handlers.confirm(repo, SETTINGS, subscription.id, "not-the-token")
+    first = await handlers.confirm(repo, SETTINGS, subscription.id, token("confirm", subscription))
+    again = await handlers.confirm(repo, SETTINGS, subscription.id, token("confirm", subscription))
+    assert first.status == again.status == "active"
+    assert again.confirmed_at == first.confirmed_at
+    assert repo.subscriptions[subscription.id].confirmed_at == first.confirmed_at
+
+
+async def test_one_click_unsubscribe_is_idempotent_and_an_ended_subscription_gets_no_mail():
+    repo = FakeRepository()
+    subscription = await subscribe(repo)
+    await handlers.confirm(repo, SETTINGS, subscription.id, token("confirm", subscription))
+    assert await fan_out(repo, SETTINGS, outage()) == 2  # the subscriber and the office
+    (queued,) = repo.to("bea@example.org", "pending")
+    assert queued["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    ended = await handlers.unsubscribe(repo, SETTINGS, subscription.id, token("unsubscribe", subscription))
+    again = await handlers.unsubscribe(repo, SETTINGS, subscription.id, token("unsubscribe", subscription))
+    assert ended.status == again.status == "unsubscribed" and again.ended_at == ended.ended_at
+    assert queued["status"] == "dead" and queued["last_error"] == "unsubscribed"  # not yet sent: dropped
+    assert repo.to("bea@example.org", "pending", template="confirm")  # the confirmation mail is left alone
+
+    assert await fan_out(repo, SETTINGS, outage()) == 1  # the office only
+    assert repo.to("bea@example.org") == [queued]  # nothing new for the ended subscription
+    with pytest.raises(Conflict):
+        await handlers.confirm(repo, SETTINGS, subscription.id, token("confirm", subscription))
+    assert not repo.subscriptions[subscription.id].hears("wifi.hotspot.status_changed", {"hotspot_id": "kirchplatz"})
+
+
+async def test_a_daily_subscriber_has_mails_held_for_the_digest_while_an_immediate_one_gets_them_at_once():
+    repo = FakeRepository()
+    daily = await subscribe(repo, "daily@example.org", digest="daily")
+    now = await subscribe(repo, "now@example.org")
+    for subscription in (daily, now):
+        await handlers.confirm(repo, SETTINGS, subscription.id, token("confirm", subscription))
+    event = outage()
+    assert await fan_out(repo, SETTINGS, event) == 3
+    assert await fan_out(repo, SETTINGS, event) == 0  # the same event again stages nothing
+    (held,) = repo.to("daily@example.org", "held")
+    (sent_now,) = repo.to("now@example.org", "pending")
+    assert held["subject"] == sent_now["subject"] and "kirchplatz" in held["subject"]
+    await fan_out(repo, SETTINGS, outage(hotspot="rathaus"))  # filtered: another hotspot
+    assert len(repo.to("daily@example.org")) == len(repo.to("now@example.org")) == 1
+
+
+async def test_a_webhook_to_a_private_address_needs_the_allowlist_and_is_active_at_once():
+    repo = FakeRepository()
+    target = Target("http://10.20.1.5/hook", "10.20.1.5", ["10.20.1.5"])  # resolved before, no DNS here
+    webhook = dict(channel="webhook", topics=["wifi.hotspot.*"], filters={}, language="de", digest="immediate")
+    with pytest.raises(Invalid, match="allowlist"):
+        await handlers.subscribe(repo, SETTINGS, target=target, **webhook)
+    assert await handlers.allow(repo, "10.20.0.0/16 ") == "10.20.0.0/16"
+    subscription, secret = await handlers.subscribe(repo, SETTINGS, target=target, **webhook)
+    assert subscription.status == "active" and secret and secret.startswith("whsec_")
+    assert not repo.deliveries  # no confirmation for an operator's webhook
+    await fan_out(repo, SETTINGS, outage())
+    (call,) = [r for r in repo.deliveries if r["channel"] == "webhook"]
+    assert call["recipient"] == "http://10.20.1.5/hook" and call["template"] == "cloudevent"
+
+
+def test_unknown_topics_and_filters_are_refused_before_anything_is_stored():
+    choice = dict(channel="email", language="de", digest="immediate", now=utcnow(), address="a@example.org")
+    with pytest.raises(Invalid, match="unknown topic"):
+        Subscription.request("s1", topics=["wifi.nothing"], filters={}, **choice)
+    with pytest.raises(Invalid, match="unknown filter"):
+        Subscription.request("s1", topics=["wifi.hotspot.*"], filters={"colour": "red"}, **choice)
