@@ -1,23 +1,34 @@
 # One image for the four HalloBot services; compose and Kubernetes pick the service with
-# `hallobot serve <service>`. Two stages: wheels are built with the full toolchain, the runtime
-# image gets only the installed package and runs as an unprivileged user.
+# `hallobot serve <service>`. Two stages: the build stage installs the versions pinned in uv.lock
+# into a virtual environment, the runtime image gets only that environment and runs as an
+# unprivileged user.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PROJECT_ENVIRONMENT=/opt/hallobot \
+    UV_PYTHON_DOWNLOADS=never \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN pip install --no-cache-dir uv
+COPY pyproject.toml uv.lock README.md ./
+# The dependencies first (their own layer, rebuilt only when the lock changes), then the project.
+# --frozen: exactly the lock's versions and hashes, and an error if it does not match pyproject.toml;
+# --no-dev: no test or check tools; --no-editable: the project is copied into the environment.
+RUN uv sync --frozen --no-dev --no-install-project --no-cache
 COPY hallobot ./hallobot
 COPY shared ./shared
 COPY services ./services
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN uv sync --frozen --no-dev --no-editable --no-cache
 
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/hallobot/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
     HALLOBOT_DATA_DIR=/tmp/hallobot
 RUN groupadd --system --gid 10001 hallobot \
  && useradd --system --uid 10001 --gid hallobot --home-dir /home/hallobot --create-home hallobot
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links=/wheels hallobot && rm -rf /wheels
+# Same base image and path as the build stage, so the environment's interpreter links stay valid.
+COPY --from=build /opt/hallobot /opt/hallobot
 WORKDIR /home/hallobot
 USER 10001:10001
 EXPOSE 8001 8002 8003 8004
