@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from hallobot.services import create_app, settings_for
 from shared.config import SERVICES
@@ -12,7 +13,7 @@ from shared.config import SERVICES
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def render(document: dict) -> str:
+def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
