@@ -7,6 +7,7 @@ envelope recipients as `X-Envelope-To`."""
 
 from __future__ import annotations
 
+import threading
 from email import message_from_bytes, policy
 from email.message import Message
 
@@ -18,7 +19,9 @@ from hallobot.ports import free_port
 
 class RecordingHandler:
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self._received: list[tuple[bytes, list[str]]] = []  # appended by the server's thread
+        self._parsed: list[Message] = []
+        self._parsing = threading.Lock()
         self.envelopes: list[str] = []  # each accepted RCPT TO, before its DATA
         self.answers: dict[str, str] = {}  # recipient → e.g. "550 no such user" or "451 try later"
 
@@ -33,12 +36,21 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        # Only kept here, parsed on the first look: the client waits for this answer, and a fault test
+        # that kills the sender should find the same short window as with a real server.
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
-        message = message_from_bytes(content, policy=policy.default)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)
+        self._received.append((content, list(envelope.rcpt_tos)))
         return "250 OK"
+
+    @property
+    def messages(self) -> list[Message]:
+        with self._parsing:
+            for content, recipients in self._received[len(self._parsed) :]:
+                message = message_from_bytes(content, policy=policy.default)
+                message["X-Envelope-To"] = ", ".join(recipients)
+                self._parsed.append(message)
+            return list(self._parsed)
 
 
 class SmtpServer:
