@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     agent.set_defaults(run=_host_agent)
 
     args = parser.parse_args(argv)
-    return args.run(args)
+    code: int = args.run(args)
+    return code
 
 
 if __name__ == "__main__":

@@ -2,15 +2,16 @@
 
 Nothing is relayed anywhere. Each accepted message becomes one file in the mail directory,
 named `<UTC timestamp>-<counter>.eml` (e.g. `20250101T120000.123456Z-000001.eml`), so the
-files sort in arrival order. The file is the message exactly as the client sent it, with
-two trace headers in front that a delivering MTA would add, so the envelope (which may
-differ from the To/Cc headers, e.g. for Bcc) is not lost:
+files sort in arrival order. The handler is aiosmtpd's own `AsyncMessage`: it parses the message
+and adds the envelope as headers (which may differ from the To/Cc headers, e.g. for Bcc):
 
-    Return-Path: <envelope sender>
-    Delivered-To: <envelope recipient>, <envelope recipient>, ...
+    X-Peer: ('127.0.0.1', 50312)
+    X-MailFrom: <envelope sender>
+    X-RcptTo: <envelope recipient>, <envelope recipient>, ...
 
-A file is written under a temporary name and renamed when complete, so whoever watches the
-directory never reads half a mail.
+A file is written under a temporary name, fsynced and renamed when complete, so whoever watches the
+directory never reads half a mail; then one log line per kept mail ("kept a mail for N recipient(s)
+as <file>") tells the benchmark (bench/notify.py) that it arrived.
 
 Run on its own (this is how `hallobot up` starts it, as a separate process so that Ctrl-C
 stops it cleanly):
@@ -31,19 +32,22 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime
+from email.message import Message
 from pathlib import Path
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.handlers import AsyncMessage
+from aiosmtpd.smtp import SMTP
 
 log = logging.getLogger("hallobot.mailsink")
 
 DEFAULT_PORT = 1025
 
 
-class MailDirHandler:
+class MailDirHandler(AsyncMessage):
     """aiosmtpd handler that stores each message as `<dir>/<timestamp>-<counter>.eml`."""
 
     def __init__(self, directory: Path | str) -> None:
+        super().__init__()
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -58,31 +62,24 @@ class MailDirHandler:
                 highest = max(highest, int(tail))
         return highest
 
-    def store(self, content: bytes, mail_from: str | None, rcpt_tos: list[str]) -> Path:
+    def store(self, content: bytes) -> Path:
         """Write one message and return the path of its .eml file."""
-        trace = f"Return-Path: <{mail_from or ''}>\r\n"
-        if rcpt_tos:
-            trace += f"Delivered-To: {', '.join(rcpt_tos)}\r\n"
         with self._lock:
             number = next(self._counter)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         final = self.directory / f"{stamp}-{number:06d}.eml"
         partial = final.with_name(f".{final.name}.part")
         with open(partial, "wb") as out:
-            out.write(trace.encode("utf-8"))
             out.write(content)
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, final)
         return final
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        content = envelope.original_content or b""
-        if isinstance(envelope.content, str) and not envelope.original_content:
-            content = envelope.content.encode("utf-8")
-        path = await asyncio.to_thread(self.store, content, envelope.mail_from, list(envelope.rcpt_tos))
-        log.info("kept a mail for %d recipient(s) as %s", len(envelope.rcpt_tos), path.name)
-        return "250 Message accepted for delivery"
+    async def handle_message(self, message: Message) -> None:
+        path = await asyncio.to_thread(self.store, message.as_bytes())
+        recipients = [address for address in (message["X-RcptTo"] or "").split(",") if address.strip()]
+        log.info("kept a mail for %d recipient(s) as %s", len(recipients), path.name)
 
 
 async def serve(directory: Path, host: str, port: int) -> None:

@@ -54,4 +54,5 @@ def free_port(host: str = "127.0.0.1") -> int:
                 return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
-        return probe.getsockname()[1]
+        bound: int = probe.getsockname()[1]
+        return bound

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.outbox import OUTBOX_WRITTEN
 from shared.sqlite_connection import one_hop_connector
 
-ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+ASYNC_DRIVERS: Mapping[str, str] = MappingProxyType(
+    {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+)
 
 
 def async_url(url: str) -> str:
@@ -38,20 +41,20 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in and out; SQLite forgets the zone, so it is put back on reading."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is not None:
             value = value.astimezone(UTC)
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value: datetime | None, dialect):
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         return as_utc(value)
 
 
@@ -62,7 +65,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's begin hook emit BEGIN
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -72,7 +75,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
-    def _on_begin(connection):
+    def _on_begin(connection: Connection) -> None:
         readonly = connection.get_execution_options().get("readonly", False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
@@ -83,7 +86,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        options: dict = {"echo": echo}
+        options: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         if self.is_sqlite:
@@ -142,5 +145,9 @@ class Database:
 
 def dialect_insert(session_or_connection: AsyncSession | AsyncConnection) -> Callable[..., Any]:
     """The dialect's own `insert` (SQLite's or PostgreSQL's), which offers ON CONFLICT (upserts)."""
-    bind = session_or_connection.bind
-    return pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
+    if isinstance(session_or_connection, AsyncConnection):
+        dialect = session_or_connection.dialect.name
+    else:
+        bind = session_or_connection.bind
+        dialect = bind.dialect.name if bind is not None else ""
+    return pg_insert if dialect == "postgresql" else sqlite_insert

@@ -45,7 +45,7 @@ class CloudEvent(BaseModel):
         return self.model_dump_json(exclude_none=True).encode()
 
     def headers(self) -> dict[str, str]:
-        """NATS headers per DESIGN.md: the server drops a re-publish with the same Nats-Msg-Id."""
+        """NATS headers of a published event: the server drops a re-publish with the same Nats-Msg-Id."""
         return {"Nats-Msg-Id": self.id, "Content-Type": CONTENT_TYPE}
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import CursorResult, Table, delete, func, select
 
 from shared.db import Database
 from shared.envelope import utcnow
@@ -34,7 +35,7 @@ async def purge_once(db: Database, outbox: Table, inbox: Table) -> tuple[int, in
             )
         )
         claims = await session.execute(delete(inbox).where(inbox.c.processed_at < now - INBOX_KEEP))
-    return published.rowcount, claims.rowcount
+    return cast("CursorResult[Any]", published).rowcount, cast("CursorResult[Any]", claims).rowcount
 
 
 async def keep_tidy(db: Database, outbox: Table, inbox: Table, every_s: float = 3600) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -26,21 +28,25 @@ def inbox_table(metadata: MetaData) -> Table:
 
 # One statement for a whole batch, with the ids as a single parameter: per-row parameter handling
 # in the driver layer, not SQL, is what a per-message claim spends its time on.
-_CLAIM_MANY = {
-    "sqlite": "INSERT INTO {table} (consumer, message_id, processed_at) "
-    "SELECT :consumer, value, :now FROM json_each(:ids) WHERE true "
-    "ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id",
-    "postgresql": "INSERT INTO {table} (consumer, message_id, processed_at) "
-    "SELECT :consumer, id, :now FROM unnest(:ids) AS id "
-    "ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id",
-}
+_CLAIM_MANY: Mapping[str, str] = MappingProxyType(
+    {
+        "sqlite": "INSERT INTO {table} (consumer, message_id, processed_at) "
+        "SELECT :consumer, value, :now FROM json_each(:ids) WHERE true "
+        "ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id",
+        "postgresql": "INSERT INTO {table} (consumer, message_id, processed_at) "
+        "SELECT :consumer, id, :now FROM unnest(:ids) AS id "
+        "ON CONFLICT (consumer, message_id) DO NOTHING RETURNING message_id",
+    }
+)
 
 
 async def claim_many(session: AsyncSession, table: Table, consumer: str, message_ids: list[str]) -> set[str]:
     """Claim a batch at once; returns the ids that were new. Ids are sorted so that concurrent
     instances on PostgreSQL take their row locks in the same order (no deadlock)."""
     ids = sorted(set(message_ids))
-    dialect = session.bind.dialect.name
+    bind = session.bind
+    assert bind is not None, "a session of a Database is always bound"
+    dialect = bind.dialect.name
     statement = text(_CLAIM_MANY[dialect].format(table=table.fullname))
     if dialect == "postgresql":
         statement = statement.bindparams(bindparam("ids", type_=ARRAY(String)))

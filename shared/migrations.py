@@ -37,7 +37,7 @@ def run_env(target_metadata: MetaData) -> None:
     """The body of every service's migrations/env.py."""
     url = context.config.attributes["database_url"]
 
-    def run(connection) -> None:
+    def run(connection: sa.Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":

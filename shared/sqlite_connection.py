@@ -23,7 +23,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from aiosqlite.context import contextmanager
@@ -42,7 +42,7 @@ class OneHopCursor(aiosqlite.Cursor):
     _buffered: list[Any] | None = None
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneHopCursor:
-        self._buffered = await self._execute(
+        self._buffered = await self._execute(  # type: ignore[no-untyped-call]
             _execute_and_fetch, self._cursor, sql, [] if parameters is None else parameters
         )
         return self
@@ -74,7 +74,7 @@ class OneHopConnection(aiosqlite.Connection):
     """An aiosqlite connection handing out `OneHopCursor`s."""
 
     @contextmanager
-    async def cursor(self) -> OneHopCursor:
+    async def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self, self._conn.cursor())
 
     async def rollback(self) -> None:
@@ -91,6 +91,7 @@ def one_hop_connector(url: str) -> Callable[[], Awaitable[OneHopConnection]]:
     options["check_same_thread"] = False  # cursors are created on the loop's thread, see above
 
     async def connect() -> OneHopConnection:
-        return await OneHopConnection(partial(sqlite3.connect, *args, **options), iter_chunk_size=64)
+        connection = OneHopConnection(partial(sqlite3.connect, *args, **options), iter_chunk_size=64)
+        return cast(OneHopConnection, await connection)
 
     return connect

@@ -1,16 +1,18 @@
-"""JetStream stream declarations for every stream in DESIGN.md, and their idempotent set-up."""
+"""JetStream stream declarations for every stream of HalloBot, and their idempotent set-up."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
+
+from shared.retry import Backoff, retrying
 
 log = logging.getLogger("hallobot.streams")
 
@@ -18,6 +20,7 @@ DAY = 24 * 3600
 # Dedup window for Nats-Msg-Id: a relay that crashed after publishing and before marking its
 # rows re-publishes them on restart; the server drops those copies if they come within this window.
 DUPLICATE_WINDOW_S = 3600
+DECLARE_BACKOFF = Backoff(first_s=0.25, max_s=4.0, jitter_s=0.25)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("PRIVATE", ("hallobot.private.>",), "events with personal data, internal only", 14 * DAY),
     StreamSpec("DLQ", ("hallobot.dlq.>",), "dead letters with the reason and the original", 90 * DAY),
 )
-STREAMS_BY_NAME = {spec.name: spec for spec in STREAMS}
+STREAMS_BY_NAME: Mapping[str, StreamSpec] = MappingProxyType({spec.name: spec for spec in STREAMS})
 
 
 def stream_for_subject(subject: str) -> str:
@@ -74,25 +77,24 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1, *, attempts: i
     up to `attempts` times before start-up gives up."""
     for spec in STREAMS:
         config = spec.config(replicas)
-        for attempt in range(1, attempts + 1):
-            try:
+        async for attempt in retrying(
+            DECLARE_BACKOFF, on=_worth_another_try, attempts=attempts, log=log, what=f"declaring stream {spec.name}"
+        ):
+            with attempt:
                 await _declare(js, config)
-                break
-            except (NatsTimeoutError, BadRequestError) as exc:
-                if attempt == attempts or (isinstance(exc, BadRequestError) and exc.err_code != STREAM_NAME_IN_USE):
-                    raise
-                pause = min(0.25 * 2 ** (attempt - 1), 4.0) * random.uniform(0.5, 1.5)
-                log.warning(
-                    "stream declaration unanswered, trying again",
-                    extra={"stream": spec.name, "attempt": attempt, "retry_in_s": round(pause, 2)},
-                )
-                await asyncio.sleep(pause)
+
+
+def _worth_another_try(error: BaseException) -> bool:
+    if isinstance(error, BadRequestError):
+        return error.err_code == STREAM_NAME_IN_USE
+    return isinstance(error, NatsTimeoutError)
 
 
 STREAM_NAME_IN_USE = 10058  # JetStream API error: a concurrent create with another configuration won
 
 
 async def _declare(js: JetStreamContext, config: StreamConfig) -> None:
+    assert config.name is not None
     try:
         await js.stream_info(config.name)
     except NotFoundError:

@@ -70,7 +70,7 @@ def smtp_server():
 
 @pytest.fixture
 async def js(nc):
-    """JetStream on the test's nats-server, with every stream of the design declared."""
+    """JetStream on the test's nats-server, with every stream of HalloBot declared."""
     from shared.streams import ensure_streams
 
     context = nc.jetstream()

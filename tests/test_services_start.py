@@ -10,7 +10,7 @@ import pytest
 
 from shared.config import SERVICES
 from tests.support.nats import running_nats
-from tests.support.services import ServiceProcess
+from tests.support.services import ServiceProcess, services_running
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +26,8 @@ def running_services(nats_server, tmp_path_factory):
         "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
         "HALLOBOT_OPERATOR_TOKEN": "test-operator-token-123456",
     }
-    services = {name: ServiceProcess(name, env, tmp_path).start() for name in SERVICES}
-    try:
-        for service in services.values():
-            service.wait_ready()
+    with services_running(SERVICES, env, tmp_path) as services:
         yield services
-    finally:
-        for service in services.values():
-            service.kill()
 
 
 def test_every_service_serves_health_readiness_metrics_docs_and_asyncapi(running_services):
@@ -61,7 +55,7 @@ def test_readiness_reports_a_missing_broker_and_recovers_when_it_returns(running
     assert httpx.get(f"{wifi.url}/readyz", timeout=5).status_code == 200
 
 
-def test_a_service_declares_every_stream_of_the_design(running_services, nats_server):
+def test_a_service_declares_every_stream_hallobot_uses(running_services, nats_server):
     import asyncio
 
     import nats

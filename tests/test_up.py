@@ -394,7 +394,7 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
 
 
 def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
-    from hallobot.up import UpError, _redact, check_ports, plan_from_env
+    from hallobot.plan import UpError, check_ports, plan_from_env, redact
 
     plan = plan_from_env({"HALLOBOT_DATA_DIR": str(tmp_path / "d")})
     assert plan.embedded_nats and plan.embedded_sink and plan.token_generated
@@ -414,7 +414,7 @@ def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     assert not external.embedded_nats and not external.embedded_sink and not external.token_generated
     assert (external.smtp_host, external.smtp_port, external.operator_token) == ("mail", 25, "given")
     assert external.service_ports["wifi"] == 9003
-    assert "pw" not in _redact(external.nats_url)
+    assert "pw" not in redact(external.nats_url)
 
     with pytest.raises(UpError) as bad:
         plan_from_env({"HALLOBOT_EVENTS_PORT": "eighty"})

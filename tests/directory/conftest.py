@@ -16,7 +16,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from tests.support.nats import running_nats
 from tests.support.postgres import database_of_kind
-from tests.support.services import ServiceProcess
+from tests.support.services import ServiceProcess, started
 
 OPERATOR_TOKEN = "directory-test-operator-token-1"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -42,18 +42,12 @@ class Directory:
 
 
 def start_directory(nats_url: str, database_url: str, tmp_dir, **env) -> Directory:
-    process = ServiceProcess(
-        "directory",
-        {
-            **FAST_ENV,
-            "NATS_URL": nats_url,
-            "HALLOBOT_DATA_DIR": str(tmp_dir / "var"),
-            "DIRECTORY_DATABASE_URL": database_url,
-            **env,
-        },
-        tmp_dir,
-    )
-    process.start().wait_ready()
+    service_env = {
+        "NATS_URL": nats_url,
+        "HALLOBOT_DATA_DIR": str(tmp_dir / "var"),
+        "DIRECTORY_DATABASE_URL": database_url,
+    }
+    process = started("directory", {**FAST_ENV, **service_env, **env}, tmp_dir)
     return Directory(process.url, nats_url, database_url, process)
 
 

@@ -202,7 +202,7 @@ def test_a_published_profile_has_schema_org_json_ld(directory):
 
 
 def test_the_demo_data_loads_through_the_api_and_a_second_run_creates_nothing(directory):
-    from hallobot.demo_directory import BUSINESSES, load_demo_directory
+    from hallobot.demo.directory import BUSINESSES, load_demo_directory
     from tests.directory.conftest import OPERATOR_TOKEN
 
     first = load_demo_directory(directory.url, OPERATOR_TOKEN)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.nats import running_nats
 from tests.support.postgres import database_of_kind
-from tests.support.services import ServiceProcess
+from tests.support.services import ServiceProcess, started
 
 OPERATOR_TOKEN = "events-test-operator-token-123"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -33,22 +33,15 @@ def events_nats(tmp_path_factory):
 
 
 def start_events(nats_url: str, database_url: str, tmp_dir, **env) -> ServiceProcess:
-    process = ServiceProcess(
-        "events",
-        {
-            "NATS_URL": nats_url,
-            "HALLOBOT_DATA_DIR": str(tmp_dir / "var"),
-            "EVENTS_DATABASE_URL": database_url,
-            "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN,
-            "HALLOBOT_RELAY_POLL_INTERVAL_S": "0.2",
-            "HALLOBOT_LOG_LEVEL": "WARNING",
-            **env,
-        },
-        tmp_dir,
-    )
-    process.env["EVENTS_PUBLIC_URL"] = process.url
-    process.start().wait_ready()
-    return process
+    service_env = {
+        "NATS_URL": nats_url,
+        "HALLOBOT_DATA_DIR": str(tmp_dir / "var"),
+        "EVENTS_DATABASE_URL": database_url,
+        "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "HALLOBOT_RELAY_POLL_INTERVAL_S": "0.2",
+        "HALLOBOT_LOG_LEVEL": "WARNING",
+    }
+    return started("events", {**service_env, **env}, tmp_dir, public_url_var="EVENTS_PUBLIC_URL")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -69,8 +62,10 @@ def events_service(events_nats, tmp_path_factory):
     tmp_dir = tmp_path_factory.mktemp("events")
     url = f"sqlite:///{tmp_dir / 'events.sqlite3'}"
     process = start_events(events_nats.url, url, tmp_dir)
-    yield EventsService(process.url, events_nats.url, url, process)
-    process.kill()
+    try:
+        yield EventsService(process.url, events_nats.url, url, process)
+    finally:
+        process.kill()
 
 
 def event_body(**overrides) -> dict:

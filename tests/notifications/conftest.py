@@ -14,8 +14,8 @@ import pytest
 
 from shared.catalog import EventData
 from shared.envelope import CloudEvent
-from tests.notifications.smtp import RestartableSmtpServer
 from tests.support.services import ServiceProcess
+from tests.support.smtp import SmtpServer
 
 OPERATOR = "test-operator-token-notifications"
 AUTH = {"Authorization": f"Bearer {OPERATOR}"}
@@ -24,7 +24,7 @@ OFFICE = "amt@bottrop.de"
 
 @pytest.fixture
 def smtp():
-    server = RestartableSmtpServer().start()
+    server = SmtpServer().start()
     yield server
     server.stop()
 

@@ -1,4 +1,6 @@
-"""Run services as real processes (`hallobot serve`), as an operator would."""
+"""Run services as real processes (`hallobot serve`), as an operator would: the one service-process
+helper of the tests. `started` gives one ready service, `services_running` several that are
+killed when the block ends; `ServiceProcess` is the process itself (stop, kill, restart)."""
 
 from __future__ import annotations
 
@@ -6,12 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from hallobot.ports import free_port
+from shared.retry import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,16 +54,39 @@ class ServiceProcess:
             self.process.wait()
 
 
+def started(name: str, env: dict[str, str], log_dir: Path, *, public_url_var: str | None = None) -> ServiceProcess:
+    """`hallobot serve <name>` with `env` on a free port, once its /readyz answers 200.
+    `public_url_var` names a setting that gets the service's own URL (e.g. EVENTS_PUBLIC_URL)."""
+    service = ServiceProcess(name, dict(env), log_dir)
+    if public_url_var:
+        service.env[public_url_var] = service.url
+    service.start().wait_ready()
+    return service
+
+
+@contextmanager
+def services_running(names: Iterable[str], env: dict[str, str], log_dir: Path) -> Iterator[dict[str, ServiceProcess]]:
+    """Several services started together (then waited for), killed when the block ends."""
+    services = {name: ServiceProcess(name, dict(env), log_dir).start() for name in names}
+    try:
+        for service in services.values():
+            service.wait_ready()
+        yield services
+    finally:
+        for service in services.values():
+            service.kill()
+
+
 def wait_until_ready(name: str, process: subprocess.Popen, url: str, log_path: Path, timeout: float = 60.0) -> None:
     """Poll `url`/readyz until it answers 200; fail with the end of the log if the process dies."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited:\n{log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{name} not ready:\n{log_path.read_text()[-3000:]}")
+            return False
+
+    if not wait_until(ready, every_s=0.1, within_s=timeout):
+        raise RuntimeError(f"{name} not ready:\n{log_path.read_text()[-3000:]}")

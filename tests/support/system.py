@@ -14,13 +14,11 @@ from pathlib import Path
 
 import httpx
 import nats
-from aiosmtpd.controller import Controller
 
-from hallobot.ports import free_port
 from shared.config import SERVICES
 from tests.support.nats import NatsServer
 from tests.support.services import ServiceProcess
-from tests.support.smtp import RecordingHandler
+from tests.support.smtp import SmtpServer
 
 OPERATOR_TOKEN = "system-test-operator-token-0123456789"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -46,29 +44,6 @@ FAST_ENV = {
 }
 
 
-class Smtp:
-    """aiosmtpd on a fixed port that can go away and come back, keeping what it recorded."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.handler = RecordingHandler()
-        self.controller: Controller | None = None
-
-    @property
-    def messages(self):
-        return self.handler.messages
-
-    def start(self) -> Smtp:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
 class System:
     """nats-server + aiosmtpd + the four services, each its own process, sharing one data dir."""
 
@@ -84,7 +59,7 @@ class System:
         self.log_dir = root / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.nats = NatsServer(root / "nats")
-        self.smtp = Smtp()
+        self.smtp = SmtpServer()
         self.env = {
             **FAST_ENV,
             "NATS_URL": self.nats.url,
@@ -134,7 +109,7 @@ class System:
         """Bring back whatever a previous test left stopped or killed."""
         if not self.nats_running():
             self.start_nats()
-        if self.smtp.controller is None:
+        if not self.smtp.running:
             self.smtp.start()
         for service in self.services.values():
             if service.process is None or service.process.poll() is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hallobot.demo_wifi import SITES, create_demo_hotspots
+from hallobot.demo.wifi import SITES, create_demo_hotspots
 from tests.wifi.conftest import OPERATOR
 
 

@@ -1,21 +1,4 @@
-"""The outbox relay: publishes committed outbox rows to JetStream, in order, exactly once.
-
-- Order: rows are published one after another in `seq` order and the relay stops at the first
-  failure, so the stream never holds a later row before an earlier one.
-- Exactly once: each message carries `Nats-Msg-Id` = event id; a row published but not yet marked
-  (crash in between) is re-published on restart and the server drops the copy (dedup window).
-- Several relays on one PostgreSQL database: a transaction-scoped advisory lock lets one relay
-  work at a time; the others find it taken and wait. On SQLite a service runs one relay per file.
-- Wake-up: `wake()` is called right after a commit that staged events; a slow poll remains as a
-  safety net for rows written by other processes.
-- SQLite: one writer at a time, so rows commit in `seq` order and the relay reads on from the last
-  seq it published (a primary-key range, however many rows wait to be marked). It marks what it
-  published in one range UPDATE per `mark_delay` or `batch_size` rows instead of one write
-  transaction per round: a round that carries a single row (a mail marked sent) then costs a read
-  and a publish. A crash before the mark re-publishes those rows on restart, and the server drops
-  the copies (Nats-Msg-Id, within the stream's dedup window). Housekeeping never deletes the newest
-  row, so SQLite never hands out a seq the relay has already passed.
-"""
+"""`OutboxRelay`: the publishing loop; what it guarantees is told in the package's docstring."""
 
 from __future__ import annotations
 
@@ -23,17 +6,24 @@ import asyncio
 import logging
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Row, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
 from shared.envelope import CONTENT_TYPE, utcnow
 from shared.metrics import OUTBOX_DUPLICATES, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+from shared.relay.statements import RelayStatements
+from shared.retry import Backoff, retrying
 
 log = logging.getLogger("hallobot.relay")
+
+
+class RoundIncomplete(Exception):
+    """A round published some rows, then a publish failed: the rest waits for the next round."""
 
 
 class OutboxRelay:
@@ -54,28 +44,7 @@ class OutboxRelay:
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.publish_timeout, self.max_backoff = publish_timeout, max_backoff
         self.mark_delay = mark_delay
-        self._lock_key = zlib.crc32(f"hallobot.outbox.{service}".encode())
-        # Built once: building the statements anew each round cost more CPU than running them
-        # when rounds carry a row or two (a mail marked sent is one row).
-        self._select_pending = (
-            select(table.c.seq, table.c.event_id, table.c.subject, table.c.payload)
-            .where(table.c.published_at.is_(None))
-            .order_by(table.c.seq)
-            .limit(batch_size)
-        )
-        self._mark_published = (
-            update(table)
-            .where(table.c.seq.in_(bindparam("seqs", expanding=True)))
-            .values(published_at=bindparam("published_at", type_=table.c.published_at.type))
-        )
-        self._try_lock = select(func.pg_try_advisory_xact_lock(self._lock_key))
-        # SQLite: read on from the last published seq; mark published rows as one seq range.
-        self._select_after = self._select_pending.where(table.c.seq > bindparam("after"))
-        self._mark_range = (
-            update(table)
-            .where(table.c.seq > bindparam("after"), table.c.seq <= bindparam("upto"), table.c.published_at.is_(None))
-            .values(published_at=bindparam("published_at", type_=table.c.published_at.type))
-        )
+        self._sql = RelayStatements(table, batch_size, zlib.crc32(f"hallobot.outbox.{service}".encode()))
         self._published_upto = 0  # SQLite: every row up to this seq is published...
         self._marked_upto = 0  # ...and every row up to this one is marked so
         self._unmarked_since: float | None = None  # when the oldest unmarked publication happened
@@ -87,30 +56,46 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = 0.05
         try:
             while not self._stopping:
                 self._wake.clear()  # before reading: a commit from now on wakes the next round
                 try:
-                    published, complete = await self._publish_round()
-                    if self._marks_due():
-                        await self.mark_published()
+                    published = await self._round()
                 except Exception as exc:  # database or broker down: keep the rows, try again
-                    OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
-                    log.warning("relay round failed, retrying", extra={"error": repr(exc), "backoff_s": backoff})
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self.max_backoff)
-                    continue
-                if not complete:
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self.max_backoff)
-                    continue
-                backoff = 0.05
+                    self._failed(exc)
+                    published = await self._round_when_back()
                 if published >= self.batch_size:
                     continue
                 await self._wait_for_work()
         finally:
             await self._mark_before_stopping()
+
+    async def _round(self) -> int:
+        """Publish what waits and mark it when due; RoundIncomplete when a publish failed."""
+        published, complete = await self._publish_round()
+        if self._marks_due():
+            await self.mark_published()
+        if not complete:
+            raise RoundIncomplete(f"{published} row(s) published, then a publish failed")
+        return published
+
+    async def _round_when_back(self) -> int:
+        """Rounds with a growing pause until one goes through (or the relay stops)."""
+        backoff = Backoff(first_s=0.05, max_s=self.max_backoff)
+        async for attempt in retrying(backoff, on=Exception, log=log, what="relay round"):
+            with attempt:
+                if self._stopping:
+                    return 0
+                try:
+                    return await self._round()
+                except Exception as exc:
+                    self._failed(exc)
+                    raise
+        return 0  # not reached: retrying stops only by raising
+
+    def _failed(self, exc: Exception) -> None:
+        if not isinstance(exc, RoundIncomplete):  # a failed publish is counted where it happens
+            OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
 
     async def _wait_for_work(self) -> None:
         """Until a commit wakes the relay, the poll comes round or unmarked rows are due."""
@@ -160,7 +145,7 @@ class OutboxRelay:
         if upto > self._marked_upto:
             async with self.db.write_connection() as write:
                 await write.execute(
-                    self._mark_range, {"after": self._marked_upto, "upto": upto, "published_at": utcnow()}
+                    self._sql.mark_range, {"after": self._marked_upto, "upto": upto, "published_at": utcnow()}
                 )
             self._marked_upto = upto
         if self._marked_upto == self._published_upto:
@@ -168,7 +153,7 @@ class OutboxRelay:
 
     async def _round_postgres(self, conn: AsyncConnection) -> tuple[int, bool]:
         async with conn.begin():
-            if not await conn.scalar(self._try_lock):
+            if not await conn.scalar(self._sql.try_lock):
                 return 0, True  # another relay holds the lock and does the work
             rows = await self._pending(conn)
             done = await self._publish(rows)
@@ -180,7 +165,7 @@ class OutboxRelay:
         # for `mark_published`.
         conn = await conn.execution_options(readonly=True)
         async with conn.begin():
-            rows = (await conn.execute(self._select_after, {"after": self._published_upto})).all()
+            rows = (await conn.execute(self._sql.select_after, {"after": self._published_upto})).all()
         OUTBOX_PENDING.labels(self.service).set(len(rows))
         done = await self._publish(rows)
         if done:
@@ -189,12 +174,12 @@ class OutboxRelay:
                 self._unmarked_since = time.monotonic()
         return len(done), len(done) == len(rows)
 
-    async def _pending(self, conn: AsyncConnection):
-        rows = (await conn.execute(self._select_pending)).all()
+    async def _pending(self, conn: AsyncConnection) -> Sequence[Row[Any]]:
+        rows: Sequence[Row[Any]] = (await conn.execute(self._sql.select_pending)).all()
         OUTBOX_PENDING.labels(self.service).set(len(rows))
         return rows
 
-    async def _publish(self, rows) -> list[int]:
+    async def _publish(self, rows: Sequence[Row[Any]]) -> list[int]:
         js = self.jetstream()
         done: list[int] = []
         for row in rows:
@@ -213,4 +198,4 @@ class OutboxRelay:
 
     async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
         if seqs:
-            await conn.execute(self._mark_published, {"seqs": seqs, "published_at": utcnow()})
+            await conn.execute(self._sql.mark_published, {"seqs": seqs, "published_at": utcnow()})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -20,7 +21,7 @@ def _at(day: date, hour: int, minute: int = 0) -> str:
     return datetime.combine(day, time(hour, minute), BERLIN).isoformat()
 
 
-def demo_series(today: date) -> list[dict]:
+def demo_series(today: date) -> list[dict[str, Any]]:
     breakfast = _first_weekday_of_next_month(today, 2)  # first Wednesday
     workshop = _first_weekday_of_next_month(today, 1) + timedelta(days=7)  # second Tuesday
     return [

@@ -5,6 +5,8 @@ Hosts and access points are demo values; coordinates are approximate.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 SITES = (
@@ -38,7 +40,7 @@ SITES = (
 )
 
 
-def create_demo_hotspots(wifi_url: str, operator_token: str) -> list[dict]:
+def create_demo_hotspots(wifi_url: str, operator_token: str) -> list[dict[str, Any]]:
     """Create the sites that do not exist yet (by site name); returns the new ones with their host tokens."""
     headers = {"Authorization": f"Bearer {operator_token}"}
     with httpx.Client(base_url=wifi_url, timeout=10, headers=headers) as client:

@@ -5,6 +5,7 @@ Running it again creates nothing twice (businesses by name, actions and articles
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import httpx
 
@@ -122,7 +123,7 @@ def _on(today: date, month: int, day: int) -> str:
     return str(min(date(today.year, month, day), today))
 
 
-def _actions(today: date) -> list[dict]:
+def _actions(today: date) -> list[dict[str, Any]]:
     return [
         {
             "kind": "school",
@@ -145,7 +146,7 @@ def _actions(today: date) -> list[dict]:
     ]
 
 
-def _press(today: date) -> list[dict]:
+def _press(today: date) -> list[dict[str, Any]]:
     return [
         {
             "title": "Bottrop auf dem Weg zur Fairtrade-Town (Demo)",
@@ -171,7 +172,7 @@ def _all_names(client: httpx.Client) -> set[str]:
         page += 1
 
 
-def load_demo_directory(url: str, token: str, *, today: date | None = None) -> dict:
+def load_demo_directory(url: str, token: str, *, today: date | None = None) -> dict[str, Any]:
     """Create the demo businesses (published, one pending) and the campaign state; returns what was new."""
     today = today or date.today()
     created: list[str] = []
@@ -183,7 +184,7 @@ def load_demo_directory(url: str, token: str, *, today: date | None = None) -> d
             business = client.post("/businesses", json={"postal_code": "46236", **body}).raise_for_status().json()
             if body is not PENDING:
                 client.post(f"/businesses/{business['id']}/publish").raise_for_status()
-            created.append(body["name"])
+            created.append(str(body["name"]))
         client.patch("/fairtrade", json=CAMPAIGN).raise_for_status()
         campaign = client.get("/fairtrade").raise_for_status().json()
         known_actions = {(a["organisation"], a["held_on"]) for a in campaign["actions"]}

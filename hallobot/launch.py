@@ -1,0 +1,64 @@
+"""The four services as children of `hallobot up`: each is `python -m hallobot.cli serve <service>` on
+127.0.0.1 with its port, its log file and its SQLite file in the data dir; `up` waits until every
+`/readyz` answers 200 (HALLOBOT_UP_TIMEOUT_S, 60 s by default)."""
+
+from __future__ import annotations
+
+import sys
+
+import httpx
+
+from hallobot.plan import HOST, Plan, UpError
+from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, spawn
+from shared.retry import wait_until
+
+
+def service_env(plan: Plan) -> dict[str, str]:
+    env = base_env()
+    env.update(
+        HALLOBOT_DATA_DIR=str(plan.data_dir),
+        NATS_URL=plan.nats_url,
+        HALLOBOT_OPERATOR_TOKEN=plan.operator_token,
+        SMTP_HOST=plan.smtp_host,
+        SMTP_PORT=str(plan.smtp_port),
+    )
+    return env
+
+
+def start_service(plan: Plan, service: str, env: dict[str, str]) -> Child:
+    argv = [sys.executable, "-m", "hallobot.cli", "serve", service]
+    argv += ["--host", HOST, "--port", str(plan.service_ports[service])]
+    return spawn(service, argv, env, plan.log_dir / f"{service}.log")
+
+
+def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper, client: httpx.Client) -> None:
+    """Until every service's /readyz answers 200; UpError naming those that did not, with their logs."""
+    pending = dict(services)
+    last: dict[str, str] = {name: "no answer yet" for name in services}
+
+    def all_ready() -> bool:
+        if stopper.requested:
+            raise Interrupted
+        for name, child in list(pending.items()):
+            check_running(child)
+            try:
+                response = client.get(f"{plan.service_url(name)}/readyz")
+            except Exception as exc:
+                last[name] = f"no answer ({type(exc).__name__})"
+                continue
+            if response.status_code == 200:
+                del pending[name]
+            else:
+                last[name] = f"{response.status_code} {response.text[:200]}"
+        return not pending
+
+    if wait_until(all_ready, every_s=0.25, within_s=plan.ready_timeout_s, sleep=stopper.sleep):
+        return
+    for name, child in pending.items():
+        print(
+            f"hallobot: {name} is not ready after {plan.ready_timeout_s:.0f} s "
+            f"(/readyz: {last[name]}). Last lines of {child.log_path}:",
+            file=sys.stderr,
+        )
+        print("    " + child.log_tail().rstrip().replace("\n", "\n    "), file=sys.stderr)
+    raise UpError(f"hallobot: not ready: {', '.join(pending)}", 1)

@@ -1,0 +1,186 @@
+"""What `hallobot up` starts, where, and with which settings, read from the environment (`Plan`),
+and the checks before anything starts (ports, values)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from hallobot.ports import ensure_free
+from shared.config import DEFAULT_PORTS, SERVICES
+
+HOST = "127.0.0.1"
+DEFAULT_DATA_DIR = "./var"
+DEFAULT_NATS_PORT = 14222
+DEFAULT_NATS_MONITOR_PORT = 18222
+DEFAULT_SMTP_PORT = 1025
+READY_TIMEOUT_S = 60.0
+
+
+class UpError(Exception):
+    """A problem `up` explains in one sentence and ends with `exit_code` (no traceback)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class Plan:
+    """What `up` will start, where, and with which settings; read from the environment."""
+
+    data_dir: Path
+    nats_url: str
+    embedded_nats: bool
+    nats_port: int
+    nats_monitor_port: int
+    embedded_sink: bool
+    smtp_host: str
+    smtp_port: int
+    service_ports: dict[str, int]
+    operator_token: str
+    token_generated: bool
+    ready_timeout_s: float
+    database_urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def nats_dir(self) -> Path:
+        return self.data_dir / "nats"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def service_url(self, service: str) -> str:
+        return f"http://{HOST}:{self.service_ports[service]}"
+
+    def ports_to_bind(self) -> list[tuple[int, str, str]]:
+        """(port, what, hint) for every port a child of `up` will listen on."""
+        ports: list[tuple[int, str, str]] = []
+        if self.embedded_nats:
+            ports.append(
+                (
+                    self.nats_port,
+                    "the embedded nats-server",
+                    "set HALLOBOT_NATS_PORT, or NATS_URL to use a NATS server that already runs",
+                )
+            )
+            ports.append(
+                (self.nats_monitor_port, "the embedded nats-server's monitoring", "set HALLOBOT_NATS_MONITOR_PORT")
+            )
+        if self.embedded_sink:
+            ports.append(
+                (
+                    self.smtp_port,
+                    "the local mail sink",
+                    "set HALLOBOT_SMTP_PORT, or SMTP_HOST/SMTP_PORT to use a real mail server",
+                )
+            )
+        for service in SERVICES:
+            ports.append(
+                (self.service_ports[service], f"the {service} service", f"set HALLOBOT_{service.upper()}_PORT")
+            )
+        return ports
+
+
+def _int_env(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise UpError(f"hallobot: {name}={raw!r} is not a port number.", 2) from None
+    if not 1 <= value <= 65535:
+        raise UpError(f"hallobot: {name}={value} is outside 1..65535.", 2)
+    return value
+
+
+def plan_from_env(env: dict[str, str] | None = None) -> Plan:
+    """Read the plan from the environment (the variables are listed in hallobot/up.py); UpError(2) when invalid."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("HALLOBOT_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
+
+    external_nats = env.get("NATS_URL", "").strip()
+    nats_port = _int_env(env, "HALLOBOT_NATS_PORT", DEFAULT_NATS_PORT)
+    nats_monitor_port = _int_env(env, "HALLOBOT_NATS_MONITOR_PORT", DEFAULT_NATS_MONITOR_PORT)
+
+    external_smtp = env.get("SMTP_HOST", "").strip()
+    if external_smtp:
+        smtp_port = _int_env(env, "SMTP_PORT", DEFAULT_SMTP_PORT)
+    else:
+        smtp_port = _int_env(env, "HALLOBOT_SMTP_PORT", DEFAULT_SMTP_PORT)
+
+    service_ports = {
+        service: _int_env(env, f"HALLOBOT_{service.upper()}_PORT", DEFAULT_PORTS[service]) for service in SERVICES
+    }
+
+    token = env.get("HALLOBOT_OPERATOR_TOKEN", "").strip()
+    generated = not token
+    if generated:
+        from shared.auth import new_token
+
+        token = new_token("hbo")
+
+    try:
+        timeout = float(env.get("HALLOBOT_UP_TIMEOUT_S") or READY_TIMEOUT_S)
+    except ValueError:
+        raise UpError(f"hallobot: HALLOBOT_UP_TIMEOUT_S={env['HALLOBOT_UP_TIMEOUT_S']!r} is not a number.", 2) from None
+
+    return Plan(
+        data_dir=data_dir,
+        nats_url=external_nats or f"nats://{HOST}:{nats_port}",
+        embedded_nats=not external_nats,
+        nats_port=nats_port,
+        nats_monitor_port=nats_monitor_port,
+        embedded_sink=not external_smtp,
+        smtp_host=external_smtp or HOST,
+        smtp_port=smtp_port,
+        service_ports=service_ports,
+        operator_token=token,
+        token_generated=generated,
+        ready_timeout_s=timeout,
+        database_urls={
+            service: env[f"{service.upper()}_DATABASE_URL"]
+            for service in SERVICES
+            if env.get(f"{service.upper()}_DATABASE_URL")
+        },
+    )
+
+
+def check_ports(plan: Plan) -> None:
+    """UpError(2) when a port is given twice or is already taken; names every such port."""
+    seen: dict[int, str] = {}
+    for port, what, _hint in plan.ports_to_bind():
+        if port in seen:
+            raise UpError(
+                f"hallobot: port {port} is configured for both {seen[port]} and {what}; give each its own port.",
+                2,
+            )
+        seen[port] = what
+    taken = [port for port, what, hint in plan.ports_to_bind() if not ensure_free(HOST, port, what, hint)]
+    if taken:
+        raise UpError(f"hallobot: not started, port(s) {', '.join(map(str, taken))} in use.", 2)
+
+
+def redact(url: str) -> str:
+    """A NATS URL (or comma-separated list) with any password replaced by ***."""
+    parts = []
+    for one in url.split(","):
+        one = one.strip()
+        split = urlsplit(one if "://" in one else f"nats://{one}")
+        if split.password or (split.username and "@" in split.netloc):
+            user = split.username or ""
+            host = split.hostname or ""
+            netloc = f"{user}:***@{host}" if split.password else f"***@{host}"
+            if split.port:
+                netloc += f":{split.port}"
+            one = urlunsplit(split._replace(netloc=netloc))
+        parts.append(one)
+    return ",".join(parts)

@@ -1,0 +1,105 @@
+"""Events of the directory service: business profiles, owner notices and the Fairtrade-Town campaign."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from shared.catalog.base import EventData
+
+
+class _BusinessEvent(EventData):
+    SUBJECT_FIELD = "business_id"
+    SOURCE = "/hallobot/directory"
+    business_id: str
+    name: str = Field(max_length=200)
+    category: str
+
+
+class BusinessRegistered(_BusinessEvent):
+    TYPE = "directory.business.registered"
+    self_registered: bool
+
+
+class BusinessUpdated(_BusinessEvent):
+    TYPE = "directory.business.updated"
+    changed: list[str]
+
+
+class BusinessPublished(_BusinessEvent):
+    TYPE = "directory.business.published"
+
+
+class BusinessUnpublished(_BusinessEvent):
+    TYPE = "directory.business.unpublished"
+
+
+class BusinessArchived(_BusinessEvent):
+    TYPE = "directory.business.archived"
+
+
+OwnerNoticeKind = Literal["published", "stale"]
+
+
+class BusinessOwnerNotice(EventData):
+    """What the notifications service needs to write to a business owner; PRIVATE stream only.
+
+    `published`: the office published the profile. `stale`: not touched for the stale period (one
+    notice per period). The edit token is stored hashed and cannot be shown again, so `edit_url` is
+    normally null; `profile_url` is the public profile, and the office issues a new edit link on request.
+    """
+
+    TYPE = "private.directory.business.owner_notice"
+    SUBJECT_FIELD = "business_id"
+    SOURCE = "/hallobot/directory"
+    business_id: str
+    business_name: str = Field(max_length=200)
+    kind: OwnerNoticeKind
+    email: str = Field(max_length=254)
+    language: Literal["de", "en"] = "de"
+    profile_url: str | None = None
+    edit_url: str | None = None
+    # stale: when the profile was last touched (edited or confirmed)
+    touched_at: datetime | None = None
+
+
+# --- fairtrade ---------------------------------------------------------------------------
+
+Criterion = Literal["council_resolution", "steering_group", "retail_gastronomy", "civil_society", "press"]
+
+
+class _FairtradeEvent(EventData):
+    SOURCE = "/hallobot/directory"
+
+
+class _CriterionEvent(_FairtradeEvent):
+    SUBJECT_FIELD = "criterion"
+    criterion: Criterion
+    count: int
+    target: int
+    # Optional breakdown (e.g. retail/gastronomy counts and targets of `retail_gastronomy`).
+    detail: dict[str, int] | None = None
+
+
+class CriterionMet(_CriterionEvent):
+    TYPE = "fairtrade.criterion.met"
+
+
+class CriterionLost(_CriterionEvent):
+    TYPE = "fairtrade.criterion.lost"
+
+
+class MilestoneReached(_FairtradeEvent):
+    TYPE = "fairtrade.milestone.reached"
+    SUBJECT_FIELD = "milestone"
+    milestone: Literal["all_criteria_met", "title_awarded", "title_renewed"]
+    on: date
+
+
+class RecertificationDue(_FairtradeEvent):
+    TYPE = "fairtrade.recertification.due"
+    SUBJECT_FIELD = "expires_on"
+    expires_on: date
+    days_left: int

@@ -1,0 +1,74 @@
+"""Events of the wifi service: hotspots, their status, incidents and the monthly availability report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.catalog.base import EventData
+
+HotspotStatus = Literal["up", "degraded", "down", "maintenance"]
+
+
+class HotspotRegistered(EventData):
+    TYPE = "wifi.hotspot.registered"
+    SUBJECT_FIELD = "hotspot_id"
+    SOURCE = "/hallobot/wifi"
+    hotspot_id: str
+    site_name: str
+
+
+class HotspotStatusChanged(EventData):
+    TYPE = "wifi.hotspot.status_changed"
+    SUBJECT_FIELD = "hotspot_id"
+    SOURCE = "/hallobot/wifi"
+    hotspot_id: str
+    previous: HotspotStatus | None
+    status: HotspotStatus
+    reason: str = ""
+    since: datetime
+
+
+class HotspotIncidentOpened(EventData):
+    """All monitored sites went silent together (e.g. the city's uplink): one alarm, not six."""
+
+    TYPE = "wifi.hotspot.incident_opened"
+    SUBJECT_FIELD = "incident_id"
+    SOURCE = "/hallobot/wifi"
+    incident_id: str
+    hotspot_ids: list[str]
+    reason: str
+    since: datetime
+
+
+class HotspotIncidentResolved(EventData):
+    TYPE = "wifi.hotspot.incident_resolved"
+    SUBJECT_FIELD = "incident_id"
+    SOURCE = "/hallobot/wifi"
+    incident_id: str
+    opened_at: datetime
+    resolved_at: datetime
+
+
+class HotspotAvailability(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hotspot_id: str
+    site_name: str
+    uptime_percent: float | None
+    up_s: float
+    degraded_s: float
+    down_s: float
+    maintenance_s: float
+    not_monitored_s: float
+
+
+class HotspotMonthlyReport(EventData):
+    """Availability of every hotspot in one calendar month (Europe/Berlin), for the Wifi4EU duty."""
+
+    TYPE = "wifi.hotspot.monthly_report"
+    SUBJECT_FIELD = "month"
+    SOURCE = "/hallobot/wifi"
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    hotspots: list[HotspotAvailability]

@@ -1,0 +1,53 @@
+"""The dead letter: the original message with the reason it failed, for `hallobot.dlq.<consumer>`."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from nats.aio.msg import Msg
+
+from shared.envelope import utcnow
+
+SECRET_HEADERS = frozenset({"authorization", "nats-authorization", "x-api-key"})
+MAX_REASON = 2000
+# The dead letter must itself fit under the broker's max_payload (1 MiB by default), base64 and
+# headers included: a larger original is cut and the letter says so.
+MAX_ORIGINAL_BYTES = 64 * 1024
+
+
+def dead_letter(consumer: str, msg: Msg, reason: str) -> tuple[str, bytes, dict[str, str]]:
+    """(subject, body, headers) of the letter for `msg`, which `consumer` gave up on for `reason`."""
+    meta = msg.metadata
+    reason = reason[:MAX_REASON]
+    body = {
+        "consumer": consumer,
+        "reason": reason,
+        "subject": msg.subject,
+        "stream": meta.stream,
+        "stream_seq": meta.sequence.stream,
+        "attempts": meta.num_delivered,
+        "failed_at": utcnow().isoformat(),
+        "headers": _without_secrets(msg.headers),
+        **_original(msg.data),
+    }
+    headers = {
+        "Nats-Msg-Id": f"dlq:{consumer}:{meta.stream}:{meta.sequence.stream}",
+        "Content-Type": "application/json",
+        "Hallobot-Dlq-Reason": reason[:200].replace("\n", " "),
+    }
+    return f"hallobot.dlq.{consumer}", json.dumps(body, ensure_ascii=False).encode(), headers
+
+
+def _without_secrets(headers: dict[str, str] | None) -> dict[str, str]:
+    """Credentials a sender put in headers (a host's bearer token) never reach the DLQ stream."""
+    return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in (headers or {}).items()}
+
+
+def _original(data: bytes) -> dict[str, object]:
+    kept = data[:MAX_ORIGINAL_BYTES]
+    size = {"original_bytes": len(data), "original_truncated": len(data) > len(kept)}
+    try:
+        return {"original": kept.decode("utf-8"), "original_encoding": "utf-8", **size}
+    except UnicodeDecodeError:
+        return {"original": base64.b64encode(kept).decode(), "original_encoding": "base64", **size}

@@ -1,0 +1,22 @@
+"""The outbox relay: publishes committed outbox rows to JetStream, in order, exactly once.
+
+- Order: rows are published one after another in `seq` order and the relay stops at the first
+  failure, so the stream never holds a later row before an earlier one.
+- Exactly once: each message carries `Nats-Msg-Id` = event id; a row published but not yet marked
+  (crash in between) is re-published on restart and the server drops the copy (dedup window).
+- Several relays on one PostgreSQL database: a transaction-scoped advisory lock lets one relay
+  work at a time; the others find it taken and wait. On SQLite a service runs one relay per file.
+- Wake-up: `wake()` is called right after a commit that staged events; a slow poll remains as a
+  safety net for rows written by other processes.
+- SQLite: one writer at a time, so rows commit in `seq` order and the relay reads on from the last
+  seq it published (a primary-key range, however many rows wait to be marked). It marks what it
+  published in one range UPDATE per `mark_delay` or `batch_size` rows instead of one write
+  transaction per round: a round that carries a single row (a mail marked sent) then costs a read
+  and a publish. A crash before the mark re-publishes those rows on restart, and the server drops
+  the copies (Nats-Msg-Id, within the stream's dedup window). Housekeeping never deletes the newest
+  row, so SQLite never hands out a seq the relay has already passed.
+"""
+
+from shared.relay.relay import OutboxRelay
+
+__all__ = ["OutboxRelay"]

@@ -1,0 +1,138 @@
+"""`Runtime`: the live parts of a running service (database, broker, relay, consumers, jobs), started
+and stopped in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from sqlalchemy.engine import make_url
+
+from shared.config import ServiceSettings
+from shared.consumer import ConsumerGroup, DeliveryPolicy
+from shared.db import Database
+from shared.heap import freeze_startup_heap
+from shared.housekeeping import keep_tidy
+from shared.migrations import upgrade_async
+from shared.relay import OutboxRelay
+from shared.service.definition import ServiceDefinition
+from shared.streams import ensure_streams
+
+log = logging.getLogger("hallobot.service")
+NATS_WAIT_NOTICE_S = 5.0
+
+
+class StartupFailed(Exception):
+    """The service cannot start because something it needs is not there (one sentence for the log)."""
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost error of a chain, in one line (e.g. "ConnectionRefusedError: … 127.0.0.1:5432")."""
+    while True:
+        inner = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        if inner is None:
+            break
+        exc = inner
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
+class Runtime:
+    """The live parts of a running service, reachable from routes as `request.app.state.runtime`."""
+
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        self.definition, self.settings = definition, settings
+        self.db = Database(settings.resolved_database_url())
+        self.broker = NatsBroker(
+            settings.nats_servers(),
+            graceful_timeout=settings.graceful_timeout_s,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,  # type: ignore[arg-type]  # seconds; nats-py takes a float
+            logger=logging.getLogger("faststream"),
+        )
+        self.relay = OutboxRelay(
+            self.db,
+            definition.outbox,
+            self.jetstream,
+            service=definition.name,
+            poll_interval=settings.relay_poll_interval_s,
+        )
+        self.consumers = ConsumerGroup(
+            self.db,
+            definition.inbox,
+            self.jetstream,
+            DeliveryPolicy(
+                max_deliver=settings.consumer_max_deliver,
+                backoff_s=settings.consumer_backoff_s,
+                ack_wait_s=settings.consumer_ack_wait_s,
+            ),
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def jetstream(self) -> JetStreamContext:
+        return self.broker.connection.jetstream()
+
+    async def start(self) -> None:
+        url = self.settings.resolved_database_url()
+        if url.startswith("sqlite"):
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            await upgrade_async(self.definition.name, url)
+        except Exception as exc:
+            shown = make_url(url).render_as_string(hide_password=True)
+            raise StartupFailed(f"the database {shown} cannot be reached or migrated ({_root_cause(exc)})") from exc
+        # The broker retries until NATS answers (in a compose file it may start later): say so, and
+        # give up after HALLOBOT_NATS_CONNECT_TIMEOUT_S.
+        waiting = asyncio.get_running_loop().call_later(
+            NATS_WAIT_NOTICE_S, lambda: log.warning("waiting for NATS at %s", self.settings.nats_url)
+        )
+        try:
+            await asyncio.wait_for(self.broker.start(), self.settings.nats_connect_timeout_s)
+        except TimeoutError:
+            raise StartupFailed(
+                f"NATS at {self.settings.nats_url} did not answer within {self.settings.nats_connect_timeout_s:g} s"
+            ) from None
+        except Exception as exc:
+            raise StartupFailed(f"NATS at {self.settings.nats_url} cannot be reached ({_root_cause(exc)})") from exc
+        finally:
+            waiting.cancel()
+        await ensure_streams(self.jetstream(), self.settings.stream_replicas)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        for subscription in self.definition.subscriptions:
+            self.consumers.add(subscription)
+        await self.consumers.start()
+        self._tasks.append(
+            asyncio.create_task(keep_tidy(self.db, self.definition.outbox, self.definition.inbox), name="housekeeping")
+        )
+        for job in self.definition.background:
+            self._tasks.append(asyncio.create_task(_run(job(self)), name=getattr(job, "__name__", "job")))
+        freeze_startup_heap()
+        log.info("service started", extra={"nats_url": self.settings.nats_url})
+
+    async def stop(self) -> None:
+        await self.consumers.stop(self.settings.graceful_timeout_s)
+        self.relay.stop()
+        for task in self._tasks[1:]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.stop()
+        await self.db.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            checks["broker"] = "ok" if await self.broker.ping(timeout=1.0) else "unreachable"
+        except Exception as exc:
+            checks["broker"] = f"unreachable: {exc!r}"
+        try:
+            await asyncio.wait_for(self.db.ping(), 2.0)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {exc!r}"
+        return checks
+
+
+async def _run(job: Awaitable[None]) -> None:
+    await job
