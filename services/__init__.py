@@ -1,1 +1,1 @@
-"""The four HalloBot services; each has the same inner shape (see ../shared/STYLE.md)."""
+"""The four HalloBot services; each has the same inner shape (docs/architecture.md)."""

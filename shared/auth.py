@@ -62,12 +62,3 @@ def require_operator(request: Request, token: TokenDep) -> None:
 
 
 OperatorDep = Annotated[None, Depends(require_operator)]
-
-
-# TRANSITION (removed once every service raises the domain errors above directly).
-def unauthorized(detail: str = "missing or invalid credential") -> Unauthenticated:
-    return Unauthenticated(detail)
-
-
-def forbidden(detail: str = "this credential is not valid for this resource") -> Forbidden:
-    return Forbidden(detail)

@@ -18,7 +18,7 @@ def _env(*names: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    """Settings shared by all services; unprefixed names as in DESIGN.md."""
+    """Settings shared by all services, read from unprefixed variables (docs/architecture.md)."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 

@@ -13,6 +13,7 @@ from shared.auth import hash_token
 from shared.config import ServiceSettings
 from shared.http import ERROR_RESPONSES, install_error_handlers
 from shared.logging import configure_logging
+from shared.schema_routes import router as schema_routes
 from shared.service.definition import ServiceDefinition
 from shared.service.probes import probes
 from shared.service.runtime import Runtime, StartupFailed
@@ -53,6 +54,7 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastA
     app.state.operator_token_hash = hash_token(token) if token else None
     install_error_handlers(app)
     app.include_router(probes())
+    app.include_router(schema_routes)
     for router in definition.routers:
         app.include_router(router, responses=ERROR_RESPONSES)
     return app
