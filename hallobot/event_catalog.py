@@ -1,4 +1,4 @@
-"""docs/events.md: the catalog of event types, generated from shared/catalog.py by `hallobot docs`.
+"""docs/events.md: the catalog of event types, generated from shared/catalog/ by `hallobot docs`.
 
 The page takes from the code what the code knows (type, subject, stream, source, the data fields with
 their JSON Schema types, who consumes it); `WHEN` below says when each type is published. A catalog
@@ -149,7 +149,7 @@ def render(subscriptions: dict[str, list[Subscription]]) -> str:
     lines = [
         "# Event catalog",
         "",
-        "<!-- Generated from shared/catalog.py by `hallobot docs`; edit the code, not this page. -->",
+        "<!-- Generated from shared/catalog/ by `hallobot docs`; edit the code, not this page. -->",
         "",
         "Every event is a CloudEvents 1.0 event in structured JSON mode, published on NATS JetStream with the",
         f"headers `Nats-Msg-Id: <id>` and `Content-Type: {CONTENT_TYPE}` (see",
