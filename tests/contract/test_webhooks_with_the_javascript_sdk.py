@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from tests.contract.traffic import new_hotspot
 from tests.notifications.test_webhooks import Receiver, verify
 from tests.support.cloudevents_js import parse_with_javascript_sdk
 from tests.support.system import OPERATOR, wait_until
@@ -16,21 +17,7 @@ def test_a_webhook_delivery_is_a_cloudevent_for_the_javascript_sdk(contract_syst
     receiver = Receiver()
     tag = uuid.uuid4().hex[:8]
     with contract_system.client("wifi") as wifi, contract_system.client("notifications") as notifications:
-        hotspot = wifi.post(
-            "/hotspots",
-            headers=OPERATOR,
-            json={
-                "site_name": f"Webhook {tag}",
-                "host_business": "Test",
-                "address": "Testweg 1",
-                "latitude": 51.52,
-                "longitude": 6.93,
-                "ap_model": "AP",
-                "ap_serial": tag,
-                "ap_mac": "00:11:22:33:44:66",
-                "placement": "outdoor",
-            },
-        ).json()
+        hotspot = new_hotspot(wifi, tag)
         allowed = notifications.post("/webhook-allowlist", headers=OPERATOR, json={"entry": "127.0.0.1/32"})
         assert allowed.status_code in (201, 409), allowed.text
         created = notifications.post(

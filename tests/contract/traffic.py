@@ -14,6 +14,27 @@ def _ok(answer, *codes: int) -> dict:
     return answer.json() if answer.content else {}
 
 
+def new_hotspot(wifi, tag: str) -> dict:
+    """A hotspot registered by the office (its answer carries the host token)."""
+    return _ok(
+        wifi.post(
+            "/hotspots",
+            headers=OPERATOR,
+            json={
+                "site_name": f"Contract {tag}",
+                "host_business": "Test",
+                "address": "Testweg 1",
+                "latitude": 51.52,
+                "longitude": 6.93,
+                "ap_model": "AP",
+                "ap_serial": tag,
+                "ap_mac": "00:11:22:33:44:55",
+                "placement": "outdoor",
+            },
+        )
+    )
+
+
 def cause_events_of_every_service(system: System) -> dict[str, str]:
     """What to wait for, by stream: a subject this run caused (the notifications one is found later:
     a delivery's id is the service's own, so it is matched by the registration's notice instead)."""
@@ -58,23 +79,7 @@ def cause_events_of_every_service(system: System) -> dict[str, str]:
             )
         )
     with system.client("wifi") as wifi:
-        hotspot = _ok(
-            wifi.post(
-                "/hotspots",
-                headers=OPERATOR,
-                json={
-                    "site_name": f"Contract {tag}",
-                    "host_business": "Test",
-                    "address": "Testweg 1",
-                    "latitude": 51.52,
-                    "longitude": 6.93,
-                    "ap_model": "AP",
-                    "ap_serial": tag,
-                    "ap_mac": "00:11:22:33:44:55",
-                    "placement": "outdoor",
-                },
-            )
-        )
+        hotspot = new_hotspot(wifi, tag)
         report = {"timestamp": datetime.now(UTC).isoformat(), "uplink_ok": True, "clients": 3, "backhaul_mbps": 100.0}
         host = {"Authorization": f"Bearer {hotspot['host_token']}"}
         _ok(wifi.post(f"/hotspots/{hotspot['id']}/reports", headers=host, json=report), 200, 201, 202)

@@ -10,8 +10,9 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
+
+from tests.support.npm import installed
 
 PACKAGE, VERSION = "cloudevents", "10.0.0"
 
@@ -31,22 +32,6 @@ process.stdin.on("end", () => {
 """
 
 
-def _installed() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "hallobot-tests" / f"cloudevents-js-{VERSION}"
-    if not (folder / "node_modules" / PACKAGE / "package.json").exists():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed once to fetch the CloudEvents JavaScript SDK (Debian: apt-get install npm)"
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--prefix", str(folder), "--no-save", "--no-audit", "--no-fund", f"{PACKAGE}@{VERSION}"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return folder / "node_modules"
-
-
 def parse_with_javascript_sdk(headers: dict[str, str], body: bytes) -> dict[str, Any]:
     """What a Node receiver's `HTTP.toEvent({headers, body})` makes of one request: `{"ok": True, "id",
     "type", "data"}` or `{"ok": False, "error"}`."""
@@ -58,7 +43,7 @@ def parse_with_javascript_sdk(headers: dict[str, str], body: bytes) -> dict[str,
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "NODE_PATH": str(_installed())},
+        env={**os.environ, "NODE_PATH": str(installed(PACKAGE, VERSION))},
         check=True,
     )
     result: dict[str, Any] = json.loads(answer.stdout.strip().splitlines()[-1])
