@@ -14,7 +14,7 @@ from services.directory.deps import (
     StoreDep,
     access,
     check_rate,
-    detail,
+    detail_of,
     published_or_404,
     registration,
     require_access,
@@ -121,8 +121,13 @@ async def list_businesses(
     profiles, total = await queries.search(
         session, filters, page=page, per_page=per_page, is_sqlite=runtime.db.is_sqlite
     )
-    shape = BusinessDetail if operator else BusinessPublic
-    items = [shape(**queries.view(p, now, settings, open_at=at)) for p in profiles]
+    items: list[BusinessDetail | BusinessPublic]
+    if operator:
+        pending = await queries.pending_changes(session, [p["id"] for p in profiles])
+        views = [queries.view(p, now, settings, open_at=at) for p in profiles]
+        items = [BusinessDetail(**v, pending_change=pending.get(v["id"])) for v in views]
+    else:
+        items = [BusinessPublic(**queries.view(p, now, settings, open_at=at)) for p in profiles]
     return BusinessPage(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -137,7 +142,7 @@ async def get_business(
     who = await access(request, session, token, business_id)
     profile = await queries.profile(session, business_id)
     if who and profile is not None:
-        return detail(profile, settings)
+        return await detail_of(session, profile, settings)
     return BusinessPublic(**queries.view(published_or_404(profile), utcnow(), settings))
 
 
@@ -156,7 +161,8 @@ async def business_json_ld(business_id: BusinessId, session: ReadingDep, setting
 @router.patch(
     "/businesses/{business_id}",
     response_model=BusinessDetail,
-    summary="Eintrag ändern / edit (owner's edit token or the office); an empty edit confirms it",
+    summary="Eintrag ändern / edit (owner's edit token or the office); an empty edit confirms it. "
+    "On a published profile an owner's free text and links wait for the office (pending_change)",
 )
 async def update_business(
     business_id: BusinessId,
@@ -166,10 +172,12 @@ async def update_business(
     token: TokenDep,
     settings: SettingsDep,
 ) -> BusinessDetail:
-    await require_access(request, store, token, business_id)
+    who = await require_access(request, store.session, token, business_id)
     changes = body.model_dump(mode="json", exclude_unset=True)
-    profile = await handlers.update_business(store, business_id, changes, now=utcnow(), settings=settings)
-    return detail(profile, settings)
+    profile = await handlers.update_business(
+        store, business_id, changes, now=utcnow(), settings=settings, by_office=who == "operator"
+    )
+    return await detail_of(store.session, profile, settings)
 
 
 @router.delete(
@@ -180,15 +188,15 @@ async def update_business(
 async def archive_business(
     business_id: BusinessId, request: Request, store: StoreDep, token: TokenDep, settings: SettingsDep
 ) -> BusinessDetail:
-    await require_access(request, store, token, business_id)
+    await require_access(request, store.session, token, business_id)
     profile = await handlers.change_status(store, business_id, domain.ARCHIVED, now=utcnow(), settings=settings)
-    return detail(profile, settings)
+    return await detail_of(store.session, profile, settings)
 
 
 def _status_route(target: str, summary: str) -> None:
     async def route(business_id: BusinessId, store: StoreDep, _: OperatorDep, settings: SettingsDep) -> BusinessDetail:
         profile = await handlers.change_status(store, business_id, target, now=utcnow(), settings=settings)
-        return detail(profile, settings)
+        return await detail_of(store.session, profile, settings)
 
     verb = {"published": "publish", "unpublished": "unpublish", "archived": "archive"}[target]
     route.__name__ = f"{verb}_business"

@@ -9,6 +9,7 @@ from services.directory.config import DirectorySettings
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
 from services.directory.ratelimit import SlidingWindowLimiter
+from services.directory.review_api import router as review_router
 from shared.catalog import (
     BusinessArchived,
     BusinessOwnerNotice,
@@ -31,7 +32,7 @@ def definition() -> ServiceDefinition:
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[router, fairtrade_router],
+        routers=[router, review_router, fairtrade_router],
         publishes=[
             BusinessRegistered,
             BusinessUpdated,

@@ -15,7 +15,7 @@ from services.directory.schemas import BusinessDetail, BusinessRegistration
 from services.directory.store import SqlStore
 from shared.auth import check_credential, is_operator
 from shared.envelope import utcnow
-from shared.errors import NotFound, TooManyRequests
+from shared.errors import NotFound, TooManyRequests, Unauthenticated
 from shared.service import TransactionDep
 
 Access = Literal["operator", "owner"] | None
@@ -46,10 +46,14 @@ async def access(request: Request, session: AsyncSession, token: str | None, bus
     return "owner"
 
 
-async def require_access(request: Request, store: SqlStore, token: str | None, business_id: str) -> None:
-    """The owner or the office; nobody else may change a profile."""
-    if await access(request, store.session, token, business_id) is None:
-        check_credential(None, None, business_id, what="Bearbeitungszugang / edit token")
+async def require_access(
+    request: Request, session: AsyncSession, token: str | None, business_id: str
+) -> Literal["operator", "owner"]:
+    """The owner or the office; nobody else may change a profile (or see what waits for review)."""
+    who = await access(request, session, token, business_id)
+    if who is None:  # no token at all
+        raise Unauthenticated("Bearbeitungszugang / edit token required")
+    return who
 
 
 def client_address(request: Request, settings: DirectorySettings) -> str:
@@ -67,8 +71,16 @@ def check_rate(request: Request, settings: DirectorySettings) -> None:
         raise TooManyRequests(message, retry_after_s=wait)
 
 
-def detail(profile: dict[str, Any], settings: DirectorySettings) -> BusinessDetail:
-    return BusinessDetail(**queries.view(profile, utcnow(), settings))
+def detail(
+    profile: dict[str, Any], settings: DirectorySettings, pending: dict[str, Any] | None = None
+) -> BusinessDetail:
+    return BusinessDetail(**queries.view(profile, utcnow(), settings), pending_change=pending)
+
+
+async def detail_of(session: AsyncSession, profile: dict[str, Any], settings: DirectorySettings) -> BusinessDetail:
+    """The owner's and office's view, with the change that waits for review (read in the same session)."""
+    pending = await queries.pending_changes(session, [profile["id"]])
+    return detail(profile, settings, pending.get(profile["id"]))
 
 
 def published_or_404(profile: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Rules of a business profile, without I/O: categories, the life cycle and what each step records.
 
 A use case loads the profile, asks a function here what to change (`Change`: the values to store, the
-events it causes, whether the Fairtrade count may move), then stores exactly that. The checks of the
+events it causes, whether the Fairtrade count may move, what waits for the office), then stores exactly
+that. The review rule (which owner edits of a published profile go live, which wait) is in
+domain_review.py; `edit` and `approve` here apply it. The checks of the
 fields themselves (opening hours, coordinates, completeness, staleness) live in profile_checks.py.
 """
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.directory.domain_review import PROPOSAL_PENDING, check_undecided, proposed_fields, review_split
 from services.directory.profile_checks import BERLIN, check_profile
 from shared.catalog import (
     BusinessArchived,
@@ -25,7 +28,7 @@ from shared.catalog import (
 )
 from shared.errors import Conflict
 
-__all__ = ["BERLIN", "CATEGORIES", "STATUSES", "Category", "Change"]
+__all__ = ["BERLIN", "CATEGORIES", "PROPOSAL_PENDING", "STATUSES", "Category", "Change", "check_undecided"]
 
 Profile = Mapping[str, Any]
 
@@ -70,6 +73,9 @@ class Change:
     events: list[EventData] = field(default_factory=list)
     changed: tuple[str, ...] = ()  # the profile's own fields that really changed
     recount: bool = False  # the Fairtrade count may have moved
+    # What waits for the office after this step; None: the waiting change (if any) stays as it is,
+    # {}: nothing waits any more (the pending change is withdrawn).
+    proposal: dict[str, Any] | None = None
 
 
 def check_not_archived(status: str) -> None:
@@ -87,12 +93,18 @@ def check_transition(current: str, target: str) -> None:
         )
 
 
-def _event_fields(profile: Profile) -> dict[str, Any]:
-    return {"business_id": profile["id"], "name": profile["name"], "category": profile["category"]}
+def _event_fields(profile: Profile, *, reviewed: bool) -> dict[str, Any]:
+    """Ids and the category always; the name (free text of the owner's choosing) only when the office
+    has seen it, i.e. when the profile is or was up to this step published."""
+    return {
+        "business_id": profile["id"],
+        "name": profile["name"] if reviewed else None,
+        "category": profile["category"],
+    }
 
 
 def register(fields: Profile, *, business_id: str, self_registered: bool, token_hash: str, now: datetime) -> Change:
-    """A new profile is pending until the office publishes it."""
+    """A new profile is pending until the office publishes it; its event carries no text of the owner's."""
     profile = {**fields, "opening_hours": fields.get("opening_hours") or None}
     check_profile(profile)
     values = profile | {
@@ -105,27 +117,51 @@ def register(fields: Profile, *, business_id: str, self_registered: bool, token_
         "touched_at": now,
         "published_at": None,
     }
-    event = BusinessRegistered(**_event_fields(values), self_registered=self_registered)
+    event = BusinessRegistered(**_event_fields(values, reviewed=False), self_registered=self_registered)
     return Change(values, [event])
 
 
-def edit(profile: Profile, changes: Mapping[str, Any], *, now: datetime) -> Change:
-    """Apply the sent fields; `business.updated` lists what really changed. Any authorised save, even
-    one that changes nothing, confirms the profile as current (it is no longer stale)."""
+# --- edits and status ------------------------------------------------------------------------------
+
+
+def edit(
+    profile: Profile,
+    changes: Mapping[str, Any],
+    *,
+    now: datetime,
+    by_office: bool = False,
+    pending: Mapping[str, Any] | None = None,
+) -> Change:
+    """Apply the sent fields that may go live (`review_split`); the rest joins the change waiting for the
+    office (`pending`: its fields). `business.updated` lists what really changed live. Any authorised
+    save, even one that changes nothing, confirms the profile as current (it is no longer stale)."""
     check_not_archived(profile["status"])
     changes = dict(changes)
     if "opening_hours" in changes:
         changes["opening_hours"] = changes["opening_hours"] or None
-    merged = {**profile, **changes}
+    live, waiting = review_split(profile["status"], changes, by_office=by_office)
+    merged = {**profile, **live}
     check_profile(merged)
-    changed = tuple(sorted(key for key, value in changes.items() if profile.get(key) != value))
+    pending = dict(pending or {})
+    proposal = proposed_fields(merged, pending, live, waiting)
+    if proposal:
+        check_profile({**merged, **proposal})  # it must be valid to approve as it stands
+    changed = tuple(sorted(key for key, value in live.items() if profile.get(key) != value))
     values: dict[str, Any] = {"touched_at": now}
-    if not changed:
-        return Change(values)
-    values |= {key: merged[key] for key in changed} | {"updated_at": now}
-    event = BusinessUpdated(**_event_fields(merged), changed=list(changed))
+    events: list[EventData] = []
+    if changed:
+        values |= {key: merged[key] for key in changed} | {"updated_at": now}
+        reviewed = profile["status"] == PUBLISHED
+        events.append(BusinessUpdated(**_event_fields(merged, reviewed=reviewed), changed=list(changed)))
     recount = profile["status"] == PUBLISHED and bool(FAIRTRADE_FIELDS & set(changed))
-    return Change(values, [event], changed, recount)
+    return Change(values, events, changed, recount, None if proposal == pending else proposal)
+
+
+def approve(profile: Profile, proposal: Mapping[str, Any], *, now: datetime) -> Change:
+    """The office approves a waiting change: its fields go live as an office edit would, and a published
+    profile's `business.updated` then carries the approved name."""
+    check_undecided(proposal)
+    return edit(profile, proposal["fields"], now=now, by_office=True)
 
 
 def change_status(profile: Profile, target: str, *, now: datetime, profile_url: str) -> Change:
@@ -138,10 +174,14 @@ def change_status(profile: Profile, target: str, *, now: datetime, profile_url: 
     values: dict[str, Any] = {"status": target, "updated_at": now}
     if target == PUBLISHED:
         values["published_at"] = now
-    events: list[EventData] = [STATUS_EVENTS[target](**_event_fields(profile))]
+    reviewed = PUBLISHED in (current, target)
+    events: list[EventData] = [STATUS_EVENTS[target](**_event_fields(profile, reviewed=reviewed))]
     if target == PUBLISHED and profile.get("owner_email"):
         events.append(owner_notice(profile, "published", profile_url))
-    return Change(values, events, recount=PUBLISHED in (current, target))
+    proposal: dict[str, Any] | None = (
+        {} if target == ARCHIVED else None
+    )  # an archived profile changes no more: nothing waits
+    return Change(values, events, recount=PUBLISHED in (current, target), proposal=proposal)
 
 
 def owner_notice(profile: Profile, kind: OwnerNoticeKind, profile_url: str) -> BusinessOwnerNotice:

@@ -15,6 +15,8 @@ from services.directory.search_text import search_columns
 from shared.auth import hash_token, new_token
 from shared.errors import NotFound
 
+WITHDRAWN, SUPERSEDED = "withdrawn", "superseded"
+
 
 async def get_profile(store: Store, business_id: str, *, for_update: bool = False) -> dict[str, Any]:
     profile = await store.get_profile(business_id, for_update=for_update)
@@ -23,8 +25,11 @@ async def get_profile(store: Store, business_id: str, *, for_update: bool = Fals
     return profile
 
 
-async def _apply(store: Store, profile: dict[str, Any], change: domain.Change, **kwargs: Any) -> dict[str, Any]:
-    """Store a change of an existing profile, stage its events, recount when the count may move."""
+async def _apply(
+    store: Store, profile: dict[str, Any], change: domain.Change, *, now: datetime, settings: DirectorySettings
+) -> dict[str, Any]:
+    """Store a change of an existing profile, stage its events, settle what waits for the office,
+    recount when the count may move."""
     values = change.values
     if change.changed:
         values = values | search_columns({**profile, **values})
@@ -32,9 +37,31 @@ async def _apply(store: Store, profile: dict[str, Any], change: domain.Change, *
         await store.update_profile(profile["id"], values)
     for event in change.events:
         await store.stage(event)
+    if change.proposal is not None:
+        await _settle_proposal(store, profile["id"], change.proposal, now=now)
     if change.recount:
-        await fairtrade_handlers.recount(store, **kwargs)
+        await fairtrade_handlers.recount(store, now=now, settings=settings)
     return {**profile, **values}
+
+
+async def _settle_proposal(store: Store, business_id: str, fields: dict[str, Any], *, now: datetime) -> None:
+    """The waiting change becomes `fields`: the pending one (if any) is superseded by a new one with its
+    own id (so the office never approves text it has not seen), or withdrawn when nothing waits any more."""
+    pending = await store.pending_change(business_id)
+    if pending is not None:
+        await store.update_change(pending["id"], {"status": SUPERSEDED if fields else WITHDRAWN, "decided_at": now})
+    if fields:
+        await store.insert_change(
+            {
+                "id": str(uuid.uuid4()),
+                "business_id": business_id,
+                "fields": fields,
+                "status": domain.PROPOSAL_PENDING,
+                "proposed_at": now,
+                "decided_at": None,
+                "note": None,
+            }
+        )
 
 
 async def register_business(
@@ -54,11 +81,54 @@ async def register_business(
 
 
 async def update_business(
-    store: Store, business_id: str, changes: dict[str, Any], *, now: datetime, settings: DirectorySettings
+    store: Store,
+    business_id: str,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+    settings: DirectorySettings,
+    by_office: bool = False,
 ) -> dict[str, Any]:
-    """Apply the sent fields (JSON values); even an empty save confirms the profile as current."""
+    """Apply the sent fields (JSON values) under the review rule: on a published profile an owner's free
+    text waits for the office (`pending_change`). Even an empty save confirms the profile as current."""
     profile = await get_profile(store, business_id, for_update=True)
-    return await _apply(store, profile, domain.edit(profile, changes, now=now), now=now, settings=settings)
+    pending = await store.pending_change(business_id)
+    change = domain.edit(profile, changes, now=now, by_office=by_office, pending=pending and pending["fields"])
+    return await _apply(store, profile, change, now=now, settings=settings)
+
+
+async def approve_change(
+    store: Store, change_id: str, *, now: datetime, settings: DirectorySettings
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The office approves a waiting change: its fields go live, public events follow. Returns the
+    change as decided and the profile."""
+    profile, proposal = await _locked(store, change_id)
+    change = domain.approve(profile, proposal, now=now)
+    decided = {"status": "approved", "decided_at": now}
+    await store.update_change(change_id, decided)
+    return proposal | decided, await _apply(store, profile, change, now=now, settings=settings)
+
+
+async def reject_change(
+    store: Store, change_id: str, note: str, *, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The office rejects a waiting change with a note for the owner; nothing public changes. Returns
+    the change as decided and the profile."""
+    profile, proposal = await _locked(store, change_id)
+    domain.check_undecided(proposal)
+    decided = {"status": "rejected", "decided_at": now, "note": note}
+    await store.update_change(change_id, decided)
+    return proposal | decided, profile
+
+
+async def _locked(store: Store, change_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The profile of a change, locked (every writer of a profile's changes locks the profile first, so
+    an owner's edit and the office's decision queue), and the change as it is under that lock."""
+    proposal = await store.get_change(change_id)
+    if proposal is None:
+        raise NotFound("Änderung nicht gefunden / change not found", field="change_id")
+    profile = await get_profile(store, proposal["business_id"], for_update=True)
+    return profile, await store.get_change(change_id) or proposal
 
 
 async def change_status(

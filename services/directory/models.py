@@ -66,6 +66,21 @@ businesses = Table(
     Index("ix_businesses_status_category", "status", "category"),
 )
 
+# Changes an owner proposed to a published profile that wait for the office (domain_review.py): at most one
+# `pending` per profile; a newer edit supersedes it, the office approves (the fields go live) or rejects it.
+business_changes = Table(
+    "business_changes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("business_id", String(36), nullable=False, index=True),
+    Column("fields", JSON, nullable=False),  # the waiting fields and their proposed values (JSON values)
+    Column("status", String(20), nullable=False),  # pending | approved | rejected | superseded | withdrawn
+    Column("proposed_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("note", String(1000), nullable=True),  # the office's reason for a rejection, shown to the owner
+    Index("ix_business_changes_status_proposed_at", "status", "proposed_at"),
+)
+
 # One row (id 1): the campaign's own records and the criteria state last announced.
 fairtrade_campaign = Table(
     "fairtrade_campaign",

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, profile_checks
 from services.directory.config import DirectorySettings
+from services.directory.models import business_changes as c
 from services.directory.models import businesses as b
 from services.directory.search_text import search_terms
 from shared.auth import hash_token
@@ -50,6 +51,39 @@ async def owner_of_token(session: AsyncSession, token: str) -> str | None:
 async def profile(session: AsyncSession, business_id: str) -> dict[str, Any] | None:
     row = (await session.execute(select(b).where(b.c.id == business_id))).first()
     return dict(row._mapping) if row else None
+
+
+# --- changes waiting for the office's review (owner and office only) --------------------------------
+
+
+def _changes_query() -> Any:
+    return select(c, b.c.name.label("business_name")).join(b, b.c.id == c.c.business_id)
+
+
+async def pending_changes(session: AsyncSession, business_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The change waiting for review of each of these profiles that has one."""
+    if not business_ids:
+        return {}
+    query = _changes_query().where(c.c.business_id.in_(business_ids), c.c.status == domain.PROPOSAL_PENDING)
+    return {row.business_id: dict(row._mapping) for row in (await session.execute(query)).all()}
+
+
+async def changes_of(session: AsyncSession, business_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """A profile's proposed changes, newest first: what waits, what was approved, rejected (with the
+    office's note), superseded or withdrawn."""
+    query = _changes_query().where(c.c.business_id == business_id)
+    rows = (await session.execute(query.order_by(c.c.proposed_at.desc(), c.c.id).limit(limit))).all()
+    return [dict(row._mapping) for row in rows]
+
+
+async def review_queue(
+    session: AsyncSession, *, status: str, page: int, per_page: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The office's list: changes in this status, the longest waiting first."""
+    total = (await session.execute(select(func.count()).select_from(c).where(c.c.status == status))).scalar_one()
+    query = _changes_query().where(c.c.status == status).order_by(c.c.proposed_at, c.c.id)
+    rows = (await session.execute(query.limit(per_page).offset((page - 1) * per_page))).all()
+    return [dict(row._mapping) for row in rows], total
 
 
 @dataclass(frozen=True)

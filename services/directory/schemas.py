@@ -138,8 +138,40 @@ class BusinessPublic(BaseModel):
     published_at: datetime | None
 
 
+ChangeStatus = Literal["pending", "approved", "rejected", "superseded", "withdrawn"]
+
+
+class ProposedChange(BaseModel):
+    """An owner's edit of a published profile that waits for the office (free text and links), or did."""
+
+    id: str
+    business_id: str
+    business_name: str = Field(description="der Name, wie er jetzt gilt / the name as it stands now")
+    fields: dict[str, Any] = Field(description="die wartenden Felder und ihre Werte / the waiting fields and values")
+    status: ChangeStatus = Field(
+        description="superseded: durch eine neuere Änderung ersetzt / replaced by a newer edit"
+    )
+    proposed_at: datetime
+    decided_at: datetime | None
+    note: str | None = Field(description="Begründung des Büros bei Ablehnung / the office's reason for a rejection")
+
+
+class ChangePage(BaseModel):
+    items: list[ProposedChange]
+    total: int
+    page: int
+    per_page: int
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(min_length=1, max_length=1000, description="für den Inhaber / shown to the owner")
+
+
 class BusinessDetail(BusinessPublic):
-    """What the owner and the office see: status, completeness and staleness too."""
+    """What the owner and the office see: status, completeness and staleness too, and the change that
+    waits for the office's review."""
 
     status: Status
     self_registered: bool
@@ -151,6 +183,9 @@ class BusinessDetail(BusinessPublic):
     completeness: int = Field(ge=0, le=100)
     missing: list[str]
     stale: bool
+    pending_change: ProposedChange | None = Field(
+        None, description="wartet auf Prüfung durch das Büro / waits for the office's review"
+    )
 
 
 class BusinessRegistration(BusinessDetail):

@@ -9,8 +9,9 @@ from sqlalchemy import Table, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.directory.domain import PUBLISHED
+from services.directory.domain import PROPOSAL_PENDING, PUBLISHED
 from services.directory.models import (
+    business_changes,
     businesses,
     fairtrade_actions,
     fairtrade_campaign,
@@ -77,6 +78,26 @@ class SqlStore:
             .values(stale_noticed_for=b.c.touched_at)
         )
         return bool(marked.rowcount == 1)  # type: ignore[attr-defined]
+
+    # --- changes waiting for review (the profile's row is locked first, so these need no lock of their own)
+
+    async def pending_change(self, business_id: str) -> dict[str, Any] | None:
+        c = business_changes
+        query = select(c).where(c.c.business_id == business_id, c.c.status == PROPOSAL_PENDING)
+        row = (await self.session.execute(query)).first()
+        return dict(row._mapping) if row else None
+
+    async def get_change(self, change_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        query = select(business_changes).where(business_changes.c.id == change_id)
+        row = (await self.session.execute(query.with_for_update() if for_update else query)).first()
+        return dict(row._mapping) if row else None
+
+    async def insert_change(self, values: dict[str, Any]) -> None:
+        await self.session.execute(business_changes.insert().values(**values))
+
+    async def update_change(self, change_id: str, values: dict[str, Any]) -> None:
+        table = business_changes
+        await self.session.execute(table.update().where(table.c.id == change_id).values(**values))
 
     # --- the Fairtrade-Town campaign
 

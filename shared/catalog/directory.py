@@ -14,29 +14,46 @@ class _BusinessEvent(EventData):
     SUBJECT_FIELD = "business_id"
     SOURCE = "/hallobot/directory"
     business_id: str
-    name: str = Field(max_length=200)
     category: str
 
 
-class BusinessRegistered(_BusinessEvent):
+class _PublicBusinessEvent(_BusinessEvent):
+    """About a profile that is public (or was, up to this event): its name has been seen by the office."""
+
+    name: str = Field(max_length=200)
+
+
+class _AnyBusinessEvent(_BusinessEvent):
+    """Version 2: about a profile that may not be public. The name is free text of the owner's choosing and
+    travels only once the office has seen it, i.e. while the profile is published; else it is null."""
+
+    VERSION = 2
+    name: str | None = Field(
+        None, max_length=200, description="the public name; null while the profile is not published (unreviewed)"
+    )
+
+
+class BusinessRegistered(_AnyBusinessEvent):
+    """A new profile: always pending, so since version 2 `name` is always null."""
+
     TYPE = "directory.business.registered"
     self_registered: bool
 
 
-class BusinessUpdated(_BusinessEvent):
+class BusinessUpdated(_AnyBusinessEvent):
     TYPE = "directory.business.updated"
     changed: list[str]
 
 
-class BusinessPublished(_BusinessEvent):
+class BusinessPublished(_PublicBusinessEvent):
     TYPE = "directory.business.published"
 
 
-class BusinessUnpublished(_BusinessEvent):
+class BusinessUnpublished(_PublicBusinessEvent):
     TYPE = "directory.business.unpublished"
 
 
-class BusinessArchived(_BusinessEvent):
+class BusinessArchived(_AnyBusinessEvent):
     TYPE = "directory.business.archived"
 
 

@@ -28,6 +28,7 @@ class FakeStore:
         self.records: dict[str, dict[str, dict[str, Any]]] = {"actions": {}, "press": {}}
         self.reminders: dict[tuple[date, int], datetime] = {}
         self.staged: list[EventData] = []
+        self.changes: dict[str, dict[str, Any]] = {}
 
     def take(self) -> list[tuple[str, Any]]:
         """The events staged since the last call, as (type, what it is about)."""
@@ -58,6 +59,28 @@ class FakeStore:
             return False
         profile["stale_noticed_for"] = touched_at
         return True
+
+    # --- changes waiting for review
+
+    async def pending_change(self, business_id: str) -> dict[str, Any] | None:
+        pending = [
+            c
+            for c in self.changes.values()
+            if c["business_id"] == business_id and c["status"] == domain.PROPOSAL_PENDING
+        ]
+        assert len(pending) <= 1  # at most one waits per profile
+        return dict(pending[0]) if pending else None
+
+    async def get_change(self, change_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+        change = self.changes.get(change_id)
+        return dict(change) if change else None
+
+    async def insert_change(self, values: dict[str, Any]) -> None:
+        assert values["id"] not in self.changes
+        self.changes[values["id"]] = dict(values)
+
+    async def update_change(self, change_id: str, values: dict[str, Any]) -> None:
+        self.changes[change_id].update(values)
 
     # --- the campaign
 

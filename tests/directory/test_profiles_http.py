@@ -26,12 +26,13 @@ async def test_a_self_registered_business_is_a_pending_draft_the_public_cannot_s
         assert own.json()["owner_email"] == "inhaberin@example.org"
     events = await events_of(directory.nats_url, "DIRECTORY", f"hallobot.directory.business.*.{created['id']}", 1)
     assert types_of(events) == ["directory.business.registered"]
-    assert events[0]["data"] == {
+    assert events[0]["data"] == {  # the name is the owner's text: not public before the office published it
         "business_id": created["id"],
-        "name": "Weltladen Bottrop",
+        "name": None,
         "category": "einzelhandel",
         "self_registered": True,
     }
+    assert events[0]["dataschema"].endswith("/directory.business.registered/v2.json")
 
 
 async def test_the_owner_edits_with_the_edit_token_and_the_event_lists_what_changed(directory):
@@ -60,8 +61,8 @@ async def test_the_owner_edits_with_the_edit_token_and_the_event_lists_what_chan
         ["delivery", "description", "owner_email"],
         ["opening_hours", "website"],
     ]
-    for event in events:  # public events carry no contact data, only field names
-        assert set(event["data"]) == {"business_id", "name", "category", "changed"}
+    for event in events:  # public events carry no contact data, only field names; no name while pending
+        assert set(event["data"]) == {"business_id", "name", "category", "changed"} and event["data"]["name"] is None
 
 
 def test_a_missing_or_unknown_token_gets_401_and_another_profiles_token_403(directory):
