@@ -1,11 +1,11 @@
-"""`hallobot` command line: up, serve, migrate, docs, host-agent."""
+"""`hallobot` command line: up, serve, migrate, streams, docs, host-agent."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from shared.config import DEFAULT_PORTS, SERVICES
+from shared.config import DEFAULT_PORTS, SERVICES, Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -34,6 +34,42 @@ def _migrate(args: argparse.Namespace) -> int:
     for service in args.services or SERVICES:
         upgrade(service, settings_for(service).resolved_database_url())
         print(f"{service}: database at the newest revision")
+    return 0
+
+
+def _streams(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+
+    # The CITY account's mirrors need its admin user (a URL with credentials, so from the environment).
+    return asyncio.run(_declare_streams(Settings(), os.environ.get("HALLOBOT_CITY_NATS_URL")))
+
+
+async def _declare_streams(settings: Settings, city_url: str | None) -> int:
+    import nats
+
+    from shared.city_streams import ensure_city_mirrors
+    from shared.nats_connection import connect_options
+    from shared.streams import STREAMS, StreamsNotDeclared, ensure_streams
+
+    options = {"allow_reconnect": False, "connect_timeout": 10, **connect_options(settings)}
+    try:
+        nc = await nats.connect(settings.nats_servers(), **options)
+        try:
+            await ensure_streams(nc.jetstream(), settings.stream_replicas)
+        finally:
+            await nc.close()
+        print(f"HALLOBOT: {len(STREAMS)} streams as declared ({', '.join(spec.name for spec in STREAMS)})")
+        if city_url:
+            city = await nats.connect([url.strip() for url in city_url.split(",")], **options)
+            try:
+                created = await ensure_city_mirrors(city.jetstream(), settings.stream_replicas)
+            finally:
+                await city.close()
+            print(f"CITY: mirrors of the public streams in place (new: {', '.join(created) or 'none'})")
+    except (StreamsNotDeclared, OSError, nats.errors.Error) as exc:
+        print(f"hallobot streams: {exc!r}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -91,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     migrate = commands.add_parser("migrate", help="bring the databases to the newest schema")
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(SERVICES))
     migrate.set_defaults(run=_migrate)
+
+    streams = commands.add_parser(
+        "streams", help="declare the JetStream streams (admin credential in NATS_URL; services only check them)"
+    )
+    streams.set_defaults(run=_streams)
 
     docs = commands.add_parser("docs", help="write the OpenAPI and AsyncAPI documents to docs/")
     docs.add_argument("--check", action="store_true", help="fail when docs/ differs from the code")

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     # At start-up a service waits this long for NATS (it may start later), then exits with one
     # sentence so that its supervisor restarts it; SIGTERM is only heard once start-up is over.
     nats_connect_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("HALLOBOT_NATS_CONNECT_TIMEOUT_S"))
+    # Replies (JetStream API answers, pulled messages) arrive on <prefix>.<random>; on deploy/'s
+    # accounts each service may subscribe to its own prefix only (docs/security/nats.md).
+    nats_inbox_prefix: str = Field(
+        "_INBOX", pattern=r"^[A-Za-z0-9_-]+$", validation_alias=_env("HALLOBOT_NATS_INBOX_PREFIX")
+    )
+    # The CA that signed the NATS server's certificate (tls:// URLs); unset: the system's CAs.
+    nats_ca_file: Path | None = Field(None, validation_alias=_env("HALLOBOT_NATS_CA_FILE"))
 
     def nats_servers(self) -> list[str]:
         """NATS_URL may list several servers of a cluster, comma-separated; each keeps its credentials

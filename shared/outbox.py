@@ -11,6 +11,7 @@ from shared.envelope import CloudEvent
 OUTBOX_TABLE = "outbox"
 # Set on a session that staged events, so that Database wakes the relay right after the commit.
 OUTBOX_WRITTEN = "hallobot_outbox_written"
+PARK_REASON_MAX = 500
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -25,6 +26,10 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("payload", LargeBinary, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+        # A row that can never be published (larger than the broker's max payload, refused by the
+        # stream for good) is parked with its reason; the relay goes on with the rows behind it.
+        Column("parked_at", DateTime(timezone=True), nullable=True),
+        Column("park_reason", String(PARK_REASON_MAX), nullable=True),
     )
 
 

@@ -207,3 +207,52 @@ async def test_several_events_staged_at_once_are_published_in_the_order_given(db
     relay = OutboxRelay(db, schema.outbox, lambda: js, service="test")
     assert await relay.publish_pending() == (5, True)
     assert event_ids(await stream_messages(js, "WIFI")) == [event.id for event in staged]
+
+
+async def _stage_unpublishable_row(db, size: int) -> str:
+    """An outbox row larger than the broker's max payload (1 MiB on the test server)."""
+    async with db.transaction() as session:
+        await session.execute(
+            schema.outbox.insert().values(
+                event_id="too-big",
+                subject="hallobot.wifi.hotspot.status_changed.big",
+                payload=b"x" * size,
+                created_at=utcnow(),
+            )
+        )
+    return "too-big"
+
+
+async def test_a_row_that_can_never_be_published_is_parked_and_the_rows_behind_it_go_out_in_order(db, nc, js):
+    from shared.metrics import OUTBOX_PARKED
+
+    parked_before = OUTBOX_PARKED.labels("poison")._value.get()
+    before = await write_events(db, 3)
+    await _stage_unpublishable_row(db, 2 * 1024 * 1024)
+    after = await write_events(db, 4)
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="poison", batch_size=5)
+    async with running(relay):
+        assert await wait_for_count(js, "WIFI", 7) == 7
+        assert event_ids(await stream_messages(js, "WIFI")) == before + after
+        assert await eventually(lambda: _unmarked_is(db, 1), timeout=5)
+    async with db.reading() as session:
+        row = (
+            await session.execute(
+                select(schema.outbox.c.published_at, schema.outbox.c.parked_at, schema.outbox.c.park_reason).where(
+                    schema.outbox.c.event_id == "too-big"
+                )
+            )
+        ).one()
+    assert row.published_at is None and row.parked_at is not None
+    assert "max payload" in row.park_reason and str(2 * 1024 * 1024) in row.park_reason
+    assert OUTBOX_PARKED.labels("poison")._value.get() == parked_before + 1
+
+
+async def test_a_parked_row_is_not_tried_again_after_a_restart_and_later_events_still_flow(db, nc, js):
+    await _stage_unpublishable_row(db, 3 * 1024 * 1024)
+    first = await write_events(db, 2)
+    assert await OutboxRelay(db, schema.outbox, lambda: js, service="test").publish_pending() == (2, True)
+    later = await write_events(db, 2)
+    restarted = OutboxRelay(db, schema.outbox, lambda: js, service="test")
+    assert await restarted.publish_pending() == (2, True)  # the parked row is not read again
+    assert event_ids(await stream_messages(js, "WIFI")) == first + later

@@ -1,7 +1,9 @@
 """NATS subscribers of the wifi service: host reports on `hallobot.wifi.reports.<hotspot id>`.
 
 A report on NATS carries the host credential as `Authorization: Bearer <token>` header, so a host
-can report only for its own hotspot there too. Malformed or unauthorised reports go to the DLQ.
+can report only for its own hotspot there too. Each report's inbox key is `<hotspot id>:<Nats-Msg-Id>`
+(`report_key`): a host's own repeats are dropped, another host's id never matches. Malformed or
+unauthorised reports go to the DLQ.
 
 Reports are taken a fetched batch at a time (`batch_handler`, one transaction, a handful of
 statements for the whole batch). A report that must be refused fails the whole batch; the consumer
@@ -11,6 +13,7 @@ the others are taken. Refusals are rare, so that detour is cheap on average.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -21,7 +24,7 @@ from services.wifi.handlers_reports import record_reports
 from services.wifi.ports import HostReport
 from services.wifi.schemas import ReportIn
 from services.wifi.store import SqlWifiStore
-from shared.consumer import Delivery, PermanentError, Subscription, json_decoder
+from shared.consumer import Delivery, PermanentError, Subscription, json_decoder, message_key
 from shared.envelope import utcnow
 from shared.errors import DomainError
 
@@ -35,7 +38,20 @@ def _host_report(msg: Msg, report: Any) -> HostReport:  # report: the ReportIn j
     return HostReport(msg.subject.rsplit(".", 1)[-1], report, token)
 
 
-decode_report = json_decoder(ReportIn, payload=_host_report)
+INBOX_KEY_MAX = 200  # the inbox's message_id column
+
+
+def report_key(msg: Msg, _report: Any) -> str:
+    """The inbox key of a report: `<hotspot id>:<Nats-Msg-Id>`. The host chooses its message id, so
+    the id alone would let one host's report claim the key of another host's (and silence it for
+    the inbox's month); the hotspot comes from the subject, which a host cannot choose."""
+    key = f"{msg.subject.rsplit('.', 1)[-1]}:{message_key(msg)}"
+    if len(key) > INBOX_KEY_MAX:  # a host's overlong id: still its own, and it fits the column
+        key = f"{msg.subject.rsplit('.', 1)[-1]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"[:INBOX_KEY_MAX]
+    return key
+
+
+decode_report = json_decoder(ReportIn, key=report_key, payload=_host_report)
 
 
 def report_subscription(settings: WifiSettings) -> Subscription:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 
 from nats.aio.msg import Msg
 
 from shared.envelope import utcnow
+from shared.streams import STREAMS_BY_NAME
 
 SECRET_HEADERS = frozenset({"authorization", "nats-authorization", "x-api-key"})
 MAX_REASON = 2000
 # The dead letter must itself fit under the broker's max_payload (1 MiB by default), base64 and
 # headers included: a larger original is cut and the letter says so.
 MAX_ORIGINAL_BYTES = 64 * 1024
+# Dead letters of these streams hold personal data: they expire when the original would have
+# (a per-message TTL, `Nats-TTL`; the DLQ stream allows it), not after the DLQ's own 90 days.
+PERSONAL_STREAMS = frozenset({"PRIVATE"})
 
 
 def dead_letter(consumer: str, msg: Msg, reason: str) -> tuple[str, bytes, dict[str, str]]:
@@ -36,7 +41,16 @@ def dead_letter(consumer: str, msg: Msg, reason: str) -> tuple[str, bytes, dict[
         "Content-Type": "application/json",
         "Hallobot-Dlq-Reason": reason[:200].replace("\n", " "),
     }
+    if meta.stream in PERSONAL_STREAMS:
+        headers["Nats-TTL"] = str(_remaining_retention_s(meta.stream, meta.timestamp))
     return f"hallobot.dlq.{consumer}", json.dumps(body, ensure_ascii=False).encode(), headers
+
+
+def _remaining_retention_s(stream: str, stored_at: datetime | None) -> int:
+    """Whole seconds until the original leaves `stream` (at least one)."""
+    keep = STREAMS_BY_NAME[stream].max_age_s or 0
+    age = (utcnow() - stored_at).total_seconds() if stored_at else 0.0
+    return max(1, int(keep - age))
 
 
 def _without_secrets(headers: dict[str, str] | None) -> dict[str, str]:

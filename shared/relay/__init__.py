@@ -2,6 +2,9 @@
 
 - Order: rows are published one after another in `seq` order and the relay stops at the first
   failure, so the stream never holds a later row before an earlier one.
+- A row that can never be published (over the broker's max payload, refused by the stream for
+  good) would stop it for ever: such a row is parked with its reason instead (`parking.py`), and
+  the rows behind it go on in order.
 - Exactly once: each message carries `Nats-Msg-Id` = event id; a row published but not yet marked
   (crash in between) is re-published on restart and the server drops the copy (dedup window).
 - Several relays on one PostgreSQL database: a transaction-scoped advisory lock lets one relay

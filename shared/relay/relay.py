@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.db import Database
 from shared.envelope import CONTENT_TYPE, utcnow
 from shared.metrics import OUTBOX_DUPLICATES, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+from shared.relay.parking import never_publishable, park, parked
 from shared.relay.statements import RelayStatements
 from shared.retry import Backoff, retrying
 
@@ -156,9 +157,10 @@ class OutboxRelay:
             if not await conn.scalar(self._sql.try_lock):
                 return 0, True  # another relay holds the lock and does the work
             rows = await self._pending(conn)
-            done = await self._publish(rows)
+            done, set_aside = await self._publish(rows)
             await self._mark(conn, done)
-        return len(done), len(done) == len(rows)
+            await park(conn, self._sql, set_aside)
+        return len(done), len(done) + len(set_aside) == len(rows)
 
     async def _round_sqlite(self, conn: AsyncConnection) -> tuple[int, bool]:
         # Read, then publish outside any write lock (so the service keeps writing); marking waits
@@ -167,26 +169,37 @@ class OutboxRelay:
         async with conn.begin():
             rows = (await conn.execute(self._sql.select_after, {"after": self._published_upto})).all()
         OUTBOX_PENDING.labels(self.service).set(len(rows))
-        done = await self._publish(rows)
-        if done:
-            self._published_upto = done[-1]
-            if self._unmarked_since is None:
-                self._unmarked_since = time.monotonic()
-        return len(done), len(done) == len(rows)
+        done, set_aside = await self._publish(rows)
+        if set_aside:  # rare: written at once, so that the range mark after it passes these rows by
+            async with self.db.write_connection() as write:
+                await park(write, self._sql, set_aside)
+        handled = max(done[-1] if done else 0, set_aside[-1][0] if set_aside else 0)
+        if handled:
+            self._published_upto = handled
+        if done and self._unmarked_since is None:
+            self._unmarked_since = time.monotonic()
+        return len(done), len(done) + len(set_aside) == len(rows)
 
     async def _pending(self, conn: AsyncConnection) -> Sequence[Row[Any]]:
         rows: Sequence[Row[Any]] = (await conn.execute(self._sql.select_pending)).all()
         OUTBOX_PENDING.labels(self.service).set(len(rows))
         return rows
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> list[int]:
+    async def _publish(self, rows: Sequence[Row[Any]]) -> tuple[list[int], list[tuple[int, str]]]:
+        """(seqs published, (seq, reason) of rows to park): in order, up to the first failure that
+        another try may mend; a row that can never be published is set aside and the next one goes."""
         js = self.jetstream()
         done: list[int] = []
+        set_aside: list[tuple[int, str]] = []
         for row in rows:
             headers = {"Nats-Msg-Id": row.event_id, "Content-Type": CONTENT_TYPE}
             try:
                 ack = await js.publish(row.subject, row.payload, headers=headers, timeout=self.publish_timeout)
             except Exception as exc:
+                reason = never_publishable(exc, row)
+                if reason is not None:
+                    set_aside.append(parked(self.service, row, reason))
+                    continue
                 OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
                 log.warning("publish failed; will retry", extra={"event_id": row.event_id, "error": repr(exc)})
                 break
@@ -194,7 +207,7 @@ class OutboxRelay:
                 OUTBOX_DUPLICATES.labels(self.service).inc()
             done.append(row.seq)
         OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
-        return done
+        return done, set_aside
 
     async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
         if seqs:

@@ -13,7 +13,7 @@ class RelayStatements:
         c = table.c
         self.select_pending: Select[Any] = (
             select(c.seq, c.event_id, c.subject, c.payload)
-            .where(c.published_at.is_(None))
+            .where(c.published_at.is_(None), c.parked_at.is_(None))
             .order_by(c.seq)
             .limit(batch_size)
         )
@@ -28,6 +28,20 @@ class RelayStatements:
         self.select_after = cast("Select[Any]", self.select_pending.where(c.seq > bindparam("after")))
         self.mark_range: Update = (
             update(table)
-            .where(c.seq > bindparam("after"), c.seq <= bindparam("upto"), c.published_at.is_(None))
+            .where(
+                c.seq > bindparam("after"),
+                c.seq <= bindparam("upto"),
+                c.published_at.is_(None),
+                c.parked_at.is_(None),
+            )
             .values(published_at=bindparam("published_at", type_=c.published_at.type))
+        )
+        # A row that can never be published: set aside with its reason (rare, one row at a time).
+        self.park: Update = (
+            update(table)
+            .where(c.seq == bindparam("park_seq"))
+            .values(
+                parked_at=bindparam("parked_at", type_=c.parked_at.type),
+                park_reason=bindparam("park_reason", type_=c.park_reason.type),
+            )
         )

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable
 
 from faststream.nats import NatsBroker
+from faststream.nats.security import NatsSecurity
 from nats.js import JetStreamContext
 from sqlalchemy.engine import make_url
 
@@ -17,9 +18,10 @@ from shared.db import Database
 from shared.heap import freeze_startup_heap
 from shared.housekeeping import keep_tidy
 from shared.migrations import upgrade_async
+from shared.nats_connection import tls_context
 from shared.relay import OutboxRelay
 from shared.service.definition import ServiceDefinition
-from shared.streams import ensure_streams
+from shared.streams import StreamsNotDeclared, ensure_streams
 
 log = logging.getLogger("hallobot.service")
 NATS_WAIT_NOTICE_S = 5.0
@@ -45,8 +47,11 @@ class Runtime:
     def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
         self.definition, self.settings = definition, settings
         self.db = Database(settings.resolved_database_url())
+        tls = tls_context(settings)
         self.broker = NatsBroker(
             settings.nats_servers(),
+            inbox_prefix=settings.nats_inbox_prefix,  # deploy/'s accounts: each service reads only its own
+            security=NatsSecurity(ssl_context=tls) if tls else None,
             graceful_timeout=settings.graceful_timeout_s,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,  # type: ignore[arg-type]  # seconds; nats-py takes a float
@@ -98,7 +103,10 @@ class Runtime:
             raise StartupFailed(f"NATS at {self.settings.nats_url} cannot be reached ({_root_cause(exc)})") from exc
         finally:
             waiting.cancel()
-        await ensure_streams(self.jetstream(), self.settings.stream_replicas)
+        try:
+            await ensure_streams(self.jetstream(), self.settings.stream_replicas)
+        except StreamsNotDeclared as exc:
+            raise StartupFailed(str(exc)) from exc
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         for subscription in self.definition.subscriptions:
             self.consumers.add(subscription)

@@ -8,8 +8,11 @@ NATS user and all three URLs in NATS_URL, streams R3."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import secrets
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,15 +22,21 @@ import nats
 from hallobot.ports import free_port
 from shared.config import SERVICES
 from tests.deploy import compose
-from tests.deploy.nats_node import ConfiguredNatsServer, copy_config_dir, set_store_dir
+from tests.deploy.nats_node import (
+    ConfiguredNatsServer,
+    copy_config_dir,
+    install_certificates,
+    set_store_dir,
+    tls_context,
+)
 from tests.support.system import System
 
 NODES = ("nats-1", "nats-2", "nats-3")
 
 
 class Cluster:
-    def __init__(self, servers: dict[str, ConfiguredNatsServer], env: dict[str, str]) -> None:
-        self.servers, self.env = servers, env
+    def __init__(self, servers: dict[str, ConfiguredNatsServer], env: dict[str, str], ca_file: Path) -> None:
+        self.servers, self.env, self.ca_file = servers, env, ca_file
 
     @classmethod
     def create(cls, root: Path) -> Cluster:
@@ -36,8 +45,10 @@ class Cluster:
         env = {name: secrets.token_hex(12) for name in names}
         route_ports = {name: free_port() for name in NODES}
         servers = {}
+        ca_file: Path | None = None
         for name in NODES:
             config_dir = copy_config_dir(root / name)
+            ca_file = install_certificates(config_dir, same_as=ca_file.parent if ca_file else None)
             config = config_dir / "cluster.conf"
             text = config.read_text().replace("listen: 0.0.0.0:6222", f"listen: 127.0.0.1:{route_ports[name]}")
             for peer, port in route_ports.items():
@@ -45,8 +56,11 @@ class Cluster:
             assert not re.search(r"nats-\d:6222|0\.0\.0\.0", text), "cluster.conf changed shape; update this helper"
             config.write_text(text)
             set_store_dir(config, root / name / "data")
-            servers[name] = ConfiguredNatsServer(config, root / name / "data", {**env, "NATS_SERVER_NAME": name})
-        return cls(servers, env)
+            servers[name] = ConfiguredNatsServer(
+                config, root / name / "data", {**env, "NATS_SERVER_NAME": name}, ca_file
+            )
+        assert ca_file is not None
+        return cls(servers, env, ca_file)
 
     def start(self, name: str | None = None) -> Cluster:
         """Start one node, or every node that is not running."""
@@ -67,7 +81,7 @@ class Cluster:
     def urls(self, user: str, first: str | None = None, without: str | None = None) -> list[str]:
         password = self.env["NATS_OPERATOR_PASSWORD" if user == "operator" else f"{user.upper()}_NATS_PASSWORD"]
         names = sorted(self.servers, key=lambda name: name != first)
-        return [f"nats://{user}:{password}@127.0.0.1:{self.servers[name].port}" for name in names if name != without]
+        return [f"tls://{user}:{password}@127.0.0.1:{self.servers[name].port}" for name in names if name != without]
 
     def nats_url(self, user: str) -> str:
         """NATS_URL as a service gets it: all three nodes, comma-separated, each with the credentials."""
@@ -110,7 +124,20 @@ class Cluster:
             raise RuntimeError("the cluster has no JetStream meta leader")
 
     async def connect(self, user: str = "operator", **options) -> nats.NATS:
-        return await nats.connect(self.urls(user), max_reconnect_attempts=-1, reconnect_time_wait=0.2, **options)
+        return await nats.connect(
+            self.urls(user), max_reconnect_attempts=-1, reconnect_time_wait=0.2, tls=self.tls(), **options
+        )
+
+    def tls(self):
+        return tls_context(self.ca_file)
+
+    def service_env(self, user: str) -> dict[str, str]:
+        """What compose gives a service: its NATS_URL (all three nodes), inbox prefix and CA."""
+        return {
+            "NATS_URL": self.nats_url(user),
+            "HALLOBOT_NATS_INBOX_PREFIX": f"_INBOX_{user}",
+            "HALLOBOT_NATS_CA_FILE": str(self.ca_file),
+        }
 
     async def wait_for_jetstream(self, timeout: float = 30.0) -> None:
         """Until the cluster has elected its JetStream meta leader and answers API requests."""
@@ -140,9 +167,9 @@ class ClusterSystem(System):
         cluster = Cluster.create(root / "cluster")
         super().__init__(
             root,
-            {"NATS_URL": cluster.nats_url("operator"), "HALLOBOT_STREAM_REPLICAS": "3", **(env or {})},
+            {**cluster.service_env("operator"), "HALLOBOT_STREAM_REPLICAS": "3", **(env or {})},
             services,
-            service_env={name: {"NATS_URL": cluster.nats_url(name)} for name in services},
+            service_env={name: cluster.service_env(name) for name in services},
         )
         self.cluster = cluster
         self.nats = None  # there is no single server here: self.cluster
@@ -150,6 +177,15 @@ class ClusterSystem(System):
     def start_nats(self) -> None:
         self.cluster.start()
         self.cluster.wait_until_healthy()
+        # as compose's one-shot does before the services start: the admin declares the streams
+        declare = subprocess.run(
+            [sys.executable, "-m", "hallobot.cli", "streams"],
+            env={**os.environ, **self.cluster.service_env("operator"), "HALLOBOT_STREAM_REPLICAS": "3"},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert declare.returncode == 0, declare.stdout + declare.stderr
 
     def nats_running(self) -> bool:
         return all(self.cluster.running(name) for name in NODES)

@@ -137,8 +137,40 @@ class ComposeService:
                 self.process.wait()
 
 
+def nats_env_on_loopback(env: dict[str, str], nats_port: int, nats_ca_file: Path) -> dict[str, str]:
+    """NATS_URL (and HALLOBOT_CITY_NATS_URL) at the test's server, the CA file where the test made it."""
+    env = dict(env)
+    for var in ("NATS_URL", "HALLOBOT_CITY_NATS_URL"):
+        if var in env:
+            assert "@nats:4222" in env[var], f"{var} no longer points at nats:4222"
+            env[var] = env[var].replace("@nats:4222", f"@127.0.0.1:{nats_port}")
+    assert env.get("HALLOBOT_NATS_CA_FILE"), "compose gives no HALLOBOT_NATS_CA_FILE"
+    env["HALLOBOT_NATS_CA_FILE"] = str(nats_ca_file)
+    return env
+
+
+def run_one_shot(spec: dict, *, nats_port: int, nats_ca_file: Path, workdir: Path) -> subprocess.CompletedProcess:
+    """A run-to-completion compose service (`nats-streams`) with its command and environment."""
+    argv = compose.command(spec)
+    assert argv[0] == "hallobot"
+    env = nats_env_on_loopback(compose.environment(spec), nats_port, nats_ca_file)
+    env = {**image_env(), **env, "PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(workdir)}
+    if "PYTHONPATH" in os.environ:  # the checkout under test is what the image would have installed
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return subprocess.run(
+        [str(BIN / "hallobot"), *argv[1:]], env=env, cwd=workdir, capture_output=True, text=True, timeout=120
+    )
+
+
 def service_as_compose_runs_it(
-    name: str, spec: dict, *, nats_port: int, postgres_server_url: str, smtp_port: int, workdir: Path
+    name: str,
+    spec: dict,
+    *,
+    nats_port: int,
+    postgres_server_url: str,
+    smtp_port: int,
+    workdir: Path,
+    nats_ca_file: Path,
 ) -> ComposeService:
     """The command and environment compose gives `name`, with the compose network mapped to loopback."""
     argv = compose.command(spec)
@@ -149,8 +181,7 @@ def service_as_compose_runs_it(
     argv[argv.index("--host") + 1] = "127.0.0.1"
     argv[argv.index("--port") + 1] = str(port)
 
-    env = compose.environment(spec)
-    env["NATS_URL"] = env["NATS_URL"].replace("@nats:4222", f"@127.0.0.1:{nats_port}")
+    env = nats_env_on_loopback(compose.environment(spec), nats_port, nats_ca_file)
     db_var = f"{name.upper()}_DATABASE_URL"
     env[db_var] = local_database_url(env[db_var], postgres_server_url)
     assert env["SMTP_HOST"] == "mailpit" and env["SMTP_PORT"] == "1025"
@@ -158,6 +189,8 @@ def service_as_compose_runs_it(
     env["HALLOBOT_DATA_DIR"] = str(workdir / "data")
     container = {**image_env(), **env}
     container |= {"PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(workdir)}
+    if "PYTHONPATH" in os.environ:  # the checkout under test is what the image would have installed
+        container["PYTHONPATH"] = os.environ["PYTHONPATH"]
 
     test = spec["healthcheck"]["test"]
     healthcheck = [part.replace(f":{container_port}/", f":{port}/") for part in test[1:]]

@@ -34,10 +34,10 @@ async def cluster(tmp_path):
         nodes.kill()
 
 
-async def test_streams_are_declared_with_three_replicas_when_the_service_is_told_so(cluster, monkeypatch):
+async def test_streams_are_declared_with_three_replicas_when_the_admin_is_told_so(cluster, monkeypatch):
     monkeypatch.setenv("HALLOBOT_STREAM_REPLICAS", "3")
     replicas = ServiceSettings(service="wifi").stream_replicas
-    nc = await nats.connect(cluster.urls("wifi"))
+    nc = await nats.connect(cluster.urls("operator"), tls=cluster.tls())
     try:
         js = nc.jetstream()
         await ensure_streams(js, replicas)
@@ -50,17 +50,22 @@ async def test_streams_are_declared_with_three_replicas_when_the_service_is_told
 
 
 async def test_killing_the_stream_leader_loses_nothing_and_the_node_catches_up(cluster, tmp_path):
-    admin = await nats.connect(cluster.urls("operator"), max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    admin = await nats.connect(
+        cluster.urls("operator"), max_reconnect_attempts=-1, reconnect_time_wait=0.2, tls=cluster.tls()
+    )
     ajs = admin.jetstream(timeout=5)
-    setup = await nats.connect(cluster.urls("wifi"))
-    await ensure_streams(setup.jetstream(), 3)
-    await setup.close()
+    await ensure_streams(ajs, 3)
     leader = (await ajs.stream_info("WIFI")).cluster.leader
 
     # The service's connection starts on the leader, so the kill takes its server, the stream
-    # leader and (likely) the consumer leader at once.
+    # leader and (likely) the consumer leader at once. (As the admin: its consumer has a test's
+    # own name, which the wifi user may not run; deploy/'s permissions are tested elsewhere.)
     nc = await nats.connect(
-        cluster.urls("wifi", first=leader), dont_randomize=True, max_reconnect_attempts=-1, reconnect_time_wait=0.2
+        cluster.urls("operator", first=leader),
+        dont_randomize=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.2,
+        tls=cluster.tls(),
     )
     js = nc.jetstream()
     db = await schema.create_schema(f"sqlite:///{tmp_path / 'wifi.sqlite3'}")

@@ -17,6 +17,7 @@ from shared.config import SERVICES, ServiceSettings
 from tests.deploy import compose
 
 INFRASTRUCTURE = ("nats", "postgres", "mailpit")
+ONE_SHOTS = ("nats-streams",)  # run to completion before the services start
 
 
 SERVICE_SETTINGS = {  # each service's own settings (pydantic-settings, prefixed with its name)
@@ -57,7 +58,7 @@ def services():
 
 
 def test_the_compose_file_runs_infrastructure_and_the_four_services(services):
-    assert set(services) == {*INFRASTRUCTURE, *SERVICES}
+    assert set(services) == {*INFRASTRUCTURE, *ONE_SHOTS, *SERVICES}
 
 
 def test_every_service_runs_hallobot_serve_of_the_installed_package(services, monkeypatch):
@@ -88,7 +89,9 @@ def test_every_service_talks_to_nats_and_postgres_as_its_own_user(services):
     for name in SERVICES:
         service_env = compose.environment(loaded[name])
         nats_url, db_url = service_env["NATS_URL"], service_env[f"{name.upper()}_DATABASE_URL"]
-        assert nats_url == f"nats://{name}:value-of-{name}_nats_password@nats:4222"
+        assert nats_url == f"tls://{name}:value-of-{name}_nats_password@nats:4222"
+        assert service_env["HALLOBOT_NATS_INBOX_PREFIX"] == f"_INBOX_{name}"  # the only inbox it may read
+        assert service_env["HALLOBOT_NATS_CA_FILE"] in {v.split(":")[1] for v in loaded[name]["volumes"]}
         assert db_url == f"postgresql://{name}:value-of-{name}_db_password@postgres:5432/{name}"
 
 
@@ -111,10 +114,25 @@ def test_services_start_only_after_their_dependencies_are_healthy(services):
         depends_on = service.get("depends_on") or {}
         assert isinstance(depends_on, dict), f"{name}: depends_on needs conditions"
         for dependency, condition in depends_on.items():
+            if dependency in ONE_SHOTS:
+                assert condition == {"condition": "service_completed_successfully"}, f"{name} -> {dependency}"
+                continue
             assert condition == {"condition": "service_healthy"}, f"{name} -> {dependency}"
             assert services[dependency].get("healthcheck"), f"{dependency} has no healthcheck to wait for"
     for name in SERVICES:
-        assert set(services[name]["depends_on"]) == set(INFRASTRUCTURE), name
+        assert set(services[name]["depends_on"]) == {*INFRASTRUCTURE, *ONE_SHOTS}, name
+
+
+def test_the_streams_are_declared_by_the_admin_before_the_services_start(services, monkeypatch):
+    spec = services["nats-streams"]
+    assert compose.command(spec) == ["hallobot", "streams"]
+    seen = []
+    monkeypatch.setattr(cli, "_streams", lambda args: seen.append(args) or 0)
+    assert cli.main(compose.command(spec)[1:]) == 0 and seen
+    env = {name: f"value-of-{name.lower()}" for name in compose.env_example()}
+    loaded = compose.environment(compose.load(env)["services"]["nats-streams"])
+    assert loaded["NATS_URL"] == "tls://operator:value-of-nats_operator_password@nats:4222"
+    assert loaded["HALLOBOT_CITY_NATS_URL"] == "tls://city-admin:value-of-nats_operator_password@nats:4222"
 
 
 def test_published_ports_do_not_clash_and_monitoring_stays_local(services):
@@ -155,7 +173,9 @@ def test_the_files_compose_mounts_exist(services):
     for name, service in services.items():
         for volume in service.get("volumes") or []:
             source = volume.split(":", 1)[0]
-            if source.startswith("."):
+            if source.startswith("./deploy/nats/certs/"):  # the operator's certificate, never in git
+                assert (compose.DEPLOY / "nats" / "certs" / "README.md").exists()
+            elif source.startswith("."):
                 assert (compose.ROOT / source).exists(), f"{name} mounts missing {source}"
     assert os.access(compose.DEPLOY / "postgres" / "init-databases.sh", os.X_OK)
 
@@ -172,11 +192,14 @@ def test_the_image_runs_as_an_unprivileged_user_and_keeps_secrets_out():
 @pytest.mark.parametrize("config", ["nats.conf", "cluster.conf"])
 def test_the_nats_configuration_is_valid_and_fails_fast_without_a_password(config, tmp_path):
     from hallobot.up import nats_server_binary
+    from tests.deploy.nats_node import copy_config_dir, install_certificates
 
+    config_dir = copy_config_dir(tmp_path / "nats")
+    install_certificates(config_dir)
     env = {name: "secret-value" for name in compose.environment(compose.raw()["services"]["nats"])}
     env |= {"PATH": os.environ["PATH"], "NATS_SERVER_NAME": "nats-1"}
     run = lambda env: subprocess.run(  # noqa: E731
-        [nats_server_binary(), "-c", str(compose.DEPLOY / "nats" / config), "-t"],
+        [nats_server_binary(), "-c", str(config_dir / config), "-t"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
