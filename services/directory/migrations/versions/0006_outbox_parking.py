@@ -1,7 +1,7 @@
 """outbox rows that can never be published are parked with their reason
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 
 The relay skips a parked row and goes on with the rows behind it (shared/relay/); the row stays for
 an operator to look at. Written out here rather than shared, so that this step never changes.
@@ -10,8 +10,8 @@ an operator to look at. Written out here rather than shared, so that this step n
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
