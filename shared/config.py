@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # At start-up a service waits this long for NATS (it may start later), then exits with one
     # sentence so that its supervisor restarts it; SIGTERM is only heard once start-up is over.
     nats_connect_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("HALLOBOT_NATS_CONNECT_TIMEOUT_S"))
+    # /metrics and the detailed readiness listen here, never on the public port; no port, no listener.
+    internal_host: str = Field("127.0.0.1", validation_alias=_env("HALLOBOT_INTERNAL_HOST"))
+    internal_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("HALLOBOT_INTERNAL_PORT"))
 
     def nats_servers(self) -> list[str]:
         """NATS_URL may list several servers of a cluster, comma-separated; each keeps its credentials
