@@ -164,6 +164,8 @@ def service_as_compose_runs_it(
     env["HALLOBOT_INTERNAL_HOST"], env["HALLOBOT_INTERNAL_PORT"] = "127.0.0.1", str(free_port())
     container = {**image_env(), **env}
     container |= {"PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(workdir)}
+    if os.environ.get("PYTHONPATH"):  # a checkout's code instead of the installed package's, as in other tests
+        container["PYTHONPATH"] = os.environ["PYTHONPATH"]
 
     test = spec["healthcheck"]["test"]
     healthcheck = [part.replace(f":{container_port}/", f":{port}/") for part in test[1:]]
