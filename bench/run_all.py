@@ -174,6 +174,7 @@ def hallobot_up(work: Path, samples: int) -> dict:
         "HALLOBOT_LOG_LEVEL": "WARNING",
         "WIFI_CONFIRM_REPORTS": "1",
         **{f"HALLOBOT_{s.upper()}_PORT": str(p) for s, p in ports.items()},
+        **{f"HALLOBOT_{s.upper()}_INTERNAL_PORT": str(free_port()) for s in SERVICES},
     }
     env.pop("NATS_URL", None), env.pop("SMTP_HOST", None)
     started = time.perf_counter()

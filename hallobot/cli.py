@@ -9,10 +9,13 @@ from shared.config import DEFAULT_PORTS, SERVICES, Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from hallobot.ports import ensure_free
 
+    os.umask(0o077)  # a SQLite database holds personal data: its files for this user only
     port = args.port or DEFAULT_PORTS[args.service]
     if not ensure_free(args.host, port, f"the {args.service} service"):
         return 2
@@ -28,9 +31,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    import os
+
     from hallobot.services import settings_for
     from shared.migrations import upgrade
 
+    os.umask(0o077)  # as `serve`: a SQLite file it creates is this user's alone
     for service in args.services or SERVICES:
         upgrade(service, settings_for(service).resolved_database_url())
         print(f"{service}: database at the newest revision")

@@ -1,6 +1,7 @@
 """The four services as children of `hallobot up`: each is `python -m hallobot.cli serve <service>` on
-127.0.0.1 with its port, its log file and its SQLite file in the data dir; `up` waits until every
-`/readyz` answers 200 (HALLOBOT_UP_TIMEOUT_S, 60 s by default)."""
+127.0.0.1 with its port, its internal port (/metrics, detailed /readyz), its log file and its SQLite
+file in the data dir; `up` waits until every `/readyz` answers 200 (HALLOBOT_UP_TIMEOUT_S, 60 s by
+default) and, when one does not, shows the detailed readiness from the internal port."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def service_env(plan: Plan) -> dict[str, str]:
 def start_service(plan: Plan, service: str, env: dict[str, str]) -> Child:
     argv = [sys.executable, "-m", "hallobot.cli", "serve", service]
     argv += ["--host", HOST, "--port", str(plan.service_ports[service])]
-    return spawn(service, argv, env, plan.log_dir / f"{service}.log")
+    own = {**env, "HALLOBOT_INTERNAL_HOST": HOST, "HALLOBOT_INTERNAL_PORT": str(plan.internal_ports[service])}
+    return spawn(service, argv, own, plan.log_dir / f"{service}.log")
 
 
 def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper, client: httpx.Client) -> None:
@@ -55,10 +57,19 @@ def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper, 
     if wait_until(all_ready, every_s=0.25, within_s=plan.ready_timeout_s, sleep=stopper.sleep):
         return
     for name, child in pending.items():
+        detail = _detail(client, plan, name)
         print(
             f"hallobot: {name} is not ready after {plan.ready_timeout_s:.0f} s "
-            f"(/readyz: {last[name]}). Last lines of {child.log_path}:",
+            f"(/readyz: {last[name]}{'; in detail: ' + detail if detail else ''}). Last lines of {child.log_path}:",
             file=sys.stderr,
         )
         print("    " + child.log_tail().rstrip().replace("\n", "\n    "), file=sys.stderr)
     raise UpError(f"hallobot: not ready: {', '.join(pending)}", 1)
+
+
+def _detail(client: httpx.Client, plan: Plan, service: str) -> str:
+    """The detailed readiness (which dependency is missing, and why), from the internal port."""
+    try:
+        return client.get(f"{plan.internal_url(service)}/readyz").text[:300]
+    except Exception:
+        return ""

@@ -16,6 +16,8 @@ DEFAULT_DATA_DIR = "./var"
 DEFAULT_NATS_PORT = 14222
 DEFAULT_NATS_MONITOR_PORT = 18222
 DEFAULT_SMTP_PORT = 1025
+# Each service's internal port (/metrics, detailed /readyz), on 127.0.0.1 like everything `up` starts.
+DEFAULT_INTERNAL_PORTS = {"directory": 18001, "events": 18002, "wifi": 18003, "notifications": 18004}
 READY_TIMEOUT_S = 60.0
 
 
@@ -40,6 +42,7 @@ class Plan:
     smtp_host: str
     smtp_port: int
     service_ports: dict[str, int]
+    internal_ports: dict[str, int]
     operator_token: str
     token_generated: bool
     ready_timeout_s: float
@@ -59,6 +62,9 @@ class Plan:
 
     def service_url(self, service: str) -> str:
         return f"http://{HOST}:{self.service_ports[service]}"
+
+    def internal_url(self, service: str) -> str:
+        return f"http://{HOST}:{self.internal_ports[service]}"
 
     def ports_to_bind(self) -> list[tuple[int, str, str]]:
         """(port, what, hint) for every port a child of `up` will listen on."""
@@ -85,6 +91,13 @@ class Plan:
         for service in SERVICES:
             ports.append(
                 (self.service_ports[service], f"the {service} service", f"set HALLOBOT_{service.upper()}_PORT")
+            )
+            ports.append(
+                (
+                    self.internal_ports[service],
+                    f"the {service} service's internal port (metrics, readiness)",
+                    f"set HALLOBOT_{service.upper()}_INTERNAL_PORT",
+                )
             )
         return ports
 
@@ -121,6 +134,11 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
         service: _int_env(env, f"HALLOBOT_{service.upper()}_PORT", DEFAULT_PORTS[service]) for service in SERVICES
     }
 
+    internal_ports = {
+        service: _int_env(env, f"HALLOBOT_{service.upper()}_INTERNAL_PORT", DEFAULT_INTERNAL_PORTS[service])
+        for service in SERVICES
+    }
+
     token = env.get("HALLOBOT_OPERATOR_TOKEN", "").strip()
     generated = not token
     if generated:
@@ -143,6 +161,7 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
         smtp_host=external_smtp or HOST,
         smtp_port=smtp_port,
         service_ports=service_ports,
+        internal_ports=internal_ports,
         operator_token=token,
         token_generated=generated,
         ready_timeout_s=timeout,

@@ -8,7 +8,8 @@ What it starts, in this order, each as its own child process (hallobot/supervise
 2. **a local SMTP sink** (hallobot/mailsink.py) on 127.0.0.1:**1025** that relays nothing and keeps
    every mail as an .eml file in `<data dir>/mail/`.
 3. **the four services** (hallobot/launch.py) on 127.0.0.1, ports directory 8001, events 8002,
-   wifi 8003, notifications 8004, each with its SQLite file `<data dir>/<service>.sqlite3`.
+   wifi 8003, notifications 8004, each with its SQLite file `<data dir>/<service>.sqlite3` and its
+   internal port (18001 … 18004: `/metrics` and the detailed `/readyz`).
 
 Then it prints a summary (URLs, NATS URL, mail directory, operator token, data dir) and runs until
 Ctrl-C (SIGINT), SIGTERM or SIGHUP. Stopping goes backwards: the services first (SIGTERM, up to 15 s
@@ -28,6 +29,7 @@ Environment (all optional):
 | `HALLOBOT_SMTP_PORT` | port of the embedded mail sink (1025) |
 | `<SERVICE>_DATABASE_URL` | that service uses this database instead of its SQLite file |
 | `HALLOBOT_<SERVICE>_PORT` | port of one service, e.g. `HALLOBOT_WIFI_PORT=9003` |
+| `HALLOBOT_<SERVICE>_INTERNAL_PORT` | its internal port (metrics, detailed readiness), e.g. 18003 for wifi |
 | `HALLOBOT_OPERATOR_TOKEN` | operator credential; when unset, a fresh one is made for each start, |
 |                           | handed to the services and printed once (never written to disk) |
 | `HALLOBOT_UP_TIMEOUT_S` | how long to wait for all services to become ready (60) |
@@ -37,6 +39,10 @@ exit code 2 and a sentence naming the port and the variable that moves it. Logs 
 `<data dir>/logs/{nats,mailsink,<service>}.log`; a service that dies during start-up has the
 end of its log printed, everything is stopped and the exit code is 1. A lock file
 (`<data dir>/up.lock`) keeps two `up` from sharing one data dir.
+
+The data dir holds personal data (names and addresses in the databases, whole mails in the sink):
+`up` makes it 0700 and runs itself and everything it starts with umask 077, so every file in it is
+readable by the user who runs `up` only (0600); what an older version left readable is mended.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from hallobot.datadir import make_private
 from hallobot.embedded import (
     nats_server_binary,
     start_mailsink,
@@ -70,6 +77,8 @@ def summary(plan: Plan) -> str:
     for service in SERVICES:
         extra = "   live page: " + plan.service_url(service) + "/" if service == "notifications" else ""
         lines.append(f"  {service:<15}{plan.service_url(service)}/docs{extra}")
+    internal = ", ".join(str(plan.internal_ports[service]) for service in SERVICES)
+    lines.append(f"  {'internal':<15}/metrics and the detailed /readyz on {HOST}:{internal}")
     if plan.embedded_nats:
         lines.append(
             f"  {'NATS':<15}{plan.nats_url}   (embedded nats-server, JetStream store {plan.nats_dir}, "
@@ -139,9 +148,11 @@ def run_up(demo: bool = False) -> int:
     try:
         try:
             plan = plan_from_env()
+            os.umask(0o077)  # inherited by every child: their files are the user's alone
             try:
                 for directory in (plan.data_dir, plan.log_dir):
-                    directory.mkdir(parents=True, exist_ok=True)
+                    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                make_private(plan.data_dir)
             except OSError as exc:
                 raise UpError(f"hallobot: cannot use the data dir {plan.data_dir}: {exc.strerror or exc}", 2) from None
             lock = _lock_data_dir(plan.data_dir)

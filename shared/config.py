@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     )
     # The CA that signed the NATS server's certificate (tls:// URLs); unset: the system's CAs.
     nats_ca_file: Path | None = Field(None, validation_alias=_env("HALLOBOT_NATS_CA_FILE"))
+    # /metrics and the detailed readiness listen here, never on the public port; no port, no listener.
+    internal_host: str = Field("127.0.0.1", validation_alias=_env("HALLOBOT_INTERNAL_HOST"))
+    internal_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("HALLOBOT_INTERNAL_PORT"))
 
     def nats_servers(self) -> list[str]:
         """NATS_URL may list several servers of a cluster, comma-separated; each keeps its credentials

@@ -1,4 +1,5 @@
-"""Prometheus metrics shared by all services (served on /metrics)."""
+"""Prometheus metrics shared by all services (served on the internal port's /metrics, see
+shared/service/internal.py)."""
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -15,3 +16,16 @@ OUTBOX_PENDING = Gauge("hallobot_outbox_pending", "Outbox rows not yet published
 CONSUMED = Counter("hallobot_consumer_messages_total", "Messages handled", ["consumer", "outcome"])
 HANDLER_SECONDS = Histogram("hallobot_consumer_batch_seconds", "Time to handle one batch", ["consumer"])
 DEAD_LETTERS = Counter("hallobot_dead_letters_total", "Messages sent to the DLQ stream", ["consumer", "reason"])
+
+# HTTP, labelled by route template (`/events/{event_id}`, never the raw path; `unmatched` when no
+# route matched) and status class (2xx … 5xx), so that the label set stays small.
+HTTP_REQUESTS = Counter(
+    "hallobot_http_requests_total",
+    "HTTP requests answered, by route template and status class",
+    ["service", "route", "method", "status"],
+)
+HTTP_SECONDS = Histogram(
+    "hallobot_http_request_seconds",
+    "Time from a request's arrival to the end of its answer (a feed stream: its whole life)",
+    ["service", "route", "method"],
+)

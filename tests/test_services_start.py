@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import signal
+import socket
 import time
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from hallobot.ports import free_port
 from shared.config import SERVICES
 from tests.support.nats import running_nats
-from tests.support.services import ServiceProcess, services_running
+from tests.support.services import ServiceProcess
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +29,39 @@ def running_services(nats_server, tmp_path_factory):
         "HALLOBOT_DATA_DIR": str(tmp_path / "var"),
         "HALLOBOT_OPERATOR_TOKEN": "test-operator-token-123456",
     }
-    with services_running(SERVICES, env, tmp_path) as services:
+    services = {
+        name: ServiceProcess(name, {**env, "HALLOBOT_INTERNAL_PORT": str(free_port())}, tmp_path).start()
+        for name in SERVICES
+    }
+    try:
+        for service in services.values():
+            service.wait_ready()
         yield services
+    finally:
+        for service in services.values():
+            service.kill()
 
 
-def test_every_service_serves_health_readiness_metrics_docs_and_asyncapi(running_services):
+def internal(service: ServiceProcess) -> str:
+    """The service's internal listener: /metrics and the detailed /readyz."""
+    return f"http://127.0.0.1:{service.env['HALLOBOT_INTERNAL_PORT']}"
+
+
+def test_every_service_serves_health_readiness_docs_and_asyncapi_and_metrics_internally(running_services):
     for name, service in running_services.items():
         assert httpx.get(f"{service.url}/healthz").json() == {"status": "ok"}
-        assert httpx.get(f"{service.url}/readyz").json() == {"status": "ready", "broker": "ok", "database": "ok"}
-        metrics = httpx.get(f"{service.url}/metrics")
+        assert httpx.get(f"{service.url}/readyz").json() == {"status": "ready"}
+        assert httpx.get(f"{internal(service)}/readyz").json() == {"status": "ready", "broker": "ok", "database": "ok"}
+        assert httpx.get(f"{service.url}/metrics").status_code == 404
+        metrics = httpx.get(f"{internal(service)}/metrics")
         assert metrics.status_code == 200 and "hallobot_outbox_published_total" in metrics.text
+        answered = {
+            (sample.labels["route"], sample.labels["status"]): sample.value
+            for family in text_string_to_metric_families(metrics.text)
+            for sample in family.samples
+            if sample.name == "hallobot_http_requests_total" and sample.labels["service"] == name
+        }
+        assert answered[("/healthz", "2xx")] == 1 and answered[("unmatched", "4xx")] == 1, answered
         assert httpx.get(f"{service.url}/docs").status_code == 200
         assert httpx.get(f"{service.url}/openapi.json").json()["info"]["title"] == f"HalloBot {name}"
         asyncapi = httpx.get(f"{service.url}/asyncapi.json").json()
@@ -46,8 +72,10 @@ def test_readiness_reports_a_missing_broker_and_recovers_when_it_returns(running
     wifi = running_services["wifi"]
     nats_server.stop()
     response = httpx.get(f"{wifi.url}/readyz", timeout=5)
-    assert response.status_code == 503
-    assert response.json()["broker"] != "ok" and response.json()["database"] == "ok"
+    assert response.status_code == 503 and response.json() == {"status": "not ready"}, "no details in public"
+    detailed = httpx.get(f"{internal(wifi)}/readyz", timeout=5)
+    assert detailed.status_code == 503
+    assert detailed.json()["broker"].startswith("unreachable") and detailed.json()["database"] == "ok"
     nats_server.start()
     deadline = time.monotonic() + 20
     while httpx.get(f"{wifi.url}/readyz", timeout=5).status_code != 200 and time.monotonic() < deadline:
@@ -91,8 +119,6 @@ def _critical_lines(log_path) -> list[str]:
 
 
 def test_a_service_whose_database_cannot_be_reached_exits_saying_so_in_one_line(tmp_path):
-    from hallobot.ports import free_port
-
     port = free_port()  # nobody listens there
     service = ServiceProcess(
         "events",
@@ -115,8 +141,6 @@ def test_a_service_whose_database_cannot_be_reached_exits_saying_so_in_one_line(
 
 
 def test_a_service_that_finds_no_nats_says_it_waits_and_exits_after_the_connect_timeout(tmp_path):
-    from hallobot.ports import free_port
-
     service = ServiceProcess(
         "events",
         {
@@ -135,3 +159,19 @@ def test_a_service_that_finds_no_nats_says_it_waits_and_exits_after_the_connect_
     assert line.startswith("events cannot start: NATS at nats://127.0.0.1:") and line.endswith(
         "did not answer within 6 s"
     )
+
+
+def test_a_service_whose_internal_port_is_taken_exits_saying_so_in_one_line(tmp_path):
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        service = ServiceProcess(
+            "events", {"HALLOBOT_DATA_DIR": str(tmp_path / "var"), "HALLOBOT_INTERNAL_PORT": str(port)}, tmp_path
+        ).start()
+        try:
+            assert service.process.wait(30) == 3
+        finally:
+            service.kill()
+    [line] = _critical_lines(service.log_path)
+    assert line.startswith(f"events cannot start: the internal port 127.0.0.1:{port} (HALLOBOT_INTERNAL_PORT) cannot")

@@ -50,7 +50,7 @@ def up_env(data_dir: Path) -> dict[str, str]:
         and not key.endswith("_DATABASE_URL")
         and not (key.startswith("HALLOBOT_") and key.endswith("_PORT"))
     }
-    nats, monitor, smtp, *service_ports = _free_ports(3 + len(SERVICES))
+    nats, monitor, smtp, *service_ports = _free_ports(3 + 2 * len(SERVICES))
     env.update(
         HALLOBOT_DATA_DIR=str(data_dir),
         HALLOBOT_NATS_PORT=str(nats),
@@ -58,13 +58,18 @@ def up_env(data_dir: Path) -> dict[str, str]:
         HALLOBOT_SMTP_PORT=str(smtp),
         PYTHONUNBUFFERED="1",
     )
-    for service, port in zip(SERVICES, service_ports, strict=True):
+    for service, port, internal in zip(SERVICES, service_ports[::2], service_ports[1::2], strict=True):
         env[f"HALLOBOT_{service.upper()}_PORT"] = str(port)
+        env[f"HALLOBOT_{service.upper()}_INTERNAL_PORT"] = str(internal)
     return env
 
 
 def service_urls(env: dict[str, str]) -> dict[str, str]:
     return {service: f"http://127.0.0.1:{env[f'HALLOBOT_{service.upper()}_PORT']}" for service in SERVICES}
+
+
+def internal_urls(env: dict[str, str]) -> dict[str, str]:
+    return {service: f"http://127.0.0.1:{env[f'HALLOBOT_{service.upper()}_INTERNAL_PORT']}" for service in SERVICES}
 
 
 def _ppid(pid: int) -> int | None:
@@ -256,6 +261,13 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     assert any("hallobot.mailsink" in cmd for cmd in commands), commands
     assert sum("hallobot.cli serve" in cmd for cmd in commands) == len(SERVICES), commands
     assert_all_ready(urls)
+    # /metrics and the detailed readiness on each service's internal port, not on the public one
+    for service, internal in internal_urls(env).items():
+        assert env[f"HALLOBOT_{service.upper()}_INTERNAL_PORT"] in summary
+        detailed = httpx.get(f"{internal}/readyz", timeout=5.0, trust_env=False).json()
+        assert detailed == {"status": "ready", "broker": "ok", "database": "ok"}, service
+        assert "hallobot_outbox_pending" in httpx.get(f"{internal}/metrics", timeout=5.0, trust_env=False).text
+        assert httpx.get(f"{urls[service]}/metrics", timeout=5.0, trust_env=False).status_code == 404
 
     # The mail sink keeps what it receives.
     message = EmailMessage()
@@ -315,6 +327,34 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
 
     assert second.interrupt(signal.SIGTERM) == 0, second.output()
     assert second.leftovers() == {}
+
+
+def test_up_keeps_its_data_dir_and_every_file_in_it_readable_by_its_user_only(run_up, tmp_path):
+    data_dir = tmp_path / "var"
+    # what an older `up` left readable by everyone: mended
+    (data_dir / "logs").mkdir(parents=True)
+    (data_dir / "logs" / "events.log").write_text("an earlier run\n")
+    data_dir.chmod(0o755)
+    (data_dir / "logs").chmod(0o755)
+    (data_dir / "logs" / "events.log").chmod(0o644)
+
+    env = up_env(data_dir)
+    up = run_up(env)
+    up.wait_for_summary()
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "amt@bottrop.de", "citizen@example.org", "private"
+    message.set_content("a mail with an address in it")
+    with smtplib.SMTP("127.0.0.1", int(env["HALLOBOT_SMTP_PORT"]), timeout=10) as smtp:
+        smtp.send_message(message)
+
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    paths = list(data_dir.rglob("*"))
+    kinds = {path.suffix for path in paths if path.is_file()}
+    assert {".sqlite3", ".log", ".eml", ".lock"} <= kinds, kinds  # databases, logs, mail, the lock
+    assert any("jetstream" in path.parts for path in paths), "the NATS store is in the data dir"
+    opened = {str(path.relative_to(data_dir)): oct(path.stat().st_mode & 0o777) for path in paths}
+    assert not {name: mode for name, mode in opened.items() if int(mode, 8) & 0o077}, opened
+    assert up.interrupt() == 0, up.output()
 
 
 def test_up_refuses_a_taken_port_with_a_clear_message(run_up, tmp_path):
@@ -414,6 +454,7 @@ def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     assert not external.embedded_nats and not external.embedded_sink and not external.token_generated
     assert (external.smtp_host, external.smtp_port, external.operator_token) == ("mail", 25, "given")
     assert external.service_ports["wifi"] == 9003
+    assert plan.internal_ports == {"directory": 18001, "events": 18002, "wifi": 18003, "notifications": 18004}
     assert "pw" not in redact(external.nats_url)
 
     with pytest.raises(UpError) as bad:

@@ -117,8 +117,8 @@ TEXTS = {
 def _page(lang: str, title: str, body: str) -> HTMLResponse:
     return HTMLResponse(
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f'<meta name="viewport" content="width=device-width"></head><body style="font-family:sans-serif;'
-        f'max-width:36em;margin:2em auto"><h1>{html.escape(title)}</h1>{body}</body></html>'
+        f'<meta name="viewport" content="width=device-width"><link rel="stylesheet" href="/static/page.css">'
+        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
 
 

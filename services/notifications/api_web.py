@@ -6,16 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sse_starlette import EventSourceResponse
 
 from services.notifications import queries
 from services.notifications.feed import Broadcaster
 from services.notifications.schemas import HotspotStatusPublic
+from shared.errors import NotFound
 from shared.service import ReadingDep
 
 router = APIRouter(tags=["web"])
 PAGE = Path(__file__).resolve().parent / "static" / "index.html"
+# Script and style live in files of their own: the Content-Security-Policy allows no inline ones.
+ASSETS = {"live.js": "text/javascript", "live.css": "text/css", "page.css": "text/css"}
 
 
 def get_feed(request: Request) -> Broadcaster:
@@ -57,3 +60,15 @@ async def feed(
 @router.get("/", response_class=HTMLResponse, summary="Live-Seite (deutsch)")
 async def live_page() -> HTMLResponse:
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def asset(name: str) -> Response:
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise NotFound(f"no file {name}", field="name")
+    return Response(
+        (PAGE.parent / name).read_bytes(),
+        media_type=f"{media_type}; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )

@@ -15,6 +15,7 @@ from services.wifi.schemas import (
     HostToken,
     HotspotCreate,
     HotspotCreated,
+    HotspotDetail,
     HotspotPublic,
     HotspotUpdate,
     IncidentPublic,
@@ -25,7 +26,7 @@ from services.wifi.schemas import (
     ReportIn,
 )
 from services.wifi.store import SqlWifiStore
-from shared.auth import OperatorDep, TokenDep, check_credential
+from shared.auth import OperatorDep, TokenDep, check_credential, is_operator
 from shared.envelope import utcnow
 from shared.service import ReadingDep, TransactionDep
 from shared.spreadsheet import csv_response
@@ -55,17 +56,31 @@ async def create_hotspot(body: HotspotCreate, session: TransactionDep, _: Operat
     return {**await queries.get_hotspot(session, hotspot_id), "host_token": token}
 
 
-@router.get("/hotspots", response_model=list[HotspotPublic], summary="Alle Hotspots / all hotspots")
-async def list_hotspots(session: ReadingDep) -> list[dict[str, Any]]:
-    return await queries.list_hotspots(session)
+def _view(request: Request, token: str | None) -> type[HotspotPublic]:
+    """The operator sees the access point's serial and MAC address; everyone else does not."""
+    return HotspotDetail if is_operator(request, token) else HotspotPublic
 
 
-@router.get("/hotspots/{hotspot_id}", response_model=HotspotPublic, summary="Ein Hotspot / one hotspot")
-async def get_hotspot(hotspot_id: HotspotId, session: ReadingDep) -> dict[str, Any]:
-    return await queries.get_hotspot(session, hotspot_id)
+@router.get(
+    "/hotspots",
+    response_model=list[HotspotDetail] | list[HotspotPublic],
+    summary="Alle Hotspots / all hotspots (serial and MAC address for the operator only)",
+)
+async def list_hotspots(request: Request, session: ReadingDep, token: TokenDep) -> list[HotspotPublic]:
+    view = _view(request, token)
+    return [view.model_validate(row) for row in await queries.list_hotspots(session)]
 
 
-@router.patch("/hotspots/{hotspot_id}", response_model=HotspotPublic, summary="Hotspot ändern / update (operator)")
+@router.get(
+    "/hotspots/{hotspot_id}",
+    response_model=HotspotDetail | HotspotPublic,
+    summary="Ein Hotspot / one hotspot (serial and MAC address for the operator only)",
+)
+async def get_hotspot(hotspot_id: HotspotId, request: Request, session: ReadingDep, token: TokenDep) -> HotspotPublic:
+    return _view(request, token).model_validate(await queries.get_hotspot(session, hotspot_id))
+
+
+@router.patch("/hotspots/{hotspot_id}", response_model=HotspotDetail, summary="Hotspot ändern / update (operator)")
 async def update_hotspot(
     hotspot_id: HotspotId, body: HotspotUpdate, session: TransactionDep, _: OperatorDep
 ) -> dict[str, Any]:

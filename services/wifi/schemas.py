@@ -45,10 +45,21 @@ class HotspotUpdate(BaseModel):
     report_interval_s: int | None = Field(None, ge=1, le=3600)
 
 
-class HotspotPublic(HotspotBase):
+class HotspotPublic(BaseModel):
+    """A hotspot as everyone sees it: where it is and how it is, not the access point's serial
+    number and MAC address (those identify the device; the operator sees them, `HotspotDetail`)."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: str
+    site_name: str
+    host_business: str
+    address: str
+    latitude: float
+    longitude: float
+    ap_model: str
+    placement: Literal["indoor", "outdoor"]
+    report_interval_s: int
     created_at: datetime
     status: Status | None = Field(description="null until the first report or the first silence")
     status_since: datetime | None
@@ -56,7 +67,14 @@ class HotspotPublic(HotspotBase):
     last_report_at: datetime | None
 
 
-class HotspotCreated(HotspotPublic):
+class HotspotDetail(HotspotPublic):
+    """A hotspot as the operator sees it: with the access point's serial number and MAC address."""
+
+    ap_serial: str
+    ap_mac: str
+
+
+class HotspotCreated(HotspotDetail):
     host_token: str = Field(description="the host's credential; shown only now, stored hashed")
 
 

@@ -1,4 +1,8 @@
-"""`build_app`: a service's FastAPI application around its definition and its one settings object."""
+"""`build_app`: a service's FastAPI application around its definition and its one settings object.
+
+Around every answer, outside FastAPI's error handling (so a 500 gets them too): the security headers
+and the HTTP metrics (middleware.py). Beside the public port, when `HALLOBOT_INTERNAL_PORT` is set:
+the internal listener with /metrics and the detailed readiness (internal.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from shared.auth import hash_token
 from shared.config import ServiceSettings
@@ -15,10 +20,27 @@ from shared.http import ERROR_RESPONSES, install_error_handlers
 from shared.logging import configure_logging
 from shared.schema_routes import router as schema_routes
 from shared.service.definition import ServiceDefinition
+from shared.service.internal import InternalListener
+from shared.service.middleware import RequestMetrics, SecurityHeaders, ServiceMiddleware
 from shared.service.probes import probes
 from shared.service.runtime import Runtime, StartupFailed
 
 log = logging.getLogger("hallobot.service")
+
+
+class ServiceApp(FastAPI):
+    """FastAPI with the shared middleware outside its ServerErrorMiddleware (add_middleware would put
+    it inside, where an unhandled error's 500 passes by unseen)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: ServiceSettings = self.state.settings
+        definition: ServiceDefinition = self.state.definition
+        docs = [path for path in (self.docs_url, self.redoc_url) if path]
+        return ServiceMiddleware(
+            super().build_middleware_stack(),
+            headers=SecurityHeaders(production=settings.environment == "production", docs_paths=docs),
+            metrics=RequestMetrics(service=definition.name),
+        )
 
 
 def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
@@ -30,20 +52,29 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastA
         configure_logging(definition.name, settings.log_level)
         runtime = Runtime(definition, settings)
         app.state.runtime = runtime
+        internal = None
+        if settings.internal_port:
+            internal = InternalListener(runtime, settings.internal_host, settings.internal_port)
         try:
+            if internal:  # first: a taken port fails at once, and the detailed readiness shows the wait
+                await internal.start()
             await runtime.start()
         except StartupFailed as exc:
             # One sentence instead of a driver's hundred-line traceback; the server then exits.
             log.critical("%s cannot start: %s", definition.name, exc)
             with contextlib.suppress(Exception):
+                if internal:
+                    await internal.stop()
                 await runtime.stop()
             raise StartupFailed(str(exc)) from None
         try:
             yield
         finally:
+            if internal:
+                await internal.stop()
             await runtime.stop()
 
-    app = FastAPI(
+    app = ServiceApp(
         title=f"HalloBot {definition.name}",
         description=definition.description,
         version="1",

@@ -82,7 +82,7 @@ class Runtime:
     async def start(self) -> None:
         url = self.settings.resolved_database_url()
         if url.startswith("sqlite"):
-            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             await upgrade_async(self.definition.name, url)
         except Exception as exc:
@@ -129,16 +129,17 @@ class Runtime:
         await self.db.dispose()
 
     async def readiness(self) -> dict[str, str]:
+        """ "ok" or why not, per dependency: served on the internal port only (shared/service/internal.py)."""
         checks: dict[str, str] = {}
         try:
             checks["broker"] = "ok" if await self.broker.ping(timeout=1.0) else "unreachable"
         except Exception as exc:
-            checks["broker"] = f"unreachable: {exc!r}"
+            checks["broker"] = f"unreachable ({_root_cause(exc)})"
         try:
             await asyncio.wait_for(self.db.ping(), 2.0)
             checks["database"] = "ok"
         except Exception as exc:
-            checks["database"] = f"unreachable: {exc!r}"
+            checks["database"] = f"unreachable ({_root_cause(exc)})"
         return checks
 
 

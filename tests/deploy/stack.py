@@ -119,6 +119,10 @@ class ComposeService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def internal_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['HALLOBOT_INTERNAL_PORT']}"
+
     def start(self, cwd: Path) -> ComposeService:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.argv, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -187,9 +191,11 @@ def service_as_compose_runs_it(
     assert env["SMTP_HOST"] == "mailpit" and env["SMTP_PORT"] == "1025"
     env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(smtp_port)
     env["HALLOBOT_DATA_DIR"] = str(workdir / "data")
+    assert env["HALLOBOT_INTERNAL_PORT"] == "9000"  # one port per container; here one host runs all four
+    env["HALLOBOT_INTERNAL_HOST"], env["HALLOBOT_INTERNAL_PORT"] = "127.0.0.1", str(free_port())
     container = {**image_env(), **env}
     container |= {"PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(workdir)}
-    if "PYTHONPATH" in os.environ:  # the checkout under test is what the image would have installed
+    if os.environ.get("PYTHONPATH"):  # a checkout's code instead of the installed package's, as in other tests
         container["PYTHONPATH"] = os.environ["PYTHONPATH"]
 
     test = spec["healthcheck"]["test"]

@@ -130,7 +130,8 @@ def test_every_service_is_healthy_by_its_compose_healthcheck(running_stack):
     for name, service in running_stack.services.items():
         check = subprocess.run(service.healthcheck, capture_output=True, text=True, timeout=10)
         assert check.returncode == 0, f"{name}: {check.stderr[-500:]}"
-        ready = httpx.get(f"{service.url}/readyz").json()
+        assert httpx.get(f"{service.url}/readyz").json() == {"status": "ready"}, name
+        ready = httpx.get(f"{service.internal_url}/readyz").json()
         assert ready == {"status": "ready", "broker": "ok", "database": "ok"}, name
         assert httpx.get(f"{service.url}/asyncapi.json").status_code == 200
         assert httpx.get(f"{service.url}/docs").status_code == 200
