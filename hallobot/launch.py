@@ -23,6 +23,10 @@ def service_env(plan: Plan) -> dict[str, str]:
         SMTP_HOST=plan.smtp_host,
         SMTP_PORT=str(plan.smtp_port),
     )
+    if plan.embedded_sink:  # the local sink speaks plain SMTP without login, whatever the shell says
+        env["SMTP_TLS"] = "none"
+        for name in ("SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_CA_FILE"):
+            env.pop(name, None)
     return env
 
 

@@ -26,6 +26,8 @@ Environment (all optional):
 | `NATS_URL` | use this broker; **no embedded nats-server is started** |
 | `HALLOBOT_NATS_PORT`, `HALLOBOT_NATS_MONITOR_PORT` | ports of the embedded nats-server (14222, 18222) |
 | `SMTP_HOST` (+ `SMTP_PORT`) | send mail there; **no mail sink is started** |
+| `SMTP_TLS`, `SMTP_USERNAME`, | with `SMTP_HOST`: TLS (none, starttls, implicit) and the login; |
+| `SMTP_PASSWORD`, `SMTP_CA_FILE` | ignored with the local mail sink |
 | `HALLOBOT_SMTP_PORT` | port of the embedded mail sink (1025) |
 | `<SERVICE>_DATABASE_URL` | that service uses this database instead of its SQLite file |
 | `HALLOBOT_<SERVICE>_PORT` | port of one service, e.g. `HALLOBOT_WIFI_PORT=9003` |

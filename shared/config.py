@@ -2,15 +2,84 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("directory", "events", "wifi", "notifications")
 DEFAULT_PORTS = {"directory": 8001, "events": 8002, "wifi": 8003, "notifications": 8004}
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "operator", "token"}
+
+# --- secrets ----------------------------------------------------------------------------------
+# Production refuses a missing secret and any value that looks like a placeholder: the examples in
+# .env.example and deploy/k8s/secret.example.yaml, the words people type while setting up, and
+# the public development key of earlier versions. Outside production nothing is refused.
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "operator", "token", "password", "admin", "test"}
+PLACEHOLDER_MARKERS = (
+    "replace",  # secret.example.yaml: replace-me-with-…, REPLACE
+    "changeme",
+    "change-me",
+    "change_me",
+    "placeholder",
+    "example",
+    "your-",
+    "xxxx",
+    "hallobot-development",  # the development key that earlier versions shipped in the source
+)
+MIN_SECRET_LENGTH = 16  # operator token, passwords in NATS and database URLs
+
+
+def secret_problem(value: str | None, min_length: int = MIN_SECRET_LENGTH) -> str | None:
+    """Why `value` is no secret fit for production (missing, a placeholder, short, monotonous), or None."""
+    if value is None or not value.strip():
+        return "is missing"
+    folded = value.strip().lower()
+    if folded in PLACEHOLDER_SECRETS or any(marker in folded for marker in PLACEHOLDER_MARKERS):
+        return "is a placeholder"
+    if len(value) < min_length:
+        return f"is shorter than {min_length} characters"
+    if len(set(value)) < 6:
+        return "has too few different characters to be random"
+    return None
+
+
+def url_password_problem(url: str | None) -> str | None:
+    """The problem of the password in a URL (`nats://user:password@…`, `postgresql://…`), if it has one."""
+    if not url:
+        return None
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return secret_problem(unquote(password)) if password is not None else None
+
+
+def development_secret(path: Path) -> str:
+    """A random secret kept in `path` (mode 0600), made on first use: a development setup without a
+    configured key still has one that nobody else knows. Several processes may start at once: the
+    first link wins, the others read its key."""
+    with contextlib.suppress(FileNotFoundError):
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(draft, path)  # atomic, and never over an existing key
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def _env(*names: str) -> AliasChoices:
@@ -30,6 +99,13 @@ class Settings(BaseSettings):
     operator_token: SecretStr | None = Field(None, validation_alias=_env("HALLOBOT_OPERATOR_TOKEN"))
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
     smtp_port: int = Field(1025, validation_alias=_env("SMTP_PORT"))
+    # none | starttls (upgrade after connecting; refused if the server does not offer it) | implicit
+    # (TLS from the first byte, usually port 465). Unset: starttls in production, none elsewhere.
+    smtp_tls: Literal["none", "starttls", "implicit"] | None = Field(None, validation_alias=_env("SMTP_TLS"))
+    smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
+    smtp_password: SecretStr | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
+    # CA certificates (PEM) that verify the SMTP server besides the system's, e.g. the city's own CA.
+    smtp_ca_file: Path | None = Field(None, validation_alias=_env("SMTP_CA_FILE"))
     log_level: str = Field("INFO", validation_alias=_env("HALLOBOT_LOG_LEVEL"))
     stream_replicas: int = Field(1, ge=1, le=5, validation_alias=_env("HALLOBOT_STREAM_REPLICAS"))
 
@@ -60,12 +136,35 @@ class Settings(BaseSettings):
         (servers the cluster advertises would not, so failover goes through this list)."""
         return [url.strip() for url in self.nats_url.split(",") if url.strip()]
 
+    @field_validator("smtp_tls", "smtp_username", "smtp_password", "smtp_ca_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def smtp_security(self) -> Literal["none", "starttls", "implicit"]:
+        """SMTP_TLS, or its default: starttls in production, none elsewhere (the local mail sink)."""
+        if self.smtp_tls is not None:
+            return self.smtp_tls
+        return "starttls" if self.environment == "production" else "none"
+
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets_in_production(self) -> Settings:
-        if self.environment == "production":
-            token = self.operator_token.get_secret_value() if self.operator_token else ""
-            if token.strip().lower() in PLACEHOLDER_SECRETS or len(token) < 16:
-                raise ValueError("HALLOBOT_OPERATOR_TOKEN must be set to a real secret (16+ characters) in production")
+    def _refuse_weak_secrets_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        token = self.operator_token.get_secret_value() if self.operator_token else None
+        if problem := secret_problem(token):
+            raise ValueError(f"HALLOBOT_OPERATOR_TOKEN {problem}: production needs a random secret (16+ characters)")
+        for server in self.nats_servers():
+            if problem := url_password_problem(server):
+                raise ValueError(f"the password in NATS_URL {problem}: production needs a random one")
+        if self.smtp_username is not None:
+            password = self.smtp_password.get_secret_value() if self.smtp_password else None
+            if password is None or not password.strip():
+                raise ValueError("SMTP_USERNAME is set but SMTP_PASSWORD is missing")
+            if secret_problem(password, min_length=1) == "is a placeholder":
+                raise ValueError("SMTP_PASSWORD is a placeholder")
+            if self.smtp_security() == "none":
+                raise ValueError("SMTP_USERNAME needs SMTP_TLS starttls or implicit in production (no login in clear)")
         return self
 
 
@@ -76,6 +175,14 @@ class ServiceSettings(Settings):
 
     service: str
     database_url: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_a_weak_database_password_in_production(self) -> ServiceSettings:
+        if self.environment == "production" and (problem := url_password_problem(self.database_url)):
+            raise ValueError(
+                f"the password in {self.service.upper()}_DATABASE_URL {problem}: production needs a random one"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

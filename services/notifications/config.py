@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from shared.config import ServiceSettings, scoped
+from shared.config import ServiceSettings, development_secret, scoped, secret_problem
 
-DEVELOPMENT_KEY = "hallobot-development-pseudonym-key"
+# Where a development setup keeps its generated key (in HALLOBOT_DATA_DIR, mode 0600).
+SECRET_KEY_FILE = "notifications-secret.key"
+MIN_KEY_LENGTH = 32
 
 
 class NotificationsSettings(ServiceSettings):
@@ -23,8 +25,10 @@ class NotificationsSettings(ServiceSettings):
     operator_language: str = "de"
     # Where business owners ask for a new edit link (named in their mails); default: the first operator address.
     owner_contact: str = ""
-    # Keys the HMAC that pseudonymises recipients and signs confirm/unsubscribe links.
-    secret_key: SecretStr = SecretStr(DEVELOPMENT_KEY)
+    # Keys the HMAC that pseudonymises recipients and signs confirm/unsubscribe links. Required in
+    # production (32+ random characters); unset elsewhere, a random key is made once and kept in the
+    # data dir, so that no key in the source can forge a link.
+    secret_key: SecretStr = SecretStr("")
 
     sender_poll_s: float = Field(0.5, gt=0)
     # Rows claimed per step, shared out over the connections (each claims batch ÷ connections at a
@@ -58,9 +62,17 @@ class NotificationsSettings(ServiceSettings):
     keep_deliveries_days: int = Field(90, ge=1)
 
     @model_validator(mode="after")
-    def _real_key_in_production(self) -> NotificationsSettings:
-        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_KEY:
-            raise ValueError("NOTIFICATIONS_SECRET_KEY must be set in production")
+    def _a_secret_key(self) -> NotificationsSettings:
+        key = self.secret_key.get_secret_value()
+        if self.environment == "production":
+            if problem := secret_problem(key, min_length=MIN_KEY_LENGTH):
+                raise ValueError(
+                    f"NOTIFICATIONS_SECRET_KEY {problem}: production needs a random key ({MIN_KEY_LENGTH}+ characters)"
+                )
+        elif not key.strip():
+            self.secret_key = SecretStr(development_secret(self.data_dir / SECRET_KEY_FILE))
+        elif secret_problem(key, min_length=1) == "is a placeholder":
+            raise ValueError("NOTIFICATIONS_SECRET_KEY is a placeholder (leave it unset outside production)")
         return self
 
     def operators(self) -> list[str]:

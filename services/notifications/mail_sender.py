@@ -8,7 +8,7 @@ from typing import Any
 from services.notifications.config import NotificationsSettings
 from services.notifications.handlers_delivery import claim, mark_failed, mark_sent_many
 from services.notifications.mailer import outgoing
-from services.notifications.smtp_client import MailFailure, SmtpConnection
+from services.notifications.smtp_client import MailFailure, SmtpConnection, SmtpSecurity
 from shared.db import Database
 
 Row = dict[str, Any]
@@ -54,6 +54,16 @@ class SentMarks:
                         done.set_result(None)
 
 
+def smtp_security(settings: NotificationsSettings) -> SmtpSecurity:
+    """The SMTP session's protection from SMTP_TLS, SMTP_USERNAME, SMTP_PASSWORD and SMTP_CA_FILE."""
+    return SmtpSecurity(
+        tls=settings.smtp_security(),
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
+    )
+
+
 class MailSender:
     """One sender per SMTP connection, each claiming its own small batches as they become due and
     waiting for the next commit when nothing is: no connection waits for another one's batch."""
@@ -62,7 +72,7 @@ class MailSender:
         self, db: Database, host: str, port: int, settings: NotificationsSettings, marks: SentMarks | None = None
     ) -> None:
         self.db, self.settings = db, settings
-        self.connection = SmtpConnection(host, port, settings.smtp_timeout_s)
+        self.connection = SmtpConnection(host, port, settings.smtp_timeout_s, smtp_security(settings))
         self.marks = marks or SentMarks(db)
         self.batch = max(1, settings.sender_batch // settings.sender_connections)
 

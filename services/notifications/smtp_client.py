@@ -1,9 +1,15 @@
-"""One reused SMTP session (aiosmtplib) per sender connection, and what its failures mean."""
+"""One reused SMTP session (aiosmtplib) per sender connection, and what its failures mean. The
+session is plain, upgraded with STARTTLS (required: a server that does not offer it gets no mail),
+or TLS from the first byte; with a login when a username is configured (only ever after TLS unless
+TLS is switched off)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
+from dataclasses import dataclass
+from typing import Literal
 
 import aiosmtplib
 
@@ -17,11 +23,38 @@ class MailFailure(Exception):
         self.reason, self.retry = reason, retry
 
 
+@dataclass(frozen=True)
+class SmtpSecurity:
+    """How a session is protected: SMTP_TLS, SMTP_USERNAME/SMTP_PASSWORD, SMTP_CA_FILE. Certificates
+    are always verified against the host name (the system's CAs, plus `ca_file`; or `tls_context`)."""
+
+    tls: Literal["none", "starttls", "implicit"] = "none"
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+    tls_context: ssl.SSLContext | None = None
+
+    def client(self, host: str, port: int, timeout: float) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=host,
+            port=port,
+            timeout=timeout,
+            use_tls=self.tls == "implicit",
+            start_tls=self.tls == "starttls",  # True: no mail if not offered; False (not None): no guessing
+            validate_certs=True,
+            cert_bundle=self.ca_file if self.tls_context is None else None,
+            tls_context=self.tls_context,
+            username=self.username,
+            password=self.password,
+        )
+
+
 class SmtpConnection:
     """One SMTP session reused for several messages; reconnects when the server dropped it."""
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, port: int, timeout: float, security: SmtpSecurity | None = None) -> None:
         self.host, self.port, self.timeout = host, port, timeout
+        self.security = security or SmtpSecurity()
         self.client: aiosmtplib.SMTP | None = None
 
     async def send(self, mail: Outgoing, before_data: asyncio.Future[None] | None = None) -> None:
@@ -29,8 +62,8 @@ class SmtpConnection:
         RCPT TO) and before DATA: the sender's mark of its previous mail commits while this mail's
         first round trips run, and this mail still cannot be accepted before that mark is committed.
         If it fails, the envelope is dropped and its exception raised."""
+        client = await self._session()
         try:
-            client = await self._connected()
             if isinstance(mail.data, bytes):
                 await self._send_bytes(client, mail, before_data)
                 return
@@ -56,10 +89,20 @@ class SmtpConnection:
             outcome = classify_smtp_failure(code, text)
             raise MailFailure(outcome.reason, outcome.retry)
 
+    async def _session(self) -> aiosmtplib.SMTP:
+        """The connected session. A failure here (unreachable, no STARTTLS offered, a certificate that
+        does not verify, a refused login) is the server's or our configuration's, never the
+        recipient's: always retried later, even with a 5xx answer such as 535."""
+        try:
+            return await self._connected()
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
+            await self.close()
+            raise MailFailure(f"smtp session refused: {exc!r}"[:500], retry=True) from exc
+
     async def _connected(self) -> aiosmtplib.SMTP:
         if self.client is None or not self.client.is_connected:
-            self.client = aiosmtplib.SMTP(hostname=self.host, port=self.port, timeout=self.timeout, start_tls=False)
-            await self.client.connect()
+            self.client = self.security.client(self.host, self.port, self.timeout)
+            await self.client.connect()  # and STARTTLS, then the login, as configured
         client = self.client
         if client.is_ehlo_or_helo_needed:
             try:

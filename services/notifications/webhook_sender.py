@@ -4,9 +4,9 @@ failure."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
-import httpx
 from sqlalchemy import select, update
 
 from services.notifications import models
@@ -14,7 +14,7 @@ from services.notifications.config import NotificationsSettings
 from services.notifications.handlers import allowlist
 from services.notifications.handlers_delivery import claim, disable_webhook, mark_failed, mark_sent_many
 from services.notifications.repository import SqlRepository, subscription_of
-from services.notifications.webhooks import WebhookFailure, lookup, post
+from services.notifications.webhooks import PinnedClient, Resolver, WebhookFailure, lookup, post, resolve
 from shared.db import Database
 from shared.envelope import utcnow
 
@@ -22,9 +22,15 @@ D, S = models.deliveries, models.subscriptions
 
 
 class WebhookSender:
-    def __init__(self, db: Database, settings: NotificationsSettings) -> None:
-        self.db, self.settings = db, settings
-        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
+    def __init__(
+        self,
+        db: Database,
+        settings: NotificationsSettings,
+        resolver: Resolver = resolve,
+        verify: ssl.SSLContext | None = None,
+    ) -> None:
+        self.db, self.settings, self.resolver = db, settings, resolver
+        self.client = PinnedClient(settings.webhook_timeout_s, verify)
 
     async def step(self) -> int:
         # Every consumer commit wakes the senders; a read (no write lock) first spares the claim's
@@ -55,11 +61,13 @@ class WebhookSender:
             async with self.db.transaction() as session:
                 await mark_failed(session, row, "subscription no longer active", False, 0, self.settings)
             return
-        refusal = (await lookup(sub["url"])).refusal(allow)  # outside any transaction (DNS)
+        # Resolved once, outside any transaction (DNS), checked, and dialled at the checked address.
+        target = await lookup(sub["url"], self.resolver)
+        refusal = target.refusal(allow)
         try:
             if refusal:
                 raise WebhookFailure(refusal)
-            await post(self.client, sub["url"], sub["secret"], row["id"], row["body"])
+            await post(self.client, target, sub["secret"], row["id"], row["body"])
         except WebhookFailure as exc:
             async with self.db.transaction() as session:
                 failures = sub["failures"] + 1

@@ -1,0 +1,196 @@
+"""Weak secrets (issue 14, item 9): production refuses every placeholder that the examples ship
+(deploy/k8s/secret.example.yaml, .env.example) and every missing secret; without
+NOTIFICATIONS_SECRET_KEY a development setup makes its own random key, kept in its data dir, so that
+the key that used to be in the source no longer signs a working confirm link."""
+
+from __future__ import annotations
+
+import secrets
+import stat
+
+import httpx
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from hallobot.services import settings_for
+from services.notifications import domain
+from services.notifications.config import SECRET_KEY_FILE
+from shared.config import SERVICES, secret_problem
+from tests.deploy import compose
+from tests.notifications.conftest import AUTH, link, service_env, smtp, start_service, until  # noqa: F401
+
+OLD_PUBLIC_KEY = "hallobot-development-pseudonym-key"  # in the source of earlier versions
+SECRET_NAMES = ("PASSWORD", "TOKEN", "SECRET_KEY", "_NATS_URL", "_DATABASE_URL")
+
+
+def good_production_env(tmp_path) -> dict[str, str]:
+    return {
+        "HALLOBOT_ENV": "production",
+        "HALLOBOT_DATA_DIR": str(tmp_path),
+        "HALLOBOT_OPERATOR_TOKEN": secrets.token_hex(16),
+        "NOTIFICATIONS_SECRET_KEY": secrets.token_hex(24),
+        "NATS_URL": f"nats://notifications:{secrets.token_hex(16)}@nats:4222",
+    }
+
+
+@pytest.fixture
+def production(monkeypatch, tmp_path):
+    """Sets a valid production environment; `production(service, **overrides)` builds its settings."""
+    for name in ("NATS_URL", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "NOTIFICATIONS_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in good_production_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+
+    def build(service: str, **overrides: str):
+        for name, value in overrides.items():
+            monkeypatch.setenv(name, value)
+        return settings_for(service)
+
+    return build
+
+
+def as_settings(name: str, value: str) -> list[tuple[str, dict[str, str]]]:
+    """Where each secret of the examples reaches a service: (service, environment) pairs."""
+    if name == "HALLOBOT_OPERATOR_TOKEN":
+        return [(service, {name: value}) for service in SERVICES]
+    if name == "NOTIFICATIONS_SECRET_KEY":
+        return [("notifications", {name: value})]
+    if name.endswith("_NATS_URL"):
+        return [(name.removesuffix("_NATS_URL").lower(), {"NATS_URL": value})]
+    if name.endswith("_DATABASE_URL"):
+        return [(name.removesuffix("_DATABASE_URL").lower(), {name: value})]
+    if name.endswith("_NATS_PASSWORD"):  # every NATS user's password is what some client puts in its URL
+        return [("wifi", {"NATS_URL": f"nats://someone:{value}@nats:4222"})]
+    if name.endswith("_PASSWORD"):  # the database roles' and the superuser's
+        return [("events", {"EVENTS_DATABASE_URL": f"postgresql://events:{value}@postgres:5432/events"})]
+    raise AssertionError(f"{name}: which setting does this secret reach? Add it here.")
+
+
+def example_secrets() -> list[tuple[str, str, str]]:
+    """(file, name, value) of every secret value in the two examples."""
+    found = []
+    for document in yaml.safe_load_all((compose.DEPLOY / "k8s" / "secret.example.yaml").read_text()):
+        for name, value in (document or {}).get("stringData", {}).items():
+            found.append(("secret.example.yaml", name, str(value)))
+    for name, value in compose.env_example().items():
+        if name.endswith(SECRET_NAMES) and not name.startswith("SMTP_"):
+            found.append((".env.example", name, value))
+    return found
+
+
+def test_a_valid_production_environment_starts_every_service(production):
+    for service in SERVICES:
+        assert production(service).environment == "production"
+
+
+@pytest.mark.parametrize(("source", "name", "value"), example_secrets(), ids=lambda v: str(v)[:40])
+def test_production_refuses_each_placeholder_and_empty_value_of_the_examples(production, source, name, value):
+    for service, env in as_settings(name, value):
+        with pytest.raises(ValidationError):
+            production(service, **env)
+
+
+def test_the_examples_hold_every_secret_the_test_above_tries():
+    names = {name for _, name, _ in example_secrets()}
+    assert {"HALLOBOT_OPERATOR_TOKEN", "NOTIFICATIONS_SECRET_KEY", "DIRECTORY_NATS_URL", "EVENTS_DATABASE_URL"} <= names
+    assert any(name.endswith("_NATS_PASSWORD") for name in names)
+
+
+@pytest.mark.parametrize(
+    "token", ["", "changeme", "replace-me-with-32-random-characters", "short-token", "a" * 40, "REPLACE" * 4]
+)
+def test_production_refuses_a_weak_operator_token(production, token):
+    with pytest.raises(ValidationError, match="HALLOBOT_OPERATOR_TOKEN"):
+        production("directory", HALLOBOT_OPERATOR_TOKEN=token)
+
+
+def test_production_refuses_a_missing_operator_token_and_secret_key(production, monkeypatch):
+    monkeypatch.delenv("NOTIFICATIONS_SECRET_KEY")
+    with pytest.raises(ValidationError, match="NOTIFICATIONS_SECRET_KEY is missing"):
+        production("notifications")
+    monkeypatch.delenv("HALLOBOT_OPERATOR_TOKEN")
+    with pytest.raises(ValidationError, match="HALLOBOT_OPERATOR_TOKEN is missing"):
+        production("events")
+
+
+@pytest.mark.parametrize("key", [OLD_PUBLIC_KEY, "ab" * 20, secrets.token_hex(8)])
+def test_production_refuses_the_old_public_key_and_short_or_monotonous_keys(production, key):
+    with pytest.raises(ValidationError, match="NOTIFICATIONS_SECRET_KEY"):
+        production("notifications", NOTIFICATIONS_SECRET_KEY=key)
+
+
+def test_production_refuses_a_placeholder_smtp_password_and_a_login_without_tls(production):
+    with pytest.raises(ValidationError, match="SMTP_PASSWORD"):
+        production("notifications", SMTP_USERNAME="hallobot", SMTP_PASSWORD="REPLACE")
+    with pytest.raises(ValidationError, match="SMTP_TLS"):
+        production("notifications", SMTP_USERNAME="hallobot", SMTP_PASSWORD=secrets.token_hex(12), SMTP_TLS="none")
+
+
+# --- the development key ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def development(monkeypatch):
+    monkeypatch.setenv("HALLOBOT_ENV", "development")
+    monkeypatch.delenv("NOTIFICATIONS_SECRET_KEY", raising=False)
+
+    def build(data_dir):
+        return settings_for("notifications", data_dir=data_dir)
+
+    return build
+
+
+def test_without_a_key_development_makes_one_per_data_dir_and_keeps_it_private(development, tmp_path):
+    first = development(tmp_path / "a").secret_key.get_secret_value()
+    again = development(tmp_path / "a").secret_key.get_secret_value()
+    other = development(tmp_path / "b").secret_key.get_secret_value()
+    assert first == again != other
+    assert len(first) >= 32 and OLD_PUBLIC_KEY not in (first, other)
+    path = tmp_path / "a" / SECRET_KEY_FILE
+    assert path.read_text().strip() == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_old_public_key_is_refused_in_development_too(development, monkeypatch, tmp_path):
+    monkeypatch.setenv("NOTIFICATIONS_SECRET_KEY", OLD_PUBLIC_KEY)
+    with pytest.raises(ValidationError, match="placeholder"):
+        development(tmp_path)
+
+
+async def test_a_confirm_link_signed_with_the_old_public_key_is_refused(nats_server, smtp, tmp_path):  # noqa: F811
+    env = service_env(nats_server.url, smtp.port, tmp_path / "var")
+    del env["NOTIFICATIONS_SECRET_KEY"]  # as `hallobot up` runs it
+    service = start_service(env, tmp_path)
+    try:
+        created = httpx.post(
+            f"{service.url}/subscriptions",
+            json={"email": "victim@example.org", "topics": ["wifi.hotspot.status_changed"]},
+        ).json()
+        assert created["status"] == "pending"
+        forged = domain.link_token(OLD_PUBLIC_KEY, "confirm", created["id"])
+        assert (tmp_path / "var" / SECRET_KEY_FILE).is_file()
+
+        assert await until(lambda: smtp.to("victim@example.org"))
+        real_link = link(smtp.to("victim@example.org")[0], "confirm")
+        real_token = real_link.rsplit("token=", 1)[1]
+        assert real_token != forged
+        refused = httpx.post(real_link.replace(real_token, forged))
+        assert refused.status_code == 404
+
+        def status() -> str:
+            rows = httpx.get(f"{service.url}/subscriptions", headers=AUTH, params={"channel": "email"}).json()
+            return next(row["status"] for row in rows if row["id"] == created["id"])
+
+        assert status() == "pending"
+        assert httpx.post(real_link).status_code == 200
+        assert status() == "active"
+    finally:
+        service.kill()
+
+
+def test_random_secrets_pass_the_check_and_typed_ones_do_not():
+    assert secret_problem(secrets.token_hex(16)) is None
+    assert secret_problem(secrets.token_urlsafe(24)) is None
+    for weak in ["", "   ", "changeme", "Password", "replace-me-please-now", "your-token-here-12345", "a1" * 12]:
+        assert secret_problem(weak) is not None, weak
