@@ -148,8 +148,9 @@ async def test_a_pending_profiles_text_never_reaches_the_feed_or_a_subscribers_m
             BusinessUpdated(business_id="b2", name=PHISH + " 4", category="einzelhandel", changed=["name"]),
         ]
         public = {4, 5, 6}  # the indexes above that the public may read
-        reader = asyncio.create_task(sse(service.url, len(public), quiet_s=1.0))
-        await asyncio.sleep(0.5)
+        connected = asyncio.Event()
+        reader = asyncio.create_task(sse(service.url, len(public), quiet_s=1.0, connected=connected))
+        await asyncio.wait_for(connected.wait(), 20)
         events = [await publish(nc, data) for data in stream]
         live = await reader
         assert [json.loads(e["data"])["id"] for e in live[1:]] == [events[i].id for i in sorted(public)]
@@ -213,8 +214,9 @@ async def test_a_malformed_last_event_id_is_400_and_0_0_0_0_replays_only_the_bou
         assert answer.status_code == 400 and answer.json()["field"] == "Last-Event-ID"
     assert httpx.get(f"{bounded_feed.url}/feed", params={"last_event_id": "x-y"}, timeout=5).status_code == 400
 
-    watcher = asyncio.create_task(sse(bounded_feed.url, 12))  # done once this instance has seen all twelve
-    await asyncio.sleep(0.5)
+    connected = asyncio.Event()
+    watcher = asyncio.create_task(sse(bounded_feed.url, 12, connected=connected))  # done once all twelve are seen
+    await asyncio.wait_for(connected.wait(), 20)
     sent = [
         await publish(nc, HotspotStatusChanged(hotspot_id="h1", previous=None, status=s, since=utcnow()))
         for s in ["up", "down"] * 6

@@ -257,3 +257,44 @@ def test_a_registration_mail_carries_none_of_the_registrants_text_and_links_only
         assert "evil.example" not in mail.subject + mail.text + mail.html and "gesperrt" not in mail.text
         assert mail.text.startswith(("Guten Tag,\n", "Hello,\n"))
         assert mail.html.count("<a href=") == 1 and f'<a href="{cancel}">' in mail.html
+
+
+async def test_the_upgrade_removes_cancel_tokens_from_sent_mails_and_seals_the_kept_links(tmp_path, monkeypatch):
+    import asyncio
+
+    from sqlalchemy import insert
+
+    from services.notifications.sealed import unseal
+    from shared.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'n.sqlite3'}"
+    monkeypatch.setenv("NOTIFICATIONS_SECRET_KEY", "the-key-of-this-installation")
+    await asyncio.to_thread(upgrade, "notifications", url, "0002")
+    link = "http://127.0.0.1:8002/registrations/r1/cancel?token=RawToken123"
+    now = utcnow()
+    db = Database(url)
+    try:
+        async with db.transaction() as session:  # as a version before 0003 left them
+            row = dict(event_id="e1", event_type="events.registration.notice", channel="email", recipient="a@x.org")
+            row |= dict(recipient_ref="psn_1", subject="s", headers={}, attempts=1, next_attempt_at=now, created_at=now)
+            await session.execute(
+                insert(models.deliveries).values(
+                    id="d1",
+                    template="registration",
+                    status="sent",
+                    body=f"Stornieren:\n{link}\n",
+                    html=f'<a href="{link}">{link}</a>',
+                    **row,
+                )
+            )
+            await session.execute(
+                insert(models.registrant_links).values(registration_id="r1", cancel_url=link, forget_after=now)
+            )
+        await asyncio.to_thread(upgrade, "notifications", url)
+        async with db.reading() as session:
+            mail = (await session.execute(select(models.deliveries))).mappings().one()
+            kept = (await session.execute(select(models.registrant_links.c.cancel_url))).scalar_one()
+    finally:
+        await db.dispose()
+    assert "RawToken123" not in mail["body"] + mail["html"] and "token=…" in mail["body"]
+    assert "RawToken123" not in kept and unseal("the-key-of-this-installation", kept) == link
