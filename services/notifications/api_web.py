@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sse_starlette import EventSourceResponse
+from starlette.types import Receive, Scope, Send
 
 from services.notifications import queries
 from services.notifications.feed import Broadcaster
+from services.notifications.feed_stream import parse_position
 from services.notifications.schemas import HotspotStatusPublic
 from shared.errors import NotFound
 from shared.service import ReadingDep
@@ -19,6 +21,7 @@ router = APIRouter(tags=["web"])
 PAGE = Path(__file__).resolve().parent / "static" / "index.html"
 # Script and style live in files of their own: the Content-Security-Policy allows no inline ones.
 ASSETS = {"live.js": "text/javascript", "live.css": "text/css", "page.css": "text/css"}
+BUSY_RETRY_AFTER_S = 10  # a full instance: try again after this long (or another instance)
 
 
 def get_feed(request: Request) -> Broadcaster:
@@ -34,11 +37,38 @@ async def hotspots(session: ReadingDep) -> list[HotspotStatusPublic]:
     return [HotspotStatusPublic(**row) for row in await queries.hotspots(session)]
 
 
+class FeedResponse(EventSourceResponse):
+    """The SSE response, counted against the instance's connection cap for exactly as long as it
+    runs: the slot is taken when the response starts (503 with Retry-After if there is none) and
+    given back however it ends (the client left, the service stops, the client was too slow)."""
+
+    def __init__(self, broadcaster: Broadcaster, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.broadcaster = broadcaster
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.broadcaster.admit():
+            busy = {"message": "the live feed is full here; try again later"}
+            await JSONResponse(busy, status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})(
+                scope, receive, send
+            )
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.broadcaster.leave()
+
+
 @router.get(
     "/feed",
     response_class=EventSourceResponse,
+    response_model=None,
     summary="Öffentliche Ereignisse als Server-Sent Events; mit Last-Event-ID fortsetzbar",
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        400: {"description": "Last-Event-ID is not a feed id (four stream sequences, e.g. 12-40-1002-3)"},
+        503: {"description": "this instance holds its maximum of feed connections; see Retry-After"},
+    },
 )
 async def feed(
     request: Request,
@@ -47,11 +77,16 @@ async def feed(
     backlog: int = Query(
         0, ge=0, le=200, description="without Last-Event-ID: first up to this many of the latest events of each stream"
     ),
-) -> EventSourceResponse:
+) -> EventSourceResponse | JSONResponse:
     resume = request.headers.get("last-event-id") or last_event_id
+    try:
+        wanted = parse_position(resume)
+    except ValueError as exc:
+        return JSONResponse({"message": str(exc), "field": "Last-Event-ID"}, status_code=400)
     # Frames come encoded (the live ones once for all clients of this instance): see feed.py.
-    return EventSourceResponse(
-        broadcaster.follow(resume, backlog),
+    return FeedResponse(
+        broadcaster,
+        broadcaster.follow(wanted, backlog),
         ping=15,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -46,7 +46,7 @@ def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
-    wake, feed = Wake(), Broadcaster()
+    wake, feed = Wake(), Broadcaster(settings.feed_max_clients, settings.feed_replay_limit)
     app = build_app(definition(settings, wake, feed), settings)
     app.state.wake, app.state.feed = wake, feed
     return app

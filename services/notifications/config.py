@@ -58,6 +58,12 @@ class NotificationsSettings(ServiceSettings):
     # Hosts or CIDR ranges on private networks that webhooks may reach (besides the operator's list).
     webhook_allowlist: str = ""
 
+    # GET /feed: open connections per instance (beyond: 503 with Retry-After; the bench holds 5,000),
+    # and how far back a reconnect is replayed, in events per stream (an older Last-Event-ID, or
+    # 0-0-0-0, starts this far back: never all history).
+    feed_max_clients: int = Field(10_000, ge=1)
+    feed_replay_limit: int = Field(1_000, ge=0)
+
     digest_hour: int = Field(7, ge=0, le=23)  # Europe/Berlin
     keep_deliveries_days: int = Field(90, ge=1)
 

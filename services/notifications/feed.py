@@ -23,6 +23,10 @@ Backlog: a new client (no `Last-Event-ID`) may ask for `backlog` = N: it then st
 sequences before the live position in each stream and gets those events first, the same way a
 resuming client catches up (up to N per stream: hidden types and deleted messages are skipped).
 The live page asks for 20, so it does not open empty.
+
+Bounds: a resume goes back at most `replay_limit` sequences per stream (an older id, or 0-0-0-0,
+starts there); at most `max_clients` connections (`admit`). Events about a business profile pass
+only while the office has it published (`feed_stream.Profiles`, noted from DIRECTORY in order).
 """
 
 from __future__ import annotations
@@ -38,13 +42,21 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from prometheus_client import Counter, Gauge
 
-from services.notifications.feed_stream import FEED_STREAMS, frame, parse_position, public_data, replay
+from services.notifications.feed_stream import (
+    FEED_STREAMS,
+    VISIBILITY_SUBJECTS,
+    Profiles,
+    frame,
+    public_data,
+    replay,
+)
 
 log = logging.getLogger("hallobot.notifications.feed")
 
 CLIENT_QUEUE_LIMIT = 1_000  # live events a client may lag behind before it is dropped (it resumes by id)
 READY_TIMEOUT_S = 15.0  # a client waits this long for the broadcaster's consumers at start-up
 RESTART_DELAY_S = 1.0  # between attempts to (re)start the broadcaster's consumers
+DIRECTORY = 0  # the index of the DIRECTORY stream in FEED_STREAMS (business profiles)
 
 FEED_CLIENTS = Gauge("hallobot_feed_clients", "Open GET /feed connections of this instance")
 FEED_DROPPED = Counter("hallobot_feed_clients_dropped_total", "Feed clients dropped for reading too slowly")
@@ -65,11 +77,27 @@ class _Client:
 class Broadcaster:
     """Follows the public streams once for this instance and fans each event out to every client."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_clients: int = 10_000, replay_limit: int = 1_000) -> None:
         self.jetstream: Callable[[], JetStreamContext] | None = None  # given by `run`
         self.position: list[int] = [0] * len(FEED_STREAMS)  # last stream sequence handled, per stream
         self.clients: set[_Client] = set()
         self.ready = asyncio.Event()
+        self.max_clients, self.replay_limit = max_clients, replay_limit
+        self.connections = 0  # admitted connections (open responses), see `admit`
+        self.profiles = Profiles()
+        self.profiles_known = 0  # DIRECTORY sequence up to which `profiles` has every change
+
+    # --- admission -------------------------------------------------------------------------------
+
+    def admit(self) -> bool:
+        """Take a connection slot (False: the instance is full). No await: check and count together."""
+        if self.connections >= self.max_clients:
+            return False
+        self.connections += 1
+        return True
+
+    def leave(self) -> None:
+        self.connections -= 1
 
     # --- the one reader per instance ------------------------------------------------------------
 
@@ -86,6 +114,8 @@ class Broadcaster:
                     if not self.ready.is_set():
                         self.position[index] = start
                     start = self.position[index]  # after a restart: go on where we were, no gap
+                    if index == DIRECTORY:
+                        await self._learn_profiles(js, stream, start)
                     subscriptions.append(
                         await js.subscribe(
                             subject,
@@ -109,6 +139,16 @@ class Broadcaster:
                     with contextlib.suppress(Exception):
                         await subscription.unsubscribe()
 
+    async def _learn_profiles(self, js: JetStreamContext, stream: str, until: int) -> None:
+        """Read the profiles' publish, unpublish and archive events up to `until` (from the stream's
+        start the first time): what the feed shows of a profile depends on them."""
+        if self.profiles_known >= until:
+            return
+        async with contextlib.aclosing(replay(js, stream, VISIBILITY_SUBJECTS, self.profiles_known, until)) as changes:
+            async for seq, raw in changes:
+                public_data(raw, seq, self.profiles, note=True)
+        self.profiles_known = until
+
     def _callback(self, index: int) -> Callable[[Msg], Awaitable[None]]:
         async def on_message(msg: Msg) -> None:
             self.publish(index, msg.metadata.sequence.stream, msg.data)
@@ -120,7 +160,11 @@ class Broadcaster:
         if seq <= self.position[index]:
             return  # an ordered consumer's reset may repeat what we already passed on
         self.position[index] = seq
-        data = public_data(raw)
+        if index == DIRECTORY:
+            data = public_data(raw, seq, self.profiles, note=True)
+            self.profiles_known = seq
+        else:
+            data = public_data(raw)
         if data is None:
             return
         vector = tuple(self.position)
@@ -140,10 +184,10 @@ class Broadcaster:
 
     # --- one client ------------------------------------------------------------------------------
 
-    async def follow(self, last_event_id: str | None, backlog: int = 0) -> AsyncIterator[bytes]:
-        """SSE frames: `ready` with the starting position, then every public event after it."""
+    async def follow(self, wanted: list[int] | None, backlog: int = 0) -> AsyncIterator[bytes]:
+        """SSE frames: `ready` with the starting position, then every public event after it.
+        `wanted`: the position of a resuming client (feed_stream.parse_position), None for a new one."""
         await asyncio.wait_for(self.ready.wait(), READY_TIMEOUT_S)
-        wanted = parse_position(last_event_id)
         client = _Client()
         self.clients.add(client)  # these two lines together: the live queue gets everything after `target`
         target = list(self.position)
@@ -167,7 +211,7 @@ class Broadcaster:
                         if seq <= position[index]:
                             continue
                         position[index] = seq
-                        data = public_data(raw)
+                        data = public_data(raw, seq, self.profiles if index == DIRECTORY else None)
                         if data is not None:
                             yield frame(position, "message", data)
                 position[index] = max(position[index], target[index])
@@ -187,8 +231,10 @@ class Broadcaster:
             FEED_CLIENTS.dec()
 
     async def _start(self, wanted: list[int], target: list[int]) -> list[int]:
-        """Where a resuming client starts: its id, except past a stream's end (a recreated stream)."""
-        position = list(wanted)
+        """Where a resuming client starts: its id, but at most `replay_limit` back (an old id, or
+        0-0-0-0, gets the bounded backlog, never all history), and not past a stream's end (a
+        recreated stream)."""
+        position = [max(mine, live - self.replay_limit) for mine, live in zip(wanted, target, strict=True)]
         js = self._js()
         for index, (stream, _) in enumerate(FEED_STREAMS):
             if wanted[index] > target[index]:  # another instance's id may be ahead of ours: keep it

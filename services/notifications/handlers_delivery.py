@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications import domain, models
 from services.notifications.config import NotificationsSettings
 from services.notifications.delivery_rules import backoff
+from services.notifications.domain_public import hide_addresses
 from services.notifications.handlers_fanout import mail_row
 from services.notifications.mailer import BERLIN
 from services.notifications.repository import SqlRepository, rowcount, subscription_of
@@ -56,7 +57,8 @@ _TAKE = (
 _MARK_SENT = (
     update(D)
     .where(D.c.id.in_(bindparam("ids", expanding=True)))
-    .values(status="sent", sent_at=bindparam("sent_at"), last_error=None)
+    # the cancel link's token is not kept once the server has the mail (mailer.CANCEL_LINK)
+    .values(status="sent", sent_at=bindparam("sent_at"), last_error=None, secret_link=None)
 )
 
 
@@ -117,7 +119,7 @@ async def mark_failed(
     settings: NotificationsSettings,
 ) -> bool:
     """Schedule the next try, or give up (dead, visible to operators); True when it is dead."""
-    reason = reason.replace(row["recipient"], "<recipient>")[:500]  # reasons are published: no addresses
+    reason = hide_addresses(reason, row["recipient"])[:500]  # reasons are published: no addresses
     if retry and row["attempts"] < max_attempts:
         wait = backoff(row["attempts"], settings.backoff_base_s, settings.backoff_max_s)
         values: dict[str, Any] = {"status": "pending", "next_attempt_at": utcnow() + wait, "last_error": reason}

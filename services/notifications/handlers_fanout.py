@@ -1,18 +1,20 @@
 """Use cases of the consumers: who hears of an event (subscribers, the office), registrants' and
-business owners' mails, the hotspot board. Mails are rendered here, once, and staged as delivery
-rows in the consumer's transaction; the senders (jobs.py) need nothing else."""
+business owners' mails (the hotspot board and the profiles' visibility: handlers_public.py). Mails
+are rendered here, once, and staged as delivery rows in the consumer's transaction; the senders
+(jobs.py) need nothing else."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 from typing import Any
 
 from services.notifications import domain
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import Subscription
-from services.notifications.mailer import render
+from services.notifications.handlers_public import for_the_public
+from services.notifications.mailer import CANCEL_LINK, render
 from services.notifications.repository import Repository
+from services.notifications.sealed import seal, unseal
 from shared.catalog import BusinessOwnerNotice, RegistrantNotice
 from shared.envelope import CloudEvent, utcnow
 
@@ -29,8 +31,11 @@ def mail_row(
     subscription_id: str | None = None,
     unsubscribe_url: str | None = None,
     held: bool = False,
+    secret_link: str | None = None,
 ) -> dict[str, Any]:
-    """The deliveries row of one mail, rendered (subject, text, HTML) for the log and the sender."""
+    """The deliveries row of one mail, rendered (subject, text, HTML) for the log and the sender. A
+    `secret_link` (a cancel link) is rendered as `CANCEL_LINK` and put in by the sender: the stored
+    text never holds its token, and the row's copy is wiped once the mail is sent."""
     rendered = render(template, lang, {**context, "unsubscribe_url": unsubscribe_url})
     now = utcnow()
     return dict(
@@ -50,6 +55,7 @@ def mail_row(
         attempts=0,
         next_attempt_at=now,
         created_at=now,
+        secret_link=secret_link,
     )
 
 
@@ -73,6 +79,7 @@ def webhook_row(settings: NotificationsSettings, subscription: Subscription, eve
         attempts=0,
         next_attempt_at=now,
         created_at=now,
+        secret_link=None,
     )
 
 
@@ -100,14 +107,20 @@ def _event_context(event: CloudEvent, audience: str) -> dict[str, Any]:
 
 async def fan_out(repo: Repository, settings: NotificationsSettings, event: CloudEvent) -> int:
     """A public event goes to every subscription that hears of it, and to the office if it should.
-    Returns how many deliveries are new."""
+    Subscribers' mails about a business profile only while the office has it published (unreviewed
+    text never reaches a citizen's inbox); webhooks (city systems an operator connected) get every
+    event, as the stream has it. Returns how many deliveries are new."""
     rows = []
+    public: bool | None = None  # looked up once, and only if a mail subscriber hears of the event
     for subscription in await repo.active():
         if not subscription.hears(event.short_type, event.data):
             continue
         if subscription.channel == "webhook":
             rows.append(webhook_row(settings, subscription, event))
-        else:
+            continue
+        if public is None:
+            public = await for_the_public(repo, event)
+        if public:
             rows.append(subscriber_mail(settings, subscription, event))
     if domain.operator_wants(event.short_type, event.data):
         rows += [
@@ -129,12 +142,14 @@ async def notify_registrants(
     repo: Repository, settings: NotificationsSettings, notices: list[tuple[CloudEvent, RegistrantNotice]]
 ) -> int:
     """Registrant mails come from the private notices; the cancel link of the first notice is kept
-    (until 30 days after the event) so that promotion and reminder mails can carry it too.
+    (sealed, until the event ends) so that promotion and reminder mails can carry it too.
 
     A fetched batch is handled with a fixed number of statements (one lookup of the stored links, one
     insert and one delete of links, one insert of mails), in order: a link stored by an earlier
     notice of the batch serves a later one as if they came one by one. Returns how many mails are new."""
-    known = await repo.cancel_links(list({notice.registration_id for _, notice in notices}))
+    key = settings.secret_key.get_secret_value()
+    stored = await repo.cancel_links(list({notice.registration_id for _, notice in notices}))
+    known = {rid: link for rid, value in stored.items() if (link := unseal(key, value))}
     new_links: dict[str, dict[str, Any]] = {}
     gone: set[str] = set()
     mails = []
@@ -143,8 +158,9 @@ async def notify_registrants(
         if cancel_url:
             if rid not in known:  # the first link is kept (insert … on conflict do nothing)
                 known[rid] = cancel_url
+                # no mail carries the link after the event: it goes then (the daily job)
                 new_links[rid] = dict(
-                    registration_id=rid, cancel_url=cancel_url, forget_after=notice.ends_at + timedelta(days=30)
+                    registration_id=rid, cancel_url=seal(key, cancel_url), forget_after=notice.ends_at
                 )
                 gone.discard(rid)
         else:
@@ -161,7 +177,11 @@ async def notify_registrants(
                 template="registration",
                 recipient=notice.email,
                 lang=notice.language,
-                context=notice.model_dump(mode="json") | {"cancel_url": cancel_url},
+                # the registrant's own name is left out (docs/security/mail.md): a mail to any address
+                # then carries only the office's text and our links
+                context=notice.model_dump(mode="json", exclude={"name"})
+                | {"cancel_url": CANCEL_LINK if cancel_url else None},
+                secret_link=cancel_url,
             )
         )
     await repo.forget_links(gone)
@@ -185,13 +205,3 @@ async def notify_owner(
         context=notice.model_dump(mode="json") | {"owner_contact": settings.owner_help()},
     )
     return await repo.stage([mail]) == 1
-
-
-async def track_hotspot(repo: Repository, event: CloudEvent) -> None:
-    """Keep each hotspot's current status for the live page."""
-    data = event.data
-    if event.short_type == "wifi.hotspot.registered":
-        await repo.set_hotspot(data["hotspot_id"], {"site_name": data["site_name"]})
-    elif event.short_type == "wifi.hotspot.status_changed":
-        since = datetime.fromisoformat(data["since"].replace("Z", "+00:00"))
-        await repo.set_hotspot(data["hotspot_id"], {"status": data["status"], "since": since})

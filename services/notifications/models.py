@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -62,6 +63,9 @@ deliveries = Table(
     Column("last_error", String(500), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime, nullable=True),
+    # a registrant's cancel link until the server accepted the mail, then wiped: the stored text has
+    # mail_mime.CANCEL_LINK in its place
+    Column("secret_link", String(2000), nullable=True),
     UniqueConstraint("event_id", "recipient_ref", "template", name="uq_deliveries_once"),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
@@ -79,7 +83,7 @@ registrant_links = Table(
     "registrant_links",
     metadata,
     Column("registration_id", String(64), primary_key=True),
-    Column("cancel_url", String(2000), nullable=False),
+    Column("cancel_url", String(2000), nullable=False),  # sealed (sealed.py): no working token at rest
     Column("forget_after", UtcDateTime, nullable=False, index=True),
 )
 
@@ -91,4 +95,14 @@ hotspots = Table(
     Column("site_name", String(200), nullable=False),
     Column("status", String(15), nullable=True),
     Column("since", UtcDateTime, nullable=True),
+)
+
+# Whether the office has each business profile published (from directory.business.published,
+# .unpublished, .archived): subscribers hear of a profile only while it is (handlers_fanout).
+business_visibility = Table(
+    "business_visibility",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("published", Boolean, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),  # the time of the event that set it
 )

@@ -1,6 +1,7 @@
 """The notifications service's unit of work over SQL: subscriptions, the deliveries queue, the
-allowlist, registrant links and the hotspot board, inside the caller's transaction. The use cases
-(handlers*.py) speak to this interface only, so they run against an in-memory fake in unit tests."""
+allowlist, registrant links, the hotspot board and which business profiles are published, inside
+the caller's transaction. The use cases (handlers*.py) speak to this interface only, so they run
+against an in-memory fake in unit tests."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.notifications.domain import Subscription
 from shared.db import dialect_insert
 
 S, D, L, H = models.subscriptions, models.deliveries, models.registrant_links, models.hotspots
+B = models.business_visibility
 COLUMNS = [f.name for f in fields(Subscription) if f.name != "changed"]
 ONCE = ["event_id", "recipient_ref", "template"]  # the unique key that makes a delivery exactly-once
 
@@ -34,6 +36,8 @@ class Repository(Protocol):
     async def keep_links(self, rows: list[dict[str, Any]]) -> None: ...
     async def forget_links(self, registration_ids: set[str]) -> None: ...
     async def set_hotspot(self, hotspot_id: str, values: dict[str, Any]) -> None: ...
+    async def business_visibility(self, business_id: str) -> tuple[bool, datetime] | None: ...
+    async def set_business_visibility(self, business_id: str, published: bool, at: datetime) -> None: ...
 
 
 def rowcount(result: Any) -> int:
@@ -123,4 +127,18 @@ class SqlRepository:
             dialect_insert(self.session)(H)
             .values({"hotspot_id": hotspot_id, "site_name": hotspot_id, **values})
             .on_conflict_do_update(index_elements=["hotspot_id"], set_=values)
+        )
+
+    async def business_visibility(self, business_id: str) -> tuple[bool, datetime] | None:
+        """Whether the profile is published, and the time of the event that said so (None: unknown)."""
+        query = select(B.c.published, B.c.changed_at).where(B.c.business_id == business_id)
+        row = (await self.session.execute(query)).first()
+        return None if row is None else (bool(row[0]), row[1])
+
+    async def set_business_visibility(self, business_id: str, published: bool, at: datetime) -> None:
+        values = {"published": published, "changed_at": at}
+        await self.session.execute(
+            dialect_insert(self.session)(B)
+            .values({"business_id": business_id, **values})
+            .on_conflict_do_update(index_elements=["business_id"], set_=values)
         )

@@ -35,8 +35,17 @@ SITES = {
 }
 
 
-async def sse(url: str, count: int, last_event_id: str | None = None, quiet_s: float = 0.0, backlog: int = 0):
-    """Read `count` SSE events (after `ready`), then listen `quiet_s` longer to catch any extra one."""
+async def sse(
+    url: str,
+    count: int,
+    last_event_id: str | None = None,
+    quiet_s: float = 0.0,
+    backlog: int = 0,
+    connected: asyncio.Event | None = None,
+):
+    """Read `count` SSE events (after `ready`), then listen `quiet_s` longer to catch any extra one.
+    `connected` is set once `ready` arrived: from then on the client gets every new event (on a busy
+    machine a fixed pause before publishing was not always long enough)."""
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
     params = {"backlog": backlog} if backlog else {}
     events, block = [], {}
@@ -61,6 +70,8 @@ async def sse(url: str, count: int, last_event_id: str | None = None, quiet_s: f
 
             ready = await asyncio.wait_for(next_event(), 10)
             assert ready["event"] == "ready"
+            if connected is not None:
+                connected.set()
             events.append(ready)
             while len(events) < count + 1:
                 events.append(await asyncio.wait_for(next_event(), 10))
@@ -89,8 +100,9 @@ async def test_a_reconnect_with_last_event_id_replays_exactly_the_missed_events(
         change("kirchplatz", "down", "up"),
     ]
 
-    reader = asyncio.create_task(sse(notifications.url, 3))
-    await asyncio.sleep(0.5)
+    connected = asyncio.Event()
+    reader = asyncio.create_task(sse(notifications.url, 3, connected=connected))
+    await asyncio.wait_for(connected.wait(), 20)
     sent = [await publish(nc, data) for data in first]
     seen = await reader
     assert [json.loads(e["data"])["id"] for e in seen[1:]] == [event.id for event in sent]
@@ -106,8 +118,9 @@ async def test_a_reconnect_with_last_event_id_replays_exactly_the_missed_events(
 
 
 async def test_a_new_client_asking_for_a_backlog_first_gets_the_latest_events_of_each_stream(notifications, nc):
-    watcher = asyncio.create_task(sse(notifications.url, 6))  # done once this instance has seen all six
-    await asyncio.sleep(0.5)
+    connected = asyncio.Event()
+    watcher = asyncio.create_task(sse(notifications.url, 6, connected=connected))  # done once all six are seen
+    await asyncio.wait_for(connected.wait(), 20)
     older = [await publish(nc, change("altmarkt", None, "up")) for _ in range(3)]
     latest_wifi = [await publish(nc, change("altmarkt", "up", status)) for status in ("down", "up")]
     latest_directory = await publish(nc, BusinessPublished(business_id="b1", name="Eine-Welt-Laden", category="retail"))
@@ -122,8 +135,9 @@ async def test_a_new_client_asking_for_a_backlog_first_gets_the_latest_events_of
     assert sorted(ids) == sorted([*(e.id for e in latest_wifi), latest_directory.id])
     assert not {e.id for e in older} & set(ids) and hidden.id not in ids
     # without a backlog a new client starts at the live position
-    live = asyncio.create_task(sse(notifications.url, 1))
-    await asyncio.sleep(0.5)
+    connected = asyncio.Event()
+    live = asyncio.create_task(sse(notifications.url, 1, connected=connected))
+    await asyncio.wait_for(connected.wait(), 20)
     newest = await publish(nc, change("altmarkt", "up", "down"))
     assert [json.loads(e["data"])["id"] for e in (await live)[1:]] == [newest.id]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.notifications import delivery_rules, domain, handlers, models
+from services.notifications import delivery_rules, domain, domain_public, handlers, models
 from services.notifications.config import NotificationsSettings
 from services.notifications.handlers_delivery import make_digests
 from services.notifications.handlers_fanout import fan_out
@@ -166,13 +166,135 @@ def test_the_sender_writes_mime_that_parses_back_to_what_was_rendered():
     assert isinstance(outgoing(delivery | {"recipient": "jörg@bäckerei.de"}, "x@hallo-bot.de").data, EmailMessage)
 
 
-def test_web_addresses_in_a_mail_text_become_links_and_everything_else_is_escaped():
+def test_only_the_links_halloBot_built_become_links_and_every_other_address_stays_text():
     from services.notifications.mailer import linked
 
-    html = linked('Grüße <b>"Café"</b> & Co\nAbmelden: https://n.test/u?a=1&b=2. Oder (http://n.test/x).')
+    ours = "https://n.test/u?a=1&b=2"
+    html = linked(f'Grüße <b>"Café"</b> & Co\nAbmelden: {ours}. Oder (http://evil.example/login).', {ours})
     assert html == (
         "Grüße &lt;b&gt;&#34;Café&#34;&lt;/b&gt; &amp; Co<br>Abmelden: "
         '<a href="https://n.test/u?a=1&amp;b=2">https://n.test/u?a=1&amp;b=2</a>. '
-        'Oder (<a href="http://n.test/x">http://n.test/x</a>).'
+        "Oder (http://evil.example/login)."
     )
+    # an address that merely begins with ours is not ours
+    assert "<a" not in linked(f"{ours}.evil.example/login", {ours})
+    assert "<a" not in linked("Jetzt bestätigen: https://evil.example/login")  # no links given: none made
     assert linked("javascript:alert(1) <script>") == "javascript:alert(1) &lt;script&gt;"
+
+
+def test_a_failure_reason_hides_the_recipient_in_any_case_and_any_other_address():
+    reason = "550 5.1.1 <ANNA.Beispiel@EXAMPLE.org>: unknown; forwarded from ops@Mail.Example.net"
+    hidden = domain_public.hide_addresses(reason, "anna.beispiel@example.org")
+    assert hidden == "550 5.1.1 <<recipient>>: unknown; forwarded from <recipient>"
+    assert domain_public.hide_addresses("timeout talking to HTTPS://Hook.Example/x", "https://hook.example/x") == (
+        "timeout talking to <recipient>"
+    )
+
+
+def test_the_feed_shows_a_profile_only_while_it_was_published_at_that_point_of_the_stream():
+    from services.notifications.feed_stream import Profiles, public_data
+    from shared.catalog import (
+        BusinessArchived,
+        BusinessPublished,
+        BusinessRegistered,
+        BusinessUnpublished,
+        BusinessUpdated,
+        EventPublished,
+    )
+
+    phish = "Jetzt bestätigen: https://evil.example/login"
+    stream = [
+        BusinessRegistered(business_id="b1", name="Laden", category="einzelhandel", self_registered=True),
+        BusinessUpdated(business_id="b1", name=phish, category="einzelhandel", changed=["name"]),  # pending
+        BusinessPublished(business_id="b1", name="Laden", category="einzelhandel"),
+        BusinessUpdated(business_id="b1", name="Laden & Café", category="einzelhandel", changed=["name"]),
+        BusinessUnpublished(business_id="b1", name="Laden & Café", category="einzelhandel"),
+        BusinessUpdated(business_id="b1", name=phish, category="einzelhandel", changed=["name"]),  # unpublished
+        BusinessArchived(business_id="b1", name=phish, category="einzelhandel"),
+        BusinessArchived(business_id="b2", name=phish, category="einzelhandel"),  # never published
+    ]
+    raws = [data.to_event().to_json() for data in stream]
+    profiles = Profiles()
+    live = [public_data(raw, seq, profiles, note=True) is not None for seq, raw in enumerate(raws, 1)]
+    assert live == [False, False, True, True, True, False, False, False]
+    # a replay later, from any point, decides the same way (what was true at each sequence)
+    assert [public_data(raw, seq, profiles) is not None for seq, raw in enumerate(raws, 1)] == live
+    starts = utcnow()
+    other = EventPublished(event_id="e1", title="Markt", starts_at=starts, ends_at=starts).to_event().to_json()
+    assert public_data(other, 99, profiles) is not None
+
+
+@pytest.mark.parametrize(
+    "bad", ["x", "1-2-3", "1-2-3-4-5", "1-2-a-4", "-1-2-3", "1-2-3-99999999999999999999999", "١-2-3-4"]
+)
+def test_a_feed_id_is_four_stream_sequences_or_refused(bad):
+    from services.notifications.feed_stream import parse_position
+
+    assert parse_position("12-40-1002-3") == [12, 40, 1002, 3] and parse_position("0-0-0-0") == [0, 0, 0, 0]
+    assert parse_position(None) is None and parse_position("") is None
+    with pytest.raises(ValueError):
+        parse_position(bad)
+
+
+def test_a_registration_mail_carries_none_of_the_registrants_text_and_links_only_ours():
+    from services.notifications.mailer import render
+
+    starts = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    cancel = "https://events.test/registrations/r1/cancel?token=abc"
+    context = {
+        "kind": "confirmed",
+        "name": "Ihr Konto wird gesperrt. Jetzt bestätigen: https://evil.example/login",
+        "event_title": "Gründerfrühstück",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "venue": "Rathaus Bottrop",
+        "online_url": None,
+        "position": None,
+        "cancel_url": cancel,
+    }
+    for lang in ("de", "en"):
+        mail = render("registration", lang, context)
+        assert "evil.example" not in mail.subject + mail.text + mail.html and "gesperrt" not in mail.text
+        assert mail.text.startswith(("Guten Tag,\n", "Hello,\n"))
+        assert mail.html.count("<a href=") == 1 and f'<a href="{cancel}">' in mail.html
+
+
+async def test_the_upgrade_removes_cancel_tokens_from_sent_mails_and_seals_the_kept_links(tmp_path, monkeypatch):
+    import asyncio
+
+    from sqlalchemy import insert
+
+    from services.notifications.sealed import unseal
+    from shared.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'n.sqlite3'}"
+    monkeypatch.setenv("NOTIFICATIONS_SECRET_KEY", "the-key-of-this-installation")
+    await asyncio.to_thread(upgrade, "notifications", url, "0002")
+    link = "http://127.0.0.1:8002/registrations/r1/cancel?token=RawToken123"
+    now = utcnow()
+    db = Database(url)
+    try:
+        async with db.transaction() as session:  # as a version before 0003 left them
+            row = dict(event_id="e1", event_type="events.registration.notice", channel="email", recipient="a@x.org")
+            row |= dict(recipient_ref="psn_1", subject="s", headers={}, attempts=1, next_attempt_at=now, created_at=now)
+            await session.execute(
+                insert(models.deliveries).values(
+                    id="d1",
+                    template="registration",
+                    status="sent",
+                    body=f"Stornieren:\n{link}\n",
+                    html=f'<a href="{link}">{link}</a>',
+                    **row,
+                )
+            )
+            await session.execute(
+                insert(models.registrant_links).values(registration_id="r1", cancel_url=link, forget_after=now)
+            )
+        await asyncio.to_thread(upgrade, "notifications", url)
+        async with db.reading() as session:
+            mail = (await session.execute(select(models.deliveries))).mappings().one()
+            kept = (await session.execute(select(models.registrant_links.c.cancel_url))).scalar_one()
+    finally:
+        await db.dispose()
+    assert "RawToken123" not in mail["body"] + mail["html"] and "token=…" in mail["body"]
+    assert "RawToken123" not in kept and unseal("the-key-of-this-installation", kept) == link

@@ -36,6 +36,7 @@ class FakeRepository:
         self.subscriptions: dict[str, Subscription] = {}
         self.deliveries: list[dict[str, Any]] = []
         self.entries: list[str] = []
+        self.visibility: dict[str, tuple[bool, datetime]] = {}
 
     async def subscription(self, subscription_id: str) -> Subscription | None:
         stored = self.subscriptions.get(subscription_id)
@@ -69,6 +70,12 @@ class FakeRepository:
 
     async def allow(self, entry: str, now: datetime) -> None:
         self.entries.append(entry)
+
+    async def business_visibility(self, business_id: str) -> tuple[bool, datetime] | None:
+        return self.visibility.get(business_id)
+
+    async def set_business_visibility(self, business_id: str, published: bool, at: datetime) -> None:
+        self.visibility[business_id] = (published, at)
 
     def to(self, recipient: str, status: str | None = None, template: str = "notification") -> list[dict[str, Any]]:
         """The mails about events (or of another template) to this recipient, in any or one status."""
@@ -185,3 +192,57 @@ def test_unknown_topics_and_filters_are_refused_before_anything_is_stored():
         Subscription.request("s1", topics=["wifi.nothing"], filters={}, **choice)
     with pytest.raises(Invalid, match="unknown filter"):
         Subscription.request("s1", topics=["wifi.hotspot.*"], filters={"colour": "red"}, **choice)
+
+
+async def test_a_directory_subscriber_hears_only_of_profiles_while_the_office_has_them_published():
+    from services.notifications.handlers_public import track_business
+    from shared.catalog import (
+        BusinessArchived,
+        BusinessPublished,
+        BusinessRegistered,
+        BusinessUnpublished,
+        BusinessUpdated,
+    )
+
+    repo = FakeRepository()
+    subscription, _ = await handlers.subscribe(
+        repo,
+        SETTINGS,
+        channel="email",
+        address="cit@example.org",
+        topics=["directory.*"],
+        filters={},
+        language="de",
+        digest="immediate",
+    )
+    await handlers.confirm(repo, SETTINGS, subscription.id, token("confirm", subscription))
+    phish = "Ihr Konto wird gesperrt. Jetzt bestätigen: https://evil.example/login"
+
+    async def consume(data):  # as the consumer does: fan out, then note the profile's state
+        event = data.to_event()
+        await fan_out(repo, SETTINGS, event)
+        await track_business(repo, event)
+
+    await consume(BusinessRegistered(business_id="b1", name=phish, category="handwerk", self_registered=True))
+    await consume(BusinessUpdated(business_id="b1", name=phish + "!", category="handwerk", changed=["name"]))
+    await consume(BusinessArchived(business_id="b1", name=phish + "!", category="handwerk"))  # never published
+    assert not repo.to("cit@example.org")
+
+    await consume(BusinessRegistered(business_id="b2", name="Weltladen", category="einzelhandel", self_registered=True))
+    await consume(BusinessPublished(business_id="b2", name="Weltladen", category="einzelhandel"))
+    await consume(
+        BusinessUpdated(business_id="b2", name="Weltladen Bottrop", category="einzelhandel", changed=["name"])
+    )
+    await consume(BusinessUnpublished(business_id="b2", name="Weltladen Bottrop", category="einzelhandel"))
+    await consume(BusinessUpdated(business_id="b2", name=phish, category="einzelhandel", changed=["name"]))
+    subjects = [row["subject"] for row in repo.to("cit@example.org")]
+    assert subjects == [
+        "Neu im Verzeichnis: Weltladen (einzelhandel)",
+        "Profil geändert: Weltladen Bottrop",
+        "Nicht mehr im Verzeichnis: Weltladen Bottrop",
+    ]
+    assert not any(
+        "evil.example" in row["body"] + row["html"]
+        for row in repo.deliveries
+        if row["channel"] == "email" and row["recipient"] != "amt@bottrop.de"
+    )

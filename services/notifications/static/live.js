@@ -72,14 +72,24 @@ async function ladeHotspots() {
   for (const h of await response.json()) zeigeHotspot(h.hotspot_id, h.site_name, h.status, h.since);
 }
 
+let letzteId = "";
+
 function verbinde() {
   // EventSource reconnects by itself and sends Last-Event-ID: the server replays what was missed
   // (the backlog only counts for the first connection, which has no id yet).
-  const source = new EventSource("/feed?backlog=20");
+  const source = new EventSource(letzteId ? "/feed?last_event_id=" + encodeURIComponent(letzteId) : "/feed?backlog=20");
   const status = document.getElementById("verbindung");
-  source.addEventListener("ready", () => { status.textContent = "Live verbunden"; status.dataset.state = "live"; });
-  source.onerror = () => { status.textContent = "Verbindung unterbrochen – verbinde neu …"; status.dataset.state = "offline"; };
+  source.addEventListener("ready", (ready) => {
+    letzteId = ready.lastEventId || letzteId;
+    status.textContent = "Live verbunden"; status.dataset.state = "live";
+  });
+  source.onerror = () => {
+    status.textContent = "Verbindung unterbrochen – verbinde neu …"; status.dataset.state = "offline";
+    // A refused connection (503: this instance is full) is not retried by the browser: later, by us.
+    if (source.readyState === EventSource.CLOSED) setTimeout(verbinde, 10000 + Math.random() * 10000);
+  };
   source.onmessage = (message) => {
+    letzteId = message.lastEventId || letzteId;
     const e = JSON.parse(message.data), d = e.data || {}, t = e.type.replace("de.bottrop.hallobot.", "");
     if (t === "wifi.hotspot.registered") zeigeHotspot(d.hotspot_id, d.site_name);
     if (t === "wifi.hotspot.status_changed") zeigeHotspot(d.hotspot_id, undefined, d.status, d.since);

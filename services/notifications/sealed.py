@@ -1,0 +1,31 @@
+"""Cancel links at rest: sealed (Fernet: AES-128-CBC and HMAC-SHA256, from `cryptography`) with a key
+derived from NOTIFICATIONS_SECRET_KEY, so the database alone (a dump, a backup, a read-only
+replica) holds no working cancel token. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken
+
+
+@cache
+def _box(secret_key: str) -> Fernet:
+    key = hmac.new(secret_key.encode(), b"hallobot registrant cancel links", hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(secret_key: str, text: str) -> str:
+    return _box(secret_key).encrypt(text.encode()).decode("ascii")
+
+
+def unseal(secret_key: str, sealed: str) -> str | None:
+    """The text, or None when it was sealed with another key (the key was changed: the later mails
+    of a registration then go without their cancel link, never with a wrong one)."""
+    try:
+        return _box(secret_key).decrypt(sealed.encode("ascii")).decode()
+    except (InvalidToken, ValueError):
+        return None
