@@ -54,10 +54,10 @@ def upgrade() -> None:
 def _seal_kept_links(connection: sa.Connection) -> None:
     """Links kept for later mails are sealed with the service's key (as the service would, from its
     environment); with another key the service later unseals nothing, and those mails go without."""
-    from services.notifications.config import DEVELOPMENT_KEY
+    from services.notifications.config import NotificationsSettings
     from services.notifications.sealed import seal
 
-    key = os.environ.get("NOTIFICATIONS_SECRET_KEY") or DEVELOPMENT_KEY
+    key = NotificationsSettings().secret_key.get_secret_value()  # the key the service itself will use
     links = sa.table("registrant_links", sa.column("registration_id", sa.String), sa.column("cancel_url", sa.String))
     for rid, url in connection.execute(sa.select(links.c.registration_id, links.c.cancel_url)).all():
         if url.startswith(("http://", "https://")):

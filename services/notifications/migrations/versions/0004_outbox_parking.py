@@ -1,7 +1,7 @@
 """outbox rows that can never be published are parked with their reason
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 
 The relay skips a parked row and goes on with the rows behind it (shared/relay/); the row stays for
 an operator to look at. Written out here rather than shared, so that this step never changes.
@@ -10,8 +10,8 @@ an operator to look at. Written out here rather than shared, so that this step n
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
