@@ -47,8 +47,12 @@ def _streams(args: argparse.Namespace) -> int:
     import asyncio
     import os
 
-    # The CITY account's mirrors need its admin user (a URL with credentials, so from the environment).
-    return asyncio.run(_declare_streams(Settings(), os.environ.get("HALLOBOT_CITY_NATS_URL")))
+    # The CITY account's mirrors need its admin user (a URL with credentials, so from the environment);
+    # its password is held to the same rules as NATS_URL's (no placeholder in production).
+    city_url = os.environ.get("HALLOBOT_CITY_NATS_URL")
+    if city_url:
+        Settings(nats_url=city_url)
+    return asyncio.run(_declare_streams(Settings(), city_url))
 
 
 async def _declare_streams(settings: Settings, city_url: str | None) -> int:

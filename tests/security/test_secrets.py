@@ -56,6 +56,8 @@ def as_settings(name: str, value: str) -> list[tuple[str, dict[str, str]]]:
         return [(service, {name: value}) for service in SERVICES]
     if name == "NOTIFICATIONS_SECRET_KEY":
         return [("notifications", {name: value})]
+    if name in ("NATS_ADMIN_URL", "CITY_ADMIN_NATS_URL"):  # `hallobot streams` checks them as NATS_URL
+        return [("wifi", {"NATS_URL": value})]
     if name.endswith("_NATS_URL"):
         return [(name.removesuffix("_NATS_URL").lower(), {"NATS_URL": value})]
     if name.endswith("_DATABASE_URL"):
