@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 
 from shared.config import ServiceSettings, scoped
+from shared.ratelimit import MAX_WINDOW_S, Limit
 
 DEVELOPMENT_KEY = "hallobot-development-pseudonym-key"
 
@@ -54,6 +55,12 @@ class NotificationsSettings(ServiceSettings):
     # Hosts or CIDR ranges on private networks that webhooks may reach (besides the operator's list).
     webhook_allowlist: str = ""
 
+    # Subscription requests per client address and window; at most one confirmation mail per
+    # address and window (more requests in it are answered alike and send nothing). Across instances.
+    subscription_limit: int = Field(10, ge=1)
+    subscription_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
+    confirmation_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
+
     digest_hour: int = Field(7, ge=0, le=23)  # Europe/Berlin
     keep_deliveries_days: int = Field(90, ge=1)
 
@@ -62,6 +69,14 @@ class NotificationsSettings(ServiceSettings):
         if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_KEY:
             raise ValueError("NOTIFICATIONS_SECRET_KEY must be set in production")
         return self
+
+    @property
+    def subscription_rate(self) -> Limit:
+        return Limit("notifications-subscriptions-per-client", self.subscription_limit, self.subscription_window_s)
+
+    @property
+    def confirmation_rate(self) -> Limit:
+        return Limit("notifications-confirmation-mails-per-address", 1, self.confirmation_window_s)
 
     def operators(self) -> list[str]:
         return [address.strip() for address in self.operator_emails.split(",") if address.strip()]
