@@ -8,9 +8,11 @@ Keys carry no raw address: the identity (a client address, an email address, a h
 HMAC-SHA256'd with a key derived from the operator token. IPv6 clients count per /64, the block one
 subscriber line gets.
 
-If NATS does not answer within `timeout_s` (or refuses), the request is let through and a warning
-logged, and for the next `pause_s` the limiter does not ask at all: a broker hiccup must neither stop
-citizens from registering nor make every request wait for a timeout.
+While the connection to NATS is down, requests are let through at once (and a warning logged). If
+NATS does not answer within `timeout_s` or refuses, the same, and for the next `pause_s` the limiter
+does not ask at all: a broker hiccup must neither stop citizens from registering nor make every
+request wait for a timeout. The timeout is generous (5 s) on purpose: under a flood the event loop
+itself is slow to hear NATS's answers, and a short timeout would switch the limiter off exactly then.
 """
 
 from __future__ import annotations
@@ -22,15 +24,15 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from limits import RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from nats.js import JetStreamContext
+from nats.aio.client import Client as NATS
 
 from shared.client_address import request_client
 from shared.config import ServiceSettings
@@ -75,14 +77,14 @@ class RateLimiter:
     service's app.py made for its consumers) and connects it to the runtime's NATS connection."""
 
     def __init__(
-        self, service: str, *, secret: str | None, replicas: int = 1, timeout_s: float = 0.5, pause_s: float = 10.0
+        self, service: str, *, secret: str | None, replicas: int = 1, timeout_s: float = 5.0, pause_s: float = 10.0
     ) -> None:
         self.storage = NatsKeyValueStorage(f"RATELIMIT_{service.upper()}", replicas)
         self.strategy = MovingWindowRateLimiter(self.storage)
         self._key = hashlib.sha256(b"hallobot rate limit keys\0" + (secret or DEVELOPMENT_KEY).encode()).digest()
         self.timeout_s, self.pause_s = timeout_s, pause_s
-        self._failed_at = -math.inf
-        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}  # key → (its turn, requests holding or waiting)
+        self._failed_at = self._warned_at = -math.inf
+        self._turns: dict[str, list[Any]] = {}  # key → [its turn (a lock), requests holding or waiting]
         self._full_until: dict[str, float] = {}  # key → when its full window frees a place
 
     @classmethod
@@ -91,8 +93,9 @@ class RateLimiter:
         token = settings.operator_token.get_secret_value() if settings.operator_token else None
         return cls(settings.service, secret=token, replicas=settings.stream_replicas)
 
-    def connect(self, jetstream: Callable[[], JetStreamContext]) -> None:
-        self.storage.jetstream = jetstream
+    def connect(self, connection: Callable[[], NATS]) -> None:
+        """`connection`: the service's NATS client (asked at each use: it exists once the service runs)."""
+        self.storage.connection = connection
 
     def pseudonym(self, identity: str) -> str:
         return hmac.new(self._key, identity.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
@@ -115,41 +118,43 @@ class RateLimiter:
         known to be full it is refused without asking NATS again until a place frees."""
         if time.monotonic() - self._failed_at < self.pause_s:
             return wanted, 0.0
+        if not self.storage.connected():
+            self._failed(limit, ConnectionError("not connected to NATS"), pause=False)
+            return wanted, 0.0
         item, key = limit.item(), self.pseudonym(identity)
         slot = item.key_for(key)
-        async with self._turn(slot):
-            wait = self._full_until.get(slot, 0.0) - time.time()
-            if wait > 0:
-                return 0, wait
-            try:
-                async with asyncio.timeout(self.timeout_s):  # NATS only, not the wait for the turn
-                    if await self.strategy.hit(item, key, cost=wanted):
-                        return wanted, 0.0
-                    reset_at, remaining = await self.strategy.get_window_stats(item, key)
-                    if partial and 0 < remaining < wanted and await self.strategy.hit(item, key, cost=remaining):
-                        return remaining, 0.0
-            except (StorageError, TimeoutError) as exc:
-                self._failed(limit, exc)
-                return wanted, 0.0
-            wait = max(1.0, reset_at - time.time())
-            if remaining <= 0:
-                self._remember_full(slot, time.time() + wait)
-            return 0, wait
-
-    @asynccontextmanager
-    async def _turn(self, slot: str) -> AsyncIterator[None]:
-        lock, users = self._turns.get(slot, (None, 0))
-        lock = lock or asyncio.Lock()
-        self._turns[slot] = (lock, users + 1)
+        turn = self._turns.get(slot)  # [lock, requests holding or waiting for it]
+        if turn is None:
+            turn = self._turns[slot] = [asyncio.Lock(), 0]
+        turn[1] += 1
         try:
-            async with lock:
-                yield
+            async with turn[0]:
+                return await self._count_in_turn(limit, item, key, slot, wanted, partial)
         finally:
-            lock, users = self._turns[slot]
-            if users == 1:
+            turn[1] -= 1
+            if not turn[1]:
                 del self._turns[slot]
-            else:
-                self._turns[slot] = (lock, users - 1)
+
+    async def _count_in_turn(
+        self, limit: Limit, item: RateLimitItemPerSecond, key: str, slot: str, wanted: int, partial: bool
+    ) -> tuple[int, float]:
+        wait = self._full_until.get(slot, 0.0) - time.time()
+        if wait > 0:
+            return 0, wait
+        try:
+            async with asyncio.timeout(self.timeout_s):  # NATS only, not the wait for the turn
+                if await self.strategy.hit(item, key, cost=wanted):
+                    return wanted, 0.0
+                reset_at, remaining = await self.strategy.get_window_stats(item, key)
+                if partial and 0 < remaining < wanted and await self.strategy.hit(item, key, cost=remaining):
+                    return remaining, 0.0
+        except (StorageError, TimeoutError) as exc:
+            self._failed(limit, exc)
+            return wanted, 0.0
+        wait = max(1.0, reset_at - time.time())
+        if remaining <= 0:
+            self._remember_full(slot, time.time() + wait)
+        return 0, wait
 
     def _remember_full(self, slot: str, until: float) -> None:
         if len(self._full_until) > 10_000:
@@ -157,9 +162,13 @@ class RateLimiter:
             self._full_until = {k: v for k, v in self._full_until.items() if v > now}
         self._full_until[slot] = until
 
-    def _failed(self, limit: Limit, exc: BaseException) -> None:
-        self._failed_at = time.monotonic()
-        log.warning("rate limit %s not checked for %g s (let through): %r", limit.name, self.pause_s, exc)
+    def _failed(self, limit: Limit, exc: BaseException, pause: bool = True) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > 60 or pause:
+            self._warned_at = now
+            log.warning("rate limit %s not checked (let through): %r", limit.name, exc)
+        if pause:
+            self._failed_at = now
 
     async def check(self, limit: Limit, identity: str, cost: int = 1) -> None:
         """Count the hit, or raise TooManyRequests (429 with Retry-After) naming the limit."""

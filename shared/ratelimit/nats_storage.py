@@ -18,6 +18,7 @@ from typing import Any
 import nats.errors
 import nats.js.errors
 from limits.aio.storage import MovingWindowSupport, Storage
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.kv import KeyValue
@@ -25,6 +26,7 @@ from nats.js.kv import KeyValue
 MAX_WINDOW_S = 86_400  # the bucket forgets a key a day after its last hit: no window may be longer
 BUCKET_BYTES = 64 * 1024 * 1024  # when full, the oldest keys go first (discard old)
 CAS_ATTEMPTS = 8
+STREAM_NOT_FOUND = 10059  # JetStream's error code
 
 
 class NatsKeyValueStorage(Storage, MovingWindowSupport):
@@ -35,7 +37,7 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
     def __init__(self, bucket: str, replicas: int = 1) -> None:
         super().__init__(None, wrap_exceptions=True)
         self.bucket, self.replicas = bucket, replicas
-        self.jetstream: Callable[[], JetStreamContext] | None = None  # set by RateLimiter.connect
+        self.connection: Callable[[], NATS] | None = None  # set by RateLimiter.connect
         self._kv: KeyValue | None = None
         self._binding = asyncio.Lock()
 
@@ -50,10 +52,13 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
                     self._kv = await self._bind()
         return self._kv
 
+    def connected(self) -> bool:
+        return self.connection is not None and self.connection().is_connected
+
     def _js(self) -> JetStreamContext:
-        if self.jetstream is None:
+        if self.connection is None:
             raise nats.errors.ConnectionClosedError  # not connected yet: let through
-        return self.jetstream()
+        return self.connection().jetstream()
 
     async def _bind(self) -> KeyValue:
         js = self._js()
@@ -89,6 +94,8 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
             entry = await kv.get(key)
         except nats.js.errors.KeyNotFoundError as missing:
             return None, (missing.entry.revision if missing.entry else 0) or 0
+        except Exception as exc:
+            raise self._forget_if_gone(exc) from None
         return json.loads(entry.value or b"null"), entry.revision or 0
 
     async def _write(self, key: str, value: Any, revision: int) -> bool:
@@ -98,7 +105,17 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
             await kv.update(key, json.dumps(value, separators=(",", ":")).encode(), last=revision)
         except nats.js.errors.KeyWrongLastSequenceError:
             return False
+        except Exception as exc:
+            raise self._forget_if_gone(exc) from None
         return True
+
+    def _forget_if_gone(self, exc: Exception) -> Exception:
+        """The bucket is in memory: a restarted server has lost it. Bind (and so create) it anew at the
+        next use; this one call fails (and is let through)."""
+        gone = (nats.js.errors.NoStreamResponseError, nats.errors.NoRespondersError)
+        if isinstance(exc, gone) or getattr(exc, "err_code", None) == STREAM_NOT_FOUND:
+            self._kv = None
+        return exc
 
     # --- moving window: the value is the ascending list of hit times within the window ---------
 

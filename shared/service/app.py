@@ -58,7 +58,7 @@ def build_app(
     app.state.operator_token_hash = hash_token(token) if token else None
     # The one rate limiter (shared/ratelimit/), on the runtime's NATS connection once it is up.
     app.state.rate_limiter = rate_limiter or RateLimiter.of_service(settings)
-    app.state.rate_limiter.connect(lambda: app.state.runtime.jetstream())
+    app.state.rate_limiter.connect(lambda: app.state.runtime.broker.connection)
     install_error_handlers(app)
     app.include_router(probes())
     app.include_router(schema_routes)
