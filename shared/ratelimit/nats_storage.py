@@ -4,7 +4,7 @@ of a service share (moving window and, for the base protocol, fixed window).
 One key per limit and identity. Moving window: the value is the JSON list of the window's hit times;
 every change is a compare-and-set on the key's revision (`Nats-Expected-Last-Subject-Sequence`), so
 two instances never both take the last place. A new key costs one round trip (create, expecting no
-earlier revision), a known one two (read, compare-and-set).
+earlier revision), a known one three (that create, a read, the compare-and-set).
 """
 
 from __future__ import annotations
