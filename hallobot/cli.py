@@ -26,6 +26,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=port,
         log_config=None,
         timeout_graceful_shutdown=15,
+        # Never let uvicorn believe X-Forwarded-For (by default it does from loopback): the client
+        # address is decided in one place, shared/client_address.py, under HALLOBOT_TRUSTED_PROXIES.
+        proxy_headers=False,
     )
     return 0
 

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.client_address import IPNetwork, parse_networks
 
 SERVICES = ("directory", "events", "wifi", "notifications")
 DEFAULT_PORTS = {"directory": 8001, "events": 8002, "wifi": 8003, "notifications": 8004}
@@ -130,6 +132,22 @@ class Settings(BaseSettings):
     # /metrics and the detailed readiness listen here, never on the public port; no port, no listener.
     internal_host: str = Field("127.0.0.1", validation_alias=_env("HALLOBOT_INTERNAL_HOST"))
     internal_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("HALLOBOT_INTERNAL_PORT"))
+    # Reverse proxies whose X-Forwarded-For is believed (CIDRs, comma-separated; none by default):
+    # shared/client_address.py. Rate limits count per client address, so set it behind a proxy.
+    trusted_proxies: str = Field("", validation_alias=_env("HALLOBOT_TRUSTED_PROXIES"))
+    _proxy_networks: tuple[IPNetwork, ...] = PrivateAttr(default=())
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        parse_networks(value)  # a ValueError names the entry
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return self._proxy_networks
+
+    def model_post_init(self, context: object, /) -> None:
+        self._proxy_networks = parse_networks(self.trusted_proxies)
 
     def nats_servers(self) -> list[str]:
         """NATS_URL may list several servers of a cluster, comma-separated; each keeps its credentials

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
@@ -13,8 +13,8 @@ from services.directory.deps import (
     SettingsDep,
     StoreDep,
     access,
-    check_rate,
     detail_of,
+    limit_self_registration,
     published_or_404,
     registration,
     require_access,
@@ -54,6 +54,7 @@ async def categories() -> list[dict[str, str]]:
     summary="Eintrag anlegen / register a business (public self-registration or the office); "
     "returns the edit token once",
     responses={429: {"description": "zu viele Anmeldungen / too many registrations"}},
+    dependencies=[Depends(limit_self_registration)],
 )
 async def register(
     body: BusinessCreate, request: Request, store: StoreDep, token: TokenDep, settings: SettingsDep
@@ -61,8 +62,6 @@ async def register(
     operator = is_operator(request, token)
     if token and not operator:
         raise Unauthenticated("unbekannter Zugang / unknown operator token; register without a token")
-    if not operator:
-        check_rate(request, settings)
     fields = body.model_dump(mode="json")
     profile, edit_token = await handlers.register_business(store, fields, self_registered=not operator, now=utcnow())
     return registration(profile, edit_token, settings)

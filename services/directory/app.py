@@ -8,7 +8,6 @@ from services.directory.api import router
 from services.directory.config import DirectorySettings
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
-from services.directory.ratelimit import SlidingWindowLimiter
 from services.directory.review_api import router as review_router
 from shared.catalog import (
     BusinessArchived,
@@ -50,7 +49,4 @@ def definition() -> ServiceDefinition:
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
-    settings = settings or DirectorySettings()
-    app = build_app(definition(), settings)
-    app.state.registration_limiter = SlidingWindowLimiter(settings.registration_limit, settings.registration_window_s)
-    return app
+    return build_app(definition(), settings or DirectorySettings())

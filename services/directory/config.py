@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from services.directory.fairtrade import DEFAULT_TARGETS
 from shared.config import ServiceSettings, scoped
+from shared.ratelimit import MAX_WINDOW_S, Limit
 
 
 class DirectorySettings(ServiceSettings):
@@ -18,13 +19,26 @@ class DirectorySettings(ServiceSettings):
     # Where the owner edits the profile; the token travels in the fragment so it stays out of server logs.
     edit_url: str = "https://hallo-bot.de/eintrag/bearbeiten#id={id}&token={token}"
     public_url: str = "https://hallo-bot.de/verzeichnis/{id}"
-    # Anonymous self-registrations per client address and window (in process, per instance).
+    # Anonymous self-registrations per client address and window, across all instances.
     registration_limit: int = Field(5, ge=1)
-    registration_window_s: float = Field(3600.0, gt=0)
-    # Behind the city's reverse proxy the client address is the last X-Forwarded-For entry.
-    trust_forwarded_for: bool = False
+    registration_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
+    # Gone: it believed X-Forwarded-For from every peer. Refused when set (HALLOBOT_TRUSTED_PROXIES).
+    trust_forwarded_for: bool | None = None
     stale_after_months: int = Field(6, ge=1)
     job_interval_s: float = Field(3600.0, gt=0)
     # (population, shops, gastronomy) points of the Fairtrade-Town targets, interpolated in between.
     fairtrade_targets: list[tuple[int, int, int]] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
     fairtrade_press_per_year: int = Field(4, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_trust_forwarded_for(self) -> DirectorySettings:
+        if self.trust_forwarded_for is not None:
+            raise ValueError(
+                "DIRECTORY_TRUST_FORWARDED_FOR is no longer read: it believed X-Forwarded-For from any client. "
+                "Remove it and list your reverse proxies in HALLOBOT_TRUSTED_PROXIES (CIDRs, comma-separated)"
+            )
+        return self
+
+    @property
+    def registration_rate(self) -> Limit:
+        return Limit("directory-self-registrations-per-client", self.registration_limit, self.registration_window_s)

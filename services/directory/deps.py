@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, queries
 from services.directory.config import DirectorySettings
-from services.directory.ratelimit import SlidingWindowLimiter
 from services.directory.schemas import BusinessDetail, BusinessRegistration
 from services.directory.store import SqlStore
-from shared.auth import check_credential, is_operator
+from shared.auth import TokenDep, check_credential, is_operator
 from shared.envelope import utcnow
-from shared.errors import NotFound, TooManyRequests, Unauthenticated
+from shared.errors import NotFound, Unauthenticated
+from shared.ratelimit import check_client
 from shared.service import TransactionDep
 
 Access = Literal["operator", "owner"] | None
@@ -56,19 +56,12 @@ async def require_access(
     return who
 
 
-def client_address(request: Request, settings: DirectorySettings) -> str:
-    forwarded = request.headers.get("x-forwarded-for")
-    if settings.trust_forwarded_for and forwarded:
-        return forwarded.split(",")[-1].strip()
-    return request.client.host if request.client else "unknown"
-
-
-def check_rate(request: Request, settings: DirectorySettings) -> None:
-    limiter: SlidingWindowLimiter = request.app.state.registration_limiter
-    wait = limiter.retry_after(client_address(request, settings))
-    if wait:
-        message = "Zu viele Anmeldungen, bitte später erneut / too many registrations, try later"
-        raise TooManyRequests(message, retry_after_s=wait)
+async def limit_self_registration(request: Request, token: TokenDep) -> None:
+    """Anonymous self-registration: DIRECTORY_REGISTRATION_LIMIT per client and window, counted across
+    all instances (shared/ratelimit/), before the route's transaction begins. A request with a token
+    is the office's (or refused by the route): not counted."""
+    if not token:
+        await check_client(request, get_settings(request).registration_rate)
 
 
 def detail(

@@ -22,6 +22,7 @@ from services.events.schemas import (
 from services.events.store import SqlStore
 from shared.auth import OperatorDep, TokenDep, is_operator
 from shared.envelope import utcnow
+from shared.ratelimit import check_client
 from shared.service import ReadingDep, TransactionDep
 from shared.spreadsheet import csv_response
 
@@ -133,12 +134,16 @@ async def list_slots(
     "/events/{event_id}/registrations",
     status_code=status.HTTP_201_CREATED,
     summary="Register: a place, or the waitlist with its position",
+    responses={
+        429: {"description": "zu viele Anmeldungen von diesem Client / too many registrations from this client"}
+    },
 )
 async def register(event_id: str, data: RegistrationCreate, request: Request) -> RegistrationCreated:
     # The transaction is opened here rather than through TransactionDep: the body is validated before
     # the (on SQLite: process-wide) write turn is taken and no sync dependency runs in the thread pool;
     # the commit still happens before the answer, so a 201 means the registration is stored.
     db, config = request.app.state.runtime.db, request.app.state.settings
+    await check_client(request, config.registration_rate)  # EVENTS_REGISTRATION_LIMIT, before the write turn
     async with db.transaction() as session:
         created = await handlers.register(SqlStore(session), data.command(event_id), utcnow(), config.public_url)
     return RegistrationCreated.model_validate(created, from_attributes=True)

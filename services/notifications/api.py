@@ -19,6 +19,7 @@ from services.notifications.wake import Wake
 from services.notifications.webhooks import lookup
 from shared.auth import TokenDep, is_operator
 from shared.errors import Unauthenticated
+from shared.ratelimit import check_client
 from shared.service import ReadingDep, RuntimeDep, TransactionDep
 
 router = APIRouter()
@@ -44,7 +45,10 @@ WakeDep = Annotated[Wake, Depends(get_wake)]
     response_model=SubscriptionPublic | WebhookCreated,
     tags=["subscriptions"],
     summary="Abonnieren: E-Mail mit Bestätigung (double opt-in), Webhook nur für Operatoren",
-    responses={201: {"model": WebhookCreated, "description": "webhook created; secret shown once"}},
+    responses={
+        201: {"model": WebhookCreated, "description": "webhook created; secret shown once"},
+        429: {"description": "zu viele Abonnements von diesem Client / too many subscriptions from this client"},
+    },
 )
 async def subscribe(
     body: SubscriptionCreate,
@@ -54,8 +58,14 @@ async def subscribe(
     wake: WakeDep,
     token: TokenDep,
 ) -> SubscriptionPublic | JSONResponse:
-    if body.channel == "webhook" and not is_operator(request, token):
+    operator = is_operator(request, token)
+    if body.channel == "webhook" and not operator:
         raise Unauthenticated("webhook subscriptions need an operator token")
+    if not operator:
+        await check_client(request, settings.subscription_rate)  # NOTIFICATIONS_SUBSCRIPTION_LIMIT
+    mail_due = True  # the answer is the same whether the confirmation mail goes out or not
+    if body.channel == "email" and body.email:
+        mail_due = await handlers.confirmation_mail_due(request.app.state.rate_limiter, settings, body.email)
     # DNS before the transaction: on SQLite a write transaction holds the process's writer lock.
     target = await lookup(body.url) if body.channel == "webhook" and body.url else None
     async with runtime.db.transaction() as session:
@@ -69,6 +79,7 @@ async def subscribe(
             filters=body.filters,
             language=body.language,
             digest=body.digest,
+            confirmation_mail=mail_due,
         )
         wake.after_commit(session)
     if secret:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 
 from shared.config import ServiceSettings, development_secret, scoped, secret_problem
+from shared.ratelimit import MAX_WINDOW_S, Limit
 
 # Where a development setup keeps its generated key (in HALLOBOT_DATA_DIR, mode 0600).
 SECRET_KEY_FILE = "notifications-secret.key"
@@ -63,6 +64,11 @@ class NotificationsSettings(ServiceSettings):
     # 0-0-0-0, starts this far back: never all history).
     feed_max_clients: int = Field(10_000, ge=1)
     feed_replay_limit: int = Field(1_000, ge=0)
+    # Subscription requests per client address and window; at most one confirmation mail per
+    # address and window (more requests in it are answered alike and send nothing). Across instances.
+    subscription_limit: int = Field(10, ge=1)
+    subscription_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
+    confirmation_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
 
     digest_hour: int = Field(7, ge=0, le=23)  # Europe/Berlin
     keep_deliveries_days: int = Field(90, ge=1)
@@ -80,6 +86,14 @@ class NotificationsSettings(ServiceSettings):
         elif secret_problem(key, min_length=1) == "is a placeholder":
             raise ValueError("NOTIFICATIONS_SECRET_KEY is a placeholder (leave it unset outside production)")
         return self
+
+    @property
+    def subscription_rate(self) -> Limit:
+        return Limit("notifications-subscriptions-per-client", self.subscription_limit, self.subscription_window_s)
+
+    @property
+    def confirmation_rate(self) -> Limit:
+        return Limit("notifications-confirmation-mails-per-address", 1, self.confirmation_window_s)
 
     def operators(self) -> list[str]:
         return [address.strip() for address in self.operator_emails.split(",") if address.strip()]

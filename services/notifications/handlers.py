@@ -17,11 +17,20 @@ from services.notifications.repository import Repository
 from services.notifications.webhooks import Target, new_secret
 from shared.envelope import utcnow
 from shared.errors import Invalid, NotFound
+from shared.ratelimit import RateLimiter
 
 
 async def allowlist(repo: Repository, settings: NotificationsSettings) -> list[str]:
     """Private hosts and ranges webhooks may reach: the configured ones and the operators'."""
     return [*settings.allowlist(), *await repo.allowlist()]
+
+
+async def confirmation_mail_due(limiter: RateLimiter, settings: NotificationsSettings, address: str) -> bool:
+    """One confirmation mail per address and NOTIFICATIONS_CONFIRMATION_WINDOW_S, across instances:
+    ten requests for one address in a minute send one mail. The caller answers alike either way, so
+    the answer does not tell whether a mail went out (or whether the address is known). Asked before
+    the transaction: the count lives on NATS, and SQLite's write turn is not held for it."""
+    return not await limiter.acquire(settings.confirmation_rate, address.strip().casefold())
 
 
 async def subscribe(
@@ -35,9 +44,11 @@ async def subscribe(
     digest: str,
     address: str | None = None,
     target: Target | None = None,
+    confirmation_mail: bool = True,
 ) -> tuple[Subscription, str | None]:
-    """Email: pending, and a confirmation mail goes out (double opt-in). Webhook: active at once if
-    its (already resolved) target is allowed; returns its signing secret, shown once."""
+    """Email: pending, and a confirmation mail goes out (double opt-in) unless `confirmation_mail` is
+    False (`confirmation_mail_due`: one went to this address within the window). Webhook: active at
+    once if its (already resolved) target is allowed; returns its signing secret, shown once."""
     secret = None
     if channel == "webhook":
         if target is None:
@@ -59,7 +70,7 @@ async def subscribe(
         secret=secret,
     )
     await repo.add(subscription)
-    if subscription.needs_confirmation and address:
+    if subscription.needs_confirmation and address and confirmation_mail:
         key = settings.secret_key.get_secret_value()
         confirm_url = domain.links(key, settings.public_url, subscription.id)["confirm_url"]
         mail = mail_row(

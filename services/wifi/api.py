@@ -102,12 +102,20 @@ async def rotate_token(hotspot_id: HotspotId, session: TransactionDep, _: Operat
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReportAccepted,
     summary="Statusmeldung / status report (the hotspot's host credential)",
+    responses={429: {"description": "mehr Meldungen als WIFI_REPORT_LIMIT / more reports than the hotspot's limit"}},
 )
 async def post_report(
-    hotspot_id: HotspotId, body: ReportIn, session: TransactionDep, token: TokenDep, settings: SettingsDep
+    hotspot_id: HotspotId,
+    body: ReportIn,
+    request: Request,
+    session: TransactionDep,
+    token: TokenDep,
+    settings: SettingsDep,
 ) -> ReportAccepted:
     owner = await queries.hotspot_of_token(session, token) if token else None
     check_credential(token, owner, hotspot_id, what="host credential")
+    # WIFI_REPORT_LIMIT per hotspot, counted once the credential is known to be this hotspot's.
+    await request.app.state.rate_limiter.check(settings.report_rate, hotspot_id)
     outcome = await record_report(SqlWifiStore(session), hotspot_id, body, now=utcnow(), settings=settings)
     return ReportAccepted.model_validate(outcome, from_attributes=True)
 

@@ -14,10 +14,11 @@ from shared.catalog import (
     HotspotRegistered,
     HotspotStatusChanged,
 )
+from shared.ratelimit import RateLimiter
 from shared.service import ServiceDefinition, build_app
 
 
-def definition(settings: WifiSettings) -> ServiceDefinition:
+def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         name="wifi",
         description="The Wifi4EU hotspots downtown: host reports, status and availability.",
@@ -32,11 +33,12 @@ def definition(settings: WifiSettings) -> ServiceDefinition:
             HotspotIncidentResolved,
             HotspotMonthlyReport,
         ],
-        subscriptions=[report_subscription(settings)],
+        subscriptions=[report_subscription(settings, limiter)],
         background=[watch_status],
     )
 
 
 def create_app(settings: WifiSettings | None = None) -> FastAPI:
     settings = settings or WifiSettings()
-    return build_app(definition(settings), settings)
+    limiter = RateLimiter.of_service(settings)  # WIFI_REPORT_LIMIT: the HTTP route and the NATS consumer
+    return build_app(definition(settings, limiter), settings, rate_limiter=limiter)

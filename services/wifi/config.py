@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.config import ServiceSettings, scoped
+from shared.ratelimit import MAX_WINDOW_S, Limit
 
 
 class WifiSettings(ServiceSettings):
@@ -24,6 +25,11 @@ class WifiSettings(ServiceSettings):
     check_interval_s: float = Field(5.0, gt=0, description="how often silence and windows are checked")
     incident_min_sites: int = Field(2, ge=1, description="fewer silent hotspots are no shared incident")
     max_clock_skew_s: float = Field(300.0, ge=0, description="reports further in the future are refused")
+    max_report_age_s: float = Field(
+        7 * 86_400.0, gt=0, description="older reports are refused (never less than the heartbeat timeout)"
+    )
+    report_limit: int = Field(600, ge=1, description="reports one hotspot may deliver per window (HTTP and NATS)")
+    report_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
 
     @property
     def heartbeat_timeout(self) -> timedelta:
@@ -32,3 +38,12 @@ class WifiSettings(ServiceSettings):
     @property
     def max_clock_skew(self) -> timedelta:
         return timedelta(seconds=self.max_clock_skew_s)
+
+    @property
+    def max_report_age(self) -> timedelta:
+        """A report young enough to drive the status machine is never too old to keep."""
+        return timedelta(seconds=max(self.max_report_age_s, self.heartbeat_timeout_s))
+
+    @property
+    def report_rate(self) -> Limit:
+        return Limit("wifi-reports-per-hotspot", self.report_limit, self.report_window_s)

@@ -27,6 +27,7 @@ from services.wifi.store import SqlWifiStore
 from shared.consumer import Delivery, PermanentError, Subscription, json_decoder, message_key
 from shared.envelope import utcnow
 from shared.errors import DomainError
+from shared.ratelimit import RateLimiter
 
 REPORTS_SUBJECT = "hallobot.wifi.reports.>"
 
@@ -54,13 +55,27 @@ def report_key(msg: Msg, _report: Any) -> str:
 decode_report = json_decoder(ReportIn, key=report_key, payload=_host_report)
 
 
-def report_subscription(settings: WifiSettings) -> Subscription:
+def report_subscription(settings: WifiSettings, limiter: RateLimiter | None = None) -> Subscription:
+    """`limiter`: WIFI_REPORT_LIMIT per hotspot (reports over it are dropped: a host gets no answer on
+    NATS); None counts nothing (tests and bench/reports.py of the bare path)."""
+
+    async def budget(hotspot_id: str, count: int) -> int:
+        assert limiter is not None
+        return await limiter.take(settings.report_rate, hotspot_id, count)
+
     async def take_reports(session: AsyncSession, deliveries: list[Delivery]) -> None:
         batch: list[HostReport] = [delivery.payload for delivery in deliveries]
         if not all(item.token for item in batch):
             raise PermanentError("missing host credential (Authorization: Bearer header)")
         try:
-            await record_reports(SqlWifiStore(session), batch, now=utcnow(), settings=settings, via="nats")
+            await record_reports(
+                SqlWifiStore(session),
+                batch,
+                now=utcnow(),
+                settings=settings,
+                via="nats",
+                budget=budget if limiter is not None else None,
+            )
         except DomainError as exc:
             raise PermanentError(f"{exc.field or 'report'}: {exc.message}") from exc
 

@@ -5,6 +5,10 @@ outcome of the same reports taken one by one, in a handful of statements for the
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from services.wifi import domain
@@ -13,18 +17,29 @@ from services.wifi.ports import HostReport, Report, ReportOutcome, WifiStore
 from shared.auth import token_matches
 from shared.errors import Forbidden, Invalid, NotFound
 
+log = logging.getLogger("hallobot.wifi")
+# How many of `count` reports of a hotspot may be stored now (WIFI_REPORT_LIMIT per window).
+ReportBudget = Callable[[str, int], Awaitable[int]]
+
 
 class WrongCredential(Forbidden):
     """A host credential that is not this hotspot's."""
 
 
-def _checked_time(hotspot_id: str, report: Report, now: datetime, max_clock_skew: timedelta) -> datetime:
+def _bounds(now: datetime, settings: WifiSettings) -> tuple[datetime, datetime]:
+    """The oldest and the newest timestamp a report may carry (computed once per batch)."""
+    return now - settings.max_report_age, now + settings.max_clock_skew
+
+
+def _checked_time(hotspot_id: str, report: Report, bounds: tuple[datetime, datetime]) -> datetime:
     """The report's own rules (before any hotspot is read); returns its timestamp in UTC."""
     if report.hotspot_id is not None and report.hotspot_id != hotspot_id:
         raise Invalid("hotspot_id does not match the hotspot reported for", field="hotspot_id")
     at = report.timestamp.astimezone(UTC)
-    if at > now + max_clock_skew:
+    if at > bounds[1]:
         raise Invalid("timestamp lies in the future (check the host's clock)", field="timestamp")
+    if at < bounds[0]:
+        raise Invalid("timestamp is older than WIFI_MAX_REPORT_AGE_S: not kept", field="timestamp")
     return at
 
 
@@ -57,7 +72,7 @@ async def record_report(
     that has already begun); a report only sees whether the hotspot is in maintenance now. This keeps
     a report at three statements: read the hotspot, insert the report, update the status.
     """
-    at = _checked_time(hotspot_id, report, now, settings.max_clock_skew)
+    at = _checked_time(hotspot_id, report, _bounds(now, settings))
     found = (await store.reporting_states((hotspot_id,))).get(hotspot_id)
     if found is None:
         raise NotFound(f"no hotspot {hotspot_id}", field="hotspot_id")
@@ -73,17 +88,25 @@ async def record_report(
 
 
 async def record_reports(
-    store: WifiStore, batch: list[HostReport], *, now: datetime, settings: WifiSettings, via: str = "nats"
+    store: WifiStore,
+    batch: list[HostReport],
+    *,
+    now: datetime,
+    settings: WifiSettings,
+    via: str = "nats",
+    budget: ReportBudget | None = None,
 ) -> None:
     """Many host reports at once, with the same outcome as `record_report(..., token=...)` for each in
     order: same rows, same status transitions and events. Any report that `record_report` would refuse
-    raises here too (the caller's transaction is then rolled back as a whole).
+    raises here too (the caller's transaction is then rolled back as a whole). With a `budget`, the
+    reports of a hotspot beyond it are dropped, not stored (over HTTP they are answered 429 instead);
+    counted after the credentials were checked, so nobody else can spend a hotspot's budget.
 
     Statements per batch instead of per report: one read of all hotspots concerned, one multi-row insert
     of the reports, and per hotspot one status row update (at commit); plus three per transition (rare).
     """
-    max_clock_skew, timeout = settings.max_clock_skew, settings.heartbeat_timeout
-    checked = [(item, _checked_time(item.hotspot_id, item.report, now, max_clock_skew)) for item in batch]
+    timeout, bounds = settings.heartbeat_timeout, _bounds(now, settings)
+    checked = [(item, _checked_time(item.hotspot_id, item.report, bounds)) for item in batch]
     states = await store.reporting_states({item.hotspot_id for item in batch})
     # Each distinct (hotspot, credential) pair is checked once per batch, not once per report.
     for hotspot_id, token in dict.fromkeys((item.hotspot_id, item.token) for item in batch):
@@ -91,6 +114,8 @@ async def record_reports(
             raise NotFound(f"no hotspot {hotspot_id}", field="hotspot_id")
         if not token or not token_matches(token, states[hotspot_id][0]):
             raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
+    if budget is not None:
+        checked = await _within_budget(checked, budget)
     # One INSERT … ON CONFLICT DO NOTHING RETURNING: the rows that came back are the ones stored; a report
     # without its row was a duplicate (of an earlier one, or of one earlier in this batch).
     new = await store.add_reports(checked, now, via)
@@ -103,3 +128,21 @@ async def record_reports(
         _, transition = _take(state, item.report, at, now, settings, timeout)
         if transition is not None:
             await store.record_transition(item.hotspot_id, transition)  # state rows written at commit
+
+
+async def _within_budget(
+    checked: list[tuple[HostReport, datetime]], budget: ReportBudget
+) -> list[tuple[HostReport, datetime]]:
+    """The first reports of each hotspot that its budget allows, in order (one count per hotspot)."""
+    wanted = Counter(item.hotspot_id for item, _ in checked)
+    counts = await asyncio.gather(*(budget(hotspot_id, n) for hotspot_id, n in wanted.items()))
+    allowed = dict(zip(wanted, counts, strict=True))
+    if all(allowed[hotspot_id] >= n for hotspot_id, n in wanted.items()):
+        return checked
+    kept = []
+    for item, at in checked:
+        if allowed[item.hotspot_id] > 0:
+            allowed[item.hotspot_id] -= 1
+            kept.append((item, at))
+    log.warning("%d reports over WIFI_REPORT_LIMIT dropped", len(checked) - len(kept))
+    return kept

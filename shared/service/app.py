@@ -18,6 +18,7 @@ from shared.auth import hash_token
 from shared.config import ServiceSettings
 from shared.http import ERROR_RESPONSES, install_error_handlers
 from shared.logging import configure_logging
+from shared.ratelimit import RateLimiter
 from shared.schema_routes import router as schema_routes
 from shared.service.definition import ServiceDefinition
 from shared.service.internal import InternalListener
@@ -43,9 +44,12 @@ class ServiceApp(FastAPI):
         )
 
 
-def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+def build_app(
+    definition: ServiceDefinition, settings: ServiceSettings, rate_limiter: RateLimiter | None = None
+) -> FastAPI:
     """`settings` is the service's one settings object, created by its app.py; routes reach it as
-    `request.app.state.settings`, background jobs as `runtime.settings`."""
+    `request.app.state.settings`, background jobs as `runtime.settings`. `rate_limiter`: the one the
+    app.py made when its consumers need it too; else one is made here."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +87,9 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastA
     app.state.settings, app.state.definition = settings, definition
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     app.state.operator_token_hash = hash_token(token) if token else None
+    # The one rate limiter (shared/ratelimit/), on the runtime's NATS connection once it is up.
+    app.state.rate_limiter = rate_limiter or RateLimiter.of_service(settings)
+    app.state.rate_limiter.connect(lambda: app.state.runtime.broker.connection)
     install_error_handlers(app)
     app.include_router(probes())
     app.include_router(schema_routes)

@@ -1,7 +1,7 @@
 """The directory service as a real process (`hallobot serve directory`) on a real nats-server, reached
 over real HTTP; one process per module (start-up costs seconds), fresh profiles per test. Events are read
-back from JetStream. Registrations carry a random X-Forwarded-For (the service trusts it here) so that
-the per-client registration limit of one test does not spill into another."""
+back from JetStream. Registrations carry a random X-Forwarded-For (loopback is a trusted proxy here) so
+that the per-client registration limit of one test does not spill into another."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ FAST_ENV = {
     "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN,
     "HALLOBOT_RELAY_POLL_INTERVAL_S": "0.1",
     "HALLOBOT_LOG_LEVEL": "WARNING",
-    "DIRECTORY_TRUST_FORWARDED_FOR": "true",
+    "HALLOBOT_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
     "DIRECTORY_REGISTRATION_LIMIT": "3",
     "DIRECTORY_REGISTRATION_WINDOW_S": "600",
 }

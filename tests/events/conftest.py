@@ -40,6 +40,7 @@ def start_events(nats_url: str, database_url: str, tmp_dir, **env) -> ServicePro
         "HALLOBOT_OPERATOR_TOKEN": OPERATOR_TOKEN,
         "HALLOBOT_RELAY_POLL_INTERVAL_S": "0.2",
         "HALLOBOT_LOG_LEVEL": "WARNING",
+        "EVENTS_REGISTRATION_LIMIT": "100000",  # every test registers from one address
     }
     return started("events", {**service_env, **env}, tmp_dir, public_url_var="EVENTS_PUBLIC_URL")
 

@@ -1,0 +1,178 @@
+"""`NatsKeyValueStorage`: a `limits` async storage on a JetStream key-value bucket that all instances
+of a service share (moving window and, for the base protocol, fixed window).
+
+One key per limit and identity. Moving window: the value is the JSON list of the window's hit times;
+every change is a compare-and-set on the key's revision (`Nats-Expected-Last-Subject-Sequence`), so
+two instances never both take the last place. A new key costs one round trip (create, expecting no
+earlier revision), a known one three (that create, a read, the compare-and-set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import nats.errors
+import nats.js.errors
+from limits.aio.storage import MovingWindowSupport, Storage
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
+from nats.js.kv import KeyValue
+
+MAX_WINDOW_S = 86_400  # the bucket forgets a key a day after its last hit: no window may be longer
+BUCKET_BYTES = 64 * 1024 * 1024  # when full, the oldest keys go first (discard old)
+CAS_ATTEMPTS = 8
+STREAM_NOT_FOUND = 10059  # JetStream's error code
+
+
+class NatsKeyValueStorage(Storage, MovingWindowSupport):
+    """A `limits` async storage on a JetStream key-value bucket (moving window and fixed window)."""
+
+    STORAGE_SCHEME = None  # built in code with the service's connection, not from a URI
+
+    def __init__(self, bucket: str, replicas: int = 1) -> None:
+        super().__init__(None, wrap_exceptions=True)
+        self.bucket, self.replicas = bucket, replicas
+        self.connection: Callable[[], NATS] | None = None  # set by RateLimiter.connect
+        self._kv: KeyValue | None = None
+        self._binding = asyncio.Lock()
+
+    @property
+    def base_exceptions(self) -> tuple[type[Exception], ...]:
+        return (nats.errors.Error, TimeoutError, ValueError)
+
+    async def _bucket(self) -> KeyValue:
+        if self._kv is None:
+            async with self._binding:
+                if self._kv is None:
+                    self._kv = await self._bind()
+        return self._kv
+
+    def connected(self) -> bool:
+        return self.connection is not None and self.connection().is_connected
+
+    def _js(self) -> JetStreamContext:
+        if self.connection is None:
+            raise nats.errors.ConnectionClosedError  # not connected yet: let through
+        return self.connection().jetstream()
+
+    async def _bind(self) -> KeyValue:
+        js = self._js()
+        try:
+            return await js.key_value(self.bucket)
+        except nats.js.errors.BucketNotFoundError:
+            pass
+        # A key-value bucket as nats-py makes one, but in memory (counts may be lost with the server:
+        # that only forgives some hits) and dropping the oldest keys when full instead of refusing.
+        await js.add_stream(
+            StreamConfig(
+                name=f"KV_{self.bucket}",
+                description="rate limit counts (shared/ratelimit/)",
+                subjects=[f"$KV.{self.bucket}.>"],
+                allow_direct=True,
+                allow_rollup_hdrs=True,
+                deny_delete=True,
+                discard=DiscardPolicy.OLD,
+                duplicate_window=120,
+                max_age=MAX_WINDOW_S,
+                max_bytes=BUCKET_BYTES,
+                max_msgs_per_subject=1,
+                num_replicas=self.replicas,
+                storage=StorageType.MEMORY,
+            )
+        )
+        return await js.key_value(self.bucket)
+
+    async def _read(self, key: str) -> tuple[Any, int]:
+        """(decoded value or None, revision to compare against; 0 for a key never written)."""
+        kv = await self._bucket()
+        try:
+            entry = await kv.get(key)
+        except nats.js.errors.KeyNotFoundError as missing:
+            return None, (missing.entry.revision if missing.entry else 0) or 0
+        except Exception as exc:
+            raise self._forget_if_gone(exc) from None
+        return json.loads(entry.value or b"null"), entry.revision or 0
+
+    async def _write(self, key: str, value: Any, revision: int) -> bool:
+        """Compare-and-set; False when another writer came first."""
+        kv = await self._bucket()
+        try:
+            await kv.update(key, json.dumps(value, separators=(",", ":")).encode(), last=revision)
+        except nats.js.errors.KeyWrongLastSequenceError:
+            return False
+        except Exception as exc:
+            raise self._forget_if_gone(exc) from None
+        return True
+
+    def _forget_if_gone(self, exc: Exception) -> Exception:
+        """The bucket is in memory: a restarted server has lost it. Bind (and so create) it anew at the
+        next use; this one call fails (and is let through)."""
+        gone = (nats.js.errors.NoStreamResponseError, nats.errors.NoRespondersError)
+        if isinstance(exc, gone) or getattr(exc, "err_code", None) == STREAM_NOT_FOUND:
+            self._kv = None
+        return exc
+
+    # --- moving window: the value is the ascending list of hit times within the window ---------
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        now = time.time()
+        if await self._write(key, [now] * amount, 0):  # a new key: one round trip
+            return True
+        for _ in range(CAS_ATTEMPTS):
+            value, revision = await self._read(key)
+            now = time.time()
+            hits = [t for t in value or [] if t > now - expiry] if isinstance(value, list) else []
+            if len(hits) + amount > limit:
+                return False
+            if await self._write(key, [*hits, *[now] * amount], revision):
+                return True
+        return False  # so contended that the others kept winning: one client flooding; refuse
+
+    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        value, _ = await self._read(key)
+        now = time.time()
+        hits = [t for t in value or [] if t > now - expiry] if isinstance(value, list) else []
+        # The moment the window frees a place: the oldest of the last `limit` hits plus the window.
+        return (hits[-limit] if len(hits) >= limit else (hits[0] if hits else now)), len(hits)
+
+    # --- fixed window (the base protocol): the value is [count, expires at] ---------------------
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        for _ in range(CAS_ATTEMPTS):
+            value, revision = await self._read(key)
+            now = time.time()
+            count, until = (
+                value if isinstance(value, list) and len(value) == 2 and value[1] > now else (0, now + expiry)
+            )
+            if await self._write(key, [count + amount, until], revision):
+                return int(count + amount)
+        raise TimeoutError(f"rate limit key {key} contended")
+
+    async def get(self, key: str) -> int:
+        value, _ = await self._read(key)
+        return int(value[0]) if isinstance(value, list) and len(value) == 2 and value[1] > time.time() else 0
+
+    async def get_expiry(self, key: str) -> float:
+        value, _ = await self._read(key)
+        return float(value[1]) if isinstance(value, list) and len(value) == 2 else time.time()
+
+    async def check(self) -> bool:
+        try:
+            await (await self._bucket()).status()
+        except Exception:
+            return False
+        return True
+
+    async def reset(self) -> int | None:
+        await self._js().purge_stream(f"KV_{self.bucket}")
+        return None
+
+    async def clear(self, key: str) -> None:
+        await (await self._bucket()).purge(key)
