@@ -62,7 +62,9 @@ async def _declare_streams(settings: Settings, city_url: str | None) -> int:
     import nats
 
     from shared.city_streams import ensure_city_mirrors
+    from shared.config import SERVICES
     from shared.nats_connection import connect_options
+    from shared.ratelimit import bucket_name, declare_bucket
     from shared.streams import STREAMS, StreamsNotDeclared, ensure_streams
 
     options = {"allow_reconnect": False, "connect_timeout": 10, **connect_options(settings)}
@@ -70,9 +72,13 @@ async def _declare_streams(settings: Settings, city_url: str | None) -> int:
         nc = await nats.connect(settings.nats_servers(), **options)
         try:
             await ensure_streams(nc.jetstream(), settings.stream_replicas)
+            # The services' rate-limit buckets: a service may use its bucket, never create it.
+            for service in SERVICES:
+                await declare_bucket(nc.jetstream(), bucket_name(service), settings.stream_replicas)
         finally:
             await nc.close()
         print(f"HALLOBOT: {len(STREAMS)} streams as declared ({', '.join(spec.name for spec in STREAMS)})")
+        print(f"HALLOBOT: rate-limit buckets in place ({', '.join(bucket_name(s) for s in SERVICES)})")
         if city_url:
             city = await nats.connect([url.strip() for url in city_url.split(",")], **options)
             try:

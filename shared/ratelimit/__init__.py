@@ -37,9 +37,9 @@ from nats.aio.client import Client as NATS
 from shared.client_address import request_client
 from shared.config import ServiceSettings
 from shared.errors import TooManyRequests
-from shared.ratelimit.nats_storage import MAX_WINDOW_S, NatsKeyValueStorage
+from shared.ratelimit.nats_storage import MAX_WINDOW_S, NatsKeyValueStorage, bucket_name, declare_bucket
 
-__all__ = ["MAX_WINDOW_S", "Limit", "RateLimiter", "check_client", "client_identity"]
+__all__ = ["MAX_WINDOW_S", "Limit", "RateLimiter", "bucket_name", "check_client", "client_identity", "declare_bucket"]
 
 log = logging.getLogger("hallobot.ratelimit")
 
@@ -79,7 +79,7 @@ class RateLimiter:
     def __init__(
         self, service: str, *, secret: str | None, replicas: int = 1, timeout_s: float = 5.0, pause_s: float = 10.0
     ) -> None:
-        self.storage = NatsKeyValueStorage(f"RATELIMIT_{service.upper()}", replicas)
+        self.storage = NatsKeyValueStorage(bucket_name(service), replicas)
         self.strategy = MovingWindowRateLimiter(self.storage)
         self._key = hashlib.sha256(b"hallobot rate limit keys\0" + (secret or DEVELOPMENT_KEY).encode()).digest()
         self.timeout_s, self.pause_s = timeout_s, pause_s

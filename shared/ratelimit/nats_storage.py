@@ -29,6 +29,38 @@ CAS_ATTEMPTS = 8
 STREAM_NOT_FOUND = 10059  # JetStream's error code
 
 
+def bucket_name(service: str) -> str:
+    return f"RATELIMIT_{service.upper()}"
+
+
+def bucket_config(bucket: str, replicas: int) -> StreamConfig:
+    """A key-value bucket as nats-py makes one, but in memory (counts may be lost with the server:
+    that only forgives some hits) and dropping the oldest keys when full instead of refusing."""
+    return StreamConfig(
+        name=f"KV_{bucket}",
+        description="rate limit counts (shared/ratelimit/)",
+        subjects=[f"$KV.{bucket}.>"],
+        allow_direct=True,
+        allow_rollup_hdrs=True,
+        deny_delete=True,
+        discard=DiscardPolicy.OLD,
+        duplicate_window=120,
+        max_age=MAX_WINDOW_S,
+        max_bytes=BUCKET_BYTES,
+        max_msgs_per_subject=1,
+        num_replicas=replicas,
+        storage=StorageType.MEMORY,
+    )
+
+
+async def declare_bucket(js: JetStreamContext, bucket: str, replicas: int) -> None:
+    """Create the bucket's stream if it is missing (an existing one is left as it is)."""
+    try:
+        await js.stream_info(f"KV_{bucket}")
+    except nats.js.errors.NotFoundError:
+        await js.add_stream(bucket_config(bucket, replicas))
+
+
 class NatsKeyValueStorage(Storage, MovingWindowSupport):
     """A `limits` async storage on a JetStream key-value bucket (moving window and fixed window)."""
 
@@ -66,25 +98,9 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
             return await js.key_value(self.bucket)
         except nats.js.errors.BucketNotFoundError:
             pass
-        # A key-value bucket as nats-py makes one, but in memory (counts may be lost with the server:
-        # that only forgives some hits) and dropping the oldest keys when full instead of refusing.
-        await js.add_stream(
-            StreamConfig(
-                name=f"KV_{self.bucket}",
-                description="rate limit counts (shared/ratelimit/)",
-                subjects=[f"$KV.{self.bucket}.>"],
-                allow_direct=True,
-                allow_rollup_hdrs=True,
-                deny_delete=True,
-                discard=DiscardPolicy.OLD,
-                duplicate_window=120,
-                max_age=MAX_WINDOW_S,
-                max_bytes=BUCKET_BYTES,
-                max_msgs_per_subject=1,
-                num_replicas=self.replicas,
-                storage=StorageType.MEMORY,
-            )
-        )
+        # Where only the admin may create streams (deploy/nats/accounts.conf), `hallobot streams`
+        # has declared the bucket already; elsewhere (hallobot up, tests) the first use does.
+        await declare_bucket(js, self.bucket, self.replicas)
         return await js.key_value(self.bucket)
 
     async def _read(self, key: str) -> tuple[Any, int]:

@@ -17,6 +17,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy.engine import make_url
 
 from shared.config import SERVICES
+from shared.ratelimit import bucket_name
 from shared.streams import STREAMS
 from tests.deploy import compose, stack
 from tests.deploy.nats_node import (
@@ -147,13 +148,24 @@ async def test_the_admin_declared_every_stream_and_the_services_needed_no_other_
         names = {info.config.name for info in await nc.jetstream().streams_info()}
     finally:
         await nc.close()
-    assert names == {spec.name for spec in STREAMS}
+    assert names == {spec.name for spec in STREAMS} | {f"KV_{bucket_name(name)}" for name in SERVICES}
     violations = [
         line
         for line in running_stack.nats.log_path.read_text().splitlines()
         if "violation" in line.lower() and PROBE not in line and "user:hotspot-" not in line and "user:city" not in line
     ]
     assert not violations, "\n".join(violations)
+
+
+def test_the_self_registration_limit_holds_on_the_compose_accounts(running_stack):
+    """The limiter's bucket is the admin's to declare and the directory's to use: were a permission
+    missing, the limiter would let every request through (it fails open), and this would not be a 429."""
+    directory = running_stack.services["directory"]
+    answers = [
+        httpx.post(f"{directory.url}/businesses", json={"name": f"Flut {n}", "category": "handwerk"}).status_code
+        for n in range(6)  # DIRECTORY_REGISTRATION_LIMIT is 5 per hour by default
+    ]
+    assert answers == [201] * 5 + [429], answers
 
 
 async def test_every_service_database_is_owned_by_its_own_role(running_stack, postgres_url):
