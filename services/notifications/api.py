@@ -7,7 +7,7 @@ import html
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from services.notifications import handlers, queries
@@ -19,6 +19,7 @@ from services.notifications.wake import Wake
 from services.notifications.webhooks import lookup
 from shared.auth import TokenDep, is_operator
 from shared.errors import Unauthenticated
+from shared.inputs import Id
 from shared.service import ReadingDep, RuntimeDep, TransactionDep
 
 router = APIRouter()
@@ -35,6 +36,7 @@ def get_wake(request: Request) -> Wake:
 
 
 SettingsDep = Annotated[NotificationsSettings, Depends(get_settings)]
+SubscriptionId = Annotated[Id, Path(description="the subscription's id")]
 WakeDep = Annotated[Wake, Depends(get_wake)]
 
 
@@ -129,7 +131,7 @@ def _page(lang: str, title: str, body: str) -> HTMLResponse:
     summary="Seite zum Link aus der Mail (bestätigt erst per Knopf: Link-Scanner lösen nichts aus)",
 )
 async def link_page(
-    subscription_id: str,
+    subscription_id: SubscriptionId,
     purpose: Literal["confirm", "unsubscribe"],
     session: ReadingDep,
     token: str = Query(max_length=100),
@@ -151,7 +153,7 @@ async def link_page(
     summary="Abonnement bestätigen (double opt-in)",
 )
 async def confirm(
-    subscription_id: str, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
+    subscription_id: SubscriptionId, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
 ) -> HTMLResponse:
     subscription = await handlers.confirm(SqlRepository(session), settings, subscription_id, token)
     title, _, _, done = TEXTS["confirm"][subscription.language]
@@ -165,7 +167,7 @@ async def confirm(
     summary="Abmelden mit einem Klick (RFC 8058: POST List-Unsubscribe=One-Click)",
 )
 async def unsubscribe(
-    subscription_id: str, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
+    subscription_id: SubscriptionId, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
 ) -> HTMLResponse:
     subscription = await handlers.unsubscribe(SqlRepository(session), settings, subscription_id, token)
     title, _, _, done = TEXTS["unsubscribe"][subscription.language]

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from shared.auth import hash_token
 from shared.config import ServiceSettings
 from shared.http import ERROR_RESPONSES, install_error_handlers
+from shared.http_guard import install_guard
 from shared.logging import configure_logging
 from shared.schema_routes import router as schema_routes
 from shared.service.definition import ServiceDefinition
@@ -53,6 +54,7 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastA
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     app.state.operator_token_hash = hash_token(token) if token else None
     install_error_handlers(app)
+    install_guard(app, settings.max_body_bytes)
     app.include_router(probes())
     app.include_router(schema_routes)
     for router in definition.routers:
