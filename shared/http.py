@@ -111,7 +111,11 @@ def domain_error_response(error: DomainError) -> JSONResponse:
     return SafeJSONResponse(body, status_code=status_of(error), headers=headers or None)
 
 
-def _field_of(location: tuple[Any, ...]) -> str:
+def _field_of(error: dict[str, Any]) -> str:
+    """`latitude`, `filters.series`, `offset`; `body` for a body that is missing or not JSON."""
+    location = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid" or location in ((), ("body",)):
+        return "body" if not location or location[0] == "body" else "request"
     parts = [_printable(str(part)) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or "request"
 
@@ -146,7 +150,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Same shape as the domain errors; `detail` stays for clients of FastAPI's default.
-        body = {"message": str(exc.detail), "detail": exc.detail}
+        body: dict[str, Any] = {"message": str(exc.detail), "detail": exc.detail}
+        field = getattr(exc, "field", None)  # e.g. "body" for the guard's size limit
+        if field:
+            body["field"] = field
         return SafeJSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -154,7 +161,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Keep FastAPI's documented `detail` list (the OpenAPI schema says so) and add a sentence
         # naming the fields; the first field at fault also goes into `field`, as with domain errors.
         errors = [_validation_detail(e) for e in exc.errors()[:20]]
-        fields = [_field_of(tuple(e["loc"])) for e in errors]
+        fields = [_field_of(e) for e in errors]
         summary = "; ".join(f"{field}: {e['msg']}" for field, e in zip(fields[:5], errors, strict=False))
         body = {"detail": errors, "message": f"invalid input: {summary}", "field": fields[0] if fields else None}
         return SafeJSONResponse(body, status_code=422)

@@ -42,6 +42,8 @@ class BodyTooLarge(HTTPException):
     """Raised from `receive` when a body without a length grows past the limit; FastAPI passes HTTP
     exceptions through its body parsing, and shared/http.py answers it as JSON."""
 
+    field = "body"
+
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body is larger than {limit} bytes")
 
