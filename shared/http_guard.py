@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http import internal_error_response, safe_json_response
@@ -87,7 +87,7 @@ class HttpGuard:
             return safe_json_response({"message": message, "field": field}, 400)
         query: bytes = scope.get("query_string", b"")
         if query and _RAW_QUERY_SUSPECT.search(query):
-            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="utf-8"):
+            for name, value in parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True):
                 if _CONTROL.search(name) or _CONTROL.search(value):
                     field = name if not _CONTROL.search(name) else "query"
                     message = f"control characters (NUL included) are not allowed in the query parameter {field!r}"
@@ -119,14 +119,25 @@ def _content_length(scope: Scope) -> int | None:
 
 def _path_parameter(scope: Scope) -> str:
     """The name of the path parameter that holds the control character (this runs only on refusal)."""
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        match, child = route.matches(scope)
-        if match is Match.FULL:
-            for name, value in child.get("path_params", {}).items():
-                if isinstance(value, str) and _CONTROL.search(value):
+    path: str = scope["path"]
+    for prefix, route in _routes(getattr(getattr(scope.get("app"), "router", None), "routes", ())):
+        if path.startswith(prefix):
+            match = route.path_regex.match(path[len(prefix) :])
+            for name, value in (match.groupdict() if match else {}).items():
+                if _CONTROL.search(value):
                     return str(name)
     return "path"
+
+
+def _routes(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every route with its path pattern, also inside included routers (FastAPI keeps them apart)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            yield from _routes(inner.routes, prefix + context_prefix)
+        elif hasattr(route, "path_regex"):
+            yield prefix, route
 
 
 def install_guard(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
