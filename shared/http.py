@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -42,11 +43,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     # Inline JSON content, not `model`: on an HTML route `model` would be documented as text/html.
     code: {"description": text, "content": {"application/json": {"schema": ErrorBody.model_json_schema()}}}
     for code, text in {
-        400: "the body could not be parsed",
+        400: "the body could not be parsed, or a control character in the path or query",
         401: "no or an invalid credential",
         403: "a valid credential, but not for this resource",
         404: "not found",
         409: "conflicts with the current state",
+        413: "the request body is larger than the limit",
     }.items()
 }
 
@@ -92,6 +94,30 @@ def safe_json_response(body: dict[str, Any], status_code: int, headers: dict[str
 def internal_error_response() -> JSONResponse:
     """What a request gets when the service itself failed: JSON, a short sentence, nothing internal."""
     return SafeJSONResponse({"message": "internal error; it has been logged"}, status_code=500)
+
+
+def routes_of_list(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every route with its path pattern, also inside included routers (FastAPI keeps them apart)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            yield from routes_of_list(inner.routes, prefix + context_prefix)
+        elif hasattr(route, "path_regex"):
+            yield prefix, route
+
+
+def routes_of(app: Any) -> Iterator[tuple[str, Any]]:
+    return routes_of_list(getattr(getattr(app, "router", None), "routes", ()))
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route serves at `path` (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for prefix, route in routes_of(app):
+        if path.startswith(prefix) and route.path_regex.match(path[len(prefix) :]):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def status_of(error: DomainError) -> int:
@@ -148,13 +174,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return domain_error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Same shape as the domain errors; `detail` stays for clients of FastAPI's default.
         body: dict[str, Any] = {"message": str(exc.detail), "detail": exc.detail}
         field = getattr(exc, "field", None)  # e.g. "body" for the guard's size limit
         if field:
             body["field"] = field
-        return SafeJSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path)) or headers.get("Allow", "")
+        return SafeJSONResponse(body, status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

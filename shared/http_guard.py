@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,7 +26,7 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.http import internal_error_response, safe_json_response
+from shared.http import ERROR_RESPONSES, internal_error_response, routes_of, safe_json_response
 
 log = logging.getLogger("hallobot.http")
 
@@ -120,7 +119,7 @@ def _content_length(scope: Scope) -> int | None:
 def _path_parameter(scope: Scope) -> str:
     """The name of the path parameter that holds the control character (this runs only on refusal)."""
     path: str = scope["path"]
-    for prefix, route in _routes(getattr(getattr(scope.get("app"), "router", None), "routes", ())):
+    for prefix, route in routes_of(scope.get("app")):
         if path.startswith(prefix):
             match = route.path_regex.match(path[len(prefix) :])
             for name, value in (match.groupdict() if match else {}).items():
@@ -129,17 +128,19 @@ def _path_parameter(scope: Scope) -> str:
     return "path"
 
 
-def _routes(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Every route with its path pattern, also inside included routers (FastAPI keeps them apart)."""
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "") or ""
-            yield from _routes(inner.routes, prefix + context_prefix)
-        elif hasattr(route, "path_regex"):
-            yield prefix, route
-
-
 def install_guard(app: FastAPI, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
-    """Outermost of the application's own middleware: it sees every request first."""
+    """Outermost of the application's own middleware: it sees every request first. Its answers (400,
+    413) are documented on every operation of the OpenAPI document."""
     app.add_middleware(HttpGuard, max_body_bytes=max_body_bytes)
+    build = app.openapi
+
+    def documented() -> dict[str, Any]:
+        schema = build()
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for code in ("400", "413"):
+                    responses.setdefault(code, ERROR_RESPONSES[int(code)])
+        return schema
+
+    app.openapi = documented  # type: ignore[method-assign]

@@ -79,6 +79,24 @@ def _clean_raw_line(value: object) -> object:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(value: object) -> object:
+    """Dates and times come as ISO 8601 text, as the documents say: pydantic would also take a number
+    (seconds since 1970) or a numeric string, which the documents do not allow."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("expected a date or time as ISO 8601 text, e.g. 2031-05-04 or 2031-05-04T18:00:00+02:00")
+
+
+def _number(value: object) -> object:
+    """A JSON number, not `true` or `"1.5"` (pydantic would coerce both, the documents allow neither)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number")
+    return value
+
+
 def _in_range(value: datetime) -> datetime:
     # The wall-clock year: from 1900 to 2200 any UTC offset converts without overflow.
     if not MIN_YEAR <= value.year <= MAX_YEAR:
@@ -98,13 +116,14 @@ Text = Annotated[str, TEXT]
 Email = Annotated[EmailStr, BeforeValidator(_clean_raw_line), Field(max_length=254)]
 Url = Annotated[AnyHttpUrl, BeforeValidator(_clean_raw_line)]
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-Latitude = Annotated[float, Field(allow_inf_nan=False, ge=-90, le=90)]
-Longitude = Annotated[float, Field(allow_inf_nan=False, ge=-180, le=180)]
+NUMBER = BeforeValidator(_number)  # bounds go before it: Annotated[float, Field(ge=0), NUMBER]
+Finite = Annotated[float, Field(allow_inf_nan=False), NUMBER]
+Latitude = Annotated[float, Field(allow_inf_nan=False, ge=-90, le=90), NUMBER]
+Longitude = Annotated[float, Field(allow_inf_nan=False, ge=-180, le=180), NUMBER]
 
-Instant = Annotated[datetime, AfterValidator(_in_range)]
-AwareInstant = Annotated[AwareDatetime, AfterValidator(_in_range)]
-Day = Annotated[date, AfterValidator(_day_in_range)]
+Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
+AwareInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_in_range)]
+Day = Annotated[date, BeforeValidator(_iso_text), AfterValidator(_day_in_range)]
 
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 Page = Annotated[int, Field(ge=1, le=10_000)]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.inputs import LINE, AwareInstant, Id, Latitude, Longitude
+from shared.inputs import LINE, NUMBER, AwareInstant, Id, Latitude, Longitude
 
 Status = Literal["up", "degraded", "down", "maintenance"]
 MONTH = r"^(20|21)\d{2}-(0[1-9]|1[0-2])$"  # 2000-2199: a month the network can have run in
@@ -82,7 +82,7 @@ class ReportIn(BaseModel):
     timestamp: AwareInstant
     uplink_ok: bool
     clients: int = Field(ge=0, le=10_000)
-    backhaul_mbps: Annotated[float, Field(allow_inf_nan=False, ge=0, le=100_000)] | None = None
+    backhaul_mbps: Annotated[float, Field(allow_inf_nan=False, ge=0, le=100_000), NUMBER] | None = None
     notes: Note | None = None
     hotspot_id: Id | None = Field(None, description="optional; must match the subject/path when given")
 
