@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import handlers, queries
 from services.notifications.config import NotificationsSettings
@@ -124,17 +125,8 @@ def _page(lang: str, title: str, body: str) -> HTMLResponse:
     )
 
 
-@router.get(
-    "/subscriptions/{subscription_id}/{purpose}",
-    response_class=HTMLResponse,
-    tags=["subscriptions"],
-    summary="Seite zum Link aus der Mail (bestätigt erst per Knopf: Link-Scanner lösen nichts aus)",
-)
-async def link_page(
-    subscription_id: SubscriptionId,
-    purpose: Literal["confirm", "unsubscribe"],
-    session: ReadingDep,
-    token: str = Query(max_length=100),
+async def _link_page(
+    session: AsyncSession, subscription_id: str, purpose: Literal["confirm", "unsubscribe"], token: str
 ) -> HTMLResponse:
     lang = await queries.subscription_language(session, subscription_id)
     title, question, button, _ = TEXTS[purpose][lang]
@@ -144,6 +136,31 @@ async def link_page(
         title,
         f'<p>{question}</p><form method="post" action="{action}"><button type="submit">{button}</button></form>',
     )
+
+
+# Two routes, not one `/{purpose}` template: a URL such as /subscriptions/{id}/enable must not fit a GET.
+LINK_PAGE = "Seite zum Link aus der Mail (bestätigt erst per Knopf: Link-Scanner lösen nichts aus)"
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/confirm", response_class=HTMLResponse, tags=["subscriptions"], summary=LINK_PAGE
+)
+async def confirm_page(
+    subscription_id: SubscriptionId, session: ReadingDep, token: str = Query(max_length=100)
+) -> HTMLResponse:
+    return await _link_page(session, subscription_id, "confirm", token)
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/unsubscribe",
+    response_class=HTMLResponse,
+    tags=["subscriptions"],
+    summary=LINK_PAGE,
+)
+async def unsubscribe_page(
+    subscription_id: SubscriptionId, session: ReadingDep, token: str = Query(max_length=100)
+) -> HTMLResponse:
+    return await _link_page(session, subscription_id, "unsubscribe", token)
 
 
 @router.post(

@@ -45,10 +45,10 @@ CONFIG = SchemathesisConfig.from_dict(
             # the role checks have their own tests with every kind of credential.
             "ignored_auth": {"enabled": False},
             "missing_required_header": {"enabled": False},
-            # Some URLs fit two path templates (`/events/series` and `/events/{event_id}`,
-            # `/subscriptions/{id}/confirm` and `/subscriptions/{id}/{purpose}`): a 405's `Allow` names
-            # every method the URL is served with, as HTTP defines it (shared/http.py), which cannot
-            # match both templates' lists at once. The 405 itself is checked (unsupported_method).
+            # Some URLs fit two path templates (`/events/series` and `/events/{event_id}`): a 405's
+            # `Allow` names every method the URL is served with, as HTTP defines it (shared/http.py),
+            # which cannot match both templates' lists at once. The 405 itself is checked
+            # (unsupported_method).
             "allow_header_conformance": {"enabled": False},
         },
     }
