@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = Field(None, validation_alias=_env("SMTP_CA_FILE"))
     log_level: str = Field("INFO", validation_alias=_env("HALLOBOT_LOG_LEVEL"))
     stream_replicas: int = Field(1, ge=1, le=5, validation_alias=_env("HALLOBOT_STREAM_REPLICAS"))
+    # Every HTTP request body (shared/http_guard.py): larger is a 413, before it is read.
+    max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias=_env("HALLOBOT_MAX_BODY_BYTES"))
 
     # Delivery tuning: how often a failing handler is tried and how long to wait between tries.
     consumer_max_deliver: int = Field(5, ge=1, validation_alias=_env("HALLOBOT_CONSUMER_MAX_DELIVER"))

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
+from pydantic import Field
 
 from services.directory import domain, handlers, queries
 from services.directory.deps import (
@@ -35,11 +35,13 @@ from services.directory.schemas import (
 from shared.auth import OperatorDep, TokenDep, is_operator
 from shared.envelope import utcnow
 from shared.errors import Unauthenticated
+from shared.inputs import LINE, AwareInstant, Page
 from shared.service import ReadingDep, RuntimeDep
 
 router = APIRouter(tags=["directory"])
 
 BusinessId = Annotated[str, Path(max_length=36, description="die Kennung des Eintrags / the profile's id")]
+SearchText = Annotated[str, Field(max_length=200), LINE]
 
 
 @router.get("/categories", response_model=list[CategoryPublic], summary="Branchen / categories")
@@ -79,12 +81,10 @@ async def list_businesses(
     runtime: RuntimeDep,
     token: TokenDep,
     settings: SettingsDep,
-    q: Annotated[str | None, Query(max_length=200, description="Freitext / free text")] = None,
+    q: Annotated[SearchText | None, Query(description="Freitext / free text")] = None,
     category: CategorySlug | None = None,
     open_now: Annotated[bool, Query(description="nur jetzt geöffnete / open now (Europe/Berlin)")] = False,
-    at: Annotated[
-        AwareDatetime | None, Query(description="statt jetzt: geöffnet zu diesem Zeitpunkt / open at")
-    ] = None,
+    at: Annotated[AwareInstant | None, Query(description="statt jetzt: geöffnet zu diesem Zeitpunkt / open at")] = None,
     delivery: bool | None = None,
     pickup: bool | None = None,
     accepts_gutschein: bool | None = None,
@@ -96,7 +96,7 @@ async def list_businesses(
         Status | Literal["all"] | None, Query(alias="status", description="nur Büro / office")
     ] = None,
     stale: Annotated[bool | None, Query(description="nur Büro: veraltete Einträge / office: stale ones")] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page: Annotated[Page, Query()] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> BusinessPage:
     operator = is_operator(request, token)

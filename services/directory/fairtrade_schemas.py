@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.directory.fairtrade import CIVIL_SOCIETY_KINDS, CRITERIA
+from shared.inputs import LINE, TEXT, Day, Line, Url
 
 if TYPE_CHECKING:  # the literals are built from the domain's tables; a type checker sees plain strings
     ActionKind = str
@@ -21,9 +22,9 @@ class CampaignUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     population: int | None = Field(None, ge=1, le=10_000_000)
-    council_resolution_on: date | None = None
-    council_resolution_text: str | None = Field(None, max_length=5000)
-    steering_group: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+    council_resolution_on: Day | None = None
+    council_resolution_text: Annotated[str, Field(max_length=5000), TEXT] | None = None
+    steering_group: list[Annotated[str, Field(min_length=1, max_length=200), LINE]] | None = Field(
         None, max_length=50, description="Mitglieder (Organisation/Rolle) / members (organisation or role)"
     )
 
@@ -32,25 +33,25 @@ class TitleRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["awarded", "renewed"]
-    on: date
+    on: Day
 
 
 class ActionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: ActionKind
-    organisation: str = Field(min_length=1, max_length=200)
-    action: str = Field(min_length=1, max_length=500)
-    held_on: date
+    organisation: Line = Field(min_length=1, max_length=200)
+    action: Line = Field(min_length=1, max_length=500)
+    held_on: Day
 
 
 class PressCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=300)
-    outlet: str = Field(min_length=1, max_length=200)
-    url: Annotated[AnyHttpUrl, Field(max_length=500)] | None = None
-    published_on: date
+    title: Line = Field(min_length=1, max_length=300)
+    outlet: Line = Field(min_length=1, max_length=200)
+    url: Annotated[Url, Field(max_length=500)] | None = None
+    published_on: Day
 
 
 class ActionPublic(ActionCreate):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.directory.domain import CATEGORIES, STATUSES
+from shared.inputs import LINE, TEXT, Email, Latitude, Longitude
+from shared.inputs import Url as HttpUrl
 
 if TYPE_CHECKING:  # the literals are built from the domain's tables; a type checker sees plain strings
     CategorySlug = str
@@ -15,9 +17,17 @@ if TYPE_CHECKING:  # the literals are built from the domain's tables; a type che
 else:
     CategorySlug = Literal[tuple(CATEGORIES)]
     Status = Literal[STATUSES]
-Url = Annotated[AnyHttpUrl, Field(max_length=300)]
-Offering = Annotated[str, Field(min_length=1, max_length=100)]
+Url = Annotated[HttpUrl, Field(max_length=300)]
+Offering = Annotated[str, Field(min_length=1, max_length=100), LINE]
 OwnerLanguage = Literal["de", "en"]
+Name = Annotated[str, Field(min_length=1, max_length=200), LINE]
+Description = Annotated[str, Field(max_length=2000), TEXT]
+Phone = Annotated[str, Field(max_length=40, pattern=r"^\+?[0-9 ()/\-]{5,40}$"), LINE]
+Street = Annotated[str, Field(max_length=200), LINE]
+PostalCode = Annotated[str, Field(pattern=r"^\d{5}$"), LINE]
+City = Annotated[str, Field(min_length=1, max_length=100), LINE]
+OpeningHours = Annotated[str, Field(max_length=500), LINE]
+Products = Annotated[int, Field(ge=0, le=10_000)]
 
 
 # --- profiles -------------------------------------------------------------------------------------
@@ -26,21 +36,20 @@ OwnerLanguage = Literal["de", "en"]
 class _Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    description: str = Field("", max_length=2000)
+    description: Description = ""
     offerings: list[Offering] = Field(
         default_factory=list, max_length=30, description="Waren und Leistungen / goods and services offered"
     )
-    email: EmailStr | None = Field(None, max_length=254, description="öffentliche Kontaktadresse / public contact")
-    phone: str | None = Field(None, max_length=40, pattern=r"^\+?[0-9 ()/\-]{5,40}$")
+    email: Email | None = Field(None, description="öffentliche Kontaktadresse / public contact")
+    phone: Phone | None = None
     website: Url | None = None
-    street: str | None = Field(None, max_length=200)
-    postal_code: str | None = Field(None, pattern=r"^\d{5}$")
-    city: str = Field("Bottrop", min_length=1, max_length=100)
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
-    opening_hours: str | None = Field(
+    street: Street | None = None
+    postal_code: PostalCode | None = None
+    city: City = "Bottrop"
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    opening_hours: OpeningHours | None = Field(
         None,
-        max_length=500,
         examples=["Mo-Fr 09:00-18:00; Sa 09:00-14:00; PH off"],
         description="OpenStreetMap opening_hours, Europe/Berlin",
     )
@@ -48,15 +57,15 @@ class _Profile(BaseModel):
     pickup: bool = False
     accepts_gutschein: bool = Field(False, description="nimmt den Bottrop-Gutschein an / accepts the city voucher")
     online_shop: bool = False
-    fairtrade_products: int = Field(0, ge=0, le=10_000, description="Anzahl Fairtrade-Produkte / how many")
+    fairtrade_products: Products = Field(0, description="Anzahl Fairtrade-Produkte / how many")
     links: list[Url] = Field(default_factory=list, max_length=10)
 
 
 class BusinessCreate(_Profile):
-    name: str = Field(min_length=1, max_length=200, examples=["Bäckerei Beispiel"])
+    name: Name = Field(examples=["Bäckerei Beispiel"])
     category: CategorySlug
-    owner_email: EmailStr | None = Field(
-        None, max_length=254, description="private Adresse für den Bearbeitungslink / private, never shown"
+    owner_email: Email | None = Field(
+        None, description="private Adresse für den Bearbeitungslink / private, never shown"
     )
     owner_language: OwnerLanguage = Field(
         "de", description="Sprache der Mails an den Inhaber / language of owner mails"
@@ -68,26 +77,26 @@ class BusinessUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Name | None = None
     category: CategorySlug | None = None
-    description: str | None = Field(None, max_length=2000)
+    description: Description | None = None
     offerings: list[Offering] | None = Field(None, max_length=30)
-    email: EmailStr | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=40, pattern=r"^\+?[0-9 ()/\-]{5,40}$")
+    email: Email | None = None
+    phone: Phone | None = None
     website: Url | None = None
-    street: str | None = Field(None, max_length=200)
-    postal_code: str | None = Field(None, pattern=r"^\d{5}$")
-    city: str | None = Field(None, min_length=1, max_length=100)
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
-    opening_hours: str | None = Field(None, max_length=500)
+    street: Street | None = None
+    postal_code: PostalCode | None = None
+    city: City | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    opening_hours: OpeningHours | None = None
     delivery: bool | None = None
     pickup: bool | None = None
     accepts_gutschein: bool | None = None
     online_shop: bool | None = None
-    fairtrade_products: int | None = Field(None, ge=0, le=10_000)
+    fairtrade_products: Products | None = None
     links: list[Url] | None = Field(None, max_length=10)
-    owner_email: EmailStr | None = Field(None, max_length=254)
+    owner_email: Email | None = None
     owner_language: OwnerLanguage | None = None
 
     @field_validator(

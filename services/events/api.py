@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from services.events import handlers, queries, queries_exports
 from services.events.config import EventsSettings
@@ -15,6 +14,7 @@ from services.events.schemas import (
     EventUpdate,
     RegistrationCreate,
     RegistrationCreated,
+    Series,
     SeriesCreate,
     SlotPublic,
     SlotsCreate,
@@ -22,6 +22,7 @@ from services.events.schemas import (
 from services.events.store import SqlStore
 from shared.auth import OperatorDep, TokenDep, is_operator
 from shared.envelope import utcnow
+from shared.inputs import Id, Instant, Offset
 from shared.ratelimit import check_client
 from shared.service import ReadingDep, TransactionDep
 from shared.spreadsheet import csv_response
@@ -29,6 +30,8 @@ from shared.spreadsheet import csv_response
 router = APIRouter(tags=["events"])
 
 ICS = "text/calendar; charset=utf-8"
+EventId = Annotated[Id, Path(description="the event's id")]
+SeriesName = Annotated[Series | None, Query(description="only the events of this series")]
 
 
 async def settings(request: Request) -> EventsSettings:
@@ -45,10 +48,10 @@ async def list_events(
     request: Request,
     session: ReadingDep,
     token: TokenDep,
-    series: str | None = None,
-    after: Annotated[datetime | None, Query(description="only events that end after this time")] = None,
+    series: SeriesName = None,
+    after: Annotated[Instant | None, Query(description="only events that end after this time")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> list[EventPublic]:
     return await queries.list_events(
         session, operator=is_operator(request, token), series=series, after=after, limit=limit, offset=offset
@@ -73,7 +76,7 @@ async def create_series(data: SeriesCreate, _: OperatorDep, session: Transaction
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
 )
-async def feed(config: SettingsDep, session: ReadingDep, series: str | None = None) -> Response:
+async def feed(config: SettingsDep, session: ReadingDep, series: SeriesName = None) -> Response:
     return Response(await queries_exports.feed_ics(session, config.public_url, series), media_type=ICS)
 
 
@@ -83,30 +86,30 @@ async def feed(config: SettingsDep, session: ReadingDep, series: str | None = No
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
 )
-async def event_ics(event_id: str, config: SettingsDep, session: ReadingDep) -> Response:
+async def event_ics(event_id: EventId, config: SettingsDep, session: ReadingDep) -> Response:
     body = await queries_exports.event_ics(session, event_id, config.public_url)
     return Response(body, media_type=ICS, headers={"Content-Disposition": f'attachment; filename="{event_id}.ics"'})
 
 
 @router.get("/events/{event_id}", summary="One event with its free places")
-async def get_event(event_id: str, request: Request, session: ReadingDep, token: TokenDep) -> EventPublic:
+async def get_event(event_id: EventId, request: Request, session: ReadingDep, token: TokenDep) -> EventPublic:
     return await queries.get_event(session, event_id, operator=is_operator(request, token))
 
 
 @router.patch("/events/{event_id}", summary="Change an event; published changes are announced")
-async def update_event(event_id: str, data: EventUpdate, _: OperatorDep, session: TransactionDep) -> EventPublic:
+async def update_event(event_id: EventId, data: EventUpdate, _: OperatorDep, session: TransactionDep) -> EventPublic:
     await handlers.update_event(SqlStore(session), data.command(event_id), utcnow())
     return await queries.get_event(session, event_id, operator=True)
 
 
 @router.post("/events/{event_id}/publish", summary="Publish an event: it opens for registration")
-async def publish_event(event_id: str, _: OperatorDep, session: TransactionDep) -> EventPublic:
+async def publish_event(event_id: EventId, _: OperatorDep, session: TransactionDep) -> EventPublic:
     await handlers.publish_event(SqlStore(session), event_id, utcnow())
     return await queries.get_event(session, event_id, operator=True)
 
 
 @router.post("/events/{event_id}/cancel", summary="Cancel an event and all its registrations")
-async def cancel_event(event_id: str, _: OperatorDep, session: TransactionDep) -> EventPublic:
+async def cancel_event(event_id: EventId, _: OperatorDep, session: TransactionDep) -> EventPublic:
     await handlers.cancel_event(SqlStore(session), event_id, utcnow())
     return await queries.get_event(session, event_id, operator=True)
 
@@ -116,7 +119,7 @@ async def cancel_event(event_id: str, _: OperatorDep, session: TransactionDep) -
     status_code=status.HTTP_201_CREATED,
     summary="Add consultation slots to a consultation day",
 )
-async def add_slots(event_id: str, data: SlotsCreate, _: OperatorDep, session: TransactionDep) -> list[SlotPublic]:
+async def add_slots(event_id: EventId, data: SlotsCreate, _: OperatorDep, session: TransactionDep) -> list[SlotPublic]:
     ids = set(await handlers.add_slots(SqlStore(session), data.command(event_id)))
     return [
         slot for slot in await queries.list_slots(session, event_id, only_free=False, operator=True) if slot.id in ids
@@ -125,7 +128,7 @@ async def add_slots(event_id: str, data: SlotsCreate, _: OperatorDep, session: T
 
 @router.get("/events/{event_id}/slots", summary="Slots of a consultation day (no names)")
 async def list_slots(
-    event_id: str, request: Request, session: ReadingDep, token: TokenDep, free: bool = False
+    event_id: EventId, request: Request, session: ReadingDep, token: TokenDep, free: bool = False
 ) -> list[SlotPublic]:
     return await queries.list_slots(session, event_id, only_free=free, operator=is_operator(request, token))
 
@@ -138,7 +141,7 @@ async def list_slots(
         429: {"description": "zu viele Anmeldungen von diesem Client / too many registrations from this client"}
     },
 )
-async def register(event_id: str, data: RegistrationCreate, request: Request) -> RegistrationCreated:
+async def register(event_id: EventId, data: RegistrationCreate, request: Request) -> RegistrationCreated:
     # The transaction is opened here rather than through TransactionDep: the body is validated before
     # the (on SQLite: process-wide) write turn is taken and no sync dependency runs in the thread pool;
     # the commit still happens before the answer, so a 201 means the registration is stored.
@@ -155,6 +158,6 @@ async def register(event_id: str, data: RegistrationCreate, request: Request) ->
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-async def participants(event_id: str, _: OperatorDep, session: ReadingDep) -> Response:
+async def participants(event_id: EventId, _: OperatorDep, session: ReadingDep) -> Response:
     rows = await queries_exports.participants(session, event_id)
     return csv_response(queries_exports.PARTICIPANTS_HEADER, rows, f"teilnehmende-{event_id}.csv")

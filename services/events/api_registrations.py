@@ -7,8 +7,9 @@ import html
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events import handlers, queries
@@ -17,9 +18,12 @@ from services.events.schemas import RegistrationPublic
 from services.events.store import SqlStore
 from shared.auth import OperatorDep, TokenDep
 from shared.envelope import utcnow
+from shared.inputs import LINE, Id
 from shared.service import ReadingDep, TransactionDep
 
 router = APIRouter(tags=["events"])
+RegistrationId = Annotated[Id, Path(description="the registration's id")]
+Token = Annotated[str, Field(max_length=200), LINE]
 
 
 async def _view(session: AsyncSession, registration: Registrant) -> RegistrationPublic:
@@ -28,10 +32,10 @@ async def _view(session: AsyncSession, registration: Registrant) -> Registration
 
 @router.get("/registrations/{registration_id}", summary="A registration's state, with its own token")
 async def get_registration(
-    registration_id: str,
+    registration_id: RegistrationId,
     session: ReadingDep,
     token: TokenDep,
-    token_query: Annotated[str | None, Query(alias="token")] = None,
+    token_query: Annotated[Token | None, Query(alias="token")] = None,
 ) -> RegistrationPublic:
     registration = await handlers.authorised_registration(SqlStore(session), registration_id, token or token_query)
     return await _view(session, registration)
@@ -48,7 +52,9 @@ CONFIRM_PAGE = """<!doctype html><html lang="de"><meta charset="utf-8"><title>Ab
     response_class=HTMLResponse,
     summary="The cancel link: a page that asks before cancelling (mail scanners follow links)",
 )
-async def cancel_page(registration_id: str, token: str, session: ReadingDep) -> HTMLResponse:
+async def cancel_page(
+    registration_id: RegistrationId, token: Annotated[Token, Query()], session: ReadingDep
+) -> HTMLResponse:
     await handlers.authorised_registration(SqlStore(session), registration_id, token)
     return HTMLResponse(CONFIRM_PAGE.format(id=html.escape(registration_id), token=html.escape(token)))
 
@@ -58,7 +64,7 @@ async def cancel_page(registration_id: str, token: str, session: ReadingDep) -> 
     summary="Cancel a registration with its own token (bearer, form field or query)",
 )
 async def cancel_registration(
-    registration_id: str, request: Request, session: TransactionDep, token: TokenDep
+    registration_id: RegistrationId, request: Request, session: TransactionDep, token: TokenDep
 ) -> RegistrationPublic:
     presented = token or request.query_params.get("token")
     if not presented and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -69,6 +75,8 @@ async def cancel_registration(
 
 
 @router.delete("/registrations/{registration_id}", summary="Cancel a registration (operators)")
-async def delete_registration(registration_id: str, _: OperatorDep, session: TransactionDep) -> RegistrationPublic:
+async def delete_registration(
+    registration_id: RegistrationId, _: OperatorDep, session: TransactionDep
+) -> RegistrationPublic:
     registration = await handlers.cancel_registration(SqlStore(session), registration_id, utcnow(), by_operator=True)
     return await _view(session, registration)

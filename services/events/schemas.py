@@ -5,23 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import (
-    AnyHttpUrl,
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    PlainSerializer,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 from services.events.commands import AddSlots, ChangeEvent, CreateEvent, CreateSeries, RegisterForEvent
 from services.events.domain_times import BERLIN, in_berlin
+from shared.inputs import LINE, TEXT, Email, Id, Instant, Line, Url
 
 # Accepted with an offset or as Bottrop wall-clock time; stored in UTC; shown in Europe/Berlin.
 BerlinTime = Annotated[datetime, PlainSerializer(lambda value: value.astimezone(BERLIN).isoformat(), return_type=str)]
-Title = Annotated[str, Field(min_length=1, max_length=300)]
+Title = Annotated[str, Field(min_length=1, max_length=300), LINE]
+Series = Annotated[str, Field(max_length=200), LINE]
+Description = Annotated[str, Field(max_length=10_000), TEXT]
+Venue = Annotated[str, Field(max_length=300), LINE]
+Capacity = Annotated[int, Field(ge=1, le=100_000)]
 
 
 class _Strict(BaseModel):
@@ -39,20 +35,20 @@ class _TimesInUtc(_Strict):
 
 class _EventFields(_TimesInUtc):
     title: Title
-    series: str | None = Field(None, max_length=200)
-    description: str = Field("", max_length=10_000)
-    venue: str | None = Field(None, max_length=300)
-    online_url: AnyHttpUrl | None = None
-    capacity: int | None = Field(None, ge=1, le=100_000, description="None: unlimited")
+    series: Series | None = None
+    description: Description = ""
+    venue: Venue | None = None
+    online_url: Url | None = None
+    capacity: Capacity | None = Field(None, description="None: unlimited")
     waitlist: bool = True
 
 
 class EventCreate(_EventFields):
     kind: Literal["event", "consultation"] = "event"
-    starts_at: datetime
-    ends_at: datetime
-    registration_opens_at: datetime | None = None
-    registration_closes_at: datetime | None = Field(None, description="default: the start of the event")
+    starts_at: Instant
+    ends_at: Instant
+    registration_opens_at: Instant | None = None
+    registration_closes_at: Instant | None = Field(None, description="default: the start of the event")
 
     @model_validator(mode="after")
     def _somewhere(self) -> EventCreate:
@@ -79,16 +75,16 @@ class SeriesCreate(EventCreate):
 
 class EventUpdate(_TimesInUtc):
     title: Title | None = None
-    series: str | None = Field(None, max_length=200)
-    description: str | None = Field(None, max_length=10_000)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    venue: str | None = Field(None, max_length=300)
-    online_url: AnyHttpUrl | None = None
-    capacity: int | None = Field(None, ge=1, le=100_000)
+    series: Series | None = None
+    description: Description | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    venue: Venue | None = None
+    online_url: Url | None = None
+    capacity: Capacity | None = None
     waitlist: bool | None = None
-    registration_opens_at: datetime | None = None
-    registration_closes_at: datetime | None = None
+    registration_opens_at: Instant | None = None
+    registration_closes_at: Instant | None = None
 
     def command(self, event_id: str) -> ChangeEvent:
         """Only the fields that were given (null clears an optional field)."""
@@ -121,12 +117,12 @@ class EventPublic(BaseModel):
 class SlotsCreate(_Strict):
     """Consecutive slots of a consultation day, e.g. 12 × 30 minutes from 09:00."""
 
-    starts_at: datetime
+    starts_at: Instant
     minutes: int = Field(30, ge=5, le=480)
     count: int = Field(ge=1, le=100)
     pause_minutes: int = Field(0, ge=0, le=120)
-    expert: str = Field(min_length=1, max_length=200)
-    topic: str = Field(min_length=1, max_length=300)
+    expert: Line = Field(min_length=1, max_length=200)
+    topic: Line = Field(min_length=1, max_length=300)
 
     @field_validator("starts_at", mode="after")
     @classmethod
@@ -148,12 +144,12 @@ class SlotPublic(BaseModel):
 
 
 class RegistrationCreate(_Strict):
-    name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
-    organisation: str | None = Field(None, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
+    email: Email
+    organisation: Annotated[str, Field(max_length=200), LINE] | None = None
     consent: bool = Field(description="consent to the privacy notice; required")
     language: Literal["de", "en"] = "de"
-    slot_id: str | None = Field(None, description="consultation days: the slot to book")
+    slot_id: Id | None = Field(None, description="consultation days: the slot to book")
 
     @field_validator("consent")
     @classmethod

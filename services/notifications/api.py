@@ -7,8 +7,9 @@ import html
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import handlers, queries
 from services.notifications.config import NotificationsSettings
@@ -19,6 +20,7 @@ from services.notifications.wake import Wake
 from services.notifications.webhooks import lookup
 from shared.auth import TokenDep, is_operator
 from shared.errors import Unauthenticated
+from shared.inputs import Id
 from shared.ratelimit import check_client
 from shared.service import ReadingDep, RuntimeDep, TransactionDep
 
@@ -36,6 +38,7 @@ def get_wake(request: Request) -> Wake:
 
 
 SettingsDep = Annotated[NotificationsSettings, Depends(get_settings)]
+SubscriptionId = Annotated[Id, Path(description="the subscription's id")]
 WakeDep = Annotated[Wake, Depends(get_wake)]
 
 
@@ -133,17 +136,8 @@ def _page(lang: str, title: str, body: str) -> HTMLResponse:
     )
 
 
-@router.get(
-    "/subscriptions/{subscription_id}/{purpose}",
-    response_class=HTMLResponse,
-    tags=["subscriptions"],
-    summary="Seite zum Link aus der Mail (bestätigt erst per Knopf: Link-Scanner lösen nichts aus)",
-)
-async def link_page(
-    subscription_id: str,
-    purpose: Literal["confirm", "unsubscribe"],
-    session: ReadingDep,
-    token: str = Query(max_length=100),
+async def _link_page(
+    session: AsyncSession, subscription_id: str, purpose: Literal["confirm", "unsubscribe"], token: str
 ) -> HTMLResponse:
     lang = await queries.subscription_language(session, subscription_id)
     title, question, button, _ = TEXTS[purpose][lang]
@@ -155,6 +149,31 @@ async def link_page(
     )
 
 
+# Two routes, not one `/{purpose}` template: a URL such as /subscriptions/{id}/enable must not fit a GET.
+LINK_PAGE = "Seite zum Link aus der Mail (bestätigt erst per Knopf: Link-Scanner lösen nichts aus)"
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/confirm", response_class=HTMLResponse, tags=["subscriptions"], summary=LINK_PAGE
+)
+async def confirm_page(
+    subscription_id: SubscriptionId, session: ReadingDep, token: str = Query(max_length=100)
+) -> HTMLResponse:
+    return await _link_page(session, subscription_id, "confirm", token)
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/unsubscribe",
+    response_class=HTMLResponse,
+    tags=["subscriptions"],
+    summary=LINK_PAGE,
+)
+async def unsubscribe_page(
+    subscription_id: SubscriptionId, session: ReadingDep, token: str = Query(max_length=100)
+) -> HTMLResponse:
+    return await _link_page(session, subscription_id, "unsubscribe", token)
+
+
 @router.post(
     "/subscriptions/{subscription_id}/confirm",
     response_class=HTMLResponse,
@@ -162,7 +181,7 @@ async def link_page(
     summary="Abonnement bestätigen (double opt-in)",
 )
 async def confirm(
-    subscription_id: str, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
+    subscription_id: SubscriptionId, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
 ) -> HTMLResponse:
     subscription = await handlers.confirm(SqlRepository(session), settings, subscription_id, token)
     title, _, _, done = TEXTS["confirm"][subscription.language]
@@ -176,7 +195,7 @@ async def confirm(
     summary="Abmelden mit einem Klick (RFC 8058: POST List-Unsubscribe=One-Click)",
 )
 async def unsubscribe(
-    subscription_id: str, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
+    subscription_id: SubscriptionId, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
 ) -> HTMLResponse:
     subscription = await handlers.unsubscribe(SqlRepository(session), settings, subscription_id, token)
     title, _, _, done = TEXTS["unsubscribe"][subscription.language]

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
+from pydantic import Field
 
 from services.notifications import handlers, handlers_delivery, queries
-from services.notifications.api import WakeDep
+from services.notifications.api import SubscriptionId, WakeDep
 from services.notifications.repository import SqlRepository
 from services.notifications.schemas import AllowlistEntry, DeliveryPublic, SubscriptionAdmin
 from shared.auth import OperatorDep
+from shared.inputs import LINE, Id
 from shared.service import ReadingDep, TransactionDep
 
 router = APIRouter(tags=["operators"])
+Recipient = Annotated[str, Field(max_length=2000), LINE]
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionAdmin], summary="Alle Abonnements (Operator)")
@@ -30,7 +33,7 @@ async def list_subscriptions(
 @router.delete(
     "/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Abonnement beenden (Operator)"
 )
-async def end_subscription(subscription_id: str, _: OperatorDep, session: TransactionDep) -> None:
+async def end_subscription(subscription_id: SubscriptionId, _: OperatorDep, session: TransactionDep) -> None:
     await handlers.end_subscription(SqlRepository(session), subscription_id)
 
 
@@ -39,7 +42,7 @@ async def end_subscription(subscription_id: str, _: OperatorDep, session: Transa
     response_model=SubscriptionAdmin,
     summary="Einen abgeschalteten Webhook wieder einschalten (Operator)",
 )
-async def enable_webhook(subscription_id: str, _: OperatorDep, session: TransactionDep) -> SubscriptionAdmin:
+async def enable_webhook(subscription_id: SubscriptionId, _: OperatorDep, session: TransactionDep) -> SubscriptionAdmin:
     return SubscriptionAdmin(**asdict(await handlers.enable_webhook(SqlRepository(session), subscription_id)))
 
 
@@ -53,8 +56,8 @@ async def deliveries(
     session: ReadingDep,
     status_: Literal["held", "pending", "sending", "sent", "dead", "digested"] | None = Query(None, alias="status"),
     channel: Literal["email", "webhook"] | None = None,
-    recipient: str | None = Query(None, description="an address, URL or pseudonym (psn_…)"),
-    event_id: str | None = None,
+    recipient: Recipient | None = Query(None, description="an address, URL or pseudonym (psn_…)"),
+    event_id: Id | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[DeliveryPublic]:
     rows = await queries.deliveries(
@@ -68,7 +71,9 @@ async def deliveries(
     response_model=DeliveryPublic,
     summary="Eine gescheiterte (tote) Zustellung erneut versuchen (Operator)",
 )
-async def replay(delivery_id: str, _: OperatorDep, session: TransactionDep, wake: WakeDep) -> DeliveryPublic:
+async def replay(
+    delivery_id: Annotated[Id, Path()], _: OperatorDep, session: TransactionDep, wake: WakeDep
+) -> DeliveryPublic:
     row = await handlers_delivery.replay(session, delivery_id)
     wake.after_commit(session)
     return DeliveryPublic(**row)
@@ -96,5 +101,7 @@ async def add_allowlist(body: AllowlistEntry, _: OperatorDep, session: Transacti
 @router.delete(
     "/webhook-allowlist/{entry:path}", status_code=status.HTTP_204_NO_CONTENT, summary="Freigabe entfernen (Operator)"
 )
-async def remove_allowlist(entry: str, _: OperatorDep, session: TransactionDep) -> None:
+async def remove_allowlist(
+    entry: Annotated[str, Path(max_length=255)], _: OperatorDep, session: TransactionDep
+) -> None:
     await handlers.disallow(SqlRepository(session), entry)

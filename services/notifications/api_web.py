@@ -73,7 +73,7 @@ class FeedResponse(EventSourceResponse):
 async def feed(
     request: Request,
     broadcaster: FeedDep,
-    last_event_id: str | None = Query(None, description="alternative to the Last-Event-ID header"),
+    last_event_id: str | None = Query(None, max_length=100, description="alternative to the Last-Event-ID header"),
     backlog: int = Query(
         0, ge=0, le=200, description="without Last-Event-ID: first up to this many of the latest events of each stream"
     ),

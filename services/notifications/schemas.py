@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.notifications.domain import FILTER_KEYS
+from shared.inputs import LINE, Email, Line
 
 Channel = Literal["email", "webhook"]
+Topic = Annotated[str, Field(min_length=1, max_length=200), LINE]
+FilterName = Annotated[str, Field(min_length=1, max_length=40), LINE]
+FilterValue = Annotated[str, Field(max_length=200), LINE]
 
 
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel = "email"
-    email: EmailStr | None = Field(None, description="for channel email")
-    url: str | None = Field(None, max_length=2000, description="for channel webhook (operator only)")
-    topics: list[str] = Field(
+    email: Email | None = Field(None, description="for channel email")
+    url: Annotated[str, Field(max_length=2000), LINE] | None = Field(
+        None, description="for channel webhook (operator only)"
+    )
+    topics: list[Topic] = Field(
         min_length=1,
         max_length=50,
         description="event types, or prefixes ending in *",
         examples=[["wifi.hotspot.status_changed"]],
     )
-    filters: dict[str, str] = Field(
+    filters: dict[FilterName, FilterValue] = Field(
         default_factory=dict,
+        max_length=len(FILTER_KEYS),
         description="narrow to one hotspot_id, series, event_id, business_id or criterion",
         examples=[{"hotspot_id": "kirchplatz"}],
     )
@@ -88,7 +97,7 @@ class DeliveryPublic(BaseModel):
 
 
 class AllowlistEntry(BaseModel):
-    entry: str = Field(
+    entry: Line = Field(
         min_length=1,
         max_length=255,
         description="a host name or a CIDR range",

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.inputs import LINE, NUMBER, AwareInstant, Id, Latitude, Longitude
 
 Status = Literal["up", "degraded", "down", "maintenance"]
 MONTH = r"^(20|21)\d{2}-(0[1-9]|1[0-2])$"  # 2000-2199: a month the network can have run in
+MAC = r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$"
+SiteName = Annotated[str, Field(min_length=1, max_length=200), LINE]
+Address = Annotated[str, Field(min_length=1, max_length=300), LINE]
+Model = Annotated[str, Field(min_length=1, max_length=100), LINE]
+Mac = Annotated[str, Field(pattern=MAC)]
+Interval = Annotated[int, Field(ge=1, le=3600)]
+Note = Annotated[str, Field(max_length=500), LINE]
 
 
 class HotspotBase(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    site_name: str = Field(min_length=1, max_length=200, examples=["Berliner Platz/ZOB"])
-    host_business: str = Field(min_length=1, max_length=200)
-    address: str = Field(min_length=1, max_length=300)
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    ap_model: str = Field(min_length=1, max_length=100)
-    ap_serial: str = Field(min_length=1, max_length=100)
-    ap_mac: str = Field(pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$", examples=["00:11:22:33:44:55"])
+    site_name: SiteName = Field(examples=["Berliner Platz/ZOB"])
+    host_business: SiteName
+    address: Address
+    latitude: Latitude
+    longitude: Longitude
+    ap_model: Model
+    ap_serial: Model
+    ap_mac: Mac = Field(examples=["00:11:22:33:44:55"])
     placement: Literal["indoor", "outdoor"]
-    report_interval_s: int = Field(60, ge=1, le=3600)
+    report_interval_s: Interval = 60
 
 
 class HotspotCreate(HotspotBase):
@@ -33,16 +42,16 @@ class HotspotCreate(HotspotBase):
 class HotspotUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    site_name: str | None = Field(None, min_length=1, max_length=200)
-    host_business: str | None = Field(None, min_length=1, max_length=200)
-    address: str | None = Field(None, min_length=1, max_length=300)
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
-    ap_model: str | None = Field(None, min_length=1, max_length=100)
-    ap_serial: str | None = Field(None, min_length=1, max_length=100)
-    ap_mac: str | None = Field(None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
+    site_name: SiteName | None = None
+    host_business: SiteName | None = None
+    address: Address | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    ap_model: Model | None = None
+    ap_serial: Model | None = None
+    ap_mac: Mac | None = None
     placement: Literal["indoor", "outdoor"] | None = None
-    report_interval_s: int | None = Field(None, ge=1, le=3600)
+    report_interval_s: Interval | None = None
 
 
 class HotspotPublic(BaseModel):
@@ -88,12 +97,12 @@ class ReportIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timestamp: AwareDatetime
+    timestamp: AwareInstant
     uplink_ok: bool
     clients: int = Field(ge=0, le=10_000)
-    backhaul_mbps: float | None = Field(None, ge=0, le=100_000)
-    notes: str | None = Field(None, max_length=500)
-    hotspot_id: str | None = Field(None, description="optional; must match the subject/path when given")
+    backhaul_mbps: Annotated[float, Field(allow_inf_nan=False, ge=0, le=100_000), NUMBER] | None = None
+    notes: Note | None = None
+    hotspot_id: Id | None = Field(None, description="optional; must match the subject/path when given")
 
 
 class ReportAccepted(BaseModel):
@@ -109,9 +118,9 @@ class ReportAccepted(BaseModel):
 class MaintenanceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    note: str = Field("", max_length=500)
+    starts_at: AwareInstant
+    ends_at: AwareInstant
+    note: Note = ""
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> MaintenanceCreate:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from shared.auth import hash_token
 from shared.config import ServiceSettings
 from shared.http import ERROR_RESPONSES, install_error_handlers
+from shared.http_guard import install_guard
 from shared.logging import configure_logging
 from shared.ratelimit import RateLimiter
 from shared.schema_routes import router as schema_routes
@@ -91,6 +92,7 @@ def build_app(
     app.state.rate_limiter = rate_limiter or RateLimiter.of_service(settings)
     app.state.rate_limiter.connect(lambda: app.state.runtime.broker.connection)
     install_error_handlers(app)
+    install_guard(app, settings.max_body_bytes)
     app.include_router(probes())
     app.include_router(schema_routes)
     for router in definition.routers:
