@@ -18,12 +18,15 @@ from shared.streams import stream_for_subject
 
 WHEN: dict[str, str] = {
     "directory.business.registered": "A profile was created: by the owner's self-registration "
-    "(`self_registered: true`, not yet public) or by the office.",
-    "directory.business.updated": "A profile changed (by its owner with the edit token, or by the office); "
-    "`changed` lists the changed fields.",
+    "(`self_registered: true`, not yet public) or by the office. `name` is null while the profile is "
+    "not published: text nobody reviewed never goes on a public subject.",
+    "directory.business.updated": "A profile changed (by its owner with the edit token, or by the office, "
+    "or the office approved an owner's waiting change); `changed` lists the changed fields; `name` is "
+    "null while the profile is not published.",
     "directory.business.published": "The office published a profile (it becomes visible in the directory).",
     "directory.business.unpublished": "The office took a published profile offline.",
-    "directory.business.archived": "The office archived a profile (final: an archived profile does not come back).",
+    "directory.business.archived": "The office archived a profile (final: an archived profile does not come "
+    "back); `name` is null unless the office had published it (and so had seen it).",
     "private.directory.business.owner_notice": "Beside `published` when the profile has an owner address "
     "(`kind: published`), and once per stale period when a published profile was not touched for "
     "`DIRECTORY_STALE_AFTER_MONTHS` (`kind: stale`, from the directory's hourly job).",

@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.errors import Forbidden, Unauthenticated
+from shared.http import routes_of
 
 bearer = HTTPBearer(auto_error=False, description="Operator token, hotspot host token or edit token")
 
@@ -62,3 +65,30 @@ def require_operator(request: Request, token: TokenDep) -> None:
 
 
 OperatorDep = Annotated[None, Depends(require_operator)]
+
+
+def _requires_operator(dependant: Dependant) -> bool:
+    return any(dep.call is require_operator or _requires_operator(dep) for dep in dependant.dependencies)
+
+
+def document_optional_credentials(app: FastAPI) -> None:
+    """FastAPI documents the bearer scheme as required on every route that reads a token. Only the
+    routes behind `require_operator` need one; elsewhere the public may call without (a citizen's
+    registration, the search that shows the office more), so the document says the credential is
+    optional there (`security: [{}, {HTTPBearer: []}]`), as clients and fuzzers read it."""
+    build = app.openapi
+
+    def documented() -> dict[str, Any]:
+        schema = build()
+        for prefix, route in routes_of(app):
+            if not isinstance(route, APIRoute) or _requires_operator(route.dependant):
+                continue
+            path_item = schema.get("paths", {}).get(prefix + route.path_format, {})
+            for method in route.methods or ():
+                operation = path_item.get(method.lower(), {})
+                security = operation.get("security")
+                if security and {} not in security:
+                    operation["security"] = [{}, *security]
+        return schema
+
+    app.openapi = documented  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import handlers, queries
 from services.notifications.config import NotificationsSettings
-from services.notifications.domain import FILTER_KEYS, PUBLIC_TYPES
+from services.notifications.domain import FILTER_KEYS, PUBLIC_TYPES, Subscription
 from services.notifications.repository import SqlRepository
 from services.notifications.schemas import SubscriptionCreate, SubscriptionPublic, Topics, WebhookCreated
 from services.notifications.wake import Wake
@@ -128,6 +128,11 @@ TEXTS = {
 }
 
 
+def _done(subscription: Subscription, purpose: Literal["confirm", "unsubscribe"]) -> HTMLResponse:
+    title, _, _, done = TEXTS[purpose][subscription.language]
+    return _page(subscription.language, title, f"<p>{done}</p>")
+
+
 def _page(lang: str, title: str, body: str) -> HTMLResponse:
     return HTMLResponse(
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
@@ -183,9 +188,7 @@ async def unsubscribe_page(
 async def confirm(
     subscription_id: SubscriptionId, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
 ) -> HTMLResponse:
-    subscription = await handlers.confirm(SqlRepository(session), settings, subscription_id, token)
-    title, _, _, done = TEXTS["confirm"][subscription.language]
-    return _page(subscription.language, title, f"<p>{done}</p>")
+    return _done(await handlers.confirm(SqlRepository(session), settings, subscription_id, token), "confirm")
 
 
 @router.post(
@@ -197,6 +200,4 @@ async def confirm(
 async def unsubscribe(
     subscription_id: SubscriptionId, settings: SettingsDep, session: TransactionDep, token: str = Query(max_length=100)
 ) -> HTMLResponse:
-    subscription = await handlers.unsubscribe(SqlRepository(session), settings, subscription_id, token)
-    title, _, _, done = TEXTS["unsubscribe"][subscription.language]
-    return _page(subscription.language, title, f"<p>{done}</p>")
+    return _done(await handlers.unsubscribe(SqlRepository(session), settings, subscription_id, token), "unsubscribe")

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from shared.auth import hash_token
+from shared.auth import document_optional_credentials, hash_token
 from shared.config import ServiceSettings
 from shared.http import ERROR_RESPONSES, install_error_handlers
 from shared.http_guard import install_guard
@@ -93,6 +93,7 @@ def build_app(
     app.state.rate_limiter.connect(lambda: app.state.runtime.broker.connection)
     install_error_handlers(app)
     install_guard(app, settings.max_body_bytes)
+    document_optional_credentials(app)
     app.include_router(probes())
     app.include_router(schema_routes)
     for router in definition.routers:

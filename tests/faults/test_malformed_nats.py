@@ -66,7 +66,7 @@ def malformed() -> dict[str, bytes]:
 
 
 def valid_sample(subscription, token: str, host: dict) -> tuple[str, bytes, dict[str, str], str]:
-    """(subject, body, headers, message id) of one message the subscription takes."""
+    """(subject, body, headers, inbox key) of one message the subscription takes."""
     if subscription.stream == "WIFI_REPORTS":
         report = {"timestamp": utcnow().isoformat(), "uplink_ok": True, "clients": 3, "backhaul_mbps": 80.0}
         message_id = f"report-{token}"
@@ -74,7 +74,7 @@ def valid_sample(subscription, token: str, host: dict) -> tuple[str, bytes, dict
             f"hallobot.wifi.reports.{host['id']}",
             json.dumps(report).encode(),
             {"Authorization": f"Bearer {host['host_token']}", "Nats-Msg-Id": message_id},
-            message_id,
+            f"{host['id']}:{message_id}",  # a report's inbox key carries its hotspot (services/wifi/consumers.py)
         )
     now = datetime.now(UTC) + timedelta(days=30)
     samples = [

@@ -38,13 +38,6 @@ CONFIG = SchemathesisConfig.from_dict(
             "positive_data_acceptance": {
                 "expected-statuses": ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429"]
             },
-            # The two checks of authentication read the bearer scheme the documents declare as required
-            # on every route that looks at a token, also where the public may call without one (GET
-            # /events, POST /businesses, a registration's own token in the query). Until the documents
-            # say `security: [{}, {HTTPBearer: []}]` there (shared/auth.py), they would only report that;
-            # the role checks have their own tests with every kind of credential.
-            "ignored_auth": {"enabled": False},
-            "missing_required_header": {"enabled": False},
             # Some URLs fit two path templates (`/events/series` and `/events/{event_id}`): a 405's
             # `Allow` names every method the URL is served with, as HTTP defines it (shared/http.py),
             # which cannot match both templates' lists at once. The 405 itself is checked
