@@ -35,32 +35,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (
-    bench_database,
     environment,
     group_has_acked,
-    nats_server,
     print_table,
     rate,
     raw_pull_consume,
     run_main,
     wait_until,
 )
-from bench.consumer import BATCH, POLL_S, SUBJECT, publish_envelopes
+from bench.consumer import BATCH, POLL_S, SUBJECT, wifi_envelopes_and_tables
 from bench.relay import STREAM
 
 
 async def run(args) -> dict:
-    import nats
     from faststream.nats import JStream, NatsBroker, PullSub
-    from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
+    from sqlalchemy import Table, func, select
 
     from shared.catalog import payload_of
     from shared.consumer import ConsumerGroup, DeliveryPolicy, Subscription
-    from shared.db import Database
     from shared.envelope import CloudEvent, utcnow
     from shared.heap import freeze_startup_heap
-    from shared.inbox import claim_many, inbox_table
-    from shared.streams import ensure_streams
+    from shared.inbox import claim_many
 
     logging.getLogger("faststream").setLevel(logging.WARNING)
     logging.getLogger("nats").setLevel(logging.WARNING)
@@ -68,154 +63,121 @@ async def run(args) -> dict:
     results: dict[str, float] = {}
     counts: dict[str, tuple[int, int]] = {}
     unacked: dict[str, int] = {}
-    with nats_server() as server:
-        nc = await nats.connect(server.url)
-        try:
-            js = nc.jetstream()
-            await ensure_streams(js)
-            envelope_bytes = await publish_envelopes(js, n)
-            assert (await js.stream_info(STREAM)).state.messages == n
+    async with wifi_envelopes_and_tables(args.database_url, n, per_consumer=True) as bench:
+        js, envelope_bytes, db, inbox, effect = bench.js, bench.envelope_bytes, bench.db, bench.inbox, bench.effect
 
-            async with bench_database(args.database_url) as bench_db:
-                db = Database(bench_db.url)
-                metadata = MetaData(schema=bench_db.schema)
-                inbox = inbox_table(metadata)
-                effect = Table(
-                    "bench_effect",
-                    metadata,
-                    Column("consumer", String(64), primary_key=True),
-                    Column("event_id", String(64), primary_key=True),
-                    Column("hotspot_id", String(64), nullable=False),
-                    Column("status", String(20), nullable=False),
-                    Column("recorded_at", DateTime(timezone=True), nullable=False),
-                )
-                try:
-                    async with db.engine.begin() as conn:
-                        await conn.run_sync(metadata.drop_all)
-                        await conn.run_sync(metadata.create_all)
+        def effect_row(consumer: str, event_id: str, payload, now) -> dict:
+            return {
+                "consumer": consumer,
+                "event_id": event_id,
+                "hotspot_id": payload.hotspot_id,
+                "status": payload.status,
+                "recorded_at": now,
+            }
 
-                    def effect_row(consumer: str, event_id: str, payload, now) -> dict:
-                        return {
-                            "consumer": consumer,
-                            "event_id": event_id,
-                            "hotspot_id": payload.hotspot_id,
-                            "status": payload.status,
-                            "recorded_at": now,
-                        }
+        # --- the ConsumerGroup, as bench/consumer.py runs it ------------------------
+        async def record(session, deliveries) -> None:
+            now = utcnow()
+            rows = [effect_row("bench-group", d.message_id, d.payload, now) for d in deliveries]
+            await session.execute(effect.insert(), rows)
 
-                    # --- the ConsumerGroup, as bench/consumer.py runs it ------------------------
-                    async def record(session, deliveries) -> None:
-                        now = utcnow()
-                        rows = [effect_row("bench-group", d.message_id, d.payload, now) for d in deliveries]
+        group = ConsumerGroup(db, inbox, lambda: js, DeliveryPolicy())
+        sub = Subscription(name="bench-group", stream=STREAM, subject=SUBJECT, batch_handler=record, batch_size=BATCH)
+        group.add(sub)
+
+        def consumer_config(durable: str):
+            config = group.consumer_config(sub)  # the same settings for every contender
+            config.durable_name = durable
+            return config
+
+        freeze_startup_heap()
+        raw_s, raw_received = await raw_pull_consume(
+            js, stream=STREAM, subject=SUBJECT, n=n, batch=BATCH, config=consumer_config("bench-raw-1")
+        )
+
+        started = time.perf_counter()
+        await group.start()
+        done = await wait_until(group_has_acked(sub.name, n), timeout=max(120.0, n / 50), interval=POLL_S)
+        results["group"] = time.perf_counter() - started
+        await group.stop(graceful_timeout=10)
+        if not done:
+            raise RuntimeError("ConsumerGroup did not apply all effects in time")
+
+        # --- FastStream subscribers ---------------------------------------------------
+        async def faststream_run(name: str, pull_sub: PullSub, handler) -> None:
+            committed = [0]
+            broker = NatsBroker(bench.server_url, logger=logging.getLogger("faststream"))
+            broker.subscriber(
+                SUBJECT,
+                stream=JStream(STREAM, declare=False),
+                durable=name,
+                config=consumer_config(name),
+                pull_sub=pull_sub,
+            )(handler(name, committed))
+
+            async def all_committed() -> bool:
+                return committed[0] >= n
+
+            started = time.perf_counter()
+            await broker.start()
+            try:
+                done = await wait_until(all_committed, timeout=max(120.0, n / 20), interval=POLL_S)
+                results[name] = time.perf_counter() - started
+                await asyncio.sleep(0.2)  # the last batch's acks go out after its handler returned
+            finally:
+                await broker.stop()
+            if not done:
+                raise RuntimeError(f"{name}: {committed[0]} of {n} effects in time")
+
+        def one_at_a_time(name: str, committed: list[int]):
+            async def handle(event: CloudEvent) -> None:
+                payload = payload_of(event)
+                async with db.transaction() as session:
+                    if await claim_many(session, inbox, name, [event.id]):
+                        await session.execute(effect.insert(), [effect_row(name, event.id, payload, utcnow())])
+                committed[0] += 1
+
+            return handle
+
+        def in_batches(name: str, committed: list[int]):
+            async def handle(events: list[CloudEvent]) -> None:
+                decoded = [(event.id, payload_of(event)) for event in events]
+                now = utcnow()
+                async with db.transaction() as session:
+                    claimed = await claim_many(session, inbox, name, [event_id for event_id, _ in decoded])
+                    rows = [effect_row(name, i, p, now) for i, p in decoded if i in claimed]
+                    if rows:
                         await session.execute(effect.insert(), rows)
+                committed[0] += len(events)
 
-                    group = ConsumerGroup(db, inbox, lambda: js, DeliveryPolicy())
-                    sub = Subscription(
-                        name="bench-group", stream=STREAM, subject=SUBJECT, batch_handler=record, batch_size=BATCH
-                    )
-                    group.add(sub)
+            return handle
 
-                    def consumer_config(durable: str):
-                        config = group.consumer_config(sub)  # the same settings for every contender
-                        config.durable_name = durable
-                        return config
+        await faststream_run("bench-fs-single", PullSub(batch_size=BATCH), one_at_a_time)
+        await faststream_run("bench-fs-batch", PullSub(batch_size=BATCH, batch=True), in_batches)
 
-                    freeze_startup_heap()
-                    raw_s, raw_received = await raw_pull_consume(
-                        js, stream=STREAM, subject=SUBJECT, n=n, batch=BATCH, config=consumer_config("bench-raw-1")
-                    )
+        raw_after_s, raw_after_received = await raw_pull_consume(
+            js, stream=STREAM, subject=SUBJECT, n=n, batch=BATCH, config=consumer_config("bench-raw-2")
+        )
 
-                    started = time.perf_counter()
-                    await group.start()
-                    done = await wait_until(group_has_acked(sub.name, n), timeout=max(120.0, n / 50), interval=POLL_S)
-                    results["group"] = time.perf_counter() - started
-                    await group.stop(graceful_timeout=10)
-                    if not done:
-                        raise RuntimeError("ConsumerGroup did not apply all effects in time")
+        async def count(table: Table, consumer_column, name: str) -> int:
+            async with db.reading() as session:
+                query = select(func.count()).select_from(table).where(consumer_column == name)
+                return await session.scalar(query)
 
-                    # --- FastStream subscribers ---------------------------------------------------
-                    async def faststream_run(name: str, pull_sub: PullSub, handler) -> None:
-                        committed = [0]
-                        broker = NatsBroker(server.url, logger=logging.getLogger("faststream"))
-                        broker.subscriber(
-                            SUBJECT,
-                            stream=JStream(STREAM, declare=False),
-                            durable=name,
-                            config=consumer_config(name),
-                            pull_sub=pull_sub,
-                        )(handler(name, committed))
+        await bench.nc.flush()
+        for name in ("bench-group", "bench-fs-single", "bench-fs-batch"):
+            counts[name] = (
+                await count(effect, effect.c.consumer, name),
+                await count(inbox, inbox.c.consumer, name),
+            )
 
-                        async def all_committed() -> bool:
-                            return committed[0] >= n
+            async def settled(name: str = name) -> bool:
+                info = await js.consumer_info(STREAM, name)
+                return not info.num_ack_pending and not info.num_pending
 
-                        started = time.perf_counter()
-                        await broker.start()
-                        try:
-                            done = await wait_until(all_committed, timeout=max(120.0, n / 20), interval=POLL_S)
-                            results[name] = time.perf_counter() - started
-                            await asyncio.sleep(0.2)  # the last batch's acks go out after its handler returned
-                        finally:
-                            await broker.stop()
-                        if not done:
-                            raise RuntimeError(f"{name}: {committed[0]} of {n} effects in time")
-
-                    def one_at_a_time(name: str, committed: list[int]):
-                        async def handle(event: CloudEvent) -> None:
-                            payload = payload_of(event)
-                            async with db.transaction() as session:
-                                if await claim_many(session, inbox, name, [event.id]):
-                                    await session.execute(
-                                        effect.insert(), [effect_row(name, event.id, payload, utcnow())]
-                                    )
-                            committed[0] += 1
-
-                        return handle
-
-                    def in_batches(name: str, committed: list[int]):
-                        async def handle(events: list[CloudEvent]) -> None:
-                            decoded = [(event.id, payload_of(event)) for event in events]
-                            now = utcnow()
-                            async with db.transaction() as session:
-                                claimed = await claim_many(session, inbox, name, [event_id for event_id, _ in decoded])
-                                rows = [effect_row(name, i, p, now) for i, p in decoded if i in claimed]
-                                if rows:
-                                    await session.execute(effect.insert(), rows)
-                            committed[0] += len(events)
-
-                        return handle
-
-                    await faststream_run("bench-fs-single", PullSub(batch_size=BATCH), one_at_a_time)
-                    await faststream_run("bench-fs-batch", PullSub(batch_size=BATCH, batch=True), in_batches)
-
-                    raw_after_s, raw_after_received = await raw_pull_consume(
-                        js, stream=STREAM, subject=SUBJECT, n=n, batch=BATCH, config=consumer_config("bench-raw-2")
-                    )
-
-                    async def count(table: Table, consumer_column, name: str) -> int:
-                        async with db.reading() as session:
-                            query = select(func.count()).select_from(table).where(consumer_column == name)
-                            return await session.scalar(query)
-
-                    await nc.flush()
-                    for name in ("bench-group", "bench-fs-single", "bench-fs-batch"):
-                        counts[name] = (
-                            await count(effect, effect.c.consumer, name),
-                            await count(inbox, inbox.c.consumer, name),
-                        )
-
-                        async def settled(name: str = name) -> bool:
-                            info = await js.consumer_info(STREAM, name)
-                            return not info.num_ack_pending and not info.num_pending
-
-                        await wait_until(settled, timeout=5, interval=0.05)
-                        info = await js.consumer_info(STREAM, name)
-                        unacked[name] = (info.num_ack_pending or 0) + (info.num_pending or 0)
-                finally:
-                    async with db.engine.begin() as conn:
-                        await conn.run_sync(metadata.drop_all)
-                    await db.dispose()
-        finally:
-            await nc.close()
+            await wait_until(settled, timeout=5, interval=0.05)
+            info = await js.consumer_info(STREAM, name)
+            unacked[name] = (info.num_ack_pending or 0) + (info.num_pending or 0)
 
     raw = rate(raw_received + raw_after_received, raw_s + raw_after_s)
     group_rate = rate(n, results["group"])
@@ -227,7 +189,7 @@ async def run(args) -> dict:
         and not any(unacked.values())
     )
     print_table(
-        f"FastStream consumer benchmark — {bench_db.kind}, envelope {envelope_bytes:.0f} B, batch {BATCH}",
+        f"FastStream consumer benchmark — {bench.kind}, envelope {envelope_bytes:.0f} B, batch {BATCH}",
         [
             ("raw pull fetch(100) + ack, before", str(raw_received), f"{raw_s:.3f}", f"{rate(n, raw_s):,.0f}"),
             (
@@ -257,7 +219,7 @@ async def run(args) -> dict:
         "ratio_faststream_single": round(single_rate / raw, 4),
         "ratio_faststream_batch": round(batch_rate / raw, 4),
         "n": n,
-        "database": bench_db.kind,
+        "database": bench.kind,
         "raw_msgs_per_s": round(raw, 1),
         "group_msgs_per_s": round(group_rate, 1),
         "faststream_single_msgs_per_s": round(single_rate, 1),
