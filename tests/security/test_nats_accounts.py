@@ -140,11 +140,24 @@ def accounts(tmp_path_factory):
         world.host_tokens = dict(hotspots)
         stack.add_hosts(config_dir, world.hosts)  # as hosts.conf documents, then a reload
         os.kill(server.process.pid, signal.SIGHUP)
+        asyncio.run(_reload_done(world))  # a connection during the reload may be refused (seen in CI)
         yield world
     finally:
         if wifi is not None:
             wifi.kill()
         server.kill()
+
+
+async def _reload_done(world: Accounts) -> None:
+    """Wait until the server has taken the reload: a host added by it can connect."""
+    hotspot = next(iter(world.hosts))
+
+    async def host_connects() -> bool:
+        connection = await _connect_host(world, hotspot)
+        return connection is not None
+
+    assert await eventually(host_connects, timeout=30, interval=0.2), "the reload that adds the hosts never finished"
+    await world.close_all()
 
 
 @pytest.fixture
