@@ -129,6 +129,17 @@ def _host_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalogs(args: argparse.Namespace) -> int:
+    from shared.web.catalogs import PARTS, update
+
+    open_texts = 0
+    for part in args.parts or PARTS:
+        missing, obsolete = update(part)
+        open_texts += missing
+        print(f"{part}: {missing} text(s) without English translation, {obsolete} no longer used")
+    return 1 if open_texts and args.check else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hallobot", description="HalloBot, the event backbone of hallo-bot.de")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     docs = commands.add_parser("docs", help="write the OpenAPI and AsyncAPI documents to docs/")
     docs.add_argument("--check", action="store_true", help="fail when docs/ differs from the code")
     docs.set_defaults(run=_docs)
+
+    catalogs = commands.add_parser(
+        "catalogs", help="add new page and mail texts to the English message catalogs (locale/en/…/messages.po)"
+    )
+    catalogs.add_argument("parts", nargs="*", metavar="PART", help="shared/web or services/<name>; default all")
+    catalogs.add_argument("--check", action="store_true", help="exit 1 while a text has no translation")
+    catalogs.set_defaults(run=_catalogs)
 
     agent = commands.add_parser("host-agent", help="report a Wifi4EU hotspot's status every interval (run by the host)")
     agent.add_argument("--hotspot", required=True, help="the hotspot id")

@@ -2,86 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.client_address import IPNetwork, parse_networks
+from shared.secrets import MIN_SECRET_LENGTH, development_secret, secret_problem, url_password_problem
+
+__all__ = ["MIN_SECRET_LENGTH", "development_secret", "secret_problem", "url_password_problem"]
 
 SERVICES = ("directory", "events", "wifi", "notifications")
 DEFAULT_PORTS = {"directory": 8001, "events": 8002, "wifi": 8003, "notifications": 8004}
-
-# --- secrets ----------------------------------------------------------------------------------
-# Production refuses a missing secret and any value that looks like a placeholder: the examples in
-# .env.example and deploy/k8s/secret.example.yaml, the words people type while setting up, and
-# the public development key of earlier versions. Outside production nothing is refused.
-
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "operator", "token", "password", "admin", "test"}
-PLACEHOLDER_MARKERS = (
-    "replace",  # secret.example.yaml: replace-me-with-…, REPLACE
-    "changeme",
-    "change-me",
-    "change_me",
-    "placeholder",
-    "example",
-    "your-",
-    "xxxx",
-    "hallobot-development",  # the development key that earlier versions shipped in the source
-)
-MIN_SECRET_LENGTH = 16  # operator token, passwords in NATS and database URLs
-
-
-def secret_problem(value: str | None, min_length: int = MIN_SECRET_LENGTH) -> str | None:
-    """Why `value` is no secret fit for production (missing, a placeholder, short, monotonous), or None."""
-    if value is None or not value.strip():
-        return "is missing"
-    folded = value.strip().lower()
-    if folded in PLACEHOLDER_SECRETS or any(marker in folded for marker in PLACEHOLDER_MARKERS):
-        return "is a placeholder"
-    if len(value) < min_length:
-        return f"is shorter than {min_length} characters"
-    if len(set(value)) < 6:
-        return "has too few different characters to be random"
-    return None
-
-
-def url_password_problem(url: str | None) -> str | None:
-    """The problem of the password in a URL (`nats://user:password@…`, `postgresql://…`), if it has one."""
-    if not url:
-        return None
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        return None
-    return secret_problem(unquote(password)) if password is not None else None
-
-
-def development_secret(path: Path) -> str:
-    """A random secret kept in `path` (mode 0600), made on first use: a development setup without a
-    configured key still has one that nobody else knows. Several processes may start at once: the
-    first link wins, the others read its key."""
-    with contextlib.suppress(FileNotFoundError):
-        existing = path.read_text().strip()
-        if existing:
-            return existing
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secrets.token_urlsafe(48) + "\n")
-    try:
-        os.link(draft, path)  # atomic, and never over an existing key
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-    return path.read_text().strip()
+SITE_SECRET_FILE = "site-secret.key"  # in HALLOBOT_DATA_DIR, outside production
 
 
 def _env(*names: str) -> AliasChoices:
@@ -137,6 +71,11 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For is believed (CIDRs, comma-separated; none by default):
     # shared/client_address.py. Rate limits count per client address, so set it behind a proxy.
     trusted_proxies: str = Field("", validation_alias=_env("HALLOBOT_TRUSTED_PROXIES"))
+    # The website (shared/web/): the front door's address, the base of every link in a mail and on
+    # a page; and the key that signs the form (CSRF) and page-session cookies of all services behind
+    # it. Unset outside production: a random key kept in the data dir (the same for every service).
+    site_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("HALLOBOT_SITE_URL"))
+    site_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("HALLOBOT_SITE_SECRET"))
     _proxy_networks: tuple[IPNetwork, ...] = PrivateAttr(default=())
 
     @field_validator("trusted_proxies")
@@ -150,6 +89,12 @@ class Settings(BaseSettings):
 
     def model_post_init(self, context: object, /) -> None:
         self._proxy_networks = parse_networks(self.trusted_proxies)
+        if self.environment != "production" and not self.site_secret.get_secret_value().strip():
+            self.site_secret = SecretStr(development_secret(self.data_dir / SITE_SECRET_FILE))
+
+    def link(self, path: str) -> str:
+        """An address on the website for a mail or a page, e.g. link("/verzeichnis/eintrag")."""
+        return self.site_url.rstrip("/") + "/" + path.lstrip("/")
 
     def nats_servers(self) -> list[str]:
         """NATS_URL may list several servers of a cluster, comma-separated; each keeps its credentials
@@ -171,6 +116,8 @@ class Settings(BaseSettings):
     def _refuse_weak_secrets_in_production(self) -> Settings:
         if self.environment != "production":
             return self
+        if problem := secret_problem(self.site_secret.get_secret_value(), min_length=32):
+            raise ValueError(f"HALLOBOT_SITE_SECRET {problem}: production needs a random key (32+ characters)")
         token = self.operator_token.get_secret_value() if self.operator_token else None
         if problem := secret_problem(token):
             raise ValueError(f"HALLOBOT_OPERATOR_TOKEN {problem}: production needs a random secret (16+ characters)")

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -168,13 +168,25 @@ def _validation_detail(error: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def _as_page(request: Request, response: Response, message: str | None) -> Response:
+    """The same answer as a page when a browser asked for one (shared/web/errors.py)."""
+    from shared.web.errors import error_page, wants_html
+
+    if not wants_html(request):
+        return response
+    headers = {
+        name: value for name, value in response.headers.items() if name in ("retry-after", "allow", "www-authenticate")
+    }
+    return error_page(request, response.status_code, message, headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return domain_error_response(exc)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return _as_page(request, domain_error_response(exc), exc.message)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         # Same shape as the domain errors; `detail` stays for clients of FastAPI's default.
         body: dict[str, Any] = {"message": str(exc.detail), "detail": exc.detail}
         field = getattr(exc, "field", None)  # e.g. "body" for the guard's size limit
@@ -183,17 +195,18 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path)) or headers.get("Allow", "")
-        return SafeJSONResponse(body, status_code=exc.status_code, headers=headers or None)
+        answer = SafeJSONResponse(body, status_code=exc.status_code, headers=headers or None)
+        return _as_page(request, answer, None)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         # Keep FastAPI's documented `detail` list (the OpenAPI schema says so) and add a sentence
         # naming the fields; the first field at fault also goes into `field`, as with domain errors.
         errors = [_validation_detail(e) for e in exc.errors()[:20]]
         fields = [_field_of(e) for e in errors]
         summary = "; ".join(f"{field}: {e['msg']}" for field, e in zip(fields[:5], errors, strict=False))
         body = {"detail": errors, "message": f"invalid input: {summary}", "field": fields[0] if fields else None}
-        return SafeJSONResponse(body, status_code=422)
+        return _as_page(request, SafeJSONResponse(body, status_code=422), None)
 
     @app.exception_handler(Exception)
     async def _last_resort(_: Request, exc: Exception) -> JSONResponse:

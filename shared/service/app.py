@@ -26,6 +26,7 @@ from shared.service.internal import InternalListener
 from shared.service.middleware import RequestMetrics, SecurityHeaders, ServiceMiddleware
 from shared.service.probes import probes
 from shared.service.runtime import Runtime, StartupFailed
+from shared.web.assets import router as assets
 
 log = logging.getLogger("hallobot.service")
 
@@ -98,4 +99,7 @@ def build_app(
     app.include_router(schema_routes)
     for router in definition.routers:
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.include_router(assets)
+    for router in definition.pages:
+        app.include_router(router, include_in_schema=False)
     return app

@@ -27,6 +27,8 @@ class ServiceDefinition:
     outbox: Table
     inbox: Table
     routers: list[APIRouter] = field(default_factory=list)
+    # The service's pages (shared/web/): HTML routes, not in the OpenAPI document.
+    pages: list[APIRouter] = field(default_factory=list)
     publishes: list[type[EventData]] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     background: list[Callable[[Runtime], Awaitable[None]]] = field(default_factory=list)

@@ -31,7 +31,7 @@ def secret_env() -> dict[str, str]:
     """A filled-in .env: every variable of .env.example, secrets random, optional ones unset."""
     env = {}
     for name, value in compose.env_example().items():
-        if name.endswith(("PASSWORD", "TOKEN", "SECRET_KEY")):
+        if name.endswith(("PASSWORD", "TOKEN", "SECRET_KEY", "SECRET")):
             env[name] = secrets.token_hex(16)
         elif value:
             env[name] = value

@@ -21,7 +21,7 @@ from tests.deploy import compose
 from tests.notifications.conftest import AUTH, link, service_env, smtp, start_service, until  # noqa: F401
 
 OLD_PUBLIC_KEY = "hallobot-development-pseudonym-key"  # in the source of earlier versions
-SECRET_NAMES = ("PASSWORD", "TOKEN", "SECRET_KEY", "_NATS_URL", "_DATABASE_URL")
+SECRET_NAMES = ("PASSWORD", "TOKEN", "SECRET_KEY", "SITE_SECRET", "_NATS_URL", "_DATABASE_URL")
 
 
 def good_production_env(tmp_path) -> dict[str, str]:
@@ -30,6 +30,7 @@ def good_production_env(tmp_path) -> dict[str, str]:
         "HALLOBOT_DATA_DIR": str(tmp_path),
         "HALLOBOT_OPERATOR_TOKEN": secrets.token_hex(16),
         "NOTIFICATIONS_SECRET_KEY": secrets.token_hex(24),
+        "HALLOBOT_SITE_SECRET": secrets.token_hex(24),
         "NATS_URL": f"nats://notifications:{secrets.token_hex(16)}@nats:4222",
     }
 
@@ -37,7 +38,14 @@ def good_production_env(tmp_path) -> dict[str, str]:
 @pytest.fixture
 def production(monkeypatch, tmp_path):
     """Sets a valid production environment; `production(service, **overrides)` builds its settings."""
-    for name in ("NATS_URL", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "NOTIFICATIONS_SECRET_KEY"):
+    for name in (
+        "NATS_URL",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+        "SMTP_TLS",
+        "NOTIFICATIONS_SECRET_KEY",
+        "HALLOBOT_SITE_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in good_production_env(tmp_path).items():
         monkeypatch.setenv(name, value)
@@ -52,7 +60,7 @@ def production(monkeypatch, tmp_path):
 
 def as_settings(name: str, value: str) -> list[tuple[str, dict[str, str]]]:
     """Where each secret of the examples reaches a service: (service, environment) pairs."""
-    if name == "HALLOBOT_OPERATOR_TOKEN":
+    if name in ("HALLOBOT_OPERATOR_TOKEN", "HALLOBOT_SITE_SECRET"):
         return [(service, {name: value}) for service in SERVICES]
     if name == "NOTIFICATIONS_SECRET_KEY":
         return [("notifications", {name: value})]
