@@ -1,0 +1,58 @@
+"""The website as people reach it: the whole system (tests/support/system.py) behind the real Caddy
+front door (deploy/Caddyfile), and a headless Chromium. Journeys share one site per test run (start-up
+costs tens of seconds on two cores): each creates its own business, event or address."""
+
+from __future__ import annotations
+
+import pytest
+
+from hallobot.ports import free_port
+from tests.support.browser import PHONE, launch
+from tests.support.frontdoor import FrontDoor
+from tests.support.system import System
+
+
+class Site:
+    def __init__(self, system: System, front_door: FrontDoor) -> None:
+        self.system, self.front_door = system, front_door
+        self.url = front_door.url
+        self.smtp = system.smtp
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, request):
+    root = tmp_path_factory.mktemp("site")
+    port = free_port()
+    system = System(root, env={"HALLOBOT_SITE_URL": f"http://127.0.0.1:{port}"})
+    front_door = FrontDoor({name: system.url(name) for name in system.services}, system.log_dir, port=port)
+    system.start()
+    request.config.add_cleanup(system.stop)
+    front_door.start()
+    request.config.add_cleanup(front_door.stop)
+    return Site(system, front_door)
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def page(browser):
+    """A fresh browser context (no cookies) with a desktop window."""
+    context = await browser.new_context(locale="de-DE")
+    yield await context.new_page()
+    await context.close()
+
+
+@pytest.fixture
+async def phone(browser):
+    """A fresh context the size of a small phone, with touch."""
+    context = await browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="de-DE")
+    yield await context.new_page()
+    await context.close()
