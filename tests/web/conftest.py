@@ -25,10 +25,10 @@ def site(tmp_path_factory, request):
     port = free_port()
     system = System(root, env={"HALLOBOT_SITE_URL": f"http://127.0.0.1:{port}"})
     front_door = FrontDoor({name: system.url(name) for name in system.services}, system.log_dir, port=port)
-    system.start()
-    request.config.add_cleanup(system.stop)
-    front_door.start()
+    request.config.add_cleanup(system.stop)  # before start: a start that times out leaves nothing running
     request.config.add_cleanup(front_door.stop)
+    system.start()
+    front_door.start()
     return Site(system, front_door)
 
 
