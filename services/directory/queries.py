@@ -94,6 +94,7 @@ class Filters:
     delivery: bool | None = None
     pickup: bool | None = None
     accepts_gutschein: bool | None = None
+    sells_gutschein: bool | None = None
     online_shop: bool | None = None
     fairtrade: bool | None = None  # offers Fairtrade products at all
     status: str | None = domain.PUBLISHED  # None: every status (the office only)
@@ -107,7 +108,7 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[b
         conditions.append(b.c.status == filters.status)
     if filters.category:
         conditions.append(b.c.category == filters.category)
-    for flag in ("delivery", "pickup", "accepts_gutschein", "online_shop"):
+    for flag in ("delivery", "pickup", "accepts_gutschein", "sells_gutschein", "online_shop"):
         value = getattr(filters, flag)
         if value is not None:
             conditions.append(b.c[flag] == value)
