@@ -63,7 +63,9 @@ async def test_a_citizen_finds_fair_coffee_opens_the_business_and_sees_its_hours
     await expect(hours.get_by_role("rowheader").first).to_contain_text("Heute")
     await expect(hours).to_contain_text("rund um die Uhr")
     map_link = page.get_by_role("link", name="Auf der Karte ansehen (OpenStreetMap)")
-    assert (await map_link.get_attribute("href")).startswith("https://www.openstreetmap.org/?mlat=51.52260&mlon=6.92470")
+    assert (await map_link.get_attribute("href")).startswith(
+        "https://www.openstreetmap.org/?mlat=51.52260&mlon=6.92470"
+    )
     await expect(page.get_by_role("link", name="02041 987654")).to_have_attribute("href", "tel:+492041987654")
     assert await serious_violations(page) == []
 
