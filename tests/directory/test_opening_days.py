@@ -13,7 +13,7 @@ NOON = datetime(2026, 12, 23, 12, 0, tzinfo=UTC)
 
 def test_the_page_shows_today_and_six_more_days_with_public_holidays_applied():
     days = days_ahead("Mo-Fr 07:00-18:00; Sa 07:00-13:00; PH off", NOON)
-    assert [d.day for d in days][0] == date(2026, 12, 23) and len(days) == 7
+    assert days[0].day == date(2026, 12, 23) and len(days) == 7
     assert {d.day: d.spans for d in days} == {
         date(2026, 12, 23): (("07:00", "18:00"),),
         date(2026, 12, 24): (("07:00", "18:00"),),
