@@ -50,6 +50,7 @@ BUSINESSES = (
         "online_shop": True,
         "pickup": True,
         "accepts_gutschein": True,
+        "sells_gutschein": True,
         "website": "https://example.org/buchhandlung",
     },
     {

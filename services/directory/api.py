@@ -88,6 +88,7 @@ async def list_businesses(
     delivery: bool | None = None,
     pickup: bool | None = None,
     accepts_gutschein: bool | None = None,
+    sells_gutschein: bool | None = None,
     online_shop: bool | None = None,
     fairtrade: Annotated[
         bool | None, Query(description="bietet Fairtrade-Produkte / offers Fairtrade products")
@@ -112,6 +113,7 @@ async def list_businesses(
         delivery=delivery,
         pickup=pickup,
         accepts_gutschein=accepts_gutschein,
+        sells_gutschein=sells_gutschein,
         online_shop=online_shop,
         fairtrade=fairtrade,
         status=None if status_filter == "all" else (status_filter or domain.PUBLISHED),

@@ -8,6 +8,8 @@ from services.directory.api import router
 from services.directory.config import DirectorySettings
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
+from services.directory.pages import pages
+from services.directory.pages_public import router as public_pages
 from services.directory.review_api import router as review_router
 from shared.catalog import (
     BusinessArchived,
@@ -45,8 +47,12 @@ def definition() -> ServiceDefinition:
             BusinessOwnerNotice,
         ],
         background=[periodic_jobs],
+        # the Fairtrade-Town page is answered by the campaign's API route (fairtrade_api.py)
+        pages=[public_pages],
     )
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
-    return build_app(definition(), settings or DirectorySettings())
+    app = build_app(definition(), settings or DirectorySettings())
+    app.state.pages = pages  # error pages in the directory's words and catalog
+    return app

@@ -34,6 +34,7 @@ LIVE_FIELDS = frozenset(
         "delivery",
         "pickup",
         "accepts_gutschein",
+        "sells_gutschein",
         "online_shop",
         "fairtrade_products",
         "owner_email",  # private: never shown, never in an event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from services.directory import fairtrade_handlers as campaign
 from services.directory.deps import SettingsDep, StoreDep
@@ -18,16 +18,24 @@ from services.directory.fairtrade_schemas import (
     PressPublic,
     TitleRecord,
 )
+from services.directory.pages_fairtrade import campaign_page
 from shared.auth import OperatorDep
 from shared.envelope import utcnow
 from shared.service import ReadingDep
+from shared.web.errors import wants_html
 
 router = APIRouter(prefix="/fairtrade", tags=["fairtrade"])
 RecordId = Annotated[str, Path(max_length=36)]
 
 
-@router.get("", response_model=CampaignPublic, summary="Stand der Fairtrade-Town-Kampagne / campaign status")
-async def get_campaign(session: ReadingDep, settings: SettingsDep) -> dict[str, Any]:
+@router.get(
+    "",
+    response_model=CampaignPublic,
+    summary="Stand der Fairtrade-Town-Kampagne / campaign status (a browser gets the Fairtrade-Town page)",
+)
+async def get_campaign(request: Request, session: ReadingDep, settings: SettingsDep) -> dict[str, Any] | Response:
+    if wants_html(request):  # a person's /fairtrade through the front door (pages_fairtrade.py)
+        return await campaign_page(request, session, settings)
     return await campaign_view(session, now=utcnow(), settings=settings)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from shared.db import UtcDateTime
@@ -44,6 +45,7 @@ businesses = Table(
     Column("delivery", Boolean, nullable=False),
     Column("pickup", Boolean, nullable=False),
     Column("accepts_gutschein", Boolean, nullable=False),
+    Column("sells_gutschein", Boolean, nullable=False, server_default=false()),
     Column("online_shop", Boolean, nullable=False),
     Column("fairtrade_products", Integer, nullable=False),
     Column("links", JSON, nullable=False),

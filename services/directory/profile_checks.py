@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 # --- opening hours ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def parse_opening_hours(expression: str) -> opening_hours.OpeningHours:
-    """OSM `opening_hours` evaluated in Europe/Berlin with German public holidays (`PH`)."""
+    """OSM `opening_hours` evaluated in Europe/Berlin with German public holidays (`PH`). Kept per
+    expression (the parsed rules never change): "open now" over a whole search evaluates many profiles,
+    most sharing a few expressions, and parsing costs several times an evaluation."""
     try:
         return opening_hours.OpeningHours(expression, timezone=BERLIN, country="DE")
     except Exception as exc:  # the parser raises its own ParserError with a caret diagram

@@ -94,6 +94,7 @@ class Filters:
     delivery: bool | None = None
     pickup: bool | None = None
     accepts_gutschein: bool | None = None
+    sells_gutschein: bool | None = None
     online_shop: bool | None = None
     fairtrade: bool | None = None  # offers Fairtrade products at all
     status: str | None = domain.PUBLISHED  # None: every status (the office only)
@@ -107,7 +108,7 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[b
         conditions.append(b.c.status == filters.status)
     if filters.category:
         conditions.append(b.c.category == filters.category)
-    for flag in ("delivery", "pickup", "accepts_gutschein", "online_shop"):
+    for flag in ("delivery", "pickup", "accepts_gutschein", "sells_gutschein", "online_shop"):
         value = getattr(filters, flag)
         if value is not None:
             conditions.append(b.c[flag] == value)
@@ -138,7 +139,15 @@ async def search(
         total = (await session.execute(select(func.count()).select_from(b).where(*conditions))).scalar_one()
         rows = (await session.execute(query.limit(per_page).offset((page - 1) * per_page))).all()
         return [dict(row._mapping) for row in rows], total
-    profiles = [dict(row._mapping) for row in (await session.execute(query)).all()]
-    open_ones = [p for p in profiles if profile_checks.is_open(p["opening_hours"], filters.open_at)]
-    start = (page - 1) * per_page
-    return open_ones[start : start + per_page], len(open_ones)
+    # Only id and hours of every candidate (whole rows cost most of the time: JSON, instants), then the
+    # shown page's rows.
+    hours = query.with_only_columns(b.c.id, b.c.opening_hours)
+    open_ids = [
+        row.id
+        for row in (await session.execute(hours)).all()
+        if profile_checks.is_open(row.opening_hours, filters.open_at)
+    ]
+    shown = open_ids[(page - 1) * per_page : page * per_page]
+    rows = (await session.execute(select(b).where(b.c.id.in_(shown)))).all() if shown else []
+    by_id = {row.id: dict(row._mapping) for row in rows}
+    return [by_id[business_id] for business_id in shown], len(open_ids)

@@ -56,6 +56,7 @@ class _Profile(BaseModel):
     delivery: bool = False
     pickup: bool = False
     accepts_gutschein: bool = Field(False, description="nimmt den Bottrop-Gutschein an / accepts the city voucher")
+    sells_gutschein: bool = Field(False, description="verkauft den Bottrop-Gutschein / sells the city voucher")
     online_shop: bool = False
     fairtrade_products: Products = Field(0, description="Anzahl Fairtrade-Produkte / how many")
     links: list[Url] = Field(default_factory=list, max_length=10)
@@ -93,6 +94,7 @@ class BusinessUpdate(BaseModel):
     delivery: bool | None = None
     pickup: bool | None = None
     accepts_gutschein: bool | None = None
+    sells_gutschein: bool | None = None
     online_shop: bool | None = None
     fairtrade_products: Products | None = None
     links: list[Url] | None = Field(None, max_length=10)
@@ -108,6 +110,7 @@ class BusinessUpdate(BaseModel):
         "delivery",
         "pickup",
         "accepts_gutschein",
+        "sells_gutschein",
         "online_shop",
         "fairtrade_products",
         "links",
@@ -141,6 +144,7 @@ class BusinessPublic(BaseModel):
     delivery: bool
     pickup: bool
     accepts_gutschein: bool
+    sells_gutschein: bool
     online_shop: bool
     fairtrade_products: int
     links: list[str]

@@ -1,0 +1,48 @@
+"""What people read instead of a slug: the names of categories, Fairtrade criteria and civil society
+kinds in plain German (the msgids; English in locale/en/). Pages and mails translate them where they
+show them, e.g. `pages.text(request, CATEGORY_NAMES[slug])`. domain.CATEGORIES keeps the names the
+JSON API answers with; a test holds both in step."""
+
+from __future__ import annotations
+
+from shared.web import N_
+
+CATEGORY_NAMES: dict[str, str] = {
+    "einzelhandel": N_("Einzelhandel"),
+    "wochenmarkt": N_("Wochenmarkt"),
+    "gastronomie": N_("Gastronomie"),
+    "hotel": N_("Hotel & Unterkunft"),
+    "dienstleistung": N_("Dienstleistung"),
+    "handwerk": N_("Handwerk"),
+    "gesundheit": N_("Gesundheit"),
+    "freizeit_kultur": N_("Freizeit & Kultur"),
+}
+
+# The five Fairtrade-Town criteria (fairtrade.CRITERIA): a short name and what it asks of the town.
+CRITERION_NAMES: dict[str, str] = {
+    "council_resolution": N_("Ratsbeschluss"),
+    "steering_group": N_("Steuerungsgruppe"),
+    "retail_gastronomy": N_("Geschäfte und Gastronomie"),
+    "civil_society": N_("Schulen, Vereine und Kirchen"),
+    "press": N_("Berichte in der Presse"),
+}
+CRITERION_EXPLANATIONS: dict[str, str] = {
+    "council_resolution": N_(
+        "Der Rat der Stadt beschließt, den fairen Handel zu unterstützen, und bei Sitzungen wird fairer "
+        "Kaffee getrunken."
+    ),
+    "steering_group": N_("Mindestens drei Menschen aus Stadt, Handel und Zivilgesellschaft steuern die Kampagne."),
+    "retail_gastronomy": N_(
+        "Geschäfte, Cafés und Restaurants bieten jeweils mindestens zwei fair gehandelte Produkte an."
+    ),
+    "civil_society": N_("Eine Schule, ein Verein und eine Kirchengemeinde machen in diesem Jahr eine Aktion."),
+    "press": N_("Die örtliche Presse berichtet über die Aktionen."),
+}
+# The two groups the shops criterion counts (Category.fairtrade_group).
+SHOP_GROUP_NAMES: dict[str, str] = {"retail": N_("Geschäfte"), "gastronomy": N_("Cafés, Restaurants und Hotels")}
+# Kinds of civil society actions (fairtrade.CIVIL_SOCIETY_KINDS).
+CIVIL_SOCIETY_NAMES: dict[str, str] = {
+    "school": N_("Schulen"),
+    "association": N_("Vereine"),
+    "faith_community": N_("Kirchengemeinden"),
+}

@@ -1,0 +1,165 @@
+"""The directory's public pages: the search (`/verzeichnis`) and one business (`/verzeichnis/<id>`).
+
+Both read through queries.py as the JSON API does; only published profiles are shown. The search is
+a GET form (it works without JavaScript, and a result list can be bookmarked or shared); its address
+speaks German (`?q=Kaffee&fairtrade=on`). Unknown or malformed parameters are ignored rather than
+answered with an error page: a person may have edited the address by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import QueryParams
+
+from services.directory import domain, queries
+from services.directory.deps import SettingsDep
+from services.directory.jsonld import json_ld
+from services.directory.labels import CATEGORY_NAMES
+from services.directory.opening_days import days_ahead, next_change
+from services.directory.pages import pages
+from shared.envelope import utcnow
+from shared.errors import NotFound
+from shared.service import ReadingDep, RuntimeDep
+from shared.web import N_
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 20
+MAX_QUERY = 200
+# The search's yes-only filters: the name in the address → the field of queries.Filters.
+FLAGS = {
+    "lieferung": "delivery",
+    "abholung": "pickup",
+    "gutschein_annahme": "accepts_gutschein",
+    "gutschein_verkauf": "sells_gutschein",
+    "fairtrade": "fairtrade",
+}
+MARKET = "wochenmarkt"  # the Wochenmarkt filter is the category of that name
+NOT_FOUND = N_("Diesen Eintrag gibt es nicht oder nicht mehr im Verzeichnis.")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the search form asked for, as read from the address."""
+
+    q: str = ""
+    category: str | None = None
+    open_now: bool = False
+    market: bool = False
+    flags: dict[str, Any] = field(default_factory=dict)  # a field of queries.Filters → True
+    page: int = 1
+
+    @property
+    def impossible(self) -> bool:
+        """Wochenmarkt and another category at once: nothing can match both."""
+        return self.market and self.category not in (None, MARKET)
+
+    def filters(self, now: datetime) -> queries.Filters:
+        category = MARKET if self.market else self.category
+        filters = queries.Filters(q=self.q or None, category=category, open_at=now if self.open_now else None)
+        return replace(filters, **self.flags)
+
+
+def asked_of(params: QueryParams) -> Asked:
+    def on(name: str) -> bool:
+        return params.get(name, "") in ("on", "1", "true", "ja")
+
+    category = params.get("kategorie", "")
+    page = params.get("seite", "1")
+    return Asked(
+        q=" ".join(params.get("q", "").split())[:MAX_QUERY],
+        category=category if category in domain.CATEGORIES else None,
+        open_now=on("jetzt_offen"),
+        market=on(MARKET),
+        flags={flag: True for name, flag in FLAGS.items() if on(name)},
+        page=min(int(page), 10_000) if page.isdigit() and int(page) >= 1 else 1,
+    )
+
+
+def tel_link(phone: str | None) -> str | None:
+    """A German number as a `tel:` address phones dial from anywhere: 02041 123456 → tel:+492041123456."""
+    digits = re.sub(r"[^0-9+]", "", phone or "")
+    if not digits:
+        return None
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits.startswith("0"):
+        digits = "+49" + digits[1:]
+    return f"tel:{digits}"
+
+
+def address_of(profile: dict[str, Any]) -> str:
+    place = " ".join(part for part in (profile.get("postal_code"), profile.get("city")) if part)
+    return ", ".join(part for part in (profile.get("street"), place) if part)
+
+
+def map_link(profile: dict[str, Any]) -> str:
+    """The place on openstreetmap.org (a plain link; no map is loaded into the page)."""
+    lat, lon = profile.get("latitude"), profile.get("longitude")
+    if lat is not None and lon is not None:
+        return f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=18/{lat:.5f}/{lon:.5f}"
+    return "https://www.openstreetmap.org/search?query=" + quote(address_of(profile))
+
+
+def card(profile: dict[str, Any]) -> dict[str, Any]:
+    return profile | {"address": address_of(profile), "tel": tel_link(profile.get("phone"))}
+
+
+def page_link(params: QueryParams, page: int) -> str:
+    kept = [(name, value) for name, value in params.multi_items() if name not in ("seite", "lang") and value]
+    return "/verzeichnis?" + urlencode([*kept, ("seite", str(page))])
+
+
+@router.get("/verzeichnis", response_class=HTMLResponse)
+async def search(request: Request, session: ReadingDep, runtime: RuntimeDep, settings: SettingsDep) -> HTMLResponse:
+    asked, now = asked_of(request.query_params), utcnow()
+    profiles: list[dict[str, Any]] = []
+    total = 0
+    if not asked.impossible:
+        profiles, total = await queries.search(
+            session, asked.filters(now), page=asked.page, per_page=PER_PAGE, is_sqlite=runtime.db.is_sqlite
+        )
+    pages_total = max(1, -(-total // PER_PAGE))
+    return pages.render(
+        request,
+        "search.html",
+        form=dict(request.query_params),
+        asked=asked,
+        searched=bool(request.query_params),
+        results=[card(queries.view(p, now, settings)) for p in profiles],
+        total=total,
+        page=asked.page,
+        pages_total=pages_total,
+        first_link=page_link(request.query_params, 1),
+        previous_link=page_link(request.query_params, asked.page - 1) if asked.page > 1 else None,
+        next_link=page_link(request.query_params, asked.page + 1) if asked.page < pages_total else None,
+        categories=CATEGORY_NAMES,
+    )
+
+
+@router.get("/verzeichnis/{business_id:uuid}", response_class=HTMLResponse)
+async def business(business_id: UUID, request: Request, session: ReadingDep, settings: SettingsDep) -> HTMLResponse:
+    profile = await queries.profile(session, str(business_id))
+    if profile is None or profile["status"] != domain.PUBLISHED:
+        raise NotFound(NOT_FOUND, field="business_id")
+    now = utcnow()
+    hours = profile["opening_hours"]
+    return pages.render(
+        request,
+        "business.html",
+        business=card(queries.view(profile, now, settings)),
+        category_name=CATEGORY_NAMES[profile["category"]],
+        days=days_ahead(hours, now) if hours else [],
+        today=now.astimezone(domain.BERLIN).date(),
+        changes_at=next_change(hours, now) if hours else None,
+        map_link=map_link(profile),
+        has_coordinates=profile["latitude"] is not None,
+        json_ld=json_ld(profile, settings.public_url.format(id=profile["id"])),
+    )
