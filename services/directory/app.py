@@ -8,6 +8,10 @@ from services.directory.api import router
 from services.directory.config import DirectorySettings
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
+from services.directory.pages import pages
+from services.directory.pages_owner import router as owner_pages
+from services.directory.pages_owner_link import router as owner_link_pages
+from services.directory.pages_signup import router as signup_pages
 from services.directory.review_api import router as review_router
 from shared.catalog import (
     BusinessArchived,
@@ -32,6 +36,8 @@ def definition() -> ServiceDefinition:
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[router, review_router, fairtrade_router],
+        # before any page at /verzeichnis/<id>: "eintragen" and "eintrag" are no profile ids
+        pages=[signup_pages, owner_link_pages, owner_pages],
         publishes=[
             BusinessRegistered,
             BusinessUpdated,
@@ -49,4 +55,6 @@ def definition() -> ServiceDefinition:
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
-    return build_app(definition(), settings or DirectorySettings())
+    app = build_app(definition(), settings or DirectorySettings())
+    app.state.pages = pages  # error pages in the directory's words and catalog
+    return app

@@ -173,7 +173,9 @@ async def test_the_stale_job_marks_each_period_once_on_both_databases(database_u
 def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
     from services.notifications.mailer import render
 
-    for kind in ("published", "stale"):
+    edit_url = "https://hallo-bot.de/verzeichnis/eintrag/zugang?token=hbe_x"
+    for kind in ("published", "stale", "registered", "link"):
+        with_link = kind in ("registered", "link")
         rendered = render(
             "owner",
             language,
@@ -184,10 +186,14 @@ def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
                 "email": "x@example.org",
                 "language": language,
                 "profile_url": "https://hallo-bot.de/verzeichnis/b1",
-                "edit_url": None,
+                "edit_url": edit_url if with_link else None,
                 "touched_at": "2020-01-01T00:00:00Z" if kind == "stale" else None,
                 "owner_contact": "amt@bottrop.de",
+                "link_request_url": "https://hallo-bot.de/verzeichnis/eintrag/link",
             },
         )
         assert "Café <Malakoff>" in rendered.subject and "https://hallo-bot.de/verzeichnis/b1" in rendered.text
         assert "Café &lt;Malakoff&gt;" in rendered.html and f'lang="{language}"' in rendered.html
+        # the edit link when one was just issued, else where to ask for a new one; both clickable
+        shown = edit_url if with_link else "https://hallo-bot.de/verzeichnis/eintrag/link"
+        assert shown in rendered.text and f'href="{shown.replace("&", "&amp;")}"' in rendered.html
