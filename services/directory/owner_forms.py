@@ -30,8 +30,14 @@ FilledStreet = Annotated[str, Field(min_length=1, max_length=200), LINE]
 Street = Annotated[str, Field(max_length=200), LINE]
 
 
-def _decimal_comma(value: Any) -> Any:
-    return value.replace(",", ".") if isinstance(value, str) else value
+def _decimal(value: Any) -> Any:
+    """A number as a form sends it (text), with a German decimal comma or a point."""
+    if isinstance(value, str):
+        try:
+            return float(value.replace(",", "."))
+        except ValueError:
+            return value  # refused by the type, said at its field
+    return value
 
 
 class SignUpForm(BaseModel):
@@ -73,8 +79,8 @@ class OwnerEditForm(BaseModel):
     street: Street | None = None
     postal_code: PostalCode | None = None
     city: City
-    latitude: Annotated[Latitude | None, BeforeValidator(_decimal_comma)] = None
-    longitude: Annotated[Longitude | None, BeforeValidator(_decimal_comma)] = None
+    latitude: Annotated[Latitude | None, BeforeValidator(_decimal)] = None
+    longitude: Annotated[Longitude | None, BeforeValidator(_decimal)] = None
     opening_hours: OpeningHours | None = None  # the expression itself, when the week cannot show it
     delivery: bool = False
     pickup: bool = False

@@ -148,10 +148,11 @@ async def save(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> 
             await handlers.update_business(
                 store, profile["id"], changes_of(data, week), now=utcnow(), settings=settings, by_office=False
             )
-    except Invalid as exc:
-        field = exc.field if exc.field in RULES else "opening_hours"
-        shown = field if field in form or field != "opening_hours" else "mo_von"
-        errors = {shown: gettext(RULES.get(field, RULES["opening_hours"]))}
+    except Invalid as exc:  # a rule of the whole profile (profile_checks): said at the field it names
+        if exc.field not in RULES:
+            raise
+        shown = "mo_von" if exc.field == "opening_hours" and "opening_hours" not in form else exc.field
+        errors = {shown: gettext(RULES[exc.field])}
         return edit_page(request, profile, pending, settings, form=form, errors=errors, status_code=422)
     return see_other(PAGE + "?gespeichert=1")
 

@@ -148,6 +148,9 @@ async def test_the_edit_link_is_exchanged_for_a_session_cookie_and_the_owner_com
         wrong = client.post("/verzeichnis/eintrag", data=edit | {"we_von": "9 Uhr"})
         assert wrong.status_code == 422 and 'id="e-we_von"' in wrong.text and 'id="e-we_bis"' in wrong.text
         assert "Frische Schnittblumen" in wrong.text and 'value="9 Uhr"' in wrong.text
+        munich = client.post("/verzeichnis/eintrag", data=edit | {"latitude": "48,137", "longitude": "11.575"})
+        assert munich.status_code == 422 and "Diese Lage ist nicht in Bottrop" in munich.text
+        assert 'id="e-latitude"' in munich.text and 'value="48,137"' in munich.text
         saved = client.post("/verzeichnis/eintrag", data=edit)
         assert saved.status_code == 303 and saved.headers["location"] == "/verzeichnis/eintrag?gespeichert=1"
         after = client.get(saved.headers["location"])
