@@ -91,14 +91,14 @@ async def test_a_shop_owner_signs_up_on_a_phone_completes_the_profile_and_is_fou
     await accessible(phone)
     before = await completeness(phone)
 
-    await phone.get_by_label("Beschreibung").fill("Frische Schnittblumen, Sträuße und Trauerfloristik in Bottrop.")
-    await phone.get_by_label("Angebot").fill(f"Schnittblumen\nSträuße\nFloristik {word}")
+    await phone.locator("#f-description").fill("Frische Schnittblumen, Sträuße und Trauerfloristik in Bottrop.")
+    await phone.locator("#f-offerings").fill(f"Schnittblumen\nSträuße\nFloristik {word}")
     for day in ("mo", "tu", "we", "th", "fr"):
         await phone.locator(f"#f-{day}_von").fill("09:00")
         await phone.locator(f"#f-{day}_bis").fill("18:00")
     await phone.get_by_label("Wir nehmen den Bottrop-Gutschein an.").check()
     await phone.get_by_label("Man kann bei uns bestellen und abholen.").check()
-    await phone.get_by_label("Telefon").fill("02041 55555")
+    await phone.locator("#f-phone").fill("02041 55555")
     await phone.get_by_role("button", name="Speichern").click()
     await expect(phone.get_by_text("Gespeichert.")).to_be_visible()
     assert phone.url == site.url + "/verzeichnis/eintrag?gespeichert=1"
