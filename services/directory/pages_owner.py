@@ -101,7 +101,7 @@ def edit_page(
         holidays_field=HOLIDAYS_FIELD,
         week_form="opening_hours" not in shown,
         saved=request.query_params.get("gespeichert") == "1" and form is None,
-        public_url=settings.public_url.format(id=profile["id"]) if profile["status"] == "published" else None,
+        public_url=f"/verzeichnis/{profile['id']}" if profile["status"] == "published" else None,  # this site
     )
     response.headers.update(PRIVATE)
     return response

@@ -196,3 +196,25 @@ async def test_the_pages_come_in_one_language(directory, lang):
             page = client.get(path, params={"lang": lang})
             assert f'<html lang="{lang}">' in page.text
             assert ("Ihre E-Mail-Adresse" in page.text or "Ihr Eintrag" in page.text) == (lang == "de"), path
+
+
+async def test_on_a_published_listing_new_text_waits_for_the_office_and_the_form_keeps_it(directory):
+    with browser(directory) as client:
+        sent, _ = sign_up(client)
+        (notice,) = await notices_to(directory, sent["owner_email"], 1)
+        published = client.post(f"/businesses/{notice['business_id']}/publish", headers=OPERATOR)
+        assert published.status_code == 200
+        page = client.get("/verzeichnis/eintrag")
+        assert f'href="/verzeichnis/{notice["business_id"]}"' in page.text  # the listing on this site
+        text = "Blumen, Pflanzen und Dekoration für jeden Anlass in Bottrop."
+        edit = sent | {"csrf_token": csrf(page.text), "description": text, "phone": "02041 77777"}
+        saved = client.post("/verzeichnis/eintrag", data=edit)
+        assert saved.status_code == 303
+        after = client.get(saved.headers["location"]).text
+        assert "Das Amt prüft noch Ihre Änderungen an: Beschreibung." in after
+        assert text in after  # what the owner wrote, though the public does not see it yet
+        again = client.post("/verzeichnis/eintrag", data=edit | {"csrf_token": csrf(after), "phone": "02041 88888"})
+        assert again.status_code == 303  # a second save of the same text keeps it waiting
+    live = httpx.get(f"{directory.url}/businesses/{notice['business_id']}", headers=OPERATOR).json()
+    assert live["phone"] == "02041 88888" and live["description"] == ""  # a fact goes live, the text waits
+    assert live["pending_change"]["fields"] == {"description": text}
