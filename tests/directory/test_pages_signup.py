@@ -218,3 +218,31 @@ async def test_on_a_published_listing_new_text_waits_for_the_office_and_the_form
     live = httpx.get(f"{directory.url}/businesses/{notice['business_id']}", headers=OPERATOR).json()
     assert live["phone"] == "02041 88888" and live["description"] == ""  # a fact goes live, the text waits
     assert live["pending_change"]["fields"] == {"description": text}
+
+
+async def test_the_sign_up_shares_the_self_registration_limit_and_keeps_the_answers_when_it_is_reached(directory):
+    with browser(directory) as client:  # one client address; the limit here is 3 per window
+        token = csrf(client.get(SIGN_UP).text)
+        api = client.post("/businesses", json={"name": "Über die API", "category": "handwerk"})
+        assert api.status_code == 201  # counted like a sign-up on the page
+        for _ in range(2):
+            _, done = sign_up(client)
+            assert done.status_code == 303
+        sent = answers(name="Noch ein Laden")
+        refused = client.post(SIGN_UP + "/absenden", data=sent | {"csrf_token": token, "absenden": "1"})
+        assert refused.status_code == 429 and "Ihre Angaben sind nicht verloren" in refused.text
+        assert 'name="name" value="Noch ein Laden"' in refused.text
+
+
+async def test_asking_for_links_again_and_again_is_limited_per_client_without_naming_any_address(directory):
+    with browser(directory) as client:
+        token = csrf(client.get("/verzeichnis/eintrag/link").text)
+        codes = [
+            client.post(
+                "/verzeichnis/eintrag/link", data={"owner_email": f"x{n}@example.org", "csrf_token": token}
+            ).status_code
+            for n in range(6)
+        ]
+        assert codes == [303] * 5 + [429]  # DIRECTORY_LINK_REQUEST_LIMIT, 5 per hour by default
+        last = client.post("/verzeichnis/eintrag/link", data={"owner_email": "x9@example.org", "csrf_token": token})
+        assert "sehr viele Anfragen" in last.text and 'value="x9@example.org"' in last.text
