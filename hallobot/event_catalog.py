@@ -29,7 +29,8 @@ WHEN: dict[str, str] = {
     "back); `name` is null unless the office had published it (and so had seen it).",
     "private.directory.business.owner_notice": "Beside `published` when the profile has an owner address "
     "(`kind: published`), and once per stale period when a published profile was not touched for "
-    "`DIRECTORY_STALE_AFTER_MONTHS` (`kind: stale`, from the directory's hourly job).",
+    "`DIRECTORY_STALE_AFTER_MONTHS` (`kind: stale`, from the directory's hourly job); when an owner signs "
+    "up on the website (`kind: registered`) or asks for their edit link again (`kind: link`).",
     "fairtrade.criterion.met": "A recount (after a profile, action or press change) found that one of the "
     "five Fairtrade-Town criteria is now met.",
     "fairtrade.criterion.lost": "A recount found that a criterion that was met is no longer met.",

@@ -9,7 +9,10 @@ from services.directory.config import DirectorySettings
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
 from services.directory.pages import pages
+from services.directory.pages_owner import router as owner_pages
+from services.directory.pages_owner_link import router as owner_link_pages
 from services.directory.pages_public import router as public_pages
+from services.directory.pages_signup import router as signup_pages
 from services.directory.review_api import router as review_router
 from shared.catalog import (
     BusinessArchived,
@@ -34,6 +37,9 @@ def definition() -> ServiceDefinition:
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[router, review_router, fairtrade_router],
+        # the sign-up and owner pages before /verzeichnis/<id> (which takes UUIDs only, so the order is
+        # a second safeguard); the Fairtrade-Town page is answered by the campaign's API route
+        pages=[signup_pages, owner_link_pages, owner_pages, public_pages],
         publishes=[
             BusinessRegistered,
             BusinessUpdated,
@@ -47,8 +53,6 @@ def definition() -> ServiceDefinition:
             BusinessOwnerNotice,
         ],
         background=[periodic_jobs],
-        # the Fairtrade-Town page is answered by the campaign's API route (fairtrade_api.py)
-        pages=[public_pages],
     )
 
 

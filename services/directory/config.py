@@ -16,8 +16,10 @@ class DirectorySettings(ServiceSettings):
 
     service: Literal["directory"] = "directory"
 
-    # Where the owner edits the profile; the token travels in the fragment so it stays out of server logs.
-    edit_url: str = "https://hallo-bot.de/eintrag/bearbeiten#id={id}&token={token}"
+    # The owner's edit link ({id}, {token}); unset: the edit page behind the front door (HALLOBOT_SITE_URL),
+    # which exchanges the token once for a session cookie and redirects to a clean address
+    # (pages_owner.py), so the token stays in no history. No access log records query strings.
+    edit_url: str = ""
     public_url: str = "https://hallo-bot.de/verzeichnis/{id}"
     # Anonymous self-registrations per client address and window, across all instances.
     registration_limit: int = Field(5, ge=1)
@@ -38,6 +40,24 @@ class DirectorySettings(ServiceSettings):
                 "Remove it and list your reverse proxies in HALLOBOT_TRUSTED_PROXIES (CIDRs, comma-separated)"
             )
         return self
+
+    # "Send me my link again": requests per client address, and mails per owner address, per window.
+    link_request_limit: int = Field(5, ge=1)
+    link_mail_limit: int = Field(3, ge=1)
+    link_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
+
+    def edit_link(self, business_id: str, token: str) -> str:
+        if self.edit_url:
+            return self.edit_url.format(id=business_id, token=token)
+        return self.link(f"/verzeichnis/eintrag/zugang?token={token}")
+
+    @property
+    def link_request_rate(self) -> Limit:
+        return Limit("directory-link-requests-per-client", self.link_request_limit, self.link_window_s)
+
+    @property
+    def link_mail_rate(self) -> Limit:
+        return Limit("directory-link-mails-per-owner", self.link_mail_limit, self.link_window_s)
 
     @property
     def registration_rate(self) -> Limit:

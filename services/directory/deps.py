@@ -83,5 +83,5 @@ def published_or_404(profile: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def registration(profile: dict[str, Any], token: str, settings: DirectorySettings) -> BusinessRegistration:
-    edit_url = settings.edit_url.format(id=profile["id"], token=token)
+    edit_url = settings.edit_link(profile["id"], token)
     return BusinessRegistration(**queries.view(profile, utcnow(), settings), edit_token=token, edit_url=edit_url)

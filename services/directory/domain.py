@@ -184,9 +184,12 @@ def change_status(profile: Profile, target: str, *, now: datetime, profile_url: 
     return Change(values, events, recount=PUBLISHED in (current, target), proposal=proposal)
 
 
-def owner_notice(profile: Profile, kind: OwnerNoticeKind, profile_url: str) -> BusinessOwnerNotice:
-    """The private notice for the owner's mail. The edit token exists only as a hash, so there is no
-    edit link to give; the mail links the public profile and says how to get a new edit link."""
+def owner_notice(
+    profile: Profile, kind: OwnerNoticeKind, profile_url: str | None, edit_url: str | None = None
+) -> BusinessOwnerNotice:
+    """The private notice for the owner's mail. The edit token exists only as a hash, so only a notice
+    staged where a token was just issued (sign-up, a new link) carries the edit link; the others link
+    the public profile and say how to get a new edit link."""
     return BusinessOwnerNotice(
         business_id=profile["id"],
         business_name=profile["name"],
@@ -194,7 +197,7 @@ def owner_notice(profile: Profile, kind: OwnerNoticeKind, profile_url: str) -> B
         email=profile["owner_email"],
         language=profile.get("owner_language") or "de",
         profile_url=profile_url,
-        edit_url=None,
+        edit_url=edit_url,
         touched_at=profile["touched_at"] if kind == "stale" else None,
     )
 

@@ -159,5 +159,39 @@ async def rotate_token(store: Store, business_id: str) -> tuple[dict[str, Any], 
     """A new edit token for the owner; the old one stops working at once."""
     profile = await get_profile(store, business_id, for_update=True)
     token = new_token("hbe")
-    await store.update_profile(business_id, {"edit_token_hash": hash_token(token)})
+    token_hash = hash_token(token)
+    await store.update_profile(business_id, {"edit_token_hash": token_hash})
+    return profile | {"edit_token_hash": token_hash}, token
+
+
+async def sign_up(
+    store: Store, fields: dict[str, Any], *, now: datetime, settings: DirectorySettings
+) -> tuple[dict[str, Any], str]:
+    """Self-registration on the website: a new pending profile, and in the same transaction the owner's
+    mail with the edit link, which is also how a half-finished sign-up is resumed."""
+    profile, token = await register_business(store, fields, self_registered=True, now=now)
+    edit_url = settings.edit_link(profile["id"], token)
+    await store.stage(domain.owner_notice(profile, "registered", None, edit_url=edit_url))
     return profile, token
+
+
+# At most this many profiles of one owner address get a new link per request (one mail each).
+LINKS_PER_REQUEST = 10
+
+
+async def send_edit_links(store: Store, owner_email: str, *, settings: DirectorySettings) -> int:
+    """ "Send me my link again": each profile of this owner address (not archived) gets a new edit token,
+    so the old link stops working, and the owner a mail with the new link, only to the stored address.
+    Returns how many; the caller answers alike whatever it is, so nobody learns whether an address
+    is known."""
+    sent = 0
+    for found in await store.profiles_of_owner(owner_email.strip(), LINKS_PER_REQUEST):
+        profile, token = await rotate_token(store, found["id"])
+        if profile["status"] == domain.ARCHIVED or not profile.get("owner_email"):
+            continue
+        public = settings.public_url.format(id=profile["id"]) if profile["status"] == domain.PUBLISHED else None
+        await store.stage(
+            domain.owner_notice(profile, "link", public, edit_url=settings.edit_link(profile["id"], token))
+        )
+        sent += 1
+    return sent

@@ -9,7 +9,7 @@ from sqlalchemy import Table, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.directory.domain import PROPOSAL_PENDING, PUBLISHED
+from services.directory.domain import ARCHIVED, PROPOSAL_PENDING, PUBLISHED
 from services.directory.models import (
     business_changes,
     businesses,
@@ -78,6 +78,17 @@ class SqlStore:
             .values(stale_noticed_for=b.c.touched_at)
         )
         return bool(marked.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def profiles_of_owner(self, owner_email: str, limit: int) -> list[dict[str, Any]]:
+        """The profiles (not archived) whose owner address is this one, whatever its case."""
+        b = businesses
+        query = (
+            select(b)
+            .where(func.lower(b.c.owner_email) == owner_email.lower(), b.c.status != ARCHIVED)
+            .order_by(b.c.created_at, b.c.id)
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in (await self.session.execute(query)).all()]
 
     # --- changes waiting for review (the profile's row is locked first, so these need no lock of their own)
 

@@ -192,9 +192,15 @@ async def notify_registrants(
 async def notify_owner(
     repo: Repository, settings: NotificationsSettings, event: CloudEvent, notice: BusinessOwnerNotice
 ) -> bool:
-    """A business owner's mail (profile published, or the stale nudge) from the directory's private
-    notice; the directory emits one notice per publication and per stale period, the unique
-    (event, recipient, template) key makes a redelivered notice stage nothing."""
+    """A business owner's mail (signed up, a new link, profile published, or the stale nudge) from the
+    directory's private notice; the directory emits one notice per occasion, the unique (event,
+    recipient, template) key makes a redelivered notice stage nothing. An edit link is a secret link:
+    the stored mail holds `CANCEL_LINK` in its place, the sender puts it in and then forgets it."""
+    context = notice.model_dump(mode="json") | {
+        "owner_contact": settings.owner_help(),
+        "link_request_url": settings.link("/verzeichnis/eintrag/link"),
+        "edit_url": CANCEL_LINK if notice.edit_url else None,
+    }
     mail = mail_row(
         settings,
         event_id=event.id,
@@ -202,6 +208,7 @@ async def notify_owner(
         template="owner",
         recipient=notice.email,
         lang=notice.language,
-        context=notice.model_dump(mode="json") | {"owner_contact": settings.owner_help()},
+        context=context,
+        secret_link=notice.edit_url,
     )
     return await repo.stage([mail]) == 1

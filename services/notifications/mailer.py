@@ -51,7 +51,15 @@ _WEB_ADDRESS = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
 # The context values that are links HalloBot builds itself (or the office entered: an event's online
 # link): only these become clickable. Every other text, a registrant's or an owner's above all, stays
 # text, even where it looks like a web address (docs/security/mail.md).
-OUR_LINKS = ("confirm_url", "unsubscribe_url", "cancel_url", "profile_url", "edit_url", "online_url")
+OUR_LINKS = (
+    "confirm_url",
+    "unsubscribe_url",
+    "cancel_url",
+    "profile_url",
+    "edit_url",
+    "online_url",
+    "link_request_url",
+)
 
 
 def linked(text: str, links: Collection[str] = ()) -> Markup:

@@ -57,15 +57,17 @@ class BusinessArchived(_AnyBusinessEvent):
     TYPE = "directory.business.archived"
 
 
-OwnerNoticeKind = Literal["published", "stale"]
+OwnerNoticeKind = Literal["published", "stale", "registered", "link"]
 
 
 class BusinessOwnerNotice(EventData):
     """What the notifications service needs to write to a business owner; PRIVATE stream only.
 
     `published`: the office published the profile. `stale`: not touched for the stale period (one
-    notice per period). The edit token is stored hashed and cannot be shown again, so `edit_url` is
-    normally null; `profile_url` is the public profile, and the office issues a new edit link on request.
+    notice per period). `registered`: the owner signed up on the website; `link`: the owner asked for
+    their link again (the token was rotated, the old link no longer works). Only these two carry
+    `edit_url`, the edit link with a new token (the token is stored hashed and cannot be shown again
+    later); `profile_url` is the public profile (null while it is not published).
     """
 
     TYPE = "private.directory.business.owner_notice"

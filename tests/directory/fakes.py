@@ -60,6 +60,14 @@ class FakeStore:
         profile["stale_noticed_for"] = touched_at
         return True
 
+    async def profiles_of_owner(self, owner_email: str, limit: int) -> list[dict[str, Any]]:
+        mine = [
+            dict(p)
+            for p in self.profiles.values()
+            if (p.get("owner_email") or "").lower() == owner_email.lower() and p["status"] != domain.ARCHIVED
+        ]
+        return sorted(mine, key=lambda p: (p["created_at"], p["id"]))[:limit]
+
     # --- changes waiting for review
 
     async def pending_change(self, business_id: str) -> dict[str, Any] | None:

@@ -223,3 +223,34 @@ async def test_a_stale_profile_is_nudged_once_per_period():
     assert counts == [1, 0] and store.take() == [("private.directory.business.owner_notice", "stale")]
     await handlers.update_business(store, business_id, {}, now=NOW - timedelta(days=200), settings=SETTINGS)
     assert await handlers.notify_stale_owners(store, now=NOW, settings=SETTINGS) == 1
+
+
+async def test_a_sign_up_mails_the_owner_the_edit_link_in_the_same_transaction():
+    store = FakeStore()
+    profile, token = await handlers.sign_up(store, fields(owner_language="en"), now=NOW, settings=SETTINGS)
+    assert profile["status"] == "pending" and profile["self_registered"] is True
+    registered, notice = store.staged
+    assert registered.TYPE == "directory.business.registered"
+    assert notice.kind == "registered" and notice.email == "inhaberin@example.org" and notice.language == "en"
+    assert notice.edit_url == SETTINGS.link(f"/verzeichnis/eintrag/zugang?token={token}")
+    assert notice.profile_url is None  # not public yet
+
+
+async def test_a_new_link_goes_to_each_profile_of_the_address_and_the_old_link_stops_working():
+    store = FakeStore()
+    first, old_token = await handlers.sign_up(store, fields(), now=NOW, settings=SETTINGS)
+    published_id = await shop(store, owner_email="Inhaberin@Example.org", name="Weltladen am Markt")
+    await shop(store, owner_email="jemand@example.org")
+    gone = await shop(store, owner_email="inhaberin@example.org")
+    await handlers.change_status(store, gone, "archived", now=NOW, settings=SETTINGS)
+    store.take()
+    old_hash = store.profiles[first["id"]]["edit_token_hash"]
+    assert await handlers.send_edit_links(store, "INHABERIN@example.org ", settings=SETTINGS) == 2
+    notices = {n.business_id: n for n in store.staged}
+    assert set(notices) == {first["id"], published_id} and {n.kind for n in notices.values()} == {"link"}
+    assert notices[first["id"]].profile_url is None
+    assert notices[published_id].profile_url == f"https://hallo-bot.de/verzeichnis/{published_id}"
+    assert store.profiles[first["id"]]["edit_token_hash"] != old_hash
+    assert old_token not in notices[first["id"]].edit_url
+    assert notices[published_id].email == "Inhaberin@example.org"  # only ever the stored address
+    assert await handlers.send_edit_links(store, "niemand@example.org", settings=SETTINGS) == 0

@@ -173,7 +173,9 @@ async def test_the_stale_job_marks_each_period_once_on_both_databases(database_u
 def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
     from services.notifications.mailer import render
 
-    for kind in ("published", "stale"):
+    edit_url = "https://hallo-bot.de/verzeichnis/eintrag/zugang?token=hbe_x"
+    for kind in ("published", "stale", "registered", "link"):
+        with_link = kind in ("registered", "link")
         rendered = render(
             "owner",
             language,
@@ -184,10 +186,44 @@ def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
                 "email": "x@example.org",
                 "language": language,
                 "profile_url": "https://hallo-bot.de/verzeichnis/b1",
-                "edit_url": None,
+                "edit_url": edit_url if with_link else None,
                 "touched_at": "2020-01-01T00:00:00Z" if kind == "stale" else None,
                 "owner_contact": "amt@bottrop.de",
+                "link_request_url": "https://hallo-bot.de/verzeichnis/eintrag/link",
             },
         )
         assert "Café <Malakoff>" in rendered.subject and "https://hallo-bot.de/verzeichnis/b1" in rendered.text
         assert "Café &lt;Malakoff&gt;" in rendered.html and f'lang="{language}"' in rendered.html
+        # the edit link when one was just issued, else where to ask for a new one; both clickable
+        shown = edit_url if with_link else "https://hallo-bot.de/verzeichnis/eintrag/link"
+        assert shown in rendered.text and f'href="{shown.replace("&", "&amp;")}"' in rendered.html
+
+
+async def test_the_edit_link_of_a_sign_up_reaches_the_owner_but_is_not_kept_in_the_database(
+    notifications, smtp, nc, tmp_path
+):
+    from shared.catalog import BusinessOwnerNotice
+    from tests.notifications.conftest import publish
+
+    edit_url = "http://127.0.0.1:8000/verzeichnis/eintrag/zugang?token=hbe_secret_0123456789"
+    notice = BusinessOwnerNotice(
+        business_id="b2",
+        business_name="Blumen Becker",
+        kind="registered",
+        email="blumen@example.org",
+        edit_url=edit_url,
+    )
+    await publish(nc, notice)
+    assert await until(lambda: smtp.to("blumen@example.org"))
+    (mail,) = smtp.to("blumen@example.org")
+    assert mail["Subject"] == "Danke für Ihre Anmeldung: Blumen Becker"
+    assert edit_url in body_text(mail) and "meist innerhalb von zwei Werktagen" in body_text(mail)
+
+    def stored() -> list[tuple]:
+        with sqlite3.connect(tmp_path / "var" / "notifications.sqlite3") as db:
+            query = "SELECT body, html, secret_link, status FROM deliveries WHERE template = 'owner'"
+            return db.execute(query).fetchall()
+
+    # once the server took the mail, the row keeps the placeholder only
+    assert await until(lambda: [row[2:] for row in stored()] == [(None, "sent")])
+    assert not any("hbe_secret" in f"{body}{html}" for body, html, _, _ in stored())
