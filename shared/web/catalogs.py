@@ -16,7 +16,12 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTS = ("shared/web", "services/directory", "services/events", "services/wifi", "services/notifications")
-METHODS = [("**/migrations/**", "ignore"), ("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2"), ("**.py", "python")]
+METHODS = [
+    ("**/migrations/**", "ignore"),
+    ("**/templates/**.html", "jinja2"),
+    ("**/templates/**.txt", "jinja2"),
+    ("**.py", "python"),
+]
 OPTIONS = {
     "**/templates/**.html": {"extensions": "jinja2.ext.i18n"},
     "**/templates/**.txt": {"extensions": "jinja2.ext.i18n"},
