@@ -127,7 +127,7 @@ def changes_of(data: OwnerEditForm, week: opening_week.Week | None) -> dict[str,
 
 @router.post(PAGE)
 async def save(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> Response:
-    form = await read_form(request, honeypot=False)  # behind the owner's session; "website" is a real field here
+    form = await read_form(request, honeypot=False)  # behind the owner's session: no bot reaches it
     async with runtime.db.reading() as session:
         profile = await owner_profile(request, session, settings)
         if profile is None:

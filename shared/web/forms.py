@@ -23,7 +23,7 @@ from shared.errors import Forbidden, Invalid
 from shared.web import csrf
 from shared.web.i18n import N_
 
-HONEYPOT = "website"  # hidden from people by CSS and aria-hidden; bots fill it in
+HONEYPOT = "homepage"  # hidden from people by CSS and aria-hidden; bots fill it in (no real field is called so)
 MAX_FIELDS = 100
 Model = TypeVar("Model", bound=BaseModel)
 Gettext = Callable[[str], str]
@@ -56,7 +56,7 @@ async def read_form(request: Request, *, honeypot: bool = True) -> Form:
         )
     if honeypot and values.pop(HONEYPOT, ""):
         raise Invalid(
-            N_("Das versteckte Feld „website“ wurde ausgefüllt; so füllen nur Programme aus."), field=HONEYPOT
+            N_("Das versteckte Feld „homepage“ wurde ausgefüllt; so füllen nur Programme aus."), field=HONEYPOT
         )
     return Form(values, lists)
 

@@ -41,9 +41,9 @@ def answers(**overrides) -> dict:
 def sign_up(client: httpx.Client, **overrides) -> tuple[dict, httpx.Response]:
     token = csrf(client.get(SIGN_UP).text)
     sent = answers(**overrides)
-    check = client.post(SIGN_UP, data=sent | {"csrf_token": token, "website": ""})
+    check = client.post(SIGN_UP, data=sent | {"csrf_token": token, "homepage": ""})
     assert check.status_code == 200, check.text
-    done = client.post(SIGN_UP + "/absenden", data=sent | {"csrf_token": token, "website": "", "absenden": "1"})
+    done = client.post(SIGN_UP + "/absenden", data=sent | {"csrf_token": token, "homepage": "", "absenden": "1"})
     return sent, done
 
 
@@ -105,7 +105,7 @@ async def test_a_filled_honeypot_or_a_missing_csrf_token_creates_nothing(directo
     with browser(directory) as client:
         token = csrf(client.get(SIGN_UP).text)
         sent = answers()
-        bot = client.post(SIGN_UP + "/absenden", data=sent | {"csrf_token": token, "website": "https://spam.example"})
+        bot = client.post(SIGN_UP + "/absenden", data=sent | {"csrf_token": token, "homepage": "https://spam.example"})
         assert bot.status_code == 422
         forged = client.post(SIGN_UP + "/absenden", data=sent)
         assert forged.status_code == 403 and "Das Formular ist abgelaufen" in forged.text

@@ -131,9 +131,9 @@ async def test_errors_are_named_in_english_on_an_english_page(app):
 async def test_the_honeypot_filled_in_is_a_400_naming_the_field(app):
     async with client(app) as http:
         token = token_of((await http.get("/formular")).text)
-        data = {"name": "Bot", "email": "bot@example.org", "csrf_token": token, "website": "http://spam"}
+        data = {"name": "Bot", "email": "bot@example.org", "csrf_token": token, "homepage": "http://spam"}
         answer = await http.post("/formular", data=data)
-        assert answer.status_code == 422 and answer.json()["field"] == "website"
+        assert answer.status_code == 422 and answer.json()["field"] == "homepage"
 
 
 async def test_a_browser_gets_errors_as_pages_and_an_api_client_as_json(app):
