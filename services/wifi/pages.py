@@ -66,12 +66,8 @@ async def sites(request: Request, session: ReadingDep) -> HTMLResponse:
     hotspots = await queries.list_hotspots(session)
     for hotspot in hotspots:
         hotspot["reason_code"] = domain.reason_code(hotspot["status_reason"])
-    words = {hotspot["id"]: pages.text(request, STATES[hotspot["status"]]) for hotspot in hotspots}
-    widths = {
-        hotspot["id"]: pages_map.LABEL_CHAR_WIDTH * max(len(hotspot["site_name"]), len(words[hotspot["id"]]))
-        for hotspot in hotspots
-    }
-    return pages.render(request, "wlan.html", hotspots=hotspots, map=pages_map.layout(hotspots, widths))
+    states = {hotspot["id"]: pages.text(request, STATES[hotspot["status"]]) for hotspot in hotspots}
+    return pages.render(request, "wlan.html", hotspots=hotspots, map=pages_map.layout(hotspots, states))
 
 
 @router.get("/wlan/{hotspot_id}", response_class=HTMLResponse)

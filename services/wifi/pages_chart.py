@@ -10,8 +10,8 @@ from typing import Any
 from services.wifi.domain import LOCAL
 
 MONTHS_SHOWN = 12
-WIDTH, HEIGHT = 640.0, 240.0
-LEFT, RIGHT, TOP, BOTTOM = 48.0, 8.0, 12.0, 36.0  # room for the axis labels
+WIDTH, HEIGHT = 440.0, 200.0  # narrow, like the map: readable on a phone
+LEFT, RIGHT, TOP, BOTTOM = 44.0, 8.0, 12.0, 36.0  # room for the axis labels
 TICKS = (0, 50, 100)
 
 
@@ -53,7 +53,7 @@ def chart(months: list[dict[str, Any]]) -> Chart:
     """Bars for `months` (each as queries.month_uptime returns it), oldest first."""
     plot_height = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
-    width = min(slot * 0.7, 48.0)
+    width = min(slot * 0.7, 40.0)
     baseline = TOP + plot_height
     bars = []
     for index, item in enumerate(months):
