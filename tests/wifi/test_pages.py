@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from hallobot.demo.wifi import SITES, create_demo_hotspots
-from tests.wifi.conftest import OPERATOR, report, start_wifi
+from tests.wifi.conftest import OPERATOR, eventually_equal, report, start_wifi, wifi_events
 
 HTML = {"accept": "text/html"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -144,3 +144,13 @@ def test_an_unknown_site_is_the_not_found_page_in_plain_words(wifi_site, sites):
         assert "00000000" not in text_of(answer.text)
     english = get(wifi_site, "/wlan/00000000-0000-0000-0000-000000000000?lang=en")
     assert english.status_code == 404 and "There is no such Wi-Fi site." in english.text
+
+
+async def test_the_status_events_carry_the_reason_as_a_code_beside_its_text(wifi_nats, sites):
+    subject = f"hallobot.wifi.hotspot.status_changed.{sites['Kirchplatz']}"
+
+    async def codes():
+        return [(e["data"]["status"], e["data"]["reason_code"]) for e in await wifi_events(wifi_nats.url, subject)]
+
+    expected = [("degraded", "uplink_failing"), ("up", "report_ok"), ("degraded", "uplink_failing")]
+    assert await eventually_equal(codes, expected) == expected
