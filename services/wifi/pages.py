@@ -4,6 +4,7 @@ comes from queries.py, the words from the catalog (locale/en), never a status or
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -86,7 +87,7 @@ async def site(hotspot_id: str, request: Request, session: ReadingDep) -> HTMLRe
         hotspot=hotspot,
         chart=pages_chart.chart(months),
         months=months,
-        faults=await _faults(session, hotspot_id),
+        faults=await _faults(session, hotspot_id, now),
         planned=[window for window in windows if window["ends_at"] > now],
         past=[window for window in reversed(windows) if window["ends_at"] <= now][:10],
     )
@@ -94,27 +95,27 @@ async def site(hotspot_id: str, request: Request, session: ReadingDep) -> HTMLRe
 
 async def _hotspot(request: Request, session: ReadingDep, hotspot_id: str) -> dict[str, Any]:
     """The site, or the 404 page in the reader's words (not the API's message, which names the id)."""
-    try:
-        if len(hotspot_id) > LONGEST_ID:
-            raise NotFound("too long")
-        return await queries.get_hotspot(session, hotspot_id)
-    except NotFound:
-        raise NotFound(pages.text(request, N_("Diesen WLAN-Standort gibt es nicht."))) from None
+    if len(hotspot_id) <= LONGEST_ID:
+        with suppress(NotFound):
+            return await queries.get_hotspot(session, hotspot_id)
+    raise NotFound(pages.text(request, N_("Diesen WLAN-Standort gibt es nicht.")))
 
 
-async def _faults(session: ReadingDep, hotspot_id: str) -> list[dict[str, Any]]:
-    """The site's outages and faults, and the incidents it was part of, newest first."""
+async def _faults(session: ReadingDep, hotspot_id: str, now: datetime) -> list[dict[str, Any]]:
+    """The site's outages and faults, newest first. An outage during an incident (every site silent at
+    once) is told with the incident's likely cause instead of the site's own silence."""
     faults = await queries.status_history(session, hotspot_id)
-    for incident in await queries.incidents_of(session, hotspot_id):
-        faults.append(
-            {
-                "status": "down",
-                "reason_code": "all_sites_silent",
-                "started_at": incident["opened_at"],
-                "ended_at": incident["resolved_at"],
-            }
-        )
-    return sorted(faults, key=lambda fault: fault["started_at"], reverse=True)
+    incidents = await queries.incidents_of(session, hotspot_id)
+    for fault in faults:
+        if fault["status"] == "down" and in_incident(fault, incidents, now):
+            fault["reason_code"] = "all_sites_silent"
+    return faults
+
+
+def in_incident(fault: dict[str, Any], incidents: list[dict[str, Any]], now: datetime) -> bool:
+    """Whether the fault overlaps one of the incidents (either may still be going on)."""
+    start, end = fault["started_at"], fault["ended_at"] or now
+    return any(incident["opened_at"] <= end and start <= (incident["resolved_at"] or now) for incident in incidents)
 
 
 def _window(window: dict[str, Any], now: datetime) -> dict[str, Any]:

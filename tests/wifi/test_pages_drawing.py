@@ -3,12 +3,12 @@ codes the pages translate (domain.reason_code): pure functions, no server."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 
 from hallobot.demo.wifi import SITES
 from services.wifi import domain, handlers_status, pages_chart, pages_map
-from services.wifi.pages import REASONS
+from services.wifi.pages import REASONS, in_incident
 
 
 def demo_sites() -> list[dict]:
@@ -89,3 +89,14 @@ def test_every_reason_the_service_writes_has_a_code_the_pages_translate():
     assert "other" not in codes and len(set(codes)) == len(codes)
     assert set(codes) <= set(REASONS)
     assert domain.reason_code("etwas anderes") == "other"
+
+
+def test_an_outage_is_told_as_part_of_an_incident_only_when_they_overlap():
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    incident = {"opened_at": now - 3 * hour, "resolved_at": now - 2 * hour}
+    assert in_incident({"started_at": now - 4 * hour, "ended_at": now - 3 * hour}, [incident], now)
+    assert in_incident({"started_at": now - 5 * hour, "ended_at": None}, [incident], now)
+    assert not in_incident({"started_at": now - 5 * hour, "ended_at": now - 4 * hour}, [incident], now)
+    assert not in_incident({"started_at": now - hour, "ended_at": None}, [incident], now)
+    assert in_incident({"started_at": now - hour, "ended_at": None}, [{**incident, "resolved_at": None}], now)
