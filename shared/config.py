@@ -116,11 +116,11 @@ class Settings(BaseSettings):
     def _refuse_weak_secrets_in_production(self) -> Settings:
         if self.environment != "production":
             return self
-        if problem := secret_problem(self.site_secret.get_secret_value(), min_length=32):
-            raise ValueError(f"HALLOBOT_SITE_SECRET {problem}: production needs a random key (32+ characters)")
         token = self.operator_token.get_secret_value() if self.operator_token else None
         if problem := secret_problem(token):
             raise ValueError(f"HALLOBOT_OPERATOR_TOKEN {problem}: production needs a random secret (16+ characters)")
+        if problem := secret_problem(self.site_secret.get_secret_value(), min_length=32):
+            raise ValueError(f"HALLOBOT_SITE_SECRET {problem}: production needs a random key (32+ characters)")
         for server in self.nats_servers():
             if problem := url_password_problem(server):
                 raise ValueError(f"the password in NATS_URL {problem}: production needs a random one")

@@ -7,6 +7,8 @@ from services.wifi.api import router
 from services.wifi.config import WifiSettings
 from services.wifi.consumers import report_subscription
 from services.wifi.jobs import watch_status
+from services.wifi.pages import pages
+from services.wifi.pages import router as pages_router
 from shared.catalog import (
     HotspotIncidentOpened,
     HotspotIncidentResolved,
@@ -26,6 +28,7 @@ def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> Se
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[router],
+        pages=[pages_router],
         publishes=[
             HotspotRegistered,
             HotspotStatusChanged,
@@ -41,4 +44,6 @@ def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> Se
 def create_app(settings: WifiSettings | None = None) -> FastAPI:
     settings = settings or WifiSettings()
     limiter = RateLimiter.of_service(settings)  # WIFI_REPORT_LIMIT: the HTTP route and the NATS consumer
-    return build_app(definition(settings, limiter), settings, rate_limiter=limiter)
+    app = build_app(definition(settings, limiter), settings, rate_limiter=limiter)
+    app.state.pages = pages  # error pages in the wifi catalog's words
+    return app

@@ -26,6 +26,29 @@ class Observation:
     reason: str
 
 
+# Why a status changed, as a stable code beside the stored "Deutsch / English" reason text: pages say it
+# in their own language (services/wifi/pages.py), and old rows, which carry only the text, get their
+# code from it (`reason_code`). The reason texts themselves stay as they are: events and the API carry them.
+REASON_PREFIXES = (
+    ("Meldung ok", "report_ok"),
+    ("Uplink gestört", "uplink_failing"),
+    ("Backhaul ", "backhaul_slow"),
+    ("keine Meldung seit", "silent"),
+    ("Wartungsfenster", "maintenance_window"),
+    ("Wartung beendet", "maintenance_over"),
+    ("Wartung", "maintenance"),
+    ("Alle Standorte ohne Meldung", "all_sites_silent"),
+)
+
+
+def reason_code(reason: str) -> str:
+    """The code of a reason text written by this module or handlers_status.py; `other` for any other."""
+    for prefix, code in REASON_PREFIXES:
+        if reason.startswith(prefix):
+            return code
+    return "other"
+
+
 def observe(uplink_ok: bool, backhaul_mbps: float | None, min_backhaul_mbps: float) -> Observation:
     """What one report says about the hotspot."""
     if not uplink_ok:

@@ -46,7 +46,13 @@ async def _check_incident(store: WifiStore, statuses: dict[str, str | None], now
         incident_id = str(uuid.uuid4())
         await store.add_incident(incident_id, since, ids, INCIDENT_REASON)
         await store.add_event(
-            HotspotIncidentOpened(incident_id=incident_id, hotspot_ids=ids, reason=INCIDENT_REASON, since=since)
+            HotspotIncidentOpened(
+                incident_id=incident_id,
+                hotspot_ids=ids,
+                reason=INCIDENT_REASON,
+                reason_code=domain.reason_code(INCIDENT_REASON),
+                since=since,
+            )
         )
     elif not silent and open_incident is not None:
         await store.resolve_incident(open_incident.id, now)

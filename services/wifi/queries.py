@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import domain
-from services.wifi.models import hotspots, incidents, maintenance_windows
+from services.wifi.models import hotspots, incidents, maintenance_windows, status_periods
 from services.wifi.store import periods
 from shared.auth import hash_token
 from shared.errors import NotFound
@@ -53,6 +53,27 @@ async def list_maintenance(session: AsyncSession, hotspot_id: str) -> list[dict[
 async def list_incidents(session: AsyncSession) -> list[dict[str, Any]]:
     rows = await session.execute(select(incidents).order_by(incidents.c.opened_at.desc()))
     return [{**row._mapping, "hotspot_ids": json.loads(row.hotspot_ids)} for row in rows]
+
+
+async def status_history(
+    session: AsyncSession, hotspot_id: str, statuses: tuple[str, ...] = ("down", "degraded"), limit: int = 20
+) -> list[dict[str, Any]]:
+    """The latest periods of one hotspot in `statuses` (by default its outages and faults), newest first,
+    each with the code of its reason (domain.reason_code)."""
+    periods_ = status_periods.c
+    query = (
+        select(periods_.status, periods_.reason, periods_.started_at, periods_.ended_at)
+        .where(periods_.hotspot_id == hotspot_id, periods_.status.in_(statuses))
+        .order_by(periods_.started_at.desc(), periods_.id.desc())
+        .limit(limit)
+    )
+    rows = await session.execute(query)
+    return [{**row._mapping, "reason_code": domain.reason_code(row.reason)} for row in rows]
+
+
+async def incidents_of(session: AsyncSession, hotspot_id: str) -> list[dict[str, Any]]:
+    """The incidents (every site silent at once) this hotspot was part of, newest first."""
+    return [incident for incident in await list_incidents(session) if hotspot_id in incident["hotspot_ids"]]
 
 
 # --- availability ---------------------------------------------------------------------------

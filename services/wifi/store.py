@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import store_reports
-from services.wifi.domain import HotspotState, Period, Transition
+from services.wifi.domain import HotspotState, Period, Transition, reason_code
 from services.wifi.models import hotspots, incidents, maintenance_windows, monthly_reports, outbox, status_periods
 from services.wifi.ports import HostReport, OpenIncident, Report
 from shared.catalog import EventData, HotspotStatusChanged
@@ -80,7 +80,14 @@ class SqlWifiStore:
         )
         previous, status, reason, since = transition.previous, transition.status, transition.reason, transition.since
         await self.add_event(
-            HotspotStatusChanged(hotspot_id=hotspot_id, previous=previous, status=status, reason=reason, since=since)
+            HotspotStatusChanged(
+                hotspot_id=hotspot_id,
+                previous=previous,
+                status=status,
+                reason=reason,
+                reason_code=reason_code(reason),
+                since=since,
+            )
         )
 
     # --- reports (store_reports.py: the hot path) -------------------------------------------------

@@ -28,6 +28,12 @@ class HotspotStatusChanged(EventData):
     previous: HotspotStatus | None
     status: HotspotStatus
     reason: str = ""
+    reason_code: str | None = Field(
+        None,
+        description="why, as a stable code to say it in one language: report_ok, uplink_failing, backhaul_slow, "
+        "silent, maintenance, maintenance_window, maintenance_over (or other); `reason` is German / English text. "
+        "Optional: events written before it existed lack it.",
+    )
     since: datetime
 
 
@@ -40,6 +46,10 @@ class HotspotIncidentOpened(EventData):
     incident_id: str
     hotspot_ids: list[str]
     reason: str
+    reason_code: str | None = Field(
+        None,
+        description="all_sites_silent: the reason as a code. Optional: events written before it existed lack it.",
+    )
     since: datetime
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.wifi.domain import HotspotState, Period, Transition
+from services.wifi.domain import HotspotState, Period, Transition, reason_code
 from services.wifi.ports import HostReport, OpenIncident, Report
 from shared.catalog import EventData, HotspotStatusChanged
 
@@ -69,6 +69,7 @@ class FakeWifiStore:
                 previous=transition.previous,
                 status=transition.status,
                 reason=transition.reason,
+                reason_code=reason_code(transition.reason),
                 since=transition.since,
             )
         )
