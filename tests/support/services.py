@@ -41,7 +41,8 @@ class ServiceProcess:
         )
         return self
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    # Generous: a loaded two-core machine (several services starting at once) took up to two minutes.
+    def wait_ready(self, timeout: float = 180.0) -> None:
         wait_until_ready(self.name, self.process, self.url, self.log_path, timeout)
 
     def terminate(self, timeout: float = 20.0) -> int:
@@ -77,7 +78,7 @@ def services_running(names: Iterable[str], env: dict[str, str], log_dir: Path) -
             service.kill()
 
 
-def wait_until_ready(name: str, process: subprocess.Popen, url: str, log_path: Path, timeout: float = 60.0) -> None:
+def wait_until_ready(name: str, process: subprocess.Popen, url: str, log_path: Path, timeout: float = 180.0) -> None:
     """Poll `url`/readyz until it answers 200; fail with the end of the log if the process dies."""
 
     def ready() -> bool:
