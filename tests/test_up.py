@@ -256,7 +256,9 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     first = run_up(env)
     summary = first.wait_for_summary()
 
-    assert summary.strip().splitlines()[0] == f"HalloBot is up: {web_url(env)}", "the front door comes first"
+    block = summary[summary.index("HalloBot is up") :].splitlines()
+    assert block[0] == f"HalloBot is up: {web_url(env)}", "the front door's address comes first"
+    assert block[1].split()[:2] == ["website", f"{web_url(env)}/"], block
     for url in urls.values():
         assert f"{url}/docs" in summary
     assert f"nats://127.0.0.1:{env['HALLOBOT_NATS_PORT']}" in summary
