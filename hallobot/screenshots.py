@@ -4,7 +4,8 @@ It starts `hallobot up --demo` in a temporary data dir on free ports (or uses a 
 with `--url`, the front door's address), opens each page of `PAGES` in headless Chromium (Playwright;
 Debian's /usr/bin/chromium when present, else Playwright's own, or `HALLOBOT_CHROMIUM`) and writes
 `docs/screenshots/<name>-<language>.png`. A page that does not answer 200 (e.g. not built yet: 404) is
-reported and left out; the others are still written; the exit code is then 1.
+reported and left out, and so is one that is no HTML page (an API at that path); the others are still
+written; the exit code is then 1.
 
 Playwright is a test dependency (the `test` extra), imported only here and only when the command runs.
 """
@@ -130,6 +131,9 @@ def _one(browser: Any, url: str, path: str, language: str, target: Path) -> str 
         answer = page.goto(f"{url}{path}{separator}lang={language}", wait_until="load", timeout=30_000)
         if answer is None or answer.status != 200:
             return f"answered {answer.status if answer else 'nothing'}"
+        kind = answer.headers.get("content-type", "")
+        if not kind.startswith("text/html"):  # e.g. an API that answers at a page's path: not a page
+            return f"answered {kind.split(';')[0] or 'without a type'}, not a page"
         page.wait_for_timeout(SETTLE_MS)
         page.screenshot(path=str(target))
         return None
