@@ -505,6 +505,16 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
             external.wait()
 
 
+def test_a_dying_parts_log_is_shown_readably_also_caddys():
+    from hallobot.supervise import _readable
+
+    caddy = '{"level":"error","ts":1795700000.5,"logger":"http","msg":"listen failed","error":"address in use"}'
+    shown = _readable(caddy)
+    assert "ERROR http: listen failed: address in use" in shown and shown.startswith("20") and "{" not in shown
+    plain = "a line that is no JSON"
+    assert _readable(plain) == plain + "\n"
+
+
 def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     from hallobot.plan import UpError, check_ports, plan_from_env, redact
 
