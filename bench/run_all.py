@@ -9,6 +9,8 @@ What runs, each in its own process with its own nats-server (see bench/README.md
   (wifi report POST → status_changed on GET /feed, both services as processes; the POST's own round
   trip is shown beside it); SSE fan-out of one event to 5,000 open GET /feed clients (p50/p99/max
   delivery, absolute: there is no raw fan-out baseline to divide by);
+- frontdoor.py: the front door's added latency (Caddy vs the service directly) and the directory search
+  page at 50 requests/s through it against a bare render of the same template;
 - `hallobot up` cold start (until all four /readyz answer) and the stack's memory (RSS of `up` and all
   its children), each against a bare stack started the same way: nats-server plus four bare FastAPI
   apps under uvicorn (the floor any Python service set pays);
@@ -62,6 +64,7 @@ SIZES = {  # (full, quick)
         ["--only", "fanout", "--clients", "5000", "--fanout-rounds", "5"],
         ["--only", "fanout", "--clients", "5000", "--fanout-rounds", "3"],
     ),
+    "frontdoor": ([], ["--quick"]),
 }
 SCRIPTS = {"notify_mail": "notify", "notify_latency": "notify", "notify_fanout": "notify"}  # others: <name>.py
 
@@ -171,6 +174,7 @@ def hallobot_up(work: Path, samples: int) -> dict:
         "HALLOBOT_NATS_PORT": str(free_port()),
         "HALLOBOT_NATS_MONITOR_PORT": str(free_port()),
         "HALLOBOT_SMTP_PORT": str(free_port()),
+        "HALLOBOT_WEB_PORT": str(free_port()),
         "HALLOBOT_LOG_LEVEL": "WARNING",
         "WIFI_CONFIRM_REPORTS": "1",
         **{f"HALLOBOT_{s.upper()}_PORT": str(p) for s, p in ports.items()},
@@ -351,6 +355,9 @@ def report(results: dict, path: Path) -> None:
                 f"{len(fan.get('rounds', []))} rounds, {fan.get('missing')} missing |"
             )
             continue
+        if name == "frontdoor":
+            lines += _frontdoor_rows(r)
+            continue
         ours, base = _figures(name, r)
         lines.append(
             f"| {name} | {ours} | {base} | {r.get('ratio')} | {r.get('goal', '')} | "
@@ -375,7 +382,9 @@ def report(results: dict, path: Path) -> None:
         "![latency](latency.png)",
         "",
         "Baselines: relay — raw sequential `js.publish`; consumer and reports — raw pull `fetch`+`ack`; "
-        "registration rush — a bare FastAPI endpoint doing one INSERT; notify — one raw aiosmtplib connection; "
+        "registration rush — a bare FastAPI endpoint doing one INSERT; front door — the same request at the "
+        "service's own port, and a bare FastAPI route rendering the search page's template from memory; "
+        "notify — one raw aiosmtplib connection; "
         "cold start and memory — nats-server plus four bare FastAPI apps under uvicorn; HTTP→SSE — a bare "
         "GET /healthz round trip on the same wifi process (one change at a time; the run at 100 changes/s "
         "is the notify_latency row); SSE fan-out — no baseline, absolute delivery times.",
@@ -405,6 +414,29 @@ def report(results: dict, path: Path) -> None:
         "",
     ]
     path.write_text("\n".join(lines))
+
+
+def _frontdoor_rows(r: dict) -> list[str]:
+    rows = []
+    for part, figures in (r.get("latency") or {}).items():
+        rows.append(
+            f"| front door added latency, GET {part}, p50 / p99 (ms) | {figures['front_p50_ms']} / "
+            f"{figures['front_p99_ms']} | {figures['direct_p50_ms']} / {figures['direct_p99_ms']} the service "
+            f"directly | +{figures['added_p50_ms']} / +{figures['added_p99_ms']} ms | ≤ +2 ms at p50 | "
+            f"{figures['requests']} sequential requests |"
+        )
+    search = r.get("search") or {}
+    if "skipped" in search:
+        rows.append(f"| directory search page through the front door | {search['skipped']} | | | | |")
+    elif search:
+        rate, bare = search["front_door_at_50_per_s"], search["bare_at_50_per_s"]
+        rows.append(
+            f"| directory search page, {search['businesses']} businesses, 50 req/s through the front door, "
+            f"p50 / p99 (ms) | {rate['p50_ms']} / {rate['p99_ms']} | {bare['p50_ms']} / {bare['p99_ms']} bare "
+            f"render from memory | {search['front_door_max']['per_s']} / {search['bare_max']['per_s']} req/s = "
+            f"{search['ratio']} | p99 ≤ 50 ms, ratio ≥ 0.5 | {rate['not_200']} not 200 |"
+        )
+    return rows
 
 
 def _without_samples(benches: dict) -> dict:

@@ -93,6 +93,12 @@ async def _declare_streams(settings: Settings, city_url: str | None) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
+    if args.screenshots:
+        from pathlib import Path
+
+        from hallobot.screenshots import SCREENSHOTS, write_screenshots
+
+        return write_screenshots(args.url, Path(args.out) if args.out else SCREENSHOTS)
     from hallobot.docs import write_or_check
 
     return write_or_check(check=args.check)
@@ -165,6 +171,13 @@ def main(argv: list[str] | None = None) -> int:
 
     docs = commands.add_parser("docs", help="write the OpenAPI and AsyncAPI documents to docs/")
     docs.add_argument("--check", action="store_true", help="fail when docs/ differs from the code")
+    docs.add_argument(
+        "--screenshots",
+        action="store_true",
+        help="instead: a screenshot of each page type into docs/screenshots/ (starts `hallobot up --demo`; Playwright)",
+    )
+    docs.add_argument("--url", help="with --screenshots: a running HalloBot's front door instead of a new one")
+    docs.add_argument("--out", help="with --screenshots: another directory than docs/screenshots/")
     docs.set_defaults(run=_docs)
 
     catalogs = commands.add_parser(

@@ -1,7 +1,8 @@
 """The four services as children of `hallobot up`: each is `python -m hallobot.cli serve <service>` on
-127.0.0.1 with its port, its internal port (/metrics, detailed /readyz), its log file and its SQLite
-file in the data dir; `up` waits until every `/readyz` answers 200 (HALLOBOT_UP_TIMEOUT_S, 60 s by
-default) and, when one does not, shows the detailed readiness from the internal port."""
+127.0.0.1 behind the front door (hallobot/frontdoor.py), with its port, its internal port (/metrics,
+detailed /readyz), its log file and its SQLite file in the data dir; `up` waits until every `/readyz`
+answers 200 (HALLOBOT_UP_TIMEOUT_S, 60 s by default) and, when one does not, shows the detailed
+readiness from the internal port."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from hallobot.plan import HOST, Plan, UpError
 from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, spawn
 from shared.retry import wait_until
 
+TRUSTED_PROXIES = f"{HOST}/32"  # the front door, on this machine
+
 
 def service_env(plan: Plan) -> dict[str, str]:
     env = base_env()
@@ -22,6 +25,11 @@ def service_env(plan: Plan) -> dict[str, str]:
         HALLOBOT_OPERATOR_TOKEN=plan.operator_token,
         SMTP_HOST=plan.smtp_host,
         SMTP_PORT=str(plan.smtp_port),
+        # Links in pages and mails point at the front door; behind it, the client of a request is
+        # the one Caddy names in X-Forwarded-For (so rate limits count people, not Caddy). Only
+        # loopback can reach the services' ports, so only loopback is trusted.
+        HALLOBOT_SITE_URL=plan.site_url,
+        HALLOBOT_TRUSTED_PROXIES=TRUSTED_PROXIES,
     )
     if plan.embedded_sink:  # the local sink speaks plain SMTP without login, whatever the shell says
         env["SMTP_TLS"] = "none"

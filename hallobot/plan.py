@@ -16,6 +16,7 @@ DEFAULT_DATA_DIR = "./var"
 DEFAULT_NATS_PORT = 14222
 DEFAULT_NATS_MONITOR_PORT = 18222
 DEFAULT_SMTP_PORT = 1025
+DEFAULT_WEB_PORT = 8000  # the front door (Caddy), the one address for people
 # Each service's internal port (/metrics, detailed /readyz), on 127.0.0.1 like everything `up` starts.
 DEFAULT_INTERNAL_PORTS = {"directory": 18001, "events": 18002, "wifi": 18003, "notifications": 18004}
 READY_TIMEOUT_S = 60.0
@@ -46,6 +47,8 @@ class Plan:
     operator_token: str
     token_generated: bool
     ready_timeout_s: float
+    web_port: int = DEFAULT_WEB_PORT
+    site_url: str = ""  # what links in mails point at; the front door unless HALLOBOT_SITE_URL says otherwise
     database_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -60,6 +63,11 @@ class Plan:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    @property
+    def web_url(self) -> str:
+        """The front door on this machine."""
+        return f"http://{HOST}:{self.web_port}"
+
     def service_url(self, service: str) -> str:
         return f"http://{HOST}:{self.service_ports[service]}"
 
@@ -68,7 +76,7 @@ class Plan:
 
     def ports_to_bind(self) -> list[tuple[int, str, str]]:
         """(port, what, hint) for every port a child of `up` will listen on."""
-        ports: list[tuple[int, str, str]] = []
+        ports: list[tuple[int, str, str]] = [(self.web_port, "the front door (Caddy)", "set HALLOBOT_WEB_PORT")]
         if self.embedded_nats:
             ports.append(
                 (
@@ -139,6 +147,9 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
         for service in SERVICES
     }
 
+    web_port = _int_env(env, "HALLOBOT_WEB_PORT", DEFAULT_WEB_PORT)
+    site_url = env.get("HALLOBOT_SITE_URL", "").strip() or f"http://{HOST}:{web_port}"
+
     token = env.get("HALLOBOT_OPERATOR_TOKEN", "").strip()
     generated = not token
     if generated:
@@ -165,6 +176,8 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
         operator_token=token,
         token_generated=generated,
         ready_timeout_s=timeout,
+        web_port=web_port,
+        site_url=site_url,
         database_urls={
             service: env[f"{service.upper()}_DATABASE_URL"]
             for service in SERVICES

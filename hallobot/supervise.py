@@ -94,6 +94,8 @@ def _readable(line: str, keep: int = 4) -> str:
         record = json.loads(line)
     except ValueError:
         return line if line.endswith("\n") else line + "\n"
+    if isinstance(record, dict) and "msg" in record and "message" not in record:  # Caddy's log
+        record = _from_caddy(record)
     if not isinstance(record, dict) or "message" not in record:
         return line if line.endswith("\n") else line + "\n"
     text = str(record["message"])
@@ -104,6 +106,15 @@ def _readable(line: str, keep: int = 4) -> str:
         body = [body[0], f"  ... ({len(body) - keep - 1} lines more in the log file)", *body[-keep:]]
     head = " ".join(str(record[key]) for key in ("time", "level", "logger") if record.get(key))
     return f"{head}: " + "\n  ".join(body) + "\n"
+
+
+def _from_caddy(record: dict[str, Any]) -> dict[str, Any]:
+    """Caddy's record (`ts` in epoch seconds, `msg`, often `error`) in the services' shape."""
+    message = str(record["msg"]) + (f": {record['error']}" if record.get("error") else "")
+    moment = record.get("ts")
+    when = datetime.fromtimestamp(moment).isoformat(sep=" ", timespec="seconds") if isinstance(moment, float) else ""
+    level = str(record.get("level", "")).upper()
+    return {"time": when, "level": level, "logger": record.get("logger"), "message": message}
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec

