@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
+from hallobot.frontdoor import CADDYFILE, READY_PATH, caddy_binary
 from hallobot.ports import free_port
-
-CADDYFILE = Path(__file__).resolve().parents[2] / "deploy" / "Caddyfile"
-
-
-def caddy_binary() -> str:
-    return str(Path(sys.executable).parent / "caddy")
 
 
 class FrontDoor:
@@ -47,7 +41,7 @@ class FrontDoor:
             if self.process.poll() is not None:
                 raise RuntimeError(f"caddy exited: {self.log_path.read_text()[-2000:]}")
             try:
-                httpx.get(self.url + "/assets/site.css", timeout=1)
+                httpx.get(self.url + READY_PATH, timeout=1)
                 return self
             except httpx.HTTPError:
                 time.sleep(0.1)
