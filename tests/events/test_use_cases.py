@@ -23,7 +23,11 @@ from tests.events.fakes import FakeUnitOfWork
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 START = datetime(2031, 3, 10, 17, 0, tzinfo=UTC)
-URL = "https://events.example.org"
+URL = "https://hallo-bot.example.org"
+
+
+def link(path: str) -> str:
+    return URL + path
 
 
 @pytest.fixture
@@ -46,7 +50,7 @@ def vars_of(command: CreateEvent) -> dict:
 async def register(uow: FakeUnitOfWork, event_id: str, n: int, **fields):
     async with uow.transaction() as store:
         return await handlers.register(
-            store, RegisterForEvent(event_id, f"Person {n}", f"person{n}@example.org", **fields), NOW, URL
+            store, RegisterForEvent(event_id, f"Person {n}", f"person{n}@example.org", **fields), NOW, link
         )
 
 
@@ -70,7 +74,9 @@ async def test_places_are_confirmed_until_the_event_is_full_then_the_waitlist_gi
     ]
     notices = recorded(uow, RegistrantNotice)
     assert [n.kind for n in notices] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
-    assert all(n.cancel_url.startswith(f"{URL}/registrations/{n.registration_id}/cancel?token=") for n in notices)
+    assert all(
+        n.cancel_url.startswith(f"{URL}/veranstaltungen/abmelden?anmeldung={n.registration_id}&token=") for n in notices
+    )
 
 
 async def test_a_full_event_without_a_waitlist_refuses_and_stores_nothing(uow):
@@ -87,7 +93,7 @@ async def test_an_address_holds_one_place_whatever_its_case(uow):
     await register(uow, event_id, 1)
     async with uow.transaction() as store:
         with pytest.raises(Conflict, match="already registered"):
-            await handlers.register(store, RegisterForEvent(event_id, "Again", " PERSON1@Example.org"), NOW, URL)
+            await handlers.register(store, RegisterForEvent(event_id, "Again", " PERSON1@Example.org"), NOW, link)
 
 
 async def test_a_cancellation_promotes_the_first_on_the_waitlist(uow):
