@@ -27,6 +27,7 @@ PARTICIPANTS_HEADER = (
     "organisation",
     "language",
     "slot",
+    "topic",
     "registered_at",
 )
 
@@ -130,6 +131,7 @@ async def participants(session: AsyncSession, event_id: str) -> list[tuple[objec
                 row.organisation,
                 row.language,
                 row.slot_starts_at.astimezone(BERLIN).isoformat() if row.slot_starts_at else "",
+                row.topic or "",
                 row.created_at.astimezone(BERLIN).isoformat(),
             )
         )
