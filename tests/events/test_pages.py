@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.events.conftest import OPERATOR, person, published_event
+from tests.events.conftest import OPERATOR, EventsService, person, published_event, start_events
 from tests.events.test_events_api import _messages
 
 HTML = {"Accept": "text/html"}
@@ -81,6 +81,23 @@ def test_a_form_with_errors_comes_back_with_the_input_kept_and_each_error_next_t
     assert 'id="e-consent"' in answer.text and "Bitte stimmen Sie zu" in answer.text
     without_token = client.post(path, data={"name": "A", "email": "a@example.org", "consent": "on"})
     assert without_token.status_code == 403
+    bot = send(client, path, name="Bot", email="bot@example.org", consent="on", website="https://spam.example")
+    assert bot.status_code == 422 and "Sie sind angemeldet" not in bot.text
+
+
+def test_the_form_counts_against_the_per_client_limit_of_the_api(events_service, tmp_path):
+    """EVENTS_REGISTRATION_LIMIT holds for the page as for the API (one limiter, shared across instances)."""
+    url = f"sqlite:///{tmp_path / 'limited.sqlite3'}"
+    process = start_events(events_service.nats_url, url, tmp_path, EVENTS_REGISTRATION_LIMIT="2")
+    try:
+        with EventsService(process.url, events_service.nats_url, url, process).client(headers=HTML) as client:
+            event = published_event(client, capacity=None)
+            path = f"/veranstaltungen/{event['id']}"
+            answers = [send(client, path, name="P", email=f"p{n}@example.org", consent="on") for n in range(3)]
+            assert [a.status_code for a in answers] == [303, 303, 429]
+            assert "zu viele Anmeldungen" in answers[2].text and "too many" not in answers[2].text.lower()
+    finally:
+        process.kill()
 
 
 def test_a_full_event_says_so_before_sending_and_puts_the_next_person_on_the_waitlist(client):
