@@ -154,6 +154,30 @@ async def test_a_slot_cannot_be_booked_twice(uow):
     assert (await register(uow, day, 2, slot_id=slot)).status == "confirmed"
 
 
+async def test_a_booked_slot_keeps_its_topic_and_the_notices_carry_the_slots_times_and_its_calendar_file(uow):
+    day = await published(uow, kind="consultation", title="Sprechtag")
+    async with uow.transaction() as store:
+        (slot,) = await handlers.add_slots(store, AddSlots(day, START, 1, "Frau Berg", "Digitales", minutes=30))
+    booked = await register(uow, day, 1, slot_id=slot, topic="Förderprogramme")
+    async with uow.transaction() as store:  # the office cancels: that notice names the slot too
+        await handlers.cancel_registration(store, booked.id, NOW, by_operator=True)
+    first, cancelled = recorded(uow, RegistrantNotice)
+    assert (first.topic, first.slot_starts_at, first.slot_ends_at) == (
+        "Förderprogramme",
+        START,
+        START + timedelta(minutes=30),
+    )
+    assert first.ics_url == f"{URL}/veranstaltungen/{day}/termine/{slot}.ics"
+    assert first.event_url == f"{URL}/veranstaltungen/{day}"
+    assert (cancelled.kind, cancelled.topic, cancelled.slot_starts_at) == ("cancelled", "Förderprogramme", START)
+
+
+async def test_only_a_consultation_takes_a_topic(uow):
+    event_id = await published(uow, capacity=5)
+    with pytest.raises(Invalid, match="Only consultations have a topic"):
+        await register(uow, event_id, 1, topic="Website")
+
+
 async def test_a_cancelled_event_cancels_its_registrations_and_takes_no_more(uow):
     event_id = await published(uow, capacity=1)
     results = [await register(uow, event_id, n) for n in range(2)]
