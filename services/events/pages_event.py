@@ -125,20 +125,34 @@ async def event_page(event_id: EventId, request: Request, session: ReadingDep) -
     return pages.render(request, "event.html", **context, erase_after_days=settings_of(request).erase_after_days)
 
 
+def checked(
+    request: Request, form: dict[str, str], consultation: bool
+) -> tuple[RegistrationForm | None, dict[str, str]]:
+    """The form, or what is missing, in the order of the form's fields (slot and topic first)."""
+    data, invalid = validate(RegistrationForm, form, pages.gettext(chosen_language(request)))
+    errors: dict[str, str] = {}
+    if consultation and not form.get("slot_id"):
+        errors["slot_id"] = pages.text(request, REFUSALS[(Invalid, "slot_id")])
+    if consultation and not form.get("topic"):
+        errors["topic"] = pages.text(request, TOPIC_MISSING)
+    if form.get("topic") == "anderes" and not form.get("own_topic"):
+        errors["own_topic"] = pages.text(request, OWN_TOPIC_MISSING)
+    errors |= invalid
+    if "consent" in errors:
+        errors["consent"] = pages.text(request, CONSENT_MISSING)
+    return (None if errors else data), errors
+
+
 @router.post("/veranstaltungen/{event_id}", response_class=HTMLResponse)
 async def register(event_id: EventId, request: Request) -> Response:
     form = await read_form(request)
     language = chosen_language(request)
-    data, errors = validate(RegistrationForm, form, pages.gettext(language))
-    if "consent" in errors:
-        errors["consent"] = pages.text(request, CONSENT_MISSING)
-    if data and data.slot_id and not data.topic:  # a slot is booked on a consultation day
-        errors["topic"] = pages.text(request, TOPIC_MISSING)
-    if data and data.topic == "anderes" and not data.own_topic:
-        errors["own_topic"] = pages.text(request, OWN_TOPIC_MISSING)
     config = settings_of(request)
     db = request.app.state.runtime.db
-    if data and not errors:
+    async with db.reading() as session:
+        context = await shown(session, event_id)
+    data, errors = checked(request, form, context["event"].kind == "consultation")
+    if data:
         try:
             await check_client(request, config.registration_rate)
         except TooManyRequests as error:
@@ -158,14 +172,14 @@ async def register(event_id: EventId, request: Request) -> Response:
             known = (type(error), error.field or "")
             field = error.field if known in REFUSALS and error.field else "form"
             errors = {field: pages.text(request, REFUSALS.get(known, NOT_NOW))}
+            async with db.reading() as session:  # the free places and slots as they are now
+                context = await shown(session, event_id)
         else:
             query: dict[str, object] = {"warteliste": created.position} if created.status == "waitlisted" else {}
             if created.slot_id:
                 query["termin"] = created.slot_id
             suffix = f"?{urlencode(query)}" if query else ""
             return see_other(f"/veranstaltungen/{event_id}/angemeldet{suffix}")
-    async with db.reading() as session:
-        context = await shown(session, event_id)
     return pages.render(
         request,
         "event.html",
