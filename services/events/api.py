@@ -148,7 +148,7 @@ async def register(event_id: EventId, data: RegistrationCreate, request: Request
     db, config = request.app.state.runtime.db, request.app.state.settings
     await check_client(request, config.registration_rate)  # EVENTS_REGISTRATION_LIMIT, before the write turn
     async with db.transaction() as session:
-        created = await handlers.register(SqlStore(session), data.command(event_id), utcnow(), config.public_url)
+        created = await handlers.register(SqlStore(session), data.command(event_id), utcnow(), config.link)
     return RegistrationCreated.model_validate(created, from_attributes=True)
 
 

@@ -3,7 +3,7 @@ jobs and events to the shared runtime."""
 
 from fastapi import FastAPI
 
-from services.events import api, api_registrations, models
+from services.events import api, api_registrations, models, pages, pages_cancel, pages_event
 from services.events.config import EventsSettings
 from services.events.jobs import periodic_jobs
 from shared.catalog import (
@@ -28,6 +28,8 @@ def definition() -> ServiceDefinition:
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[api.router, api_registrations.router],
+        # the fixed paths (/veranstaltungen/abmelden) before the event page's /veranstaltungen/{id}
+        pages=[pages.router, pages_cancel.router, pages_event.router],
         publishes=[
             EventPublished,
             EventUpdated,
@@ -44,4 +46,6 @@ def definition() -> ServiceDefinition:
 
 
 def create_app(settings: EventsSettings | None = None) -> FastAPI:
-    return build_app(definition(), settings or EventsSettings())
+    app = build_app(definition(), settings or EventsSettings())
+    app.state.pages = pages.pages  # error pages in the service's words and catalog
+    return app

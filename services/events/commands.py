@@ -68,6 +68,7 @@ class RegisterForEvent:
     organisation: str | None = None
     language: Literal["de", "en"] = "de"
     slot_id: str | None = None
+    topic: str | None = None  # consultation days: what it is to be about
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ class EventsSettings(ServiceSettings):
 
     service: Literal["events"] = "events"
 
-    # Base of the cancel links in mails (the public address of this service or its proxy).
+    # The public address of this service's API (the URL field of its iCalendar feed). The links in
+    # mails go to the pages, through settings.link (HALLOBOT_SITE_URL).
     public_url: str = "http://127.0.0.1:8002"
     # Personal data of registrations is erased this many days after an event ended.
     erase_after_days: int = Field(30, ge=0)

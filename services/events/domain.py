@@ -39,6 +39,9 @@ class Registrant:
     email: str | None = None
     language: Literal["de", "en"] = "de"
     seq: int = 0  # arrival order within the event
+    topic: str | None = None  # consultation days: what the registrant wants to talk about
+    slot_starts_at: datetime | None = None  # consultation days: the booked slot's times
+    slot_ends_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class Slot:
     id: str
     event_id: str
     registration_id: str | None  # who booked it; None: free
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -95,9 +100,11 @@ class Event:
         registered: bool,
         slot_id: str | None,
         slot: Slot | None,
+        topic: str | None = None,
     ) -> tuple[Place, int | None]:
         """Decide about a new registration. `registered`: the address already holds an active place;
-        `slot`: the slot `slot_id` names, as stored (None: no such slot)."""
+        `slot`: the slot `slot_id` names, as stored (None: no such slot); `topic`: what a consultation
+        is to be about (events have none)."""
         self.check_open(now)
         if registered:
             raise Conflict(
@@ -106,6 +113,8 @@ class Event:
         if self.kind == "event":
             if slot_id:
                 raise Invalid("Diese Veranstaltung hat keine Termine. / This event has no slots.", field="slot_id")
+            if topic:
+                raise Invalid("Nur Beratungstermine haben ein Thema. / Only consultations have a topic.", field="topic")
             return self.place(confirmed, waitlisted)
         if not slot_id:
             raise Invalid("Bitte einen Termin wählen. / Choose a slot.", field="slot_id")
@@ -115,13 +124,17 @@ class Event:
             raise Conflict("Dieser Termin ist schon vergeben. / This slot is already taken.", field="slot_id")
         return "confirmed", None
 
-    def registered(self, registrant: Registrant, position: int | None, cancel_url: str) -> None:
+    def registered(
+        self, registrant: Registrant, position: int | None, cancel_url: str, links: dict[str, str] | None = None
+    ) -> None:
+        """`links`: the event's page and calendar file (`event_url`, `ics_url`) for the first mail."""
         ids = {"registration_id": registrant.id, "event_id": self.id, "slot_id": registrant.slot_id}
         if registrant.status == "confirmed":
             self.recorded.append(RegistrationConfirmed(**ids))
         else:
             self.recorded.append(RegistrationWaitlisted(**ids, position=position))
-        self.notify(registrant, "confirmed" if registrant.status == "confirmed" else "waitlisted", cancel_url, position)
+        kind: NoticeKind = "confirmed" if registrant.status == "confirmed" else "waitlisted"
+        self.notify(registrant, kind, cancel_url, position, links)
 
     def cancel_registration(self, registrant: Registrant, reason: CancelReason) -> bool:
         """False if it was cancelled already (cancelling is idempotent)."""
@@ -167,7 +180,12 @@ class Event:
         )
 
     def notify(
-        self, registrant: Registrant, kind: NoticeKind, cancel_url: str | None = None, position: int | None = None
+        self,
+        registrant: Registrant,
+        kind: NoticeKind,
+        cancel_url: str | None = None,
+        position: int | None = None,
+        links: dict[str, str] | None = None,
     ) -> None:
         """A private notice, as long as the registrant's personal data is still there."""
         if not registrant.email:
@@ -188,5 +206,9 @@ class Event:
                 online_url=self.online_url,
                 cancel_url=cancel_url,
                 position=position,
+                slot_starts_at=registrant.slot_starts_at,
+                slot_ends_at=registrant.slot_ends_at,
+                topic=registrant.topic,
+                **(links or {}),
             )
         )

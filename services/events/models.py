@@ -69,6 +69,7 @@ registrations = Table(
     Column("email", String(320), nullable=True),
     Column("email_key", String(320), nullable=True),
     Column("organisation", String(200), nullable=True),
+    Column("topic", String(100), nullable=True),  # consultation days: the registrant's topic
     Column("language", String(2), nullable=False),
     Column("consent_at", UtcDateTime, nullable=False),
     Column("cancel_token_hash", String(64), nullable=True),

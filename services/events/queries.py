@@ -86,9 +86,11 @@ async def list_events(
     operator: bool,
     series: str | None = None,
     after: datetime | None = None,
+    before: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[EventPublic]:
+    """Events in order of their start; `after`: that end after it, `before`: that start before it."""
     query = select(E).order_by(E.c.starts_at, E.c.id).limit(limit).offset(offset)
     if not operator:
         query = query.where(E.c.status.in_(PUBLIC_STATUSES))
@@ -96,9 +98,22 @@ async def list_events(
         query = query.where(E.c.series == series)
     if after:
         query = query.where(E.c.ends_at >= after)
+    if before:
+        query = query.where(E.c.starts_at < before)
     events = (await session.execute(query)).all()
     counts = await _counts(session, [event.id for event in events])
     return [_public(event, *counts[event.id]) for event in events]
+
+
+async def series_names(session: AsyncSession, after: datetime) -> list[str]:
+    """The names of the series with a public event that ends after `after`, in alphabetical order."""
+    query = (
+        select(E.c.series)
+        .where(E.c.series.is_not(None), E.c.status.in_(PUBLIC_STATUSES), E.c.ends_at >= after)
+        .distinct()
+        .order_by(E.c.series)
+    )
+    return [name for name in (await session.scalars(query)).all() if name]
 
 
 async def list_slots(

@@ -27,6 +27,7 @@ PARTICIPANTS_HEADER = (
     "organisation",
     "language",
     "slot",
+    "topic",
     "registered_at",
 )
 
@@ -71,6 +72,32 @@ async def event_ics(session: AsyncSession, event_id: str, base_url: str) -> byte
     return _calendar([event], base_url, event.title)
 
 
+async def slot_ics(session: AsyncSession, event_id: str, slot_id: str, event_url: str) -> bytes:
+    """One booked slot of a consultation day as iCalendar: its own times, not the whole day's."""
+    event = (await session.execute(select(E).where(E.c.id == event_id))).first()
+    slot = (await session.execute(select(S).where(S.c.id == slot_id, S.c.event_id == event_id))).first()
+    if event is None or event.status not in PUBLIC_STATUSES or slot is None:
+        raise NotFound("Termin nicht gefunden. / Slot not found.")
+    item = VEvent()
+    item.add("uid", f"{slot.id}@hallo-bot.de")
+    item.add("dtstamp", event.updated_at)
+    item.add("dtstart", slot.starts_at.astimezone(BERLIN))
+    item.add("dtend", slot.ends_at.astimezone(BERLIN))
+    item.add("summary", f"{event.title} ({slot.expert})")
+    if event.venue:
+        item.add("location", event.venue)
+    item.add("url", event.online_url or event_url)
+    item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
+    calendar = Calendar()
+    calendar.add("prodid", "-//Stadt Bottrop//HalloBot Veranstaltungen//DE")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-timezone", "Europe/Berlin")
+    calendar.add_component(item)
+    calendar.add_missing_timezones()
+    ical: bytes = calendar.to_ical()
+    return ical
+
+
 async def feed_ics(session: AsyncSession, base_url: str, series: str | None = None) -> bytes:
     query = select(E).where(E.c.status.in_(PUBLIC_STATUSES)).order_by(E.c.starts_at)
     if series:
@@ -104,6 +131,7 @@ async def participants(session: AsyncSession, event_id: str) -> list[tuple[objec
                 row.organisation,
                 row.language,
                 row.slot_starts_at.astimezone(BERLIN).isoformat() if row.slot_starts_at else "",
+                row.topic or "",
                 row.created_at.astimezone(BERLIN).isoformat(),
             )
         )

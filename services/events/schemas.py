@@ -18,6 +18,8 @@ Series = Annotated[str, Field(max_length=200), LINE]
 Description = Annotated[str, Field(max_length=10_000), TEXT]
 Venue = Annotated[str, Field(max_length=300), LINE]
 Capacity = Annotated[int, Field(ge=1, le=100_000)]
+# A consultation's topic goes into the confirmation mail to the given address: one short line.
+Topic = Annotated[str, Field(min_length=1, max_length=100), LINE]
 
 
 class _Strict(BaseModel):
@@ -150,6 +152,7 @@ class RegistrationCreate(_Strict):
     consent: bool = Field(description="consent to the privacy notice; required")
     language: Literal["de", "en"] = "de"
     slot_id: Id | None = Field(None, description="consultation days: the slot to book")
+    topic: Topic | None = Field(None, description="consultation days: what the consultation is to be about")
 
     @field_validator("consent")
     @classmethod
@@ -159,7 +162,9 @@ class RegistrationCreate(_Strict):
         return value
 
     def command(self, event_id: str) -> RegisterForEvent:
-        return RegisterForEvent(event_id, self.name, self.email, self.organisation, self.language, self.slot_id)
+        return RegisterForEvent(
+            event_id, self.name, self.email, self.organisation, self.language, self.slot_id, self.topic
+        )
 
 
 class RegistrationPublic(BaseModel):

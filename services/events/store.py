@@ -59,6 +59,10 @@ _EVENT_AND_COUNTS = select(E, *(c.label(f"_n{i}") for i, c in enumerate(_COUNTS)
 _COUNTS_ONLY = select(*_COUNTS)
 _LOCKED_EVENT = select(E).where(E.c.id == bindparam("event_id")).with_for_update()
 _INSERT_REGISTRATION = R.insert()
+# Registrations with the times of their booked slot (for the mails of consultation days).
+_REGISTRANTS = select(R, S.c.starts_at.label("slot_starts_at"), S.c.ends_at.label("slot_ends_at")).outerjoin(
+    S, S.c.id == R.c.slot_id
+)
 
 
 def event_of(row: Row[Any]) -> Event:
@@ -81,7 +85,20 @@ def event_of(row: Row[Any]) -> Event:
 
 
 def registrant_of(row: Row[Any]) -> Registrant:
-    return Registrant(row.id, row.event_id, row.status, row.slot_id, row.name, row.email, row.language, row.seq)
+    """A registration row joined with its slot's times (`_REGISTRANTS`)."""
+    return Registrant(
+        row.id,
+        row.event_id,
+        row.status,
+        row.slot_id,
+        row.name,
+        row.email,
+        row.language,
+        row.seq,
+        row.topic,
+        row.slot_starts_at,
+        row.slot_ends_at,
+    )
 
 
 class SqlStore:
@@ -114,7 +131,7 @@ class SqlStore:
 
     async def slot(self, event_id: str, slot_id: str) -> Slot | None:
         row = (await self.session.execute(select(S).where(S.c.id == slot_id, S.c.event_id == event_id))).first()
-        return None if row is None else Slot(row.id, row.event_id, row.registration_id)
+        return None if row is None else Slot(row.id, row.event_id, row.registration_id, row.starts_at, row.ends_at)
 
     async def book_slot(self, slot_id: str, registration_id: str) -> None:
         await self.session.execute(update(S).where(S.c.id == slot_id).values(registration_id=registration_id))
@@ -152,11 +169,11 @@ class SqlStore:
         return int(await self.session.scalar(query) or 0)
 
     async def registrations(self, event_id: str, statuses: tuple[str, ...]) -> list[Registrant]:
-        query = select(R).where(R.c.event_id == event_id, R.c.status.in_(statuses)).order_by(R.c.seq)
+        query = _REGISTRANTS.where(R.c.event_id == event_id, R.c.status.in_(statuses)).order_by(R.c.seq)
         return [registrant_of(row) for row in (await self.session.execute(query)).all()]
 
     async def registration(self, registration_id: str) -> tuple[Registrant, str | None] | None:
-        row = (await self.session.execute(select(R).where(R.c.id == registration_id))).first()
+        row = (await self.session.execute(_REGISTRANTS.where(R.c.id == registration_id))).first()
         return None if row is None else (registrant_of(row), row.cancel_token_hash)
 
     async def update_registration(self, registration_id: str, values: dict[str, Any]) -> None:
@@ -194,6 +211,6 @@ class SqlStore:
         await self.session.execute(
             update(R)
             .where(R.c.event_id == event_id)
-            .values(name=None, email=None, email_key=None, organisation=None, cancel_token_hash=None)
+            .values(name=None, email=None, email_key=None, organisation=None, topic=None, cancel_token_hash=None)
         )
         await self.session.execute(update(E).where(E.c.id == event_id).values(erased_at=now))

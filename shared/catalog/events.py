@@ -95,3 +95,10 @@ class RegistrantNotice(EventData):
     ends_at: datetime
     venue: str | None = None
     online_url: str | None = None
+    # Consultation days: the booked slot and the topic the registrant gave (their own words, as text).
+    slot_starts_at: datetime | None = None
+    slot_ends_at: datetime | None = None
+    topic: str | None = None
+    # Set on the first notice: the event's page and the calendar file (of the booked slot, if any).
+    event_url: str | None = None
+    ics_url: str | None = None

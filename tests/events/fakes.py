@@ -36,10 +36,10 @@ class FakeStore:
         rows = [r for r in self.rows.values() if r["event_id"] == event_id and r["status"] in statuses]
         return sorted(rows, key=lambda r: r["seq"])
 
-    @staticmethod
-    def _registrant(row: dict[str, Any]) -> Registrant:
-        keys = ("id", "event_id", "status", "slot_id", "name", "email", "language", "seq")
-        return Registrant(*(row[k] for k in keys))
+    def _registrant(self, row: dict[str, Any]) -> Registrant:
+        keys = ("id", "event_id", "status", "slot_id", "name", "email", "language", "seq", "topic")
+        slot = self.slots.get(row["slot_id"] or "", {})
+        return Registrant(*(row.get(k) for k in keys), slot.get("starts_at"), slot.get("ends_at"))
 
     async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
         event = self._event(event_id)
@@ -52,7 +52,7 @@ class FakeStore:
         row = self.slots.get(slot_id)
         if row is None or row["event_id"] != event_id:
             return None
-        return Slot(row["id"], row["event_id"], row["registration_id"])
+        return Slot(row["id"], row["event_id"], row["registration_id"], row["starts_at"], row["ends_at"])
 
     async def book_slot(self, slot_id: str, registration_id: str) -> None:
         self.slots[slot_id]["registration_id"] = registration_id
@@ -122,7 +122,7 @@ class FakeStore:
     async def erase(self, event_id: str, now: datetime) -> None:
         for row in self.rows.values():
             if row["event_id"] == event_id:
-                row.update(name=None, email=None, email_key=None, organisation=None, cancel_token_hash=None)
+                row.update(name=None, email=None, email_key=None, organisation=None, topic=None, cancel_token_hash=None)
         self.events[event_id]["erased_at"] = now
 
 

@@ -46,7 +46,7 @@ async def _event_with_registrants(db: Database) -> tuple[str, list[str]]:
         ids = [
             (
                 await handlers.register(
-                    store, RegisterForEvent(event_id, f"P{n}", f"p{n}@example.org"), CREATED, "http://x"
+                    store, RegisterForEvent(event_id, f"P{n}", f"p{n}@example.org"), CREATED, "http://x".__add__
                 )
             ).id
             for n in range(2)

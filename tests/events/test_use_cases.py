@@ -23,7 +23,11 @@ from tests.events.fakes import FakeUnitOfWork
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 START = datetime(2031, 3, 10, 17, 0, tzinfo=UTC)
-URL = "https://events.example.org"
+URL = "https://hallo-bot.example.org"
+
+
+def link(path: str) -> str:
+    return URL + path
 
 
 @pytest.fixture
@@ -46,7 +50,7 @@ def vars_of(command: CreateEvent) -> dict:
 async def register(uow: FakeUnitOfWork, event_id: str, n: int, **fields):
     async with uow.transaction() as store:
         return await handlers.register(
-            store, RegisterForEvent(event_id, f"Person {n}", f"person{n}@example.org", **fields), NOW, URL
+            store, RegisterForEvent(event_id, f"Person {n}", f"person{n}@example.org", **fields), NOW, link
         )
 
 
@@ -70,7 +74,9 @@ async def test_places_are_confirmed_until_the_event_is_full_then_the_waitlist_gi
     ]
     notices = recorded(uow, RegistrantNotice)
     assert [n.kind for n in notices] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
-    assert all(n.cancel_url.startswith(f"{URL}/registrations/{n.registration_id}/cancel?token=") for n in notices)
+    assert all(
+        n.cancel_url.startswith(f"{URL}/veranstaltungen/abmelden?anmeldung={n.registration_id}&token=") for n in notices
+    )
 
 
 async def test_a_full_event_without_a_waitlist_refuses_and_stores_nothing(uow):
@@ -87,7 +93,7 @@ async def test_an_address_holds_one_place_whatever_its_case(uow):
     await register(uow, event_id, 1)
     async with uow.transaction() as store:
         with pytest.raises(Conflict, match="already registered"):
-            await handlers.register(store, RegisterForEvent(event_id, "Again", " PERSON1@Example.org"), NOW, URL)
+            await handlers.register(store, RegisterForEvent(event_id, "Again", " PERSON1@Example.org"), NOW, link)
 
 
 async def test_a_cancellation_promotes_the_first_on_the_waitlist(uow):
@@ -146,6 +152,30 @@ async def test_a_slot_cannot_be_booked_twice(uow):
     async with uow.transaction() as store:  # cancelling frees the slot for the next
         await handlers.cancel_registration(store, booked.id, NOW, by_operator=True)
     assert (await register(uow, day, 2, slot_id=slot)).status == "confirmed"
+
+
+async def test_a_booked_slot_keeps_its_topic_and_the_notices_carry_the_slots_times_and_its_calendar_file(uow):
+    day = await published(uow, kind="consultation", title="Sprechtag")
+    async with uow.transaction() as store:
+        (slot,) = await handlers.add_slots(store, AddSlots(day, START, 1, "Frau Berg", "Digitales", minutes=30))
+    booked = await register(uow, day, 1, slot_id=slot, topic="Förderprogramme")
+    async with uow.transaction() as store:  # the office cancels: that notice names the slot too
+        await handlers.cancel_registration(store, booked.id, NOW, by_operator=True)
+    first, cancelled = recorded(uow, RegistrantNotice)
+    assert (first.topic, first.slot_starts_at, first.slot_ends_at) == (
+        "Förderprogramme",
+        START,
+        START + timedelta(minutes=30),
+    )
+    assert first.ics_url == f"{URL}/veranstaltungen/{day}/termine/{slot}.ics"
+    assert first.event_url == f"{URL}/veranstaltungen/{day}"
+    assert (cancelled.kind, cancelled.topic, cancelled.slot_starts_at) == ("cancelled", "Förderprogramme", START)
+
+
+async def test_only_a_consultation_takes_a_topic(uow):
+    event_id = await published(uow, capacity=5)
+    with pytest.raises(Invalid, match="Only consultations have a topic"):
+        await register(uow, event_id, 1, topic="Website")
 
 
 async def test_a_cancelled_event_cancels_its_registrations_and_takes_no_more(uow):

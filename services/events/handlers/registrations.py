@@ -4,6 +4,7 @@ waitlist. Each runs in the caller's unit of work (`Store`): state change and out
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from services.events.commands import Registered, RegisterForEvent
@@ -18,9 +19,22 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-async def register(store: Store, command: RegisterForEvent, now: datetime, public_url: str) -> Registered:
+def cancel_path(registration_id: str, token: str) -> str:
+    """The cancel page behind the mail's link (pages_cancel.py)."""
+    return f"/veranstaltungen/abmelden?anmeldung={registration_id}&token={token}"
+
+
+def calendar_path(event_id: str, slot_id: str | None = None) -> str:
+    """The calendar file of an event, or of one booked slot of a consultation day."""
+    if slot_id:
+        return f"/veranstaltungen/{event_id}/termine/{slot_id}.ics"
+    return f"/veranstaltungen/{event_id}.ics"
+
+
+async def register(store: Store, command: RegisterForEvent, now: datetime, link: Callable[[str], str]) -> Registered:
     """The hot path (bench/registration_rush.py): one read of the event with its counts, the inserts,
-    and one outbox statement for both events; a consultation day also reads and books the slot."""
+    and one outbox statement for both events; a consultation day also reads and books the slot.
+    `link` makes a site path absolute (settings.link) for the mail's links."""
     event_id, slot_id = command.event_id, command.slot_id
     key = email_key(command.email)
     token = new_token("hbc")
@@ -34,6 +48,7 @@ async def register(store: Store, command: RegisterForEvent, now: datetime, publi
         registered=counts.registered,
         slot_id=slot_id,
         slot=slot,
+        topic=command.topic,
     )
     registration_id = new_id()
     if slot is not None:
@@ -49,15 +64,28 @@ async def register(store: Store, command: RegisterForEvent, now: datetime, publi
             "email": command.email,
             "email_key": key,
             "organisation": command.organisation,
+            "topic": command.topic,
             "language": command.language,
             "consent_at": now,
             "cancel_token_hash": token_hash,
             "created_at": now,
         }
     )
-    cancel_url = f"{public_url.rstrip('/')}/registrations/{registration_id}/cancel?token={token}"
-    registrant = Registrant(registration_id, event_id, place, slot_id, command.name, command.email, command.language)
-    event.registered(registrant, position, cancel_url)
+    cancel_url = link(cancel_path(registration_id, token))
+    registrant = Registrant(
+        registration_id,
+        event_id,
+        place,
+        slot_id,
+        command.name,
+        command.email,
+        command.language,
+        topic=command.topic,
+        slot_starts_at=slot.starts_at if slot else None,
+        slot_ends_at=slot.ends_at if slot else None,
+    )
+    links = {"event_url": link(f"/veranstaltungen/{event_id}"), "ics_url": link(calendar_path(event_id, slot_id))}
+    event.registered(registrant, position, cancel_url, links)
     await store.emit(event.recorded)
     return Registered(registration_id, event_id, slot_id, place, position, token, cancel_url)
 
