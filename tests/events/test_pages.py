@@ -81,7 +81,7 @@ def test_a_form_with_errors_comes_back_with_the_input_kept_and_each_error_next_t
     assert 'id="e-consent"' in answer.text and "Bitte stimmen Sie zu" in answer.text
     without_token = client.post(path, data={"name": "A", "email": "a@example.org", "consent": "on"})
     assert without_token.status_code == 403
-    bot = send(client, path, name="Bot", email="bot@example.org", consent="on", website="https://spam.example")
+    bot = send(client, path, name="Bot", email="bot@example.org", consent="on", homepage="https://spam.example")
     assert bot.status_code == 422 and "Sie sind angemeldet" not in bot.text
 
 
