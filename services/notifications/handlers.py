@@ -93,7 +93,7 @@ async def confirmation_mail_row(
     chosen = topics.label(subscription.topics, filters, names.hotspots, names.series, gettext)
     return mail_row(
         settings,
-        event_id=f"subscription:{subscription.id}:{expires}",
+        event_id=f"subscription:{subscription.id}:{uuid.uuid4().hex[:12]}",  # each link its own mail
         event_type="subscription.requested",
         template="confirm",
         recipient=subscription.address or "",

@@ -106,10 +106,10 @@ async def unsubscribe_page(request: Request, session: ReadingDep, abo: Id = Abo,
 async def unsubscribe(request: Request, runtime: RuntimeDep, abo: Id = Abo, token: str = Token) -> Response:
     raw = await request.form(max_fields=10)
     one_click = raw.get("List-Unsubscribe") == "One-Click"
-    if not one_click:
-        await read_form(request, honeypot=False)  # the page's button: with the form token
     async with runtime.db.transaction() as session:
-        await _subscription(session, request, "unsubscribe", abo, token)
+        await _subscription(session, request, "unsubscribe", abo, token)  # a wrong link: 404 either way
+        if not one_click:
+            await read_form(request, honeypot=False)  # the page's button: with the form token
         await handlers.unsubscribe(SqlRepository(session), request.app.state.settings, abo, token)
     if one_click:
         return PlainTextResponse("unsubscribed")
