@@ -166,7 +166,7 @@ async def test_an_expired_confirmation_link_confirms_nothing_and_asks_for_a_new_
     assert repo.subscriptions[subscription.id].status == "pending"
 
     await handlers.send_confirmation_again(repo, SETTINGS, subscription.id, expired, mail_due=True)
-    first, again = repo.to("bea@example.org", template="confirm")
+    _, again = repo.to("bea@example.org", template="confirm")
     assert "/abonnieren/bestaetigen?" in again["body"] and again["status"] == "pending"
     with pytest.raises(NotFound):  # a forged token asks for nothing
         await handlers.send_confirmation_again(repo, SETTINGS, subscription.id, expired + "x", mail_due=True)
