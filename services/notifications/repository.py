@@ -167,8 +167,8 @@ class SqlRepository:
             names.hotspots = {hotspot: site for hotspot, site in rows.tuples() if site != hotspot}
         if event_ids:
             rows = await self.session.execute(select(C.c.event_id, C.c.title).where(C.c.event_id.in_(event_ids)))
-            names.events = dict(rows.tuples())
+            names.events = {event: title for event, title in rows.tuples()}
         if series:
             query = select(C.c.series, C.c.title).where(C.c.series.in_(series)).order_by(C.c.starts_at)
-            names.series = dict((await self.session.execute(query)).tuples())
+            names.series = {slug: title for slug, title in (await self.session.execute(query)).tuples()}
         return names
