@@ -53,8 +53,8 @@ def a_hotspot(site) -> tuple[str, str, str]:
     created = httpx.post(f"{site.system.url('wifi')}/hotspots", json=body, headers=OPERATOR, timeout=15)
     created.raise_for_status()
     hotspot = created.json()
-    report(site, hotspot["hotspot_id"], hotspot["host_token"], uplink_ok=True)
-    return hotspot["hotspot_id"], name, hotspot["host_token"]
+    report(site, hotspot["id"], hotspot["host_token"], uplink_ok=True)
+    return hotspot["id"], name, hotspot["host_token"]
 
 
 def report(site, hotspot_id: str, host_token: str, *, uplink_ok: bool) -> None:
