@@ -281,7 +281,7 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
         )
         try:
             page = await browser.new_page()
-            await page.goto(notifications.url + "/live")
+            await page.goto(notifications.url + "/live?lang=de")  # (the browser asks for English)
             await expect(page.locator("html")).to_have_attribute("lang", "de")
             await expect(page.locator(".hotspot")).to_have_count(6)
             tile = page.locator("#hotspot-kirchplatz")
