@@ -18,6 +18,7 @@ from services.notifications.repository import SqlRepository
 from shared.envelope import utcnow
 from shared.errors import NotFound
 from shared.inputs import Id
+from shared.ratelimit import check_client
 from shared.service import ReadingDep, RuntimeDep
 from shared.web.forms import read_form, see_other
 from shared.web.i18n import N_, chosen_language
@@ -83,6 +84,7 @@ async def new_link(request: Request, runtime: RuntimeDep, abo: Id = Abo, token: 
     """An expired confirmation link asks for a new one: sent to the subscription's own address."""
     await read_form(request, honeypot=False)
     settings = request.app.state.settings
+    await check_client(request, settings.subscription_rate)  # as many as new subscriptions
     async with runtime.db.reading() as session:
         subscription, _ = await _subscription(session, request, "confirm", abo, token)
     mail_due = bool(subscription["address"]) and await handlers.confirmation_mail_due(
