@@ -96,6 +96,7 @@ class Broadcaster:
         self.names = Names()
         self.lookup: Callable[[], Awaitable[Names]] | None = None
         self.looked_up_at = -NAMES_LOOKUP_INTERVAL_S
+        self._lookups: set[asyncio.Task[None]] = set()  # running background lookups (kept referenced)
 
     # --- admission -------------------------------------------------------------------------------
 
@@ -139,6 +140,8 @@ class Broadcaster:
                             ),
                         )
                     )
+                if not self.ready.is_set():
+                    await self.look_up_names()  # the sites and events the service knows already
                 self.ready.set()
                 await asyncio.Event().wait()  # until cancelled
             except asyncio.CancelledError:
@@ -164,14 +167,15 @@ class Broadcaster:
     def _callback(self, index: int) -> Callable[[Msg], Awaitable[None]]:
         async def on_message(msg: Msg) -> None:
             if index in NAMED_STREAMS:
-                await self._know_names(msg.data)
+                self._know_names(msg.data)
             self.publish(index, msg.metadata.sequence.stream, msg.data)
 
         return on_message
 
-    async def _know_names(self, raw: bytes) -> None:
-        """Before an event that names a hotspot or an event not known here: the service's tables (at
-        most every NAMES_LOOKUP_INTERVAL_S; a name that is nowhere yet is told as "(Name folgt)")."""
+    def _know_names(self, raw: bytes) -> None:
+        """An event that names a hotspot or an event not known here: look the service's tables up in
+        the background (at most every NAMES_LOOKUP_INTERVAL_S), for the events after it. No await
+        here: the callbacks of the four streams pass events on in the order they arrive."""
         if self.lookup is None or time.monotonic() - self.looked_up_at < NAMES_LOOKUP_INTERVAL_S:
             return
         try:
@@ -180,7 +184,10 @@ class Broadcaster:
         except ValueError:
             return
         if isinstance(data, dict) and self.names.lacks(short, data):
-            await self.look_up_names()
+            self.looked_up_at = time.monotonic()
+            task = asyncio.create_task(self.look_up_names())
+            self._lookups.add(task)
+            task.add_done_callback(self._lookups.discard)
 
     async def look_up_names(self) -> None:
         """Every name in the service's tables (a replay, or an event naming what is not known here)."""
