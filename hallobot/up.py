@@ -77,7 +77,7 @@ HELPER_STOP_TIMEOUT_S = 10.0
 def summary(plan: Plan) -> str:
     lines = ["", "HalloBot is up."]
     for service in SERVICES:
-        extra = "   live page: " + plan.service_url(service) + "/" if service == "notifications" else ""
+        extra = "   live page: " + plan.service_url(service) + "/live" if service == "notifications" else ""
         lines.append(f"  {service:<15}{plan.service_url(service)}/docs{extra}")
     internal = ", ".join(str(plan.internal_ports[service]) for service in SERVICES)
     lines.append(f"  {'internal':<15}/metrics and the detailed /readyz on {HOST}:{internal}")
