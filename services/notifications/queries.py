@@ -61,9 +61,9 @@ async def names(session: AsyncSession) -> Names:
     """Every hotspot and event the service can name (for the live feed's sentences)."""
     found = Names()
     rows = await session.execute(select(models.hotspots.c.hotspot_id, models.hotspots.c.site_name))
-    found.hotspots = {hotspot: site for hotspot, site in rows.tuples() if site != hotspot}
+    found.hotspots = {hotspot: site for hotspot, site in rows if site != hotspot}
     rows = await session.execute(select(models.calendar.c.event_id, models.calendar.c.title))
-    found.events = {event: title for event, title in rows.tuples()}
+    found.events = {event: title for event, title in rows}
     return found
 
 
@@ -73,7 +73,7 @@ async def series(session: AsyncSession) -> dict[str, str]:
     rows = await session.execute(
         select(C.c.series, C.c.title).where(C.c.series.is_not(None)).order_by(C.c.series, C.c.starts_at)
     )
-    return {slug: title for slug, title in rows.tuples()}  # the last (latest) title of each series wins
+    return {slug: title for slug, title in rows}  # the last (latest) title of each series wins
 
 
 async def subscription(session: AsyncSession, subscription_id: str) -> dict[str, Any] | None:

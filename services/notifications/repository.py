@@ -164,11 +164,11 @@ class SqlRepository:
             rows = await self.session.execute(
                 select(H.c.hotspot_id, H.c.site_name).where(H.c.hotspot_id.in_(hotspot_ids))
             )
-            names.hotspots = {hotspot: site for hotspot, site in rows.tuples() if site != hotspot}
+            names.hotspots = {hotspot: site for hotspot, site in rows if site != hotspot}
         if event_ids:
             rows = await self.session.execute(select(C.c.event_id, C.c.title).where(C.c.event_id.in_(event_ids)))
-            names.events = {event: title for event, title in rows.tuples()}
+            names.events = {event: title for event, title in rows}
         if series:
             query = select(C.c.series, C.c.title).where(C.c.series.in_(series)).order_by(C.c.starts_at)
-            names.series = {slug: title for slug, title in (await self.session.execute(query)).tuples()}
+            names.series = {slug: title for slug, title in await self.session.execute(query)}
         return names
