@@ -67,10 +67,11 @@ async def confirm(request: Request, runtime: RuntimeDep, abo: Id = Abo, token: s
     await read_form(request, honeypot=False)
     async with runtime.db.transaction() as session:
         subscription, state = await _subscription(session, request, "confirm", abo, token)
-        if state == "expired" and subscription["status"] == "pending":
-            return see_other(f"/abonnieren/bestaetigen?{request.url.query}")  # the page offers a new link
-        if subscription["status"] in ("pending", "active"):
-            await handlers.confirm(SqlRepository(session), request.app.state.settings, abo, token)
+        expired = state == "expired" and subscription["status"] == "pending"
+        if expired or subscription["status"] not in ("pending", "active"):
+            # the page says what is left: a new link, or that the subscription has ended
+            return see_other(f"/abonnieren/bestaetigen?{request.url.query}")
+        await handlers.confirm(SqlRepository(session), request.app.state.settings, abo, token)
     return see_other("/abonnieren/bestaetigt")
 
 
