@@ -1,4 +1,5 @@
-"""HTTP routes of the web: the hotspot board, the public feed (SSE) and the live page."""
+"""HTTP routes of the web: the hotspot board, the public feed (SSE) and the live page's script and style
+(the page itself: pages_live.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
@@ -18,7 +19,7 @@ from shared.errors import NotFound
 from shared.service import ReadingDep
 
 router = APIRouter(tags=["web"])
-PAGE = Path(__file__).resolve().parent / "static" / "index.html"
+STATIC = Path(__file__).resolve().parent / "static"
 # Script and style live in files of their own: the Content-Security-Policy allows no inline ones.
 ASSETS = {"live.js": "text/javascript", "live.css": "text/css", "page.css": "text/css"}
 BUSY_RETRY_AFTER_S = 10  # a full instance: try again after this long (or another instance)
@@ -92,18 +93,13 @@ async def feed(
     )
 
 
-@router.get("/", response_class=HTMLResponse, summary="Live-Seite (deutsch)")
-async def live_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
-
-
 @router.get("/static/{name}", include_in_schema=False)
 async def asset(name: str) -> Response:
     media_type = ASSETS.get(name)
     if media_type is None:
         raise NotFound(f"no file {name}", field="name")
     return Response(
-        (PAGE.parent / name).read_bytes(),
+        (STATIC / name).read_bytes(),
         media_type=f"{media_type}; charset=utf-8",
         headers={"Cache-Control": "public, max-age=300"},
     )

@@ -9,10 +9,22 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.notifications import api, api_operators, api_web, jobs, models
+from services.notifications import (
+    api,
+    api_operators,
+    api_web,
+    jobs,
+    models,
+    pages,
+    pages_links,
+    pages_live,
+    pages_subscribe,
+    queries,
+)
 from services.notifications.config import NotificationsSettings
 from services.notifications.consumers import subscriptions
 from services.notifications.feed import Broadcaster
+from services.notifications.sentences import Names
 from services.notifications.wake import Wake
 from shared.catalog import DeliveryFailed, DeliverySent
 from shared.service import ServiceDefinition, build_app
@@ -25,6 +37,11 @@ def _job(name: str, run: Job) -> Job:
     return run
 
 
+async def known_names(runtime: Any) -> Names:
+    async with runtime.db.reading() as session:
+        return await queries.names(session)
+
+
 def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -> ServiceDefinition:
     return ServiceDefinition(
         name="notifications",
@@ -33,13 +50,14 @@ def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[api.router, api_operators.router, api_web.router],
+        pages=[pages.router, pages_live.router, pages_subscribe.router, pages_links.router],
         publishes=[DeliverySent, DeliveryFailed],
         subscriptions=subscriptions(settings, wake),
         background=[
             _job("mail_sender", lambda runtime: jobs.mail_sender(runtime, wake)),
             _job("webhook_sender", lambda runtime: jobs.webhook_sender(runtime, wake)),
             _job("daily_jobs", lambda runtime: jobs.daily_jobs(runtime, wake)),
-            _job("feed_broadcaster", lambda runtime: feed.run(runtime.jetstream)),
+            _job("feed_broadcaster", lambda runtime: feed.run(runtime.jetstream, lambda: known_names(runtime))),
         ],
     )
 
@@ -49,4 +67,5 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     wake, feed = Wake(), Broadcaster(settings.feed_max_clients, settings.feed_replay_limit)
     app = build_app(definition(settings, wake, feed), settings)
     app.state.wake, app.state.feed = wake, feed
+    app.state.pages = pages.pages  # error pages in the service's catalog
     return app

@@ -18,8 +18,6 @@ class NotificationsSettings(ServiceSettings):
     model_config = scoped("notifications")
 
     service: Literal["notifications"] = "notifications"
-    # Base of confirm/unsubscribe links in mails (the public address of this service or its proxy).
-    public_url: str = "http://127.0.0.1:8004"
     mail_from: str = "HalloBot Bottrop <noreply@hallo-bot.de>"
     # Built-in recipients: the office (Amt für Wirtschaftsförderung), comma-separated addresses.
     operator_emails: str = ""
@@ -69,6 +67,8 @@ class NotificationsSettings(ServiceSettings):
     subscription_limit: int = Field(10, ge=1)
     subscription_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
     confirmation_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
+    # A confirmation link works this long; then the page offers a new one (sent again to the address).
+    confirmation_link_days: float = Field(7.0, gt=0)
 
     digest_hour: int = Field(7, ge=0, le=23)  # Europe/Berlin
     keep_deliveries_days: int = Field(90, ge=1)

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.config import NotificationsSettings
 from services.notifications.handlers_fanout import fan_out, notify_owner, notify_registrants
-from services.notifications.handlers_public import track_business, track_hotspot
+from services.notifications.handlers_public import track_business, track_calendar, track_hotspot
 from services.notifications.repository import SqlRepository
 from services.notifications.wake import Wake
 from shared.catalog import (
@@ -44,6 +44,7 @@ def subscriptions(settings: NotificationsSettings, wake: Wake) -> list[Subscript
         if await fan_out(repo, settings, _event(delivery)):
             wake.after_commit(session)
         await track_hotspot(repo, _event(delivery))
+        await track_calendar(repo, _event(delivery))
         await track_business(repo, _event(delivery))  # after fan_out: it asked about the state before
 
     async def on_registrant_notices(session: AsyncSession, deliveries: list[Delivery]) -> None:

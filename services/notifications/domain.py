@@ -16,6 +16,7 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from shared.catalog import CATALOG
 from shared.errors import Conflict, Invalid
@@ -189,23 +190,54 @@ def pseudonym(key: str, recipient: str) -> str:
 
 
 def link_token(key: str, purpose: str, subscription_id: str) -> str:
-    """Confirm/unsubscribe tokens are derived, not stored: every mail can carry a working link."""
+    """Unsubscribe tokens are derived, not stored: every mail can carry a working link, for good."""
     return _mac(key, purpose, subscription_id)[:40]
 
 
-def token_valid(key: str, purpose: str, subscription_id: str, token: str) -> bool:
+def confirm_token(key: str, subscription_id: str, expires: int) -> str:
+    """A confirmation token that holds its own end (Unix seconds): `<expires>.<mac>`; a new one (the
+    link requested again) does not revive the old one."""
+    return f"{expires}.{_mac(key, 'confirm', subscription_id, str(expires))[:40]}"
+
+
+LinkState = Literal["valid", "expired", "invalid"]
+
+
+def link_state(key: str, purpose: str, subscription_id: str, token: str, now: datetime) -> LinkState:
+    """Is a link's token ours for this subscription, and (a confirmation) still in time?"""
+    expires = None
+    if purpose == "confirm":
+        stamp, _, _mac_part = token.partition(".")
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            return "invalid"
+        expires = int(stamp)
+        expected = confirm_token(key, subscription_id, expires)
+    else:
+        expected = link_token(key, purpose, subscription_id)
     # Bytes, not str: compare_digest refuses non-ASCII strings, and a link may carry anything.
-    return hmac.compare_digest(link_token(key, purpose, subscription_id).encode(), token.encode("utf-8", "replace"))
+    if not hmac.compare_digest(expected.encode(), token.encode("utf-8", "replace")):
+        return "invalid"
+    if expires is not None and now.timestamp() > expires:
+        return "expired"
+    return "valid"
 
 
-def links(key: str, base_url: str, subscription_id: str) -> dict[str, str]:
-    """`confirm_url` and `unsubscribe_url` of a subscription."""
-    base = base_url.rstrip("/")
-    return {
-        f"{purpose}_url": f"{base}/subscriptions/{subscription_id}/{purpose}?token="
-        + link_token(key, purpose, subscription_id)
-        for purpose in ("confirm", "unsubscribe")
-    }
+def token_valid(key: str, purpose: str, subscription_id: str, token: str, now: datetime) -> bool:
+    return link_state(key, purpose, subscription_id, token, now) == "valid"
+
+
+def confirm_url(key: str, site_url: str, subscription_id: str, language: str, expires: int) -> str:
+    """The confirmation page on the website (the front door): one button there confirms."""
+    query = urlencode({"abo": subscription_id, "token": confirm_token(key, subscription_id, expires), "lang": language})
+    return f"{site_url.rstrip('/')}/abonnieren/bestaetigen?{query}"
+
+
+def unsubscribe_url(key: str, site_url: str, subscription_id: str, language: str) -> str:
+    """The unsubscribe page on the website; a POST to it (RFC 8058 one-click, or its one button) ends it."""
+    query = urlencode(
+        {"abo": subscription_id, "token": link_token(key, "unsubscribe", subscription_id), "lang": language}
+    )
+    return f"{site_url.rstrip('/')}/abonnieren/abmelden?{query}"
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from nats.aio.msg import Msg
@@ -44,12 +45,14 @@ from prometheus_client import Counter, Gauge
 
 from services.notifications.feed_stream import (
     FEED_STREAMS,
+    TYPE_PREFIX,
     VISIBILITY_SUBJECTS,
     Profiles,
     frame,
     public_data,
     replay,
 )
+from services.notifications.sentences import Names
 
 log = logging.getLogger("hallobot.notifications.feed")
 
@@ -57,6 +60,8 @@ CLIENT_QUEUE_LIMIT = 1_000  # live events a client may lag behind before it is d
 READY_TIMEOUT_S = 15.0  # a client waits this long for the broadcaster's consumers at start-up
 RESTART_DELAY_S = 1.0  # between attempts to (re)start the broadcaster's consumers
 DIRECTORY = 0  # the index of the DIRECTORY stream in FEED_STREAMS (business profiles)
+NAMED_STREAMS = (1, 2)  # EVENTS and WIFI: their events name an event or a hotspot by id
+NAMES_LOOKUP_INTERVAL_S = 5.0
 
 FEED_CLIENTS = Gauge("hallobot_feed_clients", "Open GET /feed connections of this instance")
 FEED_DROPPED = Counter("hallobot_feed_clients_dropped_total", "Feed clients dropped for reading too slowly")
@@ -86,6 +91,12 @@ class Broadcaster:
         self.connections = 0  # admitted connections (open responses), see `admit`
         self.profiles = Profiles()
         self.profiles_known = 0  # DIRECTORY sequence up to which `profiles` has every change
+        # Hotspots and events by name, for each event's sentence: learnt from the events passed on,
+        # and looked up in the service's tables (`lookup`) when one is not known here.
+        self.names = Names()
+        self.lookup: Callable[[], Awaitable[Names]] | None = None
+        self.looked_up_at = -NAMES_LOOKUP_INTERVAL_S
+        self._lookups: set[asyncio.Task[None]] = set()  # running background lookups (kept referenced)
 
     # --- admission -------------------------------------------------------------------------------
 
@@ -101,10 +112,12 @@ class Broadcaster:
 
     # --- the one reader per instance ------------------------------------------------------------
 
-    async def run(self, jetstream: Callable[[], JetStreamContext]) -> None:
+    async def run(
+        self, jetstream: Callable[[], JetStreamContext], lookup: Callable[[], Awaitable[Names]] | None = None
+    ) -> None:
         """Start the four ordered consumers and keep them until cancelled (a background job of the
-        service: it lives as long as the service)."""
-        self.jetstream = jetstream
+        service: it lives as long as the service). `lookup`: every name the service knows."""
+        self.jetstream, self.lookup = jetstream, lookup
         while True:
             subscriptions = []
             try:
@@ -127,6 +140,8 @@ class Broadcaster:
                             ),
                         )
                     )
+                if not self.ready.is_set():
+                    await self.look_up_names()  # the sites and events the service knows already
                 self.ready.set()
                 await asyncio.Event().wait()  # until cancelled
             except asyncio.CancelledError:
@@ -151,9 +166,41 @@ class Broadcaster:
 
     def _callback(self, index: int) -> Callable[[Msg], Awaitable[None]]:
         async def on_message(msg: Msg) -> None:
+            if index in NAMED_STREAMS:
+                self._know_names(msg.data)
             self.publish(index, msg.metadata.sequence.stream, msg.data)
 
         return on_message
+
+    def _know_names(self, raw: bytes) -> None:
+        """An event that names a hotspot or an event not known here: look the service's tables up in
+        the background (at most every NAMES_LOOKUP_INTERVAL_S), for the events after it. No await
+        here: the callbacks of the four streams pass events on in the order they arrive."""
+        if self.lookup is None or time.monotonic() - self.looked_up_at < NAMES_LOOKUP_INTERVAL_S:
+            return
+        try:
+            event = json.loads(raw)
+            short, data = str(event.get("type", "")).removeprefix(TYPE_PREFIX), event.get("data") or {}
+        except ValueError:
+            return
+        if isinstance(data, dict) and self.names.lacks(short, data):
+            self.looked_up_at = time.monotonic()
+            task = asyncio.create_task(self.look_up_names())
+            self._lookups.add(task)
+            task.add_done_callback(self._lookups.discard)
+
+    async def look_up_names(self) -> None:
+        """Every name in the service's tables (a replay, or an event naming what is not known here)."""
+        if self.lookup is None:
+            return
+        self.looked_up_at = time.monotonic()
+        try:
+            found = await self.lookup()
+        except Exception:
+            log.exception("feed broadcaster could not look up names; the sentence names no place")
+            return
+        self.names.hotspots = found.hotspots | self.names.hotspots
+        self.names.events = found.events | self.names.events
 
     def publish(self, index: int, seq: int, raw: bytes) -> None:
         """Hand one stream message to every client. No await: position and fan-out change together."""
@@ -161,10 +208,10 @@ class Broadcaster:
             return  # an ordered consumer's reset may repeat what we already passed on
         self.position[index] = seq
         if index == DIRECTORY:
-            data = public_data(raw, seq, self.profiles, note=True)
+            data = public_data(raw, seq, self.profiles, note=True, names=self.names)
             self.profiles_known = seq
         else:
-            data = public_data(raw)
+            data = public_data(raw, names=self.names)
         if data is None:
             return
         vector = tuple(self.position)
@@ -198,6 +245,9 @@ class Broadcaster:
             else:
                 position = [max(0, seq - backlog) for seq in target]
             yield frame(position, "ready", json.dumps({"streams": [s for s, _ in FEED_STREAMS]}))
+            behind = any(mine < theirs for mine, theirs in zip(position, target, strict=True))
+            if behind and time.monotonic() - self.looked_up_at >= NAMES_LOOKUP_INTERVAL_S:
+                await self.look_up_names()  # the events replayed below may name older hotspots
 
             for index, (stream, subject) in enumerate(FEED_STREAMS):
                 if position[index] >= target[index]:
@@ -211,7 +261,7 @@ class Broadcaster:
                         if seq <= position[index]:
                             continue
                         position[index] = seq
-                        data = public_data(raw, seq, self.profiles if index == DIRECTORY else None)
+                        data = public_data(raw, seq, self.profiles if index == DIRECTORY else None, names=self.names)
                         if data is not None:
                             yield frame(position, "message", data)
                 position[index] = max(position[index], target[index])

@@ -13,6 +13,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sse_starlette import ServerSentEvent
 
 from services.notifications.domain_public import VISIBILITY_AFTER, business_of, public_about_business
+from services.notifications.sentences import Names, sentence
 
 FEED_STREAMS = (
     ("DIRECTORY", "hallobot.directory.>"),
@@ -79,9 +80,13 @@ class Profiles:
         return public_about_business(short_type, before > 0 and states[before - 1])
 
 
-def public_data(raw: bytes, seq: int = 0, profiles: Profiles | None = None, note: bool = False) -> str | None:
+def public_data(
+    raw: bytes, seq: int = 0, profiles: Profiles | None = None, note: bool = False, names: Names | None = None
+) -> str | None:
     """The event's JSON text, or None when it is not for the public: a hidden type, an event about a
-    profile that is not published (with `profiles`; `note`: a live event, remembered first), not JSON."""
+    profile that is not published (with `profiles`; `note`: a live event, remembered first), not JSON.
+    With `names`, the event also carries its sentence for people, `textde` and `texten` (CloudEvents
+    extension attributes: strings, lowercase names), which the live page shows as it is."""
     data = raw.decode("utf-8", "replace")
     try:
         event = json.loads(data)
@@ -90,15 +95,20 @@ def public_data(raw: bytes, seq: int = 0, profiles: Profiles | None = None, note
         return None
     if event_type in HIDDEN_TYPES:
         return None
+    short = event_type.removeprefix(TYPE_PREFIX) if isinstance(event_type, str) else ""
+    payload = event.get("data")
+    payload = payload if isinstance(payload, dict) else {}
     if profiles is not None and isinstance(event_type, str):
-        short = event_type.removeprefix(TYPE_PREFIX)
-        payload = event.get("data")
-        business_id = business_of(short, payload if isinstance(payload, dict) else {})
+        business_id = business_of(short, payload)
         if business_id is not None:
             if note:
                 profiles.note(seq, short, business_id)
             if not profiles.public(seq, short, business_id):
                 return None
+    if names is not None:
+        names.learn(short, payload)
+        event["textde"], event["texten"] = (sentence(short, payload, language, names) for language in ("de", "en"))
+        return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     return data
 
 

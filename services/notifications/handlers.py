@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from typing import Any
 
-from services.notifications import domain
+from services.notifications import domain, sentences, topics
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import Channel, Subscription
 from services.notifications.handlers_fanout import mail_row
 from services.notifications.repository import Repository
 from services.notifications.webhooks import Target, new_secret
 from shared.envelope import utcnow
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.ratelimit import RateLimiter
 
 
@@ -71,20 +72,65 @@ async def subscribe(
     )
     await repo.add(subscription)
     if subscription.needs_confirmation and address and confirmation_mail:
-        key = settings.secret_key.get_secret_value()
-        confirm_url = domain.links(key, settings.public_url, subscription.id)["confirm_url"]
-        mail = mail_row(
-            settings,
-            event_id=f"subscription:{subscription.id}",
-            event_type="subscription.requested",
-            template="confirm",
-            recipient=address,
-            lang=language,
-            subscription_id=subscription.id,
-            context={"confirm_url": confirm_url, "topics": topics},
-        )
-        await repo.stage([mail])
+        await repo.stage([await confirmation_mail_row(repo, settings, subscription)])
     return subscription, secret
+
+
+async def confirmation_mail_row(
+    repo: Repository, settings: NotificationsSettings, subscription: Subscription
+) -> dict[str, Any]:
+    """The double opt-in mail: what was chosen, in words, and a link to the page that confirms it."""
+    key = settings.secret_key.get_secret_value()
+    now = utcnow()
+    expires = int(now.timestamp() + settings.confirmation_link_days * 86400)
+    filters = subscription.filters
+    names = await repo.names_for(
+        [filters["hotspot_id"]] if "hotspot_id" in filters else [],
+        [],
+        [filters["series"]] if "series" in filters else [],
+    )
+    gettext = sentences.gettext(subscription.language)
+    chosen = topics.label(subscription.topics, filters, names.hotspots, names.series, gettext)
+    return mail_row(
+        settings,
+        event_id=f"subscription:{subscription.id}:{uuid.uuid4().hex[:12]}",  # each link its own mail
+        event_type="subscription.requested",
+        template="confirm",
+        recipient=subscription.address or "",
+        lang=subscription.language,
+        subscription_id=subscription.id,
+        context={
+            "confirm_url": domain.confirm_url(key, settings.site_url, subscription.id, subscription.language, expires),
+            "topics": [chosen],
+            "valid_days": round(settings.confirmation_link_days),
+        },
+    )
+
+
+async def chosen_in_words(repo: Repository, chosen: list[str], filters: dict[str, str], language: str) -> str:
+    """What a subscription hears of, in words ("Störungen am WLAN-Hotspot Kirchplatz")."""
+    names = await repo.names_for(
+        [filters["hotspot_id"]] if "hotspot_id" in filters else [],
+        [],
+        [filters["series"]] if "series" in filters else [],
+    )
+    return topics.label(chosen, filters, names.hotspots, names.series, sentences.gettext(language))
+
+
+async def send_confirmation_again(
+    repo: Repository, settings: NotificationsSettings, subscription_id: str, token: str, mail_due: bool
+) -> None:
+    """ "Link abgelaufen – neuen Link anfordern": an expired (but genuine) confirmation link asks for a
+    new one, sent to the subscription's own address only, at most one per address and window
+    (`mail_due`, as for a new subscription). An active or ended subscription gets nothing."""
+    if (
+        domain.link_state(settings.secret_key.get_secret_value(), "confirm", subscription_id, token, utcnow())
+        == "invalid"
+    ):
+        raise NotFound("this confirmation link is not valid")
+    subscription = await _subscription(repo, subscription_id)
+    if subscription.needs_confirmation and subscription.address and mail_due:
+        await repo.stage([await confirmation_mail_row(repo, settings, subscription)])
 
 
 async def _subscription(repo: Repository, subscription_id: str) -> Subscription:
@@ -95,7 +141,10 @@ async def _subscription(repo: Repository, subscription_id: str) -> Subscription:
 
 
 def _check_link(settings: NotificationsSettings, purpose: str, subscription_id: str, token: str) -> None:
-    if not domain.token_valid(settings.secret_key.get_secret_value(), purpose, subscription_id, token):
+    state = domain.link_state(settings.secret_key.get_secret_value(), purpose, subscription_id, token, utcnow())
+    if state == "expired":
+        raise Conflict("this confirmation link has expired; ask for a new one on its page")
+    if state != "valid":
         raise NotFound(f"this {'confirmation' if purpose == 'confirm' else purpose} link is not valid")
 
 

@@ -180,7 +180,7 @@ async def make_digests(db: Database, settings: NotificationsSettings, now: datet
                     lang=subscription.language,
                     context={"items": [{"summary": r["subject"], "time": r["created_at"]} for r in rows], "day": day},
                     subscription_id=sid,
-                    unsubscribe_url=domain.links(key, settings.public_url, sid)["unsubscribe_url"],
+                    unsubscribe_url=domain.unsubscribe_url(key, settings.site_url, sid, subscription.language),
                 )
             )
             await session.execute(update(D).where(D.c.id.in_([r["id"] for r in rows])).values(status="digested"))

@@ -15,6 +15,7 @@ from services.notifications.handlers_public import for_the_public
 from services.notifications.mailer import CANCEL_LINK, render
 from services.notifications.repository import Repository
 from services.notifications.sealed import seal, unseal
+from services.notifications.sentences import Names, sentence
 from shared.catalog import BusinessOwnerNotice, RegistrantNotice
 from shared.envelope import CloudEvent, utcnow
 
@@ -83,7 +84,9 @@ def webhook_row(settings: NotificationsSettings, subscription: Subscription, eve
     )
 
 
-def subscriber_mail(settings: NotificationsSettings, subscription: Subscription, event: CloudEvent) -> dict[str, Any]:
+def subscriber_mail(
+    settings: NotificationsSettings, subscription: Subscription, event: CloudEvent, summary: str
+) -> dict[str, Any]:
     """A subscriber's mail about one event: held for the digest or sent at once, always with the
     one-click unsubscribe link."""
     key = settings.secret_key.get_secret_value()
@@ -94,15 +97,35 @@ def subscriber_mail(settings: NotificationsSettings, subscription: Subscription,
         template="notification",
         recipient=subscription.address or "",
         lang=subscription.language,
-        context=_event_context(event, "subscriber"),
+        context=_event_context(event, "subscriber", summary),
         subscription_id=subscription.id,
-        unsubscribe_url=domain.links(key, settings.public_url, subscription.id)["unsubscribe_url"],
+        unsubscribe_url=domain.unsubscribe_url(key, settings.site_url, subscription.id, subscription.language),
         held=subscription.held_for_digest,
     )
 
 
-def _event_context(event: CloudEvent, audience: str) -> dict[str, Any]:
-    return {"event_type": event.short_type, "data": event.data, "time": event.time, "audience": audience}
+def _event_context(event: CloudEvent, audience: str, summary: str) -> dict[str, Any]:
+    return {"summary": summary, "time": event.time, "audience": audience}
+
+
+class Told:
+    """The event's sentence per language, told once each, with the names looked up once (and only
+    when a mail is written at all)."""
+
+    def __init__(self, repo: Repository, event: CloudEvent) -> None:
+        self.repo, self.event = repo, event
+        self.names: Names | None = None
+        self.told: dict[str, str] = {}
+
+    async def __call__(self, language: str) -> str:
+        if self.names is None:
+            data = self.event.data
+            hotspots = [str(i) for i in [data.get("hotspot_id"), *(data.get("hotspot_ids") or [])] if i]
+            events = [str(data["event_id"])] if data.get("event_id") else []
+            self.names = await self.repo.names_for(hotspots, events)
+        if language not in self.told:
+            self.told[language] = sentence(self.event.short_type, self.event.data, language, self.names)
+        return self.told[language]
 
 
 async def fan_out(repo: Repository, settings: NotificationsSettings, event: CloudEvent) -> int:
@@ -111,6 +134,7 @@ async def fan_out(repo: Repository, settings: NotificationsSettings, event: Clou
     text never reaches a citizen's inbox); webhooks (city systems an operator connected) get every
     event, as the stream has it. Returns how many deliveries are new."""
     rows = []
+    told = Told(repo, event)
     public: bool | None = None  # looked up once, and only if a mail subscriber hears of the event
     for subscription in await repo.active():
         if not subscription.hears(event.short_type, event.data):
@@ -121,7 +145,7 @@ async def fan_out(repo: Repository, settings: NotificationsSettings, event: Clou
         if public is None:
             public = await for_the_public(repo, event)
         if public:
-            rows.append(subscriber_mail(settings, subscription, event))
+            rows.append(subscriber_mail(settings, subscription, event, await told(subscription.language)))
     if domain.operator_wants(event.short_type, event.data):
         rows += [
             mail_row(
@@ -131,7 +155,7 @@ async def fan_out(repo: Repository, settings: NotificationsSettings, event: Clou
                 template="notification",
                 recipient=address,
                 lang=settings.operator_language,
-                context=_event_context(event, "operator"),
+                context=_event_context(event, "operator", await told(settings.operator_language)),
             )
             for address in settings.operators()
         ]

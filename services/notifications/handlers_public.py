@@ -33,6 +33,15 @@ async def track_business(repo: Repository, event: CloudEvent) -> None:
         await repo.set_business_visibility(business_id, visible, event.time)
 
 
+async def track_calendar(repo: Repository, event: CloudEvent) -> None:
+    """Keep each event's title and series, to name them in sentences and on the subscribe form."""
+    data = event.data
+    if event.short_type in ("events.event.published", "events.event.updated") and data.get("event_id"):
+        starts_at = datetime.fromisoformat(str(data["starts_at"]).replace("Z", "+00:00"))
+        values = {"title": data["title"], "series": data.get("series"), "starts_at": starts_at}
+        await repo.set_calendar_event(data["event_id"], values)
+
+
 async def track_hotspot(repo: Repository, event: CloudEvent) -> None:
     """Keep each hotspot's current status for the live page."""
     data = event.data

@@ -106,3 +106,14 @@ business_visibility = Table(
     Column("published", Boolean, nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),  # the time of the event that set it
 )
+
+# The events of the calendar the service heard of (events.event.*), to name them and their series in
+# sentences and on the subscribe form: an event's title, and the series it belongs to.
+calendar = Table(
+    "calendar",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("series", String(100), nullable=True, index=True),
+    Column("starts_at", UtcDateTime, nullable=False),
+)

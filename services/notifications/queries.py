@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import models
+from services.notifications.sentences import Names
 
 D, S = models.deliveries, models.subscriptions
 
@@ -54,3 +55,27 @@ async def allowlist_entries(session: AsyncSession) -> list[str]:
 async def hotspots(session: AsyncSession) -> list[dict[str, Any]]:
     rows = (await session.execute(select(models.hotspots).order_by(models.hotspots.c.site_name))).mappings()
     return [dict(row) for row in rows]
+
+
+async def names(session: AsyncSession) -> Names:
+    """Every hotspot and event the service can name (for the live feed's sentences)."""
+    found = Names()
+    rows = await session.execute(select(models.hotspots.c.hotspot_id, models.hotspots.c.site_name))
+    found.hotspots = {hotspot: site for hotspot, site in rows if site != hotspot}
+    rows = await session.execute(select(models.calendar.c.event_id, models.calendar.c.title))
+    found.events = {event: title for event, title in rows}
+    return found
+
+
+async def series(session: AsyncSession) -> dict[str, str]:
+    """Each event series the service heard of, named by the title of its latest event."""
+    C = models.calendar
+    rows = await session.execute(
+        select(C.c.series, C.c.title).where(C.c.series.is_not(None)).order_by(C.c.series, C.c.starts_at)
+    )
+    return {slug: title for slug, title in rows}  # the last (latest) title of each series wins
+
+
+async def subscription(session: AsyncSession, subscription_id: str) -> dict[str, Any] | None:
+    row = (await session.execute(select(S).where(S.c.id == subscription_id))).mappings().first()
+    return dict(row) if row else None

@@ -5,6 +5,7 @@ against an in-memory fake in unit tests."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -14,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import models
 from services.notifications.domain import Subscription
+from services.notifications.sentences import Names
 from shared.db import dialect_insert
 
 S, D, L, H = models.subscriptions, models.deliveries, models.registrant_links, models.hotspots
+C = models.calendar
 B = models.business_visibility
 COLUMNS = [f.name for f in fields(Subscription) if f.name != "changed"]
 ONCE = ["event_id", "recipient_ref", "template"]  # the unique key that makes a delivery exactly-once
@@ -37,6 +40,8 @@ class Repository(Protocol):
     async def forget_links(self, registration_ids: set[str]) -> None: ...
     async def set_hotspot(self, hotspot_id: str, values: dict[str, Any]) -> None: ...
     async def business_visibility(self, business_id: str) -> tuple[bool, datetime] | None: ...
+    async def set_calendar_event(self, event_id: str, values: dict[str, Any]) -> None: ...
+    async def names_for(self, hotspot_ids: list[str], event_ids: list[str], series: Sequence[str] = ()) -> Names: ...
     async def set_business_visibility(self, business_id: str, published: bool, at: datetime) -> None: ...
 
 
@@ -142,3 +147,28 @@ class SqlRepository:
             .values({"business_id": business_id, **values})
             .on_conflict_do_update(index_elements=["business_id"], set_=values)
         )
+
+    async def set_calendar_event(self, event_id: str, values: dict[str, Any]) -> None:
+        """Upsert one event of the calendar (title, series, start)."""
+        await self.session.execute(
+            dialect_insert(self.session)(C)
+            .values({"event_id": event_id, **values})
+            .on_conflict_do_update(index_elements=["event_id"], set_=values)
+        )
+
+    async def names_for(self, hotspot_ids: list[str], event_ids: list[str], series: Sequence[str] = ()) -> Names:
+        """The names of these hotspots, events and series that the service knows (a hotspot heard of
+        only by its status, not its registration, has no name yet)."""
+        names = Names()
+        if hotspot_ids:
+            rows = await self.session.execute(
+                select(H.c.hotspot_id, H.c.site_name).where(H.c.hotspot_id.in_(hotspot_ids))
+            )
+            names.hotspots = {hotspot: site for hotspot, site in rows if site != hotspot}
+        if event_ids:
+            rows = await self.session.execute(select(C.c.event_id, C.c.title).where(C.c.event_id.in_(event_ids)))
+            names.events = {event: title for event, title in rows}
+        if series:
+            query = select(C.c.series, C.c.title).where(C.c.series.in_(series)).order_by(C.c.starts_at)
+            names.series = {slug: title for slug, title in await self.session.execute(query)}
+        return names

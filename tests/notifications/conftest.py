@@ -54,7 +54,7 @@ def service_env(nats_url: str, smtp_port: int, data_dir, database_url: str | Non
 
 def start_service(env: dict[str, str], log_dir) -> ServiceProcess:
     service = ServiceProcess("notifications", dict(env), log_dir)
-    service.env["NOTIFICATIONS_PUBLIC_URL"] = service.url
+    service.env["HALLOBOT_SITE_URL"] = service.url  # the links in mails: its pages, without a front door
     service.start()
     service.wait_ready()
     return service
@@ -84,8 +84,24 @@ async def until(predicate, timeout: float = 15.0, interval: float = 0.05):
         await asyncio.sleep(interval)
 
 
+PAGES = {"confirm": "abonnieren/bestaetigen", "unsubscribe": "abonnieren/abmelden"}
+
+
 def link(message, purpose: str) -> str:
-    return re.search(rf"(http://\S+/{purpose}\?token=\w+)", body_text(message)).group(1)
+    """The confirm or unsubscribe link of a mail (its page on the website)."""
+    return re.search(rf"(http://\S+/{PAGES[purpose]}\?\S+)", body_text(message)).group(1)
+
+
+def press(url: str, button: str | None = None) -> httpx.Response:
+    """Open a page as a browser does and press its (first, or the named) button: the form's POST with
+    its CSRF token and cookie; the answer after the redirect."""
+    with httpx.Client(follow_redirects=True, timeout=10, headers={"Accept": "text/html"}) as client:
+        page = client.get(url)
+        page.raise_for_status()
+        forms = re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', page.text, re.S)
+        action, inner = next((a, i) for a, i in forms if button is None or button in i)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', inner).group(1)
+        return client.post(httpx.URL(url).join(action.replace("&amp;", "&")), data={"csrf_token": token})
 
 
 def body_text(message) -> str:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from shared.catalog import HotspotStatusChanged, RegistrantNotice
+from shared.catalog import HotspotRegistered, HotspotStatusChanged, RegistrantNotice
 from shared.envelope import utcnow
 from tests.notifications.conftest import (
     AUTH,
@@ -16,6 +16,7 @@ from tests.notifications.conftest import (
     body_text,
     deliveries,
     link,
+    press,
     publish,
     service_env,
     start_service,
@@ -46,6 +47,7 @@ def notice(registration_id: str, kind="confirmed", email="anna@example.org", lan
 
 
 async def test_no_mail_before_confirming_and_none_after_unsubscribing(notifications, smtp, nc):
+    await publish(nc, HotspotRegistered(hotspot_id="kirchplatz", site_name="Kirchplatz"))
     response = httpx.post(
         f"{notifications.url}/subscriptions",
         json={
@@ -68,13 +70,13 @@ async def test_no_mail_before_confirming_and_none_after_unsubscribing(notificati
     await publish(nc, status_change(status="down"))
     await asyncio.sleep(0.5)
     assert len(smtp.to("bea@example.org")) == 1
-    assert httpx.post(confirm_url).status_code == 200
+    assert "Ihr Abonnement ist bestätigt" in press(confirm_url).text
 
     await publish(nc, status_change(hotspot="rathaus"))  # another hotspot: filtered out
     await publish(nc, status_change(previous="down", status="up"))
     assert await until(lambda: len(smtp.to("bea@example.org")) == 2)
     mail = smtp.to("bea@example.org")[1]
-    assert "kirchplatz" in mail["Subject"] and "ausgefallen → in Betrieb" in mail["Subject"]
+    assert mail["Subject"] == "WLAN-Hotspot Kirchplatz ist jetzt in Betrieb (vorher ausgefallen)."
     unsubscribe_url = link(mail, "unsubscribe")
     assert mail["List-Unsubscribe"] == f"<{unsubscribe_url}>"
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -162,7 +164,7 @@ async def test_the_office_hears_of_outages_and_recoveries_without_subscribing(no
     outage = await publish(nc, status_change(previous="degraded", status="down"))
     await publish(nc, status_change(previous="down", status="up"))
     assert await until(lambda: len(smtp.to(OFFICE)) == 2)
-    assert all(m["Subject"].startswith("[Amt] WLAN-Hotspot kirchplatz") for m in smtp.to(OFFICE))
+    assert all(m["Subject"].startswith("[Amt] WLAN-Hotspot (Name folgt) ist jetzt") for m in smtp.to(OFFICE))
     (logged,) = deliveries(notifications, event_id=outage.id)
     assert logged["recipient"] == OFFICE and logged["recipient_ref"].startswith("psn_")
     assert logged["status"] == "sent"

@@ -281,7 +281,7 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
         )
         try:
             page = await browser.new_page()
-            await page.goto(notifications.url + "/")
+            await page.goto(notifications.url + "/live?lang=de")  # (the browser asks for English)
             await expect(page.locator("html")).to_have_attribute("lang", "de")
             await expect(page.locator(".hotspot")).to_have_count(6)
             tile = page.locator("#hotspot-kirchplatz")
@@ -290,9 +290,9 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
             # (they are replayed stream by stream: DIRECTORY's before WIFI's)
             events = page.locator("#ereignisse li")
             await expect(events).to_have_count(8)
-            await expect(events.nth(0)).to_contain_text("WLAN Kirchplatz: unbekannt → in Betrieb")
-            await expect(events.nth(1)).to_contain_text("Neu im Verzeichnis: Eine-Welt-Laden")
-            await expect(events.nth(2)).to_contain_text("Neuer WLAN-Hotspot: ZOB Berliner Platz")
+            await expect(events.nth(0)).to_contain_text("WLAN-Hotspot Kirchplatz ist jetzt in Betrieb.")
+            await expect(events.nth(1)).to_contain_text("Neu im Verzeichnis: Eine-Welt-Laden.")
+            await expect(events.nth(2)).to_contain_text("Neuer WLAN-Hotspot: ZOB Berliner Platz.")
             # events a few microseconds apart (often within one millisecond) still sort by time
             assert await page.evaluate(
                 "zeitpunkt('2026-11-21T07:11:42.123456Z') > zeitpunkt('2026-11-21T07:11:42.123455Z')"
@@ -303,7 +303,7 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
             await expect(tile).to_contain_text("ausgefallen", timeout=10_000)
             await expect(tile).to_have_attribute("data-status", "down")
             await expect(page.locator("#ereignisse li").first).to_contain_text(
-                "WLAN Kirchplatz: in Betrieb → ausgefallen"
+                "WLAN-Hotspot Kirchplatz ist jetzt ausgefallen (vorher in Betrieb)."
             )
         finally:
             await browser.close()

@@ -25,7 +25,16 @@ from shared.catalog import (
 )
 from shared.db import Database
 from shared.envelope import utcnow
-from tests.notifications.conftest import body_text, deliveries, link, publish, service_env, start_service, until
+from tests.notifications.conftest import (
+    body_text,
+    deliveries,
+    link,
+    press,
+    publish,
+    service_env,
+    start_service,
+    until,
+)
 from tests.notifications.test_feed import sse
 from tests.support.stream import stream_messages
 
@@ -135,7 +144,7 @@ async def test_a_pending_profiles_text_never_reaches_the_feed_or_a_subscribers_m
         )
         assert subscribed.status_code == 202
         assert await until(lambda: smtp.to("cit@example.org"))
-        assert httpx.post(link(smtp.to("cit@example.org")[0], "confirm")).status_code == 200
+        assert press(link(smtp.to("cit@example.org")[0], "confirm")).status_code == 200
 
         stream = [
             BusinessRegistered(business_id="b1", name=PHISH, category="handwerk", self_registered=True),
@@ -163,9 +172,9 @@ async def test_a_pending_profiles_text_never_reaches_the_feed_or_a_subscribers_m
         assert not any("evil.example" in m["Subject"] + body_text(m) or "gesperrt" in m["Subject"] for m in mails)
         assert sorted(m["Subject"] for m in mails) == sorted(
             [
-                "Neu im Verzeichnis: Weltladen (einzelhandel)",
-                "Profil geändert: Weltladen am Markt",
-                "Nicht mehr im Verzeichnis: Weltladen am Markt",
+                "Neu im Verzeichnis: Weltladen.",
+                "Eintrag geändert: Weltladen am Markt.",
+                "Nicht mehr im Verzeichnis: Weltladen am Markt.",
             ]
         )
 

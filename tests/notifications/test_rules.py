@@ -91,7 +91,7 @@ def test_pseudonyms_are_stable_keyed_and_not_the_address():
 async def test_a_daily_subscriber_gets_one_digest_instead_of_each_mail(tmp_path):
     url = f"sqlite:///{tmp_path / 'n.sqlite3'}"
     await upgrade_async("notifications", url)
-    db, settings = Database(url), NotificationsSettings(public_url="http://n.test")
+    db, settings = Database(url), NotificationsSettings(site_url="http://site.test")
     try:
         async with db.transaction() as session:
             repo = SqlRepository(session)
@@ -109,8 +109,9 @@ async def test_a_daily_subscriber_gets_one_digest_instead_of_each_mail(tmp_path)
                 repo,
                 settings,
                 subscription.id,
-                domain.link_token(settings.secret_key.get_secret_value(), "confirm", subscription.id),
+                domain.confirm_token(settings.secret_key.get_secret_value(), subscription.id, 2**32),
             )
+            await repo.set_hotspot("rathaus", {"site_name": "Rathaus"})  # the hotspot board names the site
         for status in ("down", "up"):
             event = HotspotStatusChanged(hotspot_id="rathaus", previous=None, status=status, since=utcnow()).to_event()
             async with db.transaction() as session:
@@ -125,7 +126,8 @@ async def test_a_daily_subscriber_gets_one_digest_instead_of_each_mail(tmp_path)
         assert [r["status"] for r in by_template["notification"]] == ["digested", "digested"]
         (digest,) = by_template["digest"]
         assert digest["status"] == "pending" and "(2)" in digest["subject"]
-        assert "rathaus" in digest["body"] and "List-Unsubscribe" in digest["headers"]
+        assert "WLAN-Hotspot Rathaus ist jetzt" in digest["body"] and "rathaus" not in digest["body"]
+        assert "List-Unsubscribe" in digest["headers"]
     finally:
         await db.dispose()
 

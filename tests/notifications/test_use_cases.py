@@ -4,9 +4,13 @@ twice, nothing for an ended subscription, the daily digest holding what the imme
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pydantic import SecretStr
@@ -15,13 +19,14 @@ from services.notifications import domain, handlers
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import Subscription
 from services.notifications.handlers_fanout import fan_out
+from services.notifications.sentences import Names
 from services.notifications.webhooks import Target
 from shared.catalog import HotspotStatusChanged
 from shared.envelope import CloudEvent, utcnow
 from shared.errors import Conflict, Invalid, NotFound
 
 SETTINGS = NotificationsSettings(
-    public_url="https://n.test",
+    site_url="https://site.test",
     secret_key=SecretStr("unit-test-key"),
     operator_emails="amt@bottrop.de",
 )
@@ -35,6 +40,8 @@ class FakeRepository:
     def __init__(self) -> None:
         self.subscriptions: dict[str, Subscription] = {}
         self.deliveries: list[dict[str, Any]] = []
+        self.sites = {"kirchplatz": "Kirchplatz", "rathaus": "Rathaus"}  # the hotspot board
+        self.calendar: dict[str, dict[str, Any]] = {}
         self.entries: list[str] = []
         self.visibility: dict[str, tuple[bool, datetime]] = {}
 
@@ -77,6 +84,16 @@ class FakeRepository:
     async def set_business_visibility(self, business_id: str, published: bool, at: datetime) -> None:
         self.visibility[business_id] = (published, at)
 
+    async def set_calendar_event(self, event_id: str, values: dict[str, Any]) -> None:
+        self.calendar[event_id] = values
+
+    async def names_for(self, hotspot_ids: list[str], event_ids: list[str], series: Sequence[str] = ()) -> Names:
+        return Names(
+            hotspots={h: self.sites[h] for h in hotspot_ids if h in self.sites},
+            events={e: self.calendar[e]["title"] for e in event_ids if e in self.calendar},
+            series={v["series"]: v["title"] for v in self.calendar.values() if v.get("series") in series},
+        )
+
     def to(self, recipient: str, status: str | None = None, template: str = "notification") -> list[dict[str, Any]]:
         """The mails about events (or of another template) to this recipient, in any or one status."""
         return [
@@ -105,7 +122,9 @@ async def subscribe(repo: FakeRepository, address: str = "bea@example.org", dige
     return subscription
 
 
-def token(purpose: str, subscription: Subscription) -> str:
+def token(purpose: str, subscription: Subscription, valid_for_s: int = 3600) -> str:
+    if purpose == "confirm":
+        return domain.confirm_token(KEY, subscription.id, int(time.time()) + valid_for_s)
     return domain.link_token(KEY, purpose, subscription.id)
 
 
@@ -115,7 +134,11 @@ async def test_a_new_email_subscription_is_pending_gets_a_confirmation_mail_and_
     assert subscription.status == "pending" and subscription.confirmed_at is None
     (confirmation,) = repo.deliveries
     assert confirmation["template"] == "confirm" and confirmation["status"] == "pending"
-    assert f"/subscriptions/{subscription.id}/confirm?token={token('confirm', subscription)}" in confirmation["body"]
+    link = re.search(r"(https://site\.test/abonnieren/bestaetigen\?\S+)", confirmation["body"]).group(1)
+    query = parse_qs(urlsplit(link).query)
+    assert query["abo"] == [subscription.id] and query["lang"] == ["de"]
+    assert domain.link_state(KEY, "confirm", subscription.id, query["token"][0], utcnow()) == "valid"
+    assert "Störungen am WLAN-Hotspot Kirchplatz" in confirmation["body"]  # the choice in words
 
     assert await fan_out(repo, SETTINGS, outage()) == 1  # only the office hears of it
     assert repo.to("bea@example.org") == []
@@ -132,6 +155,23 @@ async def test_a_subscription_is_confirmed_once_and_a_second_click_changes_nothi
     assert first.status == again.status == "active"
     assert again.confirmed_at == first.confirmed_at
     assert repo.subscriptions[subscription.id].confirmed_at == first.confirmed_at
+
+
+async def test_an_expired_confirmation_link_confirms_nothing_and_asks_for_a_new_link_sent_to_the_address():
+    repo = FakeRepository()
+    subscription = await subscribe(repo)
+    expired = token("confirm", subscription, valid_for_s=-1)
+    with pytest.raises(Conflict):
+        await handlers.confirm(repo, SETTINGS, subscription.id, expired)
+    assert repo.subscriptions[subscription.id].status == "pending"
+
+    await handlers.send_confirmation_again(repo, SETTINGS, subscription.id, expired, mail_due=True)
+    _, again = repo.to("bea@example.org", template="confirm")
+    assert "/abonnieren/bestaetigen?" in again["body"] and again["status"] == "pending"
+    with pytest.raises(NotFound):  # a forged token asks for nothing
+        await handlers.send_confirmation_again(repo, SETTINGS, subscription.id, expired + "x", mail_due=True)
+    await handlers.send_confirmation_again(repo, SETTINGS, subscription.id, expired, mail_due=False)
+    assert len(repo.to("bea@example.org", template="confirm")) == 2  # within the window: no third mail
 
 
 async def test_one_click_unsubscribe_is_idempotent_and_an_ended_subscription_gets_no_mail():
@@ -166,7 +206,9 @@ async def test_a_daily_subscriber_has_mails_held_for_the_digest_while_an_immedia
     assert await fan_out(repo, SETTINGS, event) == 0  # the same event again stages nothing
     (held,) = repo.to("daily@example.org", "held")
     (sent_now,) = repo.to("now@example.org", "pending")
-    assert held["subject"] == sent_now["subject"] and "kirchplatz" in held["subject"]
+    assert (
+        held["subject"] == sent_now["subject"] == "WLAN-Hotspot Kirchplatz ist jetzt ausgefallen (vorher in Betrieb)."
+    )
     await fan_out(repo, SETTINGS, outage(hotspot="rathaus"))  # filtered: another hotspot
     assert len(repo.to("daily@example.org")) == len(repo.to("now@example.org")) == 1
 
@@ -237,9 +279,9 @@ async def test_a_directory_subscriber_hears_only_of_profiles_while_the_office_ha
     await consume(BusinessUpdated(business_id="b2", name=phish, category="einzelhandel", changed=["name"]))
     subjects = [row["subject"] for row in repo.to("cit@example.org")]
     assert subjects == [
-        "Neu im Verzeichnis: Weltladen (einzelhandel)",
-        "Profil geändert: Weltladen Bottrop",
-        "Nicht mehr im Verzeichnis: Weltladen Bottrop",
+        "Neu im Verzeichnis: Weltladen.",
+        "Eintrag geändert: Weltladen Bottrop.",
+        "Nicht mehr im Verzeichnis: Weltladen Bottrop.",
     ]
     assert not any(
         "evil.example" in row["body"] + row["html"]

@@ -81,7 +81,7 @@ def notifications(abuse_nats, smtp, tmp_path_factory):
         "NOTIFICATIONS_SUBSCRIPTION_LIMIT": str(LIMIT),
         "NOTIFICATIONS_CONFIRMATION_WINDOW_S": "600",
     }
-    service = started("notifications", env, tmp, public_url_var="NOTIFICATIONS_PUBLIC_URL")
+    service = started("notifications", env, tmp, public_url_var="HALLOBOT_SITE_URL")
     yield service
     service.kill()
 

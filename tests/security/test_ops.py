@@ -231,7 +231,7 @@ async def test_the_live_page_works_under_its_content_security_policy(nats_server
                 page = await browser.new_page()
                 console: list[str] = []
                 page.on("console", lambda message: console.append(message.text))
-                answer = await page.goto(notifications.url + "/")
+                answer = await page.goto(notifications.url + "/live")
                 assert answer is not None
                 assert (await answer.all_headers())["content-security-policy"] == PAGE_POLICY
                 # the script ran (it fetched the board and opened the feed) and the style applies

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import stat
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from services.notifications import domain
 from services.notifications.config import SECRET_KEY_FILE
 from shared.config import SERVICES, secret_problem
 from tests.deploy import compose
-from tests.notifications.conftest import AUTH, link, service_env, smtp, start_service, until  # noqa: F401
+from tests.notifications.conftest import AUTH, link, press, service_env, smtp, start_service, until  # noqa: F401
 
 OLD_PUBLIC_KEY = "hallobot-development-pseudonym-key"  # in the source of earlier versions
 SECRET_NAMES = ("PASSWORD", "TOKEN", "SECRET_KEY", "SITE_SECRET", "_NATS_URL", "_DATABASE_URL")
@@ -178,22 +179,23 @@ async def test_a_confirm_link_signed_with_the_old_public_key_is_refused(nats_ser
             json={"email": "victim@example.org", "topics": ["wifi.hotspot.status_changed"]},
         ).json()
         assert created["status"] == "pending"
-        forged = domain.link_token(OLD_PUBLIC_KEY, "confirm", created["id"])
         assert (tmp_path / "var" / SECRET_KEY_FILE).is_file()
 
         assert await until(lambda: smtp.to("victim@example.org"))
         real_link = link(smtp.to("victim@example.org")[0], "confirm")
-        real_token = real_link.rsplit("token=", 1)[1]
+        real_token = parse_qs(urlsplit(real_link).query)["token"][0]
+        forged = domain.confirm_token(OLD_PUBLIC_KEY, created["id"], int(real_token.split(".")[0]))
         assert real_token != forged
-        refused = httpx.post(real_link.replace(real_token, forged))
+        refused = httpx.post(f"{service.url}/subscriptions/{created['id']}/confirm", params={"token": forged})
         assert refused.status_code == 404
+        assert httpx.get(real_link.replace(real_token, forged)).status_code == 404  # the page too
 
         def status() -> str:
             rows = httpx.get(f"{service.url}/subscriptions", headers=AUTH, params={"channel": "email"}).json()
             return next(row["status"] for row in rows if row["id"] == created["id"])
 
         assert status() == "pending"
-        assert httpx.post(real_link).status_code == 200
+        assert press(real_link).status_code == 200
         assert status() == "active"
     finally:
         service.kill()

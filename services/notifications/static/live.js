@@ -1,48 +1,52 @@
-// The live page (served as /static/live.js: the page's CSP allows no inline script).
-const STATUS = { up: "in Betrieb", degraded: "eingeschränkt", down: "ausgefallen", maintenance: "in Wartung" };
-const hotspots = new Map();
+// The live page (served as /static/live.js: the page's CSP allows no inline script). The page comes
+// with the sites as they are; this keeps them and the list of events live from /feed. Every event
+// carries its sentence in both languages (textde, texten), told by the server; words the script
+// shows itself (states, connection) come from the page's data attributes, in the page's language.
+const LANG = document.documentElement.lang === "en" ? "en" : "de";
+const board = document.getElementById("hotspots");
+const words = board.dataset;
+const connection = document.getElementById("verbindung");
 
 function zeit(iso) {
-  return new Date(iso).toLocaleString("de-DE", { timeZone: "Europe/Berlin", dateStyle: "short", timeStyle: "medium" });
+  // Bottrop's time, without seconds
+  return new Date(iso).toLocaleString(LANG === "en" ? "en-GB" : "de-DE", {
+    timeZone: "Europe/Berlin", dateStyle: "short", timeStyle: "short",
+  });
 }
 
 function zeigeHotspot(id, name, status, since) {
   let li = document.getElementById("hotspot-" + id);
   if (!li) {
+    if (!name) return; // a status of a site not yet named: the page shows it after its registration
     li = document.createElement("li");
     li.id = "hotspot-" + id;
     li.dataset.hotspot = id;
-    li.innerHTML = '<span class="name"></span><span class="status"></span>';
-    document.getElementById("hotspots").appendChild(li);
+    const nameSpan = document.createElement("span");
+    nameSpan.className = "name";
+    const statusSpan = document.createElement("span");
+    statusSpan.className = "status";
+    li.append(nameSpan, statusSpan);
+    const empty = board.querySelector("li:not([data-hotspot])");
+    if (empty) empty.remove();
+    board.appendChild(li);
   }
-  const known = hotspots.get(id) || {};
-  const entry = { name: name || known.name || id, status: status === undefined ? known.status : status };
-  hotspots.set(id, entry);
-  li.className = "hotspot " + (entry.status || "unbekannt");
-  li.dataset.status = entry.status || "";
-  li.querySelector(".name").textContent = entry.name;
-  li.querySelector(".status").textContent = STATUS[entry.status] || "unbekannt";
-  if (since) li.title = "seit " + zeit(since);
-}
-
-function beschreibe(e) {
-  const d = e.data || {}, t = e.type.replace("de.bottrop.hallobot.", "");
-  switch (t) {
-    case "wifi.hotspot.status_changed":
-      return "WLAN " + ((hotspots.get(d.hotspot_id) || {}).name || d.hotspot_id) + ": " +
-             (STATUS[d.previous] || "unbekannt") + " → " + (STATUS[d.status] || d.status);
-    case "wifi.hotspot.registered": return "Neuer WLAN-Hotspot: " + d.site_name;
-    case "wifi.hotspot.incident_opened": return "Störung: " + d.hotspot_ids.length + " Hotspots ohne Meldung";
-    case "wifi.hotspot.incident_resolved": return "Störung behoben";
-    case "directory.business.published": return "Neu im Verzeichnis: " + d.name;
-    case "directory.business.updated": return "Profil aktualisiert: " + d.name;
-    case "events.event.published": return "Neue Veranstaltung: " + d.title + " am " + zeit(d.starts_at);
-    case "events.event.updated": return "Veranstaltung geändert: " + d.title;
-    case "events.event.cancelled": return "Veranstaltung abgesagt: " + d.title;
-    case "fairtrade.criterion.met": return "Fairtrade-Kriterium erfüllt: " + d.criterion;
-    case "fairtrade.criterion.lost": return "Fairtrade-Kriterium nicht mehr erfüllt: " + d.criterion;
-    case "fairtrade.milestone.reached": return "Fairtrade-Meilenstein erreicht";
-    default: return t;
+  if (name) li.querySelector(".name").textContent = name;
+  if (status !== undefined) {
+    li.className = "hotspot " + (status || "unbekannt");
+    li.dataset.status = status || "";
+    li.querySelector(".status").textContent = words[status] || words.unknown;
+  }
+  if (since) {
+    let sinceSpan = li.querySelector(".since");
+    if (!sinceSpan) {
+      sinceSpan = document.createElement("span");
+      sinceSpan.className = "since";
+      li.appendChild(sinceSpan);
+    }
+    const time = document.createElement("time");
+    time.dateTime = since;
+    time.textContent = zeit(since);
+    sinceSpan.replaceChildren(document.createTextNode(words.since + " "), time);
   }
 }
 
@@ -53,11 +57,13 @@ function zeitpunkt(iso) {
 }
 
 function zeigeEreignis(e) {
+  const text = e["text" + LANG];
+  if (!text) return; // an event without its sentence is not shown: never a type string or an id
   const li = document.createElement("li");
   const time = document.createElement("time");
   time.dateTime = e.time; time.textContent = zeit(e.time);
   li.appendChild(time);
-  li.appendChild(document.createTextNode(beschreibe(e)));
+  li.appendChild(document.createTextNode(text));
   const list = document.getElementById("ereignisse");
   // Newest first. The backlog arrives stream by stream, so each event goes in by its time.
   const at = zeitpunkt(e.time);
@@ -67,24 +73,18 @@ function zeigeEreignis(e) {
   while (list.children.length > 50) list.removeChild(list.lastChild);
 }
 
-async function ladeHotspots() {
-  const response = await fetch("/status/hotspots", { cache: "no-store" });
-  for (const h of await response.json()) zeigeHotspot(h.hotspot_id, h.site_name, h.status, h.since);
-}
-
 let letzteId = "";
 
 function verbinde() {
   // EventSource reconnects by itself and sends Last-Event-ID: the server replays what was missed
   // (the backlog only counts for the first connection, which has no id yet).
   const source = new EventSource(letzteId ? "/feed?last_event_id=" + encodeURIComponent(letzteId) : "/feed?backlog=20");
-  const status = document.getElementById("verbindung");
   source.addEventListener("ready", (ready) => {
     letzteId = ready.lastEventId || letzteId;
-    status.textContent = "Live verbunden"; status.dataset.state = "live";
+    connection.textContent = connection.dataset.live; connection.dataset.state = "live";
   });
   source.onerror = () => {
-    status.textContent = "Verbindung unterbrochen – verbinde neu …"; status.dataset.state = "offline";
+    connection.textContent = connection.dataset.offline; connection.dataset.state = "offline";
     // A refused connection (503: this instance is full) is not retried by the browser: later, by us.
     if (source.readyState === EventSource.CLOSED) setTimeout(verbinde, 10000 + Math.random() * 10000);
   };
@@ -97,4 +97,4 @@ function verbinde() {
   };
 }
 
-ladeHotspots().finally(verbinde);
+verbinde();
