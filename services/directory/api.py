@@ -155,7 +155,7 @@ async def get_business(
 )
 async def business_json_ld(business_id: BusinessId, session: ReadingDep, settings: SettingsDep) -> JSONResponse:
     profile = published_or_404(await queries.profile(session, business_id))
-    document = json_ld(profile, settings.public_url.format(id=business_id))
+    document = json_ld(profile, settings.profile_link(business_id))
     return JSONResponse(document, media_type="application/ld+json")
 
 

@@ -20,7 +20,8 @@ class DirectorySettings(ServiceSettings):
     # which exchanges the token once for a session cookie and redirects to a clean address
     # (pages_owner.py), so the token stays in no history. No access log records query strings.
     edit_url: str = ""
-    public_url: str = "https://hallo-bot.de/verzeichnis/{id}"
+    # The public profile's address (with `{id}`); unset: its page behind the front door (HALLOBOT_SITE_URL).
+    public_url: str = ""
     # Anonymous self-registrations per client address and window, across all instances.
     registration_limit: int = Field(5, ge=1)
     registration_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
@@ -50,6 +51,11 @@ class DirectorySettings(ServiceSettings):
         if self.edit_url:
             return self.edit_url.format(id=business_id, token=token)
         return self.link(f"/verzeichnis/eintrag/zugang?token={token}")
+
+    def profile_link(self, business_id: str) -> str:
+        if self.public_url:
+            return self.public_url.format(id=business_id)
+        return self.link(f"/verzeichnis/{business_id}")
 
     @property
     def link_request_rate(self) -> Limit:

@@ -136,7 +136,7 @@ async def change_status(
 ) -> dict[str, Any]:
     """Publish, unpublish or archive; the Fairtrade count follows in the same transaction."""
     profile = await get_profile(store, business_id, for_update=True)
-    url = settings.public_url.format(id=business_id)
+    url = settings.profile_link(business_id)
     change = domain.change_status(profile, target, now=now, profile_url=url)
     return await _apply(store, profile, change, now=now, settings=settings)
 
@@ -149,7 +149,7 @@ async def notify_stale_owners(store: Store, *, now: datetime, settings: Director
     staged = 0
     for profile in await store.stale_candidates(cutoff, limit):
         if await store.mark_stale_noticed(profile["id"], profile["touched_at"]):
-            url = settings.public_url.format(id=profile["id"])
+            url = settings.profile_link(profile["id"])
             await store.stage(domain.owner_notice(profile, "stale", url))
             staged += 1
     return staged
@@ -189,7 +189,7 @@ async def send_edit_links(store: Store, owner_email: str, *, settings: Directory
         profile, token = await rotate_token(store, found["id"])
         if profile["status"] == domain.ARCHIVED or not profile.get("owner_email"):
             continue
-        public = settings.public_url.format(id=profile["id"]) if profile["status"] == domain.PUBLISHED else None
+        public = settings.profile_link(profile["id"]) if profile["status"] == domain.PUBLISHED else None
         await store.stage(
             domain.owner_notice(profile, "link", public, edit_url=settings.edit_link(profile["id"], token))
         )

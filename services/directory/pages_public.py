@@ -161,5 +161,5 @@ async def business(business_id: UUID, request: Request, session: ReadingDep, set
         changes_at=next_change(hours, now) if hours else None,
         map_link=map_link(profile),
         has_coordinates=profile["latitude"] is not None,
-        json_ld=json_ld(profile, settings.public_url.format(id=profile["id"])),
+        json_ld=json_ld(profile, settings.profile_link(profile["id"])),
     )

@@ -77,7 +77,7 @@ async def create_series(data: SeriesCreate, _: OperatorDep, session: Transaction
     responses={200: {"content": {"text/calendar": {}}}},
 )
 async def feed(config: SettingsDep, session: ReadingDep, series: SeriesName = None) -> Response:
-    return Response(await queries_exports.feed_ics(session, config.public_url, series), media_type=ICS)
+    return Response(await queries_exports.feed_ics(session, config.site_url, series), media_type=ICS)
 
 
 @router.get(
@@ -87,7 +87,7 @@ async def feed(config: SettingsDep, session: ReadingDep, series: SeriesName = No
     responses={200: {"content": {"text/calendar": {}}}},
 )
 async def event_ics(event_id: EventId, config: SettingsDep, session: ReadingDep) -> Response:
-    body = await queries_exports.event_ics(session, event_id, config.public_url)
+    body = await queries_exports.event_ics(session, event_id, config.site_url)
     return Response(body, media_type=ICS, headers={"Content-Disposition": f'attachment; filename="{event_id}.ics"'})
 
 

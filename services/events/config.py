@@ -15,9 +15,6 @@ class EventsSettings(ServiceSettings):
 
     service: Literal["events"] = "events"
 
-    # The public address of this service's API (the URL field of its iCalendar feed). The links in
-    # mails go to the pages, through settings.link (HALLOBOT_SITE_URL).
-    public_url: str = "http://127.0.0.1:8002"
     # Personal data of registrations is erased this many days after an event ended.
     erase_after_days: int = Field(30, ge=0)
     # How often the reminder and erasure jobs look for due work.

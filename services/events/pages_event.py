@@ -83,7 +83,7 @@ def settings_of(request: Request) -> EventsSettings:
 @router.get("/veranstaltungen/{event_id}.ics", response_class=Response)
 async def event_ics(event_id: EventId, request: Request, session: ReadingDep) -> Response:
     try:
-        body = await queries_exports.event_ics(session, event_id, settings_of(request).public_url)
+        body = await queries_exports.event_ics(session, event_id, settings_of(request).site_url)
     except NotFound:
         raise NotFound(NO_EVENT) from None
     return Response(body, media_type=ICS, headers={"Content-Disposition": 'attachment; filename="termin.ics"'})

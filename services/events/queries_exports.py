@@ -44,7 +44,7 @@ def _vevent(event: Row[Any], base_url: str) -> VEvent:
         item.add("description", event.description)
     if event.venue:
         item.add("location", event.venue)
-    item.add("url", event.online_url or f"{base_url.rstrip('/')}/events/{event.id}")
+    item.add("url", event.online_url or f"{base_url.rstrip('/')}/veranstaltungen/{event.id}")  # its page
     if event.series:
         item.add("categories", [event.series])
     item.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
