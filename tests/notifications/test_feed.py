@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import shutil
-import subprocess
 import time
 from urllib.parse import urlsplit
 
@@ -23,8 +20,8 @@ from shared.catalog import (
 )
 from shared.envelope import utcnow
 from tests.notifications.conftest import publish, until
+from tests.support.browser import ARGS, chromium_path
 
-CHROMIUM = "/usr/bin/chromium"
 SITES = {
     "kirchplatz": "Kirchplatz",
     "rathaus": "Rathaus",
@@ -242,18 +239,7 @@ async def test_two_hundred_concurrent_clients_each_receive_the_same_event_once(n
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Debian's chromium; installed here when missing and we may (root with apt-get), else a clear failure."""
-    if not os.path.exists(CHROMIUM) and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-            check=True,
-            capture_output=True,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-        )
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"the live page test needs Debian's chromium at {CHROMIUM}: apt-get install -y chromium")
-    return CHROMIUM
+    return chromium_path()
 
 
 async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_reload(notifications, nc, chromium):
@@ -267,18 +253,7 @@ async def test_the_live_page_shows_the_hotspots_and_a_status_change_without_relo
     assert await until(lambda: httpx.get(f"{notifications.url}/status/hotspots").json()[2]["status"] == "up")
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = await playwright.chromium.launch(executable_path=chromium, args=ARGS)
         try:
             page = await browser.new_page()
             await page.goto(notifications.url + "/live?lang=de")  # (the browser asks for English)

@@ -19,12 +19,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from hallobot.ports import free_port
 from shared.config import SERVICES
 from shared.service.middleware import DOCS_POLICY, PAGE_POLICY
+from tests.support.browser import launch
 from tests.support.nats import running_nats
 from tests.support.services import ROOT, ServiceProcess, started, wait_until_ready
 
 OPERATOR = "ops-test-operator-token-0123456789"
 OPERATOR_HEADERS = {"Authorization": f"Bearer {OPERATOR}"}
-CHROMIUM = "/usr/bin/chromium"
 HOTSPOT = {
     "site_name": "Kirchplatz",
     "host_business": "Café am Kirchplatz",
@@ -217,16 +217,11 @@ def test_the_public_sees_hotspots_without_serial_and_mac_and_the_operator_sees_t
 async def test_the_live_page_works_under_its_content_security_policy(nats_server, tmp_path):
     from playwright.async_api import async_playwright, expect
 
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"the live page test needs Debian's chromium at {CHROMIUM} (see tests/notifications/test_feed.py)")
     env = _env(nats_server, tmp_path, NOTIFICATIONS_SECRET_KEY="ops-test-secret-key-0123456789")
     notifications = started("notifications", env, tmp_path)
     try:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+            browser = await launch(playwright)
             try:
                 page = await browser.new_page()
                 console: list[str] = []
