@@ -105,7 +105,9 @@ def test_every_answer_carries_the_security_headers_and_hsts_only_in_production(w
         assert_security_headers(docs, DOCS_POLICY)
 
     production = started(
-        "wifi", _env(nats_server, tmp_path, HALLOBOT_ENV="production"), tmp_path
+        "wifi",
+        _env(nats_server, tmp_path, HALLOBOT_ENV="production", HALLOBOT_SITE_SECRET="k7Qe2vX9pL4mZ8rT1wY6bN3cF5hJ0dSa"),
+        tmp_path,
     )  # its operator token is a real secret
     try:
         answer = httpx.get(f"{production.url}/hotspots")
