@@ -368,9 +368,13 @@ def test_up_keeps_its_data_dir_and_every_file_in_it_readable_by_its_user_only(ru
     assert up.interrupt() == 0, up.output()
 
 
-def test_up_refuses_a_taken_port_with_a_clear_message(run_up, tmp_path):
+@pytest.mark.parametrize(
+    ("variable", "named"),
+    [("HALLOBOT_DIRECTORY_PORT", "the directory service"), ("HALLOBOT_WEB_PORT", "front door")],
+)
+def test_up_refuses_a_taken_port_with_a_clear_message_before_anything_starts(run_up, tmp_path, variable, named):
     env = up_env(tmp_path / "var")
-    port = int(env["HALLOBOT_DIRECTORY_PORT"])
+    port = int(env[variable])
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("127.0.0.1", port))
         holder.listen()
@@ -381,8 +385,7 @@ def test_up_refuses_a_taken_port_with_a_clear_message(run_up, tmp_path):
             pytest.fail(f"hallobot up did not give up on a taken port\n{up.output()}")
 
     assert code == 2, up.output()
-    assert str(port) in up.stderr
-    assert "HALLOBOT_DIRECTORY_PORT" in up.stderr
+    assert str(port) in up.stderr and variable in up.stderr and named in up.stderr
     assert "Traceback" not in up.stderr + up.stdout
     assert not (tmp_path / "var" / "logs" / "nats.log").exists(), "nothing starts when a port is taken"
 
@@ -428,24 +431,6 @@ def test_up_answers_on_the_web_port_through_caddy_and_stops_when_caddy_dies(run_
     assert "front door (caddy) stopped unexpectedly" in up.stderr, up.output()
     assert "Traceback" not in up.stderr
     assert up.leftovers() == {}, "child processes survived"
-
-
-def test_up_refuses_a_taken_web_port_before_anything_starts(run_up, tmp_path):
-    env = up_env(tmp_path / "var")
-    port = int(env["HALLOBOT_WEB_PORT"])
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
-        holder.bind(("127.0.0.1", port))
-        holder.listen()
-        up = run_up(env)
-        try:
-            code = up.process.wait(60)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"hallobot up did not give up on a taken port\n{up.output()}")
-
-    assert code == 2, up.output()
-    assert str(port) in up.stderr and "HALLOBOT_WEB_PORT" in up.stderr and "front door" in up.stderr
-    assert "Traceback" not in up.stderr + up.stdout
-    assert not (tmp_path / "var" / "logs" / "nats.log").exists(), "nothing starts when a port is taken"
 
 
 def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_path):
