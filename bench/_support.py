@@ -197,3 +197,14 @@ def run_main(run, doc: str, default_n: int) -> int:
     result = asyncio.run(run(args))
     emit(result, args.json_path)
     return 0 if result["ok"] else 1
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate a child the bench started (kill after 20 s)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

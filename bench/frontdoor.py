@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 
 from fastapi import Request  # noqa: E402  (the bare route's annotation, resolved from this module)
 
-from bench._support import emit, environment, free_port, nats_server  # noqa: E402
+from bench._support import emit, environment, free_port, nats_server, stop  # noqa: E402
 from hallobot.frontdoor import CADDYFILE, caddy_binary  # noqa: E402
 
 TOKEN = "bench-frontdoor-operator-token-1234"
@@ -67,16 +67,6 @@ def pct(values: list[float], p: float) -> float:
 
 def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import emit, environment, free_port, nats_server, print_table, rate  # noqa: E402
+from bench._support import emit, environment, free_port, nats_server, print_table, rate, stop  # noqa: E402
 
 OPERATOR_TOKEN = "bench-operator-token-0123456789"
 WARMUP = 50
@@ -118,16 +118,6 @@ async def wait_ready(client, url: str, process: subprocess.Popen, log: Path) -> 
             pass
         await asyncio.sleep(0.1)
     raise SystemExit(f"{url} not ready:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass

@@ -29,7 +29,6 @@ PLAIN = {
     500: N_("Das lag nicht an Ihnen. Der Fehler wurde aufgezeichnet; bitte versuchen Sie es später noch einmal."),
 }
 GENERIC = N_("Eine Angabe in der Adresse oder im Formular ist ungültig.")
-_fallback: Pages | None = None
 
 
 def wants_html(request: Request) -> bool:
@@ -41,11 +40,8 @@ def wants_html(request: Request) -> bool:
 def error_page(
     request: Request, status_code: int, message: str | None, headers: dict[str, str] | None = None
 ) -> HTMLResponse:
-    global _fallback
-    pages: Pages | None = getattr(request.app.state, "pages", None)
-    if pages is None:
-        _fallback = _fallback or Pages(SHARED_TEMPLATES)
-        pages = _fallback
+    # every service sets its own renderer in create_app; an app without one gets the shared layout
+    pages: Pages = getattr(request.app.state, "pages", None) or Pages(SHARED_TEMPLATES)
     heading = HEADINGS.get(status_code, HEADINGS[400 if status_code < 500 else 500])
     text = message or PLAIN.get(status_code) or (GENERIC if status_code < 500 else PLAIN[500])
     response = pages.render(
