@@ -34,6 +34,7 @@ from shared.spreadsheet import csv_response
 router = APIRouter(tags=["wifi"])
 
 HotspotId = Annotated[str, Path(max_length=36, description="the hotspot's id")]
+WindowId = Annotated[str, Path(max_length=36, description="the maintenance window's id")]
 Month = Annotated[str, Path(pattern=MONTH, description="a calendar month, e.g. 2025-03 (Europe/Berlin)")]
 
 
@@ -131,6 +132,18 @@ async def add_maintenance(
 ) -> dict[str, Any]:
     store, (starts_at, ends_at, note) = SqlWifiStore(session), (body.starts_at, body.ends_at, body.note)
     return await handlers.add_maintenance(store, hotspot_id, starts_at, ends_at, note, now=utcnow(), settings=settings)
+
+
+@router.delete(
+    "/hotspots/{hotspot_id}/maintenance/{window_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Wartung absagen / cancel a window to come or end a running one now (operator)",
+    responses={409: {"description": "das Fenster ist vorbei / the window is over"}},
+)
+async def cancel_maintenance(
+    hotspot_id: HotspotId, window_id: WindowId, session: TransactionDep, _: OperatorDep, settings: SettingsDep
+) -> None:
+    await handlers.cancel_maintenance(SqlWifiStore(session), hotspot_id, window_id, now=utcnow(), settings=settings)
 
 
 @router.get(

@@ -1,5 +1,5 @@
 """Use cases of the wifi service around the hotspots themselves: register, change, rotate the host
-credential, plan maintenance. Each runs in the caller's transaction (a `WifiStore`) and stages its
+credential, plan and cancel maintenance. Each runs in the caller's transaction (a `WifiStore`) and stages its
 events there. Reports: handlers_reports.py; the periodic check: handlers_status.py; reads: queries.py.
 """
 
@@ -15,7 +15,7 @@ from services.wifi.handlers_status import tick
 from services.wifi.ports import WifiStore
 from shared.auth import hash_token, new_token
 from shared.catalog import HotspotRegistered
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 
 
 async def create_hotspot(store: WifiStore, fields: Mapping[str, Any], now: datetime) -> tuple[str, str]:
@@ -72,6 +72,24 @@ async def add_maintenance(
     state = (await store.locked_states(hotspot_id))[hotspot_id]
     await tick(store, hotspot_id, state, now, settings.heartbeat_timeout)
     return window
+
+
+async def cancel_maintenance(
+    store: WifiStore, hotspot_id: str, window_id: str, *, now: datetime, settings: WifiSettings
+) -> None:
+    """Call off a window still to come, or end a running one now: its time so far stays maintenance in
+    the history (the status periods), and the hotspot resumes at once. A window that is over stays."""
+    window = await store.maintenance_of(hotspot_id, window_id)
+    if window is None:
+        raise NotFound(f"no maintenance window {window_id} at hotspot {hotspot_id}", field="window_id")
+    if window["ends_at"] <= now:
+        raise Conflict("this maintenance window is over", field="window_id")
+    if window["starts_at"] > now:
+        await store.remove_maintenance(window_id)
+    else:
+        await store.end_maintenance(window_id, now)
+    state = (await store.locked_states(hotspot_id))[hotspot_id]
+    await tick(store, hotspot_id, state, now, settings.heartbeat_timeout)
 
 
 async def _existing(store: WifiStore, hotspot_id: str) -> None:

@@ -105,6 +105,19 @@ class SqlWifiStore:
     async def add_maintenance(self, window: Mapping[str, Any]) -> None:
         await self.session.execute(maintenance_windows.insert().values(**window))
 
+    async def maintenance_of(self, hotspot_id: str, window_id: str) -> dict[str, Any] | None:
+        windows = maintenance_windows.c
+        query = select(maintenance_windows).where(windows.id == window_id, windows.hotspot_id == hotspot_id)
+        row = (await self.session.execute(query)).first()
+        return None if row is None else dict(row._mapping)
+
+    async def remove_maintenance(self, window_id: str) -> None:
+        await self.session.execute(maintenance_windows.delete().where(maintenance_windows.c.id == window_id))
+
+    async def end_maintenance(self, window_id: str, at: datetime) -> None:
+        windows = maintenance_windows
+        await self.session.execute(windows.update().where(windows.c.id == window_id).values(ends_at=at))
+
     async def maintenance_window(
         self, hotspot_id: str, now: datetime, *, closed_too: bool
     ) -> tuple[datetime | None, datetime | None]:

@@ -92,6 +92,18 @@ class FakeWifiStore:
     async def add_maintenance(self, window: Mapping[str, Any]) -> None:
         self.windows.append(dict(window))
 
+    async def maintenance_of(self, hotspot_id: str, window_id: str) -> dict[str, Any] | None:
+        found = [w for w in self.windows if w["id"] == window_id and w["hotspot_id"] == hotspot_id]
+        return dict(found[0]) if found else None
+
+    async def remove_maintenance(self, window_id: str) -> None:
+        self.windows = [w for w in self.windows if w["id"] != window_id]
+
+    async def end_maintenance(self, window_id: str, at: datetime) -> None:
+        for window in self.windows:
+            if window["id"] == window_id:
+                window["ends_at"] = at
+
     async def maintenance_window(
         self, hotspot_id: str, now: datetime, *, closed_too: bool
     ) -> tuple[datetime | None, datetime | None]:

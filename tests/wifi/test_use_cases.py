@@ -20,7 +20,7 @@ from shared.catalog import (
     HotspotRegistered,
     HotspotStatusChanged,
 )
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from tests.wifi.fakes import FakeWifiStore
 
 SETTINGS = WifiSettings(
@@ -129,6 +129,25 @@ async def test_a_maintenance_window_holds_the_status_then_the_hotspot_resumes_or
     assert changes(store, busy)[-1] == ("maintenance", "degraded", seconds(600))  # its last observed status
     with pytest.raises(Invalid, match="after"):
         await handlers.add_maintenance(store, busy, seconds(9), seconds(9), "", now=seconds(1), settings=SETTINGS)
+
+
+async def test_cancelling_drops_a_window_to_come_and_ends_a_running_one_now_but_leaves_a_past_one():
+    store = FakeWifiStore()
+    hotspot_id, _ = await new_site(store)
+    await report(store, hotspot_id, 0)
+    plan = handlers.add_maintenance
+    coming = await plan(store, hotspot_id, seconds(900), seconds(1200), "", now=seconds(10), settings=SETTINGS)
+    running = await plan(store, hotspot_id, seconds(5), seconds(600), "", now=seconds(10), settings=SETTINGS)
+    assert store.hotspots[hotspot_id].state.status == "maintenance"
+    await handlers.cancel_maintenance(store, hotspot_id, coming["id"], now=seconds(20), settings=SETTINGS)
+    assert [window["id"] for window in store.windows] == [running["id"]]
+    await handlers.cancel_maintenance(store, hotspot_id, running["id"], now=seconds(30), settings=SETTINGS)
+    assert store.windows[0]["ends_at"] == seconds(30)  # its time so far stays maintenance
+    assert changes(store)[-1] == ("maintenance", "up", seconds(30))  # resumed at once, not at the next check
+    with pytest.raises(Conflict):
+        await handlers.cancel_maintenance(store, hotspot_id, running["id"], now=seconds(40), settings=SETTINGS)
+    with pytest.raises(NotFound):
+        await handlers.cancel_maintenance(store, "elsewhere", running["id"], now=seconds(40), settings=SETTINGS)
 
 
 async def test_every_site_silent_opens_one_shared_incident_which_one_site_back_resolves():
