@@ -9,6 +9,7 @@ from services.wifi.consumers import report_subscription
 from services.wifi.jobs import watch_status
 from services.wifi.pages import pages
 from services.wifi.pages import router as pages_router
+from services.wifi.pages_console import router as console_router
 from shared.catalog import (
     HotspotIncidentOpened,
     HotspotIncidentResolved,
@@ -28,7 +29,7 @@ def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> Se
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[router],
-        pages=[pages_router],
+        pages=[pages_router, console_router],
         publishes=[
             HotspotRegistered,
             HotspotStatusChanged,

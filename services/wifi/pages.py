@@ -80,14 +80,14 @@ async def site(hotspot_id: str, request: Request, session: ReadingDep) -> HTMLRe
         await queries.month_uptime(session, hotspot_id, month, now=now)
         for month in pages_chart.months_since(hotspot["created_at"], now)
     ]
-    windows = [_window(window, now) for window in await queries.list_maintenance(session, hotspot_id)]
+    windows = [window_view(window, now) for window in await queries.list_maintenance(session, hotspot_id)]
     return pages.render(
         request,
         "site.html",
         hotspot=hotspot,
         chart=pages_chart.chart(months),
         months=months,
-        faults=await _faults(session, hotspot_id, now),
+        faults=await faults_of(session, hotspot_id, now),
         planned=[window for window in windows if window["ends_at"] > now],
         past=[window for window in reversed(windows) if window["ends_at"] <= now][:10],
     )
@@ -101,7 +101,7 @@ async def _hotspot(request: Request, session: ReadingDep, hotspot_id: str) -> di
     raise NotFound(pages.text(request, N_("Diesen WLAN-Standort gibt es nicht.")))
 
 
-async def _faults(session: ReadingDep, hotspot_id: str, now: datetime) -> list[dict[str, Any]]:
+async def faults_of(session: ReadingDep, hotspot_id: str, now: datetime) -> list[dict[str, Any]]:
     """The site's outages and faults, newest first. An outage during an incident (every site silent at
     once) is told with the incident's likely cause instead of the site's own silence."""
     faults = await queries.status_history(session, hotspot_id)
@@ -118,7 +118,7 @@ def in_incident(fault: dict[str, Any], incidents: list[dict[str, Any]], now: dat
     return any(incident["opened_at"] <= end and start <= (incident["resolved_at"] or now) for incident in incidents)
 
 
-def _window(window: dict[str, Any], now: datetime) -> dict[str, Any]:
+def window_view(window: dict[str, Any], now: datetime) -> dict[str, Any]:
     starts, ends = window["starts_at"].astimezone(domain.LOCAL), window["ends_at"].astimezone(domain.LOCAL)
     # A window ending at midnight belongs to the day before it ("bis 24 Uhr" reads as that day's end).
     same_day = starts.date() == (ends - timedelta(microseconds=1)).date()

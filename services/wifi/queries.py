@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import domain
-from services.wifi.models import hotspots, incidents, maintenance_windows, status_periods
+from services.wifi.models import hotspots, incidents, maintenance_windows, reports, status_periods
 from services.wifi.store import periods
 from shared.auth import hash_token
 from shared.errors import NotFound
@@ -137,3 +137,40 @@ def uptime_rows(months: list[dict[str, Any]], month: str) -> list[list[Any]]:
             values = {**row, "hotspot_id": item["hotspot_id"], "site_name": item["site_name"]}
             rows.append([values[key] for key in CSV_COLUMNS])
     return rows
+
+
+# --- the console (pages_console*.py) --------------------------------------------------------
+
+
+async def recent_reports(
+    session: AsyncSession, hotspot_id: str, *, before: datetime | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """One hotspot's reports, newest first, those taken before `before` (a page's last one) when given.
+    Paged by time, not by offset: the (hotspot, time) index serves any page of three years of reports."""
+    columns = reports.c
+    query = select(
+        columns.reported_at,
+        columns.received_at,
+        columns.uplink_ok,
+        columns.clients,
+        columns.backhaul_mbps,
+        columns.notes,
+        columns.via,
+    ).where(columns.hotspot_id == hotspot_id)
+    if before is not None:
+        query = query.where(columns.reported_at < before)
+    query = query.order_by(columns.reported_at.desc()).limit(limit)
+    return [dict(row._mapping) for row in await session.execute(query)]
+
+
+async def coming_maintenance(session: AsyncSession, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
+    """The windows of every hotspot that are running or still to come, soonest first, with the site's name."""
+    windows = maintenance_windows.c
+    query = (
+        select(maintenance_windows, hotspots.c.site_name)
+        .join(hotspots, hotspots.c.id == windows.hotspot_id)
+        .where(windows.ends_at > now)
+        .order_by(windows.starts_at, hotspots.c.site_name)
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in await session.execute(query)]
