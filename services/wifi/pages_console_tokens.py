@@ -33,7 +33,6 @@ def token_page(request: Request, settings: WifiSettings, hotspot: dict[str, Any]
         token=token,
         new=new,
         agent_url=settings.link("/api/wifi"),
-        silence_minutes=max(1, round(settings.heartbeat_timeout_s / 60)),
     )
 
 
