@@ -102,6 +102,14 @@ def test_without_an_operator_credential_the_console_answers_401_as_a_page(consol
     assert sent.status_code == 401
 
 
+def test_an_unknown_site_is_a_404_page_that_names_no_id(office):
+    for hotspot_id in (str(uuid.uuid4()), "x" * 300):
+        for path in ("", "/meldungen", "/zugang"):
+            answer = office.get(f"/verwaltung/wlan/{hotspot_id}{path}")
+            assert answer.status_code == 404 and "Diesen WLAN-Standort gibt es nicht." in answer.text
+            assert hotspot_id not in text_of(answer.text)
+
+
 def test_a_form_without_its_csrf_token_is_refused_with_403_and_changes_nothing(office):
     name = f"Ohne Formularschutz {RUN}"
     answer = office.post("/verwaltung/wlan/neu", data=site_form(name))
@@ -209,6 +217,7 @@ def test_an_end_before_the_start_names_the_end_and_keeps_what_was_typed(office):
     answer = office.post(f"{page}/wartung", data={**form, "csrf_token": csrf_of(office, page)})
     assert answer.status_code == 422
     assert "Das Ende muss nach dem Beginn liegen." in answer.text and 'href="#f-ends_at"' in answer.text
+    assert answer.text.index("error-summary") < answer.text.index("<h2")  # first thing under the heading
     assert 'value="2031-05-04T18:00"' in answer.text and 'value="2031-05-04T17:00"' in answer.text
     assert ">Antenne prüfen</textarea>" in answer.text
     assert re.search(r'id="f-ends_at"[^>]*aria-invalid="true"', answer.text)
