@@ -89,7 +89,18 @@ class SteeringGroupForm(BaseModel):
         return value
 
 
+THOUSANDS = re.compile(r"^\d{1,3}([. ]\d{3})+$")
+
+
 class PopulationForm(BaseModel):
     model_config = FORM
 
     population: Annotated[int, Field(ge=1, le=10_000_000)]
+
+    @field_validator("population", mode="before")
+    @classmethod
+    def _german_thousands(cls, value: Any) -> Any:
+        """ "117.000" is a hundred and seventeen thousand in German (a number parser would read 117)."""
+        if isinstance(value, str) and THOUSANDS.match(value.strip()):
+            return value.strip().replace(".", "").replace(" ", "")
+        return value
