@@ -89,6 +89,8 @@ async def _status(
     try:
         async with runtime.db.transaction() as session:
             await handlers.change_status(SqlStore(session), str(business_id), target, now=utcnow(), settings=settings)
+    except NotFound:  # the use case's own words are for API clients
+        raise NotFound(NOT_FOUND, field="business_id") from None
     except Conflict:
         return await profile_page(request, runtime, str(business_id), problem=CHANGED_MEANWHILE, status_code=409)
     return see_other(f"{to}?erledigt={done}")
@@ -159,6 +161,8 @@ async def send_back(request: Request, business_id: UUID, runtime: RuntimeDep) ->
                 await handlers.reject_change(store, change_id, data.note, now=utcnow())
             else:
                 await review_handlers.send_back(store, str(business_id), data.note, now=utcnow())
+    except NotFound:
+        raise NotFound(NOT_FOUND, field="business_id") from None
     except Conflict:
         return await profile_page(
             request, runtime, str(business_id), form=form, problem=CHANGED_MEANWHILE, status_code=409

@@ -164,6 +164,8 @@ async def test_archiving_asks_first_and_then_takes_the_profile_out_for_good(dire
         assert "Der Eintrag ist archiviert." in after and "Archiviert" in after and "/veroeffentlichen" not in after
         assert api.get(f"/businesses/{shop['id']}").status_code == 404
         assert office.get(f"{QUEUE}/{shop['id']}/bearbeiten").status_code == 404
+        unknown = post(office, f"{QUEUE}/{uuid.uuid4()}/archivieren", confirm.text)
+        assert unknown.status_code == 404 and "Diesen Eintrag gibt es nicht." in unknown.text
 
 
 async def test_the_office_edit_keeps_the_input_on_an_error_and_saves_without_touching_a_waiting_change(directory):
