@@ -3,8 +3,9 @@
 An owner's change of a published profile is sent back by rejecting it (handlers.reject_change). A profile
 the public has not seen yet has no change to reject: the office reviews the whole profile, so the
 decision is recorded as a rejected change holding the text the office saw, with the note. The profile
-stays pending (nothing public changes, no event); the owner reads the note on their page, and the
-profile is back in the queue once the owner saves it again (review_queries.back_with_owner)."""
+stays pending (nothing public changes, no public event); the owner reads the note on their page and
+in a mail (the private owner notice `returned`), and the profile is back in the queue once the owner
+saves it again (review_queries.back_with_owner)."""
 
 from __future__ import annotations
 
@@ -40,4 +41,6 @@ async def send_back(store: Store, business_id: str, note: str, *, now: datetime)
         "note": note,
     }
     await store.insert_change(decision)
+    if profile.get("owner_email"):
+        await store.stage(domain.owner_notice(profile, "returned", None, note=note))
     return decision

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from tests.directory.conftest import OPERATOR, anonymous, owner, published, register
+from tests.directory.conftest import OPERATOR, anonymous, events_of, owner, published, register
 
 QUEUE = "/verwaltung/verzeichnis"
 
@@ -117,6 +117,9 @@ async def test_a_new_profile_sent_back_shows_the_note_to_its_owner_and_returns_w
         history = api.get(f"/businesses/{created['id']}/changes", headers=OPERATOR).json()
         assert history[0]["status"] == "rejected" and history[0]["note"] == note
         assert history[0]["fields"]["name"] == created["name"]  # what the office saw
+    subject = f"hallobot.private.directory.business.owner_notice.{created['id']}"
+    (notice,) = [e["data"] for e in await events_of(directory.nats_url, "PRIVATE", subject, 1)]
+    assert (notice["kind"], notice["note"], notice["email"]) == ("returned", note, "inhaberin@example.org")
 
 
 async def test_an_owners_change_is_approved_or_sent_back_with_a_note_the_owner_reads(directory):
@@ -145,9 +148,14 @@ async def test_an_owners_change_is_approved_or_sent_back_with_a_note_the_owner_r
         assert approved.status_code == 303 and approved.headers["location"] == f"{QUEUE}?erledigt=freigegeben"
         assert api.get(f"/businesses/{shop['id']}").json()["description"] == "Fairer Tee aus Darjeeling."
         with owner_browser(directory, shop["edit_token"]) as browser:
-            assert (
-                "Keine Links zu Fremdseiten." not in browser.get("/verzeichnis/eintrag").text
-            )  # the last word was yes
+            mine = browser.get("/verzeichnis/eintrag").text
+            assert "Keine Links zu Fremdseiten." not in mine  # the office's last word was yes
+    subject = f"hallobot.private.directory.business.owner_notice.{shop['id']}"
+    notices = [e["data"] for e in await events_of(directory.nats_url, "PRIVATE", subject, 2)]
+    assert [(n["kind"], n["note"]) for n in notices] == [
+        ("published", None),
+        ("change_rejected", "Keine Links zu Fremdseiten."),  # the mail with the note; none for the approval
+    ]
 
 
 async def test_archiving_asks_first_and_then_takes_the_profile_out_for_good(directory):

@@ -19,9 +19,9 @@ SETTINGS = DirectorySettings()
 
 
 async def new_profile(store: FakeStore) -> dict:
-    fields = BusinessCreate(name="Weltladen", category="einzelhandel", description="Fairer Kaffee").model_dump(
-        mode="json"
-    )
+    fields = BusinessCreate(
+        name="Weltladen", category="einzelhandel", description="Fairer Kaffee", owner_email="laden@example.org"
+    ).model_dump(mode="json")
     profile, _ = await handlers.register_business(store, fields, self_registered=True, now=NOW)
     store.take()
     return profile
@@ -33,7 +33,15 @@ async def test_a_new_profile_sent_back_keeps_the_text_the_office_saw_and_changes
     decision = await review_handlers.send_back(store, profile["id"], "Bitte Öffnungszeiten ergänzen.", now=NOW)
     assert decision["status"] == "rejected" and decision["note"] == "Bitte Öffnungszeiten ergänzen."
     assert decision["fields"] == {"name": "Weltladen", "description": "Fairer Kaffee", "city": "Bottrop"}
-    assert store.take() == [] and (await store.get_profile(profile["id"]))["status"] == "pending"
+    (notice,) = store.staged  # no public event: only the owner's mail with the note
+    assert (notice.TYPE, notice.kind, notice.note) == (
+        "private.directory.business.owner_notice",
+        "returned",
+        decision["note"],
+    )
+    assert notice.email == "laden@example.org" and notice.profile_url is None
+    store.take()
+    assert (await store.get_profile(profile["id"]))["status"] == "pending"
     assert await store.pending_change(profile["id"]) is None  # nothing waits: the owner's move
     assert back_with_owner(profile, decision)
     saved = await handlers.update_business(
