@@ -1,7 +1,8 @@
-"""The office's console pages of the directory over HTTP, against the service as a real process: the
-review queue, one profile with its decisions (publish, approve, send back with a note the owner reads,
-archive after a confirmation), the office's edit, the list of all profiles, and the gate (no credential
-401, no CSRF token 403). Until the console's sessions exist the operator token is the credential."""
+"""The office's console pages of the directory over HTTP, against the service as a real process on SQLite
+and PostgreSQL: the review queue, one profile with its decisions (publish, approve, send back with a note
+the owner reads, archive after a confirmation), the office's edit, the list of all profiles, and the gate
+(no credential 401, no CSRF token 403). Until the console's sessions exist the operator token is the
+credential."""
 
 from __future__ import annotations
 
@@ -11,10 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 
 from tests.directory.conftest import OPERATOR, anonymous, events_of, owner, published, register
 
 QUEUE = "/verwaltung/verzeichnis"
+
+
+@pytest.fixture(scope="module")
+def directory(directory_any_db):
+    """The review reads and decides on both databases (one service process each, shared by the module)."""
+    return directory_any_db
 
 
 def console(directory) -> httpx.Client:
