@@ -30,7 +30,9 @@ WHEN: dict[str, str] = {
     "private.directory.business.owner_notice": "Beside `published` when the profile has an owner address "
     "(`kind: published`), and once per stale period when a published profile was not touched for "
     "`DIRECTORY_STALE_AFTER_MONTHS` (`kind: stale`, from the directory's hourly job); when an owner signs "
-    "up on the website (`kind: registered`) or asks for their edit link again (`kind: link`).",
+    "up on the website (`kind: registered`) or asks for their edit link again (`kind: link`); when the "
+    "office sends a new profile back to its owner (`kind: returned`) or rejects an owner's change "
+    "(`kind: change_rejected`), each with the office's `note`.",
     "fairtrade.criterion.met": "A recount (after a profile, action or press change) found that one of the "
     "five Fairtrade-Town criteria is now met.",
     "fairtrade.criterion.lost": "A recount found that a criterion that was met is no longer met.",

@@ -9,6 +9,10 @@ from services.directory.config import DirectorySettings
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
 from services.directory.pages import pages
+from services.directory.pages_console import router as console_pages
+from services.directory.pages_console_edit import router as console_edit_pages
+from services.directory.pages_console_fairtrade import router as console_fairtrade_pages
+from services.directory.pages_console_review import router as console_review_pages
 from services.directory.pages_owner import router as owner_pages
 from services.directory.pages_owner_link import router as owner_link_pages
 from services.directory.pages_public import router as public_pages
@@ -39,7 +43,17 @@ def definition() -> ServiceDefinition:
         routers=[router, review_router, fairtrade_router],
         # the sign-up and owner pages before /verzeichnis/<id> (which takes UUIDs only, so the order is
         # a second safeguard); the Fairtrade-Town page is answered by the campaign's API route
-        pages=[signup_pages, owner_link_pages, owner_pages, public_pages],
+        pages=[
+            signup_pages,
+            owner_link_pages,
+            owner_pages,
+            public_pages,
+            # the office's console (/verwaltung/verzeichnis…, /verwaltung/fairtrade…), each behind one gate
+            console_pages,
+            console_review_pages,
+            console_edit_pages,
+            console_fairtrade_pages,
+        ],
         publishes=[
             BusinessRegistered,
             BusinessUpdated,

@@ -185,11 +185,16 @@ def change_status(profile: Profile, target: str, *, now: datetime, profile_url: 
 
 
 def owner_notice(
-    profile: Profile, kind: OwnerNoticeKind, profile_url: str | None, edit_url: str | None = None
+    profile: Profile,
+    kind: OwnerNoticeKind,
+    profile_url: str | None,
+    edit_url: str | None = None,
+    note: str | None = None,
 ) -> BusinessOwnerNotice:
     """The private notice for the owner's mail. The edit token exists only as a hash, so only a notice
     staged where a token was just issued (sign-up, a new link) carries the edit link; the others link
-    the public profile and say how to get a new edit link."""
+    the public profile and say how to get a new edit link. `note`: the office's words when it sends a
+    profile back or rejects a change."""
     return BusinessOwnerNotice(
         business_id=profile["id"],
         business_name=profile["name"],
@@ -199,6 +204,7 @@ def owner_notice(
         profile_url=profile_url,
         edit_url=edit_url,
         touched_at=profile["touched_at"] if kind == "stale" else None,
+        note=note,
     )
 
 

@@ -112,12 +112,14 @@ async def approve_change(
 async def reject_change(
     store: Store, change_id: str, note: str, *, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The office rejects a waiting change with a note for the owner; nothing public changes. Returns
-    the change as decided and the profile."""
+    """The office rejects a waiting change with a note for the owner (on their page, and by mail when
+    there is an address); nothing public changes. Returns the change as decided and the profile."""
     profile, proposal = await _locked(store, change_id)
     domain.check_undecided(proposal)
     decided = {"status": "rejected", "decided_at": now, "note": note}
     await store.update_change(change_id, decided)
+    if profile.get("owner_email"):  # the owner's mail with the note; nothing public
+        await store.stage(domain.owner_notice(profile, "change_rejected", None, note=note))
     return proposal | decided, profile
 
 

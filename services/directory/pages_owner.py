@@ -26,6 +26,7 @@ from services.directory.owner_forms import (
 )
 from services.directory.owner_texts import FIELDS, MISSING, RULES, STATUS
 from services.directory.pages import pages
+from services.directory.review_queries import latest_decisions, note_for_owner
 from services.directory.store import SqlStore
 from shared.envelope import utcnow
 from shared.errors import Invalid
@@ -45,6 +46,13 @@ async def owner_profile(request: Request, session: AsyncSession, settings: Direc
         return None
     profile = await queries.profile(session, found[0])
     return profile if profile is not None and owner_session.still_valid(profile, found[1]) else None
+
+
+async def waiting_and_note(session: AsyncSession, profile: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+    """The change waiting for the office, and the office's note the owner should read (review_queries)."""
+    pending = (await queries.pending_changes(session, [profile["id"]])).get(profile["id"])
+    decision = (await latest_decisions(session, [profile["id"]])).get(profile["id"])
+    return pending, note_for_owner(profile, decision)
 
 
 def signed_out(request: Request) -> Response:
@@ -76,6 +84,7 @@ def edit_page(
     pending: dict[str, Any] | None,
     settings: DirectorySettings,
     *,
+    note: Any = None,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
@@ -96,6 +105,7 @@ def edit_page(
         status_text=text(STATUS[profile["status"]]),
         missing=[(text(MISSING[name][0]), MISSING[name][1]) for name in view["missing"]],
         waiting=[text(FIELDS[name]) for name in waiting if name in FIELDS],
+        note=note,
         categories=[(slug, text(label)) for slug, label in CATEGORY_NAMES.items()],
         days=[(day, text(name), *day_fields(day)) for day, name in DAY_NAMES.items()],
         holidays_field=HOLIDAYS_FIELD,
@@ -113,8 +123,8 @@ async def owner_page(request: Request, runtime: RuntimeDep, settings: SettingsDe
         profile = await owner_profile(request, session, settings)
         if profile is None:
             return signed_out(request)
-        pending = (await queries.pending_changes(session, [profile["id"]])).get(profile["id"])
-    return edit_page(request, profile, pending, settings)
+        pending, note = await waiting_and_note(session, profile)
+    return edit_page(request, profile, pending, settings, note=note)
 
 
 def changes_of(data: OwnerEditForm, week: opening_week.Week | None) -> dict[str, Any]:
@@ -132,13 +142,13 @@ async def save(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> 
         profile = await owner_profile(request, session, settings)
         if profile is None:
             return signed_out(request)
-        pending = (await queries.pending_changes(session, [profile["id"]])).get(profile["id"])
+        pending, note = await waiting_and_note(session, profile)
     gettext = pages.gettext(chosen_language(request))
     data, errors = validate(OwnerEditForm, form, gettext)
     week, week_errors = (None, {}) if "opening_hours" in form else week_of_form(form, gettext)
     errors |= week_errors
     if data is None or errors:
-        return edit_page(request, profile, pending, settings, form=form, errors=errors, status_code=422)
+        return edit_page(request, profile, pending, settings, note=note, form=form, errors=errors, status_code=422)
     try:
         async with runtime.db.transaction() as session:
             store = SqlStore(session)
@@ -153,7 +163,7 @@ async def save(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> 
             raise
         shown = "mo_von" if exc.field == "opening_hours" and "opening_hours" not in form else exc.field
         errors = {shown: gettext(RULES[exc.field])}
-        return edit_page(request, profile, pending, settings, form=form, errors=errors, status_code=422)
+        return edit_page(request, profile, pending, settings, note=note, form=form, errors=errors, status_code=422)
     return see_other(PAGE + "?gespeichert=1")
 
 

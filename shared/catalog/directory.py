@@ -57,7 +57,7 @@ class BusinessArchived(_AnyBusinessEvent):
     TYPE = "directory.business.archived"
 
 
-OwnerNoticeKind = Literal["published", "stale", "registered", "link"]
+OwnerNoticeKind = Literal["published", "stale", "registered", "link", "returned", "change_rejected"]
 
 
 class BusinessOwnerNotice(EventData):
@@ -67,7 +67,10 @@ class BusinessOwnerNotice(EventData):
     notice per period). `registered`: the owner signed up on the website; `link`: the owner asked for
     their link again (the token was rotated, the old link no longer works). Only these two carry
     `edit_url`, the edit link with a new token (the token is stored hashed and cannot be shown again
-    later); `profile_url` is the public profile (null while it is not published).
+    later); `profile_url` is the public profile (null while it is not published). `returned`: the
+    office sent the new profile back with a `note` (it is not published yet); `change_rejected`: the
+    office did not take over the owner's change of a published profile, with a `note`. The note is the
+    office's text for the owner.
     """
 
     TYPE = "private.directory.business.owner_notice"
@@ -82,6 +85,8 @@ class BusinessOwnerNotice(EventData):
     edit_url: str | None = None
     # stale: when the profile was last touched (edited or confirmed)
     touched_at: datetime | None = None
+    # returned, change_rejected: the office's note for the owner
+    note: str | None = Field(None, max_length=1000)
 
 
 # --- fairtrade ---------------------------------------------------------------------------

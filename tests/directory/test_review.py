@@ -192,8 +192,9 @@ async def test_a_rejection_changes_nothing_public_and_keeps_the_note_for_the_own
     pending = await store.pending_change(business_id)
     decided, _ = await handlers.reject_change(store, pending["id"], "Kein Name mit Link.", now=LATER)
     assert (decided["status"], decided["note"]) == ("rejected", "Kein Name mit Link.")
-    assert store.profiles[business_id] == before and store.take() == []
-    assert await store.pending_change(business_id) is None
+    assert store.profiles[business_id] == before  # nothing public; only the owner's mail with the note
+    assert store.take() == [("private.directory.business.owner_notice", "change_rejected")]
+    assert store.staged == [] and await store.pending_change(business_id) is None
 
 
 async def test_the_office_edits_live_and_archiving_withdraws_what_waits():

@@ -174,7 +174,8 @@ def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
     from services.notifications.mailer import render
 
     edit_url = "https://hallo-bot.de/verzeichnis/eintrag/zugang?token=hbe_x"
-    for kind in ("published", "stale", "registered", "link"):
+    note = "Bitte ergänzen Sie <b>Öffnungszeiten</b>."
+    for kind in ("published", "stale", "registered", "link", "returned", "change_rejected"):
         with_link = kind in ("registered", "link")
         rendered = render(
             "owner",
@@ -188,6 +189,7 @@ def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
                 "profile_url": "https://hallo-bot.de/verzeichnis/b1",
                 "edit_url": edit_url if with_link else None,
                 "touched_at": "2020-01-01T00:00:00Z" if kind == "stale" else None,
+                "note": note if kind in ("returned", "change_rejected") else None,
                 "owner_contact": "amt@bottrop.de",
                 "link_request_url": "https://hallo-bot.de/verzeichnis/eintrag/link",
             },
@@ -197,6 +199,9 @@ def test_owner_mails_render_in_german_and_english_as_text_and_html(language):
         # the edit link when one was just issued, else where to ask for a new one; both clickable
         shown = edit_url if with_link else "https://hallo-bot.de/verzeichnis/eintrag/link"
         assert shown in rendered.text and f'href="{shown.replace("&", "&amp;")}"' in rendered.html
+        # the office's note, as it wrote it, escaped in HTML
+        assert (note in rendered.text) == (kind in ("returned", "change_rejected"))
+        assert ("ergänzen Sie &lt;b&gt;" in rendered.html) == (kind in ("returned", "change_rejected"))
 
 
 async def test_the_edit_link_of_a_sign_up_reaches_the_owner_but_is_not_kept_in_the_database(

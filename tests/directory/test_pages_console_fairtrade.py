@@ -1,0 +1,107 @@
+"""The Fairtrade-Town campaign in the office's console over HTTP, against the directory as a real process
+(its own, so the campaign starts empty): each form adds its record and the criteria follow, as the public
+JSON says; errors stay at their fields with the input kept; the title's dates; the gate."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+
+from tests.directory.test_pages_console import console, csrf
+
+CAMPAIGN = "/verwaltung/fairtrade"
+
+
+def criterion(directory, name: str) -> dict:
+    state = httpx.get(f"{directory.url}/fairtrade", headers={"accept": "application/json"}).json()
+    return next(c for c in state["criteria"] if c["criterion"] == name)
+
+
+def send(office: httpx.Client, path: str, **fields: str) -> httpx.Response:
+    page = office.get(CAMPAIGN)
+    return office.post(path, data={"csrf_token": csrf(page.text), **fields})
+
+
+async def test_an_action_added_on_the_page_counts_for_the_civil_society_criterion_and_can_be_deleted(directory):
+    today = date.today().isoformat()
+    with console(directory) as office:
+        page = office.get(CAMPAIGN)
+        assert page.status_code == 200 and "Schulen, Vereine und Kirchen" in page.text
+        assert criterion(directory, "civil_society")["count"] == 0
+        missing = send(office, CAMPAIGN + "/aktionen", kind="school", organisation="Josef-Albers-Gymnasium", held_on="")
+        assert missing.status_code == 422 and 'id="e-action"' in missing.text and 'id="e-held_on"' in missing.text
+        assert 'value="Josef-Albers-Gymnasium"' in missing.text and "error-summary" in missing.text
+        added = send(
+            office, CAMPAIGN + "/aktionen", kind="school", organisation="Josef-Albers-Gymnasium",
+            action="Fairer Pausenverkauf", held_on=today,
+        )  # fmt: skip
+        assert added.status_code == 303 and added.headers["location"] == CAMPAIGN + "?erledigt=aktion"
+        after = office.get(added.headers["location"]).text
+        assert "Die Aktion ist eingetragen." in after and "Fairer Pausenverkauf" in after
+        assert "Schulen: 1 von 1" in after
+        assert criterion(directory, "civil_society")["count"] == 1
+        action_id = httpx.get(f"{directory.url}/fairtrade", headers={"accept": "application/json"}).json()["actions"][
+            0
+        ]["id"]
+        deleted = send(office, f"{CAMPAIGN}/aktionen/{action_id}/loeschen")
+        assert deleted.status_code == 303 and criterion(directory, "civil_society")["count"] == 0
+        again = send(office, f"{CAMPAIGN}/aktionen/{action_id}/loeschen")
+        assert again.status_code == 404 and "Diesen Eintrag gibt es nicht mehr." in again.text
+
+
+async def test_press_steering_group_and_council_resolution_meet_their_criteria(directory):
+    with console(directory) as office:
+        for n in range(4):
+            article = send(
+                office, CAMPAIGN + "/presse", title=f"Bottrop wird fair, Teil {n + 1}", outlet="WAZ Bottrop",
+                url="", published_on=date.today().isoformat(),
+            )  # fmt: skip
+            assert article.status_code == 303
+        assert criterion(directory, "press")["met"]
+        two = send(office, CAMPAIGN + "/steuerungsgruppe", steering_group="Weltladen Bottrop\nStadtverwaltung")
+        assert two.status_code == 303 and not criterion(directory, "steering_group")["met"]
+        members = "Weltladen Bottrop\nStadtverwaltung\nEvangelische Kirchengemeinde\n"
+        three = send(office, CAMPAIGN + "/steuerungsgruppe", steering_group=members)
+        assert three.status_code == 303 and criterion(directory, "steering_group")["met"]
+        assert "Evangelische Kirchengemeinde</textarea>" in office.get(CAMPAIGN).text
+        council = send(
+            office, CAMPAIGN + "/ratsbeschluss", council_resolution_on="2025-03-12",
+            council_resolution_text="Der Rat unterstützt die Kampagne Fairtrade-Stadt.",
+        )  # fmt: skip
+        assert council.status_code == 303 and criterion(directory, "council_resolution")["met"]
+        page = office.get(CAMPAIGN).text
+        assert 'value="2025-03-12"' in page and "Der Rat unterstützt" in page
+        wrong = send(office, CAMPAIGN + "/einwohner", population="rund 117 Tausend")
+        assert (
+            wrong.status_code == 422 and 'id="e-population"' in wrong.text and 'value="rund 117 Tausend"' in wrong.text
+        )
+        assert send(office, CAMPAIGN + "/einwohner", population="117.000").status_code == 303
+        assert criterion(directory, "retail_gastronomy")["target"] == 22 + 11  # German thousands: Bottrop's figures
+        assert send(office, CAMPAIGN + "/einwohner", population="240000").status_code == 303
+        assert criterion(directory, "retail_gastronomy")["target"] == 35 + 18 - 1  # 250,000 → 35/18, interpolated
+
+
+async def test_the_title_is_recorded_with_its_renewal_date_and_a_renewal_needs_an_award_first(directory):
+    with console(directory) as office:
+        early = send(office, CAMPAIGN + "/titel", title_kind="renewed", title_on="2025-01-10")
+        assert early.status_code == 422 and "erst nach der ersten Verleihung" in early.text
+        assert '<option value="renewed" selected>' in early.text
+        awarded = send(office, CAMPAIGN + "/titel", title_kind="awarded", title_on="2025-01-10")
+        assert awarded.status_code == 303
+        page = office.get(CAMPAIGN, params={"lang": "en"}).text
+        assert "Renewal due by" in page and "10 January 2027" in page
+        state = httpx.get(f"{directory.url}/fairtrade", headers={"accept": "application/json"}).json()
+        assert state["title_awarded_on"] == "2025-01-10" and state["title_expires_on"] == "2027-01-10"
+
+
+async def test_the_campaign_forms_need_the_credential_and_the_csrf_token(directory):
+    with httpx.Client(base_url=directory.url, timeout=15, headers={"accept": "text/html"}) as stranger:
+        refused = stranger.post(CAMPAIGN + "/steuerungsgruppe", data={"steering_group": "Jemand"})
+        assert refused.status_code == 401 and "Bitte melden Sie sich" in refused.text
+    with console(directory) as office:
+        office.get(CAMPAIGN)
+        forged = office.post(CAMPAIGN + "/steuerungsgruppe", data={"steering_group": "Jemand"})
+        assert forged.status_code == 403
+    state = httpx.get(f"{directory.url}/fairtrade", headers={"accept": "application/json"}).json()
+    assert "Jemand" not in state["steering_group"]
