@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events import handlers, queries, queries_attendance
 from services.events.api import EventId, SettingsDep
+from services.events.api_registrations import Token
 from services.events.domain import Registrant
 from services.events.schemas import Attendance, CheckIn, RegistrationPublic
 from services.events.store import SqlStore
@@ -20,7 +21,7 @@ from shared.service import ReadingDep, TransactionDep
 
 router = APIRouter(tags=["events"])
 RegistrationId = Annotated[Id, Path(description="the registration's id")]
-TokenQuery = Annotated[str | None, Query(alias="token", max_length=200)]
+TokenQuery = Annotated[Token | None, Query(alias="token")]
 
 
 def _check_in_view(registrant: Registrant) -> CheckIn:

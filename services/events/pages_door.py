@@ -17,7 +17,6 @@ from services.events.store import SqlStore
 from shared.envelope import utcnow
 from shared.errors import Conflict, NotFound
 from shared.inputs import Id
-from shared.service import ReadingDep
 from shared.web import N_, chosen_language, read_form, see_other, validate
 
 router = APIRouter()
@@ -54,7 +53,7 @@ async def door_page(request: Request, event_id: str, *, problem: str | None = No
 
 
 @router.get("/verwaltung/veranstaltungen/{event_id}/einlass", response_class=HTMLResponse)
-async def door(event_id: EventId, request: Request, _: ConsoleDep, session: ReadingDep) -> Response:
+async def door(event_id: EventId, request: Request, _: ConsoleDep) -> Response:
     return await door_page(request, event_id)
 
 
