@@ -53,6 +53,16 @@ WHEN: dict[str, str] = {
     "`confirmed` registrants.",
     "private.events.registration.notice": "Beside every registration event and reminder: what the notifications "
     "service needs to write to that one registrant (`kind`).",
+    "events.registration.attended": "The office checked the registrant in at the door (on the event's day).",
+    "events.registration.attendance_undone": "The office took a check-in back.",
+    "events.event.attendance_closed": "The events service's job, `EVENTS_ATTENDANCE_CLOSES_AFTER_H` after a held "
+    "event's end, once: its confirmed places, how many came and the no-shows, with the series (attendance and "
+    "no-show rate per series come from this type alone).",
+    "events.registration.reconfirmation_requested": "The events service's job, `reconfirm_days_before` days before "
+    "an event that asks for it: a confirmed registrant is asked to confirm by `reply_by`.",
+    "events.registration.reconfirmed": "The registrant confirmed that they come.",
+    "events.registration.released": "The events service's job at `reply_by`: an asked registrant did not confirm, "
+    "the place is released (the registration is cancelled) and goes to the waiting list (`.promoted`).",
     "wifi.hotspot.registered": "The office added a hotspot (its host token is shown once, in the HTTP answer only).",
     "wifi.hotspot.status_changed": "A hotspot's status changed: reports confirmed a change between up and degraded, "
     "silence past `WIFI_HEARTBEAT_TIMEOUT_S` made it down, a report brought it back, or a maintenance window "

@@ -3,18 +3,35 @@ jobs and events to the shared runtime."""
 
 from fastapi import FastAPI
 
-from services.events import api, api_registrations, models, pages, pages_cancel, pages_event
+from services.events import (
+    api,
+    api_attendance,
+    api_registrations,
+    models,
+    pages,
+    pages_cancel,
+    pages_console,
+    pages_door,
+    pages_event,
+    pages_reconfirm,
+)
 from services.events.config import EventsSettings
 from services.events.jobs import periodic_jobs
 from shared.catalog import (
+    EventAttendanceClosed,
     EventCancelled,
     EventPublished,
     EventReminderDue,
     EventUpdated,
     RegistrantNotice,
+    RegistrationAttendanceUndone,
+    RegistrationAttended,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
+    RegistrationReconfirmationRequested,
+    RegistrationReconfirmed,
+    RegistrationReleased,
     RegistrationWaitlisted,
 )
 from shared.service import ServiceDefinition, build_app
@@ -27,9 +44,16 @@ def definition() -> ServiceDefinition:
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[api.router, api_registrations.router],
+        routers=[api.router, api_registrations.router, api_attendance.router],
         # the fixed paths (/veranstaltungen/abmelden) before the event page's /veranstaltungen/{id}
-        pages=[pages.router, pages_cancel.router, pages_event.router],
+        pages=[
+            pages.router,
+            pages_cancel.router,
+            pages_reconfirm.router,
+            pages_console.router,
+            pages_door.router,
+            pages_event.router,
+        ],
         publishes=[
             EventPublished,
             EventUpdated,
@@ -40,6 +64,12 @@ def definition() -> ServiceDefinition:
             RegistrationPromoted,
             RegistrationCancelled,
             RegistrantNotice,
+            RegistrationAttended,
+            RegistrationAttendanceUndone,
+            EventAttendanceClosed,
+            RegistrationReconfirmationRequested,
+            RegistrationReconfirmed,
+            RegistrationReleased,
         ],
         background=[periodic_jobs],
     )

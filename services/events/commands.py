@@ -24,6 +24,8 @@ class CreateEvent:
     waitlist: bool = True
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
+    reconfirm: bool = False  # ask the registrants to confirm again, `reconfirm_days_before` days before
+    reconfirm_days_before: int = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Rules of events and registrations, no I/O. `Event` is the aggregate: its methods check a rule, change
 its state and record the catalog events they cause in `recorded`, which the use case stages in the
-outbox. Creating and changing events: domain_edits.py; calendar arithmetic: domain_times.py."""
+outbox. Creating and changing events: domain_lifecycle.py; check-in and reconfirmation: domain_attendance.py;
+calendar arithmetic: domain_times.py."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ class Registrant:
     topic: str | None = None  # consultation days: what the registrant wants to talk about
     slot_starts_at: datetime | None = None  # consultation days: the booked slot's times
     slot_ends_at: datetime | None = None
+    attended_at: datetime | None = None  # checked in at the door
+    reconfirm_requested_at: datetime | None = None
+    reconfirmed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,8 @@ class Event:
     waitlist: bool
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
+    reconfirm: bool = False  # ask the registrants to confirm again `reconfirm_days_before` days before
+    reconfirm_days_before: int = 2
     recorded: list[EventData] = field(default_factory=list, compare=False, repr=False)
 
     def check_open(self, now: datetime) -> None:
@@ -186,6 +192,8 @@ class Event:
         cancel_url: str | None = None,
         position: int | None = None,
         links: dict[str, str] | None = None,
+        reconfirm_url: str | None = None,
+        reply_by: datetime | None = None,
     ) -> None:
         """A private notice, as long as the registrant's personal data is still there."""
         if not registrant.email:
@@ -209,6 +217,8 @@ class Event:
                 slot_starts_at=registrant.slot_starts_at,
                 slot_ends_at=registrant.slot_ends_at,
                 topic=registrant.topic,
+                reconfirm_url=reconfirm_url,
+                reply_by=reply_by,
                 **(links or {}),
             )
         )

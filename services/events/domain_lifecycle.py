@@ -10,12 +10,13 @@ from datetime import datetime
 
 from services.events.commands import CreateEvent, CreateSeries
 from services.events.domain import CANCELLED, Event, Registrant
+from services.events.domain_attendance import check_reconfirm_setting
 from services.events.domain_times import check_times, occurrences, slot_times
 from shared.catalog import EventCancelled, EventPublished, EventReminderDue, EventUpdated
 from shared.errors import Conflict, Invalid
 
 # Fields that a change may not clear.
-REQUIRED = frozenset({"title", "description", "starts_at", "ends_at", "waitlist"})
+REQUIRED = frozenset({"title", "description", "starts_at", "ends_at", "waitlist", "reconfirm", "reconfirm_days_before"})
 
 
 def check_somewhere(event: Event) -> None:
@@ -42,8 +43,11 @@ def draft(event_id: str, c: CreateEvent) -> Event:
         c.waitlist and places,
         c.registration_opens_at,
         c.registration_closes_at,
+        c.reconfirm,
+        c.reconfirm_days_before,
     )
     check_somewhere(event)
+    check_reconfirm_setting(event)
     return event
 
 
@@ -114,6 +118,7 @@ def change(event: Event, requested: dict[str, object], changed: list[str], confi
         candidate.starts_at, candidate.ends_at, candidate.registration_opens_at, candidate.registration_closes_at
     )
     check_somewhere(candidate)
+    check_reconfirm_setting(candidate)
     if event.kind == "consultation" and ("capacity" in changed or "waitlist" in changed):
         raise Invalid(
             "Beratungstage haben Termine statt Plätze. / Consultation days have slots, not places.", field="capacity"

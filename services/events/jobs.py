@@ -1,4 +1,5 @@
-"""Periodic work: reminders the day before an event, erasure of personal data after it."""
+"""Periodic work: reminders the day before an event, reconfirmation before it, the attendance summary and
+the erasure of personal data after it."""
 
 from __future__ import annotations
 
@@ -22,9 +23,16 @@ async def run_due_jobs(db: Database, now: datetime, settings: EventsSettings) ->
     async with db.transaction() as session:
         reminded = await handlers.send_reminders(SqlStore(session), now)
     async with db.transaction() as session:
+        asked, released = await handlers.run_reconfirmation(
+            SqlStore(session), now, settings.reconfirm_deadline, settings.link
+        )
+    async with db.transaction() as session:
+        closed = await handlers.close_attendance(SqlStore(session), now, settings.attendance_closes_after)
+    async with db.transaction() as session:
         erased = await handlers.erase_personal_data(SqlStore(session), now, settings.erase_after_days)
-    if reminded or erased:
-        log.info("jobs ran", extra={"reminded_events": reminded, "erased_events": erased})
+    if reminded or erased or asked or released or closed:
+        counts = {"reminded_events": reminded, "erased_events": erased, "asked_events": asked}
+        log.info("jobs ran", extra=counts | {"released_events": released, "closed_events": closed})
     return reminded, erased
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from shared.db import UtcDateTime
@@ -42,6 +43,12 @@ events = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("reminded_at", UtcDateTime, nullable=True),
     Column("erased_at", UtcDateTime, nullable=True),
+    # free events may ask their registrants to confirm again `reconfirm_days_before` days before
+    Column("reconfirm", Boolean, nullable=False, server_default=false()),
+    Column("reconfirm_days_before", Integer, nullable=False, server_default="2"),
+    Column("reconfirm_asked_at", UtcDateTime, nullable=True),  # the job's claims: asked once, released once
+    Column("reconfirm_released_at", UtcDateTime, nullable=True),
+    Column("attendance_closed_at", UtcDateTime, nullable=True),  # the summary was sent
 )
 
 slots = Table(
@@ -76,6 +83,11 @@ registrations = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("promoted_at", UtcDateTime, nullable=True),
     Column("cancelled_at", UtcDateTime, nullable=True),
+    Column("attended_at", UtcDateTime, nullable=True),  # checked in at the door
+    Column("reconfirm_token_hash", String(64), nullable=True),
+    Column("reconfirm_requested_at", UtcDateTime, nullable=True),
+    Column("reconfirmed_at", UtcDateTime, nullable=True),
+    Column("released_at", UtcDateTime, nullable=True),  # not reconfirmed: the place went back
     UniqueConstraint("event_id", "seq", name="uq_registrations_event_seq"),
     Index("ix_registrations_event_status", "event_id", "status"),
     Index("ix_registrations_event_email", "event_id", "email_key"),

@@ -64,6 +64,8 @@ def _public(event: Row[Any], confirmed: int, waitlisted: int, slot_count: int) -
                 "registration_opens_at",
                 "registration_closes_at",
                 "status",
+                "reconfirm",
+                "reconfirm_days_before",
             )
         },
         capacity=capacity,

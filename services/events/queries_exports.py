@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.events import models
 from services.events.domain_times import BERLIN
 from services.events.queries import PUBLIC_STATUSES, get_event
+from services.events.queries_attendance import reconfirmation_of
 from shared.errors import NotFound
 from shared.spreadsheet import csv_text
 
@@ -29,6 +30,9 @@ PARTICIPANTS_HEADER = (
     "slot",
     "topic",
     "registered_at",
+    "attended",  # confirmed places: yes (checked in at the door) or no; empty for the others
+    "attended_at",
+    "reconfirmation",  # not_asked, asked, reconfirmed or released
 )
 
 
@@ -133,6 +137,9 @@ async def participants(session: AsyncSession, event_id: str) -> list[tuple[objec
                 row.slot_starts_at.astimezone(BERLIN).isoformat() if row.slot_starts_at else "",
                 row.topic or "",
                 row.created_at.astimezone(BERLIN).isoformat(),
+                ("yes" if row.attended_at else "no") if row.status == "confirmed" else "",
+                row.attended_at.astimezone(BERLIN).isoformat() if row.attended_at else "",
+                reconfirmation_of(row),
             )
         )
     return out

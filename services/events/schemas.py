@@ -18,6 +18,11 @@ Series = Annotated[str, Field(max_length=200), LINE]
 Description = Annotated[str, Field(max_length=10_000), TEXT]
 Venue = Annotated[str, Field(max_length=300), LINE]
 Capacity = Annotated[int, Field(ge=1, le=100_000)]
+ReconfirmDays = Annotated[int, Field(ge=2, le=14, description="when the question goes out, in days before the start")]
+RECONFIRM = (
+    "ask the confirmed registrants to confirm again (events with places only); unconfirmed places go to the "
+    "waitlist at the deadline (EVENTS_RECONFIRM_DEADLINE_H before the start)"
+)
 # A consultation's topic goes into the confirmation mail to the given address: one short line.
 Topic = Annotated[str, Field(min_length=1, max_length=100), LINE]
 
@@ -43,6 +48,8 @@ class _EventFields(_TimesInUtc):
     online_url: Url | None = None
     capacity: Capacity | None = Field(None, description="None: unlimited")
     waitlist: bool = True
+    reconfirm: bool = Field(False, description=RECONFIRM)
+    reconfirm_days_before: ReconfirmDays = 2
 
 
 class EventCreate(_EventFields):
@@ -87,6 +94,8 @@ class EventUpdate(_TimesInUtc):
     waitlist: bool | None = None
     registration_opens_at: Instant | None = None
     registration_closes_at: Instant | None = None
+    reconfirm: bool | None = Field(None, description=RECONFIRM)
+    reconfirm_days_before: ReconfirmDays | None = None
 
     def command(self, event_id: str) -> ChangeEvent:
         """Only the fields that were given (null clears an optional field)."""
@@ -114,6 +123,8 @@ class EventPublic(BaseModel):
     confirmed: int
     waitlisted: int
     places_left: int | None = Field(description="None: unlimited")
+    reconfirm: bool = False
+    reconfirm_days_before: int = 2
 
 
 class SlotsCreate(_Strict):
@@ -178,3 +189,40 @@ class RegistrationPublic(BaseModel):
 class RegistrationCreated(RegistrationPublic):
     cancel_token: str = Field(description="shown once; cancels this registration")
     cancel_url: str
+
+
+class Attendee(BaseModel):
+    """One registration on the list at the door (operators only: it has the name)."""
+
+    id: str
+    name: str | None = Field(description="None once the personal data is erased")
+    organisation: str | None
+    status: Literal["confirmed", "waitlisted", "cancelled"]
+    attended: bool
+    attended_at: BerlinTime | None
+    reconfirmation: Literal["not_asked", "asked", "reconfirmed", "released"]
+
+
+class Attendance(BaseModel):
+    """The list at the door: confirmed places, how many came so far, and who."""
+
+    event_id: str
+    title: str
+    starts_at: BerlinTime
+    check_in_opens_at: BerlinTime
+    closes_at: BerlinTime = Field(description="after this the list is final and the summary is published")
+    closed: bool
+    confirmed: int
+    attended: int
+    no_shows: int | None = Field(description="set once the attendance is closed")
+    registrations: list[Attendee]
+
+
+class CheckIn(BaseModel):
+    """The state of one registration's check-in."""
+
+    id: str
+    event_id: str
+    status: Literal["confirmed", "waitlisted", "cancelled"]
+    attended: bool
+    attended_at: BerlinTime | None

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.events import models
 from services.events.domain import Event, Registrant, Slot
-from services.events.handlers.ports import Counts
+from services.events.handlers.ports import Claim, Counts, TokenHashes
 from shared.catalog import EventData
 from shared.errors import NotFound
 from shared.outbox import add_events
@@ -27,6 +27,7 @@ E, R, S = models.events, models.registrations, models.slots
 ACTIVE = ("confirmed", "waitlisted")
 # The columns that the Event aggregate holds, in its order.
 EVENT_FIELDS = tuple(f.name for f in fields(Event) if f.name != "recorded")
+MAX_RECONFIRM_DAYS = 14
 EVENT_NOT_FOUND = "Veranstaltung nicht gefunden. / Event not found."
 
 
@@ -81,6 +82,8 @@ def event_of(row: Row[Any]) -> Event:
         row.waitlist,
         row.registration_opens_at,
         row.registration_closes_at,
+        row.reconfirm,
+        row.reconfirm_days_before,
     )
 
 
@@ -98,6 +101,9 @@ def registrant_of(row: Row[Any]) -> Registrant:
         row.topic,
         row.slot_starts_at,
         row.slot_ends_at,
+        row.attended_at,
+        row.reconfirm_requested_at,
+        row.reconfirmed_at,
     )
 
 
@@ -172,9 +178,9 @@ class SqlStore:
         query = _REGISTRANTS.where(R.c.event_id == event_id, R.c.status.in_(statuses)).order_by(R.c.seq)
         return [registrant_of(row) for row in (await self.session.execute(query)).all()]
 
-    async def registration(self, registration_id: str) -> tuple[Registrant, str | None] | None:
+    async def registration(self, registration_id: str) -> tuple[Registrant, TokenHashes] | None:
         row = (await self.session.execute(_REGISTRANTS.where(R.c.id == registration_id))).first()
-        return None if row is None else (registrant_of(row), row.cancel_token_hash)
+        return None if row is None else (registrant_of(row), (row.cancel_token_hash, row.reconfirm_token_hash))
 
     async def update_registration(self, registration_id: str, values: dict[str, Any]) -> None:
         await self.session.execute(update(R).where(R.c.id == registration_id).values(**values))
@@ -201,6 +207,30 @@ class SqlStore:
         )
         return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def events_to_reconfirm(self, now: datetime) -> list[Event]:
+        query = select(E).where(
+            E.c.status == "published",
+            E.c.kind == "event",
+            E.c.reconfirm.is_(True),
+            E.c.reconfirm_released_at.is_(None),
+            E.c.starts_at > now,
+            E.c.starts_at <= now + timedelta(days=MAX_RECONFIRM_DAYS + 1),
+        )
+        return [event_of(row) for row in (await self.session.execute(query)).all()]
+
+    async def events_to_close(self, now: datetime, closes_after: timedelta) -> list[Event]:
+        query = select(E).where(
+            E.c.status == "published", E.c.attendance_closed_at.is_(None), E.c.ends_at <= now - closes_after
+        )
+        return [event_of(row) for row in (await self.session.execute(query)).all()]
+
+    async def claim(self, event_id: str, claim: Claim, now: datetime) -> bool:
+        column = E.c[claim]
+        claimed = await self.session.execute(
+            update(E).where(E.c.id == event_id, column.is_(None)).values({column: now})
+        )
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
     async def events_to_erase(self, now: datetime, after_days: int) -> list[tuple[str, datetime]]:
         query = select(E.c.id, E.c.ends_at).where(
             E.c.erased_at.is_(None), E.c.ends_at <= now - timedelta(days=after_days)
@@ -211,6 +241,14 @@ class SqlStore:
         await self.session.execute(
             update(R)
             .where(R.c.event_id == event_id)
-            .values(name=None, email=None, email_key=None, organisation=None, topic=None, cancel_token_hash=None)
+            .values(
+                name=None,
+                email=None,
+                email_key=None,
+                organisation=None,
+                topic=None,
+                cancel_token_hash=None,
+                reconfirm_token_hash=None,
+            )
         )
         await self.session.execute(update(E).where(E.c.id == event_id).values(erased_at=now))

@@ -189,10 +189,14 @@ async def notify_registrants(
                 gone.discard(rid)
         else:
             cancel_url = known.get(rid)
-        if notice.kind in ("cancelled", "event_cancelled"):
+        if notice.kind in ("cancelled", "event_cancelled", "released"):
             known.pop(rid, None)
             new_links.pop(rid, None)
             gone.add(rid)
+        links: dict[str, str | None] = {"cancel_url": CANCEL_LINK if cancel_url else None}
+        if notice.kind == "reconfirm" and notice.reconfirm_url:
+            # its one secret link is the reconfirmation page (with a button to free the place, too)
+            cancel_url, links = notice.reconfirm_url, {"cancel_url": None, "reconfirm_url": CANCEL_LINK}
         mails.append(
             mail_row(
                 settings,
@@ -203,8 +207,7 @@ async def notify_registrants(
                 lang=notice.language,
                 # the registrant's own name is left out (docs/security/mail.md): a mail to any address
                 # then carries only the office's text and our links
-                context=notice.model_dump(mode="json", exclude={"name"})
-                | {"cancel_url": CANCEL_LINK if cancel_url else None},
+                context=notice.model_dump(mode="json", exclude={"name"}) | links,
                 secret_link=cancel_url,
             )
         )

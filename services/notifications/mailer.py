@@ -55,6 +55,7 @@ OUR_LINKS = (
     "confirm_url",
     "unsubscribe_url",
     "cancel_url",
+    "reconfirm_url",
     "profile_url",
     "edit_url",
     "online_url",

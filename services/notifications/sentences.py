@@ -160,6 +160,11 @@ def _events(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -
                 **values,
                 "count": int(d["confirmed"]),
             }
+        if t == "events.event.attendance_closed":
+            if not d.get("attendance_taken"):
+                return _("%(title)s am %(when)s: Die Anwesenheit wurde nicht erfasst.") % values
+            counts = {"attended": int(d["attended"]), "confirmed": int(d["confirmed"])}
+            return _("%(title)s am %(when)s: %(attended)d von %(confirmed)d Angemeldeten kamen.") % (values | counts)
         message = {
             "events.event.published": N_("Neue Veranstaltung: %(title)s am %(when)s."),
             "events.event.updated": N_("Veranstaltung geändert: %(title)s am %(when)s."),
@@ -188,7 +193,35 @@ def _events(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -
             if event
             else _("Eine Anmeldung zu einer Veranstaltung wurde storniert.")
         )
+    turning_up = TURNING_UP.get(t)
+    if turning_up:
+        return _(turning_up[0]) % event if event else _(turning_up[1])
     return None
+
+
+# Check-in and reconfirmation: (with the event's title, without it).
+TURNING_UP = {
+    "events.registration.attended": (
+        N_("Angekommen: eine Teilnehmerin oder ein Teilnehmer bei %(title)s."),
+        N_("Angekommen: eine Teilnehmerin oder ein Teilnehmer bei einer Veranstaltung."),
+    ),
+    "events.registration.attendance_undone": (
+        N_("Ein Einchecken bei %(title)s wurde zurückgenommen."),
+        N_("Ein Einchecken bei einer Veranstaltung wurde zurückgenommen."),
+    ),
+    "events.registration.reconfirmation_requested": (
+        N_("Bitte um Bestätigung der Teilnahme an %(title)s verschickt."),
+        N_("Bitte um Bestätigung der Teilnahme an einer Veranstaltung verschickt."),
+    ),
+    "events.registration.reconfirmed": (
+        N_("Teilnahme an %(title)s bestätigt."),
+        N_("Teilnahme an einer Veranstaltung bestätigt."),
+    ),
+    "events.registration.released": (
+        N_("Nicht bestätigt: ein Platz bei %(title)s geht an die Warteliste."),
+        N_("Nicht bestätigt: ein Platz bei einer Veranstaltung geht an die Warteliste."),
+    ),
+}
 
 
 def _fairtrade(t: str, d: Mapping[str, Any], lang: str, _: Gettext) -> str | None:

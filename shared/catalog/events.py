@@ -68,7 +68,9 @@ class EventReminderDue(_CalendarEvent):
     confirmed: int
 
 
-NoticeKind = Literal["confirmed", "waitlisted", "promoted", "cancelled", "event_cancelled", "reminder"]
+NoticeKind = Literal[
+    "confirmed", "waitlisted", "promoted", "cancelled", "event_cancelled", "reminder", "reconfirm", "released"
+]
 
 
 class RegistrantNotice(EventData):
@@ -102,3 +104,6 @@ class RegistrantNotice(EventData):
     # Set on the first notice: the event's page and the calendar file (of the booked slot, if any).
     event_url: str | None = None
     ics_url: str | None = None
+    # kind "reconfirm": the page where the registrant confirms again (its own token), and the deadline.
+    reconfirm_url: str | None = None
+    reply_by: datetime | None = None

@@ -39,7 +39,14 @@ class FakeStore:
     def _registrant(self, row: dict[str, Any]) -> Registrant:
         keys = ("id", "event_id", "status", "slot_id", "name", "email", "language", "seq", "topic")
         slot = self.slots.get(row["slot_id"] or "", {})
-        return Registrant(*(row.get(k) for k in keys), slot.get("starts_at"), slot.get("ends_at"))
+        return Registrant(
+            *(row.get(k) for k in keys),
+            slot.get("starts_at"),
+            slot.get("ends_at"),
+            row.get("attended_at"),
+            row.get("reconfirm_requested_at"),
+            row.get("reconfirmed_at"),
+        )
 
     async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
         event = self._event(event_id)
@@ -69,7 +76,8 @@ class FakeStore:
 
     async def add_event(self, event: Event, now: datetime) -> None:
         row = {name: getattr(event, name) for name in EVENT_FIELDS}
-        self.events[event.id] = row | {"created_at": now, "updated_at": now, "reminded_at": None, "erased_at": None}
+        claims = dict.fromkeys(("reminded_at", "reconfirm_asked_at", "reconfirm_released_at", "attendance_closed_at"))
+        self.events[event.id] = row | {"created_at": now, "updated_at": now, "erased_at": None} | claims
 
     async def update_event(self, event_id: str, values: dict[str, Any]) -> None:
         self.events[event_id].update(values)
@@ -91,9 +99,10 @@ class FakeStore:
     async def registrations(self, event_id: str, statuses: tuple[str, ...]) -> list[Registrant]:
         return [self._registrant(row) for row in self._of(event_id, statuses)]
 
-    async def registration(self, registration_id: str) -> tuple[Registrant, str | None] | None:
+    async def registration(self, registration_id: str) -> tuple[Registrant, tuple[str | None, ...]] | None:
         row = self.rows.get(registration_id)
-        return None if row is None else (self._registrant(row), row["cancel_token_hash"])
+        hashes = (row["cancel_token_hash"], row.get("reconfirm_token_hash")) if row else ()
+        return None if row is None else (self._registrant(row), hashes)
 
     async def update_registration(self, registration_id: str, values: dict[str, Any]) -> None:
         self.rows[registration_id].update(values)
@@ -115,6 +124,30 @@ class FakeStore:
         self.events[event_id]["reminded_at"] = now
         return True
 
+    async def events_to_reconfirm(self, now: datetime) -> list[Event]:
+        return [
+            self._event(e["id"])
+            for e in self.events.values()
+            if e["status"] == "published"
+            and e["kind"] == "event"
+            and e["reconfirm"]
+            and e["reconfirm_released_at"] is None
+            and now < e["starts_at"] <= now + timedelta(days=15)
+        ]
+
+    async def events_to_close(self, now: datetime, closes_after: timedelta) -> list[Event]:
+        return [
+            self._event(e["id"])
+            for e in self.events.values()
+            if e["status"] == "published" and e["attendance_closed_at"] is None and e["ends_at"] <= now - closes_after
+        ]
+
+    async def claim(self, event_id: str, claim: str, now: datetime) -> bool:
+        if self.events[event_id][claim] is not None:
+            return False
+        self.events[event_id][claim] = now
+        return True
+
     async def events_to_erase(self, now: datetime, after_days: int) -> list[tuple[str, datetime]]:
         due = now - timedelta(days=after_days)
         return [(e["id"], e["ends_at"]) for e in self.events.values() if e["erased_at"] is None and e["ends_at"] <= due]
@@ -122,7 +155,8 @@ class FakeStore:
     async def erase(self, event_id: str, now: datetime) -> None:
         for row in self.rows.values():
             if row["event_id"] == event_id:
-                row.update(name=None, email=None, email_key=None, organisation=None, topic=None, cancel_token_hash=None)
+                row.update(name=None, email=None, email_key=None, organisation=None, topic=None)
+                row.update(cancel_token_hash=None, reconfirm_token_hash=None)
         self.events[event_id]["erased_at"] = now
 
 

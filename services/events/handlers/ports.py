@@ -4,8 +4,8 @@ state and outbox together). store.py implements it on the database; tests/events
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Literal, NamedTuple, Protocol
 
 from services.events.domain import Event, Registrant, Slot
 from shared.catalog import EventData
@@ -18,6 +18,11 @@ class Counts(NamedTuple):
     waitlisted: int
     last_seq: int  # arrival order: the next registration gets last_seq + 1
     registered: bool  # the email key already holds an active place
+
+
+# The job's claims on an event (a conditional update: one instance wins).
+Claim = Literal["reminded_at", "reconfirm_asked_at", "reconfirm_released_at", "attendance_closed_at"]
+TokenHashes = tuple[str | None, ...]  # the registration's cancel token and reconfirm token, hashed
 
 
 class Store(Protocol):
@@ -54,8 +59,8 @@ class Store(Protocol):
     async def registrations(self, event_id: str, statuses: tuple[str, ...]) -> list[Registrant]:
         """In arrival order."""
 
-    async def registration(self, registration_id: str) -> tuple[Registrant, str | None] | None:
-        """The registration and the hash of its cancel token."""
+    async def registration(self, registration_id: str) -> tuple[Registrant, TokenHashes] | None:
+        """The registration and the hashes of its tokens (cancel, reconfirm)."""
 
     async def update_registration(self, registration_id: str, values: dict[str, Any]) -> None: ...
 
@@ -67,6 +72,15 @@ class Store(Protocol):
 
     async def claim_reminder(self, event_id: str, now: datetime) -> bool:
         """Mark the event reminded; False if another instance did it first."""
+
+    async def events_to_reconfirm(self, now: datetime) -> list[Event]:
+        """Published events asking for reconfirmation that start in the next two weeks, not released yet."""
+
+    async def events_to_close(self, now: datetime, closes_after: timedelta) -> list[Event]:
+        """Published events that ended `closes_after` ago or earlier, attendance not closed yet."""
+
+    async def claim(self, event_id: str, claim: Claim, now: datetime) -> bool:
+        """Set the claim's time on the event; False if another instance did it first."""
 
     async def events_to_erase(self, now: datetime, after_days: int) -> list[tuple[str, datetime]]:
         """(id, ends_at) of the events not erased yet that ended `after_days` ago or earlier."""

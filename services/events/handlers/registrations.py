@@ -98,12 +98,13 @@ async def registration_by_id(store: Store, registration_id: str) -> Registrant:
 
 
 async def authorised_registration(store: Store, registration_id: str, token: str | None) -> Registrant:
-    """The registration, if `token` is its own cancel token (the one check of registrants' links)."""
+    """The registration, if `token` is one of its own (the cancel token of the first mail or the token of
+    the reconfirmation mail): the one check of registrants' links."""
     found = await store.registration(registration_id)
     if found is None:
         raise NotFound("Anmeldung nicht gefunden. / Registration not found.")
-    registrant, token_hash = found
-    if not token_matches(token, token_hash):
+    registrant, token_hashes = found
+    if not any(token_matches(token, token_hash) for token_hash in token_hashes):
         raise Unauthenticated("Der Link ist ungültig. / The link is not valid.")
     return registrant
 

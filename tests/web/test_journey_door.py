@@ -1,0 +1,66 @@
+"""The office at the door of an event, in Chromium the size of a small phone: the list at the door
+(/verwaltung/veranstaltungen/<id>/einlass, served by events) checks people in with one tap each, the
+count follows, the buttons are big enough for a thumb, and axe-core finds nothing serious. Until the
+console's sessions land these pages take the operator's bearer token, so the browser sends it as a
+header and opens the events service directly (the front door routes /verwaltung to the console then)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from playwright.async_api import expect
+
+from tests.support.browser import PHONE, serious_violations
+from tests.support.system import OPERATOR
+
+
+def event_under_way(events_url: str, people: int) -> str:
+    with httpx.Client(base_url=events_url, headers=OPERATOR, timeout=30) as api:
+        body = {
+            "title": "Handwerker-Frühstück an der Tür",
+            "starts_at": "2031-06-12T08:00:00",
+            "ends_at": "2031-06-12T10:00:00",
+            "venue": "Bäckerei Kamp, Hochstraße 1",
+            "capacity": people,
+        }
+        event_id = api.post("/events", json=body).json()["id"]
+        assert api.post(f"/events/{event_id}/publish").status_code == 200
+        for n in range(people):
+            person = {"name": f"Gast Nummer {n}", "email": f"gast{n}-{event_id}@example.org", "consent": True}
+            assert api.post(f"/events/{event_id}/registrations", json=person).status_code == 201
+        now = datetime.now(UTC)
+        times = {
+            "starts_at": (now - timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=2)).isoformat(),
+        }
+        assert api.patch(f"/events/{event_id}", json=times).status_code == 200
+    return event_id
+
+
+async def test_the_office_checks_people_in_at_the_door_on_a_phone(site, browser):
+    events_url = site.system.url("events")
+    event_id = event_under_way(events_url, 3)
+    context = await browser.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, locale="de-DE", extra_http_headers=OPERATOR
+    )
+    try:
+        page = await context.new_page()
+        await page.goto(f"{events_url}/verwaltung/veranstaltungen/{event_id}/einlass")
+        await expect(page.get_by_role("status")).to_have_text("0 von 3 da")
+        buttons = page.get_by_role("button", name="Einchecken")
+        await expect(buttons).to_have_count(3)
+        box = await buttons.first.bounding_box()
+        assert box and box["height"] >= 48 and box["width"] >= PHONE["width"] * 0.6, box
+        assert await serious_violations(page) == []
+        await buttons.first.tap()
+        await expect(page.get_by_role("status")).to_have_text("1 von 3 da")
+        await expect(page.get_by_role("button", name="Einchecken")).to_have_count(2)
+        await page.get_by_role("button", name="zurücknehmen").tap()
+        await expect(page.get_by_role("status")).to_have_text("0 von 3 da")
+        assert await serious_violations(page) == []
+    finally:
+        await context.close()
+    with httpx.Client(base_url=events_url, headers=OPERATOR, timeout=30) as api:
+        attendance = api.get(f"/events/{event_id}/attendance").json()
+    assert (attendance["confirmed"], attendance["attended"]) == (3, 0)
