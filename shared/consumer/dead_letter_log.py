@@ -208,3 +208,15 @@ def _remaining_ttl(headers: dict[str, str], stored: datetime | None) -> int | No
         return None
     age = (utcnow() - stored).total_seconds() if stored else 0.0
     return max(1, int(int(ttl) - age))
+
+
+async def takes_replays(js: JetStreamContext, consumers: set[str]) -> set[str]:
+    """Which of `consumers` take replays (their owning service runs a replay consumer on the DLQ)."""
+    found = set()
+    for consumer in consumers:
+        try:
+            await js.consumer_info(DLQ, replay_consumer(consumer))
+        except NotFoundError:
+            continue
+        found.add(consumer)
+    return found
