@@ -66,7 +66,7 @@ def options(consumers: set[str]) -> list[tuple[str, str]]:
 
 
 def letter_view(letter: DeadLetter, consumer_replays: bool) -> LetterView:
-    kind = letter.reason.split(":", 1)[0]
+    kind = letter.reason.split(":", 1)[0].split(" ", 1)[0]  # "malformed: …", "failed after 5 attempts: …"
     replay = letter.replay
     why_not = None
     if letter.not_replayable or not consumer_replays:
