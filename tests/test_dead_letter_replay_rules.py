@@ -23,7 +23,7 @@ LETTER = {
 }
 
 
-OUTCOME = {"dead_letter_seq": 3, "outcome": "failed", "dead_letter_again": 5}
+OUTCOME = {"dead_letter_seq": 3, "request_seq": 4, "outcome": "failed", "dead_letter_again": 5}
 
 
 def record(seq: int, subject: str, body: dict) -> Record:
@@ -62,9 +62,7 @@ def test_the_listing_folds_requests_and_outcomes_into_their_letters_newest_first
         record(3, f"hallobot.dlq.{consumer}", LETTER),
         record(4, f"hallobot.dlq.replay.{consumer}", {"dead_letter_seq": 3, "actor": "bootstrap"}),
         record(5, f"hallobot.dlq.{consumer}", LETTER | {"replay_of": 3, "attempts": 10}),
-        record(
-            6, f"hallobot.dlq.replayed.{consumer}", {"dead_letter_seq": 3, "outcome": "failed", "dead_letter_again": 5}
-        ),
+        record(6, f"hallobot.dlq.replayed.{consumer}", OUTCOME),
         record(7, f"hallobot.dlq.replay.{consumer}", {"dead_letter_seq": 1, "actor": "bootstrap"}),  # letter gone
         record(8, f"hallobot.dlq.replay.{consumer}", {"dead_letter_seq": 5, "actor": "acct-1"}),
     ]

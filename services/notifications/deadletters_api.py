@@ -35,6 +35,7 @@ ActorDep = Annotated[str, Depends(operator_actor)]
 class ReplayPublic(BaseModel):
     requested_by: str
     requested_at: datetime | None
+    request_seq: int
     outcome: str | None  # handled | already_handled | failed; null while under way
     outcome_at: datetime | None
     dead_letter_again: int | None

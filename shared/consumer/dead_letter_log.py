@@ -44,6 +44,7 @@ class Record(NamedTuple):
 class Replay:
     requested_by: str
     requested_at: datetime | None
+    request_seq: int = 0
     outcome: str | None = None  # handled | already_handled | failed; None while it is under way
     outcome_at: datetime | None = None
     dead_letter_again: int | None = None
@@ -111,11 +112,12 @@ def fold(records: list[Record]) -> list[DeadLetter]:
         if found is None:
             continue
         if kind[0] == "request":
-            found.replays.append(Replay(str(body.get("actor", "")), _time(body.get("requested_at"))))
-        elif found.replays and found.replays[-1].outcome is None:
-            last = found.replays[-1]
-            last.outcome, last.outcome_at = body.get("outcome"), _time(body.get("at"))
-            last.dead_letter_again = body.get("dead_letter_again")
+            found.replays.append(Replay(str(body.get("actor", "")), _time(body.get("requested_at")), record.seq))
+            continue
+        replay = next((r for r in found.replays if r.request_seq == body.get("request_seq")), None)
+        if replay is not None:
+            replay.outcome, replay.outcome_at = body.get("outcome"), _time(body.get("at"))
+            replay.dead_letter_again = body.get("dead_letter_again")
     return sorted(letters.values(), key=lambda letter: letter.seq, reverse=True)
 
 

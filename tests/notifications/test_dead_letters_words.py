@@ -32,7 +32,7 @@ def test_a_letter_never_replayed_offers_the_replay_and_says_why_it_failed_in_wor
 
 def test_a_replayed_letter_tells_its_outcome_and_who_started_it_and_offers_no_second_replay():
     replayed = letter()
-    replayed.replays.append(Replay("bootstrap", None, "already_handled"))
+    replayed.replays.append(Replay("bootstrap", None, request_seq=4, outcome="already_handled"))
     view = letter_view(replayed, consumer_replays=True)
     assert view.outcome == OUTCOMES["already_handled"] and view.asked_by == "der Verwaltung"
     assert not view.replayable
