@@ -200,3 +200,38 @@ async def _duplicate_request(system: System, seq: int) -> None:
         await js.publish(subject, data, headers=headers | {"Nats-Msg-Id": f"copy-{uuid.uuid4()}"})
     finally:
         await nc.close()
+
+
+def test_a_dead_mail_is_sent_again_from_the_page_once_the_mailbox_takes_it(system):
+    citizen = f"citizen-{uuid.uuid4().hex[:8]}@example.org"  # a confirmation mail to a full mailbox
+    system.smtp.handler.answers[citizen] = "550 5.2.2 mailbox full"
+    try:
+        with system.client("notifications") as client:
+            answer = client.post("/subscriptions", json={"email": citizen, "topics": ["events.event.published"]})
+        assert answer.status_code in (201, 202), answer.text
+
+        def dead():
+            with system.client("notifications") as client:
+                found = client.get("/deliveries", params={"recipient": citizen, "status": "dead"}, headers=OPERATOR)
+            return found.json()
+
+        [delivery] = wait_until(dead, timeout=60)
+    finally:
+        del system.smtp.handler.answers[citizen]
+    with system.client("notifications") as client:
+        page = client.get("/verwaltung/zustellungen", headers=OPERATOR)
+        assert citizen in page.text and "Erneut senden" in page.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        sent_again = client.post(
+            f"/verwaltung/zustellungen/{delivery['id']}/erneut", headers=OPERATOR, data={"csrf_token": token[1]}
+        )
+        assert sent_again.status_code == 303
+        assert wait_until(lambda: len(system.smtp.to(citizen)) == 1, timeout=60)
+        twice = client.post(
+            f"/verwaltung/zustellungen/{delivery['id']}/erneut",
+            headers=OPERATOR | {"Accept": "text/html"},
+            data={"csrf_token": token[1]},
+        )
+        assert twice.status_code == 409 and "<html" in twice.text  # only a dead one is sent again
+    assert len(system.smtp.to(citizen)) == 1
