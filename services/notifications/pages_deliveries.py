@@ -8,6 +8,7 @@ words people read are in pages_deliveries_words.py; no id, type string or consum
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -25,7 +26,7 @@ from shared.web.forms import read_form, see_other
 
 router = APIRouter()
 PAGE = "/verwaltung/zustellungen"
-AREA = "deliveries"
+AREA = "deliveries"  # the console's area of this page (shared/console/roles.py once accounts arrive)
 
 
 async def console_operator(request: Request, token: TokenDep) -> str:
@@ -36,12 +37,14 @@ async def console_operator(request: Request, token: TokenDep) -> str:
 
 
 Actor = Annotated[str, Depends(console_operator)]
-Consumer = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,100}$")]
+CONSUMER_NAME = r"[A-Za-z0-9_-]{1,100}"
+Consumer = Annotated[str | None, Query(pattern=f"^{CONSUMER_NAME}$")]
+Note = Annotated[str | None, Query(max_length=20)]
 
 
 @router.get(PAGE)
 async def deliveries_page(
-    request: Request, _: Actor, runtime: RuntimeDep, bereich: Consumer = None, angestossen: str | None = None
+    request: Request, _: Actor, runtime: RuntimeDep, bereich: Consumer = None, angestossen: Note = None
 ) -> HTMLResponse:
     async with runtime.db.reading() as session:
         dead = await queries.deliveries(session, status="dead", limit=100)
@@ -83,5 +86,6 @@ async def replay_delivery(
 
 
 def _back(area: str | None, what: str) -> str:
-    keep = f"&bereich={area}" if area and area.replace("-", "").replace("_", "").isalnum() and len(area) <= 100 else ""
+    """Back to the page with a note, and the chosen area if it is one (never anything else)."""
+    keep = f"&bereich={area}" if area and re.fullmatch(CONSUMER_NAME, area) else ""
     return f"{PAGE}?angestossen={what}{keep}"
