@@ -11,13 +11,11 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
-from nats.js.errors import NotFoundError
 from sqlalchemy import Table
 
 from shared.consumer.dead_letter import dead_letter
 from shared.consumer.delivery import Delivery, PermanentError
-from shared.consumer.replay import replay_consumer, replay_subject
-from shared.consumer.replay_loop import handle_replays
+from shared.consumer.replay_loop import handle_replays, replay_subscription
 from shared.consumer.subscription import DeliveryPolicy, Subscription
 from shared.db import Database
 from shared.inbox import claim_many
@@ -68,26 +66,13 @@ class ConsumerGroup:
             self._tasks.append(
                 asyncio.create_task(self._pull_loop(sub, pull, self.handle_batch), name=f"consumer:{sub.name}")
             )
-            if sub.replayable:
-                await self._start_replays(js, sub)
+            if sub.replayable and (replays := await replay_subscription(js, self.policy, sub)):
+                self._pulls.append(replays)  # its dead letters' replay requests (shared/consumer/replay.py)
+                step = self._pull_loop(sub, replays, self._replay_step, REPLAY_BATCH)
+                self._tasks.append(asyncio.create_task(step, name=f"replay:{sub.name}"))
 
-    async def _start_replays(self, js: JetStreamContext, sub: Subscription) -> None:
-        """The durable consumer of `sub`'s replay requests on the DLQ stream (shared/consumer/replay.py)."""
-        name = replay_consumer(sub.name)
-        config = self.policy.replay_config(name, replay_subject(sub.name))
-        try:
-            pull = await js.pull_subscribe(replay_subject(sub.name), durable=name, stream="DLQ", config=config)
-        except NotFoundError:  # a bench's or test's server without the DLQ stream: no dead letters either
-            log.warning("no DLQ stream: replays are off", extra={"consumer": sub.name})
-            return
-        self._pulls.append(pull)
-
-        async def step(sub: Subscription, msgs: list[Msg]) -> None:
-            await handle_replays(self, sub, msgs)
-
-        self._tasks.append(
-            asyncio.create_task(self._pull_loop(sub, pull, step, REPLAY_BATCH), name=f"replay:{sub.name}")
-        )
+    async def _replay_step(self, sub: Subscription, msgs: list[Msg]) -> None:
+        await handle_replays(self, sub, msgs)
 
     async def stop(self, graceful_timeout: float = 10.0) -> None:
         """Stop fetching; wait (bounded) for batches in hand; unacked messages get redelivered."""

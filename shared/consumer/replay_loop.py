@@ -12,18 +12,32 @@ import logging
 from typing import TYPE_CHECKING
 
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from shared.consumer.dead_letter import letter
 from shared.consumer.delivery import MalformedMessage, PermanentError
-from shared.consumer.replay import Outcome, ReplayRequest, outcome_record
-from shared.consumer.subscription import Subscription
+from shared.consumer.replay import Outcome, ReplayRequest, outcome_record, replay_consumer, replay_subject
+from shared.consumer.subscription import DeliveryPolicy, Subscription
 from shared.metrics import CONSUMED, DEAD_LETTERS
 
 if TYPE_CHECKING:
     from shared.consumer.group import ConsumerGroup
 
 log = logging.getLogger("hallobot.consumer.replay")
+
+
+async def replay_subscription(
+    js: JetStreamContext, policy: DeliveryPolicy, sub: Subscription
+) -> JetStreamContext.PullSubscription | None:
+    """The durable consumer of `sub`'s replay requests on the DLQ stream (None without that stream)."""
+    name, subject = replay_consumer(sub.name), replay_subject(sub.name)
+    try:
+        return await js.pull_subscribe(subject, durable=name, stream="DLQ", config=policy.replay_config(name, subject))
+    except NotFoundError:  # a bench's or test's server without the DLQ stream: no dead letters either
+        log.warning("no DLQ stream: replays are off", extra={"consumer": sub.name})
+        return None
 
 
 async def handle_replays(group: ConsumerGroup, sub: Subscription, msgs: list[Msg]) -> None:
