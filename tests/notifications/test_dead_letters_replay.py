@@ -235,3 +235,21 @@ def test_a_dead_mail_is_sent_again_from_the_page_once_the_mailbox_takes_it(syste
         )
         assert twice.status_code == 409 and "<html" in twice.text  # only a dead one is sent again
     assert len(system.smtp.to(citizen)) == 1
+
+
+def test_every_open_dead_letter_of_a_consumer_is_replayed_at_once_and_each_mailed_once(system):
+    refusal = Refusal(system)
+    refusal.on()
+    try:
+        found = [letter_of(system, self_register(system)) for _ in range(2)]
+    finally:
+        refusal.off()
+    with system.client("notifications") as client:
+        asked = client.post("/dead-letters/replay", params={"consumer": CONSUMER}, headers=OPERATOR)
+        assert asked.status_code == 202, asked.text
+        assert {letter["seq"] for letter in found} <= {letter["seq"] for letter in asked.json()}
+        again = client.post("/dead-letters/replay", params={"consumer": CONSUMER}, headers=OPERATOR).json()
+        assert not {letter["seq"] for letter in found} & {letter["seq"] for letter in again}  # asked once only
+    for letter in found:
+        outcome(system, letter["seq"], "handled")
+        assert wait_until(lambda letter=letter: sent_once(system, letter["event_id"]), timeout=60)
