@@ -79,3 +79,14 @@ async def series(session: AsyncSession) -> dict[str, str]:
 async def subscription(session: AsyncSession, subscription_id: str) -> dict[str, Any] | None:
     row = (await session.execute(select(S).where(S.c.id == subscription_id))).mappings().first()
     return dict(row) if row else None
+
+
+async def retrying_deliveries(session: AsyncSession, limit: int = 100) -> list[dict[str, Any]]:
+    """Mails and webhook calls that failed at least once and will be tried again, next try first."""
+    query = (
+        select(D)
+        .where(D.c.status.in_(("pending", "sending")), D.c.attempts > 0)
+        .order_by(D.c.next_attempt_at)
+        .limit(limit)
+    )
+    return [dict(row) for row in (await session.execute(query)).mappings()]

@@ -90,5 +90,8 @@ def report_subscription(settings: WifiSettings, limiter: RateLimiter | None = No
         decode=decode_report,
         payload_types=(ReportIn,),
         batch_size=500,
+        # Its dead letters cannot be replayed: the host's credential (the Authorization header) is
+        # redacted from them, so a replay could only be refused again.
+        replayable=False,
         description="Statusmeldungen der Hosts / host status reports (header Authorization: Bearer <host token>)",
     )

@@ -15,7 +15,9 @@ We pull with nats-py directly rather than through FastStream's batch subscriber:
 returns as soon as messages are there, which keeps latency low while still batching under load.
 
 Modules: `delivery` (decoding a message into what a handler sees), `subscription` (what a service
-subscribes to and the retry policy), `group` (the pull loops), `dead_letter` (the DLQ letter).
+subscribes to and the retry policy), `group` (the pull loops), `dead_letter` (the DLQ letter),
+`replay` and `replay_loop` (a dead letter handled again by its own consumer, through the inbox),
+`dead_letter_log` (the console's listing of the DLQ and its replay requests).
 """
 
 from shared.consumer.delivery import (

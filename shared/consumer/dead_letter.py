@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from nats.aio.msg import Msg
 
@@ -12,6 +14,7 @@ from shared.envelope import utcnow
 from shared.streams import STREAMS_BY_NAME
 
 SECRET_HEADERS = frozenset({"authorization", "nats-authorization", "x-api-key"})
+REDACTED = "[redacted]"
 MAX_REASON = 2000
 # The dead letter must itself fit under the broker's max_payload (1 MiB by default), base64 and
 # headers included: a larger original is cut and the letter says so.
@@ -21,32 +24,65 @@ MAX_ORIGINAL_BYTES = 64 * 1024
 PERSONAL_STREAMS = frozenset({"PRIVATE"})
 
 
+def letter_subject(consumer: str) -> str:
+    return f"hallobot.dlq.{consumer}"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a dead-lettered message came from, and how often it was tried."""
+
+    subject: str
+    stream: str
+    stream_seq: int
+    attempts: int
+    stored_at: datetime | None
+    headers: dict[str, str] | None
+    data: bytes
+
+    @classmethod
+    def of(cls, msg: Msg) -> Origin:
+        meta = msg.metadata
+        return cls(
+            msg.subject, meta.stream, meta.sequence.stream, meta.num_delivered, meta.timestamp, msg.headers, msg.data
+        )
+
+
 def dead_letter(consumer: str, msg: Msg, reason: str) -> tuple[str, bytes, dict[str, str]]:
     """(subject, body, headers) of the letter for `msg`, which `consumer` gave up on for `reason`."""
-    meta = msg.metadata
+    origin = Origin.of(msg)
+    return letter(consumer, origin, reason, f"dlq:{consumer}:{origin.stream}:{origin.stream_seq}")
+
+
+def letter(
+    consumer: str, origin: Origin, reason: str, msg_id: str, extra: dict[str, Any] | None = None
+) -> tuple[str, bytes, dict[str, str]]:
+    """The letter of `origin`; `extra` adds what a replay knows (which letter it replayed, who asked)."""
     reason = reason[:MAX_REASON]
     body = {
         "consumer": consumer,
         "reason": reason,
-        "subject": msg.subject,
-        "stream": meta.stream,
-        "stream_seq": meta.sequence.stream,
-        "attempts": meta.num_delivered,
+        "subject": origin.subject,
+        "stream": origin.stream,
+        "stream_seq": origin.stream_seq,
+        "attempts": origin.attempts,
         "failed_at": utcnow().isoformat(),
-        "headers": _without_secrets(msg.headers),
-        **_original(msg.data),
+        "stored_at": origin.stored_at.isoformat() if origin.stored_at else None,
+        "headers": _without_secrets(origin.headers),
+        **_original(origin.data),
+        **(extra or {}),
     }
     headers = {
-        "Nats-Msg-Id": f"dlq:{consumer}:{meta.stream}:{meta.sequence.stream}",
+        "Nats-Msg-Id": msg_id,
         "Content-Type": "application/json",
         "Hallobot-Dlq-Reason": reason[:200].replace("\n", " "),
     }
-    if meta.stream in PERSONAL_STREAMS:
-        headers["Nats-TTL"] = str(_remaining_retention_s(meta.stream, meta.timestamp))
-    return f"hallobot.dlq.{consumer}", json.dumps(body, ensure_ascii=False).encode(), headers
+    if origin.stream in PERSONAL_STREAMS:
+        headers["Nats-TTL"] = str(remaining_retention_s(origin.stream, origin.stored_at))
+    return letter_subject(consumer), json.dumps(body, ensure_ascii=False).encode(), headers
 
 
-def _remaining_retention_s(stream: str, stored_at: datetime | None) -> int:
+def remaining_retention_s(stream: str, stored_at: datetime | None) -> int:
     """Whole seconds until the original leaves `stream` (at least one)."""
     keep = STREAMS_BY_NAME[stream].max_age_s or 0
     age = (utcnow() - stored_at).total_seconds() if stored_at else 0.0
@@ -55,7 +91,7 @@ def _remaining_retention_s(stream: str, stored_at: datetime | None) -> int:
 
 def _without_secrets(headers: dict[str, str] | None) -> dict[str, str]:
     """Credentials a sender put in headers (a host's bearer token) never reach the DLQ stream."""
-    return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in (headers or {}).items()}
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in (headers or {}).items()}
 
 
 def _original(data: bytes) -> dict[str, object]:

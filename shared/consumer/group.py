@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -15,6 +15,7 @@ from sqlalchemy import Table
 
 from shared.consumer.dead_letter import dead_letter
 from shared.consumer.delivery import Delivery, PermanentError
+from shared.consumer.replay_loop import handle_replays, replay_subscription
 from shared.consumer.subscription import DeliveryPolicy, Subscription
 from shared.db import Database
 from shared.inbox import claim_many
@@ -24,6 +25,8 @@ from shared.retry import Backoff, retrying
 log = logging.getLogger("hallobot.consumer")
 # Fetching again while the broker is away (nats-py reconnects meanwhile).
 REFETCH_BACKOFF = Backoff(first_s=0.25, max_s=2.0)
+REPLAY_BATCH = 10  # replays come one operator's click at a time
+BatchStep = Callable[[Subscription, list[Msg]], Awaitable[None]]
 
 
 class ConsumerGroup:
@@ -60,7 +63,16 @@ class ConsumerGroup:
                 sub.subject, durable=sub.name, stream=sub.stream, config=self.consumer_config(sub)
             )
             self._pulls.append(pull)
-            self._tasks.append(asyncio.create_task(self._pull_loop(sub, pull), name=f"consumer:{sub.name}"))
+            self._tasks.append(
+                asyncio.create_task(self._pull_loop(sub, pull, self.handle_batch), name=f"consumer:{sub.name}")
+            )
+            if sub.replayable and (replays := await replay_subscription(js, self.policy, sub)):
+                self._pulls.append(replays)  # its dead letters' replay requests (shared/consumer/replay.py)
+                step = self._pull_loop(sub, replays, self._replay_step, REPLAY_BATCH)
+                self._tasks.append(asyncio.create_task(step, name=f"replay:{sub.name}"))
+
+    async def _replay_step(self, sub: Subscription, msgs: list[Msg]) -> None:
+        await handle_replays(self, sub, msgs)
 
     async def stop(self, graceful_timeout: float = 10.0) -> None:
         """Stop fetching; wait (bounded) for batches in hand; unacked messages get redelivered."""
@@ -84,17 +96,20 @@ class ConsumerGroup:
                 log.debug("unsubscribe at stop failed", extra={"error": repr(exc)})
         self._pulls.clear()
 
-    async def _pull_loop(self, sub: Subscription, pull: JetStreamContext.PullSubscription) -> None:
+    async def _pull_loop(
+        self, sub: Subscription, pull: JetStreamContext.PullSubscription, step: BatchStep, batch: int = 0
+    ) -> None:
         # Fetch, handle, fetch: prefetching the next batch during the handling was measured and
         # made it slower here (parsing the next batch competes with the database hops for the loop).
+        batch = batch or sub.batch_size
         while self._running:
             try:
-                msgs = await pull.fetch(sub.batch_size, timeout=self.policy.fetch_timeout_s)
+                msgs = await pull.fetch(batch, timeout=self.policy.fetch_timeout_s)
             except (TimeoutError, NatsTimeoutError):
                 continue
             except Exception as exc:  # broker away: nats-py reconnects meanwhile
                 log.warning("fetch failed", extra={"consumer": sub.name, "error": repr(exc)})
-                msgs = await self._fetch_when_back(sub, pull)
+                msgs = await self._fetch_when_back(sub, pull, batch)
                 if not msgs:
                     continue
             if not self._running:
@@ -104,7 +119,7 @@ class ConsumerGroup:
             self._in_flight += 1
             self._idle.clear()
             try:
-                await self.handle_batch(sub, msgs)
+                await step(sub, msgs)
             except Exception as exc:  # never let one batch kill the consumer
                 log.exception("batch failed unexpectedly", extra={"consumer": sub.name, "error": repr(exc)})
             finally:
@@ -112,14 +127,16 @@ class ConsumerGroup:
                 if self._in_flight == 0:
                     self._idle.set()
 
-    async def _fetch_when_back(self, sub: Subscription, pull: JetStreamContext.PullSubscription) -> list[Msg]:
+    async def _fetch_when_back(
+        self, sub: Subscription, pull: JetStreamContext.PullSubscription, batch: int
+    ) -> list[Msg]:
         """Fetch again with a growing pause until the broker answers (or the group stops: no messages)."""
         async for attempt in retrying(REFETCH_BACKOFF, on=Exception, log=log, what=f"fetch of {sub.name}"):
             with attempt:
                 if not self._running:
                     return []
                 try:
-                    return await pull.fetch(sub.batch_size, timeout=self.policy.fetch_timeout_s)
+                    return await pull.fetch(batch, timeout=self.policy.fetch_timeout_s)
                 except (TimeoutError, NatsTimeoutError):
                     return []  # the broker answered: nothing there
         return []  # not reached: retrying stops only by raising
@@ -138,7 +155,7 @@ class ConsumerGroup:
             await self._apply_one(sub, *decoded[0])
         elif decoded:
             try:
-                await self._apply(sub, decoded)
+                await self.apply(sub, decoded)
             except Exception:
                 # Something in the batch failed: retry each message alone to find and isolate it.
                 for msg, delivery in decoded:
@@ -149,7 +166,8 @@ class ConsumerGroup:
                 CONSUMED.labels(sub.name, "ok").inc(len(decoded))
         HANDLER_SECONDS.labels(sub.name).observe(time.perf_counter() - started)
 
-    async def _apply(self, sub: Subscription, decoded: list[tuple[Msg, Delivery]]) -> None:
+    async def apply(self, sub: Subscription, decoded: list[tuple[Msg, Delivery]]) -> int:
+        """Claim and handle in one transaction; how many deliveries were new (not claimed before)."""
         async with self.db.transaction() as session:
             claimed = await claim_many(session, self.inbox, sub.name, [d.message_id for _, d in decoded])
             fresh = []
@@ -163,10 +181,11 @@ class ConsumerGroup:
             elif sub.handler is not None:
                 for delivery in fresh:
                     await sub.handler(session, delivery)
+        return len(fresh)
 
     async def _apply_one(self, sub: Subscription, msg: Msg, delivery: Delivery) -> None:
         try:
-            await self._apply(sub, [(msg, delivery)])
+            await self.apply(sub, [(msg, delivery)])
         except PermanentError as exc:
             await self._dead_letter(sub, msg, f"rejected: {exc}")
         except Exception as exc:

@@ -25,6 +25,9 @@ class Subscription:
     description: str = ""
     payload_types: tuple[type[BaseModel], ...] = field(default_factory=tuple)  # for the AsyncAPI document
     batch_size: int = 100
+    # Whether an operator may replay its dead letters (a durable consumer of its replay requests on
+    # the DLQ stream, shared/consumer/replay.py). Off where a replay could only fail again.
+    replayable: bool = True
 
     def __post_init__(self) -> None:
         if (self.handler is None) == (self.batch_handler is None):
@@ -54,4 +57,17 @@ class DeliveryPolicy:
             ack_wait=self.ack_wait_s,
             max_deliver=self.max_deliver + 3,
             max_ack_pending=max(1000, sub.batch_size * 4),
+        )
+
+    def replay_config(self, name: str, subject: str) -> ConsumerConfig:
+        """The durable consumer of one consumer's replay requests on the DLQ stream: only requests
+        made from now on (an old request is no reason to act when a service first starts one)."""
+        return ConsumerConfig(
+            durable_name=name,
+            filter_subject=subject,
+            deliver_policy=DeliverPolicy.NEW,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait_s,
+            max_deliver=self.max_deliver + 3,
+            max_ack_pending=100,
         )
