@@ -1,4 +1,4 @@
-"""Journey 6, the office's morning look at new sign-ups (JOURNEYS.md), through the front door in Chromium:
+"""Journey 6, the office's morning look at new sign-ups (docs/journeys.md), through the front door in Chromium:
 the review queue lists a new self-registered profile, its page shows the owner's text, a note left empty
 is named in the error summary; sent back with a note, the owner gets the mail, reads the note on their
 page and saves; the profile is back in the queue, and "Veröffentlichen" puts it in the public directory.

@@ -1,4 +1,4 @@
-"""A citizen's journeys with the events pages, in Chromium through the front door (JOURNEYS.md, 3):
+"""A citizen's journeys with the events pages, in Chromium through the front door (docs/journeys.md, 3):
 registering for a full event lands on the waitlist, another registrant's cancellation (through the
 cancel page behind their mail's link) promotes them and they get the mail; a Sprechtag slot is booked
 with a topic and the mail's calendar file is that slot's; the same registration in English; axe-core

@@ -1,4 +1,4 @@
-"""A citizen looks for fair coffee (JOURNEYS.md, journey 2) in Chromium through the front door: searches
+"""A citizen looks for fair coffee (docs/journeys.md, journey 2) in Chromium through the front door: searches
 "Kaffee" with the Fairtrade filter, opens the business, reads its hours and finds the map link. axe-core
 finds no serious or critical violation on the search, business and Fairtrade pages, in German and
 English."""

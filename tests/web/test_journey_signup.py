@@ -1,4 +1,4 @@
-"""Journey 1, a shop owner signs up (JOURNEYS.md), through the front door in Chromium: on a 360 px
+"""Journey 1, a shop owner signs up (docs/journeys.md), through the front door in Chromium: on a 360 px
 phone, six answers, check them, send; the mail's link opens the owner's page, which shows what is
 missing; the owner completes the profile; the office publishes it; it is found by search and appears
 on the live feed. axe-core finds no serious or critical violation on any step, in German and English."""
