@@ -78,7 +78,8 @@ criteria = Table(
     Column("target", Integer, nullable=False),
 )
 
-# Counters by month (deliveries by channel and outcome; attendance of held events by series): the inbox makes each event count once.
+# Counters by month (deliveries by channel and outcome; attendance of held events by series): the
+# inbox makes each event count once.
 counts = Table(
     "monitor_counts",
     metadata,

@@ -23,8 +23,8 @@ def nice_top(value: float) -> float:
     power = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * power:
-            return step * power
-    return 10 * power
+            return float(step * power)
+    return float(10 * power)
 
 
 def _number(value: float) -> str:
@@ -41,7 +41,8 @@ def svg(figure: Figure, chart_id: str) -> Markup:
     bar_w = max(group_w * 0.8 / max(len(series), 1), 1.0)
     parts = [
         f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT + 18 * len(series)}" role="img" '
-        f'aria-labelledby="{chart_id}-title" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
+        f'aria-labelledby="{chart_id}-title" xmlns="http://www.w3.org/2000/svg" '
+        'font-family="sans-serif" font-size="11">',
         f'<title id="{chart_id}-title">{escape(figure.title)}</title>',
     ]
     for step in range(5):
@@ -52,20 +53,21 @@ def svg(figure: Figure, chart_id: str) -> Markup:
         parts.append(f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" fill="#333">{escape(label)}</text>')
     for index, row in enumerate(figure.rows):
         x0 = LEFT + group_w * index + group_w * 0.1
-        for position, value in enumerate(figure.plot[index]):
-            if value is None:
+        for position, bar in enumerate(figure.plot[index]):
+            if bar is None:
                 continue
-            height = inner_h * value / top
+            height = inner_h * bar / top
             x, y = x0 + bar_w * position, TOP + inner_h - height
             colour = COLOURS[position % len(COLOURS)]
-            told = f"{row[0]}, {series[position]}: {_number(value)}"
+            told = f"{row[0]}, {series[position]}: {_number(bar)}"
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{height:.1f}" fill="{colour}">'
                 f"<title>{escape(told)}</title></rect>"
             )
         label_x = LEFT + group_w * (index + 0.5)
+        label = escape(_short(row[0], group_w))
         parts.append(
-            f'<text x="{label_x:.1f}" y="{TOP + inner_h + 14}" text-anchor="middle" fill="#333">{escape(_short(row[0], group_w))}</text>'
+            f'<text x="{label_x:.1f}" y="{TOP + inner_h + 14}" text-anchor="middle" fill="#333">{label}</text>'
         )
     for position, name in enumerate(series):
         y = HEIGHT - 12 + 18 * position

@@ -9,7 +9,7 @@ the attendance of a held event (`events.event.attendance_closed`)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -157,7 +157,7 @@ class Effects:
         self.counts[(month_of(at), "delivery", f"{d.get('channel')}:{outcome}")] += 1
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[Effects, Mapping[str, Any], datetime], None]] = {
     "directory.business.registered": Effects._registered,
     "directory.business.updated": Effects._updated,
     "directory.business.published": Effects._published,

@@ -5,6 +5,7 @@ them together in the page's language. The page, the CSV and the yearly report al
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -53,7 +54,7 @@ def month_label(month: str, lang: str) -> str:
 
 
 def _figure(
-    key: str, _: Gettext, lang: str, rows: list[tuple[str, list[Cell], list[float | None]]], **extra: Any
+    key: str, _: Gettext, lang: str, rows: Sequence[tuple[str, Sequence[Cell], Sequence[float | None]]], **extra: Any
 ) -> Figure:
     text = FIGURES[key]
     columns = [_(column) for column in text.columns] + extra.pop("more_columns", [])
@@ -65,7 +66,7 @@ def _figure(
         columns=columns,
         rows=[[month_label(label, lang) if months else label, *cells] for label, cells, _p in rows],
         csv_labels=[label for label, _c, _p in rows],
-        plot=[plot for _l, _c, plot in rows],
+        plot=[list(plot) for _l, _c, plot in rows],
         unit=_(text.unit) if text.unit else "",
         **extra,
     )
@@ -101,8 +102,8 @@ async def _signups(session: AsyncSession, period: Period, now: datetime, lang: s
 async def _publication(session: AsyncSession, period: Period, now: datetime, lang: str, _: Gettext) -> Figure:
     by_month: dict[str, list[float | None]] = {month: [] for month in period.months}
     for month, signed_up, published, _parts, _archived in await q.profiles(session, period):
-        days = (published - signed_up).total_seconds() / 86400 if published and signed_up else None
-        by_month.setdefault(month, []).append(days)
+        waited = (published - signed_up).total_seconds() / 86400 if published and signed_up else None
+        by_month.setdefault(month, []).append(waited)
     rows = []
     for month in period.months:
         values = by_month[month]

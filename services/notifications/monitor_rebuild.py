@@ -118,3 +118,35 @@ class Projector:
         finally:
             if group is not None:
                 await group.stop(runtime.settings.graceful_timeout_s)
+
+
+async def rebuild_from_cli() -> int:
+    """`hallobot monitor rebuild`: with the notifications service's settings (its database, NATS); the
+    running instances follow within their projector's `check_every_s`."""
+    import sys
+
+    import nats
+
+    from services.notifications.config import NotificationsSettings
+    from shared.migrations import upgrade_async
+    from shared.nats_connection import connect_options
+
+    settings = NotificationsSettings()
+    url = settings.resolved_database_url()
+    await upgrade_async("notifications", url)
+    db = Database(url)
+    try:
+        nc = await nats.connect(
+            settings.nats_servers(), allow_reconnect=False, connect_timeout=10, **connect_options(settings)
+        )
+    except (OSError, nats.errors.Error) as exc:
+        print(f"hallobot monitor rebuild: NATS cannot be reached ({exc!r})", file=sys.stderr)
+        await db.dispose()
+        return 1
+    try:
+        new = await rebuild(db, nc.jetstream)
+    finally:
+        await nc.close()
+        await db.dispose()
+    print(f"impact monitor: emptied; the service reads the streams again from their start (generation {new})")
+    return 0

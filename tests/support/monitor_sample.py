@@ -55,7 +55,9 @@ class Sample:
         self._wifi()
         self._fairtrade_and_mails()
 
-    def add(self, data: EventData, at: datetime, actor: str | None = None, subject_data: EventData | None = None) -> None:
+    def add(
+        self, data: EventData, at: datetime, actor: str | None = None, subject_data: EventData | None = None
+    ) -> None:
         event = data.to_event(new_event_id()).model_copy(update={"time": at})
         if actor:
             event = CloudEvent(**event.model_dump(), actor=actor)
@@ -87,7 +89,9 @@ class Sample:
             self.add(BusinessPublished(business_id=b[index], category="handel", name=f"Laden {index}"), at, actor)
         for index, changed in ((0, ["description", "phone", "opening_hours"]), (1, ["street", "postal_code"]),
                                (1, ["latitude", "longitude"]), (2, ["name"])):  # fmt: skip
-            self.add(BusinessUpdated(business_id=b[index], category="handel", changed=changed), jan + timedelta(days=20))
+            self.add(
+                BusinessUpdated(business_id=b[index], category="handel", changed=changed), jan + timedelta(days=20)
+            )
         self.add(BusinessArchived(business_id=b[7], category="handel"), jan + timedelta(days=25), ACCOUNT_A)
 
     def _calendar(self) -> None:
@@ -116,11 +120,17 @@ class Sample:
         for registration in confirmed:
             self.add(RegistrationConfirmed(registration_id=registration, event_id=self.sprechtag), at)
         for position, registration in enumerate(waiting, 1):
-            self.add(RegistrationWaitlisted(registration_id=registration, event_id=self.sprechtag, position=position), at)
+            self.add(
+                RegistrationWaitlisted(registration_id=registration, event_id=self.sprechtag, position=position), at
+            )
         for registration in confirmed[:5]:
-            self.add(RegistrationCancelled(registration_id=registration, event_id=self.sprechtag), at + timedelta(days=1))
+            self.add(
+                RegistrationCancelled(registration_id=registration, event_id=self.sprechtag), at + timedelta(days=1)
+            )
         for registration in waiting[:5]:
-            self.add(RegistrationPromoted(registration_id=registration, event_id=self.sprechtag), at + timedelta(days=1))
+            self.add(
+                RegistrationPromoted(registration_id=registration, event_id=self.sprechtag), at + timedelta(days=1)
+            )
         for _ in range(3):
             self.add(RegistrationConfirmed(registration_id=_id(), event_id=self.fruehstueck), at)
         self.raw(
@@ -135,8 +145,13 @@ class Sample:
     def _wifi(self) -> None:
         h = self.hotspot
         self.add(HotspotRegistered(hotspot_id=h, site_name=SITE), local(2025, 12, 1))
-        for previous, status, at in ((None, "up", local(2026, 1, 1)), ("up", "down", local(2026, 1, 25)),
-                                     ("down", "maintenance", local(2026, 2, 1)), ("maintenance", "up", local(2026, 2, 15))):  # fmt: skip
+        changes = [
+            (None, "up", local(2026, 1, 1)),
+            ("up", "down", local(2026, 1, 25)),
+            ("down", "maintenance", local(2026, 2, 1)),
+            ("maintenance", "up", local(2026, 2, 15)),
+        ]
+        for previous, status, at in changes:
             self.add(HotspotStatusChanged(hotspot_id=h, previous=previous, status=status, since=at), at)
 
     def _fairtrade_and_mails(self) -> None:
@@ -159,7 +174,8 @@ EXPECTED = {
     "veroeffentlichung": [["Monat der Anlage", "angelegt", "veröffentlicht", "Median in Tagen"],
                           ["2026-01", "8", "5", "3.0"], ["2026-02", "3", "1", "10.0"], ["2026-03", "0", "0", ""]],
     "nachruecken": [["Monat", "nachgerückt"], ["2026-01", "0"], ["2026-02", "5"], ["2026-03", "0"]],
-    "mails": [["Monat", "versendet", "gescheitert"], ["2026-01", "0", "0"], ["2026-02", "6", "2"], ["2026-03", "0", "0"]],
+    "mails": [["Monat", "versendet", "gescheitert"],
+              ["2026-01", "0", "0"], ["2026-02", "6", "2"], ["2026-03", "0", "0"]],
     "wlan": [["Monat", SITE], ["2026-01", "77.42"], ["2026-02", "100.0"], ["2026-03", "100.0"]],
 }  # fmt: skip
 # Registrations per series: Anmeldungen, Warteliste, abgesagt, nachgerückt, Plätze, erschienen, nicht erschienen, Quote
@@ -168,5 +184,8 @@ SERIES_ROWS = {
     "Handwerker-Frühstück": ["< 5", "0", "0", "0", "0", "0", "0", ""],
 }
 COMPLETENESS = {"0 von 8": "8", "1 von 8": "0", "2 von 8": "1", "3 von 8": "1"}
-FAIRTRADE = {"2026-01": {"press": "100.0", "retail_gastronomy": ""}, "2026-02": {"press": "100.0", "retail_gastronomy": "83.3"}}
+FAIRTRADE = {
+    "2026-01": {"press": "100.0", "retail_gastronomy": ""},
+    "2026-02": {"press": "100.0", "retail_gastronomy": "83.3"},
+}
 AUDIT_ROWS = 6  # the events above that carry `actor`
