@@ -100,24 +100,20 @@ async def _signups(session: AsyncSession, period: Period, now: datetime, lang: s
 
 
 async def _publication(session: AsyncSession, period: Period, now: datetime, lang: str, _: Gettext) -> Figure:
-    by_month: dict[str, list[float | None]] = {month: [] for month in period.months}
-    for month, signed_up, published, _parts, _archived in await q.profiles(session, period):
-        waited = (published - signed_up).total_seconds() / 86400 if published and signed_up else None
-        by_month.setdefault(month, []).append(waited)
+    created = await q.signups(session, period)
+    waited: dict[str, list[float]] = {month: [] for month in period.months}
+    for month, signed_up, published in await q.publications(session, period):
+        waited.setdefault(month, []).append((published - signed_up).total_seconds() / 86400)
     rows = []
     for month in period.months:
-        values = by_month[month]
-        days = [value for value in values if value is not None]
-        middle = median(days)
+        middle = median(waited[month])
         shown_median = round(middle, 1) if middle is not None else None
-        rows.append((month, [len(values), len(days), shown_median], [shown_median]))
+        rows.append((month, [sum(created.get(month, {}).values()), len(waited[month]), shown_median], [shown_median]))
     return _figure("veroeffentlichung", _, lang, rows, charted=[3], months=True)
 
 
 async def _completeness(session: AsyncSession, period: Period, now: datetime, lang: str, _: Gettext) -> Figure:
-    counted = Counter(
-        parts_count(parts) for *_rest, parts, archived in await q.profiles(session, period) if not archived
-    )
+    counted = Counter(parts_count(mask) for mask in await q.parts(session, period))
     rows = [
         (
             _("%(count)d von %(total)d") % {"count": n, "total": len(PARTS)},

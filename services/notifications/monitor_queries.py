@@ -31,16 +31,22 @@ async def signups(session: AsyncSession, period: Period) -> dict[str, dict[bool,
     return found
 
 
-async def profiles(
-    session: AsyncSession, period: Period
-) -> list[tuple[str, datetime | None, datetime | None, int, bool]]:
-    """Each profile signed up in the period: month, signed up, first published, parts, archived."""
+async def publications(session: AsyncSession, period: Period) -> list[tuple[str, datetime, datetime]]:
+    """Each profile signed up in the period and published since: month, signed up, first published."""
     rows = await session.execute(
-        select(P.signup_month, P.signed_up_at, P.published_at, P.parts, P.archived).where(
-            P.signup_month.between(period.first, period.last)
+        select(P.signup_month, P.signed_up_at, P.published_at).where(
+            P.signup_month.between(period.first, period.last), P.published_at.is_not(None)
         )
     )
     return list(rows.tuples().all())
+
+
+async def parts(session: AsyncSession, period: Period) -> list[int]:
+    """The completeness parts of each profile signed up in the period and not archived."""
+    rows = await session.execute(
+        select(P.parts).where(P.signup_month.between(period.first, period.last), P.archived.is_(False))
+    )
+    return list(rows.scalars().all())
 
 
 async def registrations(session: AsyncSession, period: Period) -> dict[str | None, dict[str, int]]:

@@ -5,6 +5,7 @@ availability of a hotspot in a month from its status changes (the wifi service's
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -175,7 +176,11 @@ def availability(
     sorted by time: (up + degraded) / (up + degraded + down). Maintenance and time not monitored
     (before the first change, or still to come) count neither way; none when nothing counted."""
     seconds = dict.fromkeys(COUNTED, 0.0)
-    for index, (since, status) in enumerate(changes):
+    # Only the change in force at `start` and those before `end` matter (a year has thousands).
+    first = max(bisect_right(changes, start, key=lambda change: change[0]) - 1, 0)
+    last = bisect_left(changes, end, key=lambda change: change[0])
+    for index in range(first, last):
+        since, status = changes[index]
         until = changes[index + 1][0] if index + 1 < len(changes) else now
         lo, hi = max(since, start), min(until, end, now)
         if hi > lo and status in seconds:
