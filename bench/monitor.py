@@ -135,12 +135,6 @@ async def database(url: str | None):
     return create_database(url), url
 
 
-async def all_acked(js, generation: int) -> bool:
-    from services.notifications.monitor_rebuild import pending
-
-    return await pending(js, generation) == 0
-
-
 async def project(db, inbox, js, generation: int, total: int) -> float:
     from prometheus_client import REGISTRY
 
@@ -152,12 +146,16 @@ async def project(db, inbox, js, generation: int, total: int) -> float:
     for sub in subs:
         group.add(sub)
 
-    async def acked() -> bool:
-        counts = [
-            REGISTRY.get_sample_value("hallobot_consumer_messages_total", {"consumer": s.name, "outcome": "ok"})
+    def acked_so_far() -> float:
+        return sum(
+            REGISTRY.get_sample_value("hallobot_consumer_messages_total", {"consumer": s.name, "outcome": "ok"}) or 0
             for s in subs
-        ]
-        return sum(count or 0 for count in counts) >= total
+        )
+
+    before = acked_so_far()  # the names stay the same across generations: count from here
+
+    async def acked() -> bool:
+        return acked_so_far() - before >= total
 
     started = time.perf_counter()
     await group.start()

@@ -24,7 +24,7 @@ class MonitorState(BaseModel):
 @router.get("/monitor", response_model=MonitorState, summary="Stand der Wirkungszahlen (Operator)")
 async def monitor_state(_: OperatorDep, session: ReadingDep, runtime: RuntimeDep) -> MonitorState:
     state = await monitor_queries.last_event(session)
-    left = await pending(runtime.jetstream(), state["generation"])
+    left = await pending(runtime.jetstream())
     return MonitorState(generation=state["generation"], rebuilt_at=state["rebuilt_at"], pending=left)
 
 
@@ -39,7 +39,7 @@ async def monitor_rebuild(_: OperatorDep, request: Request, runtime: RuntimeDep)
     back while `pending` falls to 0."""
     generation = await rebuild(runtime.db, runtime.jetstream)
     request.app.state.projector.poke()
-    left = await pending(runtime.jetstream(), generation)
+    left = await pending(runtime.jetstream())
     async with runtime.db.reading() as session:
         state = await monitor_queries.last_event(session)
     return MonitorState(generation=generation, rebuilt_at=state["rebuilt_at"], pending=left)

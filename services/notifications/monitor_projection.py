@@ -1,10 +1,14 @@
-"""The impact monitor's projection: its own durable consumers on the public streams write the
-monitor_* tables (models_monitor.py), a fetched batch in one transaction with its inbox claims.
+"""The impact monitor's projection: its own durable consumers on the public streams
+(`notifications-monitor-<stream>`) write the monitor_* tables (models_monitor.py), a fetched batch in
+one transaction with its inbox claims.
 
-The consumers' names end in the projection's generation (`notifications-monitor-events-g3`): a
-rebuild (monitor_rebuild.py) counts the generation up and empties the tables, and every instance's
-projector (`Projector`, a background job) then follows the streams from their start under the new
-names. A batch of an older generation that is still in flight writes nothing."""
+A rebuild (monitor_rebuild.py) counts the projection's generation up, empties the tables and deletes
+the consumers; every instance's projector (`Projector`, a background job) then starts its consumers
+again for the new generation, and they read the streams from their start. A batch handled for an older
+generation writes nothing and is handed back (`StaleGeneration`, retried after the usual delay), so an
+instance that has not noticed the rebuild yet cannot acknowledge a message of the new consumers
+without its effects. The names stay the same across generations, so deploy/'s NATS permissions can
+name each consumer."""
 
 from __future__ import annotations
 
@@ -34,8 +38,12 @@ STREAMS = (
 BATCH = 500  # large batches: a rebuild replays years of events
 
 
-def consumer_name(part: str, generation: int) -> str:
-    return f"{PREFIX}{part}-g{generation}"
+class StaleGeneration(Exception):
+    """A rebuild began after this instance started its consumers: hand the batch back."""
+
+
+def consumer_name(part: str) -> str:
+    return f"{PREFIX}{part}"
 
 
 def decode_envelope(msg: Msg) -> Delivery:
@@ -64,7 +72,7 @@ async def still_current(session: AsyncSession, generation: int) -> bool:
 def subscriptions(generation_now: int) -> list[Subscription]:
     async def project(session: AsyncSession, deliveries: list[Delivery]) -> None:
         if not await still_current(session, generation_now):
-            return  # a rebuild began: the new generation will read these events again
+            raise StaleGeneration(f"the projection is at a newer generation than {generation_now}")
         effects = Effects()
         for delivery in deliveries:
             assert delivery.event is not None
@@ -73,7 +81,7 @@ def subscriptions(generation_now: int) -> list[Subscription]:
 
     return [
         Subscription(
-            name=consumer_name(part, generation_now),
+            name=consumer_name(part),
             stream=stream,
             subject=subject,
             batch_handler=project,

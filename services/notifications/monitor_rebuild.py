@@ -1,14 +1,15 @@
 """Rebuilding the impact monitor from the streams, and the projector that follows each rebuild.
 
 `rebuild` counts the projection's generation up, empties its tables and its consumers' inbox claims
-in one transaction, then deletes the old durable consumers. Every instance's `Projector` notices the
-new generation (at once where the rebuild ran, within `check_every_s` elsewhere) and starts the
-consumers of the new generation, which read each stream from its first message. Run by
+in one transaction, then deletes the durable consumers. Every instance's `Projector` notices the new
+generation (at once where the rebuild ran, within `check_every_s` elsewhere) and starts its consumers
+again; the first to start creates them anew, and they read each stream from its first message. Run by
 `POST /monitor/rebuild` (operator) and `hallobot monitor rebuild`."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -48,30 +49,24 @@ async def rebuild(db: Database, jetstream: Callable[[], JetStreamContext]) -> in
         for table in PROJECTION:
             await session.execute(delete(table))
         await session.execute(delete(models.inbox).where(models.inbox.c.consumer.like(f"{PREFIX}%")))
-    await drop_old_consumers(jetstream(), new)
+    await drop_consumers(jetstream())
     log.info("impact monitor rebuilt from the streams", extra={"generation": new})
     return new
 
 
-async def drop_old_consumers(js: JetStreamContext, keep: int) -> None:
-    """Delete the projection's durable consumers of every generation but `keep`."""
-    current = {consumer_name(part, keep) for part, _, _ in STREAMS}
-    for _, stream, _ in STREAMS:
-        for info in await js.consumers_info(stream):
-            name = info.name or ""
-            if name.startswith(PREFIX) and name not in current:
-                try:
-                    await js.delete_consumer(stream, name)
-                except NotFoundError:
-                    pass  # another instance's rebuild was quicker
+async def drop_consumers(js: JetStreamContext) -> None:
+    """Delete the projection's durable consumers (another instance's rebuild may have been quicker)."""
+    for part, stream, _ in STREAMS:
+        with contextlib.suppress(NotFoundError):
+            await js.delete_consumer(stream, consumer_name(part))
 
 
-async def pending(js: JetStreamContext, generation_now: int) -> int:
+async def pending(js: JetStreamContext) -> int:
     """Messages the projection's consumers have yet to handle (unknown consumers: their whole stream)."""
     left = 0
     for part, stream, _ in STREAMS:
         try:
-            info = await js.consumer_info(stream, consumer_name(part, generation_now))
+            info = await js.consumer_info(stream, consumer_name(part))
         except NotFoundError:
             left += (await js.stream_info(stream)).state.messages
             continue
