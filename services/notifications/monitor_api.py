@@ -23,7 +23,7 @@ class MonitorState(BaseModel):
 
 @router.get("/monitor", response_model=MonitorState, summary="Stand der Wirkungszahlen (Operator)")
 async def monitor_state(_: OperatorDep, session: ReadingDep, runtime: RuntimeDep) -> MonitorState:
-    state = await monitor_queries.last_event(session)
+    state = await monitor_queries.projection_state(session)
     left = await pending(runtime.jetstream())
     return MonitorState(generation=state["generation"], rebuilt_at=state["rebuilt_at"], pending=left)
 
@@ -41,5 +41,5 @@ async def monitor_rebuild(_: OperatorDep, request: Request, runtime: RuntimeDep)
     request.app.state.projector.poke()
     left = await pending(runtime.jetstream())
     async with runtime.db.reading() as session:
-        state = await monitor_queries.last_event(session)
+        state = await monitor_queries.projection_state(session)
     return MonitorState(generation=generation, rebuilt_at=state["rebuilt_at"], pending=left)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import models
@@ -142,7 +142,7 @@ async def subscribers(session: AsyncSession) -> list[tuple[str, list[str], dict[
     return [(channel, list(topics or []), dict(filters or {})) for channel, topics, filters in rows.tuples()]
 
 
-async def last_event(session: AsyncSession) -> dict[str, Any]:
-    """What the projection has seen: its generation and when it was last rebuilt."""
-    row = (await session.execute(select(m.state).where(and_(m.state.c.id == 1)))).mappings().first()
+async def projection_state(session: AsyncSession) -> dict[str, Any]:
+    """The projection's generation and when it was last rebuilt."""
+    row = (await session.execute(select(m.state).where(m.state.c.id == 1))).mappings().first()
     return dict(row) if row else {}

@@ -60,7 +60,7 @@ async def dashboard(
     figures = await monitor_figures.compute(session, chosen, utcnow(), lang)
     charts = {figure.key: svg(figure, f"diagramm-{figure.key}") for figure in figures}
     now = utcnow()
-    state = await monitor_queries.last_event(session)
+    state = await monitor_queries.projection_state(session)
     return pages.render(
         request,
         "monitor/dashboard.html",
