@@ -1,4 +1,4 @@
-"""`hallobot` command line: up, serve, migrate, streams, docs, host-agent."""
+"""`hallobot` command line: up, serve, migrate, streams, monitor, docs, host-agent."""
 
 from __future__ import annotations
 
@@ -92,6 +92,14 @@ async def _declare_streams(settings: Settings, city_url: str | None) -> int:
     return 0
 
 
+def _monitor(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from services.notifications.monitor_rebuild import rebuild_from_cli
+
+    return asyncio.run(rebuild_from_cli())
+
+
 def _docs(args: argparse.Namespace) -> int:
     if args.screenshots:
         from pathlib import Path
@@ -168,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         "streams", help="declare the JetStream streams (admin credential in NATS_URL; services only check them)"
     )
     streams.set_defaults(run=_streams)
+
+    monitor = commands.add_parser("monitor", help="the impact monitor of the notifications service")
+    monitor.add_argument(
+        "action", choices=["rebuild"], help="rebuild: drop its figures and audit trail, read the streams again"
+    )
+    monitor.set_defaults(run=_monitor)
 
     docs = commands.add_parser("docs", help="write the OpenAPI and AsyncAPI documents to docs/")
     docs.add_argument("--check", action="store_true", help="fail when docs/ differs from the code")

@@ -21,7 +21,7 @@ from shared.service import ReadingDep
 router = APIRouter(tags=["web"])
 STATIC = Path(__file__).resolve().parent / "static"
 # Script and style live in files of their own: the Content-Security-Policy allows no inline ones.
-ASSETS = {"live.js": "text/javascript", "live.css": "text/css", "page.css": "text/css"}
+ASSETS = {"live.js": "text/javascript", "live.css": "text/css", "page.css": "text/css", "monitor.css": "text/css"}
 BUSY_RETRY_AFTER_S = 10  # a full instance: try again after this long (or another instance)
 
 

@@ -16,16 +16,19 @@ from services.notifications import (
     deadletters_api,
     jobs,
     models,
+    monitor_api,
     pages,
     pages_deliveries,
     pages_links,
     pages_live,
+    pages_monitor,
     pages_subscribe,
     queries,
 )
 from services.notifications.config import NotificationsSettings
 from services.notifications.consumers import subscriptions
 from services.notifications.feed import Broadcaster
+from services.notifications.monitor_rebuild import Projector
 from services.notifications.sentences import Names
 from services.notifications.wake import Wake
 from shared.catalog import DeliveryFailed, DeliverySent
@@ -44,15 +47,25 @@ async def known_names(runtime: Any) -> Names:
         return await queries.names(session)
 
 
-def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -> ServiceDefinition:
+def definition(
+    settings: NotificationsSettings, wake: Wake, feed: Broadcaster, projector: Projector | None = None
+) -> ServiceDefinition:
+    projector = projector or Projector()
     return ServiceDefinition(
         name="notifications",
         description="Fan-out of events to email, the web and other city systems.",
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[api.router, api_operators.router, deadletters_api.router, api_web.router],
-        pages=[pages.router, pages_live.router, pages_subscribe.router, pages_links.router, pages_deliveries.router],
+        routers=[api.router, api_operators.router, deadletters_api.router, api_web.router, monitor_api.router],
+        pages=[
+            pages.router,
+            pages_live.router,
+            pages_subscribe.router,
+            pages_links.router,
+            pages_deliveries.router,
+            pages_monitor.router,
+        ],
         publishes=[DeliverySent, DeliveryFailed],
         subscriptions=subscriptions(settings, wake),
         background=[
@@ -60,6 +73,7 @@ def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -
             _job("webhook_sender", lambda runtime: jobs.webhook_sender(runtime, wake)),
             _job("daily_jobs", lambda runtime: jobs.daily_jobs(runtime, wake)),
             _job("feed_broadcaster", lambda runtime: feed.run(runtime.jetstream, lambda: known_names(runtime))),
+            _job("monitor_projector", lambda runtime: projector.run(runtime)),
         ],
     )
 
@@ -67,7 +81,8 @@ def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
     wake, feed = Wake(), Broadcaster(settings.feed_max_clients, settings.feed_replay_limit)
-    app = build_app(definition(settings, wake, feed), settings)
-    app.state.wake, app.state.feed = wake, feed
+    projector = Projector()  # the impact monitor's consumers (monitor_rebuild.py)
+    app = build_app(definition(settings, wake, feed, projector), settings)
+    app.state.wake, app.state.feed, app.state.projector = wake, feed, projector
     app.state.pages = pages.pages  # error pages in the service's catalog
     return app

@@ -117,3 +117,6 @@ calendar = Table(
     Column("series", String(100), nullable=True, index=True),
     Column("starts_at", UtcDateTime, nullable=False),
 )
+
+# The impact monitor's projection and the audit trail live on this metadata too.
+from services.notifications import models_monitor  # noqa: E402,F401
