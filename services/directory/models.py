@@ -66,6 +66,8 @@ businesses = Table(
     Column("search_text", Text, nullable=False),
     Column("search_folded", Text, nullable=False),
     Index("ix_businesses_status_category", "status", "category"),
+    # the search page's list: published profiles by name, read 20 at a time along this index (no sort)
+    Index("ix_businesses_status_name_id", "status", "name", "id"),
 )
 
 # Changes an owner proposed to a published profile that wait for the office (domain_review.py): at most one

@@ -3,7 +3,8 @@
 Free text on PostgreSQL: German full text (`to_tsvector('german', …)`, so "Bäckereien" finds "Bäckerei")
 or a folded substring (German compounds: "kaffee" finds "Kaffeerösterei"). On SQLite: every folded,
 lightly stemmed word must occur as a substring. "Open now" is evaluated in Python with the OSM parser,
-after the SQL filters; at the size of a city directory (hundreds of profiles) that is cheap.
+once per distinct opening hours text among the candidates; the open ones become a SQL condition.
+The unfiltered list reads its page along the index (status, name, id); page and total are one statement.
 """
 
 from __future__ import annotations
@@ -129,25 +130,55 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[b
     return conditions, rank
 
 
+# What a search result card shows (pages_public.py, search.html): the page reads only these columns, not
+# the descriptions, JSON lists, instants and search documents of whole rows.
+CARD_COLUMNS = (
+    "id", "name", "category", "street", "postal_code", "city", "phone", "opening_hours",
+    "delivery", "pickup", "accepts_gutschein", "sells_gutschein", "fairtrade_products",
+)  # fmt: skip
+
+
+def listed(profile: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A search result as the page lists it (the CARD_COLUMNS): with its category and open now."""
+    return profile | {
+        "category_label": domain.CATEGORIES[profile["category"]].de,
+        "open_now": profile_checks.is_open(profile["opening_hours"], now),
+    }
+
+
+async def _open_hours(session: AsyncSession, conditions: list[ColumnElement[bool]], at: datetime) -> list[str]:
+    """The opening hours, among the candidates', that are open at `at`: each distinct text is evaluated
+    once (many profiles share a few), and those without hours are never open."""
+    query = select(b.c.opening_hours).where(*conditions, b.c.opening_hours.is_not(None)).distinct()
+    return [hours for (hours,) in (await session.execute(query)).all() if profile_checks.is_open(hours, at)]
+
+
 async def search(
-    session: AsyncSession, filters: Filters, *, page: int, per_page: int, is_sqlite: bool
+    session: AsyncSession,
+    filters: Filters,
+    *,
+    page: int,
+    per_page: int,
+    is_sqlite: bool,
+    columns: tuple[str, ...] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    """One page of matching profiles (whole rows, or only `columns`) and how many match in all."""
     conditions, rank = _conditions(filters, is_sqlite)
+    if filters.open_at is not None:
+        # "open now" becomes a SQL condition, so ordering, paging and the count stay in the database
+        open_hours = await _open_hours(session, conditions, filters.open_at)
+        if not open_hours:
+            return [], 0
+        conditions.append(b.c.opening_hours.in_(open_hours))
     order = [rank.desc(), b.c.name] if rank is not None else [b.c.name]
-    query = select(b).where(*conditions).order_by(*order, b.c.id)
-    if filters.open_at is None:
-        total = (await session.execute(select(func.count()).select_from(b).where(*conditions))).scalar_one()
-        rows = (await session.execute(query.limit(per_page).offset((page - 1) * per_page))).all()
-        return [dict(row._mapping) for row in rows], total
-    # Only id and hours of every candidate (whole rows cost most of the time: JSON, instants), then the
-    # shown page's rows.
-    hours = query.with_only_columns(b.c.id, b.c.opening_hours)
-    open_ids = [
-        row.id
-        for row in (await session.execute(hours)).all()
-        if profile_checks.is_open(row.opening_hours, filters.open_at)
-    ]
-    shown = open_ids[(page - 1) * per_page : page * per_page]
-    rows = (await session.execute(select(b).where(b.c.id.in_(shown)))).all() if shown else []
-    by_id = {row.id: dict(row._mapping) for row in rows}
-    return [by_id[business_id] for business_id in shown], len(open_ids)
+    count = select(func.count()).select_from(b).where(*conditions)
+    # page and total in one statement: the count is an uncorrelated subquery, evaluated once
+    selected = [b.c[name] for name in columns] if columns else list(b.c)
+    query = select(*selected, count.scalar_subquery().label("total_matching")).where(*conditions)
+    query = query.order_by(*order, b.c.id).limit(per_page).offset((page - 1) * per_page)
+    rows = [dict(row._mapping) for row in (await session.execute(query)).all()]
+    totals = [row.pop("total_matching") for row in rows]
+    if totals:
+        return rows, totals[0]
+    # past the last page (or nothing matches): the count on its own
+    return [], (await session.execute(count)).scalar_one() if page > 1 else 0
