@@ -1,10 +1,11 @@
 """The read side of profiles: one profile, what is computed on reading, search and filters.
 
-Free text on PostgreSQL: German full text (`to_tsvector('german', …)`, so "Bäckereien" finds "Bäckerei")
-or a folded substring (German compounds: "kaffee" finds "Kaffeerösterei"). On SQLite: every folded,
-lightly stemmed word must occur as a substring. "Open now" is evaluated in Python with the OSM parser,
-once per distinct opening hours text among the candidates; the open ones become a SQL condition.
-The unfiltered list reads its page along the index (status, name, id); page and total are one statement.
+Free text on PostgreSQL: German full text (the stored `search_vector`, `to_tsvector('german', …)` of
+search_text kept by a trigger, so "Bäckereien" finds "Bäckerei") or a folded substring (German compounds:
+"kaffee" finds "Kaffeerösterei"). On SQLite: every folded, lightly stemmed word must occur as a substring.
+"Open now" is evaluated in Python with the OSM parser, once per distinct opening hours text among the
+candidates; the open ones become a SQL condition. The unfiltered list reads its page along the index
+(status, name, id); page and total are one statement.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from services.directory.search_text import search_terms
 from shared.auth import hash_token
 
 GERMAN: ColumnElement[Any] = literal_column("'german'::regconfig")
-PRIVATE_COLUMNS = ("edit_token_hash", "search_text", "search_folded", "stale_noticed_for")
+PRIVATE_COLUMNS = ("edit_token_hash", "search_text", "search_folded", "search_vector", "stale_noticed_for")
 
 
 def view(
@@ -123,7 +124,7 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[b
         if is_sqlite:
             conditions.append(folded)
         else:
-            vector = func.to_tsvector(GERMAN, b.c.search_text)
+            vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
             query = func.websearch_to_tsquery(GERMAN, filters.q)
             conditions.append(or_(vector.op("@@")(query), folded))
             rank = func.ts_rank(vector, query)
@@ -170,11 +171,16 @@ async def search(
         if not open_hours:
             return [], 0
         conditions.append(b.c.opening_hours.in_(open_hours))
-    order = [rank.desc(), b.c.name] if rank is not None else [b.c.name]
     count = select(func.count()).select_from(b).where(*conditions)
-    # page and total in one statement: the count is an uncorrelated subquery, evaluated once
     selected = [b.c[name] for name in columns] if columns else list(b.c)
-    query = select(*selected, count.scalar_subquery().label("total_matching")).where(*conditions)
+    # Page and total in one statement. Ordered by name, the page is read along the index and the count is
+    # a subquery evaluated once; ranked by the full text, every match is read anyway (the rank orders
+    # them), so the count comes along as a window instead of a second pass over the German text.
+    order: list[ColumnElement[Any]] = [b.c.name]
+    total: ColumnElement[Any] = count.scalar_subquery()
+    if rank is not None:
+        order, total = [rank.desc(), b.c.name], func.count().over()
+    query = select(*selected, total.label("total_matching")).where(*conditions)
     query = query.order_by(*order, b.c.id).limit(per_page).offset((page - 1) * per_page)
     rows = [dict(row._mapping) for row in (await session.execute(query)).all()]
     totals = [row.pop("total_matching") for row in rows]
