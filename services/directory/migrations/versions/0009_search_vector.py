@@ -4,7 +4,7 @@ Revision ID: 0009
 Revises: 0008
 
 A search with words ran `to_tsvector('german', search_text)` on every published row of every request
-(5,000 rows: about 150 ms on an idle machine and 0.5 s on a busy one, twice with the count). On
+(5,000 rows: 0.5–0.7 s of server time on a busy two-core machine, page and count together). On
 PostgreSQL a trigger now keeps the vector in this column whenever a row is written, with a GIN index;
 the query only matches and ranks it. On SQLite the column stays empty (the search there uses
 search_folded).
