@@ -15,9 +15,11 @@
     directory has no search page yet.
 
     .venv/bin/python bench/frontdoor.py [--quick] [--only latency|search] [--json PATH]
+                                        [--database-url URL | --pgserver] [--profile PATH]
 
-The directory runs as `hallobot serve directory` with its own nats-server and a temporary SQLite file;
-the 5,000 businesses are registered and published through its API (untimed). Every upstream of the
+The directory runs as `hallobot serve directory` with its own nats-server, on a temporary SQLite file or
+(--database-url postgresql://…, --pgserver) a new PostgreSQL database; the 5,000 businesses are set up
+untimed (bench/frontdoor_data.py). Every upstream of the
 Caddyfile points at that one directory process (every service serves /assets/ alike).
 """
 
@@ -42,6 +44,7 @@ if str(ROOT) not in sys.path:
 from fastapi import Request  # noqa: E402  (the bare route's annotation, resolved from this module)
 
 from bench._support import emit, environment, free_port, nats_server, stop  # noqa: E402
+from bench.frontdoor_data import directory_database, embedded_postgres, profile_search, seed  # noqa: E402
 from hallobot.frontdoor import CADDYFILE, caddy_binary  # noqa: E402
 
 TOKEN = "bench-frontdoor-operator-token-1234"
@@ -83,10 +86,10 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 12
     raise SystemExit(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-def service_env(nats_url: str, work: Path) -> dict[str, str]:
+def service_env(nats_url: str, database_url: str, work: Path) -> dict[str, str]:
     return {
         "NATS_URL": nats_url,
-        "DIRECTORY_DATABASE_URL": f"sqlite:///{work}/directory.sqlite3",
+        "DIRECTORY_DATABASE_URL": database_url,
         "HALLOBOT_DATA_DIR": str(work / "var"),
         "HALLOBOT_OPERATOR_TOKEN": TOKEN,
         "HALLOBOT_LOG_LEVEL": "WARNING",
@@ -153,86 +156,6 @@ def sequential(port_direct: int, port_front: int, direct_path: str, front_path: 
 # --- (b) the search page ------------------------------------------------------------------------
 
 
-VIA_API = 100  # businesses registered and published through the API; the rest are copies of their rows
-
-
-async def seed(url: str, count: int, database: Path) -> None:
-    """`count` published businesses: the first VIA_API registered and published through the directory's
-    API (16 at a time), the rest copies of their rows with new ids, names and search columns, written
-    in one transaction (through the API 5,000 take minutes on a busy SQLite: a transaction each)."""
-    await seed_via_api(url, min(count, VIA_API))
-    if count > VIA_API:
-        clone_rows(database, count - VIA_API)
-
-
-def clone_rows(database: Path, count: int) -> None:
-    import json
-    import secrets
-    import sqlite3
-    import uuid
-
-    from services.directory.search_text import search_columns
-
-    with contextlib.closing(sqlite3.connect(database, timeout=30)) as db, db:
-        db.row_factory = sqlite3.Row
-        models = [dict(row) for row in db.execute("SELECT * FROM businesses WHERE status = 'published'")]
-        if not models:
-            raise SystemExit("no published business to copy")
-        rows = []
-        for i in range(count):
-            row = dict(models[i % len(models)])
-            number = VIA_API + i
-            word = row["name"].split()[0]
-            row.update(
-                id=str(uuid.uuid4()),
-                name=f"{word} Kopie {number}",
-                description=f"{word} in Bottrop, Nummer {number}, mit Lieferung und Abholung.",
-                edit_token_hash=secrets.token_hex(32),
-            )
-            row.update(search_columns({**row, "offerings": json.loads(row["offerings"])}))
-            rows.append(row)
-        columns = list(rows[0])
-        db.executemany(
-            f"INSERT INTO businesses ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-            [tuple(row[column] for column in columns) for row in rows],
-        )
-
-
-async def seed_via_api(url: str, count: int) -> None:
-    import httpx
-
-    operator = {"Authorization": f"Bearer {TOKEN}"}
-    words = ["Bäckerei", "Café", "Fahrrad", "Blumen", "Buchhandlung", "Optik", "Metzgerei", "Friseur", "Weltladen"]
-    async with httpx.AsyncClient(base_url=url, headers=operator, timeout=60) as client:
-        categories = [c["slug"] for c in (await client.get("/categories")).json()]
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for i in range(count):
-            queue.put_nowait(i)
-
-        async def worker() -> None:
-            while not queue.empty():
-                i = queue.get_nowait()
-                word = words[i % len(words)]
-                body = {
-                    "name": f"{word} Bench {i}",
-                    "category": categories[i % len(categories)],
-                    "description": f"{word} in Bottrop, Nummer {i}, mit Lieferung und Abholung.",
-                    "street": f"Hochstraße {i % 200 + 1}",
-                    "postal_code": "46236",
-                    "city": "Bottrop",
-                    "delivery": i % 2 == 0,
-                    "pickup": i % 3 == 0,
-                }
-                created = await client.post("/businesses", json=body)
-                if created.status_code != 201:
-                    raise SystemExit(f"register: {created.status_code} {created.text[:300]}")
-                published = await client.post(f"/businesses/{created.json()['id']}/publish")
-                if published.status_code != 200:
-                    raise SystemExit(f"publish: {published.status_code} {published.text[:300]}")
-
-        await asyncio.gather(*(worker() for _ in range(16)))
-
-
 async def at_rate(url: str, rate: float, seconds: float) -> dict:
     """Open loop: request i is sent at t0 + i/rate; its latency counts from that time."""
     import httpx
@@ -263,27 +186,65 @@ async def at_rate(url: str, rate: float, seconds: float) -> dict:
     }
 
 
-async def saturated(url: str, seconds: float, in_flight: int = 8) -> dict:
-    """Closed loop: `in_flight` clients, each sending its next request when the last one answered."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (every thread), from /proc."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (14, 15 of stat)
+    return float("nan")
+
+
+async def saturated(contenders: dict[str, tuple[str, dict[str, int]]], seconds: float, in_flight: int = 8) -> dict:
+    """Closed loop: `in_flight` clients, each sending its next request when the last one answered. The
+    contenders (name -> url, server pids) take turns in slices of SLICE_S (their order alternating), so a
+    change in the machine's load during the run hits them alike; per contender: requests/s over its own
+    slices, p50, and the CPU each of its server processes (name -> pid) used per request."""
     import httpx
 
-    done: list[float] = []
+    figures: dict[str, dict] = {
+        name: {"done": [], "seconds": 0.0, "cpu_s": dict.fromkeys(pids, 0.0)} for name, (_, pids) in contenders.items()
+    }
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        for _ in range(20):
-            await client.get(url)
-        deadline = time.perf_counter() + seconds
+    clients = {name: httpx.AsyncClient(timeout=30, limits=limits) for name in contenders}
+    try:
+        for name, (url, _) in contenders.items():
+            for _ in range(20):
+                (await clients[name].get(url)).raise_for_status()
+        order = list(contenders)
+        for turn in range(max(1, round(seconds / SLICE_S))):
+            for name in order if turn % 2 == 0 else reversed(order):
+                url, pids = contenders[name]
+                await _slice(clients[name], url, pids, SLICE_S, in_flight, figures[name])
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    return {
+        name: {
+            "per_s": round(len(f["done"]) / f["seconds"], 1),
+            "p50_ms": round(statistics.median(f["done"]), 2),
+            "cpu_ms_per_request": {part: round(1000 * cpu / len(f["done"]), 2) for part, cpu in f["cpu_s"].items()},
+        }
+        for name, f in figures.items()
+    }
 
-        async def client_loop() -> None:
-            while time.perf_counter() < deadline:
-                at = time.perf_counter()
-                (await client.get(url)).raise_for_status()
-                done.append((time.perf_counter() - at) * 1000)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop() for _ in range(in_flight)))
-        elapsed = time.perf_counter() - started
-    return {"per_s": round(len(done) / elapsed, 1), "p50_ms": round(statistics.median(done), 2)}
+SLICE_S = 1.0
+
+
+async def _slice(client, url: str, pids: dict[str, int], seconds: float, in_flight: int, into: dict) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + seconds
+
+    async def client_loop() -> None:
+        while time.perf_counter() < deadline:
+            at = time.perf_counter()
+            (await client.get(url)).raise_for_status()
+            into["done"].append((time.perf_counter() - at) * 1000)
+
+    cpu, started = {name: cpu_seconds(pid) for name, pid in pids.items()}, time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(in_flight)))
+    into["seconds"] += time.perf_counter() - started
+    for name, pid in pids.items():
+        into["cpu_s"][name] += cpu_seconds(pid) - cpu[name]
 
 
 def search_page_missing() -> str | None:
@@ -357,75 +318,104 @@ def run(args: argparse.Namespace) -> dict:
     size = {name: values[1 if args.quick else 0] for name, values in SIZES.items()}
     result: dict = {"bench": "frontdoor", "quick": args.quick, "environment": environment(), "goals": GOALS}
     work = Path(tempfile.mkdtemp(prefix="hallobot-bench-frontdoor-"))
-    processes: list[subprocess.Popen] = []
-    try:
-        with nats_server() as nats:
-            port, web_port = free_port(), free_port()
-            env = service_env(nats.url, work)
-            directory = start(
-                [sys.executable, "-m", "hallobot.cli", "serve", "directory", "--port", str(port)],
-                env,
-                work / "directory.log",
-            )
-            processes.append(directory)
-            caddy = start(
-                [caddy_binary(), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
-                caddy_env(web_port, port, work),
-                work / "caddy.log",
-            )
-            processes.append(caddy)
-            direct, front = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{web_port}"
-            wait_for(f"{direct}/readyz", directory, work / "directory.log")
-            wait_for(f"{front}/api/directory/readyz", caddy, work / "caddy.log")
+    with contextlib.ExitStack() as stack:
+        server_url = stack.enter_context(embedded_postgres()) if args.pgserver else args.database_url
+        database_url = stack.enter_context(directory_database(server_url, work))
+        result["database"] = "postgresql" if server_url else "sqlite"
+        print(f"database: {result['database']}", flush=True)
+        nats = stack.enter_context(nats_server())
+        processes: list[subprocess.Popen] = []
+        stack.enter_context(processes_stopped(processes))
+        port, web_port = free_port(), free_port()
+        env = service_env(nats.url, database_url, work)
+        directory = start(
+            [sys.executable, "-m", "hallobot.cli", "serve", "directory", "--port", str(port)],
+            env,
+            work / "directory.log",
+        )
+        processes.append(directory)
+        caddy = start(
+            [caddy_binary(), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+            caddy_env(web_port, port, work),
+            work / "caddy.log",
+        )
+        processes.append(caddy)
+        direct, front = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{web_port}"
+        wait_for(f"{direct}/readyz", directory, work / "directory.log")
+        wait_for(f"{front}/api/directory/readyz", caddy, work / "caddy.log")
 
-            if args.only in (None, "latency"):
-                n = size["latency_requests"]
-                result["latency"] = {
-                    "healthz": sequential(port, web_port, "/healthz", "/api/directory/healthz", n, {}),
-                    "site_css_gzip": sequential(
-                        port, web_port, "/assets/site.css", "/assets/site.css", n, {"Accept-Encoding": "gzip"}
-                    ),
-                }
-                for name, figures in result["latency"].items():
-                    print(
-                        f"(a) {name:<14} direct p50 {figures['direct_p50_ms']:.3f} p99 {figures['direct_p99_ms']:.3f}"
-                        f" | front door p50 {figures['front_p50_ms']:.3f} p99 {figures['front_p99_ms']:.3f}"
-                        f" | added p50 {figures['added_p50_ms']:+.3f} ms p99 {figures['added_p99_ms']:+.3f} ms",
-                        flush=True,
-                    )
+        if args.only in (None, "latency"):
+            n = size["latency_requests"]
+            result["latency"] = {
+                "healthz": sequential(port, web_port, "/healthz", "/api/directory/healthz", n, {}),
+                "site_css_gzip": sequential(
+                    port, web_port, "/assets/site.css", "/assets/site.css", n, {"Accept-Encoding": "gzip"}
+                ),
+            }
+            for name, figures in result["latency"].items():
+                print(
+                    f"(a) {name:<14} direct p50 {figures['direct_p50_ms']:.3f} p99 {figures['direct_p99_ms']:.3f}"
+                    f" | front door p50 {figures['front_p50_ms']:.3f} p99 {figures['front_p99_ms']:.3f}"
+                    f" | added p50 {figures['added_p50_ms']:+.3f} ms p99 {figures['added_p99_ms']:+.3f} ms",
+                    flush=True,
+                )
 
-            if args.only in (None, "search"):
-                missing = search_page_missing()
-                if missing:
-                    print(f"(b) {missing}", flush=True)
-                    result["search"] = {"skipped": missing}
-                else:
-                    result["search"] = asyncio.run(search(direct, front, env, work, size))
-    finally:
-        for process in reversed(processes):
-            stop(process)
+        if args.only in (None, "search"):
+            missing = search_page_missing()
+            if missing:
+                print(f"(b) {missing}", flush=True)
+                result["search"] = {"skipped": missing}
+            else:
+                servers = {"directory": directory.pid, "caddy": caddy.pid}
+                result["search"] = asyncio.run(search(direct, front, servers, env, database_url, work, size))
+                if args.profile:
+                    stop(directory)  # the profiled app is the only one on the database
+                    os.environ.update(env)
+                    listing = asyncio.run(profile_search(SEARCH_PATH, 200, Path(args.profile)))
+                    print(f"(b) cProfile of 200 search page requests in process -> {args.profile}\n{listing}")
     parts = [result.get("latency", {}).get(name, {}).get("ok", True) for name in ("healthz", "site_css_gzip")]
     result["ok"] = all(parts) and result.get("search", {}).get("ok", True)
     return result
 
 
-async def search(direct: str, front: str, env: dict[str, str], work: Path, size: dict) -> dict:
+@contextlib.contextmanager
+def processes_stopped(processes: list[subprocess.Popen]):  # type: ignore[no-untyped-def]
+    """Stop the children started into `processes` (in reverse), also on errors."""
+    try:
+        yield
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+async def search(
+    direct: str, front: str, front_pids: dict[str, int], env: dict[str, str], database_url: str, work: Path, size: dict
+) -> dict:
     started = time.perf_counter()
-    await seed(direct, size["businesses"], work / "directory.sqlite3")
+    await seed(direct, size["businesses"], database_url, TOKEN)
     seeded_s = time.perf_counter() - started
     print(f"(b) {size['businesses']} businesses registered and published in {seeded_s:.0f} s", flush=True)
     bare_port = free_port()
-    bare = start([sys.executable, __file__, "--serve-bare", "--port", str(bare_port)], env, work / "bare.log")
+    log = work / "bare.log"
+    bare = start([sys.executable, __file__, "--serve-bare", "--port", str(bare_port)], env, log)
     try:
-        wait_for(f"http://127.0.0.1:{bare_port}/readyz", bare, work / "bare.log")
+        wait_for(f"http://127.0.0.1:{bare_port}/readyz", bare, log)
         front_url, bare_url = front + SEARCH_PATH, f"http://127.0.0.1:{bare_port}{SEARCH_PATH}"
         front_rate = await at_rate(front_url, 50, size["rate_seconds"])
         bare_rate = await at_rate(bare_url, 50, size["rate_seconds"])
-        front_max = await saturated(front_url, size["throughput_seconds"])
-        bare_max = await saturated(bare_url, size["throughput_seconds"])
+        contenders = {"front": (front_url, front_pids), "bare": (bare_url, {"bare": bare.pid})}
+        most = await saturated(contenders, size["throughput_seconds"])
+        front_max, bare_max = most["front"], most["bare"]
     finally:
         stop(bare)
     ratio = round(front_max["per_s"] / bare_max["per_s"], 3) if bare_max["per_s"] else float("nan")
+    # steadier than req/s on a loaded machine (where the bench's own client can be what limits both): the
+    # CPU the servers spent per request; the front door's is the directory's and Caddy's (on PostgreSQL
+    # without the database server's own), the directory's alone is what the page costs over a bare render
+    cpu = front_max["cpu_ms_per_request"]
+    bare_cpu = bare_max["cpu_ms_per_request"]["bare"]
+    cpu_ratio = round(bare_cpu / (cpu["directory"] + cpu["caddy"]), 3)
+    directory_cpu_ratio = round(bare_cpu / cpu["directory"], 3)
     figures = {
         "businesses": size["businesses"],
         "front_door_at_50_per_s": front_rate,
@@ -433,6 +423,8 @@ async def search(direct: str, front: str, env: dict[str, str], work: Path, size:
         "front_door_max": front_max,
         "bare_max": bare_max,
         "ratio": ratio,
+        "cpu_ratio": cpu_ratio,
+        "directory_cpu_ratio": directory_cpu_ratio,
     }
     figures["ok"] = (
         front_rate["p99_ms"] <= GOALS["search_p99_ms"] and ratio >= GOALS["search_ratio"] and not front_rate["not_200"]
@@ -440,7 +432,9 @@ async def search(direct: str, front: str, env: dict[str, str], work: Path, size:
     print(
         f"(b) at 50/s through the front door: p50 {front_rate['p50_ms']} ms, p99 {front_rate['p99_ms']} ms "
         f"(bare: p50 {bare_rate['p50_ms']}, p99 {bare_rate['p99_ms']}); most with 8 in flight: "
-        f"{front_max['per_s']}/s vs bare {bare_max['per_s']}/s, ratio {ratio}",
+        f"{front_max['per_s']}/s vs bare {bare_max['per_s']}/s, ratio {ratio}; CPU ms per request: directory "
+        f"{cpu['directory']} + Caddy {cpu['caddy']} vs bare {bare_cpu}, ratio {cpu_ratio} "
+        f"(directory alone {directory_cpu_ratio})",
         flush=True,
     )
     return figures
@@ -451,6 +445,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests, shorter runs")
     parser.add_argument("--only", choices=["latency", "search"], help="run one part")
     parser.add_argument("--json", dest="json_path", help="also write the result JSON line to this file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("HALLOBOT_BENCH_DATABASE_URL"),
+        help="postgresql://… of a server and a role that may create databases: the directory runs on a new "
+        "database there (dropped afterwards); default: a temporary SQLite file",
+    )
+    parser.add_argument("--pgserver", action="store_true", help="run on an embedded PostgreSQL (pgserver)")
+    parser.add_argument("--profile", metavar="PATH", help="afterwards, cProfile the search page in process into PATH")
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     false,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from shared.db import UtcDateTime
 from shared.inbox import inbox_table
@@ -65,7 +66,12 @@ businesses = Table(
     # search_text feeds PostgreSQL's German full text; search_folded the SQLite substring fallback
     Column("search_text", Text, nullable=False),
     Column("search_folded", Text, nullable=False),
+    # PostgreSQL: to_tsvector('german', search_text), kept by a trigger (migration 0009); empty on SQLite
+    Column("search_vector", TSVECTOR().with_variant(Text(), "sqlite"), nullable=True),
     Index("ix_businesses_status_category", "status", "category"),
+    # the search page's list: published profiles by name, read 20 at a time along this index (no sort)
+    Index("ix_businesses_status_name_id", "status", "name", "id"),
+    Index("ix_businesses_search_vector", "search_vector", postgresql_using="gin"),
 )
 
 # Changes an owner proposed to a published profile that wait for the office (domain_review.py): at most one

@@ -118,13 +118,18 @@ def page_link(params: QueryParams, page: int) -> str:
 
 
 @router.get("/verzeichnis", response_class=HTMLResponse)
-async def search(request: Request, session: ReadingDep, runtime: RuntimeDep, settings: SettingsDep) -> HTMLResponse:
+async def search(request: Request, session: ReadingDep, runtime: RuntimeDep) -> HTMLResponse:
     asked, now = asked_of(request.query_params), utcnow()
     profiles: list[dict[str, Any]] = []
     total = 0
     if not asked.impossible:
         profiles, total = await queries.search(
-            session, asked.filters(now), page=asked.page, per_page=PER_PAGE, is_sqlite=runtime.db.is_sqlite
+            session,
+            asked.filters(now),
+            page=asked.page,
+            per_page=PER_PAGE,
+            is_sqlite=runtime.db.is_sqlite,
+            columns=queries.CARD_COLUMNS,
         )
     pages_total = max(1, -(-total // PER_PAGE))
     return pages.render(
@@ -133,7 +138,7 @@ async def search(request: Request, session: ReadingDep, runtime: RuntimeDep, set
         form=dict(request.query_params),
         asked=asked,
         searched=bool(request.query_params),
-        results=[card(queries.view(p, now, settings)) for p in profiles],
+        results=[card(queries.listed(p, now)) for p in profiles],
         total=total,
         page=asked.page,
         pages_total=pages_total,

@@ -1,9 +1,11 @@
 """The read side of profiles: one profile, what is computed on reading, search and filters.
 
-Free text on PostgreSQL: German full text (`to_tsvector('german', …)`, so "Bäckereien" finds "Bäckerei")
-or a folded substring (German compounds: "kaffee" finds "Kaffeerösterei"). On SQLite: every folded,
-lightly stemmed word must occur as a substring. "Open now" is evaluated in Python with the OSM parser,
-after the SQL filters; at the size of a city directory (hundreds of profiles) that is cheap.
+Free text on PostgreSQL: German full text (the stored `search_vector`, `to_tsvector('german', …)` of
+search_text kept by a trigger, so "Bäckereien" finds "Bäckerei") or a folded substring (German compounds:
+"kaffee" finds "Kaffeerösterei"). On SQLite: every folded, lightly stemmed word must occur as a substring.
+"Open now" is evaluated in Python with the OSM parser, once per distinct opening hours text among the
+candidates; the open ones become a SQL condition. The unfiltered list reads its page along the index
+(status, name, id); page and total are one statement.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from services.directory.search_text import search_terms
 from shared.auth import hash_token
 
 GERMAN: ColumnElement[Any] = literal_column("'german'::regconfig")
-PRIVATE_COLUMNS = ("edit_token_hash", "search_text", "search_folded", "stale_noticed_for")
+PRIVATE_COLUMNS = ("edit_token_hash", "search_text", "search_folded", "search_vector", "stale_noticed_for")
 
 
 def view(
@@ -122,32 +124,67 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[b
         if is_sqlite:
             conditions.append(folded)
         else:
-            vector = func.to_tsvector(GERMAN, b.c.search_text)
+            vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
             query = func.websearch_to_tsquery(GERMAN, filters.q)
             conditions.append(or_(vector.op("@@")(query), folded))
             rank = func.ts_rank(vector, query)
     return conditions, rank
 
 
+# What a search result card shows (pages_public.py, search.html): the page reads only these columns, not
+# the descriptions, JSON lists, instants and search documents of whole rows.
+CARD_COLUMNS = (
+    "id", "name", "category", "street", "postal_code", "city", "phone", "opening_hours",
+    "delivery", "pickup", "accepts_gutschein", "sells_gutschein", "fairtrade_products",
+)  # fmt: skip
+
+
+def listed(profile: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A search result as the page lists it (the CARD_COLUMNS): with its category and open now."""
+    return profile | {
+        "category_label": domain.CATEGORIES[profile["category"]].de,
+        "open_now": profile_checks.is_open(profile["opening_hours"], now),
+    }
+
+
+async def _open_hours(session: AsyncSession, conditions: list[ColumnElement[bool]], at: datetime) -> list[str]:
+    """The opening hours, among the candidates', that are open at `at`: each distinct text is evaluated
+    once (many profiles share a few), and those without hours are never open."""
+    query = select(b.c.opening_hours).where(*conditions, b.c.opening_hours.is_not(None)).distinct()
+    return [hours for (hours,) in (await session.execute(query)).all() if profile_checks.is_open(hours, at)]
+
+
 async def search(
-    session: AsyncSession, filters: Filters, *, page: int, per_page: int, is_sqlite: bool
+    session: AsyncSession,
+    filters: Filters,
+    *,
+    page: int,
+    per_page: int,
+    is_sqlite: bool,
+    columns: tuple[str, ...] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    """One page of matching profiles (whole rows, or only `columns`) and how many match in all."""
     conditions, rank = _conditions(filters, is_sqlite)
-    order = [rank.desc(), b.c.name] if rank is not None else [b.c.name]
-    query = select(b).where(*conditions).order_by(*order, b.c.id)
-    if filters.open_at is None:
-        total = (await session.execute(select(func.count()).select_from(b).where(*conditions))).scalar_one()
-        rows = (await session.execute(query.limit(per_page).offset((page - 1) * per_page))).all()
-        return [dict(row._mapping) for row in rows], total
-    # Only id and hours of every candidate (whole rows cost most of the time: JSON, instants), then the
-    # shown page's rows.
-    hours = query.with_only_columns(b.c.id, b.c.opening_hours)
-    open_ids = [
-        row.id
-        for row in (await session.execute(hours)).all()
-        if profile_checks.is_open(row.opening_hours, filters.open_at)
-    ]
-    shown = open_ids[(page - 1) * per_page : page * per_page]
-    rows = (await session.execute(select(b).where(b.c.id.in_(shown)))).all() if shown else []
-    by_id = {row.id: dict(row._mapping) for row in rows}
-    return [by_id[business_id] for business_id in shown], len(open_ids)
+    if filters.open_at is not None:
+        # "open now" becomes a SQL condition, so ordering, paging and the count stay in the database
+        open_hours = await _open_hours(session, conditions, filters.open_at)
+        if not open_hours:
+            return [], 0
+        conditions.append(b.c.opening_hours.in_(open_hours))
+    count = select(func.count()).select_from(b).where(*conditions)
+    selected = [b.c[name] for name in columns] if columns else list(b.c)
+    # Page and total in one statement. Ordered by name, the page is read along the index and the count is
+    # a subquery evaluated once; ranked by the full text, every match is read anyway (the rank orders
+    # them), so the count comes along as a window instead of a second pass over the German text.
+    order: list[ColumnElement[Any]] = [b.c.name]
+    total: ColumnElement[Any] = count.scalar_subquery()
+    if rank is not None:
+        order, total = [rank.desc(), b.c.name], func.count().over()
+    query = select(*selected, total.label("total_matching")).where(*conditions)
+    query = query.order_by(*order, b.c.id).limit(per_page).offset((page - 1) * per_page)
+    rows = [dict(row._mapping) for row in (await session.execute(query)).all()]
+    totals = [row.pop("total_matching") for row in rows]
+    if totals:
+        return rows, totals[0]
+    # past the last page (or nothing matches): the count on its own
+    return [], (await session.execute(count)).scalar_one() if page > 1 else 0

@@ -9,6 +9,8 @@ from tests.directory.conftest import OPERATOR, owner, published, register
 
 SATURDAY_NOON = "2031-03-08T12:00:00+01:00"
 SATURDAY_EVENING = "2031-03-08T19:00:00+01:00"
+FRIDAY_NOON = "2031-03-07T12:00:00+01:00"
+SUNDAY_MORNING = "2031-03-09T10:00:00+01:00"
 
 
 def ids(answer) -> list[str]:
@@ -67,10 +69,19 @@ def test_filters_combine_and_pages_hold_the_total(directory_any_db):
         assert ids(noon) == [fair_cafe["id"]] and noon.json()["items"][0]["open_now"] is True
         evening = client.get("/businesses", params={**search, "open_now": True, "at": SATURDAY_EVENING})
         assert ids(evening) == [late["id"]]
+        closed = client.get("/businesses", params={**search, "open_now": True, "at": SUNDAY_MORNING})
+        assert ids(closed) == [] and closed.json()["total"] == 0
+        open_pages = [
+            client.get("/businesses", params={**search, "open_now": True, "at": FRIDAY_NOON, "per_page": 1, "page": n})
+            for n in (1, 2, 3)
+        ]
+        assert [ids(answer) for answer in open_pages] == [[fair_cafe["id"]], [shop["id"]], []]
+        assert [answer.json()["total"] for answer in open_pages] == [2, 2, 2], "past the last page too"
         first = client.get("/businesses", params={**search, "per_page": 2})
         second = client.get("/businesses", params={**search, "per_page": 2, "page": 2})
-        assert first.json()["total"] == second.json()["total"] == 3
-        assert ids(first) + ids(second) == [fair_cafe["id"], shop["id"], late["id"]]
+        beyond = client.get("/businesses", params={**search, "per_page": 2, "page": 3})
+        assert first.json()["total"] == second.json()["total"] == beyond.json()["total"] == 3
+        assert ids(first) + ids(second) == [fair_cafe["id"], shop["id"], late["id"]] and ids(beyond) == []
         for bad in ({"category": "casino"}, {"per_page": 1000}, {"at": "2031-03-08T12:00:00"}, {"page": 0}):
             answer = client.get("/businesses", params=bad)
             assert answer.status_code == 422 and next(iter(bad)) in answer.json()["message"], answer.text
