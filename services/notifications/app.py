@@ -10,12 +10,16 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.notifications import (
+    accounts_api,
+    accounts_index,
     api,
     api_operators,
     api_web,
     jobs,
     models,
     pages,
+    pages_console,
+    pages_console_accounts,
     pages_links,
     pages_live,
     pages_subscribe,
@@ -27,6 +31,8 @@ from services.notifications.feed import Broadcaster
 from services.notifications.sentences import Names
 from services.notifications.wake import Wake
 from shared.catalog import DeliveryFailed, DeliverySent
+from shared.catalog.notifications_accounts import ACCOUNT_EVENTS
+from shared.console.credentials import CredentialIndex
 from shared.service import ServiceDefinition, build_app
 
 Job = Callable[[Any], Awaitable[None]]
@@ -42,21 +48,31 @@ async def known_names(runtime: Any) -> Names:
         return await queries.names(session)
 
 
-def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -> ServiceDefinition:
+def definition(
+    settings: NotificationsSettings, wake: Wake, feed: Broadcaster, credentials: CredentialIndex
+) -> ServiceDefinition:
     return ServiceDefinition(
         name="notifications",
         description="Fan-out of events to email, the web and other city systems.",
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[api.router, api_operators.router, api_web.router],
-        pages=[pages.router, pages_live.router, pages_subscribe.router, pages_links.router],
-        publishes=[DeliverySent, DeliveryFailed],
+        routers=[api.router, api_operators.router, api_web.router, accounts_api.router],
+        pages=[
+            pages.router,
+            pages_live.router,
+            pages_subscribe.router,
+            pages_links.router,
+            pages_console.router,
+            pages_console_accounts.router,
+        ],
+        publishes=[DeliverySent, DeliveryFailed, *ACCOUNT_EVENTS],
         subscriptions=subscriptions(settings, wake),
         background=[
             _job("mail_sender", lambda runtime: jobs.mail_sender(runtime, wake)),
             _job("webhook_sender", lambda runtime: jobs.webhook_sender(runtime, wake)),
             _job("daily_jobs", lambda runtime: jobs.daily_jobs(runtime, wake)),
+            _job("credential_index", lambda runtime: accounts_index.keep_index(runtime, credentials)),
             _job("feed_broadcaster", lambda runtime: feed.run(runtime.jetstream, lambda: known_names(runtime))),
         ],
     )
@@ -65,7 +81,8 @@ def definition(settings: NotificationsSettings, wake: Wake, feed: Broadcaster) -
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
     wake, feed = Wake(), Broadcaster(settings.feed_max_clients, settings.feed_replay_limit)
-    app = build_app(definition(settings, wake, feed), settings)
+    credentials = CredentialIndex(settings.stream_replicas)  # notifications writes it (accounts_*.py)
+    app = build_app(definition(settings, wake, feed, credentials), settings, credentials=credentials)
     app.state.wake, app.state.feed = wake, feed
     app.state.pages = pages.pages  # error pages in the service's catalog
     return app

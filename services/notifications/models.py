@@ -117,3 +117,6 @@ calendar = Table(
     Column("series", String(100), nullable=True, index=True),
     Column("starts_at", UtcDateTime, nullable=False),
 )
+
+# The console's operator accounts, sessions and API tokens (on this metadata).
+from services.notifications import models_accounts  # noqa: E402, F401

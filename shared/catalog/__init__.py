@@ -39,6 +39,13 @@ from shared.catalog.events import (
     RegistrationWaitlisted,
 )
 from shared.catalog.notifications import DeliveryFailed, DeliverySent
+from shared.catalog.notifications_accounts import (
+    AccountCreated,
+    AccountDeleted,
+    AccountRoleChanged,
+    AccountTokenCreated,
+    AccountTokenRevoked,
+)
 from shared.catalog.wifi import (
     HotspotAvailability,
     HotspotIncidentOpened,
@@ -53,6 +60,11 @@ from shared.envelope import TYPE_PREFIX, CloudEvent
 __all__ = [
     "CATALOG",
     "SCHEMA_BASE",
+    "AccountCreated",
+    "AccountDeleted",
+    "AccountRoleChanged",
+    "AccountTokenCreated",
+    "AccountTokenRevoked",
     "BusinessArchived",
     "BusinessOwnerNotice",
     "BusinessPublished",
@@ -119,6 +131,11 @@ CATALOG: Mapping[str, type[EventData]] = MappingProxyType(
             HotspotMonthlyReport,
             DeliverySent,
             DeliveryFailed,
+            AccountCreated,
+            AccountRoleChanged,
+            AccountDeleted,
+            AccountTokenCreated,
+            AccountTokenRevoked,
         )
     }
 )
