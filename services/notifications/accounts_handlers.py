@@ -78,7 +78,7 @@ async def create_account(
         updated_at=now,
     )
     await store.add_account(row)
-    await add_event(store.session, models.outbox, AccountCreated(account_id=row["id"], role=role))  # type: ignore[arg-type]
+    await add_event(store.session, models.outbox, AccountCreated(account_id=row["id"], role=role))
     return row
 
 
@@ -161,7 +161,7 @@ async def change_role(store: AccountStore, account_id: str, role: str, now: date
     if account["role"] == "admin" and await store.admins() <= 1:
         raise Conflict(N_("Das letzte Verwaltungskonto behält seine Rolle."), field="role")
     await store.update_account(account_id, role=role, updated_at=now)
-    event = AccountRoleChanged(account_id=account_id, role=role, previous_role=account["role"])  # type: ignore[arg-type]
+    event = AccountRoleChanged(account_id=account_id, role=role, previous_role=account["role"])
     await add_event(store.session, models.outbox, event)
     credentials = await _credentials_of(store, account_id)
     return IndexChanges(puts={d: Credential(account_id, role, kind, exp) for d, kind, exp in credentials})  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from services.notifications import accounts_domain as rules
 from services.notifications import accounts_handlers as handlers
 from services.notifications import accounts_reset as reset
 from services.notifications.accounts_store import AccountStore
@@ -71,7 +72,7 @@ async def start(request: Request, runtime: RuntimeDep, operator: SignedIn) -> HT
 
 def _login_page(request: Request, *, status_code: int = 200, **context: object) -> HTMLResponse:
     nxt = access.local_path(str(context.pop("weiter", None) or request.query_params.get("weiter") or ""))
-    return pages.render(request, "console/login.html", status_code=status_code, weiter=nxt, **context)  # type: ignore[arg-type]
+    return pages.render(request, "console/login.html", status_code=status_code, weiter=nxt, **context)
 
 
 @router.get("/verwaltung/anmelden")
@@ -98,13 +99,13 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
         response.headers["retry-after"] = str(max(1, round(refused.retry_after_s)))
         return response
     if account is None or not await handlers.password_matches(account, data.password):
-        errors = {"email": pages.text(request, handlers.rules.WRONG_LOGIN)}
+        errors = {"email": pages.text(request, rules.WRONG_LOGIN)}
         return _login_page(request, status_code=401, form=shown, errors=errors, weiter=weiter, notice="")
     async with runtime.db.transaction() as session:
         secret, changes = await handlers.open_session(AccountStore(session), settings, account["id"], utcnow())
     await handlers.apply(request.app.state.credentials, changes)
-    response = see_other(access.local_path(weiter))
-    response.set_cookie(
+    redirect = see_other(access.local_path(weiter))
+    redirect.set_cookie(
         access.SESSION_COOKIE,
         access.sign_session(settings, secret),
         max_age=round(settings.session_max_s),
@@ -113,7 +114,7 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
         samesite="strict",
         secure=settings.environment == "production",
     )
-    return response
+    return redirect
 
 
 @router.post("/verwaltung/abmelden")

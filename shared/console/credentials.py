@@ -182,5 +182,5 @@ class CredentialIndex:
             finally:
                 if watcher is not None:
                     with contextlib.suppress(Exception):
-                        await watcher.stop()
+                        await watcher.stop()  # type: ignore[no-untyped-call]
             await asyncio.sleep(WATCH_RETRY_S)

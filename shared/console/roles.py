@@ -45,7 +45,3 @@ class Operator:
 
 def is_role(value: str) -> bool:
     return value in ROLES
-
-
-def areas_of(role: str) -> frozenset[Area]:
-    return ROLE_AREAS.get(role, frozenset())  # type: ignore[call-overload]

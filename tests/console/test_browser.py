@@ -60,9 +60,21 @@ async def test_repeated_failures_lock_the_account_even_against_the_right_passwor
     ("role", "allowed", "refused"),
     [
         ("admin", ["/verwaltung/konten", "/verwaltung/verzeichnis", "/verwaltung/wlan"], []),
-        ("office", ["/verwaltung/verzeichnis", "/verwaltung/veranstaltungen", "/verwaltung/wlan"], ["/verwaltung/konten"]),
-        ("events", ["/verwaltung/veranstaltungen"], ["/verwaltung/verzeichnis", "/verwaltung/wlan", "/verwaltung/konten"]),
-        ("wifi", ["/verwaltung/wlan"], ["/verwaltung/verzeichnis", "/verwaltung/veranstaltungen", "/verwaltung/konten"]),
+        (
+            "office",
+            ["/verwaltung/verzeichnis", "/verwaltung/veranstaltungen", "/verwaltung/wlan"],
+            ["/verwaltung/konten"],
+        ),
+        (
+            "events",
+            ["/verwaltung/veranstaltungen"],
+            ["/verwaltung/verzeichnis", "/verwaltung/wlan", "/verwaltung/konten"],
+        ),
+        (
+            "wifi",
+            ["/verwaltung/wlan"],
+            ["/verwaltung/verzeichnis", "/verwaltung/veranstaltungen", "/verwaltung/konten"],
+        ),
     ],
 )
 async def test_each_role_is_let_in_to_its_areas_and_refused_elsewhere(site, page, role, allowed, refused):

@@ -44,7 +44,12 @@ def test_each_role_reaches_its_areas_and_no_other(role, allowed, refused):
 
 
 def test_every_service_names_the_area_its_operator_routes_need():
-    assert SERVICE_AREAS == {"directory": "directory", "events": "events", "wifi": "wifi", "notifications": "deliveries"}
+    assert SERVICE_AREAS == {
+        "directory": "directory",
+        "events": "events",
+        "wifi": "wifi",
+        "notifications": "deliveries",
+    }
     assert not Operator("a", "admin").may("no such area")
 
 
@@ -91,9 +96,13 @@ def test_an_index_entry_that_is_not_well_formed_is_no_credential():
     assert Credential.from_json(good.to_json()) == good
     expiring = Credential("acc", "office", "session", NOW)
     assert Credential.from_json(expiring.to_json()) == expiring and not expiring.live(NOW)
-    for raw in (b"", b"null", b'{"account": "a", "role": "root", "kind": "token", "expires": null}',
-                b'{"account": "a", "role": "admin", "kind": "cookie", "expires": null}',
-                b'{"account": "a", "role": "admin", "kind": "session", "expires": "2026-11-26T09:00:00"}'):
+    for raw in (
+        b"",
+        b"null",
+        b'{"account": "a", "role": "root", "kind": "token", "expires": null}',
+        b'{"account": "a", "role": "admin", "kind": "cookie", "expires": null}',
+        b'{"account": "a", "role": "admin", "kind": "session", "expires": "2026-11-26T09:00:00"}',
+    ):
         assert Credential.from_json(raw) is None, raw
 
 

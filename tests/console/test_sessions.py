@@ -149,9 +149,7 @@ def test_an_api_token_works_for_its_role_and_not_beyond_it(site, browser_like):
     token = new_api_token(browser_like)
     created = httpx.post(f"{site.url}/api/wifi/hotspots", json=hotspot_body("Rathaus"), headers=bearer(token))
     assert created.status_code == 201, created.text
-    business = httpx.post(
-        f"{site.url}/api/directory/businesses", json=_business(), headers=OPERATOR, timeout=30
-    ).json()
+    business = httpx.post(f"{site.url}/api/directory/businesses", json=_business(), headers=OPERATOR, timeout=30).json()
     publish = httpx.post(f"{site.url}/api/directory/businesses/{business['id']}/publish", headers=bearer(token))
     assert publish.status_code == 403  # wifi staff cannot publish a business
     assert httpx.get(f"{site.url}/api/notifications/accounts", headers=bearer(token)).status_code == 403
