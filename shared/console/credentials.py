@@ -140,6 +140,10 @@ class CredentialIndex:
             return None
         return Credential.from_json(entry.value)
 
+    def holds(self, digest: str, credential: Credential) -> bool:
+        """Whether the mirror already has this entry (the reconcile job skips what needs no write)."""
+        return self._mirror.get(digest) == credential
+
     # Writes: notifications only (the other services' NATS users may not publish to the bucket).
     async def put(self, digest: str, credential: Credential) -> None:
         await (await self.bucket()).put(digest, credential.to_json())
