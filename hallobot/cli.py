@@ -1,4 +1,4 @@
-"""`hallobot` command line: up, serve, migrate, streams, monitor, docs, host-agent."""
+"""`hallobot` command line: up, serve, migrate, streams, monitor, docs, catalogs, operator, host-agent."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ async def _declare_streams(settings: Settings, city_url: str | None) -> int:
 
     from shared.city_streams import ensure_city_mirrors
     from shared.config import SERVICES
+    from shared.console import credentials
     from shared.nats_connection import connect_options
     from shared.ratelimit import bucket_name, declare_bucket
     from shared.streams import STREAMS, StreamsNotDeclared, ensure_streams
@@ -75,10 +76,13 @@ async def _declare_streams(settings: Settings, city_url: str | None) -> int:
             # The services' rate-limit buckets: a service may use its bucket, never create it.
             for service in SERVICES:
                 await declare_bucket(nc.jetstream(), bucket_name(service), settings.stream_replicas)
+            # The console's credential index: notifications writes it, the others read it.
+            await credentials.declare_bucket(nc.jetstream(), settings.stream_replicas)
         finally:
             await nc.close()
         print(f"HALLOBOT: {len(STREAMS)} streams as declared ({', '.join(spec.name for spec in STREAMS)})")
         print(f"HALLOBOT: rate-limit buckets in place ({', '.join(bucket_name(s) for s in SERVICES)})")
+        print(f"HALLOBOT: credential index in place ({credentials.BUCKET})")
         if city_url:
             city = await nats.connect([url.strip() for url in city_url.split(",")], **options)
             try:
@@ -154,6 +158,12 @@ def _catalogs(args: argparse.Namespace) -> int:
     return 1 if open_texts and args.check else 0
 
 
+def _operator(args: argparse.Namespace) -> int:
+    from hallobot.operators import run
+
+    return run(args.email, args.role, args.name, None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hallobot", description="HalloBot, the event backbone of hallo-bot.de")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +210,17 @@ def main(argv: list[str] | None = None) -> int:
     catalogs.add_argument("parts", nargs="*", metavar="PART", help="shared/web or services/<name>; default all")
     catalogs.add_argument("--check", action="store_true", help="exit 1 while a text has no translation")
     catalogs.set_defaults(run=_catalogs)
+
+    operator = commands.add_parser("operator", help="the console's operator accounts")
+    operator_commands = operator.add_subparsers(dest="operator_command", required=True)
+    create = operator_commands.add_parser(
+        "create", help="make an account (e.g. the first admin); asks for name and password unless given"
+    )
+    create.add_argument("email", metavar="EMAIL")
+    create.add_argument("--role", required=True, choices=("admin", "office", "events", "wifi"))
+    create.add_argument("--name", help="the person's name (else asked)")
+    create.set_defaults(run=_operator)
+    # the password: HALLOBOT_OPERATOR_PASSWORD for scripts (never an option: it would show in `ps`), else asked
 
     agent = commands.add_parser("host-agent", help="report a Wifi4EU hotspot's status every interval (run by the host)")
     agent.add_argument("--hotspot", required=True, help="the hotspot id")

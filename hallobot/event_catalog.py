@@ -76,6 +76,13 @@ WHEN: dict[str, str] = {
     "notifications.delivery.sent": "A mail was accepted by the SMTP server, or a webhook answered 2xx.",
     "notifications.delivery.failed": "A delivery was given up (its attempts were spent, the address was refused "
     "for good, or its webhook endpoint was disabled).",
+    "notifications.account.created": "An operator account of the console was made (by an admin, or with "
+    "`hallobot operator create`).",
+    "notifications.account.role_changed": "An admin gave an operator account another role; it applies at once.",
+    "notifications.account.deleted": "An admin deleted an operator account; its sessions and API tokens ended.",
+    "notifications.account.token_created": "An operator made an API token for scripts (the token itself is "
+    "never in an event).",
+    "notifications.account.token_revoked": "An operator revoked one of their API tokens.",
 }
 
 

@@ -1,7 +1,8 @@
 """Credentials: tokens are random, shown once, stored only as SHA-256 digests, compared in constant time.
 
-Every credential check ends in `check_credential`: no token or an unknown one is 401, a valid token
-for another resource is 403 (the same rule for operators, hotspot hosts, owners and registrants).
+Every credential check ends in `check_credential` or `check_operator`: no token or an unknown one is
+401, a valid token for another resource (or an operator whose role lacks the area) is 403, the same
+rule for operators, hotspot hosts, owners and registrants. Operators: shared/console/.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -16,6 +18,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.console import access
+from shared.console.roles import Area, Operator
 from shared.errors import Forbidden, Unauthenticated
 from shared.http import routes_of
 
@@ -47,28 +51,68 @@ def check_credential(token: str | None, owner: str | None, resource_id: str, *, 
         raise Forbidden(f"this {what} belongs to another resource")
 
 
-def presented_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str | None:
-    return credentials.credentials if credentials else None
+async def presented_token(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> str | None:
+    """The bearer token, if any; an operator's is resolved here (async: it sets the request's actor,
+    shared/console/actor.py, which a sync dependency in a worker thread could not)."""
+    token = credentials.credentials if credentials else None
+    await access.resolve_bearer(request, token)
+    return token
 
 
 TokenDep = Annotated[str | None, Depends(presented_token)]
 
 
+def operator_of(request: Request, token: str | None) -> Operator | None:
+    """The operator behind the request's bearer token, whatever their role (None: not an operator)."""
+    return access.known_operator(request, token)
+
+
 def is_operator(request: Request, token: str | None) -> bool:
-    operator_hash: str | None = request.app.state.operator_token_hash
-    return token_matches(token, operator_hash)
+    """An operator whose role reaches this service's area ("sees drafts" and the like)."""
+    operator = operator_of(request, token)
+    return operator is not None and operator.may(access.service_area(request))
 
 
-def require_operator(request: Request, token: TokenDep) -> None:
-    if not is_operator(request, token):
+def refuse_other_roles(request: Request, token: str | None) -> None:
+    """An operator whose role lacks this service's area is 403 where the public may call too (a
+    token is never silently taken as "no token")."""
+    operator = operator_of(request, token)
+    if operator is not None and not operator.may(access.service_area(request)):
+        raise Forbidden("your role may not do this here")
+
+
+def check_operator(request: Request, token: str | None, area: str) -> Operator:
+    operator = operator_of(request, token)
+    if operator is None:
         raise Unauthenticated("operator token required")
+    if not operator.may(area):
+        raise Forbidden("your role may not do this")
+    return operator
 
 
-OperatorDep = Annotated[None, Depends(require_operator)]
+async def require_operator(request: Request, token: TokenDep) -> Operator:
+    """An operator of this service's area (shared/console/roles.py SERVICE_AREAS)."""
+    return check_operator(request, token, access.service_area(request))
+
+
+require_operator.operator_only = True  # type: ignore[attr-defined]
+OperatorDep = Annotated[Operator, Depends(require_operator)]
+
+
+def require_area(area: Area) -> Callable[..., Awaitable[Operator]]:
+    """A dependency: an operator whose role reaches `area` (e.g. notifications' "accounts")."""
+
+    async def operator_with_area(request: Request, token: TokenDep) -> Operator:
+        return check_operator(request, token, area)
+
+    operator_with_area.operator_only = True  # type: ignore[attr-defined]
+    return operator_with_area
 
 
 def _requires_operator(dependant: Dependant) -> bool:
-    return any(dep.call is require_operator or _requires_operator(dep) for dep in dependant.dependencies)
+    return any(getattr(dep.call, "operator_only", False) or _requires_operator(dep) for dep in dependant.dependencies)
 
 
 def document_optional_credentials(app: FastAPI) -> None:

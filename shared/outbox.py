@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaD
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog import EventData
+from shared.console.actor import current_actor
 from shared.envelope import CloudEvent
 
 OUTBOX_TABLE = "outbox"
@@ -33,9 +34,16 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
+def _with_actor(event: CloudEvent) -> CloudEvent:
+    """The operator who made the change (shared/console/actor.py), as the CloudEvents extension
+    attribute `actor`: an account id or `bootstrap`, never an email. Consumers and jobs set none."""
+    actor = current_actor()
+    return event.model_copy(update={"actor": actor}) if actor else event
+
+
 async def add_event(session: AsyncSession, table: Table, data: EventData, *, event_id: str | None = None) -> CloudEvent:
     """Stage one catalog event in the caller's transaction; the relay publishes it after commit."""
-    event = data.to_event(event_id)
+    event = _with_actor(data.to_event(event_id))
     await session.execute(
         table.insert().values(
             event_id=event.id, subject=data.nats_subject(), payload=event.to_json(), created_at=event.time
@@ -49,7 +57,7 @@ async def add_events(session: AsyncSession, table: Table, payloads: list[EventDa
     """Stage several events with one multi-row INSERT (in this order)."""
     if not payloads:
         return []
-    events = [data.to_event() for data in payloads]
+    events = [_with_actor(data.to_event()) for data in payloads]
     await session.execute(
         table.insert(),
         [

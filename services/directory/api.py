@@ -32,7 +32,7 @@ from services.directory.schemas import (
     CategorySlug,
     Status,
 )
-from shared.auth import OperatorDep, TokenDep, is_operator
+from shared.auth import OperatorDep, TokenDep, is_operator, refuse_other_roles
 from shared.envelope import utcnow
 from shared.errors import Unauthenticated
 from shared.inputs import LINE, AwareInstant, Page
@@ -61,6 +61,7 @@ async def categories() -> list[dict[str, str]]:
 async def register(
     body: BusinessCreate, request: Request, store: StoreDep, token: TokenDep, settings: SettingsDep
 ) -> BusinessRegistration:
+    refuse_other_roles(request, token)
     operator = is_operator(request, token)
     if token and not operator:
         raise Unauthenticated("unbekannter Zugang / unknown operator token; register without a token")
@@ -100,6 +101,7 @@ async def list_businesses(
     page: Annotated[Page, Query()] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> BusinessPage:
+    refuse_other_roles(request, token)
     operator = is_operator(request, token)
     if (status_filter not in (None, domain.PUBLISHED) or stale is not None) and not operator:
         message = "Entwürfe und Status nur für das Büro / drafts and status filters need the operator token"

@@ -12,7 +12,7 @@ from services.directory import domain, queries
 from services.directory.config import DirectorySettings
 from services.directory.schemas import BusinessDetail, BusinessRegistration
 from services.directory.store import SqlStore
-from shared.auth import TokenDep, check_credential, is_operator
+from shared.auth import TokenDep, check_credential, is_operator, refuse_other_roles
 from shared.envelope import utcnow
 from shared.errors import NotFound, Unauthenticated
 from shared.ratelimit import check_client
@@ -41,6 +41,7 @@ async def access(request: Request, session: AsyncSession, token: str | None, bus
         return None
     if is_operator(request, token):
         return "operator"
+    refuse_other_roles(request, token)  # an operator of another area: 403, not "unknown edit token"
     owner = await queries.owner_of_token(session, token)
     check_credential(token, owner, business_id, what="Bearbeitungszugang / edit token")
     return "owner"

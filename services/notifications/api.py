@@ -18,7 +18,7 @@ from services.notifications.repository import SqlRepository
 from services.notifications.schemas import SubscriptionCreate, SubscriptionPublic, Topics, WebhookCreated
 from services.notifications.wake import Wake
 from services.notifications.webhooks import lookup
-from shared.auth import TokenDep, is_operator
+from shared.auth import TokenDep, is_operator, refuse_other_roles
 from shared.errors import Unauthenticated
 from shared.inputs import Id
 from shared.ratelimit import check_client
@@ -61,6 +61,7 @@ async def subscribe(
     wake: WakeDep,
     token: TokenDep,
 ) -> SubscriptionPublic | JSONResponse:
+    refuse_other_roles(request, token)
     operator = is_operator(request, token)
     if body.channel == "webhook" and not operator:
         raise Unauthenticated("webhook subscriptions need an operator token")

@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.notifications import (
+    accounts_api,
+    accounts_index,
     api,
     api_operators,
     api_web,
@@ -18,6 +20,8 @@ from services.notifications import (
     models,
     monitor_api,
     pages,
+    pages_console,
+    pages_console_accounts,
     pages_deliveries,
     pages_links,
     pages_live,
@@ -32,6 +36,8 @@ from services.notifications.monitor_rebuild import Projector
 from services.notifications.sentences import Names
 from services.notifications.wake import Wake
 from shared.catalog import DeliveryFailed, DeliverySent
+from shared.catalog.notifications_accounts import ACCOUNT_EVENTS
+from shared.console.credentials import CredentialIndex
 from shared.service import ServiceDefinition, build_app
 
 Job = Callable[[Any], Awaitable[None]]
@@ -48,7 +54,11 @@ async def known_names(runtime: Any) -> Names:
 
 
 def definition(
-    settings: NotificationsSettings, wake: Wake, feed: Broadcaster, projector: Projector | None = None
+    settings: NotificationsSettings,
+    wake: Wake,
+    feed: Broadcaster,
+    credentials: CredentialIndex,
+    projector: Projector | None = None,
 ) -> ServiceDefinition:
     projector = projector or Projector()
     return ServiceDefinition(
@@ -57,7 +67,14 @@ def definition(
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[api.router, api_operators.router, deadletters_api.router, api_web.router, monitor_api.router],
+        routers=[
+            api.router,
+            api_operators.router,
+            deadletters_api.router,
+            api_web.router,
+            monitor_api.router,
+            accounts_api.router,
+        ],
         pages=[
             pages.router,
             pages_live.router,
@@ -65,13 +82,16 @@ def definition(
             pages_links.router,
             pages_deliveries.router,
             pages_monitor.router,
+            pages_console.router,
+            pages_console_accounts.router,
         ],
-        publishes=[DeliverySent, DeliveryFailed],
+        publishes=[DeliverySent, DeliveryFailed, *ACCOUNT_EVENTS],
         subscriptions=subscriptions(settings, wake),
         background=[
             _job("mail_sender", lambda runtime: jobs.mail_sender(runtime, wake)),
             _job("webhook_sender", lambda runtime: jobs.webhook_sender(runtime, wake)),
             _job("daily_jobs", lambda runtime: jobs.daily_jobs(runtime, wake)),
+            _job("credential_index", lambda runtime: accounts_index.keep_index(runtime, credentials)),
             _job("feed_broadcaster", lambda runtime: feed.run(runtime.jetstream, lambda: known_names(runtime))),
             _job("monitor_projector", lambda runtime: projector.run(runtime)),
         ],
@@ -82,7 +102,8 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
     wake, feed = Wake(), Broadcaster(settings.feed_max_clients, settings.feed_replay_limit)
     projector = Projector()  # the impact monitor's consumers (monitor_rebuild.py)
-    app = build_app(definition(settings, wake, feed, projector), settings)
+    credentials = CredentialIndex(settings.stream_replicas)  # notifications writes it (accounts_*.py)
+    app = build_app(definition(settings, wake, feed, credentials, projector), settings, credentials=credentials)
     app.state.wake, app.state.feed, app.state.projector = wake, feed, projector
     app.state.pages = pages.pages  # error pages in the service's catalog
     return app

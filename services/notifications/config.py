@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
+from services.notifications.accounts_domain import LoginPolicy, SessionPolicy
 from shared.config import ServiceSettings, development_secret, scoped, secret_problem
 from shared.ratelimit import MAX_WINDOW_S, Limit
 
@@ -70,6 +72,21 @@ class NotificationsSettings(ServiceSettings):
     # A confirmation link works this long; then the page offers a new one (sent again to the address).
     confirmation_link_days: float = Field(7.0, gt=0)
 
+    # The console's operator accounts (accounts_domain.py): after the n-th failed login in a row the
+    # next attempt waits login_delay_base_s·2^(n-1) s (at most _max_s); login_max_failures in a row
+    # lock the account for login_lockout_s. Sessions end after session_idle_s without a page of
+    # the console, and session_max_s after the login in any case. Password-reset links work
+    # reset_link_s once. The reconcile job rewrites the credential index every credentials_reconcile_s.
+    login_delay_base_s: float = Field(1.0, ge=0)
+    login_delay_max_s: float = Field(30.0, ge=0)
+    login_max_failures: int = Field(5, ge=1)
+    login_lockout_s: float = Field(900.0, gt=0)
+    login_limit: int = Field(60, ge=1)  # login attempts per client address and hour, over all accounts
+    session_idle_s: float = Field(8 * 3600.0, gt=0)
+    session_max_s: float = Field(12 * 3600.0, gt=0)
+    reset_link_s: float = Field(3600.0, gt=0)
+    credentials_reconcile_s: float = Field(300.0, gt=0)
+
     digest_hour: int = Field(7, ge=0, le=23)  # Europe/Berlin
     keep_deliveries_days: int = Field(90, ge=1)
 
@@ -94,6 +111,28 @@ class NotificationsSettings(ServiceSettings):
     @property
     def confirmation_rate(self) -> Limit:
         return Limit("notifications-confirmation-mails-per-address", 1, self.confirmation_window_s)
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(
+            self.login_delay_base_s,
+            self.login_delay_max_s,
+            self.login_max_failures,
+            timedelta(seconds=self.login_lockout_s),
+        )
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(timedelta(seconds=self.session_idle_s), timedelta(seconds=self.session_max_s))
+
+    @property
+    def login_rate(self) -> Limit:
+        """Login attempts per client address (besides the per-account delay and lock)."""
+        return Limit("notifications-logins-per-client", self.login_limit, 3600.0)
+
+    @property
+    def reset_rate(self) -> Limit:
+        return Limit("notifications-password-resets-per-client", self.subscription_limit, self.subscription_window_s)
 
     def operators(self) -> list[str]:
         return [address.strip() for address in self.operator_emails.split(",") if address.strip()]

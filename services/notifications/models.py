@@ -118,5 +118,6 @@ calendar = Table(
     Column("starts_at", UtcDateTime, nullable=False),
 )
 
-# The impact monitor's projection and the audit trail live on this metadata too.
-from services.notifications import models_monitor  # noqa: E402,F401
+# The console's operator accounts, sessions and API tokens, the impact monitor's projection and the
+# audit trail live on this metadata too.
+from services.notifications import models_accounts, models_monitor  # noqa: E402, F401

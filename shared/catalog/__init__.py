@@ -47,6 +47,13 @@ from shared.catalog.events_attendance import (
     RegistrationReleased,
 )
 from shared.catalog.notifications import DeliveryFailed, DeliverySent
+from shared.catalog.notifications_accounts import (
+    AccountCreated,
+    AccountDeleted,
+    AccountRoleChanged,
+    AccountTokenCreated,
+    AccountTokenRevoked,
+)
 from shared.catalog.wifi import (
     HotspotAvailability,
     HotspotIncidentOpened,
@@ -61,6 +68,11 @@ from shared.envelope import TYPE_PREFIX, CloudEvent
 __all__ = [
     "CATALOG",
     "SCHEMA_BASE",
+    "AccountCreated",
+    "AccountDeleted",
+    "AccountRoleChanged",
+    "AccountTokenCreated",
+    "AccountTokenRevoked",
     "BusinessArchived",
     "BusinessOwnerNotice",
     "BusinessPublished",
@@ -139,6 +151,11 @@ CATALOG: Mapping[str, type[EventData]] = MappingProxyType(
             HotspotMonthlyReport,
             DeliverySent,
             DeliveryFailed,
+            AccountCreated,
+            AccountRoleChanged,
+            AccountDeleted,
+            AccountTokenCreated,
+            AccountTokenRevoked,
         )
     }
 )

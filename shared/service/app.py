@@ -16,6 +16,8 @@ from starlette.types import ASGIApp
 
 from shared.auth import document_optional_credentials, hash_token
 from shared.config import ServiceSettings
+from shared.console.credentials import CredentialIndex
+from shared.console.pages import install_console
 from shared.http import ERROR_RESPONSES, install_error_handlers
 from shared.http_guard import install_guard
 from shared.logging import configure_logging
@@ -47,11 +49,15 @@ class ServiceApp(FastAPI):
 
 
 def build_app(
-    definition: ServiceDefinition, settings: ServiceSettings, rate_limiter: RateLimiter | None = None
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    rate_limiter: RateLimiter | None = None,
+    credentials: CredentialIndex | None = None,
 ) -> FastAPI:
     """`settings` is the service's one settings object, created by its app.py; routes reach it as
     `request.app.state.settings`, background jobs as `runtime.settings`. `rate_limiter`: the one the
-    app.py made when its consumers need it too; else one is made here."""
+    app.py made when its consumers need it too; else one is made here. `credentials`: the same for
+    the credential index (notifications' jobs write it)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +71,7 @@ def build_app(
             if internal:  # first: a taken port fails at once, and the detailed readiness shows the wait
                 await internal.start()
             await runtime.start()
+            app.state.credentials.start()  # the mirror of the credential index (shared/console/)
         except StartupFailed as exc:
             # One sentence instead of a driver's hundred-line traceback; the server then exits.
             log.critical("%s cannot start: %s", definition.name, exc)
@@ -78,6 +85,7 @@ def build_app(
         finally:
             if internal:
                 await internal.stop()
+            await app.state.credentials.stop()
             await runtime.stop()
 
     app = ServiceApp(
@@ -92,6 +100,9 @@ def build_app(
     # The one rate limiter (shared/ratelimit/), on the runtime's NATS connection once it is up.
     app.state.rate_limiter = rate_limiter or RateLimiter.of_service(settings)
     app.state.rate_limiter.connect(lambda: app.state.runtime.broker.connection)
+    # Operator sessions and API tokens (shared/console/): the mirror of the credential index.
+    app.state.credentials = credentials or CredentialIndex(settings.stream_replicas)
+    app.state.credentials.connect(lambda: app.state.runtime.broker.connection)
     install_error_handlers(app)
     install_guard(app, settings.max_body_bytes)
     document_optional_credentials(app)
@@ -102,4 +113,5 @@ def build_app(
     app.include_router(assets)
     for router in definition.pages:
         app.include_router(router, include_in_schema=False)
+    install_console(app)  # after the pages: a service's own page at its area's path wins
     return app

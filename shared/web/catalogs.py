@@ -15,7 +15,14 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("shared/web", "services/directory", "services/events", "services/wifi", "services/notifications")
+PARTS = (
+    "shared/web",
+    "shared/console",
+    "services/directory",
+    "services/events",
+    "services/wifi",
+    "services/notifications",
+)
 METHODS = [
     ("**/migrations/**", "ignore"),
     ("**/templates/**.html", "jinja2"),

@@ -17,6 +17,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy.engine import make_url
 
 from shared.config import SERVICES
+from shared.console.credentials import BUCKET as CREDENTIALS_BUCKET
 from shared.ratelimit import bucket_name
 from shared.streams import STREAMS
 from tests.deploy import compose, stack
@@ -148,7 +149,8 @@ async def test_the_admin_declared_every_stream_and_the_services_needed_no_other_
         names = {info.config.name for info in await nc.jetstream().streams_info()}
     finally:
         await nc.close()
-    assert names == {spec.name for spec in STREAMS} | {f"KV_{bucket_name(name)}" for name in SERVICES}
+    buckets = {f"KV_{bucket_name(name)}" for name in SERVICES} | {f"KV_{CREDENTIALS_BUCKET}"}
+    assert names == {spec.name for spec in STREAMS} | buckets
     violations = [
         line
         for line in running_stack.nats.log_path.read_text().splitlines()

@@ -26,6 +26,7 @@ import pytest
 from nats.js.api import ConsumerConfig, RePublish, StreamConfig
 from nats.js.errors import NotFoundError
 
+from shared.console.credentials import BUCKET, Credential, CredentialIndex
 from shared.streams import STREAMS_BY_NAME, StreamsNotDeclared, ensure_stream, ensure_streams, misfits
 from tests.deploy import compose, stack
 from tests.deploy.nats_node import (
@@ -400,3 +401,34 @@ async def test_a_service_only_checks_the_streams_and_names_the_admin_command_whe
     with pytest.raises(StreamsNotDeclared, match="hallobot streams"):
         await ensure_stream(js, StreamConfig(name="UNDECLARED", subjects=["hallobot.undeclared.>"]), attempts=1)
     assert await violated(errors, "$JS.API.STREAM.CREATE.UNDECLARED")
+
+
+async def test_every_service_reads_the_credential_index_and_only_notifications_writes_it(users):
+    """The console's index of sessions and API tokens (shared/console/credentials.py): a service that
+    could write it could make itself any operator."""
+    digest = secrets.token_hex(32)
+    entry = Credential(str(uuid.uuid4()), "admin", "token", None)
+    notifications, notifications_errors = await users.connect("notifications")
+    index = CredentialIndex()
+    index.connect(lambda: notifications)
+    await index.put(digest, entry)
+    await index.delete(secrets.token_hex(32))
+    assert violations(notifications_errors) == ""
+    for user in ("directory", "events", "wifi"):
+        service, errors = await users.connect(user)
+        reader = CredentialIndex()
+        reader.connect(lambda service=service: service)
+        assert await reader.lookup(digest) == entry  # a direct get
+        reader.start()  # the watch: an ordered consumer on the bucket's stream
+        assert await asyncio.wait_for(reader.synced.wait(), 10)
+        assert await reader.lookup(digest) == entry
+        await reader.stop()
+        kv = await service.jetstream(timeout=1).key_value(BUCKET)
+        forged = Credential(str(uuid.uuid4()), "admin", "token", None)
+        with pytest.raises(REFUSED):
+            await kv.put(secrets.token_hex(32), forged.to_json())
+        with pytest.raises(REFUSED):
+            await kv.delete(digest)
+        assert await violated(errors, f"$KV.{BUCKET}.")
+    admin, _ = await users.connect("operator")
+    assert set(await (await admin.jetstream().key_value(BUCKET)).keys()) == {digest}

@@ -1,14 +1,14 @@
 """impact monitor and audit trail: the projection of the public streams (monitor_*)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"  # re-chained after the console's 0006 when the branches meet
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
