@@ -17,8 +17,7 @@ from services.directory.labels import CATEGORY_NAMES
 from services.directory.owner_texts import FIELDS
 from services.directory.pages import pages
 from services.directory.review_queries import review_queue
-from shared.auth import TokenDep, is_operator
-from shared.errors import Unauthenticated
+from shared.console.pages import console_operator
 from shared.service import ReadingDep, RuntimeDep
 from shared.web import N_
 
@@ -30,18 +29,9 @@ PER_PAGE = 50
 SIGN_IN = N_("Bitte melden Sie sich in der Verwaltung an.")
 
 
-async def console_operator(request: Request, token: TokenDep) -> None:
-    """The one gate of the directory's console pages: until the console's sessions exist, the operator
-    token as a bearer token (401 without it; a browser gets the error page). At the merge with the
-    identity branch this becomes the console session dependency for the area "directory" (async, so
-    the actor it sets reaches the use cases)."""
-    if not is_operator(request, token):
-        raise Unauthenticated(SIGN_IN)
-
-
 def console_router() -> APIRouter:
     """A router of console pages: every route behind the one gate."""
-    return APIRouter(dependencies=[Depends(console_operator)])
+    return APIRouter(dependencies=[Depends(console_operator(AREA))])
 
 
 router = console_router()

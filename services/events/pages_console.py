@@ -17,9 +17,10 @@ from services.events.commands import ChangeEvent
 from services.events.config import EventsSettings
 from services.events.pages import pages
 from services.events.store import SqlStore
-from shared.auth import TokenDep, is_operator
+from shared.console.pages import console_operator
+from shared.console.roles import Operator
 from shared.envelope import utcnow
-from shared.errors import Conflict, Invalid, NotFound, Unauthenticated
+from shared.errors import Conflict, Invalid, NotFound
 from shared.inputs import Id
 from shared.service import ReadingDep
 from shared.spreadsheet import csv_response
@@ -27,20 +28,14 @@ from shared.web import N_, chosen_language, read_form, see_other, validate
 
 router = APIRouter()
 EventId = Annotated[Id, Path()]
-AREA = "events"  # the console area these pages need (shared/console/roles.py, once it lands)
+AREA = "events"  # the console area these pages need (shared/console/roles.py)
 NO_EVENT = N_("Diese Veranstaltung gibt es nicht.")
 ONLY_EVENTS = N_("Nur Veranstaltungen mit Plätzen können um eine Bestätigung bitten, Beratungstage nicht.")
 IS_CANCELLED = N_("Die Veranstaltung ist abgesagt; daran lässt sich nichts mehr ändern.")
 
 
-async def console_access(request: Request, token: TokenDep) -> None:
-    """The one access check of the events console (area "events"). For now the operator's bearer
-    token; the console session replaces it when the identity branch lands."""
-    if not is_operator(request, token):
-        raise Unauthenticated(N_("Bitte melden Sie sich an."))
-
-
-ConsoleDep = Annotated[None, Depends(console_access)]
+# The one access check of the events console: a console session whose role has the area "events".
+ConsoleDep = Annotated[Operator, Depends(console_operator(AREA))]
 
 
 def settings_of(request: Request) -> EventsSettings:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications import models_monitor as m
+from services.notifications.models_accounts import operator_accounts
 from services.notifications.monitor_rules import Period
 from services.notifications.sentences import Gettext, Names, sentence
 from shared.web.i18n import N_
@@ -135,3 +136,10 @@ async def _names(session: AsyncSession) -> Names:
     rows = await session.execute(select(m.calendar.c.event_id, m.calendar.c.title))
     names.events = {key: title for key, title in rows.tuples()}
     return names
+
+
+async def account_names(session: AsyncSession) -> dict[str, str]:
+    """The console's accounts by id (this service's own table): the audit names people, not ids. A
+    deleted account's name is erased, so its entries show the short id."""
+    rows = await session.execute(select(operator_accounts.c.id, operator_accounts.c.name))
+    return {row.id: row.name for row in rows if row.name}

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import BaseModel
 
 from shared.auth import OperatorDep
+from shared.console.actor import current_actor
 from shared.consumer.dead_letter_log import DeadLetter, dead_letters, request_replay, takes_replays
 from shared.service import RuntimeDep
 
@@ -24,9 +25,9 @@ Sequence = Annotated[int, Path(ge=1, le=2**63 - 1, description="the dead letter'
 
 
 async def operator_actor(_: OperatorDep) -> str:
-    """Who asks, recorded with a replay: the operator token is `bootstrap`. (The personal accounts
-    of the console replace this with the request's actor.)"""
-    return BOOTSTRAP
+    """Who asks, recorded with a replay: the request's actor (an account id, `bootstrap` for the
+    operator token), set by the operator check."""
+    return current_actor() or BOOTSTRAP
 
 
 ActorDep = Annotated[str, Depends(operator_actor)]

@@ -2,8 +2,8 @@
 (reason, attempts, next try; a dead one can be sent again) and the dead letters of the consumers
 (reason, attempts; replayed to the consumer that gave up on them, shared/consumer/replay.py).
 
-Area "deliveries". The whole page hangs on one guard, `console_operator`: for now the operator
-token as a bearer, to be swapped for the console's session at the merge of personal accounts. The
+Area "deliveries". The whole page hangs on one guard, `console_actor`: a console session whose role
+has the area (shared/console/pages.py); it names who replays. The
 words people read are in pages_deliveries_words.py; no id, type string or consumer name is shown."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, Response
 from services.notifications import handlers_delivery, queries
 from services.notifications.pages import pages
 from services.notifications.pages_deliveries_words import letter_view, options
-from shared.auth import TokenDep, is_operator
+from shared.console.pages import console_operator
+from shared.console.roles import Operator
 from shared.consumer.dead_letter_log import dead_letters, request_replay, takes_replays
-from shared.errors import Unauthenticated
 from shared.inputs import Id
 from shared.service import RuntimeDep
 from shared.web.forms import read_form, see_other
@@ -29,14 +29,13 @@ PAGE = "/verwaltung/zustellungen"
 AREA = "deliveries"  # the console's area of this page (shared/console/roles.py once accounts arrive)
 
 
-async def console_operator(request: Request, token: TokenDep) -> str:
-    """The one guard of these pages; returns who acts (recorded with a replay)."""
-    if not is_operator(request, token):
-        raise Unauthenticated("operator token required")
-    return "bootstrap"
+async def console_actor(operator: Annotated[Operator, Depends(console_operator("deliveries"))]) -> str:
+    """The one guard of these pages (a console session with the area "deliveries"); returns who acts,
+    recorded with a replay."""
+    return operator.account_id
 
 
-Actor = Annotated[str, Depends(console_operator)]
+Actor = Annotated[str, Depends(console_actor)]
 CONSUMER_NAME = r"[A-Za-z0-9_-]{1,100}"
 Consumer = Annotated[str | None, Query(pattern=f"^{CONSUMER_NAME}$")]
 Note = Annotated[str | None, Query(max_length=20)]

@@ -19,9 +19,10 @@ from services.notifications.monitor_report import yearly_report
 from services.notifications.monitor_rules import Period, period, year_period
 from services.notifications.monitor_texts import FIGURES
 from services.notifications.pages import pages
-from shared.auth import TokenDep, is_operator
+from shared.console.pages import console_operator
+from shared.console.roles import Operator
 from shared.envelope import utcnow
-from shared.errors import NotFound, Unauthenticated
+from shared.errors import NotFound
 from shared.service import ReadingDep
 from shared.spreadsheet import csv_response
 from shared.web.i18n import chosen_language
@@ -30,17 +31,9 @@ router = APIRouter()
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
 
 
-def console_area(area: str) -> Callable[[Request, str | None], Awaitable[None]]:
-    """The guard of these pages, for the console's `area` ("monitor", "audit"). Until the console's
-    sessions exist it is the operator's credential (shared.auth); when they land, this is the one place
-    to ask for the session cookie and the area instead."""
-
-    async def allowed(request: Request, token: TokenDep) -> None:
-        if not is_operator(request, token):
-            raise Unauthenticated("operator credential required")
-
-    allowed.__name__ = f"console_{area}"
-    return allowed
+def console_area(area: str) -> Callable[[Request], Awaitable[Operator]]:
+    """The guard of these pages: a console session whose role has `area` ("monitor", "audit")."""
+    return console_operator(area)
 
 
 MonitorAccess = Annotated[None, Depends(console_area("monitor"))]
@@ -115,7 +108,7 @@ async def audit(
     gettext = pages.gettext(lang)
     filters = audit_queries.Filters(wer or None, bereich or None, _period(von, bis), seite)
     entries, total = await audit_queries.entries(session, filters, lang, gettext)
-    names: dict[str, str] = {}  # account names: from the console's accounts once they exist
+    names = await audit_queries.account_names(session)
     actors = [
         (actor, audit_queries.actor_label(actor, names, gettext)) for actor in await audit_queries.actors(session)
     ]
