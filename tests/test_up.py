@@ -7,6 +7,7 @@ on this machine (e.g. a system NATS on 4222).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import smtplib
@@ -23,6 +24,7 @@ import pytest
 
 from hallobot.ports import free_port
 from shared.config import SERVICES
+from tests.console.conftest import log_in
 
 SUMMARY_END = "Ctrl-C stops everything."
 START_TIMEOUT_S = 120  # `up` itself gives the services 60 s; a slow 2-core machine gets some slack
@@ -477,6 +479,12 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
         assert "DIRECTORY" in stream_created(monitor_port), "the services declared their streams on NATS_URL"
         demo = up.wait_for_line("demo data loaded")  # the demo loads after the summary
         assert demo.count("demo hotspot ") == 6 and "demo events: 11 new events" in demo
+        account = re.search(r"demo console account \(/verwaltung\): (\S+), password (\S+) \(shown once\)", demo)
+        assert account, demo
+        with httpx.Client(base_url=web_url(env), headers={"accept": "text/html"}, timeout=30) as browser:
+            answer = log_in(browser, account[1], account[2])
+            assert answer.status_code == 303 and answer.headers["location"] == "/verwaltung", answer.text
+            assert "Guten Tag" in browser.get("/verwaltung").text
 
         assert up.interrupt() == 0, up.output()
         assert up.leftovers() == {}

@@ -1,8 +1,10 @@
 """The demo data of `hallobot up --demo`, created through the services' HTTP APIs (idempotent): the six
-Wifi4EU hotspot sites, a few Bottrop businesses with the Fairtrade-Town campaign, and event series."""
+Wifi4EU hotspot sites, a few Bottrop businesses with the Fairtrade-Town campaign, event series, and an
+admin account of the console."""
 
 from __future__ import annotations
 
+from hallobot.demo.console import create_demo_admin
 from hallobot.demo.directory import load_demo_directory
 from hallobot.demo.events import load_demo_events
 from hallobot.demo.wifi import create_demo_hotspots
@@ -16,6 +18,11 @@ def load_demo_data(urls: dict[str, str], token: str) -> None:
     directory = load_demo_directory(urls["directory"], token)
     _say(f"demo directory: {len(directory['businesses'])} new businesses and the Fairtrade campaign")
     _say(f"demo events: {len(load_demo_events(urls['events'], token))} new events")
+    email, password = create_demo_admin(urls["notifications"], token)
+    if password:
+        _say(f"demo console account (/verwaltung): {email}, password {password} (shown once)")
+    else:
+        _say(f"demo console account (/verwaltung): {email} (made at an earlier start)")
 
 
 def _say(message: str) -> None:
