@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from shared.console.access import SESSION_COOKIE
-
 from tests.directory.conftest import OPERATOR, anonymous, events_of, owner, published, register
 from tests.support.console import console_session
 from tests.support.services import ServiceProcess
