@@ -1,20 +1,26 @@
 """The office's console pages of the directory over HTTP, against the service as a real process on SQLite
 and PostgreSQL: the review queue, one profile with its decisions (publish, approve, send back with a note
-the owner reads, archive after a confirmation), the office's edit, the list of all profiles, and the gate
-(no credential 401, no CSRF token 403). Until the console's sessions exist the operator token is the
-credential."""
+the owner reads, archive after a confirmation), the office's edit, the list of all profiles, and the gate:
+the office signs in with a console session (the cookie `hallobot_verwaltung`, minted by
+tests/support/console.py as notifications does at a login); without one, or with only a bearer token,
+a page sends the browser to the login; a role without the directory's area gets 403, and so does a
+form without its CSRF token."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import httpx
 import pytest
 
+from shared.console.access import SESSION_COOKIE
 from tests.directory.conftest import OPERATOR, anonymous, events_of, owner, published, register
+from tests.support.console import console_session
+from tests.support.services import ServiceProcess
 
 QUEUE = "/verwaltung/verzeichnis"
 
@@ -25,9 +31,16 @@ def directory(directory_any_db):
     return directory_any_db
 
 
-def console(directory) -> httpx.Client:
-    """The office's browser: keeps cookies, asks for pages, presents the operator token."""
-    return httpx.Client(base_url=directory.url, timeout=15, headers={"accept": "text/html", **OPERATOR})
+def session_cookie(service: ServiceProcess, role: str) -> str:
+    """A console session of `role` (minted in a thread: the async tests run inside an event loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(console_session, service, role).result()
+
+
+def console(directory, role: str = "office") -> httpx.Client:
+    """The office's browser: keeps cookies, asks for pages, signed in to the console with `role`."""
+    cookies = {SESSION_COOKIE: session_cookie(directory.process, role)}
+    return httpx.Client(base_url=directory.url, timeout=15, headers={"accept": "text/html"}, cookies=cookies)
 
 
 @contextmanager
@@ -235,7 +248,7 @@ async def test_the_list_of_all_profiles_filters_by_status_and_words(directory):
         assert f'href="{QUEUE}/{created["id"]}"' in odd.text
 
 
-async def test_without_the_credential_a_browser_gets_the_sign_in_error_and_a_form_without_csrf_is_refused(directory):
+async def test_without_a_session_a_browser_goes_to_the_login_and_a_form_without_csrf_is_refused(directory):
     with directory.client() as api:
         created = register(api, name=unique("Ohne Zugang"))
     paths = [
@@ -248,16 +261,39 @@ async def test_without_the_credential_a_browser_gets_the_sign_in_error_and_a_for
     with httpx.Client(base_url=directory.url, timeout=15, headers={"accept": "text/html"}) as stranger:
         for path in paths:
             page = stranger.get(path)
-            assert page.status_code == 401 and "Bitte melden Sie sich" in page.text, path
-            assert "<html" in page.text
-        assert stranger.post(f"{QUEUE}/{created['id']}/veroeffentlichen").status_code == 401
-        wrong = stranger.get(QUEUE, headers={"Authorization": "Bearer falsch"})
-        assert wrong.status_code == 401
-    with httpx.Client(base_url=directory.url, timeout=15) as client:
-        assert client.get(QUEUE).status_code == 401 and client.get(QUEUE).json()["message"]
+            assert page.status_code == 303, path
+            assert page.headers["location"] == f"/verwaltung/anmelden?weiter={path}"
+        listed = stranger.get(f"{QUEUE}/eintraege", params={"status": "pending"})
+        assert listed.headers["location"] == f"/verwaltung/anmelden?weiter={QUEUE}/eintraege%3Fstatus%3Dpending"
+        sent = stranger.post(f"{QUEUE}/{created['id']}/veroeffentlichen")
+        assert sent.status_code == 303 and sent.headers["location"].startswith("/verwaltung/anmelden?weiter=")
+        for credential in ({"Authorization": "Bearer falsch"}, OPERATOR):  # a bearer token is not a session
+            answer = stranger.get(QUEUE, headers=credential)
+            assert answer.status_code == 303 and answer.headers["location"].startswith("/verwaltung/anmelden")
+        stranger.cookies.set(SESSION_COOKIE, "falsch.unterschrieben")  # not signed under the site's secret
+        assert stranger.get(QUEUE).status_code == 303
     with console(directory) as office:
         office.get(QUEUE)  # the CSRF cookie is set, but the form's token is missing
         forged = office.post(f"{QUEUE}/{created['id']}/veroeffentlichen", data={})
         assert forged.status_code == 403 and "Das Formular ist abgelaufen" in forged.text
+    with directory.client() as api:
+        assert api.get(f"/businesses/{created['id']}", headers=OPERATOR).json()["status"] == "pending"
+
+
+async def test_a_role_without_the_directory_gets_a_refusal_page_and_decides_nothing(directory):
+    with directory.client() as api:
+        created = register(api, name=unique("Nicht für das WLAN"))
+    with console(directory) as office:
+        assert office.get(f"{QUEUE}/{created['id']}").status_code == 200  # the office's role has the directory
+    with console(directory, role="wifi") as wifi_staff:
+        form = wifi_staff.get("/verzeichnis/eintragen")  # a form this browser may use: its CSRF cookie and token
+        for path in (QUEUE, f"{QUEUE}/{created['id']}", "/verwaltung/fairtrade"):
+            page = wifi_staff.get(path)
+            assert page.status_code == 403 and "Dieser Bereich gehört nicht zu Ihrer Rolle" in page.text, path
+            assert created["name"] not in page.text
+        sent = post(wifi_staff, f"{QUEUE}/{created['id']}/veroeffentlichen", form.text)
+        assert sent.status_code == 403 and "Dieser Bereich gehört nicht zu Ihrer Rolle" in sent.text
+    with console(directory, role="admin") as admin:
+        assert admin.get(QUEUE).status_code == 200
     with directory.client() as api:
         assert api.get(f"/businesses/{created['id']}", headers=OPERATOR).json()["status"] == "pending"

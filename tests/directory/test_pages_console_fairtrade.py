@@ -1,6 +1,7 @@
 """The Fairtrade-Town campaign in the office's console over HTTP, against the directory as a real process
 (its own, so the campaign starts empty): each form adds its record and the criteria follow, as the public
-JSON says; errors stay at their fields with the input kept; the title's dates; the gate."""
+JSON says; errors stay at their fields with the input kept; the title's dates; the gate (a console session
+with the directory's area, and the CSRF token)."""
 
 from __future__ import annotations
 
@@ -95,10 +96,17 @@ async def test_the_title_is_recorded_with_its_renewal_date_and_a_renewal_needs_a
         assert state["title_awarded_on"] == "2025-01-10" and state["title_expires_on"] == "2027-01-10"
 
 
-async def test_the_campaign_forms_need_the_credential_and_the_csrf_token(directory):
+async def test_the_campaign_forms_need_a_session_with_the_directory_and_the_csrf_token(directory):
     with httpx.Client(base_url=directory.url, timeout=15, headers={"accept": "text/html"}) as stranger:
         refused = stranger.post(CAMPAIGN + "/steuerungsgruppe", data={"steering_group": "Jemand"})
-        assert refused.status_code == 401 and "Bitte melden Sie sich" in refused.text
+        assert refused.status_code == 303
+        assert refused.headers["location"] == "/verwaltung/anmelden?weiter=/verwaltung/fairtrade/steuerungsgruppe"
+    with console(directory, role="events") as events_staff:
+        form = events_staff.get("/verzeichnis/eintragen")  # its own CSRF cookie and token
+        refused = events_staff.post(
+            CAMPAIGN + "/steuerungsgruppe", data={"csrf_token": csrf(form.text), "steering_group": "Jemand"}
+        )
+        assert refused.status_code == 403 and "Dieser Bereich gehört nicht zu Ihrer Rolle" in refused.text
     with console(directory) as office:
         office.get(CAMPAIGN)
         forged = office.post(CAMPAIGN + "/steuerungsgruppe", data={"steering_group": "Jemand"})

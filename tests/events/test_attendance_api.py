@@ -1,6 +1,7 @@
 """Check-in and reconfirmation over HTTP against the real service process: the operators' JSON API,
-the console pages (with the operator's bearer token until console sessions land), the list at the
-door, and the registrant's reconfirmation page behind the mail's link."""
+the console pages (behind a console session, tests/support/console.py: the events role and the office's
+may use them, the WLAN role may not, a bearer token is no session), the list at the door, and the
+registrant's reconfirmation page behind the mail's link."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import httpx
 import pytest
 
 from services.events.domain_times import BERLIN
+from shared.web.csrf import COOKIE as CSRF_COOKIE
 from tests.events.conftest import OPERATOR, person, published_event, start_events
 from tests.events.test_events_api import _messages
 from tests.events.test_pages import HTML, csrf, visible
+from tests.support.console import sign_in
 
 
 def happening_now(client, capacity: int = 3, people: int = 4, **fields) -> tuple[dict, list[dict]]:
@@ -97,8 +100,9 @@ def event_body_of(event: dict) -> dict:
 
 @pytest.fixture
 def office(events_service):
-    with events_service.client(headers={**HTML, **OPERATOR}) as c:
-        yield c
+    """A browser of the events staff, signed in to the console."""
+    with events_service.client(headers=HTML) as c:
+        yield sign_in(c, events_service.process, "events")
 
 
 def test_the_console_lists_todays_events_first_with_the_way_to_the_door(office, client, events_service):
@@ -112,7 +116,29 @@ def test_the_console_lists_todays_events_first_with_the_way_to_the_door(office, 
     assert f'href="/verwaltung/veranstaltungen/{later["id"]}/teilnehmende.csv"' in page.text
     assert today["id"] not in text and later["id"] not in text  # ids only in links
     with events_service.client(headers=HTML) as stranger:
-        assert stranger.get("/verwaltung/veranstaltungen").status_code == 401
+        for credential in ({}, OPERATOR):  # no session; a bearer token is not one
+            page = stranger.get("/verwaltung/veranstaltungen", headers=credential)
+            assert page.status_code == 303
+            assert page.headers["location"] == "/verwaltung/anmelden?weiter=/verwaltung/veranstaltungen"
+    with events_service.client(headers=HTML) as office_staff:
+        page = sign_in(office_staff, events_service.process, "office").get("/verwaltung/veranstaltungen")
+        assert page.status_code == 200 and "Frühstück heute" in page.text
+
+
+def test_a_role_without_the_events_area_gets_a_refusal_page_and_checks_no_one_in(office, client, events_service):
+    event, people = happening_now(client, title="Nicht fürs WLAN")
+    door = f"/verwaltung/veranstaltungen/{event['id']}/einlass"
+    with events_service.client(headers=HTML) as wifi_staff:
+        sign_in(wifi_staff, events_service.process, "wifi")
+        for path in ("/verwaltung/veranstaltungen", door, f"/verwaltung/veranstaltungen/{event['id']}"):
+            page = wifi_staff.get(path)
+            assert page.status_code == 403 and "Dieser Bereich gehört nicht zu Ihrer Rolle" in page.text, path
+            assert "Nicht fürs WLAN" not in page.text and "Person 0" not in page.text
+        token = csrf(office.get(door))  # a form token of the office's browser, with its CSRF cookie
+        wifi_staff.cookies.set(CSRF_COOKIE, office.cookies[CSRF_COOKIE])
+        sent = wifi_staff.post(door, data={"csrf_token": token, "anmeldung": people[0]["id"], "aktion": "da"})
+        assert sent.status_code == 403 and "Dieser Bereich gehört nicht zu Ihrer Rolle" in sent.text
+    assert client.get(f"/events/{event['id']}/attendance", headers=OPERATOR).json()["attended"] == 0
 
 
 def test_a_check_in_at_the_door_is_one_button_and_changes_the_attendance_figure(office, client):

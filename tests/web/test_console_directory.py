@@ -3,8 +3,8 @@ the review queue lists a new self-registered profile, its page shows the owner's
 is named in the error summary; sent back with a note, the owner gets the mail, reads the note on their
 page and saves; the profile is back in the queue, and "Veröffentlichen" puts it in the public directory.
 axe-core finds no serious or critical violation on the directory's console pages (and the owner's page
-with the note), in German and English. Until the console has sessions, the browser presents the operator
-token (an extra HTTP header of the context)."""
+with the note), in German and English. The office logs in on the way, with an account of the office's
+role (tests/web/console_login.py); a citizen who opens the console is sent to the login page."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from playwright.async_api import expect
 
 from tests.notifications.conftest import body_text, until
 from tests.support.browser import serious_violations
-from tests.support.system import OPERATOR
+from tests.web.console_login import log_in_on_the_way
 
 
 async def accessible(page) -> None:
@@ -31,10 +31,10 @@ async def test_the_office_reviews_a_new_sign_up_and_publishes_it(site, browser):
     created = httpx.post(f"{site.url}/api/directory/businesses", json=body, timeout=15)
     assert created.status_code == 201
     business_id, edit_token = created.json()["id"], created.json()["edit_token"]
-    context = await browser.new_context(locale="de-DE", extra_http_headers=OPERATOR)
+    context = await browser.new_context(locale="de-DE")
     office = await context.new_page()
     try:
-        await office.goto(site.url + "/verwaltung/verzeichnis")
+        await log_in_on_the_way(office, site, "office", "/verwaltung/verzeichnis")
         await expect(office.get_by_role("heading", level=1)).to_have_text("Verzeichnis: zu prüfen")
         await accessible(office)
         await office.get_by_role("link", name=name).click()
@@ -87,8 +87,8 @@ async def test_the_office_reviews_a_new_sign_up_and_publishes_it(site, browser):
         page = await citizen.new_page()
         await page.goto(f"{site.url}/verzeichnis/{business_id}")
         await expect(page.get_by_role("heading", level=1)).to_have_text(name)
-        answer = await page.goto(site.url + "/verwaltung/verzeichnis")
-        assert answer is not None and answer.status == 401  # no credential: the error page
-        await expect(page.get_by_role("heading", level=1)).to_have_text("Bitte melden Sie sich an")
+        await page.goto(site.url + "/verwaltung/verzeichnis")  # no session: the login page
+        await expect(page).to_have_url(f"{site.url}/verwaltung/anmelden?weiter=/verwaltung/verzeichnis")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("In der Verwaltung anmelden")
     finally:
         await citizen.close()

@@ -1,8 +1,8 @@
 """The office at the door of an event, in Chromium the size of a small phone: the list at the door
 (/verwaltung/veranstaltungen/<id>/einlass, served by events) checks people in with one tap each, the
-count follows, the buttons are big enough for a thumb, and axe-core finds nothing serious. Until the
-console's sessions land these pages take the operator's bearer token, so the browser sends it as a
-header and opens the events service directly (the front door routes /verwaltung to the console then)."""
+count follows, the buttons are big enough for a thumb, and axe-core finds nothing serious. Through the
+front door: the phone opens the list, logs in on the way with an account of the events staff
+(tests/web/console_login.py) and is back at the door's list."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from playwright.async_api import expect
 
 from tests.support.browser import PHONE, serious_violations
 from tests.support.system import OPERATOR
+from tests.web.console_login import log_in_on_the_way
 
 
 def event_under_way(events_url: str, people: int) -> str:
@@ -41,12 +42,10 @@ def event_under_way(events_url: str, people: int) -> str:
 async def test_the_office_checks_people_in_at_the_door_on_a_phone(site, browser):
     events_url = site.system.url("events")
     event_id = event_under_way(events_url, 3)
-    context = await browser.new_context(
-        viewport=PHONE, has_touch=True, is_mobile=True, locale="de-DE", extra_http_headers=OPERATOR
-    )
+    context = await browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="de-DE")
     try:
         page = await context.new_page()
-        await page.goto(f"{events_url}/verwaltung/veranstaltungen/{event_id}/einlass")
+        await log_in_on_the_way(page, site, "events", f"/verwaltung/veranstaltungen/{event_id}/einlass")
         await expect(page.get_by_role("status")).to_have_text("0 von 3 da")
         buttons = page.get_by_role("button", name="Einchecken")
         await expect(buttons).to_have_count(3)

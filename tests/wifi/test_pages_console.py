@@ -1,6 +1,7 @@
 """The office's WLAN console (/verwaltung/wlan…) from a real wifi process, over HTTP as a browser sends it
-(Accept: text/html, the CSRF cookie and field), with the operator's bearer token until the console's
-sessions exist. Silence takes ten minutes here, the check runs every 0.1 s: a site goes down only
+(Accept: text/html, the CSRF cookie and field), signed in with a console session (tests/support/console.py):
+the WLAN staff's and the office's roles may use it, the events staff's may not, and a bearer token is no
+session. Silence takes ten minutes here, the check runs every 0.1 s: a site goes down only
 when a maintenance window closes over its silence, and windows open and close within a test."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from shared.web.csrf import COOKIE as CSRF_COOKIE
+from tests.support.console import sign_in
 from tests.wifi.conftest import OPERATOR, report, start_wifi
 from tests.wifi.test_pages import UUID, text_of
 
@@ -30,12 +33,17 @@ def console_wifi(wifi_nats, tmp_path_factory):
     service.kill()
 
 
+def browser(service) -> httpx.Client:
+    """A browser: asks for pages, keeps its cookies (the session's and the CSRF cookie)."""
+    return httpx.Client(base_url=service.url, headers={"accept": "text/html"}, timeout=10)
+
+
 @pytest.fixture
 def office(console_wifi):
-    """A browser of the office: the operator's credential, its cookies kept (the CSRF cookie among them)."""
-    headers = {"accept": "text/html", "authorization": f"Bearer {OPERATOR}"}
-    with httpx.Client(base_url=console_wifi.url, headers=headers, timeout=10, follow_redirects=True) as client:
-        yield client
+    """A browser of the WLAN staff, signed in to the console, following the answers' redirects."""
+    with browser(console_wifi) as client:
+        client.follow_redirects = True
+        yield sign_in(client, console_wifi, "wifi")
 
 
 def csrf_of(client: httpx.Client, page: str) -> str:
@@ -94,12 +102,32 @@ def eventually(condition, timeout: float = 10.0) -> bool:
     return True
 
 
-def test_without_an_operator_credential_the_console_answers_401_as_a_page(console_wifi):
-    for headers in ({}, {"authorization": "Bearer not-the-operator"}):
+def test_without_a_session_the_console_sends_the_browser_to_the_login(console_wifi):
+    login = "/verwaltung/anmelden?weiter=/verwaltung/wlan"
+    for headers in ({}, {"authorization": "Bearer not-the-operator"}, {"authorization": f"Bearer {OPERATOR}"}):
         answer = httpx.get(f"{console_wifi.url}/verwaltung/wlan", headers={"accept": "text/html", **headers})
-        assert answer.status_code == 401 and "Bitte melden Sie sich an" in answer.text
+        assert answer.status_code == 303 and answer.headers["location"] == login  # a bearer token is no session
     sent = httpx.post(f"{console_wifi.url}/verwaltung/wlan/neu", data=site_form("Ohne Zugang"), headers={})
-    assert sent.status_code == 401
+    assert sent.status_code == 303 and sent.headers["location"] == login + "/neu"
+
+
+def test_events_staff_cannot_rotate_a_host_token_and_the_office_sees_the_site(console_wifi, office):
+    hotspot_id, token = register(office, f"Gladbecker Straße {RUN}")
+    renewal = f"/verwaltung/wlan/{hotspot_id}/zugang"
+    form = CSRF.search(office.get(renewal).text)[1]
+    with browser(console_wifi) as events_staff:
+        sign_in(events_staff, console_wifi, "events")
+        for path in ("/verwaltung/wlan", f"/verwaltung/wlan/{hotspot_id}", renewal):
+            page = events_staff.get(path)
+            assert page.status_code == 403 and "Dieser Bereich gehört nicht zu Ihrer Rolle" in page.text, path
+            assert "Gladbecker Straße" not in page.text
+        events_staff.cookies.set(CSRF_COOKIE, office.cookies[CSRF_COOKIE])  # even with a valid form token
+        refused = events_staff.post(renewal, data={"csrf_token": form})
+        assert refused.status_code == 403 and "hbh_" not in refused.text
+    assert send_report(console_wifi, hotspot_id, token) == 202  # the host's token still works
+    with browser(console_wifi) as office_staff:
+        page = sign_in(office_staff, console_wifi, "office").get("/verwaltung/wlan")
+        assert page.status_code == 200 and f"Gladbecker Straße {RUN}" in text_of(page.text)
 
 
 def test_an_unknown_site_is_a_404_page_that_names_no_id(office):

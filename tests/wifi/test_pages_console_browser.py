@@ -1,18 +1,22 @@
-"""The WLAN console as the office sees it: Debian's headless Chromium against a real wifi process, the
-operator's bearer token sent as an extra header of the browser context (until the console's sessions
-exist), axe-core on every page type in German and English. A site goes down for real: a maintenance
-window that closes a second after it was planned, with no report heard, leaves it `down`."""
+"""The WLAN console as the office sees it: Debian's headless Chromium against a real wifi process, signed
+in with a console session of the WLAN role (tests/support/console.py; the cookie as the login sets it:
+HttpOnly, SameSite=Strict, Path=/verwaltung), axe-core on every page type in German and English. A site
+goes down for real: a maintenance window that closes a second after it was planned, with no report heard,
+leaves it `down`."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from playwright.async_api import expect
 
+from shared.console.access import CONSOLE_PATH, SESSION_COOKIE
 from tests.support.browser import launch, serious_violations
+from tests.support.console import console_session
 from tests.wifi.conftest import OPERATOR, report, site, start_wifi
 
 API = {"Authorization": f"Bearer {OPERATOR}"}
@@ -53,10 +57,20 @@ async def console_browser():
         await browser.close()
 
 
+@pytest.fixture(scope="module")
+def wifi_session(console_sites) -> str:
+    """The cookie value of a session of the WLAN staff (minted here: async fixtures run in the loop)."""
+    service, _ = console_sites
+    return console_session(service, "wifi")
+
+
 @pytest.fixture
-async def office_page(console_browser):
-    """A fresh context (no cookies) that sends the operator's credential with every request."""
-    context = await console_browser.new_context(locale="de-DE", extra_http_headers=API)
+async def office_page(console_browser, console_sites, wifi_session):
+    """A fresh context with only the console's session cookie, scoped like the login's (Path=/verwaltung)."""
+    context = await console_browser.new_context(locale="de-DE")
+    host = urlsplit(console_sites[0].url).hostname
+    cookie = {"name": SESSION_COOKIE, "value": wifi_session, "domain": host, "path": CONSOLE_PATH}
+    await context.add_cookies([cookie | {"httpOnly": True, "sameSite": "Strict"}])
     yield await context.new_page()
     await context.close()
 
