@@ -26,10 +26,10 @@ from shared.web.forms import read_form, see_other
 
 router = APIRouter()
 PAGE = "/verwaltung/zustellungen"
-AREA = "deliveries"  # the console's area of this page (shared/console/roles.py once accounts arrive)
+AREA = "deliveries"  # the console's area of this page (shared/console/roles.py)
 
 
-async def console_actor(operator: Annotated[Operator, Depends(console_operator("deliveries"))]) -> str:
+async def console_actor(operator: Annotated[Operator, Depends(console_operator(AREA))]) -> str:
     """The one guard of these pages (a console session with the area "deliveries"); returns who acts,
     recorded with a replay."""
     return operator.account_id

@@ -3,7 +3,9 @@ the notifications database refuses the office's mail about a self-registration (
 for a full disk or a faulty migration), so notifications-directory gives up and dead-letters the
 event. Once the cause is gone, a replay from the API and one from the page (HTTP, with CSRF) are
 each handled exactly once: one delivery row, one mail; a second replay or a duplicate request does
-nothing, the consumer goes on, and a replay while the cause is still there is a dead letter again."""
+nothing, the consumer goes on, and a replay while the cause is still there is a dead letter again.
+The page is the office's: a console session of an office account (a real login), which the replay
+names; without a session it sends to the login, a role without the area "deliveries" gets 403."""
 
 from __future__ import annotations
 
@@ -13,9 +15,12 @@ import re
 import sqlite3
 import uuid
 
+import httpx
 import pytest
 
+from shared.console.access import SESSION_COOKIE
 from shared.consumer.replay import replay_request
+from tests.support.console import console_session, logged_in_cookie
 from tests.support.system import OFFICE_EMAIL, OPERATOR, System, shared_system, wait_until
 
 CONSUMER = "notifications-directory"
@@ -25,6 +30,17 @@ REGISTERED = "directory.business.registered"
 @pytest.fixture(scope="module")
 def system(tmp_path_factory, pytestconfig) -> System:
     return shared_system(tmp_path_factory, pytestconfig)
+
+
+@pytest.fixture(scope="module")
+def office(system) -> dict:
+    """An office account, logged in once for the module: its id and session cookie."""
+    return logged_in_cookie(system.url("notifications"), OPERATOR, "office")
+
+
+def console(system: System, cookie: str) -> httpx.Client:
+    """A browser of the office on notifications' console pages (its session cookie, no bearer token)."""
+    return httpx.Client(base_url=system.url("notifications"), timeout=30, cookies={SESSION_COOKIE: cookie})
 
 
 class Refusal:
@@ -104,21 +120,19 @@ def sent_once(system: System, event_id: str) -> bool:
     return len(rows) == 1 and rows[0][1] == "sent" and mails == 1
 
 
-def page_replay(system: System, seq: int):
-    with system.client("notifications") as client:
-        page = client.get("/verwaltung/zustellungen", headers=OPERATOR)
+def page_replay(system: System, seq: int, cookie: str):
+    with console(system, cookie) as client:
+        page = client.get("/verwaltung/zustellungen")
         assert page.status_code == 200, page.text
         assert "Erneut verarbeiten" in page.text and f">{CONSUMER}<" not in page.text  # never shown as text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token
-        refused = client.post(f"/verwaltung/zustellungen/nachrichten/{seq}/erneut", headers=OPERATOR, data={})
+        refused = client.post(f"/verwaltung/zustellungen/nachrichten/{seq}/erneut", data={})
         assert refused.status_code == 403  # no form token
-        return client.post(
-            f"/verwaltung/zustellungen/nachrichten/{seq}/erneut", headers=OPERATOR, data={"csrf_token": token[1]}
-        )
+        return client.post(f"/verwaltung/zustellungen/nachrichten/{seq}/erneut", data={"csrf_token": token[1]})
 
 
-def test_a_dead_letter_replayed_from_the_page_after_the_fix_is_mailed_exactly_once(system):
+def test_a_dead_letter_replayed_from_the_page_after_the_fix_is_mailed_exactly_once(system, office):
     refusal = Refusal(system)
     refusal.on()
     try:
@@ -130,13 +144,11 @@ def test_a_dead_letter_replayed_from_the_page_after_the_fix_is_mailed_exactly_on
     assert "database or disk is full" in letter["reason"] and letter["event_type"].endswith(REGISTERED)
     event_id = letter["event_id"]
     assert office_mails(system, event_id) == ([], 0)
-    with system.client("notifications") as client:
-        assert client.get("/verwaltung/zustellungen").status_code == 401
 
-    answer = page_replay(system, letter["seq"])
+    answer = page_replay(system, letter["seq"], office["cookie"])
     assert answer.status_code == 303 and answer.headers["location"].startswith("/verwaltung/zustellungen?")
     done = outcome(system, letter["seq"], "handled")
-    assert done["replays"][0]["requested_by"] == "bootstrap"
+    assert done["replays"][0]["requested_by"] == office["id"]
     assert wait_until(lambda: sent_once(system, event_id), timeout=60), office_mails(system, event_id)
 
     with system.client("notifications") as client:  # a second replay from the API asks nothing new
@@ -173,6 +185,22 @@ def test_a_replay_while_the_cause_is_still_there_is_a_dead_letter_again(system):
     assert wait_until(lambda: sent_once(system, first["event_id"]), timeout=60)
 
 
+def test_the_page_sends_a_browser_without_a_session_to_the_login_and_refuses_a_role_without_the_area(system):
+    page = "/verwaltung/zustellungen"
+    with system.client("notifications") as client:
+        for headers in ({}, OPERATOR):  # a page never takes the bearer token, not even the bootstrap one
+            answer = client.get(page, headers=headers)
+            assert answer.status_code == 303, answer.text
+            assert answer.headers["location"] == "/verwaltung/anmelden?weiter=/verwaltung/zustellungen"
+        replay = client.post(f"{page}/nachrichten/1/erneut", headers=OPERATOR, data={})
+        assert replay.status_code == 303 and replay.headers["location"].startswith("/verwaltung/anmelden?")
+    wifi = console_session(system.services["notifications"], "wifi")
+    with console(system, wifi) as client:
+        refused = client.get(page)
+        assert refused.status_code == 403 and "<html" in refused.text
+        assert client.post(f"{page}/nachrichten/1/erneut", data={}).status_code == 403
+
+
 def test_an_unknown_dead_letter_is_404_and_the_api_needs_the_operator(system):
     with system.client("notifications") as client:
         assert client.post("/dead-letters/999999999/replay", headers=OPERATOR).status_code == 404
@@ -202,7 +230,7 @@ async def _duplicate_request(system: System, seq: int) -> None:
         await nc.close()
 
 
-def test_a_dead_mail_is_sent_again_from_the_page_once_the_mailbox_takes_it(system):
+def test_a_dead_mail_is_sent_again_from_the_page_once_the_mailbox_takes_it(system, office):
     citizen = f"citizen-{uuid.uuid4().hex[:8]}@example.org"  # a confirmation mail to a full mailbox
     system.smtp.handler.answers[citizen] = "550 5.2.2 mailbox full"
     try:
@@ -218,19 +246,17 @@ def test_a_dead_mail_is_sent_again_from_the_page_once_the_mailbox_takes_it(syste
         [delivery] = wait_until(dead, timeout=60)
     finally:
         del system.smtp.handler.answers[citizen]
-    with system.client("notifications") as client:
-        page = client.get("/verwaltung/zustellungen", headers=OPERATOR)
+    with console(system, office["cookie"]) as client:
+        page = client.get("/verwaltung/zustellungen")
         assert citizen in page.text and "Erneut senden" in page.text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token
-        sent_again = client.post(
-            f"/verwaltung/zustellungen/{delivery['id']}/erneut", headers=OPERATOR, data={"csrf_token": token[1]}
-        )
+        sent_again = client.post(f"/verwaltung/zustellungen/{delivery['id']}/erneut", data={"csrf_token": token[1]})
         assert sent_again.status_code == 303
         assert wait_until(lambda: len(system.smtp.to(citizen)) == 1, timeout=60)
         twice = client.post(
             f"/verwaltung/zustellungen/{delivery['id']}/erneut",
-            headers=OPERATOR | {"Accept": "text/html"},
+            headers={"Accept": "text/html"},
             data={"csrf_token": token[1]},
         )
         assert twice.status_code == 409 and "<html" in twice.text  # only a dead one is sent again

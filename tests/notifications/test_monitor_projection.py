@@ -4,7 +4,8 @@ every figure's CSV shows what was sent, counts under 5 about people are "< 5", t
 the actors, and dropping the projection and rebuilding it from the streams gives the same figures.
 
 One service per database for the whole module (a start costs half a minute on two busy cores); the
-sample is sent once, and the rebuild comes last."""
+sample is sent once, and the rebuild comes last. The pages are read with an office account's console
+session (a real login); the API (/monitor) with the bootstrap token."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import httpx
 import nats
 import pytest
 
+from shared.console.access import SESSION_COOKIE
 from tests.notifications.conftest import AUTH, service_env, start_service
+from tests.support.console import console_session, logged_in_cookie
 from tests.support.monitor_sample import (
     ACCOUNT_A,
     AUDIT_ROWS,
@@ -42,7 +45,7 @@ FIGURES = (
     "fairtrade",
     "mails",
 )
-HTML = {**AUTH, "Accept": "text/html"}
+HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -63,11 +66,18 @@ def service(request, tmp_path_factory):
     return service
 
 
+@pytest.fixture(scope="module")
+def office(service) -> dict[str, str]:
+    """The Cookie header of an office account's console session (logged in once per service)."""
+    return {"Cookie": f"{SESSION_COOKIE}={logged_in_cookie(service.url, AUTH, 'office')['cookie']}"}
+
+
 SAMPLE = Sample()
 
 
-def table(service, figure: str) -> list[list[str]]:
-    response = httpx.get(f"{service.url}/verwaltung/wirkung/{figure}.csv", params=PERIOD, headers=AUTH, timeout=10)
+def table(service, office, figure: str) -> list[list[str]]:
+    url = f"{service.url}/verwaltung/wirkung/{figure}.csv"
+    response = httpx.get(url, params=PERIOD, headers=office, timeout=10)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
@@ -87,8 +97,8 @@ async def send(url: str, sample: Sample) -> None:
         await nc.close()
 
 
-def test_every_figure_shows_what_the_streams_told(service):
-    before = {figure: table(service, figure) for figure in FIGURES}
+def test_every_figure_shows_what_the_streams_told(service, office):
+    before = {figure: table(service, office, figure) for figure in FIGURES}
     for figure, rows in EXPECTED.items():
         assert before[figure] == rows, figure
     series = {row[0]: row[1:] for row in before["anmeldungen"][1:]}
@@ -101,8 +111,8 @@ def test_every_figure_shows_what_the_streams_told(service):
         assert row["faire Produkte in Geschäften und Gastronomie"] == wanted["retail_gastronomy"]
 
 
-def test_the_audit_page_names_who_changed_what_and_filters_by_actor(service):
-    page = httpx.get(f"{service.url}/verwaltung/protokoll", params=PERIOD, headers=HTML, timeout=10)
+def test_the_audit_page_names_who_changed_what_and_filters_by_actor(service, office):
+    page = httpx.get(f"{service.url}/verwaltung/protokoll", params=PERIOD, headers=HTML | office, timeout=10)
     assert page.status_code == 200
     assert f"{AUDIT_ROWS} Änderungen" in page.text
     assert "Zugang der Inbetriebnahme" in page.text
@@ -110,43 +120,57 @@ def test_the_audit_page_names_who_changed_what_and_filters_by_actor(service):
     assert ACCOUNT_A not in page.text.replace(f'value="{ACCOUNT_A}"', "")  # an id only as the filter's value
 
     mine = httpx.get(
-        f"{service.url}/verwaltung/protokoll", params={**PERIOD, "wer": ACCOUNT_A}, headers=HTML, timeout=10
+        f"{service.url}/verwaltung/protokoll", params={**PERIOD, "wer": ACCOUNT_A}, headers=HTML | office, timeout=10
     )
     assert "2 Änderungen" in mine.text
     assert "Eintrag archiviert" in mine.text or "Ein Eintrag im Verzeichnis wurde archiviert." in mine.text
     only_events = httpx.get(
-        f"{service.url}/verwaltung/protokoll", params={**PERIOD, "bereich": "events"}, headers=HTML, timeout=10
+        f"{service.url}/verwaltung/protokoll", params={**PERIOD, "bereich": "events"}, headers=HTML | office, timeout=10
     )
     assert "2 Änderungen" in only_events.text
 
 
-def test_the_monitor_and_the_audit_trail_need_the_operator(service):
-    for path in ("/verwaltung/wirkung", "/verwaltung/wirkung/mails.csv", "/verwaltung/protokoll", "/monitor"):
-        assert httpx.get(f"{service.url}{path}", timeout=10).status_code == 401
-        wrong = {"Authorization": "Bearer not-the-operator"}
-        assert httpx.get(f"{service.url}{path}", headers=wrong, timeout=10).status_code == 401
+def test_the_monitor_and_the_audit_trail_need_a_console_session_with_their_area(service):
+    pages = ("/verwaltung/wirkung", "/verwaltung/wirkung/mails.csv", "/verwaltung/protokoll")
+    wifi = {"Cookie": f"{SESSION_COOKIE}={console_session(service, 'wifi')}"}  # a role without "monitor" and "audit"
+    for path in pages:
+        for headers in ({}, {"Authorization": "Bearer not-the-operator"}, AUTH):  # never a bearer token
+            answer = httpx.get(f"{service.url}{path}", headers=headers, timeout=10)
+            assert answer.status_code == 303, (path, headers)
+            assert answer.headers["location"] == f"/verwaltung/anmelden?weiter={path}"
+        refused = httpx.get(f"{service.url}{path}", headers=HTML | wifi, timeout=10)
+        assert refused.status_code == 403 and "<html" in refused.text, path
+    assert httpx.get(f"{service.url}/monitor", timeout=10).status_code == 401
+    assert httpx.get(f"{service.url}/monitor", headers={"Authorization": "Bearer not-the-operator"}).status_code == 401
     assert httpx.post(f"{service.url}/monitor/rebuild", timeout=10).status_code == 401
 
 
-def test_the_dashboard_and_the_yearly_report_answer_in_both_languages(service):
-    page = httpx.get(f"{service.url}/verwaltung/wirkung", params={**PERIOD, "lang": "en"}, headers=HTML, timeout=10)
+def test_the_dashboard_and_the_yearly_report_answer_in_both_languages(service, office):
+    page = httpx.get(
+        f"{service.url}/verwaltung/wirkung", params={**PERIOD, "lang": "en"}, headers=HTML | office, timeout=10
+    )
     assert page.status_code == 200
     assert "How it is counted" in page.text and "<svg" in page.text
-    report = httpx.get(f"{service.url}/verwaltung/wirkung/jahresbericht-2026.pdf", headers=AUTH, timeout=30)
+    report = httpx.get(f"{service.url}/verwaltung/wirkung/jahresbericht-2026.pdf", headers=office, timeout=30)
     assert report.status_code == 200
     assert report.content.startswith(b"%PDF")
     for bad in ({"von": "2026-13"}, {"von": "2026-05", "bis": "2026-01"}, {"von": "2001-01", "bis": "2026-01"}):
-        assert httpx.get(f"{service.url}/verwaltung/wirkung", params=bad, headers=HTML, timeout=10).status_code == 422
-    assert httpx.get(f"{service.url}/verwaltung/wirkung/nichts.csv", headers=AUTH, timeout=10).status_code == 404
+        assert (
+            httpx.get(f"{service.url}/verwaltung/wirkung", params=bad, headers=HTML | office, timeout=10).status_code
+            == 422
+        )
+    assert httpx.get(f"{service.url}/verwaltung/wirkung/nichts.csv", headers=office, timeout=10).status_code == 404
 
 
-def test_dropping_the_projection_and_rebuilding_it_from_the_streams_gives_the_same_figures(service):
-    before = {figure: table(service, figure) for figure in FIGURES}
-    audit = httpx.get(f"{service.url}/verwaltung/protokoll", params=PERIOD, headers=HTML, timeout=10).text
+def test_dropping_the_projection_and_rebuilding_it_from_the_streams_gives_the_same_figures(service, office):
+    before = {figure: table(service, office, figure) for figure in FIGURES}
+    audit = httpx.get(f"{service.url}/verwaltung/protokoll", params=PERIOD, headers=HTML | office, timeout=10).text
     rebuilt = httpx.post(f"{service.url}/monitor/rebuild", headers=AUTH, timeout=30)
     assert rebuilt.status_code == 202, rebuilt.text
     assert rebuilt.json()["generation"] == 2
-    assert wait_until(lambda: caught_up(service) and table(service, "eintraege") == before["eintraege"], timeout=90)
-    assert {figure: table(service, figure) for figure in FIGURES} == before
-    again = httpx.get(f"{service.url}/verwaltung/protokoll", params=PERIOD, headers=HTML, timeout=10).text
+    assert wait_until(
+        lambda: caught_up(service) and table(service, office, "eintraege") == before["eintraege"], timeout=90
+    )
+    assert {figure: table(service, office, figure) for figure in FIGURES} == before
+    again = httpx.get(f"{service.url}/verwaltung/protokoll", params=PERIOD, headers=HTML | office, timeout=10).text
     assert f"{AUDIT_ROWS} Änderungen" in again and again.count("<tr><td>") == audit.count("<tr><td>")

@@ -7,6 +7,7 @@ then checks it exactly as it checks a real login's (shared/console/access.py).""
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -53,3 +54,48 @@ def sign_in(client: httpx.Client, service: ServiceProcess, role: str = "admin") 
     """Give a test's client (a browser of the office) a console session on `service`."""
     client.cookies.set(SESSION_COOKIE, console_session(service, role))
     return client
+
+
+def make_account(base_url: str, bootstrap: dict[str, str], role: str = "office", *, api: str = "") -> dict:
+    """An account of `role` made with the bootstrap token where notifications runs (its own URL, or the
+    front door with api="/api/notifications"); its email is unique per call. With its password."""
+    password = f"Passwort-{secrets.token_hex(8)}"
+    body = {
+        "name": f"Frau {role.title()} {secrets.token_hex(2)}",
+        "email": f"{role}-{uuid.uuid4().hex[:8]}@bottrop.example",
+        "role": role,
+        "password": password,
+    }
+    made = httpx.post(f"{base_url}{api}/accounts", json=body, headers=bootstrap, timeout=30)
+    assert made.status_code == 201, made.text
+    return made.json() | {"password": password}
+
+
+def logged_in_cookie(base_url: str, bootstrap: dict[str, str], role: str = "office", *, api: str = "") -> dict:
+    """A real login of a new account (`make_account`) through the login form as a browser sends it.
+    Returns the account with its session cookie. Unlike `console_session`, the session is in
+    notifications' tables, so its reconcile job (every few minutes) keeps it in the credential index:
+    for a module that uses one session for minutes."""
+    account = make_account(base_url, bootstrap, role, api=api)
+    with httpx.Client(base_url=base_url, timeout=30, headers={"accept": "text/html"}) as client:
+        form = client.get("/verwaltung/anmelden")
+        assert form.status_code == 200, form.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token, "the login page has no form"
+        data = {"csrf_token": token[1], "email": account["email"], "password": account["password"]}
+        answer = client.post("/verwaltung/anmelden", data=data | {"weiter": "/verwaltung"})
+        assert answer.status_code == 303, answer.text
+        cookie = client.cookies.get(SESSION_COOKIE)
+    assert cookie
+    return account | {"cookie": cookie}
+
+
+async def log_in_browser(page, site_url: str, account: dict, path: str = "/verwaltung") -> None:
+    """In a browser (Playwright page): open a console page, get sent to the login, log in, land there."""
+    await page.goto(f"{site_url}{path}")
+    assert page.url == f"{site_url}/verwaltung/anmelden?weiter={path}", page.url
+    await page.get_by_label("E-Mail-Adresse").fill(account["email"])
+    await page.get_by_label("Passwort", exact=True).fill(account["password"])
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Anmelden").click()
+    assert page.url == f"{site_url}{path}", page.url

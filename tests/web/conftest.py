@@ -1,6 +1,8 @@
 """The website as people reach it: the whole system (tests/support/system.py) behind the real Caddy
 front door (deploy/Caddyfile), and a headless Chromium. Journeys share one site per test run (start-up
-costs tens of seconds on two cores): each creates its own business, event or address."""
+costs tens of seconds on two cores): each creates its own business, event or address. The list at
+the door of an event closes when it ends, and events' job looks every second (a journey sees the
+attendance summary at once)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from hallobot.ports import free_port
 from tests.support.browser import PHONE, launch
 from tests.support.frontdoor import FrontDoor
 from tests.support.system import System
+
+SITE_ENV = {"EVENTS_ATTENDANCE_CLOSES_AFTER_H": "0", "EVENTS_JOB_INTERVAL_S": "1"}
 
 
 class Site:
@@ -23,7 +27,8 @@ class Site:
 def site(tmp_path_factory, request):
     root = tmp_path_factory.mktemp("site")
     port = free_port()
-    system = System(root, env={"HALLOBOT_SITE_URL": f"http://127.0.0.1:{port}"})
+    env = {"HALLOBOT_SITE_URL": f"http://127.0.0.1:{port}", **SITE_ENV}
+    system = System(root, env=env)
     front_door = FrontDoor({name: system.url(name) for name in system.services}, system.log_dir, port=port)
     request.config.add_cleanup(system.stop)  # before start: a start that times out leaves nothing running
     request.config.add_cleanup(front_door.stop)

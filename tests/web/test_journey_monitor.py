@@ -2,9 +2,8 @@
 (tests/support/monitor_sample.py, January to March 2026, a period no other journey writes into) goes
 onto the streams; /verwaltung/wirkung shows each figure as sent, with its definition, chart and CSV
 link; after the projection was dropped and rebuilt from the streams it shows the same. axe-core too.
-
-Until the console's sessions exist, the monitor takes the operator's bearer token: the browser sends
-it as a header (the session cookie replaces it when the console's accounts land)."""
+The office logs in first: an office account (made through the accounts API with the bootstrap token)
+at /verwaltung/anmelden, where the monitor sends a browser without a session."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import nats
 from playwright.async_api import expect
 
 from tests.support.browser import serious_violations
+from tests.support.console import log_in_browser, make_account
 from tests.support.monitor_sample import PERIOD, SERIES_TITLE, SITE, Sample
 from tests.support.system import OPERATOR, wait_until
 
@@ -24,6 +24,10 @@ QUERY = f"?von={PERIOD['von']}&bis={PERIOD['bis']}"
 
 def _pending(site) -> int:
     return httpx.get(f"{site.url}/api/notifications/monitor", headers=OPERATOR, timeout=10).json()["pending"]
+
+
+def office_account(site) -> dict:
+    return make_account(site.url, OPERATOR, "office", api="/api/notifications")
 
 
 async def _send(site, sample: Sample) -> None:
@@ -50,9 +54,10 @@ async def test_the_office_sees_the_figures_it_sent_and_again_after_a_rebuild(sit
     await _send(site, sample)
     assert wait_until(lambda: _pending(site) == 0, timeout=60)
 
-    context = await browser.new_context(locale="de-DE", extra_http_headers=OPERATOR)
+    context = await browser.new_context(locale="de-DE")
     page = await context.new_page()
     try:
+        await log_in_browser(page, site.url, office_account(site), "/verwaltung/wirkung")
         await page.goto(f"{site.url}/verwaltung/wirkung{QUERY}")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Wirkung von HalloBot")
         await expect(page.locator("#eintraege .definition")).to_contain_text("vom Amt erfasst")
@@ -79,9 +84,10 @@ async def test_the_office_sees_the_figures_it_sent_and_again_after_a_rebuild(sit
 
 
 async def test_the_audit_page_works_in_the_browser_and_with_a_keyboard(site, browser):
-    context = await browser.new_context(locale="de-DE", extra_http_headers=OPERATOR)
+    context = await browser.new_context(locale="de-DE")
     page = await context.new_page()
     try:
+        await log_in_browser(page, site.url, office_account(site), "/verwaltung/protokoll")
         await page.goto(f"{site.url}/verwaltung/protokoll{QUERY}")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll: wer hat was geändert")
         await page.get_by_label("Bereich").select_option(label="Veranstaltungen")
