@@ -24,6 +24,7 @@ from shared.console.access import SESSION_COOKIE, sign_session
 from shared.console.credentials import BUCKET, Credential
 from shared.envelope import utcnow
 from tests.support.services import ServiceProcess
+from tests.support.system import OPERATOR
 
 
 def site_secret_of(service: ServiceProcess) -> str:
@@ -99,3 +100,11 @@ async def log_in_browser(page, site_url: str, account: dict, path: str = "/verwa
     async with page.expect_navigation():
         await page.get_by_role("button", name="Anmelden").click()
     assert page.url == f"{site_url}{path}", page.url
+
+
+async def log_in_on_the_way(page, site, role: str, path: str) -> dict:
+    """Through the front door (`site`): open the console page `path` and log in on the way with a new
+    account of `role`; the account."""
+    account = make_account(site.url, OPERATOR, role, api="/api/notifications")
+    await log_in_browser(page, site.url, account, path)
+    return account

@@ -16,7 +16,7 @@ from playwright.async_api import expect
 
 from tests.notifications.conftest import body_text, until
 from tests.support.browser import serious_violations
-from tests.web.console_login import log_in_on_the_way
+from tests.support.console import log_in_on_the_way
 
 
 async def accessible(page) -> None:

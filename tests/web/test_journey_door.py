@@ -12,8 +12,8 @@ import httpx
 from playwright.async_api import expect
 
 from tests.support.browser import PHONE, serious_violations
+from tests.support.console import log_in_on_the_way
 from tests.support.system import OPERATOR
-from tests.web.console_login import log_in_on_the_way
 
 
 def event_under_way(events_url: str, people: int) -> str:
