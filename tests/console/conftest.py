@@ -17,10 +17,11 @@ from tests.web.conftest import Site, browser, page  # noqa: F401  (the fixtures,
 
 SITE_SECRET = "console-tests-site-secret-0123456789abcdef"
 PASSWORD = "richtig-langes-Passwort-1"
+LOGIN_DELAY_MAX_S = 0.5
 CONSOLE_ENV = {
     "HALLOBOT_SITE_SECRET": SITE_SECRET,
     "NOTIFICATIONS_LOGIN_DELAY_BASE_S": "0.2",
-    "NOTIFICATIONS_LOGIN_DELAY_MAX_S": "0.5",
+    "NOTIFICATIONS_LOGIN_DELAY_MAX_S": str(LOGIN_DELAY_MAX_S),
     "NOTIFICATIONS_LOGIN_MAX_FAILURES": "5",
     "NOTIFICATIONS_LOGIN_LOCKOUT_S": "600",
     "NOTIFICATIONS_LOGIN_LIMIT": "10000",  # all the tests log in from one address

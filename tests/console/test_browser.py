@@ -23,7 +23,7 @@ async def test_an_office_employee_signs_in_lands_where_they_wanted_and_signs_out
     account = new_account(site, "office")
     await sign_in(page, site, account["email"], account["password"], "/verwaltung/veranstaltungen")
     await expect(page).to_have_url(f"{site.url}/verwaltung/veranstaltungen")
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Veranstaltungen")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Veranstaltungen verwalten")
     await page.goto(f"{site.url}/verwaltung")
     await expect(page.get_by_text("Ihre Rolle: Büro.")).to_be_visible()
     await page.get_by_role("button", name="Abmelden").click()

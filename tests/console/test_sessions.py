@@ -54,7 +54,7 @@ def test_a_login_on_the_console_page_reaches_the_console_pages_of_another_servic
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
     assert "Path=/verwaltung" in cookie
     wlan = browser_like.get("/verwaltung/wlan")  # the wifi service, through the front door
-    assert wlan.status_code == 200 and "WLAN-Hotspots" in wlan.text
+    assert wlan.status_code == 200 and "<h1>WLAN-Standorte</h1>" in wlan.text
     refused = browser_like.get("/verwaltung/veranstaltungen")  # the events service: not this role's area
     assert refused.status_code == 403 and "gehört nicht zu Ihrer Rolle" in refused.text
     start = browser_like.get("/verwaltung")
