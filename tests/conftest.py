@@ -13,6 +13,7 @@ Nothing is mocked at these boundaries; unit tests of pure domain code need none 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 
 import nats
@@ -24,6 +25,21 @@ from tests.support.smtp import SmtpServer
 
 os.environ.setdefault("HALLOBOT_ENV", "test")
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp())  # pgserver asks for a private one
+
+
+def _keep_bytecode() -> None:
+    """Every service, worker and `hallobot` process the tests start imports the same thousand modules.
+    With bytecode writing off (PYTHONDONTWRITEBYTECODE, set in this machine's environment) each one
+    compiled all of them from source again: two thirds of a service's start-up CPU, hundreds of starts
+    a run. So compiled files go to one cache outside the tree (PYTHONPYCACHEPREFIX), for this process
+    and its children; Python checks each against its source and compiles a changed one again."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    prefix = os.environ.setdefault("PYTHONPYCACHEPREFIX", os.path.join(tempfile.gettempdir(), "hallobot-pycache"))
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = prefix
+
+
+_keep_bytecode()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from shared.catalog import EventData
 from shared.envelope import CloudEvent
+from tests.support.nats import running_nats
 from tests.support.services import ServiceProcess
 from tests.support.smtp import SmtpServer
 
@@ -63,6 +64,29 @@ def start_service(env: dict[str, str], log_dir) -> ServiceProcess:
 @pytest.fixture
 def notifications(nats_server, smtp, tmp_path):
     service = start_service(service_env(nats_server.url, smtp.port, tmp_path / "var"), tmp_path)
+    yield service
+    service.kill()
+
+
+@pytest.fixture(scope="module")
+def module_nats(tmp_path_factory):
+    yield from running_nats(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def module_smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_notifications(module_nats, module_smtp, tmp_path_factory):
+    """One service (with its nats-server and SMTP server) for a module whose tests each use their own
+    addresses and ids: a start costs seconds. Such a module overrides `nats_server`, `smtp` and
+    `notifications` with these three (as test_pages.py does)."""
+    tmp_dir = tmp_path_factory.mktemp("notifications")
+    service = start_service(service_env(module_nats.url, module_smtp.port, tmp_dir / "var"), tmp_dir)
     yield service
     service.kill()
 

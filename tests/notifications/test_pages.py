@@ -11,6 +11,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 
 from services.notifications import domain
 from shared.catalog import EventPublished, HotspotRegistered, HotspotStatusChanged
@@ -22,6 +23,23 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 TYPE_STRING = re.compile(r"\b(wifi|events|directory|fairtrade)\.[a-z_]+\.[a-z_]+")
 KEY = "test-secret-key-0123456789"  # NOTIFICATIONS_SECRET_KEY of tests/notifications/conftest.py
 HTML = {"Accept": "text/html"}
+
+
+# The tests share one service (tests/notifications/conftest.py, module_notifications): each subscribes
+# its own addresses, and the sites and the series they publish are the same each time.
+@pytest.fixture
+def nats_server(module_nats):
+    return module_nats
+
+
+@pytest.fixture
+def smtp(module_smtp):
+    return module_smtp
+
+
+@pytest.fixture
+def notifications(module_notifications):
+    return module_notifications
 
 
 def visible_text(page: str) -> str:
