@@ -82,3 +82,13 @@ def test_an_unreadable_record_is_skipped_and_an_undecodable_original_has_no_type
     )
     assert [letter.seq for letter in letters] == [2]
     assert letters[0].event_type is None
+
+
+def test_an_original_nested_deeper_than_the_decoder_goes_is_listed_without_a_type():
+    """Hostile input on a subject (JSON nested 100,000 deep) is dead-lettered as it came; the listing
+    must still show it, not fail on decoding it."""
+    consumer = LETTER["consumer"]
+    deep = LETTER | {"original": "[" * 100_000 + "]" * 100_000}
+    letters = fold([record(1, f"hallobot.dlq.{consumer}", deep)])
+    assert [letter.seq for letter in letters] == [1]
+    assert letters[0].event_type is None and letters[0].event_id is None

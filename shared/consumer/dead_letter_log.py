@@ -74,8 +74,8 @@ def dead_letter_of(seq: int, body: dict[str, Any]) -> DeadLetter:
     event_type = event_id = None
     try:
         original = json.loads(body["original"]) if body.get("original_encoding") == "utf-8" else None
-    except (ValueError, TypeError, KeyError):
-        original = None
+    except (ValueError, TypeError, KeyError, RecursionError):  # the original may be anything a sender sent,
+        original = None  # e.g. JSON nested deeper than the decoder's recursion limit
     if isinstance(original, dict):
         event_type = original.get("type") if isinstance(original.get("type"), str) else None
         event_id = original.get("id") if isinstance(original.get("id"), str) else None
@@ -180,7 +180,10 @@ async def request_replay(js: JetStreamContext, seq: int, actor: str) -> DeadLett
     except NotFoundError:
         raise NotFound("no such dead letter (it may have expired)") from None
     kind = record_kind(raw.subject or "")
-    body = json.loads(raw.data or b"{}") if kind and kind[0] == "letter" else None
+    try:
+        body = json.loads(raw.data or b"{}") if kind and kind[0] == "letter" else None
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise NotFound("no such dead letter (it may have expired)")
     letter = dead_letter_of(seq, body)
