@@ -275,7 +275,9 @@ async def run(args) -> dict:
         "render_cpu_median_ms": round(statistics.median(cpus) * 1000, 1),
         "first_projection_ratio": round(rate(total, first) / raw_rate, 3),
         "drop_s": round(dropped, 2),
+        # ok (the exit code): the projection holds exactly what was sent; goals_met: the two goals
         "ok": ok,
+        "goals_met": ratio >= 0.5 and p99 <= 0.3,
         **environment(),
     }
 
