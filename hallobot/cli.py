@@ -152,7 +152,7 @@ def _catalogs(args: argparse.Namespace) -> int:
 
     open_texts = 0
     for part in args.parts or PARTS:
-        missing, obsolete = update(part)
+        missing, obsolete = update(part, write=not args.check)
         open_texts += missing
         print(f"{part}: {missing} text(s) without English translation, {obsolete} no longer used")
     return 1 if open_texts and args.check else 0
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         "catalogs", help="add new page and mail texts to the English message catalogs (locale/en/…/messages.po)"
     )
     catalogs.add_argument("parts", nargs="*", metavar="PART", help="shared/web or services/<name>; default all")
-    catalogs.add_argument("--check", action="store_true", help="exit 1 while a text has no translation")
+    catalogs.add_argument("--check", action="store_true", help="change no file; exit 1 while a text has no translation")
     catalogs.set_defaults(run=_catalogs)
 
     operator = commands.add_parser("operator", help="the console's operator accounts")

@@ -61,15 +61,17 @@ def existing(part: str, language: str = "en") -> Catalog:
         return read_po(handle, locale=language)
 
 
-def update(part: str, language: str = "en") -> tuple[int, int]:
-    """Bring the part's catalog up to date with its texts; (texts without translation, obsolete)."""
+def update(part: str, language: str = "en", *, write: bool = True) -> tuple[int, int]:
+    """Bring the part's catalog up to date with its texts; (texts without translation, obsolete).
+    `write=False` only counts: a check changes no file."""
     template = extracted(part)
     catalog = existing(part, language)
     catalog.update(template, no_fuzzy_matching=True)
-    path = catalog_path(part, language)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        write_po(handle, catalog, width=120, sort_output=True, ignore_obsolete=True, omit_header=False)
+    if write:
+        path = catalog_path(part, language)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            write_po(handle, catalog, width=120, sort_output=True, ignore_obsolete=True, omit_header=False)
     missing = sum(1 for message in catalog if message.id and not message.string)
     return missing, len(catalog.obsolete)
 

@@ -16,7 +16,7 @@ from shared.errors import NotFound
 from shared.http import install_error_handlers
 from shared.web import Pages, chosen_language, read_form, see_other, validate
 from shared.web.assets import router as assets
-from shared.web.catalogs import PARTS, untranslated
+from shared.web.catalogs import PARTS, catalog_path, untranslated, update
 from shared.web.i18n import language_of_header
 
 TEMPLATE = """{% extends "layout.html" %}{% import "_forms.html" as f with context %}
@@ -157,3 +157,11 @@ async def test_the_shared_style_sheet_is_served_and_nothing_else(app):
 @pytest.mark.parametrize("part", PARTS)
 def test_every_text_a_part_shows_has_an_english_translation(part):
     assert untranslated(part) == [], f"run `hallobot catalogs` and translate the new texts in {part}/locale/en/"
+
+
+def test_checking_the_catalogs_changes_no_file():
+    """`hallobot catalogs --check` counts only (it used to rewrite each file's creation date)."""
+    before = {part: catalog_path(part).read_bytes() for part in PARTS}
+    for part in PARTS:
+        assert update(part, write=False) == (0, 0)
+    assert {part: catalog_path(part).read_bytes() for part in PARTS} == before
