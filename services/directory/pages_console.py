@@ -21,7 +21,7 @@ from shared.console.pages import console_operator
 from shared.service import ReadingDep, RuntimeDep
 from shared.web import N_
 
-AREA = "directory"  # the console area of these pages (IDENTITY: directory, also the Fairtrade campaign)
+AREA = "directory"  # the console area of these pages (the directory and the Fairtrade campaign)
 QUEUE = "/verwaltung/verzeichnis"
 ALL = QUEUE + "/eintraege"
 PRIVATE = {"cache-control": "no-store"}
