@@ -6,37 +6,13 @@ front door: the phone opens the list, logs in on the way with an account of the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
 from playwright.async_api import expect
 
 from tests.support.browser import PHONE, serious_violations
 from tests.support.console import log_in_on_the_way
+from tests.support.door import event_under_way
 from tests.support.system import OPERATOR
-
-
-def event_under_way(events_url: str, people: int) -> str:
-    with httpx.Client(base_url=events_url, headers=OPERATOR, timeout=30) as api:
-        body = {
-            "title": "Handwerker-Frühstück an der Tür",
-            "starts_at": "2031-06-12T08:00:00",
-            "ends_at": "2031-06-12T10:00:00",
-            "venue": "Bäckerei Kamp, Hochstraße 1",
-            "capacity": people,
-        }
-        event_id = api.post("/events", json=body).json()["id"]
-        assert api.post(f"/events/{event_id}/publish").status_code == 200
-        for n in range(people):
-            person = {"name": f"Gast Nummer {n}", "email": f"gast{n}-{event_id}@example.org", "consent": True}
-            assert api.post(f"/events/{event_id}/registrations", json=person).status_code == 201
-        now = datetime.now(UTC)
-        times = {
-            "starts_at": (now - timedelta(minutes=1)).isoformat(),
-            "ends_at": (now + timedelta(hours=2)).isoformat(),
-        }
-        assert api.patch(f"/events/{event_id}", json=times).status_code == 200
-    return event_id
 
 
 async def test_the_office_checks_people_in_at_the_door_on_a_phone(site, browser):

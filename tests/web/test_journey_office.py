@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import nats
@@ -20,6 +20,7 @@ import pytest
 from playwright.async_api import expect
 
 from shared.web.pages import BERLIN
+from tests.support import door
 from tests.support.browser import serious_violations
 from tests.support.console import log_in_browser, make_account
 from tests.support.system import OPERATOR
@@ -64,29 +65,9 @@ def self_registered(site, word: str) -> tuple[str, str]:
 
 
 def event_under_way(site, word: str) -> tuple[str, str]:
-    """An event with six confirmed participants that began a minute ago (registered while it was ahead)."""
     title = f"Gründerabend Einlass {word}"
-    with httpx.Client(base_url=f"{site.url}/api/events", headers=OPERATOR, timeout=30) as api:
-        body = {
-            "title": title,
-            "series": f"gruenderabend-{word}",
-            "starts_at": "2031-06-12T18:00:00",
-            "ends_at": "2031-06-12T20:00:00",
-            "venue": "Kulturzentrum, Blumenstraße 12",
-            "capacity": PEOPLE,
-        }
-        event_id = api.post("/events", json=body).json()["id"]
-        assert api.post(f"/events/{event_id}/publish").status_code == 200
-        for n in range(PEOPLE):
-            person = {"name": f"Gast {n} {word}", "email": f"gast{n}-{word}@example.org", "consent": True}
-            assert api.post(f"/events/{event_id}/registrations", json=person).status_code == 201
-        now = datetime.now(UTC)
-        times = {
-            "starts_at": (now - timedelta(minutes=1)).isoformat(),
-            "ends_at": (now + timedelta(hours=2)).isoformat(),
-        }
-        assert api.patch(f"/events/{event_id}", json=times).status_code == 200
-    return event_id, title
+    fields = {"title": title, "series": f"gruenderabend-{word}", "venue": "Kulturzentrum, Blumenstraße 12"}
+    return door.event_under_way(f"{site.url}/api/events", PEOPLE, **fields), title
 
 
 def end_now(site, event_id: str) -> None:
