@@ -11,6 +11,7 @@ from services.events import (
     pages,
     pages_cancel,
     pages_console,
+    pages_console_forms,
     pages_door,
     pages_event,
     pages_reconfirm,
@@ -50,6 +51,7 @@ def definition() -> ServiceDefinition:
             pages.router,
             pages_cancel.router,
             pages_reconfirm.router,
+            pages_console_forms.router,  # /neu and /reihen before the event's /{event_id}
             pages_console.router,
             pages_door.router,
             pages_event.router,

@@ -157,3 +157,21 @@ async def registration_view(session: AsyncSession, registration: Registrant) -> 
         "status": registration.status,
         "position": await waitlist_position(session, registration),
     }
+
+
+async def series_overview(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every series the office made (drafts included): its name, how many dates, how many of them are
+    drafts, the first and the last date; in alphabetical order (the console's list of series)."""
+    query = (
+        select(
+            E.c.series,
+            func.count().label("dates"),
+            func.sum(case((E.c.status == "draft", 1), else_=0)).label("drafts"),
+            func.min(E.c.starts_at).label("first"),
+            func.max(E.c.starts_at).label("last"),
+        )
+        .where(E.c.series.is_not(None), E.c.series != "")
+        .group_by(E.c.series)
+        .order_by(E.c.series)
+    )
+    return [dict(row._mapping) for row in (await session.execute(query)).all()]
