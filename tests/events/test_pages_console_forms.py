@@ -80,6 +80,8 @@ def test_the_office_creates_an_event_with_the_form_and_publishes_it_as_itself(of
     form = office.get(NEW)
     assert form.status_code == 200 and form.headers["cache-control"] == "no-store"
     assert '<label for="f-title">' in form.text and '<label for="f-starts_at">' in form.text
+    english = visible(office.get(NEW, params={"lang": "en"}).text)
+    assert "New event" in english and "Number of places" in english and "Create event" in english
     event_id = created_id(submit(office, NEW, new_event()))
     stored = api.get(f"/events/{event_id}").json()
     assert stored["status"] == "draft" and stored["title"] == "Frühstück für Gründerinnen"
