@@ -242,7 +242,11 @@ async def edit(event_id: EventId, request: Request, _: ConsoleDep) -> Response:
     if data is not None:
         wanted = data.command()
         names = EDITABLE + (PLACES if event.kind == "event" else ())
-        change = ChangeEvent(event_id, {name: getattr(wanted, name) for name in names})
+        values = {name: getattr(wanted, name) for name in names}
+        for name in TIMES:  # a time shown to the minute and sent back unchanged stays as it is (seconds)
+            if form.get(name, "") == local(getattr(event, name)):
+                values[name] = getattr(event, name)
+        change = ChangeEvent(event_id, values)
         try:
             async with request.app.state.runtime.db.transaction() as session:
                 await handlers.update_event(SqlStore(session), change, utcnow())
