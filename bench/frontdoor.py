@@ -16,6 +16,11 @@
 
     .venv/bin/python bench/frontdoor.py [--quick] [--only latency|search] [--json PATH]
                                         [--database-url URL | --pgserver] [--profile PATH]
+                                        [--search-cache-s SECONDS]
+
+The directory's search page keeps recent result lists in memory for DIRECTORY_SEARCH_CACHE_S (5 s by
+default; services/directory/search_cache.py): with the default, the page measured is what production
+serves; `--search-cache-s 0` measures every request through the database (reported as context).
 
 The directory runs as `hallobot serve directory` with its own nats-server, on a temporary SQLite file or
 (--database-url postgresql://…, --pgserver) a new PostgreSQL database; the 5,000 businesses are set up
@@ -46,6 +51,7 @@ from fastapi import Request  # noqa: E402  (the bare route's annotation, resolve
 from bench._support import emit, environment, free_port, nats_server, stop  # noqa: E402
 from bench.frontdoor_data import directory_database, embedded_postgres, profile_search, seed  # noqa: E402
 from hallobot.frontdoor import CADDYFILE, caddy_binary  # noqa: E402
+from services.directory.config import DirectorySettings  # noqa: E402
 
 TOKEN = "bench-frontdoor-operator-token-1234"
 SEARCH_PATH = "/verzeichnis"
@@ -328,6 +334,9 @@ def run(args: argparse.Namespace) -> dict:
         stack.enter_context(processes_stopped(processes))
         port, web_port = free_port(), free_port()
         env = service_env(nats.url, database_url, work)
+        if args.search_cache_s is not None:
+            env["DIRECTORY_SEARCH_CACHE_S"] = str(args.search_cache_s)
+        result["search_cache_s"] = float(env.get("DIRECTORY_SEARCH_CACHE_S", DirectorySettings().search_cache_s))
         directory = start(
             [sys.executable, "-m", "hallobot.cli", "serve", "directory", "--port", str(port)],
             env,
@@ -452,6 +461,12 @@ def main() -> int:
         "database there (dropped afterwards); default: a temporary SQLite file",
     )
     parser.add_argument("--pgserver", action="store_true", help="run on an embedded PostgreSQL (pgserver)")
+    parser.add_argument(
+        "--search-cache-s",
+        type=float,
+        help="DIRECTORY_SEARCH_CACHE_S for the directory (default: the service's, 5 s; 0 measures every "
+        "request through the database)",
+    )
     parser.add_argument("--profile", metavar="PATH", help="afterwards, cProfile the search page in process into PATH")
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

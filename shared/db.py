@@ -97,6 +97,9 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._after_outbox_commit: list[Callable[[], None]] = []
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # Write transactions this process has committed: what a cache of query results compares to know
+        # that its entry predates a change (services/directory/search_cache.py).
+        self.writes_committed = 0
 
     def on_outbox_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` right after a transaction that staged outbox events has committed."""
@@ -118,6 +121,7 @@ class Database:
         """One unit of work: commits on success, rolls back on error."""
         async with self._sqlite_writer_turn(), self.sessions() as session, session.begin():
             yield session
+        self.writes_committed += 1
         if session.info.pop(OUTBOX_WRITTEN, False):
             for callback in self._after_outbox_commit:
                 callback()
@@ -127,6 +131,7 @@ class Database:
         """A Core connection in a write transaction (same queueing as `transaction`)."""
         async with self._sqlite_writer_turn(), self.engine.begin() as conn:
             yield conn
+        self.writes_committed += 1
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

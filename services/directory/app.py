@@ -18,6 +18,7 @@ from services.directory.pages_owner_link import router as owner_link_pages
 from services.directory.pages_public import router as public_pages
 from services.directory.pages_signup import router as signup_pages
 from services.directory.review_api import router as review_router
+from services.directory.search_cache import SearchCache
 from shared.catalog import (
     BusinessArchived,
     BusinessOwnerNotice,
@@ -71,6 +72,8 @@ def definition() -> ServiceDefinition:
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
-    app = build_app(definition(), settings or DirectorySettings())
+    settings = settings or DirectorySettings()
+    app = build_app(definition(), settings)
     app.state.pages = pages  # error pages in the directory's words and catalog
+    app.state.search_cache = SearchCache(settings.search_cache_s)  # the search page's recent results
     return app

@@ -27,6 +27,9 @@ class DirectorySettings(ServiceSettings):
     registration_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
     # Gone: it believed X-Forwarded-For from every peer. Refused when set (HALLOBOT_TRUSTED_PROXIES).
     trust_forwarded_for: bool | None = None
+    # How long the search page may show a result list another instance has since changed (seconds; 0: no
+    # cache). This instance's own writes end its cached lists at once (search_cache.py).
+    search_cache_s: float = Field(5.0, ge=0, le=300)
     stale_after_months: int = Field(6, ge=1)
     job_interval_s: float = Field(3600.0, gt=0)
     # (population, shops, gastronomy) points of the Fairtrade-Town targets, interpolated in between.

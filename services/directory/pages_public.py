@@ -9,6 +9,7 @@ answered with an error page: a person may have edited the address by hand.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -25,9 +26,11 @@ from services.directory.jsonld import json_ld
 from services.directory.labels import CATEGORY_NAMES
 from services.directory.opening_days import days_ahead, next_change
 from services.directory.pages import pages
+from services.directory.search_cache import SearchCache
 from shared.envelope import utcnow
 from shared.errors import NotFound
 from shared.service import ReadingDep, RuntimeDep
+from shared.service.runtime import Runtime
 from shared.web import N_
 
 router = APIRouter(include_in_schema=False)
@@ -55,6 +58,11 @@ class Asked:
     market: bool = False
     flags: dict[str, Any] = field(default_factory=dict)  # a field of queries.Filters → True
     page: int = 1
+
+    def cache_key(self, now: datetime) -> Hashable:
+        """The question as a key of the search cache; with "open now", also the minute it was asked in."""
+        minute = now.replace(second=0, microsecond=0) if self.open_now else None
+        return (self.q, self.category, self.market, tuple(sorted(self.flags)), self.page, minute)
 
     @property
     def impossible(self) -> bool:
@@ -117,12 +125,17 @@ def page_link(params: QueryParams, page: int) -> str:
     return "/verzeichnis?" + urlencode([*kept, ("seite", str(page))])
 
 
-@router.get("/verzeichnis", response_class=HTMLResponse)
-async def search(request: Request, session: ReadingDep, runtime: RuntimeDep) -> HTMLResponse:
-    asked, now = asked_of(request.query_params), utcnow()
-    profiles: list[dict[str, Any]] = []
-    total = 0
-    if not asked.impossible:
+async def found(asked: Asked, now: datetime, runtime: Runtime, cache: SearchCache) -> tuple[list[dict[str, Any]], int]:
+    """The page of matching profiles and how many match: from the cache when it holds this question
+    (no database session then), else from the database."""
+    if asked.impossible:
+        return [], 0
+    writes = runtime.db.writes_committed
+    key = asked.cache_key(now)
+    cached = cache.get(key, writes)
+    if cached is not None:
+        return cached
+    async with runtime.db.reading() as session:
         profiles, total = await queries.search(
             session,
             asked.filters(now),
@@ -131,6 +144,14 @@ async def search(request: Request, session: ReadingDep, runtime: RuntimeDep) -> 
             is_sqlite=runtime.db.is_sqlite,
             columns=queries.CARD_COLUMNS,
         )
+    cache.put(key, writes, profiles, total)
+    return profiles, total
+
+
+@router.get("/verzeichnis", response_class=HTMLResponse)
+async def search(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    asked, now = asked_of(request.query_params), utcnow()
+    profiles, total = await found(asked, now, runtime, request.app.state.search_cache)
     pages_total = max(1, -(-total // PER_PAGE))
     return pages.render(
         request,

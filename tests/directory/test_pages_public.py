@@ -239,3 +239,15 @@ def test_the_category_names_of_the_pages_are_those_of_the_api_in_both_languages(
     assert set(CATEGORY_NAMES) == set(CATEGORIES)
     for slug, category in CATEGORIES.items():
         assert CATEGORY_NAMES[slug] == category.de and english(CATEGORY_NAMES[slug]) == category.en
+
+
+def test_the_search_shows_a_change_made_on_this_instance_at_once_despite_its_cache(directory):
+    """The search page keeps result lists for a few seconds (search_cache.py), but a write of this
+    instance ends them: a business published or unpublished right after a view shows on the next."""
+    word = f"Cachekerze{uuid.uuid4().hex[:6]}"
+    with directory.client() as client:
+        search(client, q=word)  # the empty list is now cached
+        business = create(client, word)
+        assert business["name"] in search(client, q=word)
+        assert client.post(f"/businesses/{business['id']}/unpublish", headers=OPERATOR).status_code == 200
+        assert business["name"] not in search(client, q=word)
