@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from shared.client_address import IPNetwork, parse_networks
 from shared.secrets import MIN_SECRET_LENGTH, development_secret, secret_problem, url_password_problem
@@ -22,10 +25,51 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def variables_from_files(environ: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    """For each of the settings' variable `names` not set itself: `NAME_FILE=/run/secrets/x` supplies it
+    with the file's content (its last line break removed), as the official images of PostgreSQL and others
+    do. Secrets mounted as files (compose secrets, Kubernetes secrets) stay out of the environment, where
+    `docker inspect` and crash reports would show them. A file that cannot be read stops the start with
+    its variable's name."""
+    found: dict[str, str] = {}
+    for name in names:
+        path = environ.get(f"{name}_FILE")
+        if path is None or name in environ:
+            continue
+        try:
+            found[name] = Path(path).read_text(encoding="utf-8").removesuffix("\n")
+        except OSError as exc:
+            raise ValueError(f"{name}_FILE: cannot read {path!r} ({exc.strerror})") from None
+    return found
+
+
+class _EnvironmentWithFiles(EnvSettingsSource):
+    """The environment, plus NAME from NAME_FILE for each variable these settings read."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        names = {f"{self.env_prefix}{name}".upper() for name in self.settings_cls.model_fields}
+        for field in self.settings_cls.model_fields.values():
+            if isinstance(field.validation_alias, AliasChoices):
+                names.update(name.upper() for name in field.validation_alias.choices if isinstance(name, str))
+        environ = {**variables_from_files(os.environ, sorted(names)), **os.environ}
+        return parse_env_vars(environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
 class Settings(BaseSettings):
     """Settings shared by all services, read from unprefixed variables (docs/architecture.md)."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _EnvironmentWithFiles(settings_cls), dotenv_settings, file_secret_settings
 
     environment: Literal["development", "test", "production"] = Field(
         "development", validation_alias=_env("HALLOBOT_ENV")

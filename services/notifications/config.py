@@ -104,6 +104,17 @@ class NotificationsSettings(ServiceSettings):
             raise ValueError("NOTIFICATIONS_SECRET_KEY is a placeholder (leave it unset outside production)")
         return self
 
+    @model_validator(mode="after")
+    def _a_mail_relay_in_production(self) -> NotificationsSettings:
+        """Production sends mail only through a relay named on purpose: without SMTP_HOST the service
+        would try 127.0.0.1 and every mail would fail one by one, long after the start."""
+        if self.environment == "production" and not (self.smtp_host or "").strip():
+            raise ValueError(
+                "SMTP_HOST is missing: production sends mail through the mail relay you name there "
+                "(for a trial with compose: `--profile dev` and SMTP_HOST=mailpit)"
+            )
+        return self
+
     @property
     def subscription_rate(self) -> Limit:
         return Limit("notifications-subscriptions-per-client", self.subscription_limit, self.subscription_window_s)

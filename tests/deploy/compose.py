@@ -102,6 +102,23 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
     return {key: "" if value is None else str(value) for key, value in env.items()}
 
 
+def secret_files(
+    compose_file: dict[str, Any], service: dict[str, Any], env: dict[str, str], into: Path
+) -> dict[str, str]:
+    """Compose's `secrets:` of `service` written as files into `into`, each filled from the variable the
+    top-level `secrets:` names (`environment: VAR`, read from the .env `env`): {'/run/secrets/<name>':
+    the file's path here}, to map the service's *_FILE variables."""
+    into.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name in service.get("secrets") or []:
+        source = compose_file["secrets"][name]
+        path = into / name
+        path.write_text(env[source["environment"]])
+        path.chmod(0o400)
+        paths[f"/run/secrets/{name}"] = str(path)
+    return paths
+
+
 def command(service: dict[str, Any]) -> list[str]:
     cmd = service["command"]
     return shlex.split(cmd) if isinstance(cmd, str) else [str(part) for part in cmd]

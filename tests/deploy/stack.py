@@ -35,7 +35,8 @@ def secret_env() -> dict[str, str]:
             env[name] = secrets.token_hex(16)
         elif value:
             env[name] = value
-    return env
+    # the mail relay of a trial (`--profile dev`): the dev profile's Mailpit, which the tests replace
+    return env | {"SMTP_HOST": "mailpit", "SMTP_PORT": "1025", "SMTP_TLS": "none"}
 
 
 def image_env() -> dict[str, str]:
@@ -184,6 +185,7 @@ def service_as_compose_runs_it(
     smtp_port: int,
     workdir: Path,
     nats_ca_file: Path,
+    secret_files: dict[str, str],
 ) -> ComposeService:
     """The command and environment compose gives `name`, with the compose network mapped to loopback."""
     argv = compose.command(spec)
@@ -200,6 +202,9 @@ def service_as_compose_runs_it(
     assert env["SMTP_HOST"] == "mailpit" and env["SMTP_PORT"] == "1025"
     env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(smtp_port)
     env["HALLOBOT_DATA_DIR"] = str(workdir / "data")
+    for variable, value in env.items():  # compose mounts the secrets at /run/secrets, here: files in workdir
+        if variable.endswith("_FILE") and value.startswith("/run/secrets/"):
+            env[variable] = secret_files[value]
     assert env["HALLOBOT_INTERNAL_PORT"] == "9000"  # one port per container; here one host runs all four
     env["HALLOBOT_INTERNAL_HOST"], env["HALLOBOT_INTERNAL_PORT"] = "127.0.0.1", str(free_port())
     container = {**image_env(), **env}

@@ -69,7 +69,8 @@ class Stack:
 def running_stack(tmp_path_factory, postgres_url):
     tmp = tmp_path_factory.mktemp("compose")
     env = stack.secret_env()
-    spec = compose.load(env)["services"]
+    loaded = compose.load(env)
+    spec = loaded["services"]
     nats_env = compose.environment(spec["nats"])
     config_dir = copy_config_dir(tmp / "nats")
     stack.add_hosts(config_dir, HOTSPOTS)
@@ -95,6 +96,7 @@ def running_stack(tmp_path_factory, postgres_url):
                 smtp_port=smtp.port,
                 workdir=workdir,
                 nats_ca_file=ca_file,
+                secret_files=compose.secret_files(loaded, spec[name], env, workdir / "secrets"),
             ).start(cwd=workdir)
         for service in services.values():
             service.wait_ready()

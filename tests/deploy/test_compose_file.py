@@ -17,6 +17,7 @@ from shared.config import SERVICES, ServiceSettings
 from tests.deploy import compose
 
 INFRASTRUCTURE = ("nats", "postgres", "mailpit")
+WAITED_FOR = ("nats", "postgres")  # Mailpit runs in the dev profile only: no service waits for it
 ONE_SHOTS = ("nats-streams",)  # run to completion before the services start
 FRONT_DOOR = "caddy"  # in front of the services, the one address for people (deploy/Caddyfile)
 
@@ -77,10 +78,12 @@ def test_every_service_runs_hallobot_serve_of_the_installed_package(services, mo
 
 def test_service_environment_names_are_the_ones_the_settings_read(services):
     for name in SERVICES:
-        unknown = set(compose.environment(services[name])) - settings_env_names(name)
+        read = settings_env_names(name)
+        read |= {f"{variable}_FILE" for variable in read}  # NAME_FILE: NAME from a file (shared/config.py)
+        unknown = set(compose.environment(services[name])) - read
         assert not unknown, f"{name}: {sorted(unknown)} are not read by shared/config.py"
         env = compose.environment(services[name])
-        assert {"NATS_URL", f"{name.upper()}_DATABASE_URL", "HALLOBOT_OPERATOR_TOKEN"} <= set(env), name
+        assert {"NATS_URL", f"{name.upper()}_DATABASE_URL", "HALLOBOT_OPERATOR_TOKEN_FILE"} <= set(env), name
         assert env["HALLOBOT_ENV"] == "production", name
 
 
@@ -121,7 +124,7 @@ def test_services_start_only_after_their_dependencies_are_healthy(services):
             assert condition == {"condition": "service_healthy"}, f"{name} -> {dependency}"
             assert services[dependency].get("healthcheck"), f"{dependency} has no healthcheck to wait for"
     for name in SERVICES:
-        assert set(services[name]["depends_on"]) == {*INFRASTRUCTURE, *ONE_SHOTS}, name
+        assert set(services[name]["depends_on"]) == {*WAITED_FOR, *ONE_SHOTS}, name
 
 
 def test_the_streams_are_declared_by_the_admin_before_the_services_start(services, monkeypatch):
@@ -167,8 +170,43 @@ def test_compose_refuses_to_start_without_a_required_secret():
     del env["WIFI_NATS_PASSWORD"]
     with pytest.raises(compose.MissingVariable, match="WIFI_NATS_PASSWORD"):
         compose.load(env)
-    with pytest.raises(compose.MissingVariable, match="HALLOBOT_OPERATOR_TOKEN"):
-        compose.load({**env, "WIFI_NATS_PASSWORD": "x", "HALLOBOT_OPERATOR_TOKEN": ""})
+    with pytest.raises(compose.MissingVariable, match="SMTP_HOST"):
+        compose.load({**env, "WIFI_NATS_PASSWORD": "x", "SMTP_HOST": ""})
+
+
+def test_the_services_secrets_arrive_as_files_not_as_environment_variables(services):
+    top = compose.raw()["secrets"]
+    example = compose.env_example()
+    for name in SERVICES:
+        env = compose.environment(services[name])
+        mounted = set(services[name]["secrets"])
+        files = {v: path for v, path in env.items() if v.endswith("_FILE") and path.startswith("/run/secrets/")}
+        assert {"HALLOBOT_OPERATOR_TOKEN_FILE", "HALLOBOT_SITE_SECRET_FILE"} <= set(files), name
+        for variable, path in files.items():
+            secret = path.removeprefix("/run/secrets/")
+            assert secret in mounted, f"{name}: {variable} names {secret}, which it does not mount"
+            assert top[secret]["environment"] == variable.removesuffix("_FILE"), variable
+            assert example[top[secret]["environment"]] == "", ".env.example must not ship secret values"
+        plain = {v for v in env if v.endswith(("TOKEN", "SECRET", "SECRET_KEY")) and not v.endswith("_FILE")}
+        assert not plain, f"{name} gets {sorted(plain)} as environment variables"
+    assert "NOTIFICATIONS_SECRET_KEY_FILE" in compose.environment(services["notifications"])
+
+
+def test_mailpit_runs_only_in_the_dev_profile_and_every_image_is_pinned(services):
+    assert services["mailpit"]["profiles"] == ["dev"]
+    for name, service in services.items():
+        image = service["image"]
+        if image.startswith("${HALLOBOT_IMAGE"):
+            continue  # the project's own image, built from the lock
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest" and any(c.isdigit() for c in tag), f"{name}: {image}"
+
+
+def test_every_container_rotates_its_log(services):
+    for name, service in services.items():
+        logging = service.get("logging") or {}
+        assert logging.get("driver") == "json-file", name
+        assert logging["options"]["max-size"] and int(logging["options"]["max-file"]) >= 2, name
 
 
 def test_the_files_compose_mounts_exist(services):

@@ -33,6 +33,7 @@ def good_production_env(tmp_path) -> dict[str, str]:
         "NOTIFICATIONS_SECRET_KEY": secrets.token_hex(24),
         "HALLOBOT_SITE_SECRET": secrets.token_hex(24),
         "NATS_URL": f"nats://notifications:{secrets.token_hex(16)}@nats:4222",
+        "SMTP_HOST": "mail-relay.bottrop.example",
     }
 
 
@@ -123,6 +124,41 @@ def test_production_refuses_a_missing_operator_token_and_secret_key(production, 
     monkeypatch.delenv("HALLOBOT_OPERATOR_TOKEN")
     with pytest.raises(ValidationError, match="HALLOBOT_OPERATOR_TOKEN is missing"):
         production("events")
+
+
+def test_production_refuses_to_start_notifications_without_a_mail_relay(production, monkeypatch):
+    monkeypatch.delenv("SMTP_HOST")
+    with pytest.raises(ValidationError, match="SMTP_HOST is missing"):
+        production("notifications")
+    assert production("directory").smtp_host is None  # the services that send no mail do not need it
+
+
+def test_a_secret_can_come_from_a_file_named_by_its_variable_with_file(production, monkeypatch, tmp_path):
+    """NAME_FILE (compose secrets, Kubernetes secrets mounted as files): the file's content is NAME's value,
+    its last line break dropped; NAME set directly wins; an unreadable file stops the start naming it."""
+    token, url = secrets.token_hex(16), f"postgresql://events:{secrets.token_hex(16)}@postgres:5432/events"
+    (tmp_path / "operator_token").write_text(token + "\n")
+    (tmp_path / "events_database_url").write_text(url)
+    monkeypatch.delenv("HALLOBOT_OPERATOR_TOKEN")
+    monkeypatch.setenv("HALLOBOT_OPERATOR_TOKEN_FILE", str(tmp_path / "operator_token"))
+    monkeypatch.setenv("EVENTS_DATABASE_URL_FILE", str(tmp_path / "events_database_url"))
+    settings = production("events")
+    assert settings.operator_token is not None and settings.operator_token.get_secret_value() == token
+    assert settings.database_url == url
+    monkeypatch.setenv("HALLOBOT_OPERATOR_TOKEN", "direct-" + token)
+    assert production("events").operator_token.get_secret_value() == "direct-" + token
+    monkeypatch.delenv("HALLOBOT_OPERATOR_TOKEN")
+    monkeypatch.setenv("HALLOBOT_OPERATOR_TOKEN_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="HALLOBOT_OPERATOR_TOKEN_FILE"):
+        production("events")
+
+
+def test_a_variable_that_ends_in_file_and_is_a_path_is_not_read_as_a_secret(production, monkeypatch, tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not read here")
+    monkeypatch.setenv("SMTP_CA_FILE", str(ca))
+    monkeypatch.setenv("SSL_CERT_FILE_FILE", str(tmp_path / "absent"))  # no setting of that name: ignored
+    assert production("notifications").smtp_ca_file == ca
 
 
 @pytest.mark.parametrize("key", [OLD_PUBLIC_KEY, "ab" * 20, secrets.token_hex(8)])

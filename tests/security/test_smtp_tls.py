@@ -156,6 +156,7 @@ def test_production_uses_starttls_unless_told_otherwise(monkeypatch, tmp_path):
     monkeypatch.setenv("HALLOBOT_OPERATOR_TOKEN", secrets.token_hex(16))
     monkeypatch.setenv("NOTIFICATIONS_SECRET_KEY", secrets.token_hex(24))
     monkeypatch.setenv("HALLOBOT_SITE_SECRET", secrets.token_hex(24))
+    monkeypatch.setenv("SMTP_HOST", "mail-relay.bottrop.example")
     for name in ("SMTP_TLS", "SMTP_USERNAME", "SMTP_PASSWORD", "NATS_URL"):
         monkeypatch.delenv(name, raising=False)
     assert settings_for("notifications", data_dir=tmp_path).smtp_security() == "starttls"
