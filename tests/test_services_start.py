@@ -68,19 +68,26 @@ def test_every_service_serves_health_readiness_docs_and_asyncapi_and_metrics_int
         assert asyncapi["asyncapi"] == "3.0.0" and asyncapi["channels"], name
 
 
-def test_readiness_reports_a_missing_broker_and_recovers_when_it_returns(running_services, nats_server):
+def test_a_nats_outage_is_reported_but_leaves_the_instance_ready_and_alive(running_services, nats_server):
+    """Readiness gates on the database only: a NATS blip must not take every instance out of the load
+    balancer at once (pages answer from the database, writes wait in the outbox). The internal readiness
+    names the broker; it is "ok" again after the reconnect."""
     wifi = running_services["wifi"]
     nats_server.stop()
-    response = httpx.get(f"{wifi.url}/readyz", timeout=5)
-    assert response.status_code == 503 and response.json() == {"status": "not ready"}, "no details in public"
-    detailed = httpx.get(f"{internal(wifi)}/readyz", timeout=5)
-    assert detailed.status_code == 503
-    assert detailed.json()["broker"].startswith("unreachable") and detailed.json()["database"] == "ok"
-    nats_server.start()
+    try:
+        response = httpx.get(f"{wifi.url}/readyz", timeout=5)
+        assert response.status_code == 200 and response.json() == {"status": "ready"}, "no details in public"
+        detailed = httpx.get(f"{internal(wifi)}/readyz", timeout=5)
+        assert detailed.status_code == 200
+        assert detailed.json()["broker"].startswith("unreachable") and detailed.json()["database"] == "ok"
+        assert httpx.get(f"{wifi.url}/healthz", timeout=5).json() == {"status": "ok"}  # it reconnects by itself
+        assert httpx.get(f"{wifi.url}/hotspots", timeout=5).status_code == 200  # and keeps answering
+    finally:
+        nats_server.start()
     deadline = time.monotonic() + 20
-    while httpx.get(f"{wifi.url}/readyz", timeout=5).status_code != 200 and time.monotonic() < deadline:
+    while httpx.get(f"{internal(wifi)}/readyz", timeout=5).json()["broker"] != "ok" and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert httpx.get(f"{wifi.url}/readyz", timeout=5).status_code == 200
+    assert httpx.get(f"{internal(wifi)}/readyz", timeout=5).json()["broker"] == "ok"
 
 
 def test_a_service_declares_every_stream_hallobot_uses(running_services, nats_server):

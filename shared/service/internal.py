@@ -1,6 +1,6 @@
 """The internal listener: `/metrics` and the detailed readiness, on `HALLOBOT_INTERNAL_HOST`:
 `HALLOBOT_INTERNAL_PORT` (loopback by default; the pod network in Kubernetes), never on the public
-port. The public `/readyz` says only "ready" or "not ready".
+port. The public `/readyz` says only "ready" or "not ready"; what decides it: `runtime.READINESS_GATES`.
 
 It is a second uvicorn server in the service's own event loop, started by the lifespan, so that
 whatever runs the app (`hallobot serve`, `hallobot up`, a test) gets it from the one setting.
@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared.service.runtime import Runtime, StartupFailed
+from shared.service.probes import liveness_answer
+from shared.service.runtime import Runtime, StartupFailed, is_ready
 
 log = logging.getLogger("hallobot.service")
 STOP_TIMEOUT_S = 5.0
@@ -33,11 +34,11 @@ def internal_app(runtime: Runtime) -> Starlette:
 
     async def readyz(_: Request) -> JSONResponse:
         checks = await runtime.readiness()
-        ready = all(value == "ok" for value in checks.values())
+        ready = is_ready(checks)
         return JSONResponse({"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503)
 
     async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return liveness_answer(runtime)
 
     return Starlette(
         routes=[Route("/metrics", metrics), Route("/readyz", readyz), Route("/healthz", healthz)],

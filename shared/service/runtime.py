@@ -75,6 +75,7 @@ class Runtime:
             ),
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._started = False  # start() finished and stop() not begun: what liveness judges
 
     def jetstream(self) -> JetStreamContext:
         return self.broker.connection.jetstream()
@@ -117,9 +118,11 @@ class Runtime:
         for job in self.definition.background:
             self._tasks.append(asyncio.create_task(_run(job(self)), name=getattr(job, "__name__", "job")))
         freeze_startup_heap()
+        self._started = True
         log.info("service started", extra={"nats_url": self.settings.nats_url})
 
     async def stop(self) -> None:
+        self._started = False
         await self.consumers.stop(self.settings.graceful_timeout_s)
         self.relay.stop()
         for task in self._tasks[1:]:
@@ -129,7 +132,8 @@ class Runtime:
         await self.db.dispose()
 
     async def readiness(self) -> dict[str, str]:
-        """ "ok" or why not, per dependency: served on the internal port only (shared/service/internal.py)."""
+        """ "ok" or why not, per dependency: served on the internal port only (shared/service/internal.py).
+        Only READINESS_GATES decide whether the instance is ready (`is_ready`)."""
         checks: dict[str, str] = {}
         try:
             checks["broker"] = "ok" if await self.broker.ping(timeout=1.0) else "unreachable"
@@ -141,6 +145,25 @@ class Runtime:
         except Exception as exc:
             checks["database"] = f"unreachable ({_root_cause(exc)})"
         return checks
+
+    def liveness(self) -> str | None:
+        """Why this process should be restarted, or None. Its NATS client closed for good (it reconnects
+        without end otherwise) is the one state that only a restart mends."""
+        connection = getattr(self.broker, "_connection", None)
+        if connection is not None and connection.is_closed and self._started:
+            return "the NATS connection is closed"
+        return None
+
+
+# What makes an instance "not ready" (taken out of the load balancer): only its database, without which
+# it can answer nothing. A NATS outage leaves it ready: pages and APIs keep answering from the database,
+# writes wait in the outbox, consumers resume after the reconnect; taking every instance out at once
+# for a NATS blip would turn a delay into an outage (docs/operations.md, "Probes").
+READINESS_GATES = ("database",)
+
+
+def is_ready(checks: dict[str, str]) -> bool:
+    return all(checks.get(gate) == "ok" for gate in READINESS_GATES)
 
 
 async def _run(job: Awaitable[None]) -> None:
