@@ -14,6 +14,8 @@ from services.directory.fairtrade_schemas import (
     ActionPublic,
     CampaignPublic,
     CampaignUpdate,
+    MeetingCreate,
+    MeetingRecord,
     PressCreate,
     PressPublic,
     TitleRecord,
@@ -84,13 +86,24 @@ async def add_press(body: PressCreate, store: StoreDep, _: OperatorDep, settings
     return await campaign.add_record(store, "press", fields, now=utcnow(), settings=settings)
 
 
+@router.post(
+    "/meetings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MeetingRecord,
+    summary="Sitzung der Steuerungsgruppe / a steering group meeting (office)",
+)
+async def add_meeting(body: MeetingCreate, store: StoreDep, _: OperatorDep, settings: SettingsDep) -> dict[str, Any]:
+    return await campaign.add_record(store, "meetings", body.model_dump(), now=utcnow(), settings=settings)
+
+
 @router.delete(
     "/{kind}/{record_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Aktion oder Artikel löschen / delete an action or article (office)",
+    summary="Aktion, Artikel, Sitzung oder Titeldatum löschen / delete an action, article, meeting or title date"
+    " (office)",
 )
 async def delete_record(
-    kind: Literal["actions", "press"],
+    kind: Literal["actions", "press", "meetings", "titles"],
     record_id: RecordId,
     store: StoreDep,
     _: OperatorDep,
