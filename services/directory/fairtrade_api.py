@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from services.directory import fairtrade_handlers as campaign
 from services.directory.deps import SettingsDep, StoreDep
@@ -13,6 +13,7 @@ from services.directory.fairtrade_schemas import (
     ActionCreate,
     ActionPublic,
     CampaignPublic,
+    CampaignRecords,
     CampaignUpdate,
     MeetingCreate,
     MeetingRecord,
@@ -21,8 +22,11 @@ from services.directory.fairtrade_schemas import (
     TitleRecord,
 )
 from services.directory.pages_fairtrade import campaign_page
+from services.directory.store import SqlStore
 from shared.auth import OperatorDep
 from shared.envelope import utcnow
+from shared.errors import Invalid
+from shared.inputs import Day
 from shared.service import ReadingDep
 from shared.web.errors import wants_html
 
@@ -39,6 +43,30 @@ async def get_campaign(request: Request, session: ReadingDep, settings: Settings
     if wants_html(request):  # a person's /fairtrade through the front door (pages_fairtrade.py)
         return await campaign_page(request, session, settings)
     return await campaign_view(session, now=utcnow(), settings=settings)
+
+
+@router.get(
+    "/records",
+    response_model=CampaignRecords,
+    summary="Aktionen, Presse, Sitzungen und Titeldaten eines Zeitraums / the records of a period (office)",
+)
+async def campaign_records(
+    session: ReadingDep,
+    _: OperatorDep,
+    start: Annotated[Day, Query(description="first day (included)")],
+    end: Annotated[Day, Query(description="last day (included)")],
+) -> dict[str, Any]:
+    if end < start:
+        raise Invalid("Das Ende liegt vor dem Anfang / end before start", field="end")
+    store = SqlStore(session)
+    return {
+        "start": start,
+        "end": end,
+        "actions": await store.records_between("actions", start, end),
+        "press": await store.records_between("press", start, end),
+        "meetings": await store.records_between("meetings", start, end),
+        "titles": await store.records_between("titles", start, end),
+    }
 
 
 @router.patch(

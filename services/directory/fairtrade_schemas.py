@@ -105,3 +105,14 @@ class CampaignPublic(BaseModel):
     title_renewed_on: date | None = Field(description="the latest renewal")
     title_expires_on: date | None
     title_valid: bool
+
+
+class CampaignRecords(BaseModel):
+    """The campaign's records of a period (both ends included), for the office."""
+
+    start: date
+    end: date
+    actions: list[ActionPublic]
+    press: list[PressPublic]
+    meetings: list[MeetingRecord]
+    titles: list[TitleEntry]

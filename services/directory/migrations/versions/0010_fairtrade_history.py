@@ -34,11 +34,9 @@ def upgrade() -> None:
         sa.Column("granted_on", sa.Date, nullable=False),
         sa.UniqueConstraint("kind", "granted_on", name="uq_fairtrade_titles_kind_granted_on"),
     )
-    row = (
-        op.get_bind()
-        .execute(sa.text("SELECT title_awarded_on, title_renewed_on FROM fairtrade_campaign WHERE id = 1"))
-        .first()
-    )
+    awarded, renewed = sa.column("title_awarded_on", sa.Date), sa.column("title_renewed_on", sa.Date)
+    old = sa.table("fairtrade_campaign", sa.column("id"), awarded, renewed)
+    row = op.get_bind().execute(sa.select(awarded, renewed).select_from(old).where(old.c.id == 1)).first()
     if row is not None:
         dates = [("awarded", row[0]), ("renewed", row[1])]
         kept = [{"id": str(uuid.uuid4()), "kind": kind, "granted_on": on} for kind, on in dates if on is not None]
@@ -53,12 +51,13 @@ def downgrade() -> None:
     with op.batch_alter_table("fairtrade_campaign") as batch:
         batch.add_column(sa.Column("title_awarded_on", sa.Date, nullable=True))
         batch.add_column(sa.Column("title_renewed_on", sa.Date, nullable=True))
-    bind = op.get_bind()
-    awarded = bind.execute(sa.text("SELECT MIN(granted_on) FROM fairtrade_titles WHERE kind = 'awarded'")).scalar()
-    renewed = bind.execute(sa.text("SELECT MAX(granted_on) FROM fairtrade_titles WHERE kind = 'renewed'")).scalar()
-    bind.execute(
-        sa.text("UPDATE fairtrade_campaign SET title_awarded_on = :a, title_renewed_on = :r WHERE id = 1"),
-        {"a": awarded, "r": renewed},
+    titles = sa.table("fairtrade_titles", sa.column("kind"), sa.column("granted_on", sa.Date))
+    campaign = sa.table(
+        "fairtrade_campaign", sa.column("id"), sa.column("title_awarded_on", sa.Date), sa.column("title_renewed_on", sa.Date)
     )
+    bind = op.get_bind()
+    awarded = bind.execute(sa.select(sa.func.min(titles.c.granted_on)).where(titles.c.kind == "awarded")).scalar()
+    renewed = bind.execute(sa.select(sa.func.max(titles.c.granted_on)).where(titles.c.kind == "renewed")).scalar()
+    bind.execute(campaign.update().where(campaign.c.id == 1).values(title_awarded_on=awarded, title_renewed_on=renewed))
     op.drop_table("fairtrade_titles")
     op.drop_table("fairtrade_meetings")
