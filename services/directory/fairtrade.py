@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from services.directory.domain import BERLIN, CATEGORIES
 from shared.catalog import CriterionLost, CriterionMet, EventData, MilestoneReached, RecertificationDue
-from shared.errors import Conflict
+from shared.errors import Conflict, Invalid
 
 CRITERIA = ("council_resolution", "steering_group", "retail_gastronomy", "civil_society", "press")
 DEFAULT_TARGETS: tuple[tuple[int, int, int], ...] = ((30_000, 6, 3), (100_000, 20, 10), (250_000, 35, 18))
@@ -229,6 +229,19 @@ def campaign_changes(sent: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- the renewal dossier --------------------------------------------------------------------------
+
+DOSSIER_MAX_YEARS = 10  # a longer period is refused (its figures have a column per calendar year)
+BACKWARDS = "Der Zeitraum endet vor seinem Anfang."
+TOO_LONG = "Der Zeitraum darf höchstens zehn Jahre lang sein."
+
+
+def check_period(start: date, end: date) -> None:
+    """A dossier's period: forwards, and at most ten years (the messages are msgids of the catalog)."""
+    if end < start:
+        raise Invalid(BACKWARDS, field="bis")
+    if end > plus_years(start, DOSSIER_MAX_YEARS):
+        raise Invalid(TOO_LONG, field="bis")
+
 
 DOSSIER_FIGURES = (*(f"actions_{kind}" for kind in CIVIL_SOCIETY_KINDS), "press", "meetings", "attendees")
 

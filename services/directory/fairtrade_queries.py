@@ -66,6 +66,7 @@ async def dossier(
     dates = await store.title_dates()
     default_start, default_end = fairtrade.dossier_period(dates, today)
     start, end = start or default_start, end or default_end
+    fairtrade.check_period(start, end)
     current = fairtrade.evaluate(await campaign_facts(store, campaign, today, settings), settings.fairtrade_targets)
     records = {kind: await store.records_between(kind, start, end) for kind in ("actions", "press", "meetings")}
     return {

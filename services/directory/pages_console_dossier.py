@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import fairtrade_dossier
 from services.directory.deps import SettingsDep
@@ -26,55 +27,44 @@ from shared.web import N_, chosen_language
 router = console_router()
 DOSSIER = "/verwaltung/fairtrade/dossier"
 NOT_A_DAY = N_("Bitte geben Sie ein Datum an (TT.MM.JJJJ oder JJJJ-MM-TT).")
-BACKWARDS = N_("Der Zeitraum endet vor seinem Anfang.")
+# The domain's refusals of a period (fairtrade.check_period), here for the catalog.
+PERIOD_PROBLEMS = (N_("Der Zeitraum endet vor seinem Anfang."), N_("Der Zeitraum darf höchstens zehn Jahre lang sein."))
 PeriodEnd = Annotated[str, Query(max_length=10)]
 
 
-def _day(text: str) -> date | None:
+def _day(name: str, text: str) -> date | None:
     text = text.strip()
     if not text:
         return None
-    if "." in text:
-        day, month, year = text.split(".")
-        return date(int(year), int(month), int(day))
-    return date.fromisoformat(text)
+    try:
+        if "." in text:
+            day, month, year = text.split(".")
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(NOT_A_DAY, field=name) from None
 
 
-def period(von: str, bis: str) -> tuple[date | None, date | None, dict[str, str]]:
-    """The chosen period (None: the default) and the problems, by field."""
-    days: dict[str, date | None] = {}
-    errors: dict[str, str] = {}
-    for name, text in (("von", von), ("bis", bis)):
-        try:
-            days[name] = _day(text)
-        except ValueError:
-            days[name], errors[name] = None, NOT_A_DAY
-    start, end = days["von"], days["bis"]
-    if start and end and end < start:
-        errors["bis"] = BACKWARDS
-    return start, end, errors
+async def _dossier(session: AsyncSession, settings: SettingsDep, von: str, bis: str) -> dict[str, Any]:
+    """The dossier of the chosen period; a day that is no date or a period the domain refuses is `Invalid`
+    with a msgid of the catalog as its message."""
+    start, end = _day("von", von), _day("bis", bis)
+    return await dossier(session, now=utcnow(), settings=settings, start=start, end=end)
 
 
-async def _dossier(
-    session: Any, settings: SettingsDep, von: str, bis: str
-) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    start, end, errors = period(von, bis)
-    if errors:
-        return None, errors
-    return await dossier(session, now=utcnow(), settings=settings, start=start, end=end), {}
-
-
-def _refuse(request: Request, errors: dict[str, str]) -> Invalid:
-    name, message = next(iter(errors.items()))
-    return Invalid(pages.text(request, message), field=name)
+def _in_words(request: Request, problem: Invalid) -> Invalid:
+    return Invalid(pages.text(request, problem.message), field=problem.field)
 
 
 @router.get(DOSSIER)
 async def show(
     request: Request, session: ReadingDep, settings: SettingsDep, von: PeriodEnd = "", bis: PeriodEnd = ""
 ) -> Response:
-    found, errors = await _dossier(session, settings, von, bis)
-    if found is None:
+    errors: dict[str, str] = {}
+    try:
+        found = await _dossier(session, settings, von, bis)
+    except Invalid as problem:
+        errors = {problem.field or "von": pages.text(request, problem.message)}
         found = await dossier(session, now=utcnow(), settings=settings)
     language = chosen_language(request)
     _ = pages.gettext(language)
@@ -84,7 +74,7 @@ async def show(
         "console/fairtrade_dossier.html",
         section="fairtrade",
         status_code=422 if errors else 200,
-        errors={name: pages.text(request, message) for name, message in errors.items()},
+        errors=errors,
         form={"von": von, "bis": bis} if errors else chosen,
         heading=fairtrade_dossier.title_of(found, _, language),
         parts=fairtrade_dossier.parts(found, _, language),
@@ -96,9 +86,10 @@ async def show(
 async def as_pdf(
     request: Request, session: ReadingDep, settings: SettingsDep, von: PeriodEnd = "", bis: PeriodEnd = ""
 ) -> Response:
-    found, errors = await _dossier(session, settings, von, bis)
-    if found is None:
-        raise _refuse(request, errors)
+    try:
+        found = await _dossier(session, settings, von, bis)
+    except Invalid as problem:
+        raise _in_words(request, problem) from None
     language = chosen_language(request)
     body = fairtrade_dossier.pdf(found, pages.gettext(language), language)
     name = f"fairtrade-dossier-{found['start']}-{found['end']}.pdf"
@@ -111,9 +102,10 @@ async def as_pdf(
 async def as_csv(
     request: Request, session: ReadingDep, settings: SettingsDep, von: PeriodEnd = "", bis: PeriodEnd = ""
 ) -> Response:
-    found, errors = await _dossier(session, settings, von, bis)
-    if found is None:
-        raise _refuse(request, errors)
+    try:
+        found = await _dossier(session, settings, von, bis)
+    except Invalid as problem:
+        raise _in_words(request, problem) from None
     header, rows = fairtrade_dossier.figure_rows(found, pages.gettext(chosen_language(request)))
     response = csv_response(header, rows, f"fairtrade-kennzahlen-{found['start']}-{found['end']}.csv")
     response.headers.update(PRIVATE)
