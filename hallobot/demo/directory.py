@@ -1,6 +1,9 @@
 """A few Bottrop businesses and the Fairtrade-Town campaign, created by `hallobot up --demo` through the
 directory's HTTP API. Names are marked "Demo:", details are invented, coordinates approximate.
-Running it again creates nothing twice (businesses by name, actions and articles by title)."""
+Running it again creates nothing twice (businesses by name, actions, articles and meetings by title and
+date, the title's dates by date). The title's dates are Bottrop's own: Fairtrade-Town since 26 November
+2021, renewed every two years (2023, 2025); the records span this year and the last, so that the renewal
+dossier (/verwaltung/fairtrade/dossier) holds two years."""
 
 from __future__ import annotations
 
@@ -106,8 +109,11 @@ PENDING = {
     "street": "Osterfelder Straße 30",
 }
 
+# Bottrop's title: awarded on 26 November 2021, renewed every two years since.
+TITLE_AWARDED = date(2021, 11, 26)
+TITLE_RENEWALS = (date(2023, 11, 26), date(2025, 11, 26))
 CAMPAIGN = {
-    "council_resolution_on": "2023-11-28",
+    "council_resolution_on": "2021-03-23",  # a demo date before the award
     "council_resolution_text": "Der Rat der Stadt Bottrop beschließt, sich um den Titel Fairtrade-Town zu bewerben "
     "(Demo-Text).",
     "steering_group": [
@@ -124,8 +130,24 @@ def _on(today: date, month: int, day: int) -> str:
     return str(min(date(today.year, month, day), today))
 
 
+def _last_year(today: date, month: int, day: int) -> str:
+    return str(date(today.year - 1, month, day))
+
+
 def _actions(today: date) -> list[dict[str, Any]]:
     return [
+        {
+            "kind": "kita",
+            "organisation": "Demo: Kita Regenbogen",
+            "action": "Faire Schokolade zum Nikolaus",
+            "held_on": _last_year(today, 12, 5),
+        },
+        {
+            "kind": "school",
+            "organisation": "Demo: Gymnasium Bottrop",
+            "action": "Fairer Pausenverkauf zur Fairen Woche",
+            "held_on": _last_year(today, 9, 19),
+        },
         {
             "kind": "school",
             "organisation": "Demo: Gymnasium Bottrop",
@@ -150,6 +172,11 @@ def _actions(today: date) -> list[dict[str, Any]]:
 def _press(today: date) -> list[dict[str, Any]]:
     return [
         {
+            "title": "Bottrop bleibt Fairtrade-Town (Demo)",
+            "outlet": "Lokalzeitung (Demo)",
+            "published_on": _last_year(today, 11, 28),
+        },
+        {
             "title": "Bottrop auf dem Weg zur Fairtrade-Town (Demo)",
             "outlet": "Lokalzeitung (Demo)",
             "published_on": _on(today, 1, 10),
@@ -159,6 +186,14 @@ def _press(today: date) -> list[dict[str, Any]]:
             "outlet": "Stadtmagazin (Demo)",
             "published_on": _on(today, 3, 15),
         },
+    ]
+
+
+def _meetings(today: date) -> list[dict[str, Any]]:
+    return [
+        {"held_on": _last_year(today, 2, 7), "topic": "Jahresplanung, Faire Woche (Demo)", "attendees": 6},
+        {"held_on": _last_year(today, 10, 9), "topic": "Bericht zur Erneuerung des Titels (Demo)", "attendees": 5},
+        {"held_on": _on(today, 2, 12), "topic": "Aktionen an Kitas und Schulen (Demo)", "attendees": 7},
     ]
 
 
@@ -187,7 +222,8 @@ def load_demo_directory(url: str, token: str, *, today: date | None = None) -> d
                 client.post(f"/businesses/{business['id']}/publish").raise_for_status()
             created.append(str(body["name"]))
         client.patch("/fairtrade", json=CAMPAIGN).raise_for_status()
-        campaign = client.get("/fairtrade").raise_for_status().json()
+        since = {"start": str(date(today.year - 1, 1, 1)), "end": str(today)}
+        campaign = client.get("/fairtrade/records", params=since).raise_for_status().json()
         known_actions = {(a["organisation"], a["held_on"]) for a in campaign["actions"]}
         for action in _actions(today):
             if (action["organisation"], action["held_on"]) not in known_actions:
@@ -196,4 +232,12 @@ def load_demo_directory(url: str, token: str, *, today: date | None = None) -> d
         for article in _press(today):
             if article["title"] not in known_press:
                 client.post("/fairtrade/press", json=article).raise_for_status()
+        known_meetings = {(m["held_on"], m["topic"]) for m in campaign["meetings"]}
+        for meeting in _meetings(today):
+            if (meeting["held_on"], meeting["topic"]) not in known_meetings:
+                client.post("/fairtrade/meetings", json=meeting).raise_for_status()
+        client.post("/fairtrade/title", json={"kind": "awarded", "on": str(TITLE_AWARDED)}).raise_for_status()
+        for renewed in TITLE_RENEWALS:
+            if renewed <= today:
+                client.post("/fairtrade/title", json={"kind": "renewed", "on": str(renewed)}).raise_for_status()
         return {"businesses": created, "campaign": client.get("/fairtrade").raise_for_status().json()}

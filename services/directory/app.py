@@ -10,6 +10,7 @@ from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
 from services.directory.pages import pages
 from services.directory.pages_console import router as console_pages
+from services.directory.pages_console_dossier import router as console_dossier_pages
 from services.directory.pages_console_edit import router as console_edit_pages
 from services.directory.pages_console_fairtrade import router as console_fairtrade_pages
 from services.directory.pages_console_review import router as console_review_pages
@@ -54,6 +55,7 @@ def definition() -> ServiceDefinition:
             console_review_pages,
             console_edit_pages,
             console_fairtrade_pages,
+            console_dossier_pages,
         ],
         publishes=[
             BusinessRegistered,

@@ -18,13 +18,20 @@ from typing import Any, Literal
 
 from services.directory.domain import BERLIN, CATEGORIES
 from shared.catalog import CriterionLost, CriterionMet, EventData, MilestoneReached, RecertificationDue
-from shared.errors import Conflict
+from shared.errors import Conflict, Invalid
 
 CRITERIA = ("council_resolution", "steering_group", "retail_gastronomy", "civil_society", "press")
 DEFAULT_TARGETS: tuple[tuple[int, int, int], ...] = ((30_000, 6, 3), (100_000, 20, 10), (250_000, 35, 18))
 MIN_FAIRTRADE_PRODUCTS = 2  # a shop or restaurant counts when it offers at least two Fairtrade products
 STEERING_GROUP_MIN = 3
-CIVIL_SOCIETY_KINDS = ("school", "association", "faith_community")
+CIVIL_SOCIETY_KINDS = ("kita", "school", "association", "faith_community")
+# What the civil society criterion asks for, part by part: the city counts Kitas together with schools
+# (education), so an action of either meets that part; the criterion needs each part.
+CIVIL_SOCIETY_PARTS: dict[str, tuple[str, ...]] = {
+    "education": ("kita", "school"),
+    "association": ("association",),
+    "faith_community": ("faith_community",),
+}
 LARGE_CITY = 200_000  # from here on two actions of each kind per year (assumption; the brief names < 200,000)
 TITLE_YEARS = 2
 REMINDER_DAYS = (90, 30, 7)
@@ -99,8 +106,8 @@ def evaluate(facts: CampaignFacts, table: Targets = DEFAULT_TARGETS) -> dict[str
     )
     civil = CriterionStatus(
         "civil_society",
-        sum(min(facts.actions.get(kind, 0), per_kind) for kind in CIVIL_SOCIETY_KINDS),
-        per_kind * len(CIVIL_SOCIETY_KINDS),
+        sum(min(sum(facts.actions.get(kind, 0) for kind in kinds), per_kind) for kinds in CIVIL_SOCIETY_PARTS.values()),
+        per_kind * len(CIVIL_SOCIETY_PARTS),
         {kind: facts.actions.get(kind, 0) for kind in CIVIL_SOCIETY_KINDS},
     )
     council = int(bool(facts.council_resolution_on and (facts.council_resolution_text or "").strip()))
@@ -132,14 +139,52 @@ def changes(previous: Mapping[str, bool], current: dict[str, CriterionStatus], t
 # --- the title ------------------------------------------------------------------------------------
 
 
+TitleKind = Literal["awarded", "renewed"]
+
+
+@dataclass(frozen=True)
+class TitleDates:
+    """The title's history (every award and renewal, oldest first) and what follows from it."""
+
+    history: tuple[tuple[TitleKind, date], ...] = ()
+
+    @property
+    def awarded_on(self) -> date | None:
+        return min((on for kind, on in self.history if kind == "awarded"), default=None)
+
+    @property
+    def renewed_on(self) -> date | None:
+        """The latest renewal, if it came after the award."""
+        latest = max((on for kind, on in self.history if kind == "renewed"), default=None)
+        awarded = self.awarded_on
+        return latest if latest and awarded and latest > awarded else None
+
+    @property
+    def expires_on(self) -> date | None:
+        return title_expires_on(self.awarded_on, self.renewed_on)
+
+
+def plus_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def dossier_period(dates: TitleDates, today: date) -> tuple[date, date]:
+    """The renewal dossier's default period: the two years before the next renewal (from the last award or
+    renewal to the expiry); without a title, the two years up to today."""
+    expires = dates.expires_on
+    if expires is None:
+        return plus_years(today, -TITLE_YEARS), today
+    return plus_years(expires, -TITLE_YEARS), expires
+
+
 def title_expires_on(awarded_on: date | None, renewed_on: date | None) -> date | None:
     start = max((d for d in (awarded_on, renewed_on) if d), default=None)
     if start is None:
         return None
-    try:
-        return start.replace(year=start.year + TITLE_YEARS)
-    except ValueError:  # awarded on 29 February
-        return start.replace(year=start.year + TITLE_YEARS, day=28)
+    return plus_years(start, TITLE_YEARS)
 
 
 def reminder_due(expires_on: date, today: date, already_sent: set[int]) -> tuple[int | None, set[int]]:
@@ -156,11 +201,13 @@ def reminder_due(expires_on: date, today: date, already_sent: set[int]) -> tuple
     return min(reached), reached
 
 
-def title_change(campaign: Mapping[str, Any], kind: Literal["awarded", "renewed"], on: date) -> MilestoneReached | None:
-    """The title was awarded or renewed on `on` (valid for two years from then); None if already recorded."""
-    if kind == "renewed" and campaign["title_awarded_on"] is None:
+def title_change(dates: TitleDates, kind: TitleKind, on: date) -> MilestoneReached | None:
+    """The title was awarded or renewed on `on` (valid for two years from then); None if already recorded.
+    Each award and renewal stays in the history; a renewal needs an award before it."""
+    awarded = dates.awarded_on
+    if kind == "renewed" and (awarded is None or on <= awarded):
         raise Conflict("Erneuerung ohne erste Verleihung / renewal before the first award", field="kind")
-    if campaign[f"title_{kind}_on"] == on:
+    if (kind, on) in dates.history:
         return None
     return MilestoneReached(milestone="title_awarded" if kind == "awarded" else "title_renewed", on=on)
 
@@ -179,3 +226,45 @@ def campaign_changes(sent: Mapping[str, Any]) -> dict[str, Any]:
     if "steering_group" in values and values["steering_group"] is None:
         values["steering_group"] = []
     return values
+
+
+# --- the renewal dossier --------------------------------------------------------------------------
+
+DOSSIER_MAX_YEARS = 10  # a longer period is refused (its figures have a column per calendar year)
+BACKWARDS = "Der Zeitraum endet vor seinem Anfang."
+TOO_LONG = "Der Zeitraum darf höchstens zehn Jahre lang sein."
+
+
+def check_period(start: date, end: date) -> None:
+    """A dossier's period: forwards, and at most ten years (the messages are msgids of the catalog)."""
+    if end < start:
+        raise Invalid(BACKWARDS, field="bis")
+    if end > plus_years(start, DOSSIER_MAX_YEARS):
+        raise Invalid(TOO_LONG, field="bis")
+
+
+DOSSIER_FIGURES = (*(f"actions_{kind}" for kind in CIVIL_SOCIETY_KINDS), "press", "meetings", "attendees")
+
+
+def dossier_figures(
+    records: Mapping[str, Sequence[Mapping[str, Any]]], start: date, end: date
+) -> list[tuple[str, int | None, int]]:
+    """The dossier's figures as (figure, calendar year or None for the whole period, value): actions per
+    kind of actor, press articles, steering group meetings and the people attending them in all."""
+    years = list(range(start.year, end.year + 1))
+
+    def count(year: int | None) -> dict[str, int]:
+        def of(kind: str, dated_by: str) -> list[Mapping[str, Any]]:
+            return [r for r in records.get(kind, ()) if year is None or r[dated_by].year == year]
+
+        actions = of("actions", "held_on")
+        meetings = of("meetings", "held_on")
+        figures = {f"actions_{kind}": sum(1 for a in actions if a["kind"] == kind) for kind in CIVIL_SOCIETY_KINDS}
+        return figures | {
+            "press": len(of("press", "published_on")),
+            "meetings": len(meetings),
+            "attendees": sum(int(m["attendees"]) for m in meetings),
+        }
+
+    per_year = {year: count(year) for year in [*years, None]}
+    return [(figure, year, per_year[year][figure]) for figure in DOSSIER_FIGURES for year in [*years, None]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from services.directory import fairtrade_handlers as campaign
 from services.directory.deps import SettingsDep, StoreDep
@@ -13,14 +13,20 @@ from services.directory.fairtrade_schemas import (
     ActionCreate,
     ActionPublic,
     CampaignPublic,
+    CampaignRecords,
     CampaignUpdate,
+    MeetingCreate,
+    MeetingRecord,
     PressCreate,
     PressPublic,
     TitleRecord,
 )
 from services.directory.pages_fairtrade import campaign_page
+from services.directory.store import SqlStore
 from shared.auth import OperatorDep
 from shared.envelope import utcnow
+from shared.errors import Invalid
+from shared.inputs import Day
 from shared.service import ReadingDep
 from shared.web.errors import wants_html
 
@@ -37,6 +43,30 @@ async def get_campaign(request: Request, session: ReadingDep, settings: Settings
     if wants_html(request):  # a person's /fairtrade through the front door (pages_fairtrade.py)
         return await campaign_page(request, session, settings)
     return await campaign_view(session, now=utcnow(), settings=settings)
+
+
+@router.get(
+    "/records",
+    response_model=CampaignRecords,
+    summary="Aktionen, Presse, Sitzungen und Titeldaten eines Zeitraums / the records of a period (office)",
+)
+async def campaign_records(
+    session: ReadingDep,
+    _: OperatorDep,
+    start: Annotated[Day, Query(description="first day (included)")],
+    end: Annotated[Day, Query(description="last day (included)")],
+) -> dict[str, Any]:
+    if end < start:
+        raise Invalid("Das Ende liegt vor dem Anfang / end before start", field="end")
+    store = SqlStore(session)
+    return {
+        "start": start,
+        "end": end,
+        "actions": await store.records_between("actions", start, end),
+        "press": await store.records_between("press", start, end),
+        "meetings": await store.records_between("meetings", start, end),
+        "titles": await store.records_between("titles", start, end),
+    }
 
 
 @router.patch(
@@ -84,13 +114,24 @@ async def add_press(body: PressCreate, store: StoreDep, _: OperatorDep, settings
     return await campaign.add_record(store, "press", fields, now=utcnow(), settings=settings)
 
 
+@router.post(
+    "/meetings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MeetingRecord,
+    summary="Sitzung der Steuerungsgruppe / a steering group meeting (office)",
+)
+async def add_meeting(body: MeetingCreate, store: StoreDep, _: OperatorDep, settings: SettingsDep) -> dict[str, Any]:
+    return await campaign.add_record(store, "meetings", body.model_dump(), now=utcnow(), settings=settings)
+
+
 @router.delete(
     "/{kind}/{record_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Aktion oder Artikel löschen / delete an action or article (office)",
+    summary="Aktion, Artikel, Sitzung oder Titeldatum löschen / delete an action, article, meeting or title date"
+    " (office)",
 )
 async def delete_record(
-    kind: Literal["actions", "press"],
+    kind: Literal["actions", "press", "meetings", "titles"],
     record_id: RecordId,
     store: StoreDep,
     _: OperatorDep,

@@ -62,18 +62,21 @@ async def update_campaign(
 
 
 async def record_title(store: Store, kind: Literal["awarded", "renewed"], on: date, *, now: datetime) -> None:
-    """The title was awarded or renewed on `on`; it is valid for two years from then."""
-    campaign = await store.campaign(for_update=True)
-    milestone = fairtrade.title_change(campaign, kind, on)
+    """The title was awarded or renewed on `on`; it is valid for two years from then. Each award and
+    renewal is a row of the history (a date recorded twice is one)."""
+    await store.campaign(for_update=True)  # one recording at a time
+    milestone = fairtrade.title_change(await store.title_dates(), kind, on)
     if milestone is not None:
-        await store.update_campaign({f"title_{kind}_on": on, "updated_at": now})
+        await store.add_record("titles", {"id": str(uuid.uuid4()), "kind": kind, "granted_on": on})
+        await store.update_campaign({"updated_at": now})
         await store.stage(milestone)
 
 
 async def add_record(
     store: Store, kind: RecordKind, fields: dict[str, Any], *, now: datetime, settings: DirectorySettings
 ) -> dict[str, Any]:
-    """A civil society action (`actions`) or a press article (`press`); the count follows."""
+    """A civil society action (`actions`), a press article (`press`) or a steering group meeting
+    (`meetings`); the count follows."""
     record = {"id": str(uuid.uuid4()), **fields}
     await store.add_record(kind, record)
     await recount(store, now=now, settings=settings)
@@ -90,8 +93,8 @@ async def delete_record(
 
 async def send_reminders(store: Store, *, now: datetime) -> RecertificationDue | None:
     """At 90, 30 and 7 days before the title expires: one `recertification.due` each, never twice."""
-    campaign = await store.campaign(for_update=True)
-    expires = fairtrade.title_expires_on(campaign["title_awarded_on"], campaign["title_renewed_on"])
+    await store.campaign(for_update=True)
+    expires = (await store.title_dates()).expires_on
     if expires is None:
         return None
     event, settled = fairtrade.reminder(expires, berlin_today(now), await store.reminders_sent(expires))

@@ -54,6 +54,26 @@ class PressCreate(BaseModel):
     published_on: Day
 
 
+class MeetingCreate(BaseModel):
+    """A steering group meeting: when, what was discussed (a short summary of the minutes), how many came."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    held_on: Day
+    topic: Annotated[str, Field(min_length=1, max_length=2000), TEXT]
+    attendees: int = Field(ge=1, le=500)
+
+
+class MeetingRecord(MeetingCreate):
+    id: str
+
+
+class TitleEntry(BaseModel):
+    id: str
+    kind: Literal["awarded", "renewed"]
+    granted_on: date
+
+
 class ActionPublic(ActionCreate):
     id: str
 
@@ -80,7 +100,19 @@ class CampaignPublic(BaseModel):
     steering_group: list[str]
     actions: list[ActionPublic]
     press: list[PressPublic]
+    titles: list[TitleEntry] = Field(description="the award and every renewal, oldest first")
     title_awarded_on: date | None
-    title_renewed_on: date | None
+    title_renewed_on: date | None = Field(description="the latest renewal")
     title_expires_on: date | None
     title_valid: bool
+
+
+class CampaignRecords(BaseModel):
+    """The campaign's records of a period (both ends included), for the office."""
+
+    start: date
+    end: date
+    actions: list[ActionPublic]
+    press: list[PressPublic]
+    meetings: list[MeetingRecord]
+    titles: list[TitleEntry]

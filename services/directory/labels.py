@@ -23,7 +23,7 @@ CRITERION_NAMES: dict[str, str] = {
     "council_resolution": N_("Ratsbeschluss"),
     "steering_group": N_("Steuerungsgruppe"),
     "retail_gastronomy": N_("Geschäfte und Gastronomie"),
-    "civil_society": N_("Schulen, Vereine und Kirchen"),
+    "civil_society": N_("Kitas, Schulen, Vereine und Kirchen"),
     "press": N_("Berichte in der Presse"),
 }
 CRITERION_EXPLANATIONS: dict[str, str] = {
@@ -35,14 +35,34 @@ CRITERION_EXPLANATIONS: dict[str, str] = {
     "retail_gastronomy": N_(
         "Geschäfte, Cafés und Restaurants bieten jeweils mindestens zwei fair gehandelte Produkte an."
     ),
-    "civil_society": N_("Eine Schule, ein Verein und eine Kirchengemeinde machen in diesem Jahr eine Aktion."),
+    "civil_society": N_(
+        "Eine Kita oder Schule, ein Verein und eine Kirchengemeinde machen in diesem Jahr eine Aktion."
+    ),
     "press": N_("Die örtliche Presse berichtet über die Aktionen."),
 }
 # The two groups the shops criterion counts (Category.fairtrade_group).
 SHOP_GROUP_NAMES: dict[str, str] = {"retail": N_("Geschäfte"), "gastronomy": N_("Cafés, Restaurants und Hotels")}
 # Kinds of civil society actions (fairtrade.CIVIL_SOCIETY_KINDS).
 CIVIL_SOCIETY_NAMES: dict[str, str] = {
+    "kita": N_("Kitas"),
     "school": N_("Schulen"),
     "association": N_("Vereine"),
     "faith_community": N_("Kirchengemeinden"),
+}
+# The parts of the civil society criterion (fairtrade.CIVIL_SOCIETY_PARTS): Kitas count with schools.
+CIVIL_SOCIETY_PART_NAMES: dict[str, str] = {
+    "education": N_("Kitas und Schulen"),
+    "association": N_("Vereine"),
+    "faith_community": N_("Kirchengemeinden"),
+}
+TITLE_KIND_NAMES: dict[str, str] = {"awarded": N_("verliehen"), "renewed": N_("erneuert")}
+# The renewal dossier's figures (fairtrade.DOSSIER_FIGURES).
+DOSSIER_FIGURE_NAMES: dict[str, str] = {
+    "actions_kita": N_("Aktionen von Kitas"),
+    "actions_school": N_("Aktionen von Schulen"),
+    "actions_association": N_("Aktionen von Vereinen"),
+    "actions_faith_community": N_("Aktionen von Kirchengemeinden"),
+    "press": N_("Presseartikel"),
+    "meetings": N_("Sitzungen der Steuerungsgruppe"),
+    "attendees": N_("Teilnahmen an Sitzungen der Steuerungsgruppe"),
 }

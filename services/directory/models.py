@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -98,8 +99,6 @@ fairtrade_campaign = Table(
     Column("council_resolution_on", Date, nullable=True),
     Column("council_resolution_text", String(5000), nullable=True),
     Column("steering_group", JSON, nullable=False),
-    Column("title_awarded_on", Date, nullable=True),
-    Column("title_renewed_on", Date, nullable=True),
     Column("criteria_met", JSON, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=True),
 )
@@ -122,6 +121,26 @@ fairtrade_press = Table(
     Column("outlet", String(200), nullable=False),
     Column("url", String(500), nullable=True),
     Column("published_on", Date, nullable=False, index=True),
+)
+
+# The steering group's meetings (who attended is counted, never named).
+fairtrade_meetings = Table(
+    "fairtrade_meetings",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("held_on", Date, nullable=False, index=True),
+    Column("topic", String(2000), nullable=False),
+    Column("attendees", Integer, nullable=False),
+)
+
+# The title's history: the award and every renewal, one row each (never one overwritten value).
+fairtrade_titles = Table(
+    "fairtrade_titles",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(10), nullable=False),  # awarded | renewed
+    Column("granted_on", Date, nullable=False),
+    UniqueConstraint("kind", "granted_on", name="uq_fairtrade_titles_kind_granted_on"),
 )
 
 fairtrade_reminders = Table(

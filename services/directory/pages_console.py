@@ -52,6 +52,7 @@ DONE: dict[str, str] = {
     "gespeichert": N_("Gespeichert."),
     "aktion": N_("Die Aktion ist eingetragen."),
     "artikel": N_("Der Artikel ist eingetragen."),
+    "sitzung": N_("Die Sitzung ist eingetragen."),
     "geloescht": N_("Gelöscht."),
     "steuerungsgruppe": N_("Die Steuerungsgruppe ist gespeichert."),
     "ratsbeschluss": N_("Der Ratsbeschluss ist gespeichert."),

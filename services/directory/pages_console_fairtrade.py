@@ -1,6 +1,7 @@
 """The Fairtrade-Town campaign in the office's console (`/verwaltung/fairtrade`): the five criteria as
-counted now, the title's dates, this year's actions and press articles, the steering group and the
-council resolution, with a form for each record. The same use cases and read as the JSON API
+counted now, the title's history (award and renewals), this year's actions, press articles and steering
+group meetings, the steering group and the council resolution, with a form for each record (the renewal
+dossier: pages_console_dossier.py). The same use cases and read as the JSON API
 (fairtrade_handlers.py, fairtrade_queries.campaign_view); every change recounts in its transaction."""
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from pydantic import BaseModel
 from services.directory import fairtrade_handlers as campaign
 from services.directory.deps import SettingsDep
 from services.directory.fairtrade_queries import campaign_view
-from services.directory.labels import CIVIL_SOCIETY_NAMES
+from services.directory.labels import CIVIL_SOCIETY_NAMES, TITLE_KIND_NAMES
 from services.directory.pages import pages
 from services.directory.pages_console import console_render, console_router
 from services.directory.pages_console_forms import (
     ActionForm,
     CouncilForm,
+    MeetingForm,
     PopulationForm,
     PressForm,
     SteeringGroupForm,
@@ -37,7 +39,13 @@ router = console_router()
 CAMPAIGN = "/verwaltung/fairtrade"
 RENEWAL_FIRST = N_("Eine Erneuerung lässt sich erst nach der ersten Verleihung eintragen.")
 GONE = N_("Diesen Eintrag gibt es nicht mehr.")
-TITLE_KINDS = {"awarded": N_("verliehen"), "renewed": N_("erneuert")}
+# The records a console page deletes, by the word in its path.
+DELETABLE: dict[str, RecordKind] = {
+    "aktionen": "actions",
+    "presse": "press",
+    "sitzungen": "meetings",
+    "titel": "titles",
+}
 
 
 async def campaign_page(
@@ -62,7 +70,8 @@ async def campaign_page(
         criteria=criterion_rows(state),
         civil_society=[(kind, pages.text(request, name)) for kind, name in CIVIL_SOCIETY_NAMES.items()],
         civil_society_names={kind: pages.text(request, name) for kind, name in CIVIL_SOCIETY_NAMES.items()},
-        title_kinds=[(kind, pages.text(request, name)) for kind, name in TITLE_KINDS.items()],
+        title_kinds=[(kind, pages.text(request, name)) for kind, name in TITLE_KIND_NAMES.items()],
+        title_kind_names={kind: pages.text(request, name) for kind, name in TITLE_KIND_NAMES.items()},
         steering_group="\n".join(state["steering_group"]),
     )
 
@@ -108,10 +117,20 @@ async def add_press(request: Request, runtime: RuntimeDep, settings: SettingsDep
     return _done("artikel")
 
 
+@router.post(CAMPAIGN + "/sitzungen")
+async def add_meeting(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> Response:
+    data, page = await _form(request, MeetingForm, runtime, settings)
+    if page is not None:
+        return page
+    async with runtime.db.transaction() as session:
+        await campaign.add_record(SqlStore(session), "meetings", data.record(), now=utcnow(), settings=settings)
+    return _done("sitzung")
+
+
 @router.post(CAMPAIGN + "/{kind}/{record_id}/loeschen")
 async def delete_record(
     request: Request,
-    kind: Literal["aktionen", "presse"],
+    kind: Literal["aktionen", "presse", "sitzungen", "titel"],
     record_id: Annotated[str, Path(max_length=36)],
     runtime: RuntimeDep,
     settings: SettingsDep,
@@ -119,8 +138,7 @@ async def delete_record(
     await read_form(request, honeypot=False)
     try:
         async with runtime.db.transaction() as session:
-            table: RecordKind = "actions" if kind == "aktionen" else "press"
-            await campaign.delete_record(SqlStore(session), table, record_id, now=utcnow(), settings=settings)
+            await campaign.delete_record(SqlStore(session), DELETABLE[kind], record_id, now=utcnow(), settings=settings)
     except NotFound:
         raise NotFound(GONE, field="record_id") from None
     return _done("geloescht")

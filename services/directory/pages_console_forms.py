@@ -58,6 +58,19 @@ class PressForm(PressCreate):
     model_config = FORM
 
 
+class MeetingForm(BaseModel):
+    """A steering group meeting (as the API's MeetingCreate); its date is named apart from the action's."""
+
+    model_config = FORM
+
+    meeting_on: Day
+    topic: Annotated[str, Field(min_length=1, max_length=2000), TEXT]
+    attendees: Annotated[int, Field(ge=1, le=500)]
+
+    def record(self) -> dict[str, Any]:
+        return {"held_on": self.meeting_on, "topic": self.topic, "attendees": self.attendees}
+
+
 class TitleForm(BaseModel):
     """The title's record (as the API's TitleRecord), named apart from the action's `kind` on the same page."""
 

@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.directory import fairtrade
 from services.directory.config import DirectorySettings
 from services.directory.fairtrade_queries import campaign_view
-from services.directory.labels import CIVIL_SOCIETY_NAMES, CRITERION_EXPLANATIONS, CRITERION_NAMES, SHOP_GROUP_NAMES
+from services.directory.labels import (
+    CIVIL_SOCIETY_NAMES,
+    CIVIL_SOCIETY_PART_NAMES,
+    CRITERION_EXPLANATIONS,
+    CRITERION_NAMES,
+    SHOP_GROUP_NAMES,
+    TITLE_KIND_NAMES,
+)
 from services.directory.pages import pages
 from shared.envelope import utcnow
 
@@ -24,7 +31,7 @@ from shared.envelope import utcnow
 def criterion_rows(campaign: dict[str, Any]) -> list[dict[str, Any]]:
     """Each criterion with its name, what it asks, and its parts (shops and gastronomy; the kinds of
     civil society actions) as (name, count, target)."""
-    per_kind = max(1, campaign_target(campaign, "civil_society") // len(fairtrade.CIVIL_SOCIETY_KINDS))
+    per_kind = max(1, campaign_target(campaign, "civil_society") // len(fairtrade.CIVIL_SOCIETY_PARTS))
     rows = []
     for criterion in campaign["criteria"]:
         detail = criterion["detail"] or {}
@@ -35,7 +42,10 @@ def criterion_rows(campaign: dict[str, Any]) -> list[dict[str, Any]]:
                 (SHOP_GROUP_NAMES["gastronomy"], detail["gastronomy"], detail["gastronomy_target"]),
             ]
         elif criterion["criterion"] == "civil_society":
-            parts = [(CIVIL_SOCIETY_NAMES[kind], detail.get(kind, 0), per_kind) for kind in CIVIL_SOCIETY_NAMES]
+            parts = [
+                (CIVIL_SOCIETY_PART_NAMES[part], sum(detail.get(kind, 0) for kind in kinds), per_kind)
+                for part, kinds in fairtrade.CIVIL_SOCIETY_PARTS.items()
+            ]
         rows.append(
             criterion
             | {
@@ -60,4 +70,5 @@ async def campaign_page(request: Request, session: AsyncSession, settings: Direc
         criteria=criterion_rows(campaign),
         met=sum(1 for c in campaign["criteria"] if c["met"]),
         civil_society_names=CIVIL_SOCIETY_NAMES,
+        title_kind_names=TITLE_KIND_NAMES,
     )

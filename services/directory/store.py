@@ -10,13 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.directory.domain import ARCHIVED, PROPOSAL_PENDING, PUBLISHED
+from services.directory.fairtrade import TitleDates
 from services.directory.models import (
     business_changes,
     businesses,
     fairtrade_actions,
     fairtrade_campaign,
+    fairtrade_meetings,
     fairtrade_press,
     fairtrade_reminders,
+    fairtrade_titles,
     outbox,
 )
 from services.directory.ports import RecordKind
@@ -24,7 +27,19 @@ from shared.catalog import EventData
 from shared.outbox import add_event
 
 CAMPAIGN_ID = 1  # the campaign is one row
-RECORDS: dict[str, Table] = {"actions": fairtrade_actions, "press": fairtrade_press}
+RECORDS: dict[str, Table] = {
+    "actions": fairtrade_actions,
+    "press": fairtrade_press,
+    "meetings": fairtrade_meetings,
+    "titles": fairtrade_titles,
+}
+# The date each kind of record is dated by (a period selects on it).
+DATED_BY: dict[str, str] = {
+    "actions": "held_on",
+    "press": "published_on",
+    "meetings": "held_on",
+    "titles": "granted_on",
+}
 
 
 def in_year(column: Any, year: int) -> ColumnElement[bool]:
@@ -145,6 +160,17 @@ class SqlStore:
         table = RECORDS[kind]
         result = await self.session.execute(delete(table).where(table.c.id == record_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def title_dates(self) -> TitleDates:
+        query = select(fairtrade_titles.c.kind, fairtrade_titles.c.granted_on).order_by(fairtrade_titles.c.granted_on)
+        return TitleDates(tuple((kind, on) for kind, on in (await self.session.execute(query)).all()))
+
+    async def records_between(self, kind: RecordKind, start: date, end: date) -> list[dict[str, Any]]:
+        """The records of one kind dated from `start` to `end` (both included), oldest first."""
+        table = RECORDS[kind]
+        dated = table.c[DATED_BY[kind]]
+        query = select(table).where(dated >= start, dated <= end).order_by(dated, table.c.id)
+        return [dict(row._mapping) for row in (await self.session.execute(query)).all()]
 
     async def reminders_sent(self, expires_on: date) -> set[int]:
         query = select(fairtrade_reminders.c.days).where(fairtrade_reminders.c.expires_on == expires_on)

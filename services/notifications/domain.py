@@ -177,6 +177,16 @@ def operator_wants(event_type: str, data: dict[str, Any]) -> bool:
     }
 
 
+# The console page an office mail about an event links to (behind HALLOBOT_SITE_URL): the renewal
+# dossier for the recertification reminders.
+OFFICE_PAGES = {"fairtrade.recertification.due": "/verwaltung/fairtrade/dossier"}
+
+
+def office_page_url(site_url: str, event_type: str) -> str | None:
+    path = OFFICE_PAGES.get(event_type)
+    return f"{site_url.rstrip('/')}{path}" if path else None
+
+
 # --- keys, links and pseudonyms -----------------------------------------------------------
 
 

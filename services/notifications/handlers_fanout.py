@@ -104,8 +104,9 @@ def subscriber_mail(
     )
 
 
-def _event_context(event: CloudEvent, audience: str, summary: str) -> dict[str, Any]:
-    return {"summary": summary, "time": event.time, "audience": audience}
+def _event_context(event: CloudEvent, audience: str, summary: str, office_url: str | None = None) -> dict[str, Any]:
+    """`office_url`: the console page the office works on this from (office mails only)."""
+    return {"summary": summary, "time": event.time, "audience": audience, "office_url": office_url}
 
 
 class Told:
@@ -155,7 +156,12 @@ async def fan_out(repo: Repository, settings: NotificationsSettings, event: Clou
                 template="notification",
                 recipient=address,
                 lang=settings.operator_language,
-                context=_event_context(event, "operator", await told(settings.operator_language)),
+                context=_event_context(
+                    event,
+                    "operator",
+                    await told(settings.operator_language),
+                    domain.office_page_url(settings.site_url, event.short_type),
+                ),
             )
             for address in settings.operators()
         ]

@@ -35,7 +35,7 @@ CRITERIA = {
     "council_resolution": N_("Ratsbeschluss"),
     "steering_group": N_("Steuerungsgruppe"),
     "retail_gastronomy": N_("faire Produkte in Geschäften und Gastronomie"),
-    "civil_society": N_("Schulen, Vereine und Kirchen"),
+    "civil_society": N_("Kitas, Schulen, Vereine und Kirchen"),
     "press": N_("Berichte in der Presse"),
 }
 MILESTONES = {

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from typing import Any
 
 from services.directory import domain
+from services.directory.fairtrade import TitleDates
 from services.directory.ports import RecordKind
+from services.directory.store import DATED_BY
 from shared.catalog import EventData
 
 
@@ -20,12 +22,10 @@ class FakeStore:
             "council_resolution_on": None,
             "council_resolution_text": None,
             "steering_group": [],
-            "title_awarded_on": None,
-            "title_renewed_on": None,
             "criteria_met": {},
             "updated_at": None,
         }
-        self.records: dict[str, dict[str, dict[str, Any]]] = {"actions": {}, "press": {}}
+        self.records: dict[str, dict[str, dict[str, Any]]] = {"actions": {}, "press": {}, "meetings": {}, "titles": {}}
         self.reminders: dict[tuple[date, int], datetime] = {}
         self.staged: list[EventData] = []
         self.changes: dict[str, dict[str, Any]] = {}
@@ -116,6 +116,15 @@ class FakeStore:
 
     async def delete_record(self, kind: RecordKind, record_id: str) -> bool:
         return self.records[kind].pop(record_id, None) is not None
+
+    async def title_dates(self) -> TitleDates:
+        rows = sorted(self.records["titles"].values(), key=lambda r: r["granted_on"])
+        return TitleDates(tuple((r["kind"], r["granted_on"]) for r in rows))
+
+    async def records_between(self, kind: RecordKind, start: date, end: date) -> list[dict[str, Any]]:
+        dated = DATED_BY[kind]
+        found = [dict(r) for r in self.records[kind].values() if start <= r[dated] <= end]
+        return sorted(found, key=lambda r: (r[dated], r["id"]))
 
     def reminders_sent_sync(self) -> set[int]:
         return {days for (_, days) in self.reminders}

@@ -1,6 +1,7 @@
 """Migration 0004 (every instant as `UtcDateTime`) keeps the stored instants, on SQLite and PostgreSQL:
 rows written at 0003 the way the service wrote them then (and, on SQLite, by hand in other forms) read
-back as the same instants at head, and SQL comparisons on them still hold."""
+back as the same instants at head, and SQL comparisons on them still hold. Migration 0010 turns the
+title's two dates into rows of its history, and gives them back on the way down."""
 
 from __future__ import annotations
 
@@ -130,5 +131,31 @@ async def test_the_utc_migration_keeps_every_stored_instant(database_url):
                     )
                 )
                 assert kinds.scalars().all() == ["timestamp with time zone"]
+    finally:
+        await db.dispose()
+
+
+async def test_the_history_migration_keeps_the_title_dates_as_rows_and_gives_them_back_on_downgrade(database_url):
+    from alembic import command
+
+    from services.directory.models import fairtrade_titles
+    from shared.migrations import alembic_config
+
+    await asyncio.to_thread(upgrade, "directory", database_url, "0009")
+    old = sa.table("fairtrade_campaign", *(sa.column(n, sa.Date) for n in ("title_awarded_on", "title_renewed_on")))
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            await session.execute(
+                old.update().values(title_awarded_on=date(2021, 11, 26), title_renewed_on=date(2025, 11, 26))
+            )
+        await asyncio.to_thread(upgrade, "directory", database_url, "head")
+        async with db.reading() as session:
+            rows = await session.execute(sa.select(fairtrade_titles.c.kind, fairtrade_titles.c.granted_on))
+            assert sorted(rows.all()) == [("awarded", date(2021, 11, 26)), ("renewed", date(2025, 11, 26))]
+        await asyncio.to_thread(command.downgrade, alembic_config("directory", database_url), "0009")
+        async with db.reading() as session:
+            back = (await session.execute(sa.select(old.c.title_awarded_on, old.c.title_renewed_on))).one()
+            assert tuple(back) == (date(2021, 11, 26), date(2025, 11, 26))
     finally:
         await db.dispose()

@@ -5,10 +5,16 @@ with the directory's area, and the CSRF token)."""
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
+import re
+import zlib
 from datetime import date
 
 import httpx
 
+from tests.directory.conftest import OPERATOR
 from tests.directory.test_pages_console import console, csrf
 
 CAMPAIGN = "/verwaltung/fairtrade"
@@ -28,7 +34,7 @@ async def test_an_action_added_on_the_page_counts_for_the_civil_society_criterio
     today = date.today().isoformat()
     with console(directory) as office:
         page = office.get(CAMPAIGN)
-        assert page.status_code == 200 and "Schulen, Vereine und Kirchen" in page.text
+        assert page.status_code == 200 and "Kitas, Schulen, Vereine und Kirchen" in page.text
         assert criterion(directory, "civil_society")["count"] == 0
         missing = send(office, CAMPAIGN + "/aktionen", kind="school", organisation="Josef-Albers-Gymnasium", held_on="")
         assert missing.status_code == 422 and 'id="e-action"' in missing.text and 'id="e-held_on"' in missing.text
@@ -40,7 +46,7 @@ async def test_an_action_added_on_the_page_counts_for_the_civil_society_criterio
         assert added.status_code == 303 and added.headers["location"] == CAMPAIGN + "?erledigt=aktion"
         after = office.get(added.headers["location"]).text
         assert "Die Aktion ist eingetragen." in after and "Fairer Pausenverkauf" in after
-        assert "Schulen: 1 von 1" in after
+        assert "Kitas und Schulen: 1 von 1" in after
         assert criterion(directory, "civil_society")["count"] == 1
         action_id = httpx.get(f"{directory.url}/fairtrade", headers={"accept": "application/json"}).json()["actions"][
             0
@@ -113,3 +119,74 @@ async def test_the_campaign_forms_need_a_session_with_the_directory_and_the_csrf
         assert forged.status_code == 403
     state = httpx.get(f"{directory.url}/fairtrade", headers={"accept": "application/json"}).json()
     assert "Jemand" not in state["steering_group"]
+
+
+async def test_a_steering_group_meeting_is_recorded_on_the_page_listed_and_kept_in_the_history(directory):
+    today = date.today().isoformat()
+    with console(directory) as office:
+        missing = send(office, CAMPAIGN + "/sitzungen", meeting_on=today, topic="Planung der Fairen Woche")
+        assert missing.status_code == 422 and 'id="e-attendees"' in missing.text
+        assert "Planung der Fairen Woche</textarea>" in missing.text
+        added = send(
+            office, CAMPAIGN + "/sitzungen", meeting_on=today, topic="Planung der Fairen Woche", attendees="7"
+        )  # fmt: skip
+        assert added.status_code == 303 and added.headers["location"] == CAMPAIGN + "?erledigt=sitzung"
+        page = office.get(added.headers["location"]).text
+        assert "Die Sitzung ist eingetragen." in page and "Planung der Fairen Woche (7 Teilnehmende)" in page
+    period = {"start": today, "end": today}
+    history = httpx.get(f"{directory.url}/fairtrade/records", params=period, headers=OPERATOR).json()
+    assert [(m["topic"], m["attendees"]) for m in history["meetings"]] == [("Planung der Fairen Woche", 7)]
+    assert httpx.get(f"{directory.url}/fairtrade/records", params=period).status_code == 401
+
+
+def pdf_text(document: bytes) -> str:
+    """The drawing operators of a PDF's pages, text included (reportlab writes them ASCII85 over zlib)."""
+    streams = re.findall(rb"stream\r?\n(.*?)endstream", document, re.S)
+    return "".join(zlib.decompress(base64.a85decode(s.strip(), adobe=True)).decode("latin-1") for s in streams)
+
+
+async def test_the_renewal_dossier_over_two_years_holds_every_record_and_the_title_history(directory):
+    api = httpx.Client(base_url=directory.url, headers=OPERATOR, timeout=15)
+    for kind, on in (("awarded", "2021-11-26"), ("renewed", "2023-11-26"), ("renewed", "2025-11-26")):
+        assert api.post("/fairtrade/title", json={"kind": kind, "on": on}).status_code == 200
+    actions = [("kita", "Kita Sonnenschein", "2025-03-02"), ("school", "Realschule Kirchhellen", "2026-05-04")]
+    for kind, organisation, on in [*actions, ("association", "Alter Verein", "2024-06-01")]:  # the last: before
+        body = {"kind": kind, "organisation": organisation, "action": "Faires Fest", "held_on": on}
+        assert api.post("/fairtrade/actions", json=body).status_code == 201
+    press = {"title": "Bottrop bleibt fair", "outlet": "Stadtspiegel", "published_on": "2025-12-01"}
+    assert api.post("/fairtrade/press", json=press).status_code == 201
+    for on, topic, attendees in (("2025-02-10", "Jahresplanung", 6), ("2026-02-09", "Erneuerungsbericht", 5)):
+        body = {"held_on": on, "topic": topic, "attendees": attendees}
+        assert api.post("/fairtrade/meetings", json=body).status_code == 201
+    period = {"von": "2024-12-01", "bis": "2026-06-30"}  # the other tests record today
+    with console(directory) as office:
+        page = office.get(CAMPAIGN + "/dossier", params=period)
+        assert page.status_code == 200 and "Kita Sonnenschein" in page.text and "Alter Verein" not in page.text
+        assert "Kitas und Schulen" in office.get(CAMPAIGN).text
+        default = office.get(CAMPAIGN + "/dossier").text  # the two years before the next renewal
+        assert "Dossier zur Erneuerung, 26.11.2025 bis 26.11.2027" in default
+        assert "Kita Sonnenschein" not in default and "Realschule Kirchhellen" in default
+        backwards = office.get(CAMPAIGN + "/dossier", params={"von": "2026-01-01", "bis": "2025-01-01"})
+        assert (
+            backwards.status_code == 422 and 'id="e-bis"' in backwards.text and 'value="2025-01-01"' in backwards.text
+        )
+        assert office.get(CAMPAIGN + "/dossier.csv", params={"von": "1.13.2025"}).status_code == 422
+        figures = office.get(CAMPAIGN + "/dossier.csv", params=period)
+        document = office.get(CAMPAIGN + "/dossier.pdf", params=period)
+    assert figures.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(figures.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Kennzahl", "Jahr", "Anzahl", "Ziel"]
+    table = {(name, year): value for name, year, value, _target in rows[1:]}
+    assert table["Aktionen von Kitas", "2025"] == "1" and table["Aktionen von Schulen", "2026"] == "1"
+    assert table["Aktionen von Vereinen", "gesamt"] == "0" and table["Presseartikel", "2025"] == "1"
+    assert table["Sitzungen der Steuerungsgruppe", "gesamt"] == "2"
+    assert table["Teilnahmen an Sitzungen der Steuerungsgruppe", "gesamt"] == "11"
+    assert any(name == "Kriterium: Kitas, Schulen, Vereine und Kirchen" for name, *_ in rows)
+    assert document.headers["content-type"] == "application/pdf" and document.content.startswith(b"%PDF")
+    text = pdf_text(document.content)
+    for expected in ("Kita Sonnenschein", "Realschule Kirchhellen", "Bottrop bleibt fair", "Jahresplanung"):
+        assert expected in text, expected
+    assert "Erneuerungsbericht" in text and "26.11.2021" in text and "26.11.2025" in text
+    assert "Alter Verein" not in text
+    public = httpx.get(f"{directory.url}/fairtrade", headers={"accept": "text/html"}).text
+    assert "Der Titel im Lauf der Jahre" in public and "26. November 2023" in public

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.directory.conftest import OPERATOR, anonymous, events_of, owner, profile, published, register
@@ -214,6 +216,15 @@ def test_the_demo_data_loads_through_the_api_and_a_second_run_creates_nothing(di
     criteria = {c["criterion"]: c for c in again["campaign"]["criteria"]}
     assert criteria["council_resolution"]["met"] and criteria["steering_group"]["met"]
     assert criteria["civil_society"]["met"] and not criteria["press"]["met"]
+    titles = [(t["kind"], t["granted_on"]) for t in again["campaign"]["titles"]]
+    assert titles == [("awarded", "2021-11-26"), ("renewed", "2023-11-26"), ("renewed", "2025-11-26")]
+    assert (
+        again["campaign"]["title_renewed_on"] == "2025-11-26" and again["campaign"]["title_expires_on"] == "2027-11-26"
+    )
+    with directory.client() as client:
+        period = {"start": f"{date.today().year - 1}-01-01", "end": str(date.today())}
+        records = client.get("/fairtrade/records", params=period, headers=OPERATOR).json()
+        assert {a["kind"] for a in records["actions"]} >= {"kita", "school"} and len(records["meetings"]) == 3
     with directory.client() as client:
         found = client.get("/businesses", params={"q": "Weltladen Demo"}).json()["items"]
         assert [b["name"] for b in found] == ["Demo: Weltladen Bottrop"]

@@ -134,3 +134,20 @@ def test_the_title_lasts_two_years_and_reminders_come_at_90_30_and_7_days_once_e
     assert fairtrade.reminder_due(expires, date(2027, 1, 28), set()) == (7, {90, 30, 7})
     assert fairtrade.reminder_due(expires, date(2027, 2, 2), set()) == (None, set())  # expired
     assert fairtrade.title_expires_on(date(2024, 2, 29), None) == date(2026, 2, 28)
+
+
+def test_the_dossier_period_is_the_two_years_before_the_next_renewal_and_at_most_ten_years():
+    from services.directory.fairtrade import TitleDates, check_period, dossier_period
+
+    bottrop = TitleDates(
+        (("awarded", date(2021, 11, 26)), ("renewed", date(2023, 11, 26)), ("renewed", date(2025, 11, 26)))
+    )
+    assert (bottrop.awarded_on, bottrop.renewed_on, bottrop.expires_on) == (
+        date(2021, 11, 26), date(2025, 11, 26), date(2027, 11, 26),
+    )  # fmt: skip
+    assert dossier_period(bottrop, date(2026, 11, 26)) == (date(2025, 11, 26), date(2027, 11, 26))
+    assert dossier_period(TitleDates(), date(2026, 11, 26)) == (date(2024, 11, 26), date(2026, 11, 26))
+    check_period(date(2016, 1, 1), date(2026, 1, 1))
+    for start, end in ((date(2026, 1, 2), date(2026, 1, 1)), (date(2015, 12, 31), date(2026, 1, 1))):
+        with pytest.raises(Invalid):
+            check_period(start, end)

@@ -96,7 +96,11 @@ def test_a_hotspot_is_named_by_its_site_and_an_unknown_one_by_no_id():
 
 def test_fairtrade_criteria_and_times_in_plain_words():
     told = sentence("fairtrade.criterion.met", example("fairtrade.criterion.met"), "de")
-    assert told == "Fairtrade-Stadt: Das Kriterium „Schulen, Vereine und Kirchen“ ist erfüllt (3 von 4)."
+    assert told == "Fairtrade-Stadt: Das Kriterium „Kitas, Schulen, Vereine und Kirchen“ ist erfüllt (3 von 4)."
+    shops = sentence("fairtrade.criterion.lost", {"criterion": "retail_gastronomy", "count": 20, "target": 33}, "de")
+    assert "„faire Produkte in Geschäften und Gastronomie“ ist nicht mehr erfüllt" in shops
+    all_met = sentence("fairtrade.milestone.reached", {"milestone": "all_criteria_met", "on": "2026-11-26"}, "en")
+    assert all_met.startswith("All five Fairtrade Town criteria are met") and "all_criteria_met" not in all_met
     published = sentence("events.event.published", example("events.event.published"), "de")
     assert published == "Neue Veranstaltung: Handwerker-Frühstück am Dienstag, 8. Dezember 2026, 18:00 Uhr."
     assert "Tuesday 8 December 2026, 18:00" in sentence(

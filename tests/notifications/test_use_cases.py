@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +21,7 @@ from services.notifications.domain import Subscription
 from services.notifications.handlers_fanout import fan_out
 from services.notifications.sentences import Names
 from services.notifications.webhooks import Target
-from shared.catalog import HotspotStatusChanged
+from shared.catalog import CriterionMet, HotspotStatusChanged, RecertificationDue
 from shared.envelope import CloudEvent, utcnow
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -288,3 +288,21 @@ async def test_a_directory_subscriber_hears_only_of_profiles_while_the_office_ha
         for row in repo.deliveries
         if row["channel"] == "email" and row["recipient"] != "amt@bottrop.de"
     )
+
+
+async def test_the_office_reminder_to_renew_the_title_links_to_the_dossier_and_criteria_are_named_in_german():
+    repo = FakeRepository()
+    due = RecertificationDue(expires_on=date(2027, 11, 26), days_left=90).to_event()
+    assert await fan_out(repo, SETTINGS, due) == 1
+    (reminder,) = repo.to("amt@bottrop.de")
+    dossier = "https://site.test/verwaltung/fairtrade/dossier"
+    assert (
+        "26. November 2027" in reminder["subject"]
+        and f"(Dossier als PDF, Kennzahlen als CSV): {dossier}" in (reminder["body"])
+    )
+    assert f'<a href="{dossier}">' in reminder["html"]
+    met = CriterionMet(criterion="civil_society", count=3, target=3, detail={"kita": 1, "school": 0}).to_event()
+    assert await fan_out(repo, SETTINGS, met) == 1
+    mail = repo.to("amt@bottrop.de")[-1]
+    assert "„Kitas, Schulen, Vereine und Kirchen“ ist erfüllt" in mail["body"]
+    assert "civil_society" not in mail["body"] + mail["subject"] and dossier not in mail["body"]

@@ -73,10 +73,11 @@ async def test_the_office_reviews_a_new_sign_up_and_publishes_it(site, browser):
         assert office.url.endswith("/verwaltung/verzeichnis?erledigt=veroeffentlicht")
         profile = f"/verwaltung/verzeichnis/{business_id}"
         for path in (f"{profile}/bearbeiten", f"{profile}/archivieren", "/verwaltung/verzeichnis/eintraege",
-                     "/verwaltung/fairtrade"):  # fmt: skip
+                     "/verwaltung/fairtrade", "/verwaltung/fairtrade/dossier"):  # fmt: skip
             await office.goto(site.url + path)
             await accessible(office)
-        for path in ("/verwaltung/verzeichnis", profile, f"{profile}/bearbeiten", "/verwaltung/fairtrade"):
+        for path in ("/verwaltung/verzeichnis", profile, f"{profile}/bearbeiten", "/verwaltung/fairtrade",
+                     "/verwaltung/fairtrade/dossier"):  # fmt: skip
             await office.goto(site.url + path + "?lang=en")
             assert await office.get_attribute("html", "lang") == "en"
             await accessible(office)
