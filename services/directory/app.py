@@ -6,12 +6,14 @@ from fastapi import FastAPI
 from services.directory import models
 from services.directory.api import router
 from services.directory.config import DirectorySettings
+from services.directory.consumers import subscriptions
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
 from services.directory.pages import pages
 from services.directory.pages_console import router as console_pages
 from services.directory.pages_console_edit import router as console_edit_pages
 from services.directory.pages_console_fairtrade import router as console_fairtrade_pages
+from services.directory.pages_console_networks import router as console_network_pages
 from services.directory.pages_console_review import router as console_review_pages
 from services.directory.pages_owner import router as owner_pages
 from services.directory.pages_owner_link import router as owner_link_pages
@@ -28,12 +30,14 @@ from shared.catalog import (
     CriterionLost,
     CriterionMet,
     MilestoneReached,
+    NetworkMemberJoined,
+    NetworkMemberLeft,
     RecertificationDue,
 )
 from shared.service import ServiceDefinition, build_app
 
 
-def definition() -> ServiceDefinition:
+def definition(settings: DirectorySettings | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         name="directory",
         description="Business profiles for hallo-bot.de and the Fairtrade-Town campaign.",
@@ -53,6 +57,7 @@ def definition() -> ServiceDefinition:
             console_review_pages,
             console_edit_pages,
             console_fairtrade_pages,
+            console_network_pages,
         ],
         publishes=[
             BusinessRegistered,
@@ -65,12 +70,16 @@ def definition() -> ServiceDefinition:
             MilestoneReached,
             RecertificationDue,
             BusinessOwnerNotice,
+            NetworkMemberJoined,
+            NetworkMemberLeft,
         ],
+        subscriptions=subscriptions(settings or DirectorySettings()),
         background=[periodic_jobs],
     )
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
-    app = build_app(definition(), settings or DirectorySettings())
+    settings = settings or DirectorySettings()
+    app = build_app(definition(settings), settings)
     app.state.pages = pages  # error pages in the directory's words and catalog
     return app

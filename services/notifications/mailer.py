@@ -60,6 +60,7 @@ OUR_LINKS = (
     "edit_url",
     "online_url",
     "link_request_url",
+    "event_url",
 )
 
 
