@@ -9,6 +9,7 @@ from services.directory.config import DirectorySettings
 from services.directory.consumers import subscriptions
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
+from services.directory.network_api import router as network_router
 from services.directory.pages import pages
 from services.directory.pages_console import router as console_pages
 from services.directory.pages_console_edit import router as console_edit_pages
@@ -44,7 +45,7 @@ def definition(settings: DirectorySettings | None = None) -> ServiceDefinition:
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[router, review_router, fairtrade_router],
+        routers=[router, review_router, fairtrade_router, network_router],
         # the sign-up and owner pages before /verzeichnis/<id> (which takes UUIDs only, so the order is
         # a second safeguard); the Fairtrade-Town page is answered by the campaign's API route
         pages=[

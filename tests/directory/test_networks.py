@@ -211,3 +211,25 @@ async def test_the_network_forms_refuse_bad_input_a_missing_token_and_another_ro
     with httpx.Client(base_url=directory.url, timeout=15, headers={"accept": "text/html"}) as stranger:
         refused = stranger.get(NETWORKS)
         assert refused.status_code == 303 and refused.headers["location"].startswith("/verwaltung/anmelden")
+
+
+async def test_the_json_api_adds_and_removes_members_for_the_office_only_and_lists_published_ones(directory):
+    with directory.client() as api:
+        shop = published(api, name=f"Elektro Sander {uuid.uuid4().hex[:4]}")
+        path = f"/networks/fachkraeftesicherung/members/{shop['id']}"
+        assert api.put(path).status_code == 401
+        added = api.put(path, headers=OPERATOR)
+        assert added.status_code == 200 and added.json() == {
+            "network": "fachkraeftesicherung", "business_id": shop["id"], "member": True, "changed": True,
+        }  # fmt: skip
+        assert api.put(path, headers=OPERATOR).json()["changed"] is False
+        listed = {n["slug"]: n for n in api.get("/networks").json()}
+        assert listed["fachkraeftesicherung"]["meeting_series"] == "Fachkräftesicherung"
+        assert {"business_id": shop["id"], "name": shop["name"]} in listed["fachkraeftesicherung"]["members"]
+        assert api.put(f"/networks/gibt-es-nicht/members/{shop['id']}", headers=OPERATOR).status_code == 404
+        assert api.put(f"/networks/wirtschaftsallianz/members/{uuid.uuid4()}", headers=OPERATOR).status_code == 404
+        empty = api.post("/networks/fachkraeftesicherung/announcements", json={"headline": "X"}, headers=OPERATOR)
+        assert empty.status_code == 422
+        removed = api.delete(path, headers=OPERATOR)
+        assert removed.status_code == 200 and removed.json()["member"] is False and removed.json()["changed"] is True
+        assert api.delete(path, headers=OPERATOR).json()["changed"] is False
