@@ -15,6 +15,7 @@ from services.directory import domain_networks as rules
 from services.directory.config import DirectorySettings
 from services.directory.models import businesses, network_announcements, network_members, networks, outbox
 from shared.catalog import EventPublished
+from shared.db import dialect_insert
 from shared.errors import NotFound
 from shared.outbox import add_event, add_events
 
@@ -50,7 +51,11 @@ async def join(session: AsyncSession, slug: str, business_id: str, *, now: datet
     rules.check_may_join(profile)
     if await _is_member(session, slug, business_id):
         return False
-    await session.execute(network_members.insert().values(network=slug, business_id=business_id, joined_at=now))
+    # two offices adding the same business at once: the second insert is no row, and no second event
+    insert = dialect_insert(session)(network_members).values(network=slug, business_id=business_id, joined_at=now)
+    added = await session.execute(insert.on_conflict_do_nothing())
+    if not added.rowcount:  # type: ignore[attr-defined]
+        return False
     await add_event(session, outbox, rules.membership_event(True, network, profile))
     return True
 
