@@ -38,10 +38,10 @@ from shared.catalog import (
 from shared.service import ServiceDefinition, build_app
 
 
-def definition(settings: DirectorySettings | None = None) -> ServiceDefinition:
+def definition(settings: DirectorySettings) -> ServiceDefinition:
     return ServiceDefinition(
         name="directory",
-        description="Business profiles for hallo-bot.de and the Fairtrade-Town campaign.",
+        description="Business profiles for hallo-bot.de, the networks and the Fairtrade-Town campaign.",
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
@@ -74,7 +74,7 @@ def definition(settings: DirectorySettings | None = None) -> ServiceDefinition:
             NetworkMemberJoined,
             NetworkMemberLeft,
         ],
-        subscriptions=subscriptions(settings or DirectorySettings()),
+        subscriptions=subscriptions(settings),
         background=[periodic_jobs],
     )
 
