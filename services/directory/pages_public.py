@@ -172,6 +172,17 @@ async def business(business_id: UUID, request: Request, session: ReadingDep, set
     )
 
 
+@router.get("/verzeichnis/netzwerke", response_class=HTMLResponse)
+async def networks(request: Request, session: ReadingDep) -> HTMLResponse:
+    """The office's networks, each with what it is and a link to its members."""
+    found = await network_queries.all_networks(session)
+    return pages.render(
+        request,
+        "networks.html",
+        networks=[network | {"explanation": NETWORK_EXPLANATIONS.get(network["slug"])} for network in found],
+    )
+
+
 @router.get("/verzeichnis/netzwerke/{slug}", response_class=HTMLResponse)
 async def network_members(slug: str, request: Request, session: ReadingDep) -> HTMLResponse:
     """A network and its members that the public may see (published profiles only)."""

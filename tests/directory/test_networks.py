@@ -88,6 +88,8 @@ async def test_a_member_gets_the_badge_and_the_public_list_and_its_joining_is_an
         public = api.get("/verzeichnis/netzwerke/wirtschaftsallianz").text
         assert shop["name"] in public and "Entwurf" not in public  # published members only
         assert api.get("/verzeichnis/netzwerke/gibt-es-nicht").status_code == 404
+        index = api.get("/verzeichnis/netzwerke", params={"lang": "en"}).text
+        assert 'href="/verzeichnis/netzwerke/fachkraeftesicherung"' in index and "Chamber of Crafts" in index
         other = api.get("/verzeichnis/netzwerke/fachkraeftesicherung").text
         assert shop["name"] not in other
 

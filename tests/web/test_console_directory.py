@@ -103,6 +103,9 @@ async def test_the_office_reviews_a_new_sign_up_and_publishes_it(site, browser):
         await expect(page.get_by_role("heading", level=1)).to_have_text("Wirtschaftsallianz Bottrop")
         await expect(page.get_by_role("link", name=name)).to_be_visible()
         await accessible(page)
+        await page.get_by_role("link", name="Alle Netzwerke").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Netzwerke")
+        await accessible(page)
         await page.goto(site.url + "/verwaltung/verzeichnis")  # no session: the login page
         await expect(page).to_have_url(f"{site.url}/verwaltung/anmelden?weiter=/verwaltung/verzeichnis")
         await expect(page.get_by_role("heading", level=1)).to_have_text("In der Verwaltung anmelden")
