@@ -32,7 +32,14 @@ WHEN: dict[str, str] = {
     "`DIRECTORY_STALE_AFTER_MONTHS` (`kind: stale`, from the directory's hourly job); when an owner signs "
     "up on the website (`kind: registered`) or asks for their edit link again (`kind: link`); when the "
     "office sends a new profile back to its owner (`kind: returned`) or rejects an owner's change "
-    "(`kind: change_rejected`), each with the office's `note`.",
+    "(`kind: change_rejected`), each with the office's `note`. To each member of a network with an owner address: "
+    "when an event of the network's meeting series is published (`kind: network_invitation`, from the "
+    "directory's consumer of `events.event.published`) and when the office writes to the members "
+    "(`kind: network_announcement`, with `headline` and `message`).",
+    "directory.network.member_joined": "The office added a business to one of its networks (the Wirtschaftsallianz, "
+    "the Fachkräftesicherung); `name` is null unless the profile is published.",
+    "directory.network.member_left": "The office removed a business from a network; `name` is null unless the "
+    "profile is published.",
     "fairtrade.criterion.met": "A recount (after a profile, action or press change) found that one of the "
     "five Fairtrade-Town criteria is now met.",
     "fairtrade.criterion.lost": "A recount found that a criterion that was met is no longer met.",

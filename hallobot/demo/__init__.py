@@ -1,5 +1,5 @@
 """The demo data of `hallobot up --demo`, created through the services' HTTP APIs (idempotent): the six
-Wifi4EU hotspot sites, a few Bottrop businesses with the Fairtrade-Town campaign, event series, and an
+Wifi4EU hotspot sites, a few Bottrop businesses with the Fairtrade-Town campaign and the networks, event series, and an
 admin account of the console."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def load_demo_data(urls: dict[str, str], token: str) -> None:
     for hotspot in create_demo_hotspots(urls["wifi"], token):
         _say(f"demo hotspot {hotspot['site_name']}: id {hotspot['id']}, host token {hotspot['host_token']}")
     directory = load_demo_directory(urls["directory"], token)
-    _say(f"demo directory: {len(directory['businesses'])} new businesses and the Fairtrade campaign")
+    _say(f"demo directory: {len(directory['businesses'])} new businesses, the networks and the Fairtrade campaign")
     _say(f"demo events: {len(load_demo_events(urls['events'], token))} new events")
     email, password = create_demo_admin(urls["notifications"], token)
     if password:

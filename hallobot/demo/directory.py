@@ -197,14 +197,27 @@ def _meetings(today: date) -> list[dict[str, Any]]:
     ]
 
 
-def _all_names(client: httpx.Client) -> set[str]:
-    names, page = set(), 1
+# A few demo businesses in each of the office's networks (members are the published ones).
+NETWORK_MEMBERS = {
+    "wirtschaftsallianz": (
+        "Demo: Buchhandlung an der Gladbecker Straße",
+        "Demo: Café am Kirchplatz",
+        "Demo: Weltladen Bottrop",
+    ),
+    "fachkraeftesicherung": ("Demo: Bäckerei Kornfeld", "Demo: Zweirad Werkstatt Eigen", "Demo: Eiscafé Pferdemarkt"),
+}
+
+
+def _all_ids(client: httpx.Client) -> dict[str, str]:
+    """Every profile's id by name."""
+    ids: dict[str, str] = {}
+    page = 1
     while True:
         answer = client.get("/businesses", params={"status": "all", "per_page": 100, "page": page})
         body = answer.raise_for_status().json()
-        names |= {item["name"] for item in body["items"]}
+        ids |= {item["name"]: item["id"] for item in body["items"]}
         if page * body["per_page"] >= body["total"]:
-            return names
+            return ids
         page += 1
 
 
@@ -213,7 +226,7 @@ def load_demo_directory(url: str, token: str, *, today: date | None = None) -> d
     today = today or date.today()
     created: list[str] = []
     with httpx.Client(base_url=url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as client:
-        existing = _all_names(client)
+        existing = _all_ids(client)
         for body in (*BUSINESSES, PENDING):
             if body["name"] in existing:
                 continue
@@ -221,6 +234,10 @@ def load_demo_directory(url: str, token: str, *, today: date | None = None) -> d
             if body is not PENDING:
                 client.post(f"/businesses/{business['id']}/publish").raise_for_status()
             created.append(str(body["name"]))
+            existing[str(body["name"])] = business["id"]
+        for network, names in NETWORK_MEMBERS.items():  # adding a member twice changes nothing
+            for name in names:
+                client.put(f"/networks/{network}/members/{existing[name]}").raise_for_status()
         client.patch("/fairtrade", json=CAMPAIGN).raise_for_status()
         since = {"start": str(date(today.year - 1, 1, 1)), "end": str(today)}
         campaign = client.get("/fairtrade/records", params=since).raise_for_status().json()
@@ -240,4 +257,8 @@ def load_demo_directory(url: str, token: str, *, today: date | None = None) -> d
         for renewed in TITLE_RENEWALS:
             if renewed <= today:
                 client.post("/fairtrade/title", json={"kind": "renewed", "on": str(renewed)}).raise_for_status()
-        return {"businesses": created, "campaign": client.get("/fairtrade").raise_for_status().json()}
+        return {
+            "businesses": created,
+            "campaign": client.get("/fairtrade").raise_for_status().json(),
+            "networks": client.get("/networks").raise_for_status().json(),
+        }

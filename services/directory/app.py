@@ -6,13 +6,16 @@ from fastapi import FastAPI
 from services.directory import models
 from services.directory.api import router
 from services.directory.config import DirectorySettings
+from services.directory.consumers import subscriptions
 from services.directory.fairtrade_api import router as fairtrade_router
 from services.directory.jobs import periodic_jobs
+from services.directory.network_api import router as network_router
 from services.directory.pages import pages
 from services.directory.pages_console import router as console_pages
 from services.directory.pages_console_dossier import router as console_dossier_pages
 from services.directory.pages_console_edit import router as console_edit_pages
 from services.directory.pages_console_fairtrade import router as console_fairtrade_pages
+from services.directory.pages_console_networks import router as console_network_pages
 from services.directory.pages_console_review import router as console_review_pages
 from services.directory.pages_owner import router as owner_pages
 from services.directory.pages_owner_link import router as owner_link_pages
@@ -30,19 +33,21 @@ from shared.catalog import (
     CriterionLost,
     CriterionMet,
     MilestoneReached,
+    NetworkMemberJoined,
+    NetworkMemberLeft,
     RecertificationDue,
 )
 from shared.service import ServiceDefinition, build_app
 
 
-def definition() -> ServiceDefinition:
+def definition(settings: DirectorySettings) -> ServiceDefinition:
     return ServiceDefinition(
         name="directory",
-        description="Business profiles for hallo-bot.de and the Fairtrade-Town campaign.",
+        description="Business profiles for hallo-bot.de, the networks and the Fairtrade-Town campaign.",
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[router, review_router, fairtrade_router],
+        routers=[router, review_router, fairtrade_router, network_router],
         # the sign-up and owner pages before /verzeichnis/<id> (which takes UUIDs only, so the order is
         # a second safeguard); the Fairtrade-Town page is answered by the campaign's API route
         pages=[
@@ -56,6 +61,7 @@ def definition() -> ServiceDefinition:
             console_edit_pages,
             console_fairtrade_pages,
             console_dossier_pages,
+            console_network_pages,
         ],
         publishes=[
             BusinessRegistered,
@@ -68,14 +74,17 @@ def definition() -> ServiceDefinition:
             MilestoneReached,
             RecertificationDue,
             BusinessOwnerNotice,
+            NetworkMemberJoined,
+            NetworkMemberLeft,
         ],
+        subscriptions=subscriptions(settings),
         background=[periodic_jobs],
     )
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     settings = settings or DirectorySettings()
-    app = build_app(definition(), settings)
+    app = build_app(definition(settings), settings)
     app.state.pages = pages  # error pages in the directory's words and catalog
     app.state.search_cache = SearchCache(settings.search_cache_s)  # the search page's recent results
     return app

@@ -66,3 +66,15 @@ DOSSIER_FIGURE_NAMES: dict[str, str] = {
     "meetings": N_("Sitzungen der Steuerungsgruppe"),
     "attendees": N_("Teilnahmen an Sitzungen der Steuerungsgruppe"),
 }
+
+# The office's networks (seeded by migration 0011): what each is, on its public page and the console.
+NETWORK_EXPLANATIONS: dict[str, str] = {
+    "wirtschaftsallianz": N_(
+        "Rund 50 Unternehmen und Einrichtungen aus Wirtschaft, Wissenschaft, Verwaltung und Politik, die sich "
+        "einmal im Jahr treffen, um gemeinsam den Wirtschaftsstandort Bottrop voranzubringen."
+    ),
+    "fachkraeftesicherung": N_(
+        "Betriebe, die mit der Wirtschaftsförderung und der Handwerkskammer Fachkräfte für Bottrop gewinnen, "
+        "ausbilden und halten."
+    ),
+}

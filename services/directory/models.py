@@ -151,3 +151,36 @@ fairtrade_reminders = Table(
     Column("sent_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("expires_on", "days"),
 )
+
+# The office's networks (migration 0011 seeds the two: wirtschaftsallianz, fachkraeftesicherung). A network's
+# meetings are the events of the events service whose series is `meeting_series` (networks.py).
+networks = Table(
+    "networks",
+    metadata,
+    Column("slug", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("meeting_series", String(200), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+network_members = Table(
+    "network_members",
+    metadata,
+    Column("network", String(40), nullable=False),
+    Column("business_id", String(36), nullable=False, index=True),
+    Column("joined_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("network", "business_id"),
+)
+
+# What the office wrote to a network's members (mailed to each member's owner address as an owner notice).
+network_announcements = Table(
+    "network_announcements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("network", String(40), nullable=False),
+    Column("headline", String(200), nullable=False),
+    Column("message", String(5000), nullable=False),
+    Column("recipients", Integer, nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=False),
+    Index("ix_network_announcements_network_sent_at", "network", "sent_at"),
+)

@@ -58,6 +58,9 @@ DONE: dict[str, str] = {
     "ratsbeschluss": N_("Der Ratsbeschluss ist gespeichert."),
     "einwohner": N_("Die Einwohnerzahl ist gespeichert."),
     "titel": N_("Der Titel ist eingetragen."),
+    "mitglied": N_("Der Betrieb ist jetzt Mitglied."),
+    "entfernt": N_("Der Betrieb ist nicht mehr Mitglied."),
+    "rundschreiben": N_("Die Nachricht geht an die Mitglieder mit E-Mail-Adresse."),
 }
 
 

@@ -117,3 +117,31 @@ class PopulationForm(BaseModel):
         if isinstance(value, str) and THOUSANDS.match(value.strip()):
             return value.strip().replace(".", "").replace(" ", "")
         return value
+
+
+UUID_IN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class MemberForm(BaseModel):
+    """A business for a network: its id, or the address of its page (public or console), which holds it."""
+
+    model_config = FORM
+
+    business: Annotated[str, Field(min_length=1, max_length=300), LINE]
+
+    @field_validator("business", mode="after")
+    @classmethod
+    def _the_id(cls, value: str) -> str:
+        found = UUID_IN.search(value)
+        if found is None:
+            raise ValueError("no business id")
+        return found.group().lower()
+
+
+class AnnouncementForm(BaseModel):
+    """The office's text to a network's members (as the owner notice carries it)."""
+
+    model_config = FORM
+
+    headline: Annotated[str, Field(min_length=1, max_length=200), LINE]
+    message: Annotated[str, Field(min_length=1, max_length=5000), TEXT]

@@ -20,10 +20,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import QueryParams
 
-from services.directory import domain, queries
+from services.directory import domain, network_queries, queries
 from services.directory.deps import SettingsDep
 from services.directory.jsonld import json_ld
-from services.directory.labels import CATEGORY_NAMES
+from services.directory.labels import CATEGORY_NAMES, NETWORK_EXPLANATIONS
 from services.directory.opening_days import days_ahead, next_change
 from services.directory.pages import pages
 from services.directory.search_cache import SearchCache
@@ -46,6 +46,7 @@ FLAGS = {
 }
 MARKET = "wochenmarkt"  # the Wochenmarkt filter is the category of that name
 NOT_FOUND = N_("Diesen Eintrag gibt es nicht oder nicht mehr im Verzeichnis.")
+NO_NETWORK = N_("Dieses Netzwerk gibt es nicht.")
 
 
 @dataclass(frozen=True)
@@ -188,4 +189,32 @@ async def business(business_id: UUID, request: Request, session: ReadingDep, set
         map_link=map_link(profile),
         has_coordinates=profile["latitude"] is not None,
         json_ld=json_ld(profile, settings.profile_link(profile["id"])),
+        networks=await network_queries.networks_of(session, profile["id"]),
+    )
+
+
+@router.get("/verzeichnis/netzwerke", response_class=HTMLResponse)
+async def networks(request: Request, session: ReadingDep) -> HTMLResponse:
+    """The office's networks, each with what it is and a link to its members."""
+    found = await network_queries.all_networks(session)
+    return pages.render(
+        request,
+        "networks.html",
+        networks=[network | {"explanation": NETWORK_EXPLANATIONS.get(network["slug"])} for network in found],
+    )
+
+
+@router.get("/verzeichnis/netzwerke/{slug}", response_class=HTMLResponse)
+async def network_members(slug: str, request: Request, session: ReadingDep) -> HTMLResponse:
+    """A network and its members that the public may see (published profiles only)."""
+    network = await network_queries.network(session, slug) if len(slug) <= 40 else None
+    if network is None:
+        raise NotFound(NO_NETWORK, field="network")
+    members = await network_queries.members(session, slug, published_only=True)
+    return pages.render(
+        request,
+        "network.html",
+        network=network,
+        explanation=NETWORK_EXPLANATIONS.get(slug),
+        members=[{"id": m["id"], "name": m["name"], "category": CATEGORY_NAMES[m["category"]]} for m in members],
     )

@@ -84,6 +84,9 @@ def subscriptions(settings: NotificationsSettings, wake: Wake) -> list[Subscript
             subject="hallobot.private.directory.business.owner_notice.>",
             handler=on_owner_notice,
             payload_types=(BusinessOwnerNotice,),
-            description="business owner mails (signed up, new edit link, profile published, stale profile nudge)",
+            description=(
+                "business owner mails (signed up, new edit link, profile published, stale profile nudge, "
+                "sent back, change rejected; to network members: meeting invitation, announcement)"
+            ),
         ),
     ]

@@ -61,6 +61,7 @@ OUR_LINKS = (
     "online_url",
     "link_request_url",
     "office_url",
+    "event_url",
 )
 
 

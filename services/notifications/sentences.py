@@ -92,6 +92,8 @@ def _tell(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -> 
         return _wifi(t, d, lang, names, _)
     if t.startswith("directory.business."):
         return _directory(t, d, _)
+    if t.startswith("directory.network."):
+        return _network(t, d, _)
     if t.startswith("events."):
         return _events(t, d, lang, names, _)
     if t.startswith("fairtrade."):
@@ -150,6 +152,19 @@ def _directory(t: str, d: Mapping[str, Any], _: Gettext) -> str | None:
         "directory.business.archived": N_("Eintrag archiviert: %(name)s."),
     }.get(t)
     return _(message) % {"name": name} if message else None
+
+
+def _network(t: str, d: Mapping[str, Any], _: Gettext) -> str | None:
+    values = {"network": d["network_name"], "name": d.get("name")}
+    if t == "directory.network.member_joined":
+        if values["name"]:
+            return _("Neues Mitglied im Netzwerk %(network)s: %(name)s.") % values
+        return _("Ein Betrieb ist dem Netzwerk %(network)s beigetreten.") % values
+    if t == "directory.network.member_left":
+        if values["name"]:
+            return _("%(name)s ist nicht mehr Mitglied im Netzwerk %(network)s.") % values
+        return _("Ein Betrieb hat das Netzwerk %(network)s verlassen.") % values
+    return None
 
 
 def _events(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -> str | None:

@@ -57,7 +57,16 @@ class BusinessArchived(_AnyBusinessEvent):
     TYPE = "directory.business.archived"
 
 
-OwnerNoticeKind = Literal["published", "stale", "registered", "link", "returned", "change_rejected"]
+OwnerNoticeKind = Literal[
+    "published",
+    "stale",
+    "registered",
+    "link",
+    "returned",
+    "change_rejected",
+    "network_invitation",
+    "network_announcement",
+]
 
 
 class BusinessOwnerNotice(EventData):
@@ -70,7 +79,9 @@ class BusinessOwnerNotice(EventData):
     later); `profile_url` is the public profile (null while it is not published). `returned`: the
     office sent the new profile back with a `note` (it is not published yet); `change_rejected`: the
     office did not take over the owner's change of a published profile, with a `note`. The note is the
-    office's text for the owner.
+    office's text for the owner. `network_invitation`: a meeting of a network the business is a member
+    of was published (`network_name`, `event_title`, `starts_at`, `event_url`); `network_announcement`:
+    the office wrote to the members of a network (`network_name`, `headline`, `message`).
     """
 
     TYPE = "private.directory.business.owner_notice"
@@ -87,6 +98,40 @@ class BusinessOwnerNotice(EventData):
     touched_at: datetime | None = None
     # returned, change_rejected: the office's note for the owner
     note: str | None = Field(None, max_length=1000)
+    # network_invitation, network_announcement: the network (its fixed name, never the owner's text)
+    network_name: str | None = Field(None, max_length=200)
+    # network_invitation: the published meeting and its page
+    event_title: str | None = Field(None, max_length=300)
+    starts_at: datetime | None = None
+    event_url: str | None = None
+    # network_announcement: the office's subject line and text to the members
+    headline: str | None = Field(None, max_length=200)
+    message: str | None = Field(None, max_length=5000)
+
+
+# --- networks ----------------------------------------------------------------------------
+
+
+class _NetworkMemberEvent(EventData):
+    """A business joined or left one of the office's networks. Ids and the network's fixed name; the
+    business's name only while the profile is published (the office has seen it), else null."""
+
+    SUBJECT_FIELD = "network"
+    SOURCE = "/hallobot/directory"
+    network: str = Field(max_length=40, description="the network's slug, e.g. wirtschaftsallianz")
+    network_name: str = Field(max_length=200)
+    business_id: str
+    name: str | None = Field(
+        None, max_length=200, description="the business's public name; null while the profile is not published"
+    )
+
+
+class NetworkMemberJoined(_NetworkMemberEvent):
+    TYPE = "directory.network.member_joined"
+
+
+class NetworkMemberLeft(_NetworkMemberEvent):
+    TYPE = "directory.network.member_left"
 
 
 # --- fairtrade ---------------------------------------------------------------------------

@@ -50,6 +50,8 @@ def cause_events_of_every_service(system: System) -> dict[str, str]:
         edit = {"Authorization": f"Bearer {business['edit_token']}"}
         _ok(directory.patch(f"/businesses/{business['id']}", headers=edit, json={"description": f"edit {tag}"}))
         _ok(directory.post(f"/businesses/{business['id']}/publish", headers=OPERATOR))
+        # a network membership (directory.network.member_joined), after the publication on the same stream
+        _ok(directory.put(f"/networks/wirtschaftsallianz/members/{business['id']}", headers=OPERATOR))
         # Fairtrade: the council resolution (a criterion flips the first time) and the title (a milestone
         # each new date); in a shared system an earlier test may have flipped it already: either way
         # FAIRTRADE holds events of the directory service.

@@ -213,6 +213,10 @@ def test_the_demo_data_loads_through_the_api_and_a_second_run_creates_nothing(di
     assert len(first["businesses"]) == len(BUSINESSES) + 1
     again = load_demo_directory(directory.url, OPERATOR_TOKEN)
     assert again["businesses"] == [] and again["campaign"] == first["campaign"]
+    assert again["networks"] == first["networks"]
+    members = {network["slug"]: {m["name"] for m in network["members"]} for network in again["networks"]}
+    assert members["wirtschaftsallianz"] >= {"Demo: Weltladen Bottrop", "Demo: Café am Kirchplatz"}
+    assert "Demo: Bäckerei Kornfeld" in members["fachkraeftesicherung"]
     criteria = {c["criterion"]: c for c in again["campaign"]["criteria"]}
     assert criteria["council_resolution"]["met"] and criteria["steering_group"]["met"]
     assert criteria["civil_society"]["met"] and not criteria["press"]["met"]

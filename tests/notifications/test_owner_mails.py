@@ -232,3 +232,41 @@ async def test_the_edit_link_of_a_sign_up_reaches_the_owner_but_is_not_kept_in_t
     # once the server took the mail, the row keeps the placeholder only
     assert await until(lambda: [row[2:] for row in stored()] == [(None, "sent")])
     assert not any("hbe_secret" in f"{body}{html}" for body, html, _, _ in stored())
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_network_mails_render_the_meeting_and_the_offices_text_with_only_our_link_clickable(language):
+    from services.notifications.mailer import render
+
+    common = {
+        "business_name": "Café <Malakoff>",
+        "business_id": "b1",
+        "email": "x@example.org",
+        "language": language,
+        "network_name": "Wirtschaftsallianz Bottrop",
+        "owner_contact": "amt@bottrop.de",
+        "link_request_url": "https://hallo-bot.de/verzeichnis/eintrag/link",
+        "edit_url": None,
+    }
+    event_url = "https://hallo-bot.de/veranstaltungen/e1"
+    invitation = render(
+        "owner",
+        language,
+        common
+        | {
+            "kind": "network_invitation",
+            "event_title": "Jahrestreffen <2031>",
+            "starts_at": "2031-03-10T17:00:00Z",
+            "event_url": event_url,
+        },
+    )
+    assert invitation.subject.endswith("Jahrestreffen <2031> (Wirtschaftsallianz Bottrop)")
+    assert "18:00" in invitation.text and event_url in invitation.text  # Berlin time
+    assert f'href="{event_url}"' in invitation.html and "Jahrestreffen &lt;2031&gt;" in invitation.html
+    assert "eintrag/link" not in invitation.text  # no edit-link paragraph in a network mail
+    message = "Anmeldung unter https://example.com/phish bis <Freitag>."
+    announcement = render(
+        "owner", language, common | {"kind": "network_announcement", "headline": "Treffen", "message": message}
+    )
+    assert announcement.subject == "Wirtschaftsallianz Bottrop: Treffen" and message in announcement.text
+    assert "&lt;Freitag&gt;" in announcement.html and 'href="https://example.com/phish"' not in announcement.html

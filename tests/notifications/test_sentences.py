@@ -62,6 +62,8 @@ def example(event_type: str) -> dict:
         "on": date(2026, 3, 3),
         "expires_on": date(2028, 3, 3),
         "days_left": 90,
+        "network": "wirtschaftsallianz",
+        "network_name": "Wirtschaftsallianz Bottrop",
     }
     model = CATALOG[event_type]
     data = {name: common[name] for name in model.model_fields if name in common}

@@ -4,7 +4,8 @@ is named in the error summary; sent back with a note, the owner gets the mail, r
 page and saves; the profile is back in the queue, and "Veröffentlichen" puts it in the public directory.
 axe-core finds no serious or critical violation on the directory's console pages (and the owner's page
 with the note), in German and English. The office logs in on the way, with an account of the office's
-role (tests/web/console_login.py); a citizen who opens the console is sent to the login page."""
+role (tests/web/console_login.py) and takes the business into the Wirtschaftsallianz, whose badge leads a
+citizen to the network's page; a citizen who opens the console is sent to the login page."""
 
 from __future__ import annotations
 
@@ -71,13 +72,23 @@ async def test_the_office_reviews_a_new_sign_up_and_publishes_it(site, browser):
         await office.get_by_role("button", name="Veröffentlichen").click()
         await expect(office.get_by_role("status")).to_contain_text("Der Eintrag ist veröffentlicht.")
         assert office.url.endswith("/verwaltung/verzeichnis?erledigt=veroeffentlicht")
+        # the office takes it into the Wirtschaftsallianz (the networks, issue 17)
+        await office.get_by_role("link", name="Netzwerke").click()
+        await accessible(office)
+        await office.get_by_role("link", name="Wirtschaftsallianz Bottrop").click()
+        await office.get_by_label("Eintrag", exact=True).fill(f"{site.url}/verzeichnis/{business_id}")
+        await office.get_by_role("button", name="Aufnehmen").click()
+        await expect(office.get_by_role("status")).to_contain_text("Der Betrieb ist jetzt Mitglied.")
+        await expect(office.locator("#mitglieder + table")).to_contain_text(name)
+        await accessible(office)
         profile = f"/verwaltung/verzeichnis/{business_id}"
         for path in (f"{profile}/bearbeiten", f"{profile}/archivieren", "/verwaltung/verzeichnis/eintraege",
                      "/verwaltung/fairtrade", "/verwaltung/fairtrade/dossier"):  # fmt: skip
             await office.goto(site.url + path)
             await accessible(office)
+        networks = "/verwaltung/verzeichnis/netzwerke"
         for path in ("/verwaltung/verzeichnis", profile, f"{profile}/bearbeiten", "/verwaltung/fairtrade",
-                     "/verwaltung/fairtrade/dossier"):  # fmt: skip
+                     "/verwaltung/fairtrade/dossier", networks, f"{networks}/wirtschaftsallianz"):  # fmt: skip
             await office.goto(site.url + path + "?lang=en")
             assert await office.get_attribute("html", "lang") == "en"
             await accessible(office)
@@ -88,6 +99,13 @@ async def test_the_office_reviews_a_new_sign_up_and_publishes_it(site, browser):
         page = await citizen.new_page()
         await page.goto(f"{site.url}/verzeichnis/{business_id}")
         await expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        await page.get_by_role("link", name="Mitglied: Wirtschaftsallianz Bottrop").click()  # the badge
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Wirtschaftsallianz Bottrop")
+        await expect(page.get_by_role("link", name=name)).to_be_visible()
+        await accessible(page)
+        await page.get_by_role("link", name="Alle Netzwerke").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Netzwerke")
+        await accessible(page)
         await page.goto(site.url + "/verwaltung/verzeichnis")  # no session: the login page
         await expect(page).to_have_url(f"{site.url}/verwaltung/anmelden?weiter=/verwaltung/verzeichnis")
         await expect(page.get_by_role("heading", level=1)).to_have_text("In der Verwaltung anmelden")
