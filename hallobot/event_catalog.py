@@ -33,6 +33,16 @@ WHEN: dict[str, str] = {
     "up on the website (`kind: registered`) or asks for their edit link again (`kind: link`); when the "
     "office sends a new profile back to its owner (`kind: returned`) or rejects an owner's change "
     "(`kind: change_rejected`), each with the office's `note`.",
+    "directory.offer.published": "A published profile's delivery and pickup offer became public: the office "
+    "published a profile with an offer, or an offer was added to a published profile. The whole offer is in "
+    "`offer` (delivery area as postal codes, time windows, minimum order in euro cents, pickup point, lead time), "
+    "so a logistics system (the Louise city logistics project, examples/louise_subscriber.py) never asks back.",
+    "directory.offer.updated": "The offer of a published profile changed, or the name or category it travels "
+    "with did; `offer` is the whole offer as it now stands. An owner's new pickup point text waits for the "
+    "office's review first (like other free text).",
+    "directory.offer.withdrawn": "An offer is no longer public: removed from a published profile "
+    "(`reason: offer_removed`), or its profile was unpublished or archived (`unpublished`, `archived`). "
+    "Nothing is told about profiles the public does not see.",
     "fairtrade.criterion.met": "A recount (after a profile, action or press change) found that one of the "
     "five Fairtrade-Town criteria is now met.",
     "fairtrade.criterion.lost": "A recount found that a criterion that was met is no longer met.",

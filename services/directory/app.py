@@ -28,6 +28,9 @@ from shared.catalog import (
     CriterionLost,
     CriterionMet,
     MilestoneReached,
+    OfferPublished,
+    OfferUpdated,
+    OfferWithdrawn,
     RecertificationDue,
 )
 from shared.service import ServiceDefinition, build_app
@@ -60,6 +63,9 @@ def definition() -> ServiceDefinition:
             BusinessPublished,
             BusinessUnpublished,
             BusinessArchived,
+            OfferPublished,
+            OfferUpdated,
+            OfferWithdrawn,
             CriterionMet,
             CriterionLost,
             MilestoneReached,

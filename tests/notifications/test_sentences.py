@@ -62,11 +62,14 @@ def example(event_type: str) -> dict:
         "on": date(2026, 3, 3),
         "expires_on": date(2028, 3, 3),
         "days_left": 90,
+        "offer": {"postal_codes": ["46236", "46238"], "pickup_point": "Ladenlokal"},
     }
     model = CATALOG[event_type]
     data = {name: common[name] for name in model.model_fields if name in common}
     if event_type == "events.registration.cancelled":
         data["reason"] = "by_registrant"
+    if event_type == "directory.offer.withdrawn":
+        data["reason"] = "offer_removed"
     return model.model_validate(data).model_dump(mode="json")
 
 
