@@ -78,7 +78,7 @@ _WINDOW = re.compile(r"^(?P<days>[A-Za-z,\- ]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\
 
 def parse_postal_codes(text: str) -> list[str]:
     """ "46236, 46238 46240" → the codes; each must be a German postal code."""
-    codes = [code for code in re.split(r"[\s,;]+", text.strip()) if code]
+    codes = list(dict.fromkeys(code for code in re.split(r"[\s,;]+", text.strip()) if code))
     for code in codes:
         if not POSTAL_CODE.match(code):
             raise Invalid(
@@ -122,18 +122,18 @@ def parse_windows(text: str) -> list[dict[str, Any]]:
         try:
             if match is None:
                 raise ValueError(line)
-            window = {"days": _days(match["days"]), "start": _time(match["start"]), "end": _time(match["end"])}
+            days, start, end = _days(match["days"]), _time(match["start"]), _time(match["end"])
         except ValueError:
             raise Invalid(
                 f"Zeitfenster „{line[:40]}“ nicht lesbar, z. B. „Mo-Fr 09:00-12:00“ / unreadable time window, "
                 "e.g. “Mo-Fr 09:00-12:00”",
                 field="offer_windows",
             ) from None
-        if window["start"] >= window["end"]:
+        if start >= end:
             raise Invalid(
                 f"Zeitfenster „{line[:40]}“: Ende vor Beginn / the window ends before it starts", field="offer_windows"
             )
-        windows.append(window)
+        windows.append({"days": days, "start": start, "end": end})
     if len(windows) > MAX_WINDOWS:
         raise Invalid(f"höchstens {MAX_WINDOWS} Zeitfenster / at most", field="offer_windows")
     return windows
