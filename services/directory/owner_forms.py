@@ -127,7 +127,9 @@ OFFER_RULES: dict[str, str] = {
     "offer_minimum_order": N_("Bitte geben Sie den Mindestbestellwert in Euro an, z. B. 15,00."),
     "offer_pickup_point": N_("Der Abholort darf höchstens 200 Zeichen lang sein."),
     "offer_lead_time_hours": N_("Bitte geben Sie die Vorlaufzeit in ganzen Stunden an, höchstens 336."),
-    "offer": N_("Für ein Liefer- oder Abholangebot brauchen wir ein Liefergebiet (Postleitzahlen) oder einen Abholort."),
+    "offer": N_(
+        "Für ein Liefer- oder Abholangebot brauchen wir ein Liefergebiet (Postleitzahlen) oder einen Abholort."
+    ),
 }
 
 
