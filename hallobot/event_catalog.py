@@ -36,7 +36,7 @@ WHEN: dict[str, str] = {
     "directory.offer.published": "A published profile's delivery and pickup offer became public: the office "
     "published a profile with an offer, or an offer was added to a published profile. The whole offer is in "
     "`offer` (delivery area as postal codes, time windows, minimum order in euro cents, pickup point, lead time), "
-    "so a logistics system (the Louise city logistics project, examples/louise_subscriber.py) never asks back.",
+    "so a logistics system never has to ask back over HTTP.",
     "directory.offer.updated": "The offer of a published profile changed, or the name or category it travels "
     "with did; `offer` is the whole offer as it now stands. An owner's new pickup point text waits for the "
     "office's review first (like other free text).",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from services.directory import offers
 from services.directory.labels import CATEGORY_NAMES
 from shared.web import N_
 
@@ -32,11 +33,20 @@ LABELS: dict[str, str] = {
     "sells_gutschein": N_("Verkauft den Bottrop-Gutschein"),
     "online_shop": N_("Online-Shop"),
     "fairtrade_products": N_("Fairtrade-Produkte"),
+    "offer": N_("Liefer- und Abholangebot"),
     "owner_email": N_("E-Mail-Adresse des Inhabers (nicht öffentlich)"),
     "owner_language": N_("Sprache der Mails an den Inhaber"),
 }
 LANGUAGE_NAMES: dict[str, str] = {"de": N_("Deutsch"), "en": N_("Englisch")}
 YES, NO = N_("ja"), N_("nein")
+# The parts of a delivery and pickup offer (offers.py), by its form's field.
+OFFER_PARTS: dict[str, str] = {
+    "offer_postal_codes": N_("Liefergebiet"),
+    "offer_windows": N_("Zeiten"),
+    "offer_minimum_order": N_("Mindestbestellwert in Euro"),
+    "offer_pickup_point": N_("Abholort"),
+    "offer_lead_time_hours": N_("Vorlaufzeit in Stunden"),
+}
 CHANGE_STATUS: dict[str, str] = {
     "pending": N_("wartet auf Prüfung"),
     "approved": N_("freigegeben"),
@@ -56,6 +66,9 @@ def shown_value(name: str, value: Any, text: Callable[[str], str]) -> str:
         return text(CATEGORY_NAMES.get(value, value))
     if name == "owner_language":
         return text(LANGUAGE_NAMES.get(value, value))
+    if name == "offer":
+        parts = offers.form_values(value)
+        return " · ".join(f"{text(label)}: {parts[key]}" for key, label in OFFER_PARTS.items() if parts[key])
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, float):

@@ -94,11 +94,17 @@ class _OfferEvent(_PublicBusinessEvent):
 
 
 class OfferPublished(_OfferEvent):
+    """City logistics systems (the Louise project) read the offer events as the read-only `city` NATS user
+    from CITY's mirror of DIRECTORY: examples/louise_subscriber.py keeps a list in sync with a durable
+    consumer and replays from the start when its list is lost."""
+
     TYPE = "directory.offer.published"
     offer: Offer
 
 
 class OfferUpdated(_OfferEvent):
+    """The whole offer as it now stands, never a difference: a subscriber replaces its entry."""
+
     TYPE = "directory.offer.updated"
     offer: Offer
 
@@ -107,6 +113,8 @@ OfferWithdrawnReason = Literal["offer_removed", "unpublished", "archived"]
 
 
 class OfferWithdrawn(_OfferEvent):
+    """A subscriber drops its entry of `business_id`; `name` is the one the public last saw."""
+
     TYPE = "directory.offer.withdrawn"
     reason: OfferWithdrawnReason
 
