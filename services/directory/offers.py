@@ -72,6 +72,7 @@ def normalised(offer: Mapping[str, Any] | None) -> dict[str, Any] | None:
 # --- the forms' text forms ---------------------------------------------------------------------------
 
 DAY_NAMES = {"mo": "Mo", "tu": "Di", "we": "Mi", "th": "Do", "fr": "Fr", "sa": "Sa", "su": "So"}
+ENGLISH_DAY_NAMES = {day: day.title() for day in DAYS}  # Mo, Tu, We, Th, Fr, Sa, Su
 _DAY_OF = {name.lower(): day for day, name in DAY_NAMES.items()} | {day: day for day in DAYS}
 _WINDOW = re.compile(r"^(?P<days>[A-Za-z,\- ]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$")
 
@@ -153,11 +154,13 @@ def parse_euro(text: str) -> int | None:
     return cents
 
 
-def format_windows(windows: list[Mapping[str, Any]]) -> str:
-    return "; ".join(f"{_format_days(w['days'])} {w['start']}-{w['end']}" for w in windows)
+def format_windows(windows: list[Mapping[str, Any]], language: str = "de") -> str:
+    """The windows as the forms take them; `language` "en": English day abbreviations (read back too)."""
+    names = ENGLISH_DAY_NAMES if language == "en" else DAY_NAMES
+    return "; ".join(f"{_format_days(w['days'], names)} {w['start']}-{w['end']}" for w in windows)
 
 
-def _format_days(days: list[str]) -> str:
+def _format_days(days: list[str], day_names: Mapping[str, str]) -> str:
     indexes = [DAYS.index(day) for day in days]
     runs: list[list[int]] = []
     for index in indexes:
@@ -165,12 +168,12 @@ def _format_days(days: list[str]) -> str:
             runs[-1].append(index)
         else:
             runs.append([index])
-    names = [DAY_NAMES[DAYS[run[0]]] + (f"-{DAY_NAMES[DAYS[run[-1]]]}" if len(run) > 1 else "") for run in runs]
+    names = [day_names[DAYS[run[0]]] + (f"-{day_names[DAYS[run[-1]]]}" if len(run) > 1 else "") for run in runs]
     return ",".join(names)
 
 
-def format_euro(cents: int | None) -> str:
-    return "" if cents is None else f"{cents // 100},{cents % 100:02d}"
+def format_euro(cents: int | None, language: str = "de") -> str:
+    return "" if cents is None else f"{cents // 100}{'.' if language == 'en' else ','}{cents % 100:02d}"
 
 
 def offer_from_form(form: Mapping[str, str]) -> dict[str, Any] | None:
@@ -200,13 +203,13 @@ def offer_from_form(form: Mapping[str, str]) -> dict[str, Any] | None:
     return normalised(offer)
 
 
-def form_values(offer: Mapping[str, Any] | None) -> dict[str, str]:
+def form_values(offer: Mapping[str, Any] | None, language: str = "de") -> dict[str, str]:
     """The forms' fields of a stored offer (the inverse of `offer_from_form`)."""
     offer = offer or {}
     return {
         "offer_postal_codes": ", ".join(offer.get("postal_codes") or []),
-        "offer_windows": format_windows(offer.get("windows") or []),
-        "offer_minimum_order": format_euro(offer.get("minimum_order_cents")),
+        "offer_windows": format_windows(offer.get("windows") or [], language),
+        "offer_minimum_order": format_euro(offer.get("minimum_order_cents"), language),
         "offer_pickup_point": offer.get("pickup_point") or "",
         "offer_lead_time_hours": str(offer["lead_time_hours"]) if offer else "",
     }

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.directory import offers
-from services.directory.labels import CATEGORY_NAMES
+from services.directory.labels import CATEGORY_NAMES, OFFER_PARTS
 from shared.web import N_
 
 # The profile's fields in the order the page lists them.
@@ -39,14 +39,6 @@ LABELS: dict[str, str] = {
 }
 LANGUAGE_NAMES: dict[str, str] = {"de": N_("Deutsch"), "en": N_("Englisch")}
 YES, NO = N_("ja"), N_("nein")
-# The parts of a delivery and pickup offer (offers.py), by its form's field.
-OFFER_PARTS: dict[str, str] = {
-    "offer_postal_codes": N_("Liefergebiet"),
-    "offer_windows": N_("Zeiten"),
-    "offer_minimum_order": N_("Mindestbestellwert in Euro"),
-    "offer_pickup_point": N_("Abholort"),
-    "offer_lead_time_hours": N_("Vorlaufzeit in Stunden"),
-}
 CHANGE_STATUS: dict[str, str] = {
     "pending": N_("wartet auf Prüfung"),
     "approved": N_("freigegeben"),

@@ -64,6 +64,11 @@ def test_the_forms_fields_of_an_offer_give_the_same_offer_back_and_all_empty_is_
     assert offers.form_values(STORED)["offer_minimum_order"] == "15,00"
     assert offers.parse_euro("15,5") == 1550 and offers.parse_euro("15.50 €") == 1550
     assert offers.offer_from_form(offers.form_values(None)) is None
+    english = offers.form_values(
+        STORED | {"windows": [{"days": ["mo", "tu", "we"], "start": "09:00", "end": "12:00"}]}, "en"
+    )
+    assert english["offer_windows"] == "Mo-We 09:00-12:00" and english["offer_minimum_order"] == "15.00"
+    assert offers.offer_from_form(english)["windows"][0]["days"] == ["mo", "tu", "we"]
 
 
 # --- the API and the events -----------------------------------------------------------------------------
@@ -130,6 +135,19 @@ async def test_an_owners_new_pickup_point_waits_for_the_office_and_the_area_goes
         told = await events_of(directory.nats_url, "DIRECTORY", f"hallobot.directory.offer.*.{shop['id']}", 2)
     assert [event["type"].rsplit(".", 1)[1] for event in told] == ["published", "updated"]
     assert all(event["data"]["offer"]["pickup_point"] == "Ladenlokal" for event in told)  # unreviewed text stays
+
+
+def test_the_public_profile_page_states_the_offer_in_the_readers_language(directory):
+    with directory.client() as client:
+        shop = published(client, name=unique("Feinkost"), offer=OFFER)
+        german = client.get(f"/verzeichnis/{shop['id']}", headers={"accept": "text/html"}).text
+        english = client.get(f"/verzeichnis/{shop['id']}?lang=en", headers={"accept": "text/html"}).text
+        plain = published(client, name=unique("Schuster"))
+        without = client.get(f"/verzeichnis/{plain['id']}", headers={"accept": "text/html"}).text
+    assert "Liefer- und Abholangebot" in german and "<dd>46236, 46244</dd>" in german
+    assert "<dd>Mo,Sa 09:00-12:00</dd>" in german and "<dd>15,00</dd>" in german and "<dd>Ladenlokal</dd>" in german
+    assert "Delivery and pickup offer" in english and "<dd>15.00</dd>" in english
+    assert "Liefer- und Abholangebot" not in without
 
 
 # --- the edit forms ---------------------------------------------------------------------------------------
