@@ -207,6 +207,8 @@ async def test_the_office_sets_an_offer_on_the_edit_page_and_it_is_told_at_once(
         assert lonely.status_code == 422 and 'id="e-offer_postal_codes"' in lonely.text
         saved = post(office, path, page.text, **fields | {"offer_postal_codes": "46242", "offer_lead_time_hours": "48"})
         assert saved.status_code == 303, saved.text
+        shown = office.get(f"{QUEUE}/{shop['id']}").text
+        assert "Liefergebiet: 46242 · Vorlaufzeit in Stunden: 48" in shown
         told = await events_of(directory.nats_url, "DIRECTORY", f"hallobot.directory.offer.*.{shop['id']}", 1)
     assert [event["data"]["offer"] for event in told] == [
         {
