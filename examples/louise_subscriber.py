@@ -128,7 +128,7 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> OfferList:
         while not stop.is_set():
             try:
                 messages: list[Msg] = await subscription.fetch(args.batch, timeout=1)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises its own subclass, or asyncio's (the built-in) itself
                 if args.until_idle and (await subscription.consumer_info()).num_pending == 0:
                     break
                 continue

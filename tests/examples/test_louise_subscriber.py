@@ -210,3 +210,28 @@ def test_the_louise_subscriber_receives_every_offer_change_and_catches_up_after_
     assert replay.wait(60) == 0, (world.tmp / "louise.log").read_text()[-3000:]
     assert world.listed() == caught_up
     assert json.loads(world.offers.read_text())["last_sequence"] == sequence
+
+
+def load_subscriber():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("louise_subscriber", SUBSCRIBER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_list_applies_each_event_once_in_stream_order_and_survives_a_save(tmp_path):
+    louise = load_subscriber()
+    offers = louise.OfferList(tmp_path / "offers.json")
+    data = {"business_id": "b1", "name": "Bäckerei", "category": "einzelhandel", "offer": STORED}
+    prefix = "de.bottrop.hallobot.directory.offer."
+    assert offers.apply(3, {"type": prefix + "published", "time": "t1", "data": data})
+    assert not offers.apply(3, {"type": prefix + "withdrawn", "time": "t2", "data": data})  # a redelivery
+    assert not offers.apply(2, {"type": prefix + "withdrawn", "time": "t0", "data": data})  # an older one
+    assert offers.offers["b1"]["offer"] == STORED
+    offers.save()
+    again = louise.OfferList(tmp_path / "offers.json")
+    assert again.last_sequence == 3 and again.offers == offers.offers
+    assert again.apply(7, {"type": prefix + "withdrawn", "time": "t3", "data": data | {"reason": "archived"}})
+    assert again.offers == {} and again.last_sequence == 7
