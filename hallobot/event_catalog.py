@@ -40,6 +40,16 @@ WHEN: dict[str, str] = {
     "the Fachkräftesicherung); `name` is null unless the profile is published.",
     "directory.network.member_left": "The office removed a business from a network; `name` is null unless the "
     "profile is published.",
+    "directory.offer.published": "A published profile's delivery and pickup offer became public: the office "
+    "published a profile with an offer, or an offer was added to a published profile. The whole offer is in "
+    "`offer` (delivery area as postal codes, time windows, minimum order in euro cents, pickup point, lead time), "
+    "so a logistics system never has to ask back over HTTP.",
+    "directory.offer.updated": "The offer of a published profile changed, or the name or category it travels "
+    "with did; `offer` is the whole offer as it now stands. An owner's new pickup point text waits for the "
+    "office's review first (like other free text).",
+    "directory.offer.withdrawn": "An offer is no longer public: removed from a published profile "
+    "(`reason: offer_removed`), or its profile was unpublished or archived (`unpublished`, `archived`). "
+    "Nothing is told about profiles the public does not see.",
     "fairtrade.criterion.met": "A recount (after a profile, action or press change) found that one of the "
     "five Fairtrade-Town criteria is now met.",
     "fairtrade.criterion.lost": "A recount found that a criterion that was met is no longer met.",

@@ -35,6 +35,9 @@ from shared.catalog import (
     MilestoneReached,
     NetworkMemberJoined,
     NetworkMemberLeft,
+    OfferPublished,
+    OfferUpdated,
+    OfferWithdrawn,
     RecertificationDue,
 )
 from shared.service import ServiceDefinition, build_app
@@ -43,7 +46,9 @@ from shared.service import ServiceDefinition, build_app
 def definition(settings: DirectorySettings) -> ServiceDefinition:
     return ServiceDefinition(
         name="directory",
-        description="Business profiles for hallo-bot.de, the networks and the Fairtrade-Town campaign.",
+        description="Business profiles for hallo-bot.de, the networks and the Fairtrade-Town campaign. Shops' "
+        "delivery and pickup offers travel whole as directory.offer.* events for the city's logistics systems (the Louise "
+        "project; examples/louise_subscriber.py reads them as the read-only city user and replays from the start).",
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
@@ -69,6 +74,9 @@ def definition(settings: DirectorySettings) -> ServiceDefinition:
             BusinessPublished,
             BusinessUnpublished,
             BusinessArchived,
+            OfferPublished,
+            OfferUpdated,
+            OfferWithdrawn,
             CriterionMet,
             CriterionLost,
             MilestoneReached,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.directory import offers
 from services.directory.domain_review import PROPOSAL_PENDING, check_undecided, proposed_fields, review_split
 from services.directory.profile_checks import BERLIN, check_profile
 from shared.catalog import (
@@ -24,6 +25,7 @@ from shared.catalog import (
     BusinessUnpublished,
     BusinessUpdated,
     EventData,
+    OfferWithdrawnReason,
     OwnerNoticeKind,
 )
 from shared.errors import Conflict
@@ -105,7 +107,11 @@ def _event_fields(profile: Profile, *, reviewed: bool) -> dict[str, Any]:
 
 def register(fields: Profile, *, business_id: str, self_registered: bool, token_hash: str, now: datetime) -> Change:
     """A new profile is pending until the office publishes it; its event carries no text of the owner's."""
-    profile = {**fields, "opening_hours": fields.get("opening_hours") or None}
+    profile = {
+        **fields,
+        "opening_hours": fields.get("opening_hours") or None,
+        "offer": offers.normalised(fields.get("offer")),
+    }
     check_profile(profile)
     values = profile | {
         "id": business_id,
@@ -139,7 +145,9 @@ def edit(
     changes = dict(changes)
     if "opening_hours" in changes:
         changes["opening_hours"] = changes["opening_hours"] or None
-    live, waiting = review_split(profile["status"], changes, by_office=by_office)
+    if "offer" in changes:
+        changes["offer"] = offers.normalised(changes["offer"])
+    live, waiting = review_split(profile["status"], changes, by_office=by_office, current=profile)
     merged = {**profile, **live}
     check_profile(merged)
     pending = dict(pending or {})
@@ -153,6 +161,7 @@ def edit(
         values |= {key: merged[key] for key in changed} | {"updated_at": now}
         reviewed = profile["status"] == PUBLISHED
         events.append(BusinessUpdated(**_event_fields(merged, reviewed=reviewed), changed=list(changed)))
+        events += offers.offer_events(profile, merged)
     recount = profile["status"] == PUBLISHED and bool(FAIRTRADE_FIELDS & set(changed))
     return Change(values, events, changed, recount, None if proposal == pending else proposal)
 
@@ -176,6 +185,8 @@ def change_status(profile: Profile, target: str, *, now: datetime, profile_url: 
         values["published_at"] = now
     reviewed = PUBLISHED in (current, target)
     events: list[EventData] = [STATUS_EVENTS[target](**_event_fields(profile, reviewed=reviewed))]
+    reason: OfferWithdrawnReason = "archived" if target == ARCHIVED else "unpublished"
+    events += offers.offer_events(profile, {**profile, "status": target}, reason=reason)
     if target == PUBLISHED and profile.get("owner_email"):
         events.append(owner_notice(profile, "published", profile_url))
     proposal: dict[str, Any] | None = (

@@ -43,19 +43,25 @@ LIVE_FIELDS = frozenset(
 )
 
 
-def goes_live(field: str, value: Any) -> bool:
-    """Whether an owner's new value of this field may go live on a published profile without review."""
+def goes_live(field: str, value: Any, current: Mapping[str, Any] | None = None) -> bool:
+    """Whether an owner's new value of this field may go live on a published profile without review
+    (`current`: the live profile)."""
     if field == "opening_hours":
         return '"' not in (value or "")
+    if field == "offer":  # postal codes, times, amounts go live; a new pickup point text waits
+        point = (value or {}).get("pickup_point")
+        return not point or point == ((current or {}).get("offer") or {}).get("pickup_point")
     return field in LIVE_FIELDS
 
 
-def review_split(status: str, changes: Mapping[str, Any], *, by_office: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def review_split(
+    status: str, changes: Mapping[str, Any], *, by_office: bool, current: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(live, waiting). The office's own edits and edits of a profile the public cannot see go live (the
     office reviews the whole profile when it publishes); an owner's edit of a published one is split."""
     if by_office or status != PUBLISHED:
         return dict(changes), {}
-    live = {key: value for key, value in changes.items() if goes_live(key, value)}
+    live = {key: value for key, value in changes.items() if goes_live(key, value, current)}
     return live, {key: value for key, value in changes.items() if key not in live}
 
 

@@ -78,3 +78,13 @@ NETWORK_EXPLANATIONS: dict[str, str] = {
         "ausbilden und halten."
     ),
 }
+
+# The parts of a delivery and pickup offer (offers.py), by its form's field: the console and the public
+# profile page name them so.
+OFFER_PARTS: dict[str, str] = {
+    "offer_postal_codes": N_("Liefergebiet"),
+    "offer_windows": N_("Zeiten"),
+    "offer_minimum_order": N_("Mindestbestellwert in Euro"),
+    "offer_pickup_point": N_("Abholort"),
+    "offer_lead_time_hours": N_("Vorlaufzeit in Stunden"),
+}

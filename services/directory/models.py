@@ -46,6 +46,8 @@ businesses = Table(
     Column("opening_hours", String(500), nullable=True),
     Column("delivery", Boolean, nullable=False),
     Column("pickup", Boolean, nullable=False),
+    # the delivery and pickup offer (offers.py), JSON; null: none
+    Column("offer", JSON, nullable=True),
     Column("accepts_gutschein", Boolean, nullable=False),
     Column("sells_gutschein", Boolean, nullable=False, server_default=false()),
     Column("online_shop", Boolean, nullable=False),

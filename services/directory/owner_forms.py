@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from services.directory import opening_week
+from services.directory import offers, opening_week
 from services.directory.schemas import (
     BusinessCreate,
     CategorySlug,
@@ -23,11 +23,13 @@ from services.directory.schemas import (
     Products,
     Url,
 )
+from shared.errors import Invalid
 from shared.inputs import LINE, Email, Latitude, Longitude
 from shared.web import N_
 
 FilledStreet = Annotated[str, Field(min_length=1, max_length=200), LINE]
 Street = Annotated[str, Field(max_length=200), LINE]
+FormLine = Annotated[str, Field(max_length=500), LINE]
 
 
 def _decimal(value: Any) -> Any:
@@ -88,6 +90,12 @@ class OwnerEditForm(BaseModel):
     online_shop: bool = False
     fairtrade_products: Products = 0
     owner_email: Email
+    # the delivery and pickup offer as text (offers.py reads it); all empty: no offer
+    offer_postal_codes: FormLine = ""
+    offer_windows: FormLine = ""
+    offer_minimum_order: Annotated[str, Field(max_length=20), LINE] = ""
+    offer_pickup_point: Annotated[str, Field(max_length=200), LINE] = ""
+    offer_lead_time_hours: Annotated[str, Field(max_length=10), LINE] = ""
 
     @field_validator("offerings", mode="before")
     @classmethod
@@ -103,6 +111,35 @@ class OwnerEditForm(BaseModel):
         if isinstance(value, str) and value and "://" not in value:
             return "https://" + value
         return value
+
+
+# --- the delivery and pickup offer as form fields ----------------------------------------------------
+
+OFFER_FIELDS = frozenset(
+    {"offer_postal_codes", "offer_windows", "offer_minimum_order", "offer_pickup_point", "offer_lead_time_hours"}
+)
+# What is wrong with the offer, said at its field (offers.offer_from_form names the field).
+OFFER_RULES: dict[str, str] = {
+    "offer_postal_codes": N_(
+        "Bitte geben Sie Postleitzahlen mit fünf Ziffern an, durch Kommas getrennt, z. B. 46236, 46238."
+    ),
+    "offer_windows": N_("Diese Zeiten können wir nicht lesen. Beispiel: Mo-Fr 09:00-12:00; Sa 10:00-13:00"),
+    "offer_minimum_order": N_("Bitte geben Sie den Mindestbestellwert in Euro an, z. B. 15,00."),
+    "offer_pickup_point": N_("Der Abholort darf höchstens 200 Zeichen lang sein."),
+    "offer_lead_time_hours": N_("Bitte geben Sie die Vorlaufzeit in ganzen Stunden an, höchstens 336."),
+    "offer": N_(
+        "Für ein Liefer- oder Abholangebot brauchen wir ein Liefergebiet (Postleitzahlen) oder einen Abholort."
+    ),
+}
+
+
+def offer_of_form(data: OwnerEditForm, gettext: Callable[[str], str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The offer the form's offer fields describe (None: no offer), and a sentence per field at fault."""
+    try:
+        return offers.offer_from_form(data.model_dump(include=set(OFFER_FIELDS))), {}
+    except Invalid as exc:
+        field = exc.field if exc.field in OFFER_RULES else "offer"
+        return None, {"offer_postal_codes" if field == "offer" else field: gettext(OFFER_RULES[field])}
 
 
 # --- the week of opening hours as form fields ------------------------------------------------------
@@ -157,6 +194,7 @@ def form_of_profile(profile: Mapping[str, Any]) -> dict[str, str]:
     for name in ("delivery", "pickup", "accepts_gutschein", "online_shop"):
         values[name] = "on" if profile.get(name) else ""
     values["fairtrade_products"] = str(profile.get("fairtrade_products") or 0)
+    values |= offers.form_values(profile.get("offer"))
     week = opening_week.from_osm(profile.get("opening_hours"))
     if week is None:
         values["opening_hours"] = str(profile.get("opening_hours") or "")

@@ -37,6 +37,7 @@ FIELDS: dict[str, str] = {
     "street": N_("Straße und Hausnummer"),
     "city": N_("Ort"),
     "opening_hours": N_("Öffnungszeiten"),
+    "offer": N_("Liefer- und Abholangebot"),
 }
 
 # A rule of the profile (profile_checks) that the form's own checks cannot see, by its field.

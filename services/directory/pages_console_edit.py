@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from services.directory import domain, handlers, queries
 from services.directory.deps import SettingsDep
 from services.directory.labels import CATEGORY_NAMES
-from services.directory.owner_forms import DAY_NAMES, HOLIDAYS_FIELD, day_fields, week_of_form
+from services.directory.owner_forms import DAY_NAMES, HOLIDAYS_FIELD, day_fields, offer_of_form, week_of_form
 from services.directory.owner_texts import FIELDS, RULES
 from services.directory.pages import pages
 from services.directory.pages_console import QUEUE, console_render, console_router
@@ -92,9 +92,11 @@ async def save(request: Request, business_id: UUID, runtime: RuntimeDep, setting
     data, errors = validate(OfficeEditForm, form, gettext)
     week, week_errors = (None, {}) if "opening_hours" in form else week_of_form(form, gettext)
     errors |= week_errors
+    offer, offer_errors = offer_of_form(data, gettext) if data is not None else (None, {})
+    errors |= offer_errors
     if data is None or errors:
         return edit_page(request, profile, pending, form=form, errors=errors, status_code=422)
-    changes = changed_fields(profile, changes_of(data, week))
+    changes = changed_fields(profile, changes_of(data, week, offer))
     try:
         async with runtime.db.transaction() as session:
             await handlers.update_business(

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from services.directory.labels import CATEGORY_NAMES
+from services.directory import offers
+from services.directory.labels import CATEGORY_NAMES, OFFER_PARTS
 from shared.web import N_
 
 # The profile's fields in the order the page lists them.
@@ -32,6 +33,7 @@ LABELS: dict[str, str] = {
     "sells_gutschein": N_("Verkauft den Bottrop-Gutschein"),
     "online_shop": N_("Online-Shop"),
     "fairtrade_products": N_("Fairtrade-Produkte"),
+    "offer": N_("Liefer- und Abholangebot"),
     "owner_email": N_("E-Mail-Adresse des Inhabers (nicht öffentlich)"),
     "owner_language": N_("Sprache der Mails an den Inhaber"),
 }
@@ -56,6 +58,9 @@ def shown_value(name: str, value: Any, text: Callable[[str], str]) -> str:
         return text(CATEGORY_NAMES.get(value, value))
     if name == "owner_language":
         return text(LANGUAGE_NAMES.get(value, value))
+    if name == "offer":
+        parts = offers.form_values(value)
+        return " · ".join(f"{text(label)}: {parts[key]}" for key, label in OFFER_PARTS.items() if parts[key])
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, float):

@@ -19,9 +19,11 @@ from services.directory.labels import CATEGORY_NAMES
 from services.directory.owner_forms import (
     DAY_NAMES,
     HOLIDAYS_FIELD,
+    OFFER_FIELDS,
     OwnerEditForm,
     day_fields,
     form_of_profile,
+    offer_of_form,
     week_of_form,
 )
 from services.directory.owner_texts import FIELDS, MISSING, RULES, STATUS
@@ -127,9 +129,10 @@ async def owner_page(request: Request, runtime: RuntimeDep, settings: SettingsDe
     return edit_page(request, profile, pending, settings, note=note)
 
 
-def changes_of(data: OwnerEditForm, week: opening_week.Week | None) -> dict[str, Any]:
-    """The profile's fields from the form (JSON values); the week, when the page showed it, as OSM."""
-    changes = data.model_dump(mode="json")
+def changes_of(data: OwnerEditForm, week: opening_week.Week | None, offer: dict[str, Any] | None) -> dict[str, Any]:
+    """The profile's fields from the form (JSON values); the week, when the page showed it, as OSM; the
+    offer from its text fields."""
+    changes = data.model_dump(mode="json", exclude=set(OFFER_FIELDS)) | {"offer": offer}
     if week is not None:
         changes["opening_hours"] = opening_week.to_osm(week)
     return changes
@@ -147,6 +150,8 @@ async def save(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> 
     data, errors = validate(OwnerEditForm, form, gettext)
     week, week_errors = (None, {}) if "opening_hours" in form else week_of_form(form, gettext)
     errors |= week_errors
+    offer, offer_errors = offer_of_form(data, gettext) if data is not None else (None, {})
+    errors |= offer_errors
     if data is None or errors:
         return edit_page(request, profile, pending, settings, note=note, form=form, errors=errors, status_code=422)
     try:
@@ -156,7 +161,7 @@ async def save(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> 
             if locked is None or locked["edit_token_hash"] != profile["edit_token_hash"]:
                 return signed_out(request)  # a new link was sent meanwhile
             await handlers.update_business(
-                store, profile["id"], changes_of(data, week), now=utcnow(), settings=settings, by_office=False
+                store, profile["id"], changes_of(data, week, offer), now=utcnow(), settings=settings, by_office=False
             )
     except Invalid as exc:  # a rule of the whole profile (profile_checks): said at the field it names
         if exc.field not in RULES:

@@ -20,10 +20,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import QueryParams
 
-from services.directory import domain, network_queries, queries
+from services.directory import domain, network_queries, offers, queries
 from services.directory.deps import SettingsDep
 from services.directory.jsonld import json_ld
-from services.directory.labels import CATEGORY_NAMES, NETWORK_EXPLANATIONS
+from services.directory.labels import CATEGORY_NAMES, NETWORK_EXPLANATIONS, OFFER_PARTS
 from services.directory.opening_days import days_ahead, next_change
 from services.directory.pages import pages
 from services.directory.search_cache import SearchCache
@@ -31,7 +31,7 @@ from shared.envelope import utcnow
 from shared.errors import NotFound
 from shared.service import ReadingDep, RuntimeDep
 from shared.service.runtime import Runtime
-from shared.web import N_
+from shared.web import N_, chosen_language
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
@@ -117,6 +117,12 @@ def map_link(profile: dict[str, Any]) -> str:
     return "https://www.openstreetmap.org/search?query=" + quote(address_of(profile))
 
 
+def offer_rows(request: Request, offer: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, value) of each part the delivery and pickup offer states; none without an offer."""
+    parts = offers.form_values(offer, chosen_language(request)) if offer else {}
+    return [(pages.text(request, label), parts[key]) for key, label in OFFER_PARTS.items() if parts.get(key)]
+
+
 def card(profile: dict[str, Any]) -> dict[str, Any]:
     return profile | {"address": address_of(profile), "tel": tel_link(profile.get("phone"))}
 
@@ -187,6 +193,7 @@ async def business(business_id: UUID, request: Request, session: ReadingDep, set
         today=now.astimezone(domain.BERLIN).date(),
         changes_at=next_change(hours, now) if hours else None,
         map_link=map_link(profile),
+        offer=offer_rows(request, profile.get("offer")),
         has_coordinates=profile["latitude"] is not None,
         json_ld=json_ld(profile, settings.profile_link(profile["id"])),
         networks=await network_queries.networks_of(session, profile["id"]),

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import opening_hours
 
+from services.directory.offers import check_offer
 from shared.errors import Invalid
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -66,6 +67,7 @@ def check_profile(profile: Mapping[str, Any]) -> None:
     check_coordinates(profile.get("latitude"), profile.get("longitude"))
     if profile.get("opening_hours"):
         parse_opening_hours(profile["opening_hours"])
+    check_offer(profile.get("offer"))
 
 
 # --- completeness and staleness --------------------------------------------------------------------

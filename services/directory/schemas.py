@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from services.directory.domain import CATEGORIES, STATUSES
+from services.directory.offers import MAX_LEAD_TIME_HOURS, MAX_MINIMUM_ORDER_CENTS, MAX_POSTAL_CODES, MAX_WINDOWS
+from shared.catalog import Offer as OfferData
+from shared.catalog import Weekday
 from shared.inputs import LINE, TEXT, Email, Latitude, Longitude
 from shared.inputs import Url as HttpUrl
 
@@ -28,6 +31,55 @@ PostalCode = Annotated[str, Field(pattern=r"^\d{5}$"), LINE]
 City = Annotated[str, Field(min_length=1, max_length=100), LINE]
 OpeningHours = Annotated[str, Field(max_length=500), LINE]
 Products = Annotated[int, Field(ge=0, le=10_000)]
+GermanPostalCode = Annotated[str, Field(pattern=r"^(0[1-9]|[1-9]\d)\d{3}$", examples=["46236"]), LINE]
+TimeOfDay = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
+EndOfWindow = Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", examples=["12:00"])]
+PickupPoint = Annotated[str, Field(min_length=1, max_length=200), LINE]
+
+
+# --- the delivery and pickup offer (offers.py) --------------------------------------------------------
+
+
+class OfferWindow(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    days: list[Weekday] = Field(min_length=1, max_length=7, examples=[["mo", "tu", "we", "th", "fr"]])
+    start: TimeOfDay
+    end: EndOfWindow = Field(description="nach start / after start (Europe/Berlin)")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> OfferWindow:
+        if self.start >= self.end:
+            raise ValueError(f"end {self.end} liegt nicht nach start {self.start} / end must be after start")
+        return self
+
+
+class Offer(BaseModel):
+    """Liefer- und Abholangebot / delivery and pickup offer; needs a delivery area or a pickup point."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    postal_codes: list[GermanPostalCode] = Field(
+        default_factory=list,
+        max_length=MAX_POSTAL_CODES,
+        description="Liefergebiet (PLZ, Bottrop 46236–46244) / delivery area; leer: keine Lieferung",
+    )
+    windows: list[OfferWindow] = Field(
+        default_factory=list, max_length=MAX_WINDOWS, description="Liefer- und Abholzeiten / delivery and pickup times"
+    )
+    minimum_order_cents: int | None = Field(
+        None, ge=0, le=MAX_MINIMUM_ORDER_CENTS, description="Mindestbestellwert in Cent / minimum order, euro cents"
+    )
+    pickup_point: PickupPoint | None = Field(None, description="Abholort / pickup point; leer: keine Abholung")
+    lead_time_hours: int = Field(0, ge=0, le=MAX_LEAD_TIME_HOURS, description="Vorlaufzeit in Stunden / lead time")
+
+    @model_validator(mode="after")
+    def _offers_something(self) -> Offer:
+        if not self.postal_codes and not self.pickup_point:
+            raise ValueError("Liefergebiet oder Abholort nötig / needs postal_codes or a pickup_point")
+        if len(set(self.postal_codes)) != len(self.postal_codes):
+            raise ValueError("Postleitzahl doppelt / a postal code is listed twice")
+        return self
 
 
 # --- profiles -------------------------------------------------------------------------------------
@@ -60,6 +112,7 @@ class _Profile(BaseModel):
     online_shop: bool = False
     fairtrade_products: Products = Field(0, description="Anzahl Fairtrade-Produkte / how many")
     links: list[Url] = Field(default_factory=list, max_length=10)
+    offer: Offer | None = Field(None, description="Liefer- und Abholangebot / delivery and pickup offer")
 
 
 class BusinessCreate(_Profile):
@@ -98,6 +151,7 @@ class BusinessUpdate(BaseModel):
     online_shop: bool | None = None
     fairtrade_products: Products | None = None
     links: list[Url] | None = Field(None, max_length=10)
+    offer: Offer | None = Field(None, description="null: kein Angebot mehr / withdraws the offer")
     owner_email: Email | None = None
     owner_language: OwnerLanguage | None = None
 
@@ -148,6 +202,7 @@ class BusinessPublic(BaseModel):
     online_shop: bool
     fairtrade_products: int
     links: list[str]
+    offer: OfferData | None = None
     published_at: datetime | None
 
 

@@ -90,7 +90,7 @@ def sentence(event_type: str, data: Mapping[str, Any], language: str, names: Nam
 def _tell(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -> str | None:
     if t.startswith("wifi.hotspot."):
         return _wifi(t, d, lang, names, _)
-    if t.startswith("directory.business."):
+    if t.startswith(("directory.business.", "directory.offer.")):
         return _directory(t, d, _)
     if t.startswith("directory.network."):
         return _network(t, d, _)
@@ -146,6 +146,9 @@ def _directory(t: str, d: Mapping[str, Any], _: Gettext) -> str | None:
             "directory.business.archived": _("Ein Eintrag im Verzeichnis wurde archiviert."),
         }.get(t)
     message = {
+        "directory.offer.published": N_("Neues Liefer- oder Abholangebot: %(name)s."),
+        "directory.offer.updated": N_("Liefer- oder Abholangebot geändert: %(name)s."),
+        "directory.offer.withdrawn": N_("Liefer- oder Abholangebot zurückgezogen: %(name)s."),
         "directory.business.published": N_("Neu im Verzeichnis: %(name)s."),
         "directory.business.updated": N_("Eintrag geändert: %(name)s."),
         "directory.business.unpublished": N_("Nicht mehr im Verzeichnis: %(name)s."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.catalog.base import EventData
 
@@ -55,6 +55,68 @@ class BusinessUnpublished(_PublicBusinessEvent):
 
 class BusinessArchived(_AnyBusinessEvent):
     TYPE = "directory.business.archived"
+
+
+# --- delivery and pickup offers (the Louise city logistics project) ---------------------------------
+
+Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+
+
+class OfferWindow(BaseModel):
+    """Days of the week and a time of day (Europe/Berlin, HH:MM, `start` before `end`) when the shop
+    delivers and its pickup point is open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["12:00"])
+
+
+class Offer(BaseModel):
+    """A shop's delivery and pickup offer, whole: a logistics system keeps it as it comes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    postal_codes: list[str] = Field(
+        default_factory=list, description="delivery area: German postal codes (PLZ); empty: no delivery"
+    )
+    windows: list[OfferWindow] = Field(
+        default_factory=list, description="delivery and pickup times; empty: by arrangement"
+    )
+    minimum_order_cents: int | None = Field(None, ge=0, description="minimum order value in euro cents; null: none")
+    pickup_point: str | None = Field(None, max_length=200, description="where orders are picked up; null: no pickup")
+    lead_time_hours: int = Field(0, ge=0, description="hours between order and delivery or pickup")
+
+
+class _OfferEvent(_PublicBusinessEvent):
+    """Only about a published profile: the office has seen the offer and the name."""
+
+
+class OfferPublished(_OfferEvent):
+    """City logistics systems (the Louise project) read the offer events as the read-only `city` NATS user
+    from CITY's mirror of DIRECTORY: examples/louise_subscriber.py keeps a list in sync with a durable
+    consumer and replays from the start when its list is lost."""
+
+    TYPE = "directory.offer.published"
+    offer: Offer
+
+
+class OfferUpdated(_OfferEvent):
+    """The whole offer as it now stands, never a difference: a subscriber replaces its entry."""
+
+    TYPE = "directory.offer.updated"
+    offer: Offer
+
+
+OfferWithdrawnReason = Literal["offer_removed", "unpublished", "archived"]
+
+
+class OfferWithdrawn(_OfferEvent):
+    """A subscriber drops its entry of `business_id`; `name` is the one the public last saw."""
+
+    TYPE = "directory.offer.withdrawn"
+    reason: OfferWithdrawnReason
 
 
 OwnerNoticeKind = Literal[

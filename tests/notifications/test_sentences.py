@@ -64,11 +64,14 @@ def example(event_type: str) -> dict:
         "days_left": 90,
         "network": "wirtschaftsallianz",
         "network_name": "Wirtschaftsallianz Bottrop",
+        "offer": {"postal_codes": ["46236", "46238"], "pickup_point": "Ladenlokal"},
     }
     model = CATALOG[event_type]
     data = {name: common[name] for name in model.model_fields if name in common}
     if event_type == "events.registration.cancelled":
         data["reason"] = "by_registrant"
+    if event_type == "directory.offer.withdrawn":
+        data["reason"] = "offer_removed"
     return model.model_validate(data).model_dump(mode="json")
 
 
