@@ -48,7 +48,8 @@ def definition(settings: DirectorySettings) -> ServiceDefinition:
         name="directory",
         description="Business profiles for hallo-bot.de, the networks and the Fairtrade-Town campaign. Shops' "
         "delivery and pickup offers travel whole as directory.offer.* events for the city's logistics systems "
-        "(the Louise project; examples/louise_subscriber.py reads them as the read-only city user and replays from the start).",
+        "(the Louise project; examples/louise_subscriber.py reads them as the read-only city user and replays "
+        "from the start).",
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
