@@ -3,7 +3,7 @@ routes, jobs and events to the shared runtime."""
 
 from fastapi import FastAPI
 
-from services.directory import models
+from services.directory import models, privacy
 from services.directory.api import router
 from services.directory.config import DirectorySettings
 from services.directory.fairtrade_api import router as fairtrade_router
@@ -28,8 +28,10 @@ from shared.catalog import (
     CriterionLost,
     CriterionMet,
     MilestoneReached,
+    PrivacyRequestAnswered,
     RecertificationDue,
 )
+from shared.privacy import privacy_subscription
 from shared.service import ServiceDefinition, build_app
 
 
@@ -65,7 +67,9 @@ def definition() -> ServiceDefinition:
             MilestoneReached,
             RecertificationDue,
             BusinessOwnerNotice,
+            PrivacyRequestAnswered,
         ],
+        subscriptions=[privacy_subscription("directory", models.outbox, privacy.answer)],
         background=[periodic_jobs],
     )
 

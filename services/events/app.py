@@ -14,6 +14,7 @@ from services.events import (
     pages_door,
     pages_event,
     pages_reconfirm,
+    privacy,
 )
 from services.events.config import EventsSettings
 from services.events.jobs import periodic_jobs
@@ -23,6 +24,7 @@ from shared.catalog import (
     EventPublished,
     EventReminderDue,
     EventUpdated,
+    PrivacyRequestAnswered,
     RegistrantNotice,
     RegistrationAttendanceUndone,
     RegistrationAttended,
@@ -34,6 +36,7 @@ from shared.catalog import (
     RegistrationReleased,
     RegistrationWaitlisted,
 )
+from shared.privacy import privacy_subscription
 from shared.service import ServiceDefinition, build_app
 
 
@@ -70,7 +73,9 @@ def definition() -> ServiceDefinition:
             RegistrationReconfirmationRequested,
             RegistrationReconfirmed,
             RegistrationReleased,
+            PrivacyRequestAnswered,
         ],
+        subscriptions=[privacy_subscription("events", models.outbox, privacy.answer)],
         background=[periodic_jobs],
     )
 

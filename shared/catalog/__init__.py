@@ -54,6 +54,12 @@ from shared.catalog.notifications_accounts import (
     AccountTokenCreated,
     AccountTokenRevoked,
 )
+from shared.catalog.privacy import (
+    PRIVACY_SERVICES,
+    PrivacyAccessRequested,
+    PrivacyErasureRequested,
+    PrivacyRequestAnswered,
+)
 from shared.catalog.wifi import (
     HotspotAvailability,
     HotspotIncidentOpened,
@@ -67,6 +73,7 @@ from shared.envelope import TYPE_PREFIX, CloudEvent
 
 __all__ = [
     "CATALOG",
+    "PRIVACY_SERVICES",
     "SCHEMA_BASE",
     "AccountCreated",
     "AccountDeleted",
@@ -100,6 +107,9 @@ __all__ = [
     "MilestoneReached",
     "NoticeKind",
     "OwnerNoticeKind",
+    "PrivacyAccessRequested",
+    "PrivacyErasureRequested",
+    "PrivacyRequestAnswered",
     "RecertificationDue",
     "RegistrantNotice",
     "RegistrationAttendanceUndone",
@@ -156,6 +166,9 @@ CATALOG: Mapping[str, type[EventData]] = MappingProxyType(
             AccountDeleted,
             AccountTokenCreated,
             AccountTokenRevoked,
+            PrivacyErasureRequested,
+            PrivacyAccessRequested,
+            PrivacyRequestAnswered,
         )
     }
 )
