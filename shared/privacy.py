@@ -18,8 +18,9 @@ ANSWERS_SUBJECT = "hallobot.private.privacy.answer.>"
 PRIVATE_SUBJECTS = "hallobot.private.%"
 
 Request = PrivacyErasureRequested | PrivacyAccessRequested
-# One service's work on a request: what it found, erased and keeps; the data for an access request.
-Answerer = Callable[[AsyncSession, Request], Awaitable[PrivacyRequestAnswered]]
+# One service's work on a request: its answer (what it found, erased and keeps; the data for an
+# access request) and the outbox rows to delete once the answer is staged (erasure only).
+Answerer = Callable[[AsyncSession, Request], Awaitable[tuple[PrivacyRequestAnswered, list[int]]]]
 
 
 def address_key(email: str) -> str:
@@ -49,7 +50,9 @@ async def private_outbox_rows(session: AsyncSession, outbox: Table, email: str) 
 
 async def scrub_outbox(session: AsyncSession, outbox: Table, seqs: list[int]) -> int:
     """Delete those rows, published or not: a private event about an erased person must not be sent
-    later either (a mail to them, say). The relay skips a missing row."""
+    later either (a mail to them, say). The relay skips a missing row. Called after the answer is
+    staged, so the newest row is never among them: SQLite would hand out a deleted newest seq again,
+    below where its relay reads on (shared/relay/)."""
     if seqs:
         await session.execute(delete(outbox).where(outbox.c.seq.in_(seqs)))
     return len(seqs)
@@ -62,8 +65,9 @@ def privacy_subscription(service: str, outbox: Table, answer: Answerer) -> Subsc
     again instead, which is harmless: the second erasure finds nothing."""
 
     async def on_request(session: AsyncSession, delivery: Delivery) -> None:
-        answered = await answer(session, delivery.payload)
+        answered, scrub = await answer(session, delivery.payload)
         await add_event(session, outbox, answered)
+        await scrub_outbox(session, outbox, scrub)
 
     return Subscription(
         name=f"{service}-privacy",

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import models
 from shared.catalog import PrivacyRequestAnswered
-from shared.privacy import Request, address_key, is_erasure, mentions, private_outbox_rows, scrub_outbox
+from shared.privacy import Request, address_key, is_erasure, mentions, private_outbox_rows
 
 B, C = models.businesses, models.business_changes
 
@@ -40,7 +40,7 @@ def _without(fields: dict[str, Any], email: str) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if not mentions(str(value), email)}
 
 
-async def answer(session: AsyncSession, request: Request) -> PrivacyRequestAnswered:
+async def answer(session: AsyncSession, request: Request) -> tuple[PrivacyRequestAnswered, list[int]]:
     key = address_key(request.email)
     owner, public = func.lower(B.c.owner_email) == key, func.lower(B.c.email) == key
     rows = (await session.execute(select(B).where(or_(owner, public)).order_by(B.c.created_at))).all()
@@ -65,18 +65,18 @@ async def answer(session: AsyncSession, request: Request) -> PrivacyRequestAnswe
             kind="access",
             found=found,
             records={"profiles": [_record(row, key) for row in rows]},
-        )
+        ), []
     if owned:
         await session.execute(update(B).where(B.c.id.in_([row.id for row in owned])).values(owner_email=None))
     if public_rows:
         await session.execute(update(B).where(B.c.id.in_([row.id for row in public_rows])).values(email=None))
     for change_id, fields in changes:
         await session.execute(update(C).where(C.c.id == change_id).values(fields=_without(fields, request.email)))
-    erased = found | {"outbox_rows": await scrub_outbox(session, models.outbox, outbox_rows)}
+    erased = found | {"outbox_rows": len(outbox_rows)}
     kept = {"profiles": "Öffentliche Geschäftsdaten bleiben / the public business data stays"}
     return PrivacyRequestAnswered(
         request_id=request.request_id, service="directory", kind="erasure", found=found, erased=erased, kept=kept
-    )
+    ), outbox_rows
 
 
 async def forget_archived_owners(session: AsyncSession, now: datetime, after_days: int) -> int:

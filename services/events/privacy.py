@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events import models
 from shared.catalog import PrivacyRequestAnswered
-from shared.privacy import Request, address_key, is_erasure, private_outbox_rows, scrub_outbox
+from shared.privacy import Request, address_key, is_erasure, private_outbox_rows
 
 R, E = models.registrations, models.events
 KEPT = "Zeilen ohne Personenbezug bleiben für die Zahlen / anonymous rows stay for the counts"
@@ -44,7 +44,7 @@ def _record(row: Any) -> dict[str, Any]:
     }
 
 
-async def answer(session: AsyncSession, request: Request) -> PrivacyRequestAnswered:
+async def answer(session: AsyncSession, request: Request) -> tuple[PrivacyRequestAnswered, list[int]]:
     key = address_key(request.email)
     mine = or_(R.c.email_key == key, func.lower(R.c.email) == key)
     rows = (
@@ -62,10 +62,10 @@ async def answer(session: AsyncSession, request: Request) -> PrivacyRequestAnswe
             kind="access",
             found=found,
             records={"registrations": [_record(row) for row in rows]},
-        )
+        ), []
     if rows:
         await session.execute(update(R).where(R.c.id.in_([row.id for row in rows])).values(PERSONAL))
-    erased = {"registrations": len(rows), "outbox_rows": await scrub_outbox(session, models.outbox, outbox_rows)}
+    erased = {"registrations": len(rows), "outbox_rows": len(outbox_rows)}
     return PrivacyRequestAnswered(
         request_id=request.request_id, service="events", kind="erasure", found=found, erased=erased, kept=kept
-    )
+    ), outbox_rows

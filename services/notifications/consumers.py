@@ -61,7 +61,7 @@ def subscriptions(settings: NotificationsSettings, wake: Wake) -> list[Subscript
         if await notify_owner(SqlRepository(session), settings, _event(delivery), delivery.payload):
             wake.after_commit(session)
 
-    async def own_answer(session: AsyncSession, request: Request) -> PrivacyRequestAnswered:
+    async def own_answer(session: AsyncSession, request: Request) -> tuple[PrivacyRequestAnswered, list[int]]:
         return await privacy.answer(session, request, settings.secret_key.get_secret_value())
 
     async def on_privacy_answer(session: AsyncSession, delivery: Delivery) -> None:

@@ -29,5 +29,7 @@ privacy_answers = Table(
     Column("found", JSON, nullable=False),
     Column("erased", JSON, nullable=False),
     Column("kept", JSON, nullable=False),
-    Column("records", JSON, nullable=True),  # access only: the data found (gone when the address is erased)
+    Column(
+        "records", JSON(none_as_null=True), nullable=True
+    ),  # access only: the data found (gone when the address is erased)
 )

@@ -23,7 +23,7 @@ from shared.catalog import (
 from shared.db import dialect_insert
 from shared.envelope import utcnow
 from shared.outbox import add_event
-from shared.privacy import Request, address_key, is_erasure, private_outbox_rows, scrub_outbox
+from shared.privacy import Request, address_key, is_erasure, private_outbox_rows
 
 S, D = models.subscriptions, models.deliveries
 Kind = Literal["erasure", "access"]
@@ -83,7 +83,7 @@ def _delivery(row: Any) -> dict[str, Any]:
     }
 
 
-async def answer(session: AsyncSession, request: Request, key: str) -> PrivacyRequestAnswered:
+async def answer(session: AsyncSession, request: Request, key: str) -> tuple[PrivacyRequestAnswered, list[int]]:
     """notifications' own answer: subscriptions (and forgotten ones by their hash), the delivery log
     (mails to the address and any mail or failure reason that names it, with pending secret links),
     operator accounts (kept: an admin deletes an account), earlier access reports about the address,
@@ -139,7 +139,7 @@ async def answer(session: AsyncSession, request: Request, key: str) -> PrivacyRe
                 "subscriptions": [_subscription(row) for row in subscriptions],
                 "deliveries": [_delivery(row) for row in deliveries],
             },
-        )
+        ), []
     delivery_ids = [row.id for row in deliveries]
     subscription_ids = [row.id for row in subscriptions]
     if subscription_ids:
@@ -157,7 +157,7 @@ async def answer(session: AsyncSession, request: Request, key: str) -> PrivacyRe
         "subscriptions": len(subscriptions),
         "deliveries": len(deliveries),
         "access_reports": len(reports),
-        "outbox_rows": await scrub_outbox(session, models.outbox, outbox_rows),
+        "outbox_rows": len(outbox_rows),
     }
     return PrivacyRequestAnswered(
         request_id=request.request_id,
@@ -166,7 +166,7 @@ async def answer(session: AsyncSession, request: Request, key: str) -> PrivacyRe
         found=found,
         erased=erased,
         kept=kept,
-    )
+    ), outbox_rows
 
 
 async def record_answer(session: AsyncSession, answered: PrivacyRequestAnswered, at: datetime) -> None:
