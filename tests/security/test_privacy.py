@@ -7,6 +7,7 @@ SQLite database, and PRIVATE keeps messages no longer than its stated retention.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -203,3 +204,46 @@ async def test_private_keeps_messages_no_longer_than_its_stated_retention(system
     assert info.config.max_age and 0 < info.config.max_age <= PRIVATE_RETENTION.total_seconds()
     assert STREAMS_BY_NAME["PRIVATE"].max_age_s == PRIVATE_RETENTION.total_seconds()
     assert json.dumps(info.config.subjects) == '["hallobot.private.>"]'
+
+
+async def test_a_pending_profiles_new_name_never_appears_on_a_public_subject_or_the_live_page(system):
+    """Anyone can sign up and rename the profile before the office looked at it: the text must not go
+    public. Everything published under hallobot.> is heard (a core subscription, as a city system
+    has); only PRIVATE and the DLQ, which no outsider reaches, may carry it."""
+    text = f"Jetzt bestaetigen {uuid.uuid4().hex[:8]} https://evil.example"
+    client = await system.connect()
+    heard: list[tuple[str, bytes]] = []
+
+    async def hear(msg) -> None:
+        heard.append((msg.subject, msg.data))
+
+    await client.subscribe("hallobot.>", cb=hear)
+    try:
+        async with httpx.AsyncClient(base_url=system.url("directory"), timeout=30) as directory:
+            created = await directory.post("/businesses", json={"name": "Kiosk am Eck", "category": "handwerk"})
+            assert created.status_code == 201, created.text
+            business = created.json()
+            owner = {"Authorization": f"Bearer {business['edit_token']}"}
+            renamed = await directory.patch(f"/businesses/{business['id']}", headers=owner, json={"name": text})
+            assert renamed.status_code == 200 and renamed.json()["name"] == text
+
+        def updated() -> bool:
+            return any(
+                subject.startswith("hallobot.directory.business.updated.") and business["id"] in subject
+                for subject, _ in heard
+            )
+
+        for _ in range(300):  # the callback runs on this loop: wait without blocking it
+            if updated():
+                break
+            await asyncio.sleep(0.1)
+        assert updated(), [subject for subject, _ in heard]
+        await client.flush()
+    finally:
+        await client.close()
+    public = [(subject, data) for subject, data in heard if not subject.startswith(("hallobot.private.", "hallobot.dlq."))]
+    assert any(business["id"] in subject for subject, _ in public)  # its events were heard
+    assert [subject for subject, data in public if text.encode() in data] == []
+    with system.client("notifications") as notifications:
+        live = notifications.get("/live")
+    assert live.status_code == 200 and text not in live.text
