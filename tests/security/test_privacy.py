@@ -241,7 +241,9 @@ async def test_a_pending_profiles_new_name_never_appears_on_a_public_subject_or_
         await client.flush()
     finally:
         await client.close()
-    public = [(subject, data) for subject, data in heard if not subject.startswith(("hallobot.private.", "hallobot.dlq."))]
+    public = [
+        (subject, data) for subject, data in heard if not subject.startswith(("hallobot.private.", "hallobot.dlq."))
+    ]
     assert any(business["id"] in subject for subject, _ in public)  # its events were heard
     assert [subject for subject, data in public if text.encode() in data] == []
     with system.client("notifications") as notifications:

@@ -1,0 +1,134 @@
+"""Retention of personal data (docs/privacy.md), on SQLite and PostgreSQL, with the time injected:
+unconfirmed subscriptions go after seven days with their confirmation mail, an unsubscribed address
+is kept only as its pseudonym, an archived profile drops its owner's address after
+DIRECTORY_ARCHIVED_OWNER_DAYS; and the jobs that run these rules do so."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from services.directory import models as directory_models
+from services.directory.config import DirectorySettings
+from services.directory.jobs import run_due_jobs
+from services.notifications import models as notifications_models
+from services.notifications.config import NotificationsSettings
+from services.notifications.domain import pseudonym
+from services.notifications.handlers_delivery import forget
+from tests.support.databases import migrated
+
+NOW = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
+KEY = "a-test-key-of-thirty-two-characters!"
+S, D, B = notifications_models.subscriptions, notifications_models.deliveries, directory_models.businesses
+
+
+def subscription(status: str, address: str, created: datetime) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "channel": "email",
+        "address": address,
+        "topics": ["events.event.published"],
+        "filters": {},
+        "language": "de",
+        "digest": "immediate",
+        "status": status,
+        "failures": 0,
+        "created_at": created,
+        "ended_at": created + timedelta(days=1) if status == "unsubscribed" else None,
+    }
+
+
+def confirmation(subscription_id: str, address: str, created: datetime) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "event_id": f"confirm-{subscription_id}",
+        "event_type": "subscription.confirmation",
+        "channel": "email",
+        "template": "confirm",
+        "recipient": address,
+        "recipient_ref": "psn_x",
+        "subscription_id": subscription_id,
+        "subject": "Bitte bestätigen Sie Ihr Abonnement",
+        "body": "…",
+        "headers": {},
+        "status": "sent",
+        "attempts": 1,
+        "next_attempt_at": created,
+        "created_at": created,
+    }
+
+
+async def test_unconfirmed_subscriptions_go_after_a_week_and_unsubscribed_addresses_become_hashes(
+    database_url, tmp_path
+):
+    settings = NotificationsSettings(secret_key=KEY, data_dir=tmp_path)
+    rows = {
+        "stale": subscription("pending", "alt@example.org", NOW - timedelta(days=7, minutes=1)),
+        "fresh": subscription("pending", "neu@example.org", NOW - timedelta(days=6)),
+        "ended": subscription("unsubscribed", "Weg@Example.org", NOW - timedelta(days=30)),
+        "active": subscription("active", "da@example.org", NOW - timedelta(days=30)),
+    }
+    async with migrated("notifications", database_url) as db:
+        async with db.transaction() as session:
+            await session.execute(insert(S), list(rows.values()))
+            await session.execute(insert(D).values(confirmation(rows["stale"]["id"], "alt@example.org", NOW)))
+        await forget(db, settings, NOW)
+        async with db.reading() as session:
+            kept = {row.id: row for row in await session.execute(select(S))}
+            mails = (await session.execute(select(D.c.recipient))).scalars().all()
+    assert rows["stale"]["id"] not in kept and mails == []
+    assert kept[rows["fresh"]["id"]].address == "neu@example.org"
+    assert kept[rows["active"]["id"]].address == "da@example.org"
+    ended = kept[rows["ended"]["id"]]
+    assert ended.address is None and ended.address_hash == pseudonym(KEY, "weg@example.org")
+    assert ended.status == "unsubscribed"
+
+
+def business(status: str, owner: str, archived: datetime) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "name": "Laden",
+        "category": "handwerk",
+        "description": "",
+        "offerings": [],
+        "city": "Bottrop",
+        "delivery": False,
+        "pickup": False,
+        "accepts_gutschein": False,
+        "sells_gutschein": False,
+        "online_shop": False,
+        "fairtrade_products": 0,
+        "links": [],
+        "owner_email": owner,
+        "owner_language": "de",
+        "status": status,
+        "self_registered": True,
+        "edit_token_hash": uuid.uuid4().hex,
+        "created_at": archived - timedelta(days=400),
+        "updated_at": archived,
+        "touched_at": archived,
+        "search_text": "Laden",
+        "search_folded": "laden",
+    }
+
+
+@pytest.mark.parametrize("days", [90, 30])
+async def test_an_archived_profile_drops_its_owners_address_after_the_retention_period(database_url, days):
+    settings = DirectorySettings(archived_owner_days=days)
+    rows = {
+        "due": business("archived", "alt@example.org", NOW - timedelta(days=days)),
+        "recent": business("archived", "neu@example.org", NOW - timedelta(days=days - 1)),
+        "published": business("published", "da@example.org", NOW - timedelta(days=days + 100)),
+    }
+    async with migrated("directory", database_url) as db:
+        async with db.transaction() as session:
+            await session.execute(insert(B), list(rows.values()))
+        await run_due_jobs(db, NOW, settings)
+        async with db.reading() as session:
+            owners = dict((await session.execute(select(B.c.id, B.c.owner_email))).all())
+    assert owners[rows["due"]["id"]] is None
+    assert owners[rows["recent"]["id"]] == "neu@example.org"
+    assert owners[rows["published"]["id"]] == "da@example.org"
