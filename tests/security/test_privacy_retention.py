@@ -1,7 +1,8 @@
 """Retention of personal data (docs/privacy.md), on SQLite and PostgreSQL, with the time injected:
 unconfirmed subscriptions go after seven days with their confirmation mail, an unsubscribed address
 is kept only as its pseudonym, an archived profile drops its owner's address after
-DIRECTORY_ARCHIVED_OWNER_DAYS; and the jobs that run these rules do so."""
+DIRECTORY_ARCHIVED_OWNER_DAYS; and the jobs that run these rules do so. Beside them, the SQL of
+notifications' answer to a request on both databases."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from services.directory import models as directory_models
 from services.directory.config import DirectorySettings
 from services.directory.jobs import run_due_jobs
 from services.notifications import models as notifications_models
+from services.notifications import privacy
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import pseudonym
 from services.notifications.handlers_delivery import forget
+from shared.catalog import PrivacyAccessRequested, PrivacyErasureRequested
 from tests.support.databases import migrated
 
 NOW = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
@@ -132,3 +135,37 @@ async def test_an_archived_profile_drops_its_owners_address_after_the_retention_
     assert owners[rows["due"]["id"]] is None
     assert owners[rows["recent"]["id"]] == "neu@example.org"
     assert owners[rows["published"]["id"]] == "da@example.org"
+
+
+async def test_notifications_answers_access_and_erasure_on_either_database(database_url, tmp_path):
+    """The SQL of notifications' own answer (privacy.py) on SQLite and PostgreSQL: an access report
+    holds the data until the erasure of the same address clears it, with the subscription, every mail
+    that names the address and the private outbox rows that carry it."""
+    address = f"Bea.{uuid.uuid4().hex[:6]}@Example.org"
+    mine = subscription("active", address, NOW - timedelta(days=3))
+    other = subscription("active", "jemand@example.org", NOW - timedelta(days=3))
+    office_mail = confirmation(other["id"], "buero@example.org", NOW) | {"body": f"Neu: {address.lower()}"}
+    async with migrated("notifications", database_url) as db:
+        async with db.transaction() as session:
+            await session.execute(insert(S), [mine, other])
+            await session.execute(insert(D), [confirmation(mine["id"], address, NOW), office_mail])
+            access_id = await privacy.ask(session, KEY, "access", address, "konto-1")
+        async with db.transaction() as session:
+            access = PrivacyAccessRequested(request_id=access_id, email=address.lower())
+            answered, scrub = await privacy.answer(session, access, KEY)
+            assert scrub == [] and answered.found["subscriptions"] == 1 and answered.found["deliveries"] == 2
+            await privacy.record_answer(session, answered, NOW)
+        async with db.transaction() as session:
+            erasure_id = await privacy.ask(session, KEY, "erasure", address.upper(), "konto-1")
+        async with db.transaction() as session:
+            erasure = PrivacyErasureRequested(request_id=erasure_id, email=address.lower())
+            answered, scrub = await privacy.answer(session, erasure, KEY)
+            await privacy.record_answer(session, answered, NOW)
+        async with db.reading() as session:
+            access_report = await privacy.report(session, access_id)
+            left = [row.id for row in await session.execute(select(S))]
+            mails = (await session.execute(select(D.c.recipient))).scalars().all()
+    assert answered.erased == {"subscriptions": 1, "deliveries": 2, "access_reports": 1, "outbox_rows": 2}
+    assert len(scrub) == 2  # the two requests' rows, removed by the consumer once the answer is staged
+    assert left == [other["id"]] and mails == []
+    assert access_report and access_report["services"][2]["records"] is None
