@@ -3,7 +3,8 @@ as processes (tests/support/system.py): an office account asks on the console pa
 /verwaltung/datenschutz for access to and then the erasure of everything about one mail address that
 signed up a business, registered for an event and subscribed. Every service answers on PRIVATE; the
 report lists each answer; afterwards the address is in no text column of any table of any service's
-SQLite database, and PRIVATE keeps messages no longer than its stated retention."""
+SQLite database, and PRIVATE keeps messages no longer than its stated retention. A pending
+profile's new name is heard on no public subject; the pages pass axe-core in German and English."""
 
 from __future__ import annotations
 
@@ -249,3 +250,31 @@ async def test_a_pending_profiles_new_name_never_appears_on_a_public_subject_or_
     with system.client("notifications") as notifications:
         live = notifications.get("/live")
     assert live.status_code == 200 and text not in live.text
+
+
+async def test_the_page_and_a_report_are_accessible_in_german_and_english(system, office, person):
+    from playwright.async_api import async_playwright
+
+    from tests.support.browser import launch, serious_violations
+
+    with console(system, office["cookie"]) as client:
+        asked = ask(client, "access", person["email"])
+        assert asked.status_code == 303
+        report_of(client, asked.headers["location"])
+    base = system.url("notifications")
+    session = [{"name": SESSION_COOKIE, "value": office["cookie"], "url": base}]
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        try:
+            context = await chromium.new_context(locale="de-DE")
+            await context.add_cookies(session)
+            page = await context.new_page()
+            for path in (PAGE, asked.headers["location"]):
+                for language in ("de", "en"):
+                    await page.goto(f"{base}{path}?lang={language}")
+                    assert page.url.startswith(f"{base}{path}"), page.url
+                    assert await serious_violations(page) == [], (path, language)
+            assert await page.get_by_role("heading", level=1).inner_text() == "Access (Art. 15 GDPR): er…@example.org"
+            await context.close()
+        finally:
+            await chromium.close()
