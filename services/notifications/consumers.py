@@ -54,10 +54,14 @@ def subscriptions(settings: NotificationsSettings, wake: Wake) -> list[Subscript
         """A fetched batch at once (one transaction, a few statements); a failing batch is retried one
         notice at a time by the consumer group."""
         notices = [(_event(delivery), delivery.payload) for delivery in deliveries]
-        if await notify_registrants(SqlRepository(session), settings, notices):
+        notices = await privacy.without_erased(session, settings.secret_key.get_secret_value(), notices)
+        if notices and await notify_registrants(SqlRepository(session), settings, notices):
             wake.after_commit(session)
 
     async def on_owner_notice(session: AsyncSession, delivery: Delivery) -> None:
+        key = settings.secret_key.get_secret_value()
+        if not await privacy.without_erased(session, key, [(_event(delivery), delivery.payload)]):
+            return  # about an address erased since: no mail
         if await notify_owner(SqlRepository(session), settings, _event(delivery), delivery.payload):
             wake.after_commit(session)
 

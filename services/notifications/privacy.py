@@ -21,7 +21,7 @@ from shared.catalog import (
     PrivacyRequestAnswered,
 )
 from shared.db import dialect_insert
-from shared.envelope import utcnow
+from shared.envelope import CloudEvent, utcnow
 from shared.outbox import add_event
 from shared.privacy import Request, address_key, is_erasure, private_outbox_rows
 
@@ -167,6 +167,33 @@ async def answer(session: AsyncSession, request: Request, key: str) -> tuple[Pri
         erased=erased,
         kept=kept,
     ), outbox_rows
+
+
+async def without_erased(
+    session: AsyncSession, key: str, notices: list[tuple[CloudEvent, Any]]
+) -> list[tuple[CloudEvent, Any]]:
+    """The private notices (each with an `email`) that may still become mails: a notice made before
+    an erasure of its address (on PRIVATE before the request, consumed after it) is dropped, so that
+    nothing of the erased person comes back; a notice made after it (a new registration) stays."""
+    refs = {pseudonym(key, notice.email) for _, notice in notices}
+    if not refs:
+        return notices
+    erased = dict(
+        (
+            await session.execute(
+                select(privacy_requests.c.address_ref, func.max(privacy_requests.c.asked_at))
+                .where(privacy_requests.c.kind == "erasure", privacy_requests.c.address_ref.in_(refs))
+                .group_by(privacy_requests.c.address_ref)
+            )
+        ).all()
+    )
+    if not erased:
+        return notices
+    return [
+        (event, notice)
+        for event, notice in notices
+        if (asked := erased.get(pseudonym(key, notice.email))) is None or event.time > asked
+    ]
 
 
 async def record_answer(session: AsyncSession, answered: PrivacyRequestAnswered, at: datetime) -> None:

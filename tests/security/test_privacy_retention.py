@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import insert, select
@@ -169,3 +170,19 @@ async def test_notifications_answers_access_and_erasure_on_either_database(datab
     assert len(scrub) == 2  # the two requests' rows, removed by the consumer once the answer is staged
     assert left == [other["id"]] and mails == []
     assert access_report and access_report["services"][2]["records"] is None
+
+
+async def test_a_notice_made_before_an_erasure_of_its_address_becomes_no_mail_one_made_after_does(database_url):
+    """A registrant or owner notice already on PRIVATE when the erasure was handled comes to nothing;
+    a later one (the person registers again) is mailed."""
+    address = f"Spaet.{uuid.uuid4().hex[:6]}@example.org"
+    async with migrated("notifications", database_url) as db:
+        async with db.transaction() as session:
+            await privacy.ask(session, KEY, "erasure", address, "konto-1")
+        asked = datetime.now(UTC)
+        before = (SimpleNamespace(time=asked - timedelta(seconds=30)), SimpleNamespace(email=address.upper()))
+        after = (SimpleNamespace(time=asked + timedelta(seconds=1)), SimpleNamespace(email=address))
+        other = (SimpleNamespace(time=asked - timedelta(seconds=30)), SimpleNamespace(email="jemand@example.org"))
+        async with db.reading() as session:
+            kept = await privacy.without_erased(session, KEY, [before, after, other])  # type: ignore[list-item]
+    assert kept == [after, other]
