@@ -14,19 +14,27 @@ import pytest
 from sqlalchemy import insert, select
 
 from services.directory import models as directory_models
+from services.directory import privacy as directory_privacy
 from services.directory.config import DirectorySettings
 from services.directory.jobs import run_due_jobs
+from services.events import handlers as events_handlers
+from services.events import models as events_models
+from services.events import privacy as events_privacy
+from services.events.commands import CreateEvent, RegisterForEvent
+from services.events.store import SqlStore
 from services.notifications import models as notifications_models
 from services.notifications import privacy
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import pseudonym
 from services.notifications.handlers_delivery import forget
 from shared.catalog import PrivacyAccessRequested, PrivacyErasureRequested
+from shared.privacy import scrub_outbox
 from tests.support.databases import migrated
 
 NOW = datetime(2031, 6, 1, 12, 0, tzinfo=UTC)
 KEY = "a-test-key-of-thirty-two-characters!"
 S, D, B = notifications_models.subscriptions, notifications_models.deliveries, directory_models.businesses
+R = events_models.registrations
 
 
 def subscription(status: str, address: str, created: datetime) -> dict:
@@ -186,3 +194,52 @@ async def test_a_notice_made_before_an_erasure_of_its_address_becomes_no_mail_on
         async with db.reading() as session:
             kept = await privacy.without_erased(session, KEY, [before, after, other])  # type: ignore[list-item]
     assert kept == [after, other]
+
+
+async def test_events_answer_and_erase_on_either_database(database_url):
+    """The SQL of the events' and the directory's answers (privacy.py) on SQLite and PostgreSQL: the
+    registration is anonymised and its private notice leaves the outbox; the owner's address goes, the
+    profile stays (next test)."""
+    address = f"Ede.{uuid.uuid4().hex[:6]}@Example.org"
+    erasure = PrivacyErasureRequested(request_id=uuid.uuid4().hex, email=address.lower())
+    access = PrivacyAccessRequested(request_id=uuid.uuid4().hex, email=address.lower())
+    async with migrated("events", database_url) as db:
+        async with db.transaction() as session:
+            store = SqlStore(session)
+            starts = NOW + timedelta(days=10)
+            event_id = await events_handlers.create_event(
+                store,
+                CreateEvent(title="Workshop", starts_at=starts, ends_at=starts + timedelta(hours=2), venue="Rathaus"),
+                NOW,
+            )
+            await events_handlers.publish_event(store, event_id, NOW)
+            for name, email in (("Ede", address), ("Frida", "frida@example.org")):
+                await events_handlers.register(store, RegisterForEvent(event_id, name, email), NOW, "http://x".__add__)
+        async with db.transaction() as session:
+            shown, _ = await events_privacy.answer(session, access)
+            answered, scrub = await events_privacy.answer(session, erasure)
+            await scrub_outbox(session, events_models.outbox, scrub)
+        async with db.reading() as session:
+            people = dict((await session.execute(select(R.c.email, R.c.name).order_by(R.c.seq))).all())
+            payloads = (await session.execute(select(events_models.outbox.c.payload))).scalars().all()
+    assert [r["name"] for r in (shown.records or {})["registrations"]] == ["Ede"]
+    assert answered.erased == {"registrations": 1, "outbox_rows": 1} and len(scrub) == 1
+    assert people == {None: None, "frida@example.org": "Frida"}
+    assert not any(address.lower() in payload.decode().lower() for payload in payloads)
+
+
+async def test_the_directory_answers_and_erases_on_either_database(database_url):
+    address = f"Ede.{uuid.uuid4().hex[:6]}@Example.org"
+    erasure = PrivacyErasureRequested(request_id=uuid.uuid4().hex, email=address.lower())
+    access = PrivacyAccessRequested(request_id=uuid.uuid4().hex, email=address.lower())
+    profile = business("published", address, NOW) | {"email": address.lower()}
+    async with migrated("directory", database_url) as db:
+        async with db.transaction() as session:
+            await session.execute(insert(B).values(profile))
+            shown, _ = await directory_privacy.answer(session, access)
+            answered, scrub = await directory_privacy.answer(session, erasure)
+        async with db.reading() as session:
+            row = (await session.execute(select(B.c.owner_email, B.c.email, B.c.name))).one()
+    assert [p["business_id"] for p in (shown.records or {})["profiles"]] == [profile["id"]]
+    assert answered.erased["owner_addresses"] == 1 and answered.erased["public_addresses"] == 1
+    assert tuple(row) == (None, None, "Laden") and scrub == []
