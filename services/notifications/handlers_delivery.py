@@ -191,7 +191,8 @@ async def forget(db: Database, settings: NotificationsSettings, now: datetime) -
     """Personal data is kept no longer than needed: old deliveries and used cancel links go,
     unconfirmed subscriptions after a week, unsubscribed addresses become hashes (privacy.py)."""
     async with db.transaction() as session:
-        await privacy.forget_subscribers(session, now, settings.secret_key.get_secret_value())
+        key = settings.secret_key.get_secret_value()
+        await privacy.forget_subscribers(session, now, key, settings.confirmation_link_days)
         await session.execute(delete(models.registrant_links).where(models.registrant_links.c.forget_after < now))
         await session.execute(
             delete(D).where(

@@ -28,7 +28,6 @@ from shared.privacy import Request, address_key, is_erasure, private_outbox_rows
 S, D = models.subscriptions, models.deliveries
 Kind = Literal["erasure", "access"]
 ACCOUNT_KEPT = "Ein Konto löscht die Leitung unter /verwaltung/konten / an admin deletes it there"
-PENDING_DAYS = 7  # an unconfirmed subscription is erased this long after it was asked for
 
 
 def address_hint(email: str) -> str:
@@ -236,10 +235,11 @@ async def report(session: AsyncSession, request_id: str) -> dict[str, Any] | Non
     return dict(row._mapping) | {"services": services, "complete": len(answers) == len(PRIVACY_SERVICES)}
 
 
-async def forget_subscribers(session: AsyncSession, now: datetime, key: str) -> tuple[int, int]:
-    """Retention: an unconfirmed subscription (and its confirmation mail) is erased PENDING_DAYS after
-    it was asked for; an unsubscribed address is kept only as its pseudonym, to suppress it."""
-    stale = select(S.c.id).where(S.c.status == "pending", S.c.created_at <= now - timedelta(days=PENDING_DAYS))
+async def forget_subscribers(session: AsyncSession, now: datetime, key: str, pending_days: float) -> tuple[int, int]:
+    """Retention: an unconfirmed subscription (and its confirmation mail) is erased `pending_days` after
+    it was asked for (NOTIFICATIONS_CONFIRMATION_LINK_DAYS, 7: when its link stops working); an
+    unsubscribed address is kept only as its pseudonym, to suppress it."""
+    stale = select(S.c.id).where(S.c.status == "pending", S.c.created_at <= now - timedelta(days=pending_days))
     stale_ids = list((await session.scalars(stale)).all())
     if stale_ids:
         await session.execute(delete(D).where(D.c.subscription_id.in_(stale_ids)))
