@@ -90,6 +90,14 @@ WHEN: dict[str, str] = {
     "all silent (a site reported again).",
     "wifi.hotspot.monthly_report": "The wifi job, once after each calendar month (Europe/Berlin) ended: the "
     "availability of every hotspot that existed in it.",
+    "private.privacy.request.erasure": "An operator with the area `privacy` confirmed the person's identity "
+    "and asked for the erasure of everything about one mail address (`/verwaltung/datenschutz`); directory, "
+    "events and notifications each erase and answer (docs/privacy.md).",
+    "private.privacy.request.access": "As the erasure request, for access (Art. 15 DSGVO): each service answers "
+    "with the data it holds about the address.",
+    "private.privacy.answer.sent": "A service handled a data protection request, once per request: counts of "
+    "what it found and erased, what it keeps and why, and for access the data; notifications gathers the "
+    "answers into the office's report.",
     "notifications.delivery.sent": "A mail was accepted by the SMTP server, or a webhook answered 2xx.",
     "notifications.delivery.failed": "A delivery was given up (its attempts were spent, the address was refused "
     "for good, or its webhook endpoint was disabled).",

@@ -3,7 +3,7 @@ routes, jobs and events to the shared runtime."""
 
 from fastapi import FastAPI
 
-from services.directory import models
+from services.directory import models, privacy
 from services.directory.api import router
 from services.directory.config import DirectorySettings
 from services.directory.consumers import subscriptions
@@ -38,8 +38,10 @@ from shared.catalog import (
     OfferPublished,
     OfferUpdated,
     OfferWithdrawn,
+    PrivacyRequestAnswered,
     RecertificationDue,
 )
+from shared.privacy import privacy_subscription
 from shared.service import ServiceDefinition, build_app
 
 
@@ -85,8 +87,9 @@ def definition(settings: DirectorySettings) -> ServiceDefinition:
             BusinessOwnerNotice,
             NetworkMemberJoined,
             NetworkMemberLeft,
+            PrivacyRequestAnswered,
         ],
-        subscriptions=subscriptions(settings),
+        subscriptions=[*subscriptions(settings), privacy_subscription("directory", models.outbox, privacy.answer)],
         background=[periodic_jobs],
     )
 

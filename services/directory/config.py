@@ -32,6 +32,8 @@ class DirectorySettings(ServiceSettings):
     search_cache_s: float = Field(5.0, ge=0, le=300)
     stale_after_months: int = Field(6, ge=1)
     job_interval_s: float = Field(3600.0, gt=0)
+    # An archived profile drops its owner's private address this many days after archiving.
+    archived_owner_days: int = Field(90, ge=0)
     # (population, shops, gastronomy) points of the Fairtrade-Town targets, interpolated in between.
     fairtrade_targets: list[tuple[int, int, int]] = Field(default_factory=lambda: list(DEFAULT_TARGETS), min_length=1)
     fairtrade_press_per_year: int = Field(4, ge=1)

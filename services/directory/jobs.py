@@ -1,5 +1,5 @@
-"""Periodic work of the directory: the yearly counts of the campaign, the title's reminders and the
-owners' stale-profile nudges."""
+"""Periodic work of the directory: the yearly counts of the campaign, the title's reminders, the
+owners' stale-profile nudges and forgetting the owners of archived profiles."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from services.directory import fairtrade_handlers, handlers
+from services.directory import fairtrade_handlers, handlers, privacy
 from services.directory.config import DirectorySettings
 from services.directory.store import SqlStore
 from shared.db import Database
@@ -31,6 +31,9 @@ async def run_due_jobs(db: Database, now: datetime, settings: DirectorySettings)
     async with db.transaction() as session:
         # Owners of stale published profiles get one nudge per stale period (notifications mails it).
         await handlers.notify_stale_owners(SqlStore(session), now=now, settings=settings)
+    async with db.transaction() as session:
+        # Archived profiles keep their owner's address for DIRECTORY_ARCHIVED_OWNER_DAYS (docs/privacy.md).
+        await privacy.forget_archived_owners(session, now, settings.archived_owner_days)
 
 
 async def periodic_jobs(runtime: Runtime) -> None:

@@ -15,6 +15,7 @@ from services.events import (
     pages_door,
     pages_event,
     pages_reconfirm,
+    privacy,
 )
 from services.events.config import EventsSettings
 from services.events.jobs import periodic_jobs
@@ -24,6 +25,7 @@ from shared.catalog import (
     EventPublished,
     EventReminderDue,
     EventUpdated,
+    PrivacyRequestAnswered,
     RegistrantNotice,
     RegistrationAttendanceUndone,
     RegistrationAttended,
@@ -35,6 +37,7 @@ from shared.catalog import (
     RegistrationReleased,
     RegistrationWaitlisted,
 )
+from shared.privacy import privacy_subscription
 from shared.service import ServiceDefinition, build_app
 
 
@@ -72,7 +75,9 @@ def definition() -> ServiceDefinition:
             RegistrationReconfirmationRequested,
             RegistrationReconfirmed,
             RegistrationReleased,
+            PrivacyRequestAnswered,
         ],
+        subscriptions=[privacy_subscription("events", models.outbox, privacy.answer)],
         background=[periodic_jobs],
     )
 

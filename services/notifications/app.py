@@ -26,6 +26,7 @@ from services.notifications import (
     pages_links,
     pages_live,
     pages_monitor,
+    pages_privacy,
     pages_subscribe,
     queries,
 )
@@ -35,7 +36,13 @@ from services.notifications.feed import Broadcaster
 from services.notifications.monitor_rebuild import Projector
 from services.notifications.sentences import Names
 from services.notifications.wake import Wake
-from shared.catalog import DeliveryFailed, DeliverySent
+from shared.catalog import (
+    DeliveryFailed,
+    DeliverySent,
+    PrivacyAccessRequested,
+    PrivacyErasureRequested,
+    PrivacyRequestAnswered,
+)
 from shared.catalog.notifications_accounts import ACCOUNT_EVENTS
 from shared.console.credentials import CredentialIndex
 from shared.service import ServiceDefinition, build_app
@@ -84,8 +91,16 @@ def definition(
             pages_monitor.router,
             pages_console.router,
             pages_console_accounts.router,
+            pages_privacy.router,
         ],
-        publishes=[DeliverySent, DeliveryFailed, *ACCOUNT_EVENTS],
+        publishes=[
+            DeliverySent,
+            DeliveryFailed,
+            *ACCOUNT_EVENTS,
+            PrivacyErasureRequested,
+            PrivacyAccessRequested,
+            PrivacyRequestAnswered,
+        ],
         subscriptions=subscriptions(settings, wake),
         background=[
             _job("mail_sender", lambda runtime: jobs.mail_sender(runtime, wake)),

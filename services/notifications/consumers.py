@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications import models, privacy
 from services.notifications.config import NotificationsSettings
 from services.notifications.handlers_fanout import fan_out, notify_owner, notify_registrants
 from services.notifications.handlers_public import track_business, track_calendar, track_hotspot
@@ -13,10 +14,12 @@ from shared.catalog import (
     CATALOG,
     BusinessOwnerNotice,
     EventData,
+    PrivacyRequestAnswered,
     RegistrantNotice,
 )
 from shared.consumer import Delivery, Subscription
 from shared.envelope import CloudEvent
+from shared.privacy import ANSWERS_SUBJECT, Request, privacy_subscription
 
 
 def _types(prefix: str) -> tuple[type[EventData], ...]:
@@ -51,12 +54,22 @@ def subscriptions(settings: NotificationsSettings, wake: Wake) -> list[Subscript
         """A fetched batch at once (one transaction, a few statements); a failing batch is retried one
         notice at a time by the consumer group."""
         notices = [(_event(delivery), delivery.payload) for delivery in deliveries]
-        if await notify_registrants(SqlRepository(session), settings, notices):
+        notices = await privacy.without_erased(session, settings.secret_key.get_secret_value(), notices)
+        if notices and await notify_registrants(SqlRepository(session), settings, notices):
             wake.after_commit(session)
 
     async def on_owner_notice(session: AsyncSession, delivery: Delivery) -> None:
+        key = settings.secret_key.get_secret_value()
+        if not await privacy.without_erased(session, key, [(_event(delivery), delivery.payload)]):
+            return  # about an address erased since: no mail
         if await notify_owner(SqlRepository(session), settings, _event(delivery), delivery.payload):
             wake.after_commit(session)
+
+    async def own_answer(session: AsyncSession, request: Request) -> tuple[PrivacyRequestAnswered, list[int]]:
+        return await privacy.answer(session, request, settings.secret_key.get_secret_value())
+
+    async def on_privacy_answer(session: AsyncSession, delivery: Delivery) -> None:
+        await privacy.record_answer(session, delivery.payload, _event(delivery).time)
 
     return [
         *(
@@ -88,5 +101,14 @@ def subscriptions(settings: NotificationsSettings, wake: Wake) -> list[Subscript
                 "business owner mails (signed up, new edit link, profile published, stale profile nudge, "
                 "sent back, change rejected; to network members: meeting invitation, announcement)"
             ),
+        ),
+        privacy_subscription("notifications", models.outbox, own_answer),
+        Subscription(
+            name="notifications-privacy-answers",
+            stream="PRIVATE",
+            subject=ANSWERS_SUBJECT,
+            handler=on_privacy_answer,
+            payload_types=(PrivacyRequestAnswered,),
+            description="every service's answer to a data protection request, gathered into the office's report",
         ),
     ]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications import domain, models
+from services.notifications import domain, models, privacy
 from services.notifications.config import NotificationsSettings
 from services.notifications.delivery_rules import backoff
 from services.notifications.domain_public import hide_addresses
@@ -188,8 +188,11 @@ async def make_digests(db: Database, settings: NotificationsSettings, now: datet
 
 
 async def forget(db: Database, settings: NotificationsSettings, now: datetime) -> None:
-    """Personal data is kept no longer than needed: old deliveries and used cancel links go."""
+    """Personal data is kept no longer than needed: old deliveries and used cancel links go,
+    unconfirmed subscriptions after a week, unsubscribed addresses become hashes (privacy.py)."""
     async with db.transaction() as session:
+        key = settings.secret_key.get_secret_value()
+        await privacy.forget_subscribers(session, now, key, settings.confirmation_link_days)
         await session.execute(delete(models.registrant_links).where(models.registrant_links.c.forget_after < now))
         await session.execute(
             delete(D).where(

@@ -38,6 +38,8 @@ subscriptions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("ended_at", UtcDateTime, nullable=True),
+    # an unsubscribed address, once forgotten: its pseudonym (domain.pseudonym), for suppression
+    Column("address_hash", String(64), nullable=True, index=True),
 )
 
 # One row per (event, recipient, template): the unique key is what makes a mail exactly-once.
@@ -120,4 +122,4 @@ calendar = Table(
 
 # The console's operator accounts, sessions and API tokens, the impact monitor's projection and the
 # audit trail live on this metadata too.
-from services.notifications import models_accounts, models_monitor  # noqa: E402, F401
+from services.notifications import models_accounts, models_monitor, models_privacy  # noqa: E402, F401

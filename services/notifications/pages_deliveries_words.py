@@ -17,6 +17,10 @@ CONSUMERS = {
     "notifications-registrants": N_("Mails an Angemeldete"),
     "notifications-owners": N_("Mails an Betriebe im Verzeichnis"),
     "wifi-reports": N_("Statusmeldungen der WLAN-Hotspots"),
+    "notifications-privacy": N_("Datenschutz-Anfragen an die Benachrichtigungen"),
+    "notifications-privacy-answers": N_("Antworten auf Datenschutz-Anfragen"),
+    "directory-privacy": N_("Datenschutz-Anfragen an das Verzeichnis"),
+    "events-privacy": N_("Datenschutz-Anfragen an die Veranstaltungen"),
 }
 OTHER = N_("Ein anderer Teil von HalloBot")
 REASONS = {

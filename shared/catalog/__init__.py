@@ -63,6 +63,12 @@ from shared.catalog.notifications_accounts import (
     AccountTokenCreated,
     AccountTokenRevoked,
 )
+from shared.catalog.privacy import (
+    PRIVACY_SERVICES,
+    PrivacyAccessRequested,
+    PrivacyErasureRequested,
+    PrivacyRequestAnswered,
+)
 from shared.catalog.wifi import (
     HotspotAvailability,
     HotspotIncidentOpened,
@@ -76,6 +82,7 @@ from shared.envelope import TYPE_PREFIX, CloudEvent
 
 __all__ = [
     "CATALOG",
+    "PRIVACY_SERVICES",
     "SCHEMA_BASE",
     "AccountCreated",
     "AccountDeleted",
@@ -117,6 +124,9 @@ __all__ = [
     "OfferWithdrawn",
     "OfferWithdrawnReason",
     "OwnerNoticeKind",
+    "PrivacyAccessRequested",
+    "PrivacyErasureRequested",
+    "PrivacyRequestAnswered",
     "RecertificationDue",
     "RegistrantNotice",
     "RegistrationAttendanceUndone",
@@ -179,6 +189,9 @@ CATALOG: Mapping[str, type[EventData]] = MappingProxyType(
             AccountDeleted,
             AccountTokenCreated,
             AccountTokenRevoked,
+            PrivacyErasureRequested,
+            PrivacyAccessRequested,
+            PrivacyRequestAnswered,
         )
     }
 )

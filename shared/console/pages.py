@@ -30,6 +30,7 @@ AREA_PATHS: dict[str, str] = {
     "deliveries": "/verwaltung/zustellungen",
     "monitor": "/verwaltung/wirkung",
     "audit": "/verwaltung/protokoll",
+    "privacy": "/verwaltung/datenschutz",
     "accounts": "/verwaltung/konten",
 }
 AREA_NAMES: dict[str, str] = {
@@ -39,6 +40,7 @@ AREA_NAMES: dict[str, str] = {
     "deliveries": N_("Zustellungen"),
     "monitor": N_("Wirkung"),
     "audit": N_("Protokoll"),
+    "privacy": N_("Datenschutz"),
     "accounts": N_("Konten"),
 }
 ROLE_NAMES: dict[str, str] = {

@@ -1,7 +1,8 @@
 """Roles → areas: the one table of what each operator role may do.
 
 Each service's operator routes and pages need the service's own area; notifications' account pages
-need "accounts", the impact monitor "monitor", the audit page "audit". A valid credential whose
+need "accounts", the impact monitor "monitor", the audit page "audit", the data protection requests
+"privacy". A valid credential whose
 role lacks the area is 403; no credential, or an unknown or expired one, is 401."""
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from typing import Literal, get_args
 
 Role = Literal["admin", "office", "events", "wifi"]
 ROLES: tuple[Role, ...] = get_args(Role)
-Area = Literal["directory", "events", "wifi", "deliveries", "monitor", "audit", "accounts"]
+Area = Literal["directory", "events", "wifi", "deliveries", "monitor", "audit", "privacy", "accounts"]
 AREAS: tuple[Area, ...] = get_args(Area)
 
 ROLE_AREAS: dict[Role, frozenset[Area]] = {
     "admin": frozenset(AREAS),
-    "office": frozenset({"directory", "events", "wifi", "deliveries", "monitor", "audit"}),
+    # privacy: the office takes the DSGVO requests at its counter (identity check) and already reaches
+    # the data they concern; a separate area, so it can be withdrawn from "office" alone
+    "office": frozenset({"directory", "events", "wifi", "deliveries", "monitor", "audit", "privacy"}),
     "events": frozenset({"events"}),
     "wifi": frozenset({"wifi"}),
 }

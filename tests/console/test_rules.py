@@ -32,9 +32,9 @@ def test_the_admin_reaches_every_area_and_only_the_admin_reaches_the_accounts():
 @pytest.mark.parametrize(
     ("role", "allowed", "refused"),
     [
-        ("office", {"directory", "events", "wifi", "deliveries", "monitor", "audit"}, {"accounts"}),
-        ("events", {"events"}, {"directory", "wifi", "deliveries", "monitor", "audit", "accounts"}),
-        ("wifi", {"wifi"}, {"directory", "events", "deliveries", "monitor", "audit", "accounts"}),
+        ("office", {"directory", "events", "wifi", "deliveries", "monitor", "audit", "privacy"}, {"accounts"}),
+        ("events", {"events"}, {"directory", "wifi", "deliveries", "monitor", "audit", "privacy", "accounts"}),
+        ("wifi", {"wifi"}, {"directory", "events", "deliveries", "monitor", "audit", "privacy", "accounts"}),
     ],
 )
 def test_each_role_reaches_its_areas_and_no_other(role, allowed, refused):

@@ -17,7 +17,15 @@ import pytest
 
 from hallobot.services import create_app, settings_for
 from shared import catalog
-from shared.catalog import BusinessUpdated, EventUpdated, HotspotRegistered, RecertificationDue, RegistrantNotice
+from shared.catalog import (
+    BusinessUpdated,
+    EventUpdated,
+    HotspotRegistered,
+    PrivacyAccessRequested,
+    PrivacyRequestAnswered,
+    RecertificationDue,
+    RegistrantNotice,
+)
 from shared.config import SERVICES
 from shared.envelope import CloudEvent, utcnow
 from shared.streams import stream_for_subject
@@ -92,6 +100,9 @@ def valid_sample(subscription, token: str, host: dict) -> tuple[str, bytes, dict
             starts_at=now,
             ends_at=now + timedelta(hours=1),
         ),
+        # a data protection request (access: harmless) and a service's answer to one
+        PrivacyAccessRequested(request_id=token, email=f"fuzz-{token}@example.org"),
+        PrivacyRequestAnswered(request_id=token, service="events", kind="access"),
     ]
     if OwnerNotice is not None:
         samples.append(

@@ -432,3 +432,45 @@ async def test_every_service_reads_the_credential_index_and_only_notifications_w
         assert await violated(errors, f"$KV.{BUCKET}.")
     admin, _ = await users.connect("operator")
     assert set(await (await admin.jetstream().key_value(BUCKET)).keys()) == {digest}
+
+
+async def test_data_protection_requests_come_only_from_notifications_and_only_it_reads_the_answers(users):
+    """docs/privacy.md: a request names an address to erase or export, an access answer carries a
+    person's data. Directory and events consume the requests with their own consumer and publish
+    answers; they can neither ask nor read anyone's answers, and wifi takes no part."""
+    marker = uuid.uuid4().hex
+    requests, answers = "hallobot.private.privacy.request.>", "hallobot.private.privacy.answer.>"
+    notifications, notifications_errors = await users.connect("notifications")
+    njs = notifications.jetstream(timeout=2)
+    await njs.pull_subscribe(answers, durable="notifications-privacy-answers", stream="PRIVATE")
+    await njs.publish(f"hallobot.private.privacy.request.erasure.{marker}", b'{"email": "someone@example.org"}')
+    for user in ("directory", "events"):
+        service, errors = await users.connect(user)
+        js = service.jetstream(timeout=1)
+        own = await js.pull_subscribe(requests, durable=f"{user}-privacy", stream="PRIVATE")
+        assert [m.subject for m in await own.fetch(1, timeout=5)] == [
+            f"hallobot.private.privacy.request.erasure.{marker}"
+        ]
+        await js.publish(f"hallobot.private.privacy.answer.sent.{marker}", b"{}")  # its answer
+        await service.publish(f"hallobot.private.privacy.request.access.{marker}", b'{"email": "x@example.org"}')
+        with pytest.raises(REFUSED):
+            await (await js.pull_subscribe_bind("notifications-privacy-answers", stream="PRIVATE")).fetch(1, timeout=1)
+        with pytest.raises(REFUSED):
+            await js.add_consumer(
+                "PRIVATE", ConsumerConfig(durable_name=f"{user}-reads-answers", filter_subject=answers)
+            )
+        assert await violated(
+            errors,
+            "hallobot.private.privacy.request.access",
+            "$JS.API.CONSUMER.MSG.NEXT.PRIVATE.notifications-privacy-answers",
+            f"{user}-reads-answers",
+        )
+    wifi, wifi_errors = await users.connect("wifi")
+    await wifi.publish(f"hallobot.private.privacy.answer.sent.{marker}", b"{}")
+    assert await violated(wifi_errors, "hallobot.private.privacy.answer.sent")
+    assert violations(notifications_errors) == ""
+    admin, _ = await users.connect("operator")
+    info = await admin.jetstream().consumer_info("PRIVATE", "notifications-privacy-answers")
+    assert info.num_pending == 2  # the answers of directory and events; no access request was published
+    asked = (await admin.jetstream().stream_info("PRIVATE", subjects_filter=requests)).state.subjects
+    assert asked == {f"hallobot.private.privacy.request.erasure.{marker}": 1}
