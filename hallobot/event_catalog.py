@@ -72,7 +72,8 @@ WHEN: dict[str, str] = {
     "wifi.hotspot.incident_resolved": "The wifi job found that the sites of an open incident are no longer "
     "all silent (a site reported again).",
     "wifi.hotspot.monthly_report": "The wifi job, once after each calendar month (Europe/Berlin) ended: the "
-    "availability of every hotspot that existed in it.",
+    "availability of every hotspot that existed in it, with its downtime, outages and maintenance (the Wifi4EU "
+    "duty's monthly figures; the office gets them by mail).",
     "notifications.delivery.sent": "A mail was accepted by the SMTP server, or a webhook answered 2xx.",
     "notifications.delivery.failed": "A delivery was given up (its attempts were spent, the address was refused "
     "for good, or its webhook endpoint was disabled).",

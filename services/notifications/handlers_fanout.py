@@ -15,7 +15,7 @@ from services.notifications.handlers_public import for_the_public
 from services.notifications.mailer import CANCEL_LINK, render
 from services.notifications.repository import Repository
 from services.notifications.sealed import seal, unseal
-from services.notifications.sentences import Names, sentence
+from services.notifications.sentences import Names, details, sentence
 from shared.catalog import BusinessOwnerNotice, RegistrantNotice
 from shared.envelope import CloudEvent, utcnow
 
@@ -97,15 +97,17 @@ def subscriber_mail(
         template="notification",
         recipient=subscription.address or "",
         lang=subscription.language,
-        context=_event_context(event, "subscriber", summary),
+        context=_event_context(event, "subscriber", summary, subscription.language),
         subscription_id=subscription.id,
         unsubscribe_url=domain.unsubscribe_url(key, settings.site_url, subscription.id, subscription.language),
         held=subscription.held_for_digest,
     )
 
 
-def _event_context(event: CloudEvent, audience: str, summary: str) -> dict[str, Any]:
-    return {"summary": summary, "time": event.time, "audience": audience}
+def _event_context(event: CloudEvent, audience: str, summary: str, lang: str) -> dict[str, Any]:
+    """`details`: lines below the sentence (the monthly report's figures per site), often none."""
+    told = details(event.short_type, event.data, lang)
+    return {"summary": summary, "details": told, "time": event.time, "audience": audience}
 
 
 class Told:
@@ -155,7 +157,9 @@ async def fan_out(repo: Repository, settings: NotificationsSettings, event: Clou
                 template="notification",
                 recipient=address,
                 lang=settings.operator_language,
-                context=_event_context(event, "operator", await told(settings.operator_language)),
+                context=_event_context(
+                    event, "operator", await told(settings.operator_language), settings.operator_language
+                ),
             )
             for address in settings.operators()
         ]
