@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -112,16 +113,37 @@ def duty_months(start: date, end: date) -> list[tuple[str, datetime, datetime, b
 
 
 def summary(periods: list[Period], start: date, now: datetime) -> DutySummary:
-    """Per month and in total, over the obligation period beginning on `start`."""
-    end = duty_end(start)
+    """Per month and in total, over the obligation period beginning on `start` (`periods` in order)."""
+    end, within = duty_end(start), _Slicer(periods, now)
     months = [
-        DutyMonth(month, partial, figures(periods, lo, hi, now)) for month, lo, hi, partial in duty_months(start, end)
+        DutyMonth(month, partial, figures(within(lo, hi), lo, hi, now))
+        for month, lo, hi, partial in duty_months(start, end)
     ]
     return DutySummary(start, end, months, figures(periods, _local_midnight(start), _local_midnight(end), now))
 
 
 def _local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL).astimezone(UTC)
+
+
+class _Slicer:
+    """The periods that may touch a span, found by bisection: a hotspot's periods follow one another
+    (each ends where the next begins), so those ending after the span's start and beginning before its
+    end are one slice. All of them if they do not follow one another."""
+
+    def __init__(self, periods: list[Period], now: datetime) -> None:
+        self.periods = periods
+        self.starts = [period.start for period in periods]
+        self.ends = [period.end or max(now, period.start) for period in periods]
+        self.ordered = all(a <= b for a, b in zip(self.ends, self.ends[1:], strict=False)) and all(
+            a <= b for a, b in zip(self.starts, self.starts[1:], strict=False)
+        )
+
+    def __call__(self, lo: datetime, hi: datetime) -> list[Period]:
+        if not self.ordered:
+            return self.periods
+        first = bisect_right(self.ends, lo)
+        return self.periods[first : bisect_left(self.starts, hi, lo=first)]
 
 
 def duty_bounds(start: date) -> tuple[datetime, datetime]:
