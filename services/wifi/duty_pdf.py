@@ -95,6 +95,8 @@ def _table(duty: dict[str, Any], words: Words) -> Table:
             [
                 ("FONTSIZE", (0, 0), (-1, -1), 7),
                 ("LEADING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
                 ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                 ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
                 ("LINEBELOW", (0, 1), (-1, -2), 0.25, colors.lightgrey),
