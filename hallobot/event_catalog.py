@@ -89,7 +89,8 @@ WHEN: dict[str, str] = {
     "wifi.hotspot.incident_resolved": "The wifi job found that the sites of an open incident are no longer "
     "all silent (a site reported again).",
     "wifi.hotspot.monthly_report": "The wifi job, once after each calendar month (Europe/Berlin) ended: the "
-    "availability of every hotspot that existed in it.",
+    "availability of every hotspot that existed in it, with its downtime, outages and maintenance (the Wifi4EU "
+    "duty's monthly figures; the office gets them by mail).",
     "private.privacy.request.erasure": "An operator with the area `privacy` confirmed the person's identity "
     "and asked for the erasure of everything about one mail address (`/verwaltung/datenschutz`); directory, "
     "events and notifications each erase and answer (docs/privacy.md).",

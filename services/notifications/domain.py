@@ -162,7 +162,8 @@ class Subscription:
 
 
 def operator_wants(event_type: str, data: dict[str, Any]) -> bool:
-    """What the office hears about without subscribing: outages and recoveries, reviews, Fairtrade."""
+    """What the office hears about without subscribing: outages and recoveries, the hotspots' monthly
+    Wifi4EU figures, reviews, Fairtrade."""
     if event_type == "wifi.hotspot.status_changed":
         return data.get("status") == "down" or data.get("previous") == "down"
     if event_type == "directory.business.registered":
@@ -170,6 +171,7 @@ def operator_wants(event_type: str, data: dict[str, Any]) -> bool:
     return event_type in {
         "wifi.hotspot.incident_opened",
         "wifi.hotspot.incident_resolved",
+        "wifi.hotspot.monthly_report",
         "fairtrade.criterion.met",
         "fairtrade.criterion.lost",
         "fairtrade.recertification.due",

@@ -15,7 +15,7 @@ from services.notifications.handlers_public import for_the_public
 from services.notifications.mailer import CANCEL_LINK, render
 from services.notifications.repository import Repository
 from services.notifications.sealed import seal, unseal
-from services.notifications.sentences import Names, sentence
+from services.notifications.sentences import Names, details, sentence
 from shared.catalog import BusinessOwnerNotice, RegistrantNotice
 from shared.envelope import CloudEvent, utcnow
 
@@ -97,16 +97,20 @@ def subscriber_mail(
         template="notification",
         recipient=subscription.address or "",
         lang=subscription.language,
-        context=_event_context(event, "subscriber", summary),
+        context=_event_context(event, "subscriber", summary, subscription.language),
         subscription_id=subscription.id,
         unsubscribe_url=domain.unsubscribe_url(key, settings.site_url, subscription.id, subscription.language),
         held=subscription.held_for_digest,
     )
 
 
-def _event_context(event: CloudEvent, audience: str, summary: str, office_url: str | None = None) -> dict[str, Any]:
-    """`office_url`: the console page the office works on this from (office mails only)."""
-    return {"summary": summary, "time": event.time, "audience": audience, "office_url": office_url}
+def _event_context(
+    event: CloudEvent, audience: str, summary: str, lang: str, office_url: str | None = None
+) -> dict[str, Any]:
+    """`details`: lines below the sentence (the monthly report's figures per site), often none;
+    `office_url`: the console page the office works on this from (office mails only)."""
+    told = details(event.short_type, event.data, lang)
+    return {"summary": summary, "details": told, "time": event.time, "audience": audience, "office_url": office_url}
 
 
 class Told:
@@ -160,6 +164,7 @@ async def fan_out(repo: Repository, settings: NotificationsSettings, event: Clou
                     event,
                     "operator",
                     await told(settings.operator_language),
+                    settings.operator_language,
                     domain.office_page_url(settings.site_url, event.short_type),
                 ),
             )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 from shared.web.i18n import N_, babel_locale, gettext_for
 from shared.web.pages import BERLIN, DATETIME_FORMATS, berlin
@@ -85,6 +86,39 @@ def sentence(event_type: str, data: Mapping[str, Any], language: str, names: Nam
     except (KeyError, TypeError, ValueError, AttributeError):
         told = None
     return told or _("Neuigkeit bei HalloBot.")
+
+
+def details(event_type: str, data: Mapping[str, Any], language: str) -> list[str]:
+    """Lines a mail carries below the event's sentence: the monthly report's figures, one line per site
+    (availability, downtime, outages, maintenance; version 1 reports had the availability only)."""
+    if event_type != "wifi.hotspot.monthly_report":
+        return []
+    _ = gettext(language)
+    try:
+        return [_site_figures(item, language, _) for item in data["hotspots"]]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return []
+
+
+def _site_figures(item: Mapping[str, Any], lang: str, _: Gettext) -> str:
+    def number(value: Any) -> str:
+        return format_decimal(float(value), "#,##0.###", locale=babel_locale(lang))
+
+    values = {"site": str(item["site_name"])}
+    if item.get("uptime_percent") is None:
+        return _("%(site)s: nicht überwacht") % values
+    values["availability"] = number(item["uptime_percent"])
+    if item.get("incidents") is None:
+        return _("%(site)s: %(availability)s %% verfügbar") % values
+    return _(
+        "%(site)s: %(availability)s %% verfügbar, %(downtime)s Min. Ausfallzeit (Ausfälle: %(incidents)d), "
+        "%(maintenance)s Min. Wartung"
+    ) % {
+        **values,
+        "downtime": number(item["downtime_min"]),
+        "incidents": int(item["incidents"]),
+        "maintenance": number(item["maintenance_min"]),
+    }
 
 
 def _tell(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -> str | None:

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.wifi import models
 from services.wifi.api import router
+from services.wifi.api_duty import router as duty_router
 from services.wifi.config import WifiSettings
 from services.wifi.consumers import report_subscription
 from services.wifi.jobs import watch_status
@@ -28,7 +29,7 @@ def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> Se
         metadata=models.metadata,
         outbox=models.outbox,
         inbox=models.inbox,
-        routers=[router],
+        routers=[router, duty_router],
         pages=[pages_router, console_router],
         publishes=[
             HotspotRegistered,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from services.wifi import domain
+from services.wifi import domain, domain_duty
 from services.wifi.config import WifiSettings
 from services.wifi.ports import WifiStore
 from shared.catalog import HotspotAvailability, HotspotIncidentOpened, HotspotIncidentResolved, HotspotMonthlyReport
@@ -73,7 +73,8 @@ async def _publish_monthly_report(store: WifiStore, now: datetime) -> None:
     await store.mark_monthly_report(month, now)
     entries = []
     for hotspot_id, site_name in existed:
-        total = domain.availability(await store.periods(hotspot_id, start, end), start, end, now)
+        spans = await store.periods(hotspot_id, start, end)
+        total, duty = domain.availability(spans, start, end, now), domain_duty.figures(spans, start, end, now)
         seconds = {f"{status}_s": round(value, 3) for status, value in total.seconds.items()}
         entries.append(
             HotspotAvailability(
@@ -81,6 +82,9 @@ async def _publish_monthly_report(store: WifiStore, now: datetime) -> None:
                 site_name=site_name,
                 uptime_percent=total.uptime_percent,
                 not_monitored_s=round(total.not_monitored_s, 3),
+                downtime_min=duty.downtime_min,
+                maintenance_min=duty.maintenance_min,
+                incidents=duty.incidents,
                 **seconds,
             )
         )

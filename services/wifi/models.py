@@ -8,6 +8,7 @@ in and out, on SQLite too (the batch insert of reports writes the same text itse
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -51,6 +52,8 @@ hotspots = Table(
     Column("observed", String(20), nullable=True),
     Column("candidate", String(20), nullable=True),
     Column("streak", Integer, nullable=False, default=0),
+    # the Wifi4EU obligation period's first day, when the office set one (else the day of registration)
+    Column("duty_start", Date, nullable=True),
 )
 
 reports = Table(

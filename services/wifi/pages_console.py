@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from services.wifi import pages_console_maintenance, pages_console_sites, pages_console_tokens
+from services.wifi import (
+    pages_console_duty,
+    pages_console_maintenance,
+    pages_console_sites,
+    pages_console_tokens,
+)
 from shared.console.pages import console_operator
 
 router = APIRouter(dependencies=[Depends(console_operator("wifi"))])
 # The fixed paths (`/verwaltung/wlan/neu`) before the site's own (`/verwaltung/wlan/{hotspot_id}`).
 router.include_router(pages_console_tokens.router)
+router.include_router(pages_console_duty.router)  # `/verwaltung/wlan/pflicht…` before a site's id
 router.include_router(pages_console_maintenance.router)
 router.include_router(pages_console_sites.router)

@@ -72,12 +72,18 @@ class HotspotAvailability(BaseModel):
     down_s: float
     maintenance_s: float
     not_monitored_s: float
+    # version 2: the Wifi4EU duty's figures (services/wifi/domain_duty.py); null in version 1 events
+    downtime_min: float | None = Field(None, description="time down in minutes (maintenance not counted)")
+    maintenance_min: float | None = Field(None, description="time in maintenance windows in minutes")
+    incidents: int | None = Field(None, description="down periods in the month (one over its end counts in both)")
 
 
 class HotspotMonthlyReport(EventData):
-    """Availability of every hotspot in one calendar month (Europe/Berlin), for the Wifi4EU duty."""
+    """Availability of every hotspot in one calendar month (Europe/Berlin), for the Wifi4EU duty. Version 2
+    adds each site's downtime and maintenance in minutes and its number of outages (`incidents`)."""
 
     TYPE = "wifi.hotspot.monthly_report"
+    VERSION = 2
     SUBJECT_FIELD = "month"
     SOURCE = "/hallobot/wifi"
     month: str = Field(pattern=r"^\d{4}-\d{2}$")

@@ -38,6 +38,7 @@ def test_the_office_hears_of_outages_and_recoveries_but_not_of_every_flicker():
     assert domain.operator_wants("wifi.hotspot.status_changed", {"previous": "down", "status": "up"})
     assert not domain.operator_wants("wifi.hotspot.status_changed", {"previous": "up", "status": "degraded"})
     assert domain.operator_wants("directory.business.registered", {"self_registered": True})
+    assert domain.operator_wants("wifi.hotspot.monthly_report", {"month": "2025-03", "hotspots": []})
     assert not domain.operator_wants("directory.business.registered", {"self_registered": False})
 
 

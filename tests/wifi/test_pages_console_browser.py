@@ -120,6 +120,8 @@ async def test_every_console_page_type_passes_axe(console_sites, office_page, la
         f"/verwaltung/wlan/{ids['Pferdemarkt']}/meldungen",
         f"/verwaltung/wlan/{ids['Kirchplatz']}/zugang",
         "/verwaltung/wlan/neu",
+        "/verwaltung/wlan/pflicht",
+        f"/verwaltung/wlan/{ids['Kirchplatz']}/pflicht",
     ]
     for path in pages:
         await office_page.goto(f"{service.url}{path}?lang={language}")

@@ -99,6 +99,9 @@ async def test_the_uptime_of_a_month_with_a_four_hour_outage_and_two_hours_of_ma
     monthly = [e for e in events if e["type"].endswith("wifi.hotspot.monthly_report")]
     assert len(monthly) == 1 and monthly[0]["subject"] == "2025-03"
     assert monthly[0]["data"]["hotspots"][0]["uptime_percent"] == total["uptime_percent"]
+    assert monthly[0]["dataschema"].endswith("/wifi.hotspot.monthly_report/v2.json")
+    duty = {key: monthly[0]["data"]["hotspots"][0][key] for key in ("downtime_min", "incidents", "maintenance_min")}
+    assert duty == {"downtime_min": 240, "incidents": 1, "maintenance_min": 120}
     await check(db, at(31, 22, 2))
     assert len([e for e in await staged_events(db) if e["type"].endswith("monthly_report")]) == 1
 
