@@ -14,7 +14,10 @@ from shared.catalog import (
     HotspotIncidentOpened,
     HotspotIncidentResolved,
     HotspotMonthlyReport,
+    HotspotOutageAnnounced,
+    HotspotRecoveryAnnounced,
     HotspotRegistered,
+    HotspotRenamed,
     HotspotStatusChanged,
 )
 from shared.ratelimit import RateLimiter
@@ -32,9 +35,12 @@ def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> Se
         pages=[pages_router, console_router],
         publishes=[
             HotspotRegistered,
+            HotspotRenamed,
             HotspotStatusChanged,
             HotspotIncidentOpened,
             HotspotIncidentResolved,
+            HotspotOutageAnnounced,
+            HotspotRecoveryAnnounced,
             HotspotMonthlyReport,
         ],
         subscriptions=[report_subscription(settings, limiter)],

@@ -23,7 +23,10 @@ class WifiSettings(ServiceSettings):
     confirm_reports: int = Field(3, ge=1, description="reports in a row needed to switch up <-> degraded")
     min_backhaul_mbps: float = Field(30.0, ge=0, description="Wifi4EU asks for at least 30 Mbit/s")
     check_interval_s: float = Field(5.0, gt=0, description="how often silence and windows are checked")
-    incident_min_sites: int = Field(2, ge=1, description="fewer silent hotspots are no shared incident")
+    incident_min_sites: int = Field(2, ge=1, description="fewer sites failing together are no shared incident")
+    incident_window_s: float = Field(
+        300.0, gt=0, description="sites going down within this long of the first are one incident (one mail)"
+    )
     max_clock_skew_s: float = Field(300.0, ge=0, description="reports further in the future are refused")
     max_report_age_s: float = Field(
         7 * 86_400.0, gt=0, description="older reports are refused (never less than the heartbeat timeout)"
@@ -34,6 +37,10 @@ class WifiSettings(ServiceSettings):
     @property
     def heartbeat_timeout(self) -> timedelta:
         return timedelta(seconds=self.heartbeat_timeout_s)
+
+    @property
+    def incident_window(self) -> timedelta:
+        return timedelta(seconds=self.incident_window_s)
 
     @property
     def max_clock_skew(self) -> timedelta:
