@@ -33,6 +33,11 @@ class WifiSettings(ServiceSettings):
     )
     report_limit: int = Field(600, ge=1, description="reports one hotspot may deliver per window (HTTP and NATS)")
     report_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
+    host_login_limit: int = Field(20, ge=1, description="sign-ins at the host page (/wlan/standort) per client address")
+    host_login_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
+    host_contact: str = Field(
+        "", description="whom a host calls at the office when the site is down (name, telephone), on the host page"
+    )
 
     @property
     def heartbeat_timeout(self) -> timedelta:
@@ -50,6 +55,10 @@ class WifiSettings(ServiceSettings):
     def max_report_age(self) -> timedelta:
         """A report young enough to drive the status machine is never too old to keep."""
         return timedelta(seconds=max(self.max_report_age_s, self.heartbeat_timeout_s))
+
+    @property
+    def host_login_rate(self) -> Limit:
+        return Limit("wifi-host-logins-per-client", self.host_login_limit, self.host_login_window_s)
 
     @property
     def report_rate(self) -> Limit:
