@@ -27,7 +27,7 @@ ALL_STATUSES = ("up", "degraded", "down", "maintenance")
 HISTORY = 15
 WRONG_TOKEN = N_(
     "Dieser Zugang passt zu keinem WLAN-Standort. Bitte prüfen Sie ihn: Er beginnt mit „hbh_“ und steht auch "
-    "in der Einstellung Ihres Host-Agenten. Eine neue Anmeldung vergibt das Amt."
+    "in der Einstellung Ihres Host-Agenten. Einen neuen Zugang gibt Ihnen das Amt."
 )
 TOO_MANY = N_(
     "Zu viele Anmeldeversuche von diesem Anschluss. Bitte warten Sie eine Weile und versuchen Sie es dann noch einmal."
