@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.notifications.conftest import OFFICE, body_text, service_env, start_service
+from tests.support.browser import launch, serious_violations
 from tests.support.nats import running_nats
 from tests.support.smtp import SmtpServer
 from tests.wifi.conftest import OPERATOR, create_hotspot, eventually_equal, post_report, start_wifi, wifi_events
@@ -153,3 +154,35 @@ async def test_the_host_page_shows_the_own_site_after_signing_in_and_refuses_a_w
     with httpx.Client(base_url=wifi.url, timeout=10, headers=headers) as client:
         no_csrf = client.post("/wlan/standort", data={"token": own_token})
         assert no_csrf.status_code == 403 and "hallobot_wlan_standort" not in no_csrf.headers.get("set-cookie", "")
+
+
+@pytest.mark.slow
+async def test_a_host_signs_in_with_the_form_in_a_browser_and_both_page_types_pass_axe_in_german_and_english(stack):
+    from playwright.async_api import async_playwright, expect
+
+    _, _, wifi = stack
+    async with httpx.AsyncClient(base_url=wifi.url, timeout=10) as http:
+        _, token = await create_hotspot(http, "Südring")
+    async with async_playwright() as playwright:
+        browser = await launch(playwright)
+        try:
+            for language, wrong, checklist in (
+                ("de", "passt zu keinem WLAN-Standort", "Was Sie jetzt tun können"),
+                ("en", "fits no Wi-Fi site", "What you can do now"),
+            ):
+                context = await browser.new_context(locale="de-DE" if language == "de" else "en-GB")
+                page = await context.new_page()
+                await page.goto(f"{wifi.url}/wlan/standort?lang={language}")
+                field = page.locator("#f-token")
+                await field.fill("hbh_wrong")
+                await page.locator("form button[type=submit]").click()
+                await expect(page.locator(".error-summary")).to_contain_text(wrong)
+                assert await serious_violations(page) == []
+                await page.locator("#f-token").fill(token)
+                await page.locator("form button[type=submit]").first.click()
+                await expect(page.get_by_role("heading", level=1)).to_contain_text("Südring")
+                await expect(page.locator("#todo")).to_have_text(checklist)
+                assert await serious_violations(page) == []
+                await context.close()
+        finally:
+            await browser.close()
