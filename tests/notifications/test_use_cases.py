@@ -19,9 +19,10 @@ from services.notifications import domain, handlers
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import Subscription
 from services.notifications.handlers_fanout import fan_out
+from services.notifications.handlers_public import track_hotspot
 from services.notifications.sentences import Names
 from services.notifications.webhooks import Target
-from shared.catalog import HotspotOutageAnnounced
+from shared.catalog import HotspotOutageAnnounced, HotspotRenamed, HotspotStatusChanged
 from shared.envelope import CloudEvent, utcnow
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -86,6 +87,10 @@ class FakeRepository:
 
     async def set_calendar_event(self, event_id: str, values: dict[str, Any]) -> None:
         self.calendar[event_id] = values
+
+    async def set_hotspot(self, hotspot_id: str, values: dict[str, Any]) -> None:
+        if values.get("site_name"):
+            self.sites[hotspot_id] = values["site_name"]
 
     async def names_for(self, hotspot_ids: list[str], event_ids: list[str], series: Sequence[str] = ()) -> Names:
         return Names(
@@ -287,3 +292,18 @@ async def test_a_directory_subscriber_hears_only_of_profiles_while_the_office_ha
         for row in repo.deliveries
         if row["channel"] == "email" and row["recipient"] != "amt@bottrop.de"
     )
+
+
+async def test_a_renamed_site_is_named_by_its_new_name_in_the_office_mail_and_the_subscribers_mail():
+    repo = FakeRepository()
+    subscription = await subscribe(repo, "neu@example.org")
+    await handlers.confirm(repo, SETTINGS, subscription.id, token("confirm", subscription))
+    renamed = HotspotRenamed(hotspot_id="kirchplatz", site_name="Cyriakusplatz", previous_site_name="Kirchplatz")
+    await track_hotspot(repo, renamed.to_event())
+    old_style = HotspotStatusChanged(hotspot_id="kirchplatz", previous="up", status="degraded", since=utcnow())
+    await fan_out(repo, SETTINGS, old_style.to_event())  # an event without a name of its own: the board's
+    (mail,) = repo.to("neu@example.org")
+    assert mail["subject"] == "WLAN-Hotspot Cyriakusplatz ist jetzt eingeschränkt (vorher in Betrieb)."
+    announced = HotspotOutageAnnounced(outage_id="o2", hotspot_id="kirchplatz", site_name="Am Dom", since=utcnow())
+    await fan_out(repo, SETTINGS, announced.to_event())  # the event's own name is the newest
+    assert repo.to("amt@bottrop.de")[-1]["subject"].startswith("[Amt] WLAN-Hotspot Am Dom ist ausgefallen")
