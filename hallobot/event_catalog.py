@@ -84,10 +84,17 @@ WHEN: dict[str, str] = {
     "wifi.hotspot.status_changed": "A hotspot's status changed: reports confirmed a change between up and degraded, "
     "silence past `WIFI_HEARTBEAT_TIMEOUT_S` made it down, a report brought it back, or a maintenance window "
     "began or ended.",
-    "wifi.hotspot.incident_opened": "The wifi job found every monitored site silent together "
-    "(at least `WIFI_INCIDENT_MIN_SITES`): one alarm instead of one per site.",
-    "wifi.hotspot.incident_resolved": "The wifi job found that the sites of an open incident are no longer "
-    "all silent (a site reported again).",
+    "wifi.hotspot.renamed": "An operator gave a site a new name (`PATCH /hotspots/{id}` or the console's site "
+    "page); every later event, mail and page uses it.",
+    "wifi.hotspot.incident_opened": "The wifi job, `WIFI_INCIDENT_WINDOW_S` after the first of them failed: at "
+    "least `WIFI_INCIDENT_MIN_SITES` sites went down within that window and are still down (a shared cause such "
+    "as the uplink). One alarm naming them all; their own outages are not announced.",
+    "wifi.hotspot.incident_resolved": "The wifi job found none of the incident's sites down any more (each "
+    "reported again or is in maintenance).",
+    "wifi.hotspot.outage_announced": "The wifi job, `WIFI_INCIDENT_WINDOW_S` after a site went down: it is still "
+    "down and too few sites failed with it for an incident. What the office is told of one site.",
+    "wifi.hotspot.recovery_announced": "The wifi job found a site whose outage was announced up again (or in "
+    "maintenance).",
     "wifi.hotspot.monthly_report": "The wifi job, once after each calendar month (Europe/Berlin) ended: the "
     "availability of every hotspot that existed in it, with its downtime, outages and maintenance (the Wifi4EU "
     "duty's monthly figures; the office gets them by mail).",

@@ -163,15 +163,19 @@ class Subscription:
 
 def operator_wants(event_type: str, data: dict[str, Any]) -> bool:
     """What the office hears about without subscribing: outages and recoveries, the hotspots' monthly
-    Wifi4EU figures, reviews, Fairtrade."""
-    if event_type == "wifi.hotspot.status_changed":
-        return data.get("status") == "down" or data.get("previous") == "down"
+    Wifi4EU figures, reviews, Fairtrade.
+
+    Wifi outages as the wifi service tells them, once their incident window has closed: sites that failed
+    together are one incident (one mail naming them all, one when they are back), a site alone its own
+    outage and recovery. A hotspot's status changes themselves reach the office by no mail."""
     if event_type == "directory.business.registered":
         return bool(data.get("self_registered"))
     return event_type in {
         "wifi.hotspot.incident_opened",
         "wifi.hotspot.incident_resolved",
         "wifi.hotspot.monthly_report",
+        "wifi.hotspot.outage_announced",
+        "wifi.hotspot.recovery_announced",
         "fairtrade.criterion.met",
         "fairtrade.criterion.lost",
         "fairtrade.recertification.due",

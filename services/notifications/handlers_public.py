@@ -43,10 +43,12 @@ async def track_calendar(repo: Repository, event: CloudEvent) -> None:
 
 
 async def track_hotspot(repo: Repository, event: CloudEvent) -> None:
-    """Keep each hotspot's current status for the live page."""
+    """Keep each hotspot's site name (registered, renamed, and the name status events carry) and current
+    status for the live page and for naming sites in mails."""
     data = event.data
-    if event.short_type == "wifi.hotspot.registered":
+    if event.short_type in ("wifi.hotspot.registered", "wifi.hotspot.renamed"):
         await repo.set_hotspot(data["hotspot_id"], {"site_name": data["site_name"]})
     elif event.short_type == "wifi.hotspot.status_changed":
         since = datetime.fromisoformat(data["since"].replace("Z", "+00:00"))
-        await repo.set_hotspot(data["hotspot_id"], {"status": data["status"], "since": since})
+        named = {"site_name": data["site_name"]} if data.get("site_name") else {}
+        await repo.set_hotspot(data["hotspot_id"], {"status": data["status"], "since": since, **named})

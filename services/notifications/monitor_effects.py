@@ -171,6 +171,7 @@ _HANDLERS: dict[str, Callable[[Effects, Mapping[str, Any], datetime], None]] = {
     "events.registration.released": Effects._cancelled,
     "events.event.attendance_closed": Effects._attendance,
     "wifi.hotspot.registered": Effects._hotspot,
+    "wifi.hotspot.renamed": Effects._hotspot,
     "wifi.hotspot.status_changed": Effects._status,
     "fairtrade.criterion.met": lambda e, d, at: e._criterion(d, at, met=True),
     "fairtrade.criterion.lost": lambda e, d, at: e._criterion(d, at, met=False),

@@ -57,9 +57,9 @@ class Names:
     series: dict[str, str] = field(default_factory=dict)
 
     def learn(self, event_type: str, data: Mapping[str, Any]) -> None:
-        """Take the names an event brings (a new hotspot, an event of the calendar)."""
-        if event_type == "wifi.hotspot.registered" and data.get("hotspot_id") and data.get("site_name"):
-            self.hotspots[str(data["hotspot_id"])] = str(data["site_name"])
+        """Take the names an event brings (a hotspot's site, also a new one; an event of the calendar)."""
+        if event_type.startswith("wifi.hotspot."):
+            self.hotspots.update(carried_sites(data))
         elif event_type.startswith("events.event.") and data.get("event_id") and data.get("title"):
             self.events[str(data["event_id"])] = str(data["title"])
 
@@ -67,10 +67,20 @@ class Names:
         """Does telling this event need a name not known here?"""
         if event_type.startswith("wifi.hotspot."):
             ids = [data.get("hotspot_id"), *(data.get("hotspot_ids") or [])]
-            return any(i and str(i) not in self.hotspots for i in ids)
+            carried = carried_sites(data)
+            return any(i and str(i) not in self.hotspots and str(i) not in carried for i in ids)
         if event_type.startswith("events.registration."):
             return str(data.get("event_id")) not in self.events
         return False
+
+
+def carried_sites(data: Mapping[str, Any]) -> dict[str, str]:
+    """The site names a wifi event carries itself (hotspot id → name; events written before they did carry
+    none): newer than any name kept, so they win."""
+    found = {str(key): str(value) for key, value in (data.get("site_names") or {}).items() if value}
+    if data.get("hotspot_id") and data.get("site_name"):
+        found[str(data["hotspot_id"])] = str(data["site_name"])
+    return found
 
 
 def gettext(language: str) -> Gettext:
@@ -145,8 +155,14 @@ def status(value: Any, _: Gettext) -> str:
 
 
 def _wifi(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -> str | None:
+    names = Names({**names.hotspots, **carried_sites(d)})
     if t == "wifi.hotspot.registered":
         return _("Neuer WLAN-Hotspot: %(site)s.") % {"site": d.get("site_name") or _(NAME_TO_FOLLOW)}
+    if t == "wifi.hotspot.renamed":
+        return _("Der WLAN-Hotspot %(previous)s heißt jetzt %(site)s.") % {
+            "previous": d["previous_site_name"],
+            "site": d["site_name"],
+        }
     if t == "wifi.hotspot.status_changed":
         values = {"site": site(names, d["hotspot_id"], _), "status": status(d["status"], _)}
         if d.get("previous"):
@@ -155,6 +171,16 @@ def _wifi(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -> 
                 "previous": status(d["previous"], _),
             }
         return _("WLAN-Hotspot %(site)s ist jetzt %(status)s.") % values
+    if t == "wifi.hotspot.outage_announced":
+        return _("WLAN-Hotspot %(site)s ist ausgefallen: keine Meldung seit %(since)s.") % {
+            "site": site(names, d["hotspot_id"], _),
+            "since": when(d["since"], lang),
+        }
+    if t == "wifi.hotspot.recovery_announced":
+        return _("WLAN-Hotspot %(site)s ist wieder erreichbar (ausgefallen seit %(since)s).") % {
+            "site": site(names, d["hotspot_id"], _),
+            "since": when(d["since"], lang),
+        }
     if t == "wifi.hotspot.incident_opened":
         sites = sorted(site(names, hotspot, _) for hotspot in d["hotspot_ids"])
         return _("Störung: %(count)d WLAN-Hotspots melden sich gleichzeitig nicht (%(sites)s).") % {
@@ -162,7 +188,13 @@ def _wifi(t: str, d: Mapping[str, Any], lang: str, names: Names, _: Gettext) -> 
             "sites": ", ".join(sites),
         }
     if t == "wifi.hotspot.incident_resolved":
-        return _("Die Störung der WLAN-Hotspots seit %(since)s ist behoben.") % {"since": when(d["opened_at"], lang)}
+        since = when(d["opened_at"], lang)
+        if d.get("hotspot_ids"):
+            return _("Die Störung der WLAN-Hotspots seit %(since)s ist behoben; wieder erreichbar: %(sites)s.") % {
+                "since": since,
+                "sites": ", ".join(sorted(site(names, hotspot, _) for hotspot in d["hotspot_ids"])),
+            }
+        return _("Die Störung der WLAN-Hotspots seit %(since)s ist behoben.") % {"since": since}
     if t == "wifi.hotspot.monthly_report":
         year, month = (int(part) for part in str(d["month"]).split("-"))
         month_name = format_date(date(year, month, 1), "MMMM y", locale=babel_locale(lang))

@@ -11,11 +11,15 @@ from services.wifi.jobs import watch_status
 from services.wifi.pages import pages
 from services.wifi.pages import router as pages_router
 from services.wifi.pages_console import router as console_router
+from services.wifi.pages_host import router as host_router
 from shared.catalog import (
     HotspotIncidentOpened,
     HotspotIncidentResolved,
     HotspotMonthlyReport,
+    HotspotOutageAnnounced,
+    HotspotRecoveryAnnounced,
     HotspotRegistered,
+    HotspotRenamed,
     HotspotStatusChanged,
 )
 from shared.ratelimit import RateLimiter
@@ -30,12 +34,15 @@ def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> Se
         outbox=models.outbox,
         inbox=models.inbox,
         routers=[router, duty_router],
-        pages=[pages_router, console_router],
+        pages=[host_router, pages_router, console_router],  # /wlan/standort before /wlan/{hotspot_id}
         publishes=[
             HotspotRegistered,
+            HotspotRenamed,
             HotspotStatusChanged,
             HotspotIncidentOpened,
             HotspotIncidentResolved,
+            HotspotOutageAnnounced,
+            HotspotRecoveryAnnounced,
             HotspotMonthlyReport,
         ],
         subscriptions=[report_subscription(settings, limiter)],

@@ -38,6 +38,7 @@ REASON_PREFIXES = (
     ("Wartung beendet", "maintenance_over"),
     ("Wartung", "maintenance"),
     ("Alle Standorte ohne Meldung", "all_sites_silent"),
+    ("Mehrere Standorte zugleich ohne Meldung", "sites_silent_together"),
 )
 
 
@@ -128,14 +129,74 @@ def _silence(timeout: timedelta) -> str:
     return f"keine Meldung seit {seconds} s / no report for {seconds} s"
 
 
-# --- incidents ------------------------------------------------------------------------------
+# --- outages and incidents: what the office is told --------------------------------------------
+#
+# Every stretch of `down` is an outage (table `outages`). The office is not told at once: sites that fail
+# together (a shared uplink) go silent within about one report interval of each other, so each outage
+# waits `window` after the first undecided one was noticed. Then the group is decided: at least
+# `minimum` of its sites still down is ONE incident naming them all; fewer, each still-down site is
+# announced alone; one already back is not announced at all (a blip). The decision is stored, so it is
+# taken once, and survives a restart.
 
 
-def all_silent(statuses: dict[str, str | None], minimum: int) -> bool:
-    """One incident when every monitored hotspot (not in maintenance) is down, and there are at least
-    `minimum` of them: six sites failing together points at a shared cause such as the city uplink."""
-    monitored = [status for status in statuses.values() if status != "maintenance"]
-    return len(monitored) >= minimum and all(status == "down" for status in monitored)
+@dataclass
+class Outage:
+    id: str
+    hotspot_id: str
+    started_at: datetime  # the last sign of life
+    noticed_at: datetime  # when the check saw it down: the window counts from here
+    ended_at: datetime | None = None
+    alert: str | None = None  # None: undecided; "incident", "alone" or "none" (back before the window closed)
+    incident_id: str | None = None
+    recovery_announced: bool = False
+
+
+@dataclass(frozen=True)
+class OutageGroup:
+    """Outages decided together: `incident` (one alarm for all), or each `alone`; `brief` ones are not told."""
+
+    alerted: list[Outage]
+    brief: list[Outage]
+    incident: bool
+
+
+def follow_outages(
+    statuses: dict[str, tuple[str | None, datetime | None]], open_outages: list[Outage]
+) -> tuple[list[Outage], list[tuple[str, datetime]]]:
+    """Compare each hotspot's (status, since) with its open outage: the outages that ended, and the
+    (hotspot, since) of the downs that have none yet (a new outage)."""
+    ended, covered = [], set()
+    for outage in open_outages:
+        status, since = statuses.get(outage.hotspot_id, (None, None))
+        if status == "down" and since == outage.started_at:
+            covered.add(outage.hotspot_id)
+        else:
+            ended.append(outage)
+    new = [
+        (hotspot_id, since)
+        for hotspot_id, (status, since) in sorted(statuses.items())
+        if status == "down" and since is not None and hotspot_id not in covered
+    ]
+    return ended, new
+
+
+def decide_outages(undecided: list[Outage], now: datetime, window: timedelta, minimum: int) -> list[OutageGroup]:
+    """The groups whose window has closed: from the earliest undecided outage, every one noticed within
+    `window` of it; then the next group from the rest. An outage that ended is `brief`."""
+    groups, rest = [], sorted(undecided, key=lambda outage: (outage.noticed_at, outage.hotspot_id))
+    while rest and now >= rest[0].noticed_at + window:
+        closes = rest[0].noticed_at + window
+        members = [outage for outage in rest if outage.noticed_at <= closes]
+        rest = [outage for outage in rest if outage.noticed_at > closes]
+        still_down = [outage for outage in members if outage.ended_at is None]
+        brief = [outage for outage in members if outage.ended_at is not None]
+        groups.append(OutageGroup(still_down, brief, incident=len(still_down) >= max(minimum, 2)))
+    return groups
+
+
+def incident_over(hotspot_ids: list[str], statuses: dict[str, tuple[str | None, datetime | None]]) -> bool:
+    """An incident is over when none of its sites is down any more (back, or in maintenance)."""
+    return all(statuses.get(hotspot_id, (None, None))[0] != "down" for hotspot_id in hotspot_ids)
 
 
 # --- availability ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from services.wifi.config import WifiSettings
 from services.wifi.handlers_status import tick
 from services.wifi.ports import WifiStore
 from shared.auth import hash_token, new_token
-from shared.catalog import HotspotRegistered
+from shared.catalog import HotspotRegistered, HotspotRenamed
 from shared.errors import Conflict, Invalid, NotFound
 
 
@@ -29,13 +29,19 @@ async def create_hotspot(store: WifiStore, fields: Mapping[str, Any], now: datet
 
 
 async def update_hotspot(store: WifiStore, hotspot_id: str, changes: Mapping[str, Any]) -> None:
-    """Change the given fields (only those given; none may be null)."""
+    """Change the given fields (only those given; none may be null). A new site name is an event
+    (`wifi.hotspot.renamed`): the notifications service names the site by it from then on."""
     for key, value in changes.items():
         if value is None:
             raise Invalid(f"{key} cannot be null", field=key)
     await _existing(store, hotspot_id)
-    if changes:
-        await store.update_hotspot(hotspot_id, changes)
+    if not changes:
+        return
+    previous = (await store.site_names())[hotspot_id]
+    await store.update_hotspot(hotspot_id, changes)
+    name = changes.get("site_name")
+    if name is not None and name != previous:
+        await store.add_event(HotspotRenamed(hotspot_id=hotspot_id, site_name=name, previous_site_name=previous))
 
 
 async def rotate_token(store: WifiStore, hotspot_id: str) -> str:

@@ -1,5 +1,6 @@
-"""The periodic check of the wifi service: silence → down, maintenance windows opening and closing, the
-incident when every site went silent, and last month's availability report."""
+"""The periodic check of the wifi service: silence → down, maintenance windows opening and closing, outages
+told to the office (several sites together as one incident, a site alone as its own), and last month's
+availability report."""
 
 from __future__ import annotations
 
@@ -9,19 +10,29 @@ from datetime import datetime, timedelta
 from services.wifi import domain, domain_duty
 from services.wifi.config import WifiSettings
 from services.wifi.ports import WifiStore
-from shared.catalog import HotspotAvailability, HotspotIncidentOpened, HotspotIncidentResolved, HotspotMonthlyReport
+from shared.catalog import (
+    HotspotAvailability,
+    HotspotIncidentOpened,
+    HotspotIncidentResolved,
+    HotspotMonthlyReport,
+    HotspotOutageAnnounced,
+    HotspotRecoveryAnnounced,
+)
 
 INCIDENT_REASON = (
-    "Alle Standorte ohne Meldung – vermutlich städtischer Uplink / all sites silent – likely the city uplink"
+    "Mehrere Standorte zugleich ohne Meldung – vermutlich gemeinsamer Uplink / "
+    "several sites silent together – likely a shared uplink"
 )
 
 
 async def check_hotspots(store: WifiStore, *, now: datetime, settings: WifiSettings) -> None:
-    """The periodic check: silence, maintenance windows, the all-sites incident, last month's report."""
+    """The periodic check: silence, maintenance windows, outages and incidents, last month's report."""
     timeout = settings.heartbeat_timeout
     states = await store.locked_states()
-    statuses = {hotspot_id: await tick(store, hotspot_id, state, now, timeout) for hotspot_id, state in states.items()}
-    await _check_incident(store, statuses, now, settings.incident_min_sites)
+    for hotspot_id, state in states.items():
+        await tick(store, hotspot_id, state, now, timeout)
+    statuses = {hotspot_id: (state.status, state.since) for hotspot_id, state in states.items()}
+    await check_outages(store, statuses, now, settings)
     await _publish_monthly_report(store, now)
 
 
@@ -37,28 +48,84 @@ async def tick(
     return state.status
 
 
-async def _check_incident(store: WifiStore, statuses: dict[str, str | None], now: datetime, minimum: int) -> None:
-    open_incident = await store.open_incident()
-    silent = domain.all_silent(statuses, minimum)
-    if silent and open_incident is None:
-        ids = sorted(key for key, status in statuses.items() if status == "down")
-        since = await store.latest_status_since(ids) or now
-        incident_id = str(uuid.uuid4())
-        await store.add_incident(incident_id, since, ids, INCIDENT_REASON)
-        await store.add_event(
-            HotspotIncidentOpened(
-                incident_id=incident_id,
-                hotspot_ids=ids,
-                reason=INCIDENT_REASON,
-                reason_code=domain.reason_code(INCIDENT_REASON),
-                since=since,
+Statuses = dict[str, tuple[str | None, datetime | None]]
+
+
+async def check_outages(store: WifiStore, statuses: Statuses, now: datetime, settings: WifiSettings) -> None:
+    """Outages begin and end with the statuses; once an outage's window has closed it is told, once: with
+    the others of its group as one incident, or alone; a recovery is told as it was (domain.py)."""
+    outages = await store.active_outages()
+    ended, new = domain.follow_outages(statuses, [outage for outage in outages if outage.ended_at is None])
+    for outage in ended:
+        outage.ended_at = now
+        await store.update_outage(outage.id, {"ended_at": now})
+    for hotspot_id, since in new:
+        outage = domain.Outage(str(uuid.uuid4()), hotspot_id, since, now)
+        await store.add_outage(outage)
+        outages.append(outage)
+    names = await store.site_names()
+    undecided = [outage for outage in outages if outage.alert is None]
+    for group in domain.decide_outages(undecided, now, settings.incident_window, settings.incident_min_sites):
+        for outage in group.brief:
+            await store.update_outage(outage.id, {"alert": "none"})
+        if group.incident:
+            await _open_incident(store, group.alerted, names)
+        else:
+            for outage in group.alerted:
+                outage.alert = "alone"
+                await store.update_outage(outage.id, {"alert": "alone"})
+                await store.add_event(
+                    HotspotOutageAnnounced(
+                        outage_id=outage.id,
+                        hotspot_id=outage.hotspot_id,
+                        site_name=names.get(outage.hotspot_id, ""),
+                        since=outage.started_at,
+                    )
+                )
+    for outage in outages:
+        if outage.alert == "alone" and outage.ended_at is not None and not outage.recovery_announced:
+            await store.update_outage(outage.id, {"recovery_announced": True})
+            await store.add_event(
+                HotspotRecoveryAnnounced(
+                    outage_id=outage.id,
+                    hotspot_id=outage.hotspot_id,
+                    site_name=names.get(outage.hotspot_id, ""),
+                    since=outage.started_at,
+                    recovered_at=outage.ended_at,
+                )
             )
+    for incident in await store.open_incidents():
+        if domain.incident_over(incident.hotspot_ids, statuses):
+            await store.resolve_incident(incident.id, now)
+            await store.add_event(
+                HotspotIncidentResolved(
+                    incident_id=incident.id,
+                    opened_at=incident.opened_at,
+                    resolved_at=now,
+                    hotspot_ids=incident.hotspot_ids,
+                    site_names={i: names.get(i, "") for i in incident.hotspot_ids},
+                )
+            )
+
+
+async def _open_incident(store: WifiStore, outages: list[domain.Outage], names: dict[str, str]) -> None:
+    ids = sorted(outage.hotspot_id for outage in outages)
+    since = min(outage.started_at for outage in outages)
+    incident_id = str(uuid.uuid4())
+    await store.add_incident(incident_id, since, ids, INCIDENT_REASON)
+    for outage in outages:
+        outage.alert, outage.incident_id = "incident", incident_id
+        await store.update_outage(outage.id, {"alert": "incident", "incident_id": incident_id})
+    await store.add_event(
+        HotspotIncidentOpened(
+            incident_id=incident_id,
+            hotspot_ids=ids,
+            reason=INCIDENT_REASON,
+            reason_code=domain.reason_code(INCIDENT_REASON),
+            since=since,
+            site_names={i: names.get(i, "") for i in ids},
         )
-    elif not silent and open_incident is not None:
-        await store.resolve_incident(open_incident.id, now)
-        await store.add_event(
-            HotspotIncidentResolved(incident_id=open_incident.id, opened_at=open_incident.opened_at, resolved_at=now)
-        )
+    )
 
 
 async def _publish_monthly_report(store: WifiStore, now: datetime) -> None:

@@ -105,6 +105,22 @@ incidents = Table(
     Column("reason", String(300), nullable=False),
 )
 
+# Each stretch of `down` of a hotspot, and what the office was told of it (services/wifi/domain.py, "outages"):
+# `alert` null while its incident window is open, then "incident", "alone" or "none" (back in time).
+outages = Table(
+    "outages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hotspot_id", String(36), ForeignKey("hotspots.id"), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("noticed_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime(), nullable=True),
+    Column("alert", String(10), nullable=True),
+    Column("incident_id", String(36), nullable=True),
+    Column("recovery_announced", Boolean, nullable=False, default=False),
+    Index("ix_outages_hotspot", "hotspot_id", "started_at"),
+)
+
 monthly_reports = Table(
     "monthly_reports",
     metadata,

@@ -43,6 +43,9 @@ REASONS = {
     "maintenance_window": N_("Es wird gewartet."),
     "maintenance_over": N_("Die Wartung ist beendet."),
     "all_sites_silent": N_("Alle Standorte waren zugleich ohne Verbindung, vermutlich eine Störung bei der Stadt."),
+    "sites_silent_together": N_(
+        "Mehrere Standorte waren zugleich ohne Verbindung, vermutlich eine gemeinsame Störung."
+    ),
     "other": N_("Ohne nähere Angabe."),
 }
 PLACEMENTS = {"indoor": N_("im Gebäude"), "outdoor": N_("im Freien")}
@@ -102,13 +105,13 @@ async def _hotspot(request: Request, session: ReadingDep, hotspot_id: str) -> di
 
 
 async def faults_of(session: ReadingDep, hotspot_id: str, now: datetime) -> list[dict[str, Any]]:
-    """The site's outages and faults, newest first. An outage during an incident (every site silent at
-    once) is told with the incident's likely cause instead of the site's own silence."""
+    """The site's outages and faults, newest first. An outage during an incident (several sites silent
+    together) is told with the incident's likely cause instead of the site's own silence."""
     faults = await queries.status_history(session, hotspot_id)
     incidents = await queries.incidents_of(session, hotspot_id)
     for fault in faults:
         if fault["status"] == "down" and in_incident(fault, incidents, now):
-            fault["reason_code"] = "all_sites_silent"
+            fault["reason_code"] = "sites_silent_together"
     return faults
 
 

@@ -111,6 +111,7 @@ async def site_page(
         past=[window for window in reversed(windows) if window["ends_at"] <= now][:5],
         planned_now=request.query_params.get("geplant") == "1",
         cancelled_now=request.query_params.get("abgesagt") == "1",
+        renamed_now=request.query_params.get("umbenannt") == "1",
     )
 
 

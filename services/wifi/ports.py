@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from services.wifi.domain import HotspotState, Period, Transition
+from services.wifi.domain import HotspotState, Outage, Period, Transition
 from shared.catalog import EventData
 
 
@@ -54,6 +54,7 @@ class ReportOutcome:
 class OpenIncident:
     id: str
     opened_at: datetime
+    hotspot_ids: list[str]
 
 
 class WifiStore(Protocol):
@@ -62,6 +63,10 @@ class WifiStore(Protocol):
     # hotspots
     async def add_hotspot(self, hotspot_id: str, fields: Mapping[str, Any], token_hash: str, now: datetime) -> None: ...
     async def hotspot_exists(self, hotspot_id: str) -> bool: ...
+    async def site_names(self) -> dict[str, str]:
+        """hotspot id → site name, of every hotspot."""
+        ...
+
     async def update_hotspot(self, hotspot_id: str, changes: Mapping[str, Any]) -> None: ...
     async def hotspots_created_before(self, end: datetime) -> list[tuple[str, str]]:
         """(id, site name) of each hotspot that existed before `end`, by site name."""
@@ -106,8 +111,13 @@ class WifiStore(Protocol):
         """Start of a window open at `now`; if none is and `closed_too`, the end of the latest closed one."""
         ...
 
-    async def open_incident(self) -> OpenIncident | None: ...
-    async def latest_status_since(self, hotspot_ids: list[str]) -> datetime | None: ...
+    async def open_incidents(self) -> list[OpenIncident]: ...
+    async def active_outages(self) -> list[Outage]:
+        """Outages still going on, not decided yet, or alone and their recovery not yet announced."""
+        ...
+
+    async def add_outage(self, outage: Outage) -> None: ...
+    async def update_outage(self, outage_id: str, changes: Mapping[str, Any]) -> None: ...
     async def add_incident(
         self, incident_id: str, opened_at: datetime, hotspot_ids: list[str], reason: str
     ) -> None: ...

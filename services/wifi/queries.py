@@ -43,6 +43,13 @@ async def hotspot_of_token(session: AsyncSession, token: str) -> str | None:
     return owner
 
 
+async def host_token_hash(session: AsyncSession, hotspot_id: str) -> str | None:
+    """The stored digest of a hotspot's host credential (the host page's session checks it is still current)."""
+    query = select(hotspots.c.token_hash).where(hotspots.c.id == hotspot_id)
+    digest: str | None = (await session.execute(query)).scalar_one_or_none()
+    return digest
+
+
 async def list_maintenance(session: AsyncSession, hotspot_id: str) -> list[dict[str, Any]]:
     await get_hotspot(session, hotspot_id)
     windows = maintenance_windows
@@ -72,7 +79,7 @@ async def status_history(
 
 
 async def incidents_of(session: AsyncSession, hotspot_id: str) -> list[dict[str, Any]]:
-    """The incidents (every site silent at once) this hotspot was part of, newest first."""
+    """The incidents (several sites silent together) this hotspot was part of, newest first."""
     return [incident for incident in await list_incidents(session) if hotspot_id in incident["hotspot_ids"]]
 
 

@@ -7,12 +7,20 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import store_reports
-from services.wifi.domain import HotspotState, Period, Transition, reason_code
-from services.wifi.models import hotspots, incidents, maintenance_windows, monthly_reports, outbox, status_periods
+from services.wifi.domain import HotspotState, Outage, Period, Transition, reason_code
+from services.wifi.models import (
+    hotspots,
+    incidents,
+    maintenance_windows,
+    monthly_reports,
+    outages,
+    outbox,
+    status_periods,
+)
 from services.wifi.ports import HostReport, OpenIncident, Report
 from shared.catalog import EventData, HotspotStatusChanged
 from shared.outbox import add_event
@@ -36,6 +44,11 @@ class SqlWifiStore:
     async def hotspot_exists(self, hotspot_id: str) -> bool:
         found = await self.session.execute(select(hotspots.c.id).where(hotspots.c.id == hotspot_id))
         return found.first() is not None
+
+    async def site_names(self) -> dict[str, str]:
+        return {
+            row.id: row.site_name for row in await self.session.execute(select(hotspots.c.id, hotspots.c.site_name))
+        }
 
     async def update_hotspot(self, hotspot_id: str, changes: Mapping[str, Any]) -> None:
         await self.session.execute(hotspots.update().where(hotspots.c.id == hotspot_id).values(**changes))
@@ -79,6 +92,7 @@ class SqlWifiStore:
             )
         )
         previous, status, reason, since = transition.previous, transition.status, transition.reason, transition.since
+        name = (await self.session.execute(select(hotspots.c.site_name).where(hotspots.c.id == hotspot_id))).scalar()
         await self.add_event(
             HotspotStatusChanged(
                 hotspot_id=hotspot_id,
@@ -87,6 +101,7 @@ class SqlWifiStore:
                 reason=reason,
                 reason_code=reason_code(reason),
                 since=since,
+                site_name=name,
             )
         )
 
@@ -130,18 +145,48 @@ class SqlWifiStore:
         query = select(func.max(windows.ends_at)).where(of_hotspot, windows.ends_at <= now)
         return None, (await self.session.execute(query)).scalar()
 
-    async def open_incident(self) -> OpenIncident | None:
-        row = (
-            await self.session.execute(
-                select(incidents.c.id, incidents.c.opened_at).where(incidents.c.resolved_at.is_(None))
-            )
-        ).first()
-        return None if row is None else OpenIncident(row.id, row.opened_at)
+    async def open_incidents(self) -> list[OpenIncident]:
+        query = select(incidents.c.id, incidents.c.opened_at, incidents.c.hotspot_ids).where(
+            incidents.c.resolved_at.is_(None)
+        )
+        rows = await self.session.execute(query.order_by(incidents.c.opened_at))
+        return [OpenIncident(row.id, row.opened_at, json.loads(row.hotspot_ids)) for row in rows]
 
-    async def latest_status_since(self, hotspot_ids: list[str]) -> datetime | None:
-        query = select(func.max(hotspots.c.status_since)).where(hotspots.c.id.in_(hotspot_ids))
-        latest: datetime | None = (await self.session.execute(query)).scalar()
-        return latest
+    async def active_outages(self) -> list[Outage]:
+        o = outages.c
+        told_alone = and_(o.alert == "alone", o.recovery_announced == false())
+        query = select(outages).where(or_(o.ended_at.is_(None), o.alert.is_(None), told_alone))
+        rows = await self.session.execute(query.order_by(o.noticed_at, o.hotspot_id))
+        return [
+            Outage(
+                row.id,
+                row.hotspot_id,
+                row.started_at,
+                row.noticed_at,
+                row.ended_at,
+                row.alert,
+                row.incident_id,
+                row.recovery_announced,
+            )
+            for row in rows
+        ]
+
+    async def add_outage(self, outage: Outage) -> None:
+        await self.session.execute(
+            outages.insert().values(
+                id=outage.id,
+                hotspot_id=outage.hotspot_id,
+                started_at=outage.started_at,
+                noticed_at=outage.noticed_at,
+                ended_at=outage.ended_at,
+                alert=outage.alert,
+                incident_id=outage.incident_id,
+                recovery_announced=outage.recovery_announced,
+            )
+        )
+
+    async def update_outage(self, outage_id: str, changes: Mapping[str, Any]) -> None:
+        await self.session.execute(outages.update().where(outages.c.id == outage_id).values(**changes))
 
     async def add_incident(self, incident_id: str, opened_at: datetime, hotspot_ids: list[str], reason: str) -> None:
         await self.session.execute(

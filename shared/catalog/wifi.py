@@ -35,10 +35,27 @@ class HotspotStatusChanged(EventData):
         "Optional: events written before it existed lack it.",
     )
     since: datetime
+    site_name: str | None = Field(
+        None, description="the site's name when the status changed. Optional: events written before it existed lack it."
+    )
+
+
+SITE_NAMES = "hotspot id → the site's name at the time. Optional: events written before it existed lack it."
+
+
+class HotspotRenamed(EventData):
+    """An operator gave a site a new name (API PATCH or the console): mails and pages name it so from now on."""
+
+    TYPE = "wifi.hotspot.renamed"
+    SUBJECT_FIELD = "hotspot_id"
+    SOURCE = "/hallobot/wifi"
+    hotspot_id: str
+    site_name: str
+    previous_site_name: str
 
 
 class HotspotIncidentOpened(EventData):
-    """All monitored sites went silent together (e.g. the city's uplink): one alarm, not six."""
+    """Several sites went silent within the incident window (e.g. a shared uplink): one alarm, not six."""
 
     TYPE = "wifi.hotspot.incident_opened"
     SUBJECT_FIELD = "incident_id"
@@ -48,9 +65,11 @@ class HotspotIncidentOpened(EventData):
     reason: str
     reason_code: str | None = Field(
         None,
-        description="all_sites_silent: the reason as a code. Optional: events written before it existed lack it.",
+        description="sites_silent_together (all_sites_silent before the incident window): the reason as a code. "
+        "Optional: events written before it existed lack it.",
     )
     since: datetime
+    site_names: dict[str, str] | None = Field(None, description=SITE_NAMES)
 
 
 class HotspotIncidentResolved(EventData):
@@ -60,6 +79,36 @@ class HotspotIncidentResolved(EventData):
     incident_id: str
     opened_at: datetime
     resolved_at: datetime
+    hotspot_ids: list[str] | None = Field(
+        None, description="the sites of the incident. Optional: events written before it existed lack it."
+    )
+    site_names: dict[str, str] | None = Field(None, description=SITE_NAMES)
+
+
+class HotspotOutageAnnounced(EventData):
+    """One site is down on its own: it stayed down for the incident window and no other site failed with it.
+    (Sites failing together are one `incident_opened` instead.) What the office is told of one site."""
+
+    TYPE = "wifi.hotspot.outage_announced"
+    SUBJECT_FIELD = "hotspot_id"
+    SOURCE = "/hallobot/wifi"
+    outage_id: str
+    hotspot_id: str
+    site_name: str
+    since: datetime
+
+
+class HotspotRecoveryAnnounced(EventData):
+    """A site whose outage was announced (`outage_announced`) is back."""
+
+    TYPE = "wifi.hotspot.recovery_announced"
+    SUBJECT_FIELD = "hotspot_id"
+    SOURCE = "/hallobot/wifi"
+    outage_id: str
+    hotspot_id: str
+    site_name: str
+    since: datetime
+    recovered_at: datetime
 
 
 class HotspotAvailability(BaseModel):

@@ -8,7 +8,13 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from shared.catalog import HotspotRegistered, HotspotStatusChanged, RegistrantNotice
+from shared.catalog import (
+    HotspotOutageAnnounced,
+    HotspotRecoveryAnnounced,
+    HotspotRegistered,
+    HotspotStatusChanged,
+    RegistrantNotice,
+)
 from shared.envelope import utcnow
 from tests.notifications.conftest import (
     AUTH,
@@ -161,10 +167,19 @@ async def test_a_refused_mail_is_dead_visible_and_replayable_and_a_deferred_one_
 
 async def test_the_office_hears_of_outages_and_recoveries_without_subscribing(notifications, smtp, nc):
     await publish(nc, status_change(status="degraded"))  # not an outage
-    outage = await publish(nc, status_change(previous="degraded", status="down"))
+    await publish(nc, status_change(previous="degraded", status="down"))  # told once wifi has decided (below)
+    outage = await publish(
+        nc, HotspotOutageAnnounced(outage_id="o1", hotspot_id="kirchplatz", site_name="Kirchplatz", since=utcnow())
+    )
     await publish(nc, status_change(previous="down", status="up"))
+    await publish(
+        nc,
+        HotspotRecoveryAnnounced(
+            outage_id="o1", hotspot_id="kirchplatz", site_name="Kirchplatz", since=utcnow(), recovered_at=utcnow()
+        ),
+    )
     assert await until(lambda: len(smtp.to(OFFICE)) == 2)
-    assert all(m["Subject"].startswith("[Amt] WLAN-Hotspot (Name folgt) ist jetzt") for m in smtp.to(OFFICE))
+    assert all(m["Subject"].startswith("[Amt] WLAN-Hotspot Kirchplatz ist ") for m in smtp.to(OFFICE))
     (logged,) = deliveries(notifications, event_id=outage.id)
     assert logged["recipient"] == OFFICE and logged["recipient_ref"].startswith("psn_")
     assert logged["status"] == "sent"

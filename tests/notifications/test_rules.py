@@ -33,10 +33,11 @@ def test_a_subscription_narrowed_to_one_hotspot_hears_only_of_that_one():
     assert domain.topic_is_known("wifi.hotspot.*") and not domain.topic_is_known("private.events.*")
 
 
-def test_the_office_hears_of_outages_and_recoveries_but_not_of_every_flicker():
-    assert domain.operator_wants("wifi.hotspot.status_changed", {"previous": "up", "status": "down"})
-    assert domain.operator_wants("wifi.hotspot.status_changed", {"previous": "down", "status": "up"})
-    assert not domain.operator_wants("wifi.hotspot.status_changed", {"previous": "up", "status": "degraded"})
+def test_the_office_hears_of_outages_as_wifi_tells_them_and_not_of_each_status_change():
+    for told in ("outage_announced", "recovery_announced", "incident_opened", "incident_resolved"):
+        assert domain.operator_wants(f"wifi.hotspot.{told}", {})
+    assert not domain.operator_wants("wifi.hotspot.status_changed", {"previous": "up", "status": "down"})
+    assert not domain.operator_wants("wifi.hotspot.status_changed", {"previous": "down", "status": "up"})
     assert domain.operator_wants("directory.business.registered", {"self_registered": True})
     assert domain.operator_wants("wifi.hotspot.monthly_report", {"month": "2025-03", "hotspots": []})
     assert not domain.operator_wants("directory.business.registered", {"self_registered": False})

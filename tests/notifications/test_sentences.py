@@ -28,6 +28,9 @@ def example(event_type: str) -> dict:
     common = {
         "hotspot_id": HOTSPOT,
         "site_name": "Kirchplatz",
+        "previous_site_name": "Kirchplatz am Markt",
+        "outage_id": "out-1",
+        "recovered_at": AT,
         "previous": "up",
         "status": "down",
         "reason": "no heartbeat",
@@ -95,7 +98,9 @@ def test_a_hotspot_is_named_by_its_site_and_an_unknown_one_by_no_id():
         sentence("wifi.hotspot.status_changed", data, "en", NAMES)
         == "Wi-Fi hotspot Kirchplatz is now down (before: working)."
     )
-    unknown = sentence("wifi.hotspot.status_changed", data, "de", Names())
+    renamed = sentence("wifi.hotspot.status_changed", {**data, "site_name": "Kulturkirche"}, "de", NAMES)
+    assert renamed == "WLAN-Hotspot Kulturkirche ist jetzt ausgefallen (vorher in Betrieb)."  # the event's own name
+    unknown = sentence("wifi.hotspot.status_changed", {**data, "site_name": None}, "de", Names())
     assert unknown == "WLAN-Hotspot (Name folgt) ist jetzt ausgefallen (vorher in Betrieb)."
 
 

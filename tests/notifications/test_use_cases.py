@@ -19,9 +19,16 @@ from services.notifications import domain, handlers
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain import Subscription
 from services.notifications.handlers_fanout import fan_out
+from services.notifications.handlers_public import track_hotspot
 from services.notifications.sentences import Names
 from services.notifications.webhooks import Target
-from shared.catalog import CriterionMet, HotspotStatusChanged, RecertificationDue
+from shared.catalog import (
+    CriterionMet,
+    HotspotOutageAnnounced,
+    HotspotRenamed,
+    HotspotStatusChanged,
+    RecertificationDue,
+)
 from shared.envelope import CloudEvent, utcnow
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -87,6 +94,10 @@ class FakeRepository:
     async def set_calendar_event(self, event_id: str, values: dict[str, Any]) -> None:
         self.calendar[event_id] = values
 
+    async def set_hotspot(self, hotspot_id: str, values: dict[str, Any]) -> None:
+        if values.get("site_name"):
+            self.sites[hotspot_id] = values["site_name"]
+
     async def names_for(self, hotspot_ids: list[str], event_ids: list[str], series: Sequence[str] = ()) -> Names:
         return Names(
             hotspots={h: self.sites[h] for h in hotspot_ids if h in self.sites},
@@ -104,7 +115,7 @@ class FakeRepository:
 
 
 def outage(hotspot: str = "kirchplatz") -> CloudEvent:
-    return HotspotStatusChanged(hotspot_id=hotspot, previous="up", status="down", since=utcnow()).to_event()
+    return HotspotOutageAnnounced(outage_id="o1", hotspot_id=hotspot, site_name="Kirchplatz", since=utcnow()).to_event()
 
 
 async def subscribe(repo: FakeRepository, address: str = "bea@example.org", digest: str = "immediate") -> Subscription:
@@ -206,9 +217,8 @@ async def test_a_daily_subscriber_has_mails_held_for_the_digest_while_an_immedia
     assert await fan_out(repo, SETTINGS, event) == 0  # the same event again stages nothing
     (held,) = repo.to("daily@example.org", "held")
     (sent_now,) = repo.to("now@example.org", "pending")
-    assert (
-        held["subject"] == sent_now["subject"] == "WLAN-Hotspot Kirchplatz ist jetzt ausgefallen (vorher in Betrieb)."
-    )
+    assert held["subject"] == sent_now["subject"]
+    assert held["subject"].startswith("WLAN-Hotspot Kirchplatz ist ausgefallen: keine Meldung seit ")
     await fan_out(repo, SETTINGS, outage(hotspot="rathaus"))  # filtered: another hotspot
     assert len(repo.to("daily@example.org")) == len(repo.to("now@example.org")) == 1
 
@@ -306,3 +316,18 @@ async def test_the_office_reminder_to_renew_the_title_links_to_the_dossier_and_c
     mail = repo.to("amt@bottrop.de")[-1]
     assert "„Kitas, Schulen, Vereine und Kirchen“ ist erfüllt" in mail["body"]
     assert "civil_society" not in mail["body"] + mail["subject"] and dossier not in mail["body"]
+
+
+async def test_a_renamed_site_is_named_by_its_new_name_in_the_office_mail_and_the_subscribers_mail():
+    repo = FakeRepository()
+    subscription = await subscribe(repo, "neu@example.org")
+    await handlers.confirm(repo, SETTINGS, subscription.id, token("confirm", subscription))
+    renamed = HotspotRenamed(hotspot_id="kirchplatz", site_name="Cyriakusplatz", previous_site_name="Kirchplatz")
+    await track_hotspot(repo, renamed.to_event())
+    old_style = HotspotStatusChanged(hotspot_id="kirchplatz", previous="up", status="degraded", since=utcnow())
+    await fan_out(repo, SETTINGS, old_style.to_event())  # an event without a name of its own: the board's
+    (mail,) = repo.to("neu@example.org")
+    assert mail["subject"] == "WLAN-Hotspot Cyriakusplatz ist jetzt eingeschränkt (vorher in Betrieb)."
+    announced = HotspotOutageAnnounced(outage_id="o2", hotspot_id="kirchplatz", site_name="Am Dom", since=utcnow())
+    await fan_out(repo, SETTINGS, announced.to_event())  # the event's own name is the newest
+    assert repo.to("amt@bottrop.de")[-1]["subject"].startswith("[Amt] WLAN-Hotspot Am Dom ist ausgefallen")

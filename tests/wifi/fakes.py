@@ -4,11 +4,11 @@ Like the SQL store, the states handed out by `reporting_states` are kept and the
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from services.wifi.domain import HotspotState, Period, Transition, reason_code
+from services.wifi.domain import HotspotState, Outage, Period, Transition, reason_code
 from services.wifi.ports import HostReport, OpenIncident, Report
 from shared.catalog import EventData, HotspotStatusChanged
 
@@ -27,6 +27,7 @@ class FakeWifiStore:
     periods_of: dict[str, list[list[Any]]] = field(default_factory=dict)  # [status, start, end]
     windows: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    outages: dict[str, Outage] = field(default_factory=dict)
     monthly: set[str] = field(default_factory=set)
     events: list[EventData] = field(default_factory=list)
 
@@ -35,6 +36,9 @@ class FakeWifiStore:
 
     async def hotspot_exists(self, hotspot_id: str) -> bool:
         return hotspot_id in self.hotspots
+
+    async def site_names(self) -> dict[str, str]:
+        return {id_: h.fields["site_name"] for id_, h in self.hotspots.items()}
 
     async def update_hotspot(self, hotspot_id: str, changes: Mapping[str, Any]) -> None:
         hotspot = self.hotspots[hotspot_id]
@@ -71,6 +75,7 @@ class FakeWifiStore:
                 reason=transition.reason,
                 reason_code=reason_code(transition.reason),
                 since=transition.since,
+                site_name=self.hotspots[hotspot_id].fields.get("site_name"),
             )
         )
 
@@ -113,13 +118,22 @@ class FakeWifiStore:
             return min(open_starts, default=None), None
         return None, max((w["ends_at"] for w in mine if w["ends_at"] <= now), default=None)
 
-    async def open_incident(self) -> OpenIncident | None:
+    async def open_incidents(self) -> list[OpenIncident]:
         found = [i for i in self.incidents if i["resolved_at"] is None]
-        return OpenIncident(found[0]["id"], found[0]["opened_at"]) if found else None
+        return [OpenIncident(i["id"], i["opened_at"], list(i["hotspot_ids"])) for i in found]
 
-    async def latest_status_since(self, hotspot_ids: list[str]) -> datetime | None:
-        times = [self.hotspots[i].state.since for i in hotspot_ids]
-        return max((t for t in times if t is not None), default=None)
+    async def active_outages(self) -> list[Outage]:
+        return [
+            replace(o)
+            for o in self.outages.values()
+            if o.ended_at is None or o.alert is None or (o.alert == "alone" and not o.recovery_announced)
+        ]
+
+    async def add_outage(self, outage: Outage) -> None:
+        self.outages[outage.id] = replace(outage)
+
+    async def update_outage(self, outage_id: str, changes: Mapping[str, Any]) -> None:
+        self.outages[outage_id] = replace(self.outages[outage_id], **changes)
 
     async def add_incident(self, incident_id: str, opened_at: datetime, hotspot_ids: list[str], reason: str) -> None:
         self.incidents.append(

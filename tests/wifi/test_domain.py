@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from services.wifi.domain import (
     HotspotState,
     Observation,
+    Outage,
     Period,
-    all_silent,
     availability,
+    decide_outages,
     month_bounds,
     month_days,
     observe,
@@ -97,11 +98,18 @@ def test_a_hotspot_that_kept_reporting_through_maintenance_resumes_its_observed_
     assert (resumed.status, resumed.since) == ("degraded", end)
 
 
-def test_all_sites_silent_together_is_one_incident_but_a_single_silent_site_is_not():
-    assert all_silent({f"h{i}": "down" for i in range(6)}, minimum=2)
-    assert not all_silent({"h1": "down", "h2": "up"}, minimum=2)
-    assert all_silent({"h1": "down", "h2": "maintenance", "h3": "down"}, minimum=2)
-    assert not all_silent({"h1": "down"}, minimum=2)
+def test_sites_failing_within_the_window_are_one_incident_and_a_site_failing_later_is_alone():
+    window = timedelta(minutes=5)
+    six = [Outage(f"o{i}", f"h{i}", T0, T0 + timedelta(seconds=10 * i)) for i in range(6)]
+    late = Outage("o9", "h9", T0, T0 + timedelta(minutes=6))
+    assert decide_outages([*six, late], T0 + timedelta(minutes=4), window, minimum=2) == []  # window still open
+    (group,) = decide_outages([*six, late], T0 + timedelta(minutes=5), window, minimum=2)
+    assert group.incident and [o.hotspot_id for o in group.alerted] == [f"h{i}" for i in range(6)]
+    (alone,) = decide_outages([late], T0 + timedelta(minutes=11), window, minimum=2)
+    assert not alone.incident and alone.alerted == [late]
+    back = Outage("o7", "h7", T0, T0 + timedelta(seconds=5), ended_at=T0 + timedelta(seconds=60))
+    (one_left,) = decide_outages([six[0], back], T0 + timedelta(minutes=6), window, minimum=2)
+    assert not one_left.incident and one_left.alerted == [six[0]] and one_left.brief == [back]
 
 
 def test_uptime_counts_degraded_as_available_and_excludes_maintenance_and_unmonitored_time():

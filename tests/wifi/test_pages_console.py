@@ -252,6 +252,16 @@ def test_an_end_before_the_start_names_the_end_and_keeps_what_was_typed(office):
     assert "Zurzeit ist keine Wartung geplant." in answer.text  # nothing was planned
 
 
+def test_renaming_a_site_on_its_page_changes_its_name_everywhere_and_an_empty_name_is_refused(console_wifi, office):
+    hotspot_id, _ = register(office, f"Alter Name {RUN}")
+    page = f"/verwaltung/wlan/{hotspot_id}"
+    refused = office.post(f"{page}/name", data={"site_name": " ", "csrf_token": csrf_of(office, page)})
+    assert refused.status_code == 422 and 'href="#f-site_name"' in refused.text
+    renamed = office.post(f"{page}/name", data={"site_name": f"Neuer Name {RUN}", "csrf_token": csrf_of(office, page)})
+    assert renamed.status_code == 200 and "Der Standort hat seinen neuen Namen." in renamed.text
+    assert httpx.get(f"{console_wifi.url}/hotspots/{hotspot_id}").json()["site_name"] == f"Neuer Name {RUN}"
+
+
 def test_a_new_site_with_a_wrong_mac_address_keeps_the_input_and_names_the_field(office):
     name = f"Falsche MAC {RUN}"
     form = {**site_form(name, ap_mac="74-83-C2"), "csrf_token": csrf_of(office, "/verwaltung/wlan/neu")}

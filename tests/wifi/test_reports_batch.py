@@ -146,7 +146,7 @@ async def outcome(db: Database, hotspot_id: str) -> dict:
         payloads = (await session.execute(select(outbox.c.payload).order_by(outbox.c.seq))).scalars().all()
     events = [json.loads(payload) for payload in payloads]
     changes = [
-        {key: value for key, value in event["data"].items() if key != "hotspot_id"}
+        {key: value for key, value in event["data"].items() if key not in ("hotspot_id", "site_name")}
         for event in events
         if event["type"].endswith("status_changed") and event["subject"] == hotspot_id
     ]

@@ -17,7 +17,10 @@ from shared.catalog import (
     HotspotIncidentOpened,
     HotspotIncidentResolved,
     HotspotMonthlyReport,
+    HotspotOutageAnnounced,
+    HotspotRecoveryAnnounced,
     HotspotRegistered,
+    HotspotRenamed,
     HotspotStatusChanged,
 )
 from shared.errors import Conflict, Invalid, NotFound
@@ -150,35 +153,68 @@ async def test_cancelling_drops_a_window_to_come_and_ends_a_running_one_now_but_
         await handlers.cancel_maintenance(store, "elsewhere", running["id"], now=seconds(40), settings=SETTINGS)
 
 
-async def test_every_site_silent_opens_one_shared_incident_which_one_site_back_resolves():
+async def test_sites_silent_within_the_window_are_one_incident_told_once_and_resolved_when_all_are_back():
     store = FakeWifiStore()
     sites = [(await new_site(store, name))[0] for name in ("Kirchplatz", "Pferdemarkt", "Hansastraße")]
     for index, hotspot_id in enumerate(sites):
         await report(store, hotspot_id, index * 10)
-    await check_hotspots(store, now=seconds(185), settings=SETTINGS)  # the first two are silent, not the third
-    assert not [e for e in store.events if isinstance(e, HotspotIncidentOpened)]
-    await check_hotspots(store, now=seconds(200), settings=SETTINGS)
-    await check_hotspots(store, now=seconds(260), settings=SETTINGS)  # still silent: still one incident
+    for now in (185, 200, 300, 479):  # all three down by 200; the window (300 s from 185) still open at 479
+        await check_hotspots(store, now=seconds(now), settings=SETTINGS)
+    assert not [e for e in store.events if isinstance(e, HotspotIncidentOpened | HotspotOutageAnnounced)]
+    await check_hotspots(store, now=seconds(485), settings=SETTINGS)
+    await check_hotspots(store, now=seconds(600), settings=SETTINGS)  # still silent: still one incident
     opened = [e for e in store.events if isinstance(e, HotspotIncidentOpened)]
-    assert len(opened) == 1 and opened[0].hotspot_ids == sorted(sites) and opened[0].since == seconds(20)
-    await report(store, sites[1], 300)
-    await check_hotspots(store, now=seconds(301), settings=SETTINGS)
+    assert len(opened) == 1 and opened[0].hotspot_ids == sorted(sites) and opened[0].since == seconds(0)
+    assert sorted(opened[0].site_names.values()) == ["Hansastraße", "Kirchplatz", "Pferdemarkt"]
+    assert not [e for e in store.events if isinstance(e, HotspotOutageAnnounced)]
+    await report(store, sites[1], 610)
+    await check_hotspots(store, now=seconds(611), settings=SETTINGS)
+    assert not [e for e in store.events if isinstance(e, HotspotIncidentResolved)]  # two still down
+    await report(store, sites[0], 620)
+    await report(store, sites[2], 630)
+    await check_hotspots(store, now=seconds(631), settings=SETTINGS)
     resolved = [e for e in store.events if isinstance(e, HotspotIncidentResolved)]
-    assert [(r.incident_id, r.opened_at, r.resolved_at) for r in resolved] == [
-        (opened[0].incident_id, seconds(20), seconds(301))
+    assert [(r.incident_id, r.opened_at, r.resolved_at, r.hotspot_ids) for r in resolved] == [
+        (opened[0].incident_id, seconds(0), seconds(631), sorted(sites))
     ]
+    assert not [e for e in store.events if isinstance(e, HotspotRecoveryAnnounced)]
 
 
-async def test_a_single_silent_site_is_no_incident_and_one_in_maintenance_does_not_count():
+async def test_a_site_down_alone_is_announced_after_the_window_and_its_recovery_too_but_a_blip_is_not():
     store = FakeWifiStore()
     alone, _ = await new_site(store)
     await report(store, alone, 0)
     await check_hotspots(store, now=seconds(200), settings=SETTINGS)
-    assert store.incidents == []  # fewer than WIFI_INCIDENT_MIN_SITES
     other, _ = await new_site(store, "Pferdemarkt")
     await handlers.add_maintenance(store, other, seconds(0), seconds(900), "", now=seconds(201), settings=SETTINGS)
-    await check_hotspots(store, now=seconds(202), settings=SETTINGS)
-    assert store.incidents == []
+    await check_hotspots(store, now=seconds(499), settings=SETTINGS)
+    assert not [e for e in store.events if isinstance(e, HotspotOutageAnnounced)]
+    await check_hotspots(store, now=seconds(500), settings=SETTINGS)
+    assert store.incidents == []  # fewer than WIFI_INCIDENT_MIN_SITES; maintenance does not count
+    (announced,) = [e for e in store.events if isinstance(e, HotspotOutageAnnounced)]
+    assert (announced.hotspot_id, announced.site_name, announced.since) == (alone, "Kirchplatz", seconds(0))
+    await report(store, alone, 600)
+    await check_hotspots(store, now=seconds(601), settings=SETTINGS)
+    await check_hotspots(store, now=seconds(602), settings=SETTINGS)
+    (recovered,) = [e for e in store.events if isinstance(e, HotspotRecoveryAnnounced)]
+    assert (recovered.outage_id, recovered.recovered_at) == (announced.outage_id, seconds(601))
+    await check_hotspots(store, now=seconds(800), settings=SETTINGS)  # silent again from 600: down at 800
+    await report(store, alone, 850)  # back within the window: a blip the office is not told of
+    for now in (851, 1200):
+        await check_hotspots(store, now=seconds(now), settings=SETTINGS)
+    assert len([e for e in store.events if isinstance(e, HotspotOutageAnnounced)]) == 1
+
+
+async def test_renaming_a_site_is_an_event_and_later_status_events_carry_the_new_name():
+    store = FakeWifiStore()
+    hotspot_id, _ = await new_site(store, "Kirchplatz")
+    await handlers.update_hotspot(store, hotspot_id, {"host_business": "Café"})
+    await handlers.update_hotspot(store, hotspot_id, {"site_name": "Kirchplatz (Cyriakus)"})
+    renamed = [e for e in store.events if isinstance(e, HotspotRenamed)]
+    assert [(e.site_name, e.previous_site_name) for e in renamed] == [("Kirchplatz (Cyriakus)", "Kirchplatz")]
+    await report(store, hotspot_id, 0)
+    (changed,) = [e for e in store.events if isinstance(e, HotspotStatusChanged)]
+    assert changed.site_name == "Kirchplatz (Cyriakus)"
 
 
 async def test_a_batch_of_host_reports_ends_where_the_same_reports_one_by_one_end():
