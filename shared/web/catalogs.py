@@ -8,6 +8,7 @@ text has no English translation."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -66,12 +67,18 @@ def update(part: str, language: str = "en", *, write: bool = True) -> tuple[int,
     `write=False` only counts: a check changes no file."""
     template = extracted(part)
     catalog = existing(part, language)
+    created = catalog.creation_date
     catalog.update(template, no_fuzzy_matching=True)
+    # Babel stamps the extraction time into the header on every update: kept as it was, so that a run
+    # that finds no new text leaves the file as it is (no diff in catalogs nobody changed).
+    catalog.creation_date = created
     if write:
         path = catalog_path(part, language)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            write_po(handle, catalog, width=120, sort_output=True, ignore_obsolete=True, omit_header=False)
+        buffer = io.BytesIO()
+        write_po(buffer, catalog, width=120, sort_output=True, ignore_obsolete=True, omit_header=False)
+        if not path.exists() or path.read_bytes() != buffer.getvalue():
+            path.write_bytes(buffer.getvalue())
     missing = sum(1 for message in catalog if message.id and not message.string)
     return missing, len(catalog.obsolete)
 
