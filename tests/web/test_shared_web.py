@@ -165,3 +165,18 @@ def test_checking_the_catalogs_changes_no_file():
     for part in PARTS:
         assert update(part, write=False) == (0, 0)
     assert {part: catalog_path(part).read_bytes() for part in PARTS} == before
+
+
+def test_updating_catalogs_without_new_texts_leaves_their_files_as_they_are(tmp_path, monkeypatch):
+    """`hallobot catalogs` with nothing new writes nothing (Babel would stamp a new creation date)."""
+    from shared.web import catalogs
+
+    copies = {}
+    for part in PARTS:  # copies: the test changes no file of the checkout
+        copies[part] = tmp_path / part.replace("/", "_") / "messages.po"
+        copies[part].parent.mkdir(parents=True)
+        copies[part].write_bytes(catalog_path(part).read_bytes())
+    monkeypatch.setattr(catalogs, "catalog_path", lambda part, language="en": copies[part])
+    for part in PARTS:
+        assert catalogs.update(part, write=True) == (0, 0)
+        assert copies[part].read_bytes() == catalog_path(part).read_bytes(), part
