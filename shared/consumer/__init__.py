@@ -11,11 +11,14 @@ Delivery policy, chosen on purpose:
 - The server's own max_deliver is set a little above ours as a backstop for crash loops.
 - Shutdown stops fetching and lets the batch in hand finish (bounded by `graceful_timeout`).
 
-We pull with nats-py directly rather than through FastStream's batch subscriber: nats-py's fetch
-returns as soon as messages are there, which keeps latency low while still batching under load.
+We pull with our own `Puller` on nats-py's connection rather than through FastStream's batch
+subscriber or nats-py's `fetch`: one no-wait pull request at a time, which the server ends right
+after the messages it had, so a fetch returns as soon as messages are there (low latency on a quiet
+stream) while still batching under load; nats-py's fetch could hold a message until a lingering
+request expired (`puller`).
 
 Modules: `delivery` (decoding a message into what a handler sees), `subscription` (what a service
-subscribes to and the retry policy), `group` (the pull loops), `dead_letter` (the DLQ letter),
+subscribes to and the retry policy), `group` (the pull loops), `puller` (the fetch), `dead_letter` (the DLQ letter),
 `replay` and `replay_loop` (a dead letter handled again by its own consumer, through the inbox),
 `dead_letter_log` (the console's listing of the DLQ and its replay requests).
 """

@@ -8,13 +8,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from sqlalchemy import Table
 
 from shared.consumer.dead_letter import dead_letter
 from shared.consumer.delivery import Delivery, PermanentError
+from shared.consumer.puller import Puller
 from shared.consumer.replay_loop import handle_replays, replay_subscription
 from shared.consumer.subscription import DeliveryPolicy, Subscription
 from shared.db import Database
@@ -43,7 +43,7 @@ class ConsumerGroup:
         self.policy = policy or DeliveryPolicy()
         self.subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._pulls: list[JetStreamContext.PullSubscription] = []
+        self._pullers: list[Puller] = []
         self._running = False
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -62,13 +62,15 @@ class ConsumerGroup:
             pull = await js.pull_subscribe(
                 sub.subject, durable=sub.name, stream=sub.stream, config=self.consumer_config(sub)
             )
-            self._pulls.append(pull)
+            puller = await Puller.bind(pull)  # not nats-py's fetch: see shared/consumer/puller.py
+            self._pullers.append(puller)
             self._tasks.append(
-                asyncio.create_task(self._pull_loop(sub, pull, self.handle_batch), name=f"consumer:{sub.name}")
+                asyncio.create_task(self._pull_loop(sub, puller, self.handle_batch), name=f"consumer:{sub.name}")
             )
             if sub.replayable and (replays := await replay_subscription(js, self.policy, sub)):
-                self._pulls.append(replays)  # its dead letters' replay requests (shared/consumer/replay.py)
-                step = self._pull_loop(sub, replays, self._replay_step, REPLAY_BATCH)
+                replay_puller = await Puller.bind(replays)  # its dead letters' replay requests (replay.py)
+                self._pullers.append(replay_puller)
+                step = self._pull_loop(sub, replay_puller, self._replay_step, REPLAY_BATCH)
                 self._tasks.append(asyncio.create_task(step, name=f"replay:{sub.name}"))
 
     async def _replay_step(self, sub: Subscription, msgs: list[Msg]) -> None:
@@ -85,33 +87,32 @@ class ConsumerGroup:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        # Unsubscribe the pull subscriptions: a message or status reply that arrived after the last
+        # Unsubscribe the pullers' inboxes: a message or status reply that arrived after the last
         # fetch would otherwise sit in nats-py's queue, and draining the connection at shutdown waits
-        # for that queue to empty (30 s, seen under `hallobot up`). Such a message was never handled
-        # and is redelivered after ack_wait.
-        for pull in self._pulls:
+        # for that queue to empty (30 s, seen under `hallobot up`). Such a message was never handled:
+        # the puller hands it back (nak), or it is redelivered after ack_wait.
+        for puller in self._pullers:
             try:
-                await pull.unsubscribe()
+                await puller.close()
             except Exception as exc:  # connection already closed: nothing left to drain
                 log.debug("unsubscribe at stop failed", extra={"error": repr(exc)})
-        self._pulls.clear()
+        self._pullers.clear()
 
-    async def _pull_loop(
-        self, sub: Subscription, pull: JetStreamContext.PullSubscription, step: BatchStep, batch: int = 0
-    ) -> None:
+    async def _pull_loop(self, sub: Subscription, puller: Puller, step: BatchStep, batch: int = 0) -> None:
         # Fetch, handle, fetch: prefetching the next batch during the handling was measured and
         # made it slower here (parsing the next batch competes with the database hops for the loop).
+        # A fetch returns as soon as its pull request ends, so a message on a quiet stream is
+        # handled within milliseconds (bench/idle_latency.py); `fetch_timeout_s` is the life of an
+        # idle request, not a wait for a batch to fill.
         batch = batch or sub.batch_size
         while self._running:
             try:
-                msgs = await pull.fetch(batch, timeout=self.policy.fetch_timeout_s)
-            except (TimeoutError, NatsTimeoutError):
-                continue
-            except Exception as exc:  # broker away: nats-py reconnects meanwhile
+                msgs = await puller.fetch(batch, self.policy.fetch_timeout_s)
+            except Exception as exc:  # broker away (nats-py reconnects meanwhile) or a refused request
                 log.warning("fetch failed", extra={"consumer": sub.name, "error": repr(exc)})
-                msgs = await self._fetch_when_back(sub, pull, batch)
-                if not msgs:
-                    continue
+                msgs = await self._fetch_when_back(sub, puller, batch)
+            if not msgs:
+                continue
             if not self._running:
                 for msg in msgs:  # hand them back at once to another instance (or after restart)
                     await msg.nak()
@@ -127,18 +128,13 @@ class ConsumerGroup:
                 if self._in_flight == 0:
                     self._idle.set()
 
-    async def _fetch_when_back(
-        self, sub: Subscription, pull: JetStreamContext.PullSubscription, batch: int
-    ) -> list[Msg]:
+    async def _fetch_when_back(self, sub: Subscription, puller: Puller, batch: int) -> list[Msg]:
         """Fetch again with a growing pause until the broker answers (or the group stops: no messages)."""
         async for attempt in retrying(REFETCH_BACKOFF, on=Exception, log=log, what=f"fetch of {sub.name}"):
             with attempt:
                 if not self._running:
                     return []
-                try:
-                    return await pull.fetch(batch, timeout=self.policy.fetch_timeout_s)
-                except (TimeoutError, NatsTimeoutError):
-                    return []  # the broker answered: nothing there
+                return await puller.fetch(batch, self.policy.fetch_timeout_s)
         return []  # not reached: retrying stops only by raising
 
     async def handle_batch(self, sub: Subscription, msgs: list[Msg]) -> None:

@@ -42,6 +42,8 @@ class DeliveryPolicy:
     max_deliver: int = 5
     backoff_s: list[float] = field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
     ack_wait_s: float = 30.0
+    # The life of a pull request on a quiet stream (then the next one is sent). A fetch returns as
+    # soon as its request ended, never waiting for a batch to fill (shared/consumer/puller.py).
     fetch_timeout_s: float = 5.0
 
     def delay_after(self, attempt: int) -> float:
