@@ -113,8 +113,13 @@ def pods() -> dict[str, Pod]:
     return found
 
 
+@cache
+def _policies() -> tuple[dict[str, Any], ...]:
+    return tuple(doc for docs in every_manifest().values() for doc in docs if doc["kind"] == "NetworkPolicy")
+
+
 def network_policies() -> list[dict[str, Any]]:
-    return [doc for docs in every_manifest().values() for doc in docs if doc["kind"] == "NetworkPolicy"]
+    return list(_policies())
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -154,7 +159,9 @@ def _port_matches(rule: dict[str, Any], port: int, protocol: str, named: dict[st
 def admits(target: Pod, source: Peer, port: int, protocol: str = "TCP") -> bool:
     """Would the namespace's policies let `source` connect to `target` on `port` (ingress side)?"""
     policies = [
-        p for p in network_policies() if "Ingress" in p["spec"]["policyTypes"] and _selects(p["spec"]["podSelector"], target.labels)
+        p
+        for p in network_policies()
+        if "Ingress" in p["spec"]["policyTypes"] and _selects(p["spec"]["podSelector"], target.labels)
     ]
     if not policies:
         return True
@@ -169,7 +176,9 @@ def admits(target: Pod, source: Peer, port: int, protocol: str = "TCP") -> bool:
 def lets_out(source: Pod, destination: Peer, port: int, protocol: str = "TCP") -> bool:
     """Would the namespace's policies let `source` connect to `destination` on `port` (egress side)?"""
     policies = [
-        p for p in network_policies() if "Egress" in p["spec"]["policyTypes"] and _selects(p["spec"]["podSelector"], source.labels)
+        p
+        for p in network_policies()
+        if "Egress" in p["spec"]["policyTypes"] and _selects(p["spec"]["podSelector"], source.labels)
     ]
     if not policies:
         return True

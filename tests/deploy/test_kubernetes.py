@@ -263,11 +263,20 @@ def test_secrets_reach_the_hallobot_containers_as_files_and_never_as_environment
         assert set(files) == set(items), f"{name}: a mounted key no setting reads"
         if name in SERVICES:
             upper = name.upper()
-            assert items["NATS_URL"] == f"{upper}_NATS_URL" and items[f"{upper}_DATABASE_URL"] == f"{upper}_DATABASE_URL"
-            others = {f"{other.upper()}_{what}" for other in SERVICES if other != name for what in ("NATS_URL", "DATABASE_URL")}
+            assert (
+                items["NATS_URL"] == f"{upper}_NATS_URL" and items[f"{upper}_DATABASE_URL"] == f"{upper}_DATABASE_URL"
+            )
+            others = {
+                f"{other.upper()}_{what}"
+                for other in SERVICES
+                if other != name
+                for what in ("NATS_URL", "DATABASE_URL")
+            }
             assert not others & set(items.values()), f"{name} sees another service's credentials"
             assert {"HALLOBOT_OPERATOR_TOKEN", "HALLOBOT_SITE_SECRET"} <= set(files)
-    assert "NOTIFICATIONS_SECRET_KEY" in {i["key"] for v in pods["notifications"]["volumes"] for i in v.get("secret", {}).get("items", [])}
+    assert "NOTIFICATIONS_SECRET_KEY" in {
+        i["key"] for v in pods["notifications"]["volumes"] for i in v.get("secret", {}).get("items", [])
+    }
 
 
 def test_the_streams_job_reads_the_city_admin_url_from_the_file_kubernetes_mounts(tmp_path: Path):
@@ -294,7 +303,9 @@ def test_hosts_and_city_systems_reach_only_the_tls_client_port_of_nats_from_outs
     public = services["nats-public"]["spec"]
     assert public["type"] == "LoadBalancer" and public["selector"] == {"app.kubernetes.io/name": "nats"}
     assert public["ports"] == [{"name": "client", "port": 4222, "targetPort": "client"}]
-    assert all(services[name]["spec"].get("type", "ClusterIP") == "ClusterIP" for name in services if name != "nats-public")
+    assert all(
+        services[name]["spec"].get("type", "ClusterIP") == "ClusterIP" for name in services if name != "nats-public"
+    )
     # the client port is TLS only: cluster.conf's tls block, no plain connections allowed
     conf = (compose.DEPLOY / "nats" / "cluster.conf").read_text()
     assert re.search(r"^tls \{", conf, re.MULTILINE) and "allow_non_tls" not in conf
