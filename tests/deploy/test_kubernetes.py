@@ -4,7 +4,9 @@ commands, settings, secrets as files, probes, limits, replicas, the minimum vers
 from __future__ import annotations
 
 import copy
+import importlib
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ from tests.deploy.kubernetes import (
     kustomize_build,
     schema_errors,
 )
-from tests.deploy.test_compose_file import settings_env_names
+from tests.deploy.test_compose_file import SERVICE_SETTINGS, settings_env_names
 
 SECRETS_DIR = "/run/secrets/hallobot"
 
@@ -317,3 +319,42 @@ def test_hosts_and_city_systems_reach_only_the_tls_client_port_of_nats_from_outs
     [mount] = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "tls"]
     cert = re.search(r'cert_file: "([^"]+)"', conf)
     assert cert and Path(cert[1]).parent == Path(mount["mountPath"])
+
+
+def test_each_service_reads_a_valid_production_configuration_from_the_files_kubernetes_mounts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The chain a pod runs: the ConfigMap and env of its Deployment, its Secret items as files
+    (the example's placeholders replaced by strong values), then the service's own settings class."""
+    config = next(doc for doc in documents("config.yaml") if doc["kind"] == "ConfigMap")["data"]
+    secret = next(doc for doc in documents("secret.example.yaml") if doc["metadata"]["name"] == "hallobot")
+    real = {
+        key: re.sub(r"replace-me[a-z0-9-]*|REPLACE", lambda _: secrets.token_urlsafe(36), value)
+        for key, value in secret["stringData"].items()
+    }
+    for name, pod in hallobot_pods().items():
+        if name not in SERVICES:
+            continue
+        [container] = pod["containers"]
+        [volume] = [v for v in pod["volumes"] if v.get("secret", {}).get("secretName") == "hallobot"]
+        mounted = tmp_path / name
+        mounted.mkdir()
+        for item in volume["secret"]["items"]:
+            (mounted / item["path"]).write_text(real[item["key"]])
+        for variable in [*config, *settings_env_names(name)]:
+            monkeypatch.delenv(variable, raising=False)
+            monkeypatch.delenv(f"{variable}_FILE", raising=False)
+        for variable, value in config.items():
+            monkeypatch.setenv(variable, value)
+        for item in container["env"]:
+            monkeypatch.setenv(item["name"], item["value"].replace(SECRETS_DIR, str(mounted)))
+        monkeypatch.setenv("HALLOBOT_DATA_DIR", str(tmp_path / "data"))
+        module, _, cls = SERVICE_SETTINGS[name].partition(":")
+        settings = getattr(importlib.import_module(module), cls)()
+        assert settings.environment == "production"
+        assert settings.nats_url == real[f"{name.upper()}_NATS_URL"]
+        assert settings.database_url == real[f"{name.upper()}_DATABASE_URL"]
+        assert settings.operator_token.get_secret_value() == real["HALLOBOT_OPERATOR_TOKEN"]
+        assert settings.site_secret.get_secret_value() == real["HALLOBOT_SITE_SECRET"]
+        if name == "notifications":
+            assert settings.secret_key.get_secret_value() == real["NOTIFICATIONS_SECRET_KEY"]
