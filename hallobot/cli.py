@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 
-from shared.config import DEFAULT_PORTS, SERVICES, Settings
+from shared.config import DEFAULT_PORTS, SERVICES, Settings, variables_from_files
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -46,13 +47,19 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def city_nats_url(environ: Mapping[str, str]) -> str | None:
+    """HALLOBOT_CITY_NATS_URL, or the content of the file HALLOBOT_CITY_NATS_URL_FILE names."""
+    return {**variables_from_files(environ, ["HALLOBOT_CITY_NATS_URL"]), **environ}.get("HALLOBOT_CITY_NATS_URL")
+
+
 def _streams(args: argparse.Namespace) -> int:
     import asyncio
     import os
 
-    # The CITY account's mirrors need its admin user (a URL with credentials, so from the environment);
+    # The CITY account's mirrors need its admin user (a URL with credentials, so from the environment,
+    # or from the file HALLOBOT_CITY_NATS_URL_FILE names, as every setting);
     # its password is held to the same rules as NATS_URL's (no placeholder in production).
-    city_url = os.environ.get("HALLOBOT_CITY_NATS_URL")
+    city_url = city_nats_url(os.environ)
     if city_url:
         Settings(nats_url=city_url)
     return asyncio.run(_declare_streams(Settings(), city_url))

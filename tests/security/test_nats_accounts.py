@@ -114,6 +114,9 @@ def accounts(tmp_path_factory):
     server = ConfiguredNatsServer(config_dir / "nats.conf", tmp / "nats-data", env, ca_file).start()
     world = Accounts(server, env, tmp)
     wifi = None
+    # the CITY admin's URL as a file, as the Kubernetes Job mounts it (compose's env form: test_louise_subscriber)
+    city_admin_url = tmp / "HALLOBOT_CITY_NATS_URL"
+    city_admin_url.write_text(world.url("city-admin") + "\n")
     try:
         declared = subprocess.run(  # as compose's one-shot: the admin declares HALLOBOT's streams and CITY's mirrors
             [sys.executable, "-m", "hallobot.cli", "streams"],
@@ -121,7 +124,7 @@ def accounts(tmp_path_factory):
                 **os.environ,
                 **world.service_env("operator"),
                 "HALLOBOT_NATS_INBOX_PREFIX": "_INBOX",
-                "HALLOBOT_CITY_NATS_URL": world.url("city-admin"),
+                "HALLOBOT_CITY_NATS_URL_FILE": str(city_admin_url),
             },
             capture_output=True,
             text=True,
