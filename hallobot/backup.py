@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+from nats.aio.client import Client as NATS
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -148,7 +149,7 @@ def _database_urls(services: list[str]) -> dict[str, str]:
     return {service: settings_for(service).resolved_database_url() for service in services}
 
 
-async def backup(target: Path, settings: Settings, services: list[str], pg_bin: str | None = None) -> dict:
+async def backup(target: Path, settings: Settings, services: list[str], pg_bin: str | None = None) -> dict[str, Any]:
     """Write a backup of `services`' databases and every HalloBot stream into `target` (new or empty)."""
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: a backup goes into a new directory")
@@ -189,12 +190,12 @@ def _hallobot_version() -> str:
         return "unknown"
 
 
-async def _connect(settings: Settings) -> nats.NATS:
+async def _connect(settings: Settings) -> NATS:
     options = {"allow_reconnect": False, "connect_timeout": 10, **connect_options(settings)}
     return await nats.connect(settings.nats_servers(), **options)
 
 
-async def _consumer_positions(js: JetStreamContext) -> list[dict]:
+async def _consumer_positions(js: JetStreamContext) -> list[dict[str, Any]]:
     positions = []
     for spec in STREAMS:
         try:
@@ -215,7 +216,7 @@ async def _consumer_positions(js: JetStreamContext) -> list[dict]:
     return positions
 
 
-async def _backup_database(service: str, url: str, folder: Path, pg_bin: str | None) -> dict:
+async def _backup_database(service: str, url: str, folder: Path, pg_bin: str | None) -> dict[str, Any]:
     kind = _kind(url)
     if kind == "sqlite":
         source_path = _sqlite_path(url)
@@ -246,7 +247,7 @@ async def _backup_database(service: str, url: str, folder: Path, pg_bin: str | N
     return {"kind": kind, "file": f"databases/{file.name}", "alembic_revision": revision[0] if revision else None}
 
 
-async def _dump_stream(js: JetStreamContext, name: str, folder: Path) -> dict:
+async def _dump_stream(js: JetStreamContext, name: str, folder: Path) -> dict[str, Any]:
     """Every message of `name` up to its last sequence when the dump began, as JSON lines."""
     file = folder / f"{name}.jsonl"
     try:
@@ -288,7 +289,7 @@ async def _dump_stream(js: JetStreamContext, name: str, folder: Path) -> dict:
     }
 
 
-def _message_record(msg: Any) -> dict:
+def _message_record(msg: Any) -> dict[str, Any]:
     return {
         "seq": msg.metadata.sequence.stream,
         "time": msg.metadata.timestamp.isoformat(),
@@ -356,7 +357,7 @@ async def restore(
 
 
 async def _restore_database(
-    service: str, url: str, source: Path, entry: dict, replace: bool, pg_bin: str | None
+    service: str, url: str, source: Path, entry: dict[str, Any], replace: bool, pg_bin: str | None
 ) -> str:
     kind = _kind(url)
     if kind != entry["kind"]:
@@ -391,7 +392,13 @@ async def _restore_database(
 
 
 async def _restore_stream(
-    js: JetStreamContext, name: str, source: Path, entry: dict, settings: Settings, replace: bool, report: RestoreReport
+    js: JetStreamContext,
+    name: str,
+    source: Path,
+    entry: dict[str, Any],
+    settings: Settings,
+    replace: bool,
+    report: RestoreReport,
 ) -> list[tuple[int, int]]:
     """Make the stream as declared and publish its messages again in order; (old seq, new seq) pairs."""
     spec = STREAMS_BY_NAME.get(name)
@@ -429,7 +436,7 @@ async def _restore_stream(
     return pairs
 
 
-def _start_sequence(position: dict, mapping: dict[str, list[tuple[int, int]]] | None) -> int:
+def _start_sequence(position: dict[str, Any], mapping: dict[str, list[tuple[int, int]]] | None) -> int:
     """Where a consumer starts again: the first message after what it had acknowledged."""
     acked = position["acked_through"]
     if mapping is None or position["stream"] not in mapping:
@@ -441,7 +448,7 @@ def _start_sequence(position: dict, mapping: dict[str, list[tuple[int, int]]] | 
     return (pairs[-1][1] if pairs else 0) + 1
 
 
-async def _recreate_consumer(js: JetStreamContext, position: dict, start: int) -> None:
+async def _recreate_consumer(js: JetStreamContext, position: dict[str, Any], start: int) -> None:
     try:
         await js.delete_consumer(position["stream"], position["name"])
     except NotFoundError:

@@ -204,7 +204,18 @@ def test_a_backup_taken_while_running_restores_into_fresh_servers_with_every_row
         restored_events = asyncio.run(stream_ids(system.nats.url))
         for stream in STREAM_NAMES:
             assert restored_events[stream] == story.events[stream], stream
-        assert len(restored_events["EVENTS"]) >= 6  # created, published, four registrations at least
+        assert len(restored_events["EVENTS"]) >= 5  # the event published, four registrations
+
+        # a second restore onto what now holds data is refused, naming what and how
+        again = subprocess.run(
+            [sys.executable, "-m", "hallobot.cli", "restore", str(story.backup_b)],
+            cwd=ROOT,
+            env={**os.environ, **system.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert again.returncode == 1 and "--replace" in again.stderr, again.stderr
 
         start_services(system)
         with system.client("events") as events:
