@@ -88,6 +88,15 @@ async def stream_ids(url: str) -> dict[str, list[str]]:
         await nc.close()
 
 
+async def registrants_consumer(url: str):
+    """The notifications consumer of the registration notices (PRIVATE): who mails the registrants."""
+    nc = await nats.connect(url)
+    try:
+        return await nc.jetstream().consumer_info("PRIVATE", "notifications-registrants")
+    finally:
+        await nc.close()
+
+
 @dataclass
 class Story:
     system: System
@@ -206,6 +215,10 @@ def test_a_backup_taken_while_running_restores_into_fresh_servers_with_every_row
             assert restored_events[stream] == story.events[stream], stream
         assert len(restored_events["EVENTS"]) >= 5  # the event published, four registrations
 
+        # the consumers are back where the backup found them: nothing to read again
+        consumer = asyncio.run(registrants_consumer(system.nats.url))
+        assert consumer.num_pending == 0 and consumer.config.opt_start_seq > 1
+
         # a second restore onto what now holds data is refused, naming what and how
         again = subprocess.run(
             [sys.executable, "-m", "hallobot.cli", "restore", str(story.backup_b)],
@@ -307,6 +320,10 @@ def test_an_older_backup_comes_back_in_step_through_outbox_and_inbox_without_dup
                 await nc.close()
 
         assert wait_until(lambda: asyncio.run(caught_up()), timeout=90, interval=0.5)
+        # …and did read everything again: each registration notice of the backup was delivered anew
+        consumer = asyncio.run(registrants_consumer(system.nats.url))
+        assert consumer.config.opt_start_seq == 1
+        assert consumer.delivered.consumer_seq >= len(story.before)
         time.sleep(2)
         # the relay's republished rows were dropped by the dedup window: the streams are as restored
         now = asyncio.run(stream_ids(system.nats.url))
