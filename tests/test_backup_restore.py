@@ -284,6 +284,7 @@ def test_an_older_backup_comes_back_in_step_through_outbox_and_inbox_without_dup
             finally:
                 await conn.close()
 
+        events_at_a = tables(events_url)
         unpublished = asyncio.run(unpublish())
         assert len(unpublished) == 3
         restored_events = asyncio.run(stream_ids(system.nats.url))
@@ -345,6 +346,22 @@ def test_an_older_backup_comes_back_in_step_through_outbox_and_inbox_without_dup
         mailed(system, [newcomer])
         time.sleep(2)
         assert mails_to(system, newcomer["email"]) == 1
+
+        # one service's database alone, onto the running streams: events back to backup A (the
+        # newcomer's registration is gone), its consumers set back, nothing published twice
+        system.services["events"].terminate()
+        hallobot(
+            "restore", str(story.backup_a), "--part", "databases", "--service", "events", "--replace", env=system.env
+        )
+        assert tables(events_url) == events_at_a
+        streams_before = asyncio.run(stream_ids(system.nats.url))
+        system.restart("events")
+        with system.client("events") as events:
+            answer = events.get(f"/registrations/{newcomer['id']}", params={"token": newcomer["cancel_token"]})
+            assert answer.status_code == 404, answer.text
+            assert events.get(f"/events/{story.event_id}").status_code == 200
+        time.sleep(3)
+        assert asyncio.run(stream_ids(system.nats.url))["EVENTS"] == streams_before["EVENTS"]
     finally:
         system.stop()
         drop_database(story.pg_server, system.env["EVENTS_DATABASE_URL"])
