@@ -1,4 +1,5 @@
-"""`hallobot` command line: up, serve, migrate, streams, monitor, docs, catalogs, operator, host-agent."""
+"""`hallobot` command line: up, serve, migrate, streams, backup, restore, monitor, docs, catalogs, operator,
+host-agent."""
 
 from __future__ import annotations
 
@@ -103,6 +104,18 @@ async def _declare_streams(settings: Settings, city_url: str | None) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from hallobot.backup import run_backup
+
+    return run_backup(args.directory, args.nats_url, args.services, args.pg_bin)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from hallobot.backup import run_restore
+
+    return run_restore(args.directory, args.nats_url, args.services, args.part, args.replace, args.pg_bin)
+
+
 def _monitor(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -193,6 +206,24 @@ def main(argv: list[str] | None = None) -> int:
         "streams", help="declare the JetStream streams (admin credential in NATS_URL; services only check them)"
     )
     streams.set_defaults(run=_streams)
+
+    backup = commands.add_parser(
+        "backup", help="copy every service's database and the JetStream streams into DIR, while the system runs"
+    )
+    restore = commands.add_parser(
+        "restore", help="restore databases and streams from a backup DIR (services stopped; fresh servers)"
+    )
+    for command in (backup, restore):
+        command.add_argument("directory", metavar="DIR")
+        command.add_argument("--nats-url", help="the admin's NATS URL (default NATS_URL)")
+        command.add_argument("--service", dest="services", action="append", choices=SERVICES, help="default all")
+        command.add_argument("--pg-bin", help="directory of pg_dump/pg_restore (default HALLOBOT_PG_BIN, else found)")
+    restore.add_argument(
+        "--part", action="append", choices=("databases", "streams"), help="only this part (repeatable; default both)"
+    )
+    restore.add_argument("--replace", action="store_true", help="overwrite databases and streams that hold data")
+    backup.set_defaults(run=_backup)
+    restore.set_defaults(run=_restore)
 
     monitor = commands.add_parser("monitor", help="the impact monitor of the notifications service")
     monitor.add_argument(
