@@ -183,7 +183,8 @@ def test_an_event_staged_in_a_span_carries_its_traceparent_and_none_without_trac
     with tracing.span("POST /x") as span:
         staged = _with_actor(event)
     context = span.get_span_context()
-    assert staged.model_extra["traceparent"] == f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+    expected = f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+    assert staged.model_extra["traceparent"] == expected
     assert tracing.traceparent_in(staged.to_json()) == {"traceparent": staged.model_extra["traceparent"]}
     tracing._State.enabled = False
     assert "traceparent" not in (_with_actor(event).model_extra or {})

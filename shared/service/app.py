@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp
 
 from shared.auth import document_optional_credentials, hash_token
@@ -34,6 +35,11 @@ from shared.tracing import shutdown as flush_traces
 from shared.web.assets import router as assets
 
 log = logging.getLogger("hallobot.service")
+# FastAPI's own OpenTelemetry layer, outside everything above: the server span of each request
+# (`<METHOD> <route template>`, the status, a caller's `traceparent` as parent), when traces are on
+# (off, it is not even asked: bench/tracing.py). Not its metrics (ours are Prometheus), logs or the
+# spans of dependencies, endpoint and serialization (a lean trace: request, bus, mail).
+TELEMETRY: TelemetryConfig = {"metrics": False, "logs": False, "operation_spans": False, "auto_configure": False}
 
 
 class ServiceApp(FastAPI):
@@ -92,17 +98,13 @@ def build_app(
             await runtime.stop()
             flush_traces()
 
-    setup_tracing(definition.name)  # once per process, and only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+    traced = setup_tracing(definition.name)  # once per process, only when OTEL_EXPORTER_OTLP_ENDPOINT is set
     app = ServiceApp(
         title=f"HalloBot {definition.name}",
         description=definition.description,
         version="1",
         lifespan=lifespan,
-        # FastAPI's own OpenTelemetry layer, outside everything above: the server span of each request
-        # (`<METHOD> <route template>`, the status, a caller's `traceparent` as parent), only once
-        # setup_tracing installed a provider. Not its metrics (ours are Prometheus), logs or the
-        # spans of dependencies, endpoint and serialization (a lean trace: request, bus, mail).
-        telemetry={"metrics": False, "logs": False, "operation_spans": False, "auto_configure": False},
+        telemetry=TELEMETRY | {"tracing": traced},
     )
     app.state.settings, app.state.definition = settings, definition
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
