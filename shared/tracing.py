@@ -36,7 +36,6 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 log = logging.getLogger("hallobot.tracing")
 
-ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 TRACEPARENT, TRACESTATE = "traceparent", "tracestate"
 _PROPAGATOR = TraceContextTextMapPropagator()
 _NOTHING = nullcontext()
@@ -57,18 +56,20 @@ def enabled() -> bool:
     return _State.enabled
 
 
-def setup_tracing(service: str) -> bool:
-    """Once per process: the SDK and the OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set, else
-    nothing at all. Returns whether traces are recorded."""
-    if _State.enabled or not os.environ.get(ENDPOINT_VARIABLE):
+def setup_tracing(service: str, endpoint: str | None) -> bool:
+    """Once per process: the SDK and the OTLP exporter when `endpoint` (the setting
+    OTEL_EXPORTER_OTLP_ENDPOINT, a base URL) is set, else nothing at all. Returns whether traces are
+    recorded. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, when set, wins (the SDK's own rule)."""
+    if _State.enabled or not endpoint:
         return _State.enabled
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     provider = _sdk_provider(service)
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    traces = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or f"{endpoint.rstrip('/')}/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces)))
     install(provider)
-    log.info("traces go to %s", os.environ[ENDPOINT_VARIABLE])
+    log.info("traces go to %s", traces)
     return True
 
 

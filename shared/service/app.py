@@ -98,7 +98,7 @@ def build_app(
             await runtime.stop()
             flush_traces()
 
-    traced = setup_tracing(definition.name)  # once per process, only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+    traced = setup_tracing(definition.name, settings.otel_exporter_otlp_endpoint)  # only when it is set
     app = ServiceApp(
         title=f"HalloBot {definition.name}",
         description=definition.description,
