@@ -11,6 +11,7 @@ and an in-memory exporter, switched off again afterwards."""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import threading
 import uuid
@@ -32,6 +33,7 @@ from shared import tracing
 from shared.catalog import DeliverySent
 from shared.envelope import utcnow
 from shared.outbox import _with_actor
+from tests.notifications.test_webhooks import Receiver as WebhookReceiver
 from tests.support.system import OPERATOR, System, wait_until
 
 
@@ -108,6 +110,12 @@ def test_one_registration_is_one_trace_from_the_post_through_the_bus_to_the_mail
     tag = uuid.uuid4().hex[:6]
     address = f"spur-{tag}@example.org"
     starts = utcnow() + timedelta(days=10)
+    city = WebhookReceiver()  # a city system with a webhook on registrations
+    with system.client("notifications") as notifications:
+        allowed = notifications.post("/webhook-allowlist", json={"entry": "127.0.0.1/32"}, headers=OPERATOR)
+        assert allowed.status_code == 201
+        webhook = {"channel": "webhook", "url": city.url, "topics": ["events.registration.*"]}
+        assert notifications.post("/subscriptions", json=webhook, headers=OPERATOR).status_code == 201
     with system.client("events") as api:
         event = api.post(
             "/events",
@@ -163,6 +171,21 @@ def test_one_registration_is_one_trace_from_the_post_through_the_bus_to_the_mail
     # the delivery row keeps the consumer span's context for the sender
     stored = system.query("notifications", "SELECT traceparent FROM deliveries WHERE recipient = ?", address)
     assert stored == [(f"00-{trace_id}-{consumer['span_id']}-01",)]
+
+    # the webhook of the public event: in the same trace, its request carries the send span's context,
+    # and its CloudEvent the extension of the request that made the change
+    assert wait_until(lambda: city.requests, 30), "no webhook arrived"
+    headers, body = city.requests[0]
+    sends = wait_until(lambda: [s for s in receiver.of_trace(trace_id) if s["name"] == "webhook send"], 30)
+    assert sends, "no webhook span in the trace"
+    [send] = sends
+    spans = {span["span_id"]: span for span in receiver.of_trace(trace_id)}
+    fan_out = spans[send["parent_id"]]
+    assert fan_out["name"] == "notifications-events process"
+    assert spans[spans[fan_out["parent_id"]]["parent_id"]] == server
+    assert headers["traceparent"] == f"00-{trace_id}-{send['span_id']}-01"
+    assert json.loads(body)["traceparent"] == f"00-{trace_id}-{server['span_id']}-01"
+    city.close()
 
 
 @pytest.fixture
