@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # CA certificates (PEM) that verify the SMTP server besides the system's, e.g. the city's own CA.
     smtp_ca_file: Path | None = Field(None, validation_alias=_env("SMTP_CA_FILE"))
     log_level: str = Field("INFO", validation_alias=_env("HALLOBOT_LOG_LEVEL"))
+    # Traces (shared/tracing.py): OTLP over HTTP to this base URL (e.g. http://otel-collector:4318);
+    # unset or empty, no traces at all. The OpenTelemetry SDK's other OTEL_* variables apply as usual.
+    otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT"))
     stream_replicas: int = Field(1, ge=1, le=5, validation_alias=_env("HALLOBOT_STREAM_REPLICAS"))
     # Every HTTP request body (shared/http_guard.py): larger is a 413, before it is read.
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias=_env("HALLOBOT_MAX_BODY_BYTES"))

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.catalog import EventData
 from shared.console.actor import current_actor
 from shared.envelope import CloudEvent
+from shared.tracing import carrier, enabled
 
 OUTBOX_TABLE = "outbox"
 # Set on a session that staged events, so that Database wakes the relay right after the commit.
@@ -36,9 +37,13 @@ def outbox_table(metadata: MetaData) -> Table:
 
 def _with_actor(event: CloudEvent) -> CloudEvent:
     """The operator who made the change (shared/console/actor.py), as the CloudEvents extension
-    attribute `actor`: an account id or `bootstrap`, never an email. Consumers and jobs set none."""
-    actor = current_actor()
-    return event.model_copy(update={"actor": actor}) if actor else event
+    attribute `actor`: an account id or `bootstrap`, never an email. Consumers and jobs set none.
+    With traces on (shared/tracing.py), the current span's context as the distributed-tracing
+    extension attributes `traceparent` and `tracestate`: the relay runs later, in another task."""
+    extensions: dict[str, str] = carrier() if enabled() else {}
+    if actor := current_actor():
+        extensions["actor"] = actor
+    return event.model_copy(update=extensions) if extensions else event
 
 
 async def add_event(session: AsyncSession, table: Table, data: EventData, *, event_id: str | None = None) -> CloudEvent:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from opentelemetry.trace import SpanKind
+
 from services.notifications.config import NotificationsSettings
 from services.notifications.handlers_delivery import claim, mark_failed, mark_sent_many
 from services.notifications.mailer import outgoing
 from services.notifications.smtp_client import MailFailure, SmtpConnection, SmtpSecurity
 from shared.db import Database
+from shared.tracing import child_of_traceparent
 
 Row = dict[str, Any]
 
@@ -54,6 +57,15 @@ class SentMarks:
                         done.set_result(None)
 
 
+def _span_of(row: Row) -> dict[str, Any]:
+    """What the mail's span tells: never the address (the pseudonym of published events instead)."""
+    return {
+        "hallobot.delivery.id": row["id"],
+        "hallobot.event.id": row["event_id"],
+        "hallobot.template": row["template"],
+    }
+
+
 def smtp_security(settings: NotificationsSettings) -> SmtpSecurity:
     """The SMTP session's protection from SMTP_TLS, SMTP_USERNAME, SMTP_PASSWORD and SMTP_CA_FILE."""
     return SmtpSecurity(
@@ -94,7 +106,8 @@ class MailSender:
         try:
             for row in rows:
                 try:
-                    await self.connection.send(outgoing(row, self.settings.mail_from), before_data=marking)
+                    with child_of_traceparent("smtp send", row.get("traceparent"), SpanKind.CLIENT, _span_of(row)):
+                        await self.connection.send(outgoing(row, self.settings.mail_from), before_data=marking)
                 except MailFailure as exc:
                     if marking is not None:
                         await asyncio.shield(marking)

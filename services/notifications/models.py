@@ -68,6 +68,8 @@ deliveries = Table(
     # a registrant's cancel link until the server accepted the mail, then wiped: the stored text has
     # mail_mime.CANCEL_LINK in its place
     Column("secret_link", String(2000), nullable=True),
+    # traces on (shared/tracing.py): the consumer span that staged it, the parent of the sender's span
+    Column("traceparent", String(55), nullable=True),
     UniqueConstraint("event_id", "recipient_ref", "template", name="uq_deliveries_once"),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)

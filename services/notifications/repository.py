@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications import models
 from services.notifications.domain import Subscription
 from services.notifications.sentences import Names
+from shared import tracing
 from shared.db import dialect_insert
 
 S, D, L, H = models.subscriptions, models.deliveries, models.registrant_links, models.hotspots
@@ -91,6 +92,9 @@ class SqlRepository:
         (-1) is taken as "all" (the count only decides whether to wake the senders early)."""
         if not rows:
             return 0
+        if tracing.enabled():  # the sender's span becomes the child of the span that staged the row
+            for row in rows:
+                row["traceparent"] = tracing.carrier_for(row["event_id"]).get(tracing.TRACEPARENT)
         statement = dialect_insert(self.session)(D).on_conflict_do_nothing(index_elements=ONCE)
         if len(rows) == 1:
             result = await self.session.execute(statement.values(rows[0]))

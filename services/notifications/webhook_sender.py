@@ -7,6 +7,7 @@ import asyncio
 import ssl
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import select, update
 
 from services.notifications import models
@@ -17,6 +18,7 @@ from services.notifications.repository import SqlRepository, subscription_of
 from services.notifications.webhooks import PinnedClient, Resolver, WebhookFailure, lookup, post, resolve
 from shared.db import Database
 from shared.envelope import utcnow
+from shared.tracing import child_of_traceparent
 
 D, S = models.deliveries, models.subscriptions
 
@@ -67,7 +69,9 @@ class WebhookSender:
         try:
             if refusal:
                 raise WebhookFailure(refusal)
-            await post(self.client, target, sub["secret"], row["id"], row["body"])
+            what = {"hallobot.delivery.id": row["id"], "hallobot.event.id": row["event_id"]}
+            with child_of_traceparent("webhook send", row.get("traceparent"), SpanKind.CLIENT, what):
+                await post(self.client, target, sub["secret"], row["id"], row["body"])
         except WebhookFailure as exc:
             async with self.db.transaction() as session:
                 failures = sub["failures"] + 1

@@ -19,6 +19,7 @@ import httpx
 from standardwebhooks import Webhook
 
 from services.notifications.delivery_rules import target_refusal
+from shared import tracing
 from shared.envelope import CONTENT_TYPE
 
 
@@ -134,8 +135,11 @@ class PinnedClient:
 
 
 async def post(client: PinnedClient, target: Target, secret: str, message_id: str, body: str) -> None:
+    """With traces on, the request carries the `webhook send` span's context as `traceparent` (the
+    body's CloudEvent keeps the extension of the change it tells of)."""
     try:
-        response = await client.post(target, body.encode(), signed_headers(secret, message_id, body))
+        headers = signed_headers(secret, message_id, body) | tracing.carrier()
+        response = await client.post(target, body.encode(), headers)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise WebhookFailure(f"unreachable: {exc!r}"[:500]) from exc
     if not 200 <= response.status_code < 300:

@@ -11,7 +11,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import tracing
 from shared.consumer.dead_letter import dead_letter
 from shared.consumer.delivery import Delivery, PermanentError
 from shared.consumer.puller import Puller
@@ -167,17 +169,31 @@ class ConsumerGroup:
         async with self.db.transaction() as session:
             claimed = await claim_many(session, self.inbox, sub.name, [d.message_id for _, d in decoded])
             fresh = []
-            for _, delivery in decoded:
+            for msg, delivery in decoded:
                 if delivery.message_id in claimed:
                     claimed.discard(delivery.message_id)  # a copy later in the same batch is skipped
-                    fresh.append(delivery)
-            if sub.batch_handler is not None:
+                    fresh.append((msg, delivery))
+            if tracing.enabled():
+                await self._handle_traced(session, sub, fresh)
+            elif sub.batch_handler is not None:
                 if fresh:
-                    await sub.batch_handler(session, fresh)
+                    await sub.batch_handler(session, [delivery for _, delivery in fresh])
             elif sub.handler is not None:
-                for delivery in fresh:
+                for _, delivery in fresh:
                     await sub.handler(session, delivery)
         return len(fresh)
+
+    @staticmethod
+    async def _handle_traced(session: AsyncSession, sub: Subscription, fresh: list[tuple[Msg, Delivery]]) -> None:
+        """The handlers inside consumer spans, each the child of its message's context (shared/tracing.py)."""
+        if sub.batch_handler is not None:
+            if fresh:
+                with tracing.consumer_spans(sub.name, [(msg.headers, delivery) for msg, delivery in fresh]):
+                    await sub.batch_handler(session, [delivery for _, delivery in fresh])
+        elif sub.handler is not None:
+            for msg, delivery in fresh:
+                with tracing.consumer_span(sub.name, msg.headers, delivery):
+                    await sub.handler(session, delivery)
 
     async def _apply_one(self, sub: Subscription, msg: Msg, delivery: Delivery) -> None:
         try:

@@ -19,6 +19,8 @@ from shared.metrics import OUTBOX_DUPLICATES, OUTBOX_PENDING, OUTBOX_PUBLISH_ERR
 from shared.relay.parking import never_publishable, park, parked
 from shared.relay.statements import RelayStatements
 from shared.retry import Backoff, retrying
+from shared.tracing import enabled as tracing_enabled
+from shared.tracing import publish_span
 
 log = logging.getLogger("hallobot.relay")
 
@@ -194,7 +196,11 @@ class OutboxRelay:
         for row in rows:
             headers = {"Nats-Msg-Id": row.event_id, "Content-Type": CONTENT_TYPE}
             try:
-                ack = await js.publish(row.subject, row.payload, headers=headers, timeout=self.publish_timeout)
+                if tracing_enabled():  # a "publish" span; its context goes along as the header traceparent
+                    with publish_span(row.subject, row.event_id, row.payload, headers):
+                        ack = await js.publish(row.subject, row.payload, headers=headers, timeout=self.publish_timeout)
+                else:
+                    ack = await js.publish(row.subject, row.payload, headers=headers, timeout=self.publish_timeout)
             except Exception as exc:
                 reason = never_publishable(exc, row)
                 if reason is not None:

@@ -1,7 +1,8 @@
 """`build_app`: a service's FastAPI application around its definition and its one settings object.
 
 Around every answer, outside FastAPI's error handling (so a 500 gets them too): the security headers
-and the HTTP metrics (middleware.py). Beside the public port, when `HALLOBOT_INTERNAL_PORT` is set:
+and the HTTP metrics (middleware.py); around those, when traces are on (shared/tracing.py), the
+server span of FastAPI's own OpenTelemetry layer. Beside the public port, when `HALLOBOT_INTERNAL_PORT` is set:
 the internal listener with /metrics and the detailed readiness (internal.py)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp
 
 from shared.auth import document_optional_credentials, hash_token
@@ -28,9 +30,16 @@ from shared.service.internal import InternalListener
 from shared.service.middleware import RequestMetrics, SecurityHeaders, ServiceMiddleware
 from shared.service.probes import probes
 from shared.service.runtime import Runtime, StartupFailed
+from shared.tracing import setup_tracing
+from shared.tracing import shutdown as flush_traces
 from shared.web.assets import router as assets
 
 log = logging.getLogger("hallobot.service")
+# FastAPI's own OpenTelemetry layer, outside everything above: the server span of each request
+# (`<METHOD> <route template>`, the status, a caller's `traceparent` as parent), when traces are on
+# (off, it is not even asked: bench/tracing.py). Not its metrics (ours are Prometheus), logs or the
+# spans of dependencies, endpoint and serialization (a lean trace: request, bus, mail).
+TELEMETRY: TelemetryConfig = {"metrics": False, "logs": False, "operation_spans": False, "auto_configure": False}
 
 
 class ServiceApp(FastAPI):
@@ -87,12 +96,15 @@ def build_app(
                 await internal.stop()
             await app.state.credentials.stop()
             await runtime.stop()
+            flush_traces()
 
+    traced = setup_tracing(definition.name, settings.otel_exporter_otlp_endpoint)  # only when it is set
     app = ServiceApp(
         title=f"HalloBot {definition.name}",
         description=definition.description,
         version="1",
         lifespan=lifespan,
+        telemetry=TELEMETRY | {"tracing": traced},
     )
     app.state.settings, app.state.definition = settings, definition
     token = settings.operator_token.get_secret_value() if settings.operator_token else None

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
+import re
 import subprocess
 import tomllib
 
 import pytest
+import yaml
 from pydantic import AliasChoices
 
 from hallobot import cli
@@ -20,6 +23,7 @@ INFRASTRUCTURE = ("nats", "postgres", "mailpit")
 WAITED_FOR = ("nats", "postgres")  # Mailpit runs in the dev profile only: no service waits for it
 ONE_SHOTS = ("nats-streams",)  # run to completion before the services start
 FRONT_DOOR = "caddy"  # in front of the services, the one address for people (deploy/Caddyfile)
+OBSERVABILITY = ("otel-collector", "jaeger", "prometheus", "grafana")  # the optional profile
 
 
 SERVICE_SETTINGS = {  # each service's own settings (pydantic-settings, prefixed with its name)
@@ -60,7 +64,7 @@ def services():
 
 
 def test_the_compose_file_runs_infrastructure_and_the_four_services(services):
-    assert set(services) == {*INFRASTRUCTURE, *ONE_SHOTS, *SERVICES, FRONT_DOOR}
+    assert set(services) == {*INFRASTRUCTURE, *ONE_SHOTS, *SERVICES, FRONT_DOOR, *OBSERVABILITY}
 
 
 def test_every_service_runs_hallobot_serve_of_the_installed_package(services, monkeypatch):
@@ -341,3 +345,53 @@ def _find(node, key: str) -> list:
         for item in node:
             found += _find(item, key)
     return found
+
+
+# --------------------------------------------------------------------------- observability
+
+
+def test_the_observability_profile_takes_traces_to_jaeger_and_metrics_to_a_grafana_dashboard(services):
+    for name in OBSERVABILITY:
+        assert services[name]["profiles"] == ["observability"], name
+    observability = compose.DEPLOY / "observability"
+    collector = yaml.safe_load((observability / "otel-collector.yaml").read_text())
+    assert collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"] == "0.0.0.0:4318"
+    assert collector["exporters"]["otlp/jaeger"]["endpoint"] == "jaeger:4317"
+    assert collector["service"]["pipelines"]["traces"]["exporters"] == ["otlp/jaeger"]
+    # the services send there once .env says so; without it they record nothing
+    assert compose.env_example()["OTEL_EXPORTER_OTLP_ENDPOINT"] == ""
+    assert "# OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318" in compose.ENV_EXAMPLE.read_text()
+    env = {name: f"value-of-{name.lower()}" for name in compose.env_example()}
+    for endpoint in ("", "http://otel-collector:4318"):
+        loaded = compose.load({**env, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})["services"]
+        for name in SERVICES:
+            service_env = compose.environment(loaded[name])
+            assert service_env["OTEL_EXPORTER_OTLP_ENDPOINT"] == endpoint, name
+            assert ServiceSettings(
+                service=name, **{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
+            ).otel_exporter_otlp_endpoint == (endpoint)
+    # Prometheus scrapes every service's internal listener
+    prometheus = yaml.safe_load((observability / "prometheus.yml").read_text())
+    [job] = prometheus["scrape_configs"]
+    [targets] = [entry["targets"] for entry in job["static_configs"]]
+    internal = {compose.environment(services[name])["HALLOBOT_INTERNAL_PORT"] for name in SERVICES}
+    assert sorted(targets) == sorted(f"{name}:{port}" for name in SERVICES for port in internal)
+    # the dashboard shows only metrics the services export
+    from shared import metrics
+
+    exported = {
+        name
+        for collector in vars(metrics).values()
+        if hasattr(collector, "_name")
+        for name in (collector._name, f"{collector._name}_total", f"{collector._name}_bucket")
+    }
+    dashboard = json.loads((observability / "grafana" / "dashboards" / "hallobot.json").read_text())
+    queried = {
+        found
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for found in re.findall(r"hallobot_[a-z_]+", target["expr"])
+    }
+    assert queried and queried <= exported, sorted(queried - exported)
+    grafana_mounts = {volume.split(":")[1] for volume in services["grafana"]["volumes"]}
+    assert {"/etc/grafana/provisioning", "/var/lib/grafana/dashboards"} <= grafana_mounts
