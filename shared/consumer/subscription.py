@@ -43,6 +43,7 @@ class DeliveryPolicy:
     backoff_s: list[float] = field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
     ack_wait_s: float = 30.0
     fetch_timeout_s: float = 5.0
+    lag_interval_s: float = 15.0  # how often each durable's info refreshes the lag gauges
 
     def delay_after(self, attempt: int) -> float:
         return self.backoff_s[min(attempt - 1, len(self.backoff_s) - 1)] if self.backoff_s else 0.0

@@ -7,6 +7,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 
 from nats.js import JetStreamContext
@@ -15,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
 from shared.envelope import CONTENT_TYPE, utcnow
-from shared.metrics import OUTBOX_DUPLICATES, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+from shared.metrics import (
+    OUTBOX_DUPLICATES,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISH_ERRORS,
+    OUTBOX_PUBLISHED,
+)
 from shared.relay.parking import never_publishable, park, parked
 from shared.relay.statements import RelayStatements
 from shared.retry import Backoff, retrying
@@ -155,7 +162,11 @@ class OutboxRelay:
     async def _round_postgres(self, conn: AsyncConnection) -> tuple[int, bool]:
         async with conn.begin():
             if not await conn.scalar(self._sql.try_lock):
-                return 0, True  # another relay holds the lock and does the work
+                # Another relay holds the lock and does the work (and reports the backlog): take the
+                # largest value over the instances.
+                OUTBOX_PENDING.labels(self.service).set(0)
+                OUTBOX_OLDEST_AGE.labels(self.service).set(0)
+                return 0, True
             rows = await self._pending(conn)
             done, set_aside = await self._publish(rows)
             await self._mark(conn, done)
@@ -207,7 +218,18 @@ class OutboxRelay:
                 OUTBOX_DUPLICATES.labels(self.service).inc()
             done.append(row.seq)
         OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
+        self._note_oldest(rows[len(done) + len(set_aside) :])
         return done, set_aside
+
+    def _note_oldest(self, waiting: Sequence[Row[Any]]) -> None:
+        """The age of the oldest row this round left unpublished (rows go out in order, up to the first
+        failure): it grows while the broker is away or the relay is stuck, and is 0 when all went out."""
+        age = 0.0
+        if waiting:
+            created = waiting[0].created_at
+            created = created if created.tzinfo else created.replace(tzinfo=UTC)  # SQLite gives naive UTC
+            age = max(0.0, (utcnow() - created).total_seconds())
+        OUTBOX_OLDEST_AGE.labels(self.service).set(age)
 
     async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
         if seqs:
