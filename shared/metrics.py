@@ -11,7 +11,9 @@ OUTBOX_PUBLISH_ERRORS = Counter("hallobot_outbox_publish_errors_total", "Failed 
 OUTBOX_PARKED = Counter(
     "hallobot_outbox_parked_total", "Outbox rows set aside because they can never be published", ["service"]
 )
-OUTBOX_PENDING = Gauge("hallobot_outbox_pending", "Outbox rows not yet published (last seen)", ["service"])
+OUTBOX_PENDING = Gauge(
+    "hallobot_outbox_pending", "Outbox rows left unpublished by the relay's last round (at most a batch)", ["service"]
+)
 OUTBOX_OLDEST_AGE = Gauge(
     "hallobot_outbox_oldest_pending_age_seconds",
     "Age of the oldest outbox row not yet published when the relay last looked (0: none waits)",

@@ -179,7 +179,6 @@ class OutboxRelay:
         conn = await conn.execution_options(readonly=True)
         async with conn.begin():
             rows = (await conn.execute(self._sql.select_after, {"after": self._published_upto})).all()
-        OUTBOX_PENDING.labels(self.service).set(len(rows))
         done, set_aside = await self._publish(rows)
         if set_aside:  # rare: written at once, so that the range mark after it passes these rows by
             async with self.db.write_connection() as write:
@@ -193,7 +192,6 @@ class OutboxRelay:
 
     async def _pending(self, conn: AsyncConnection) -> Sequence[Row[Any]]:
         rows: Sequence[Row[Any]] = (await conn.execute(self._sql.select_pending)).all()
-        OUTBOX_PENDING.labels(self.service).set(len(rows))
         return rows
 
     async def _publish(self, rows: Sequence[Row[Any]]) -> tuple[list[int], list[tuple[int, str]]]:
@@ -218,12 +216,14 @@ class OutboxRelay:
                 OUTBOX_DUPLICATES.labels(self.service).inc()
             done.append(row.seq)
         OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
-        self._note_oldest(rows[len(done) + len(set_aside) :])
+        self._note_backlog(rows[len(done) + len(set_aside) :])
         return done, set_aside
 
-    def _note_oldest(self, waiting: Sequence[Row[Any]]) -> None:
-        """The age of the oldest row this round left unpublished (rows go out in order, up to the first
-        failure): it grows while the broker is away or the relay is stuck, and is 0 when all went out."""
+    def _note_backlog(self, waiting: Sequence[Row[Any]]) -> None:
+        """The rows this round left unpublished (rows go out in order, up to the first failure; at
+        most a batch) and the age of the oldest: it grows while the broker is away or the relay is
+        stuck, and both are 0 when all went out."""
+        OUTBOX_PENDING.labels(self.service).set(len(waiting))
         age = 0.0
         if waiting:
             created = waiting[0].created_at
