@@ -100,6 +100,8 @@ class Settings(BaseSettings):
         [1.0, 5.0, 30.0, 120.0], validation_alias=_env("HALLOBOT_CONSUMER_BACKOFF_S")
     )
     consumer_ack_wait_s: float = Field(30.0, gt=0, validation_alias=_env("HALLOBOT_CONSUMER_ACK_WAIT_S"))
+    # How often each durable consumer's backlog is read from the server for the lag gauges.
+    consumer_lag_interval_s: float = Field(15.0, gt=0, validation_alias=_env("HALLOBOT_CONSUMER_LAG_INTERVAL_S"))
     graceful_timeout_s: float = Field(10.0, ge=0, validation_alias=_env("HALLOBOT_GRACEFUL_TIMEOUT_S"))
     relay_poll_interval_s: float = Field(1.0, gt=0, validation_alias=_env("HALLOBOT_RELAY_POLL_INTERVAL_S"))
     # At start-up a service waits this long for NATS (it may start later), then exits with one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Annotated, Literal
 
@@ -16,6 +17,7 @@ from shared.auth import OperatorDep
 from shared.inputs import LINE, Id
 from shared.service import ReadingDep, TransactionDep
 
+log = logging.getLogger("hallobot.notifications.operators")
 router = APIRouter(tags=["operators"])
 Recipient = Annotated[str, Field(max_length=2000), LINE]
 
@@ -94,14 +96,18 @@ async def get_allowlist(_: OperatorDep, session: ReadingDep) -> list[AllowlistEn
     status_code=status.HTTP_201_CREATED,
     summary="Ein privates Ziel (Host oder CIDR) für Webhooks freigeben (Operator)",
 )
-async def add_allowlist(body: AllowlistEntry, _: OperatorDep, session: TransactionDep) -> AllowlistEntry:
-    return AllowlistEntry(entry=await handlers.allow(SqlRepository(session), body.entry))
+async def add_allowlist(body: AllowlistEntry, operator: OperatorDep, session: TransactionDep) -> AllowlistEntry:
+    entry = await handlers.allow(SqlRepository(session), body.entry)
+    # Opens private targets to webhooks: in the log with who did it (and the request's id).
+    log.info("webhook allowlist entry added", extra={"entry": entry, "actor": operator.account_id})
+    return AllowlistEntry(entry=entry)
 
 
 @router.delete(
     "/webhook-allowlist/{entry:path}", status_code=status.HTTP_204_NO_CONTENT, summary="Freigabe entfernen (Operator)"
 )
 async def remove_allowlist(
-    entry: Annotated[str, Path(max_length=255)], _: OperatorDep, session: TransactionDep
+    entry: Annotated[str, Path(max_length=255)], operator: OperatorDep, session: TransactionDep
 ) -> None:
     await handlers.disallow(SqlRepository(session), entry)
+    log.info("webhook allowlist entry removed", extra={"entry": entry, "actor": operator.account_id})

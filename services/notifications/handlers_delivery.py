@@ -131,8 +131,9 @@ async def mark_failed(
     return True
 
 
-async def disable_webhook(session: AsyncSession, subscription_id: str) -> None:
-    """After persistent failure: the endpoint stops receiving; what was queued for it is dead (replayable)."""
+async def disable_webhook(session: AsyncSession, subscription_id: str) -> int:
+    """After persistent failure: the endpoint stops receiving; what was queued for it is dead (replayable).
+    Returns how many deliveries that made dead."""
     reason = "endpoint disabled after persistent failure"
     await session.execute(update(S).where(S.c.id == subscription_id).values(status="disabled"))
     queued = D.c.subscription_id == subscription_id, D.c.status == "pending"
@@ -140,6 +141,7 @@ async def disable_webhook(session: AsyncSession, subscription_id: str) -> None:
     await session.execute(update(D).where(*queued).values(status="dead", last_error=reason))
     for row in dead:
         await _dead(session, dict(row), reason)
+    return len(dead)
 
 
 async def replay(session: AsyncSession, delivery_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from services.notifications.handlers_delivery import claim, mark_failed, mark_se
 from services.notifications.mailer import outgoing
 from services.notifications.smtp_client import MailFailure, SmtpConnection, SmtpSecurity
 from shared.db import Database
+from shared.metrics import DELIVERIES
 from shared.tracing import child_of_traceparent
 
 Row = dict[str, Any]
@@ -52,6 +53,7 @@ class SentMarks:
                     if not done.done():
                         done.set_exception(exc)
             else:
+                DELIVERIES.labels("email", "sent").inc(sum(len(rows) for rows, _ in batch))
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
@@ -113,9 +115,11 @@ class MailSender:
                         await asyncio.shield(marking)
                     await self._mark_sent(accepted)
                     async with self.db.transaction() as session:
-                        await mark_failed(
+                        dead = await mark_failed(
                             session, row, exc.reason, exc.retry, self.settings.mail_max_attempts, self.settings
                         )
+                    DELIVERIES.labels("email", "failed").inc()
+                    DELIVERIES.labels("email", "dead" if dead else "retried").inc()
                 else:
                     accepted.append(row)
                     if len(accepted) >= self.settings.mark_sent_batch:

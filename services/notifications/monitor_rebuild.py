@@ -97,7 +97,11 @@ class Projector:
                         if group is not None:
                             await group.stop(runtime.settings.graceful_timeout_s)
                         group = ConsumerGroup(
-                            runtime.db, runtime.definition.inbox, runtime.jetstream, runtime.consumers.policy
+                            runtime.db,
+                            runtime.definition.inbox,
+                            runtime.jetstream,
+                            runtime.consumers.policy,
+                            service=runtime.consumers.service,
                         )
                         for subscription in subscriptions(wanted):
                             group.add(subscription)

@@ -18,6 +18,7 @@ from services.notifications.repository import SqlRepository, subscription_of
 from services.notifications.webhooks import PinnedClient, Resolver, WebhookFailure, lookup, post, resolve
 from shared.db import Database
 from shared.envelope import utcnow
+from shared.metrics import DELIVERIES
 from shared.tracing import child_of_traceparent
 
 D, S = models.deliveries, models.subscriptions
@@ -62,6 +63,7 @@ class WebhookSender:
         if sub is None or not subscription_of(sub).receives:
             async with self.db.transaction() as session:
                 await mark_failed(session, row, "subscription no longer active", False, 0, self.settings)
+            DELIVERIES.labels("webhook", "dead").inc()
             return
         # Resolved once, outside any transaction (DNS), checked, and dialled at the checked address.
         target = await lookup(sub["url"], self.resolver)
@@ -76,10 +78,19 @@ class WebhookSender:
             async with self.db.transaction() as session:
                 failures = sub["failures"] + 1
                 await session.execute(update(S).where(S.c.id == sub["id"]).values(failures=S.c.failures + 1))
-                await mark_failed(session, row, str(exc), True, self.settings.webhook_max_attempts, self.settings)
-                if failures >= self.settings.webhook_disable_after:
-                    await disable_webhook(session, sub["id"])
+                dead = int(
+                    await mark_failed(session, row, str(exc), True, self.settings.webhook_max_attempts, self.settings)
+                )
+                disabled = failures >= self.settings.webhook_disable_after
+                if disabled:  # this row too, if it was to be retried: it is among the endpoint's queued ones
+                    dead += await disable_webhook(session, sub["id"])
+            DELIVERIES.labels("webhook", "failed").inc()
+            if dead:
+                DELIVERIES.labels("webhook", "dead").inc(dead)
+            if not disabled and not dead:
+                DELIVERIES.labels("webhook", "retried").inc()
         else:
             async with self.db.transaction() as session:
                 await mark_sent_many(session, [row])
                 await session.execute(update(S).where(S.c.id == sub["id"]).values(failures=0))
+            DELIVERIES.labels("webhook", "sent").inc()

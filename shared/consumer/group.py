@@ -17,11 +17,12 @@ from shared import tracing
 from shared.consumer.dead_letter import dead_letter
 from shared.consumer.delivery import Delivery, PermanentError
 from shared.consumer.puller import Puller
+from shared.consumer.replay import replay_consumer
 from shared.consumer.replay_loop import handle_replays, replay_subscription
 from shared.consumer.subscription import DeliveryPolicy, Subscription
 from shared.db import Database
 from shared.inbox import claim_many
-from shared.metrics import CONSUMED, DEAD_LETTERS, HANDLER_SECONDS
+from shared.metrics import CONSUMED, CONSUMER_ACK_PENDING, CONSUMER_PENDING, DEAD_LETTERS, HANDLER_SECONDS
 from shared.retry import Backoff, retrying
 
 log = logging.getLogger("hallobot.consumer")
@@ -40,12 +41,17 @@ class ConsumerGroup:
         inbox: Table,
         jetstream: Callable[[], JetStreamContext],
         policy: DeliveryPolicy | None = None,
+        *,
+        service: str = "",
     ) -> None:
+        """`service` labels the lag gauges (`hallobot_consumer_pending_messages`); none, no gauges."""
         self.db, self.inbox, self.jetstream = db, inbox, jetstream
         self.policy = policy or DeliveryPolicy()
+        self.service = service
         self.subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._pullers: list[Puller] = []
+        self._durables: list[tuple[str, JetStreamContext.PullSubscription]] = []  # for the lag gauges
         self._running = False
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -66,14 +72,38 @@ class ConsumerGroup:
             )
             puller = await Puller.bind(pull)  # not nats-py's fetch: see shared/consumer/puller.py
             self._pullers.append(puller)
+            self._durables.append((sub.name, pull))
             self._tasks.append(
                 asyncio.create_task(self._pull_loop(sub, puller, self.handle_batch), name=f"consumer:{sub.name}")
             )
             if sub.replayable and (replays := await replay_subscription(js, self.policy, sub)):
                 replay_puller = await Puller.bind(replays)  # its dead letters' replay requests (replay.py)
                 self._pullers.append(replay_puller)
-                step = self._pull_loop(sub, replay_puller, self._replay_step, REPLAY_BATCH)
+                self._durables.append((replay_consumer(sub.name), replays))
+                step = self._pull_loop(sub, replay_puller, self._replay_step, REPLAY_BATCH, replay_consumer(sub.name))
                 self._tasks.append(asyncio.create_task(step, name=f"replay:{sub.name}"))
+        if self.service and self._durables:
+            self._tasks.append(asyncio.create_task(self._watch_lag(), name="consumer-lag"))
+
+    async def _watch_lag(self) -> None:
+        """Every `lag_interval_s`, each durable's backlog from its consumer info (one cheap request
+        each): the fetches' metadata says it only while messages flow, this also while a consumer is
+        idle, paused on the server or stuck in a batch, which is when the lag matters."""
+        while self._running:
+            for durable, pull in self._durables:
+                try:
+                    info = await pull.consumer_info()
+                except Exception as exc:  # broker away: the gauges keep their last value meanwhile
+                    log.debug("consumer info failed", extra={"consumer": durable, "error": repr(exc)})
+                    continue
+                CONSUMER_PENDING.labels(self.service, durable).set(info.num_pending or 0)
+                CONSUMER_ACK_PENDING.labels(self.service, durable).set(info.num_ack_pending or 0)
+            await asyncio.sleep(self.policy.lag_interval_s)
+
+    def _note_pending(self, durable: str, msgs: list[Msg]) -> None:
+        """What the server still holds behind the last message of a fetched batch (free with it)."""
+        if self.service and msgs:
+            CONSUMER_PENDING.labels(self.service, durable).set(msgs[-1].metadata.num_pending or 0)
 
     async def _replay_step(self, sub: Subscription, msgs: list[Msg]) -> None:
         await handle_replays(self, sub, msgs)
@@ -100,7 +130,9 @@ class ConsumerGroup:
                 log.debug("unsubscribe at stop failed", extra={"error": repr(exc)})
         self._pullers.clear()
 
-    async def _pull_loop(self, sub: Subscription, puller: Puller, step: BatchStep, batch: int = 0) -> None:
+    async def _pull_loop(
+        self, sub: Subscription, puller: Puller, step: BatchStep, batch: int = 0, durable: str = ""
+    ) -> None:
         # Fetch, handle, fetch: prefetching the next batch during the handling was measured and
         # made it slower here (parsing the next batch competes with the database hops for the loop).
         # A fetch returns as soon as its pull request ends, so a message on a quiet stream is
@@ -115,6 +147,7 @@ class ConsumerGroup:
                 msgs = await self._fetch_when_back(sub, puller, batch)
             if not msgs:
                 continue
+            self._note_pending(durable or sub.name, msgs)
             if not self._running:
                 for msg in msgs:  # hand them back at once to another instance (or after restart)
                     await msg.nak()

@@ -45,6 +45,7 @@ class DeliveryPolicy:
     # The life of a pull request on a quiet stream (then the next one is sent). A fetch returns as
     # soon as its request ended, never waiting for a batch to fill (shared/consumer/puller.py).
     fetch_timeout_s: float = 5.0
+    lag_interval_s: float = 15.0  # how often each durable's info refreshes the lag gauges
 
     def delay_after(self, attempt: int) -> float:
         return self.backoff_s[min(attempt - 1, len(self.backoff_s) - 1)] if self.backoff_s else 0.0

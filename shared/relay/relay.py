@@ -7,6 +7,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 
 from nats.js import JetStreamContext
@@ -15,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
 from shared.envelope import CONTENT_TYPE, utcnow
-from shared.metrics import OUTBOX_DUPLICATES, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+from shared.metrics import (
+    OUTBOX_DUPLICATES,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISH_ERRORS,
+    OUTBOX_PUBLISHED,
+)
 from shared.relay.parking import never_publishable, park, parked
 from shared.relay.statements import RelayStatements
 from shared.retry import Backoff, retrying
@@ -157,7 +164,11 @@ class OutboxRelay:
     async def _round_postgres(self, conn: AsyncConnection) -> tuple[int, bool]:
         async with conn.begin():
             if not await conn.scalar(self._sql.try_lock):
-                return 0, True  # another relay holds the lock and does the work
+                # Another relay holds the lock and does the work (and reports the backlog): take the
+                # largest value over the instances.
+                OUTBOX_PENDING.labels(self.service).set(0)
+                OUTBOX_OLDEST_AGE.labels(self.service).set(0)
+                return 0, True
             rows = await self._pending(conn)
             done, set_aside = await self._publish(rows)
             await self._mark(conn, done)
@@ -170,7 +181,6 @@ class OutboxRelay:
         conn = await conn.execution_options(readonly=True)
         async with conn.begin():
             rows = (await conn.execute(self._sql.select_after, {"after": self._published_upto})).all()
-        OUTBOX_PENDING.labels(self.service).set(len(rows))
         done, set_aside = await self._publish(rows)
         if set_aside:  # rare: written at once, so that the range mark after it passes these rows by
             async with self.db.write_connection() as write:
@@ -184,7 +194,6 @@ class OutboxRelay:
 
     async def _pending(self, conn: AsyncConnection) -> Sequence[Row[Any]]:
         rows: Sequence[Row[Any]] = (await conn.execute(self._sql.select_pending)).all()
-        OUTBOX_PENDING.labels(self.service).set(len(rows))
         return rows
 
     async def _publish(self, rows: Sequence[Row[Any]]) -> tuple[list[int], list[tuple[int, str]]]:
@@ -213,7 +222,20 @@ class OutboxRelay:
                 OUTBOX_DUPLICATES.labels(self.service).inc()
             done.append(row.seq)
         OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
+        self._note_backlog(rows[len(done) + len(set_aside) :])
         return done, set_aside
+
+    def _note_backlog(self, waiting: Sequence[Row[Any]]) -> None:
+        """The rows this round left unpublished (rows go out in order, up to the first failure; at
+        most a batch) and the age of the oldest: it grows while the broker is away or the relay is
+        stuck, and both are 0 when all went out."""
+        OUTBOX_PENDING.labels(self.service).set(len(waiting))
+        age = 0.0
+        if waiting:
+            created = waiting[0].created_at
+            created = created if created.tzinfo else created.replace(tzinfo=UTC)  # SQLite gives naive UTC
+            age = max(0.0, (utcnow() - created).total_seconds())
+        OUTBOX_OLDEST_AGE.labels(self.service).set(age)
 
     async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
         if seqs:

@@ -12,7 +12,7 @@ class RelayStatements:
     def __init__(self, table: Table, batch_size: int, lock_key: int) -> None:
         c = table.c
         self.select_pending: Select[Any] = (
-            select(c.seq, c.event_id, c.subject, c.payload)
+            select(c.seq, c.event_id, c.subject, c.payload, c.created_at)
             .where(c.published_at.is_(None), c.parked_at.is_(None))
             .order_by(c.seq)
             .limit(batch_size)

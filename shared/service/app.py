@@ -1,9 +1,10 @@
 """`build_app`: a service's FastAPI application around its definition and its one settings object.
 
-Around every answer, outside FastAPI's error handling (so a 500 gets them too): the security headers
-and the HTTP metrics (middleware.py); around those, when traces are on (shared/tracing.py), the
-server span of FastAPI's own OpenTelemetry layer. Beside the public port, when `HALLOBOT_INTERNAL_PORT` is set:
-the internal listener with /metrics and the detailed readiness (internal.py)."""
+Around every answer, outside FastAPI's error handling (so a 500 gets them too): the security headers,
+the HTTP metrics, the request id and the access log (middleware.py); around those, when traces are on
+(shared/tracing.py), the server span of FastAPI's own OpenTelemetry layer. Beside the public port, when
+`HALLOBOT_INTERNAL_PORT` is set: the internal listener with /metrics and the detailed readiness
+(internal.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from shared.ratelimit import RateLimiter
 from shared.schema_routes import router as schema_routes
 from shared.service.definition import ServiceDefinition
 from shared.service.internal import InternalListener
-from shared.service.middleware import RequestMetrics, SecurityHeaders, ServiceMiddleware
+from shared.service.middleware import AccessLog, RequestMetrics, SecurityHeaders, ServiceMiddleware
 from shared.service.probes import probes
 from shared.service.runtime import Runtime, StartupFailed
 from shared.tracing import setup_tracing
@@ -54,6 +55,7 @@ class ServiceApp(FastAPI):
             super().build_middleware_stack(),
             headers=SecurityHeaders(production=settings.environment == "production", docs_paths=docs),
             metrics=RequestMetrics(service=definition.name),
+            access=AccessLog(proxies=settings.trusted_proxy_networks()),
         )
 
 

@@ -1,19 +1,32 @@
 """What wraps every answer of a service, outside FastAPI's own error handling, so that a 500 gets it
-too: the security headers (`SecurityHeaders`) and the HTTP metrics (`RequestMetrics`).
+too: the security headers (`SecurityHeaders`), the HTTP metrics (`RequestMetrics`), the request id
+and the access log (`AccessLog`).
 
-One plain ASGI layer (`ServiceMiddleware`) applies both: no per-request task or body copy, and one
+One plain ASGI layer (`ServiceMiddleware`) applies them all: no per-request task or body copy, and one
 wrapped `send` per message (an SSE frame to thousands of clients passes it once, not once per concern).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Sequence
 from time import perf_counter
 from typing import Any
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.client_address import IPNetwork, client_address
+from shared.logging import REQUEST_ID, current_trace_ids
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
+
+access_log = logging.getLogger("hallobot.access")
+# An incoming X-Request-ID (the front door's, deploy/Caddyfile) is taken when it looks like an id;
+# anything else (too long, odd characters) is replaced, so that a client cannot write into our logs.
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+PROBES = frozenset({"/healthz", "/readyz"})  # asked every few seconds by the orchestrator: DEBUG
 
 # Pages load only what their own origin serves: no inline script or style, no framing, no <base>.
 PAGE_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -83,26 +96,83 @@ class RequestMetrics:
         timer.observe(seconds)
 
 
-class ServiceMiddleware:
-    """Adds the security headers to every HTTP answer and records it in the metrics. A request whose
-    handler raised counts as 5xx, also when the error came after the status line (a broken stream)."""
+class AccessLog:
+    """The request id of a request, and its one JSON line on the logger `hallobot.access` when it is
+    answered: method, path (never the query string: it may hold a token), route template, status,
+    duration, the client as `shared/client_address.py` resolves it, the request id and, when a trace
+    is active, its trace id. The probes' lines are DEBUG, every other INFO."""
 
-    def __init__(self, app: ASGIApp, *, headers: SecurityHeaders, metrics: RequestMetrics) -> None:
+    def __init__(self, *, proxies: Sequence[IPNetwork] = ()) -> None:
+        self.proxies = tuple(proxies)
+
+    @staticmethod
+    def request_id(scope: Scope) -> str:
+        """The incoming `X-Request-ID` if it looks like an id, else a new one (uuid4, hex)."""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                text: str = value.decode("latin-1")
+                if REQUEST_ID_PATTERN.fullmatch(text):
+                    return text
+                break
+        return uuid.uuid4().hex
+
+    def client(self, scope: Scope) -> str:
+        peer = scope.get("client")
+        forwarded = b",".join(value for name, value in scope["headers"] if name == b"x-forwarded-for")
+        host: str | None = peer[0] if peer else None
+        return client_address(host, forwarded.decode("latin-1"), self.proxies)
+
+    def write(
+        self, scope: Scope, status: int, seconds: float, request_id: str, trace_ids: tuple[str, str] | None
+    ) -> None:
+        level = logging.DEBUG if scope["path"] in PROBES else logging.INFO
+        if not access_log.isEnabledFor(level):
+            return
+        line: dict[str, Any] = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": getattr(scope.get("route"), "path", None) or "unmatched",
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "client": self.client(scope),
+            "request_id": request_id,
+        }
+        if trace_ids is not None:
+            line["trace_id"], line["span_id"] = trace_ids
+        access_log.log(level, "%s %s %s", scope["method"], scope["path"], status, extra=line)
+
+
+class ServiceMiddleware:
+    """Adds the security headers and `X-Request-ID` to every HTTP answer, records it in the metrics and
+    writes its access line. A request whose handler raised counts as 5xx, also when the error came
+    after the status line (a broken stream). While the request is answered its id is in
+    `shared.logging.REQUEST_ID`, so every log line of it carries the id."""
+
+    def __init__(
+        self, app: ASGIApp, *, headers: SecurityHeaders, metrics: RequestMetrics, access: AccessLog | None = None
+    ) -> None:
         self.app, self.headers, self.metrics = app, headers, metrics
+        self.access = access or AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.headers.for_path(scope["path"])
+        request_id = self.access.request_id(scope)
+        extra = [*self.headers.for_path(scope["path"]), (b"x-request-id", request_id.encode("latin-1"))]
         started = perf_counter()
         status = 0
+        trace_ids: tuple[str, str] | None = None
+        token = REQUEST_ID.set(request_id)
 
         async def send_answer(message: Message) -> None:
-            nonlocal status
+            nonlocal status, trace_ids
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message = {**message, "headers": self.headers.added(message.get("headers", ()), extra)}
+                # Inside the app, where a span layer's span is active: the trace of this request.
+                if (trace_ids := current_trace_ids()) is not None:
+                    trace.get_current_span().set_attribute("http.request.header.x-request-id", (request_id,))
             await send(message)
 
         try:
@@ -111,4 +181,7 @@ class ServiceMiddleware:
             status = 500
             raise
         finally:
-            self.metrics.observe(scope, status or 500, perf_counter() - started)
+            seconds = perf_counter() - started
+            self.metrics.observe(scope, status or 500, seconds)
+            self.access.write(scope, status or 500, seconds, request_id, trace_ids or current_trace_ids())
+            REQUEST_ID.reset(token)

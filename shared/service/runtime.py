@@ -72,7 +72,9 @@ class Runtime:
                 max_deliver=settings.consumer_max_deliver,
                 backoff_s=settings.consumer_backoff_s,
                 ack_wait_s=settings.consumer_ack_wait_s,
+                lag_interval_s=settings.consumer_lag_interval_s,
             ),
+            service=definition.name,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False  # start() finished and stop() not begun: what liveness judges

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -37,3 +39,12 @@ def test_the_style_sheet_and_unknown_pages_are_answered_through_the_front_door(s
     assert httpx.get(site.url + "/assets/site.css", timeout=10).headers["content-type"].startswith("text/css")
     missing = httpx.get(site.url + "/gibt-es-nicht", headers={"accept": "text/html"}, timeout=10)
     assert missing.status_code == 404 and "Seite nicht gefunden" in missing.text
+
+
+def test_the_front_door_gives_each_request_its_own_id_and_the_service_answers_with_it(site):
+    """deploy/Caddyfile sets X-Request-ID (a new UUID, a client's own replaced); the service takes it
+    for its log lines and answers with it."""
+    first = httpx.get(site.url + "/api/events/healthz", headers={"X-Request-ID": "chosen-by-the-client"}, timeout=10)
+    second = httpx.get(site.url + "/api/events/healthz", timeout=10)
+    ids = [first.headers["x-request-id"], second.headers["x-request-id"]]
+    assert all(str(uuid.UUID(request_id)) == request_id for request_id in ids) and ids[0] != ids[1]
