@@ -193,45 +193,6 @@ async def test_two_instances_sharing_a_durable_consumer_apply_each_event_once(db
         await second.stop()
 
 
-async def test_a_subscription_that_fetches_ahead_applies_a_backlog_once_also_across_a_stop(db, js):
-    seen = Counter()
-
-    async def handler(session, delivery):
-        seen[delivery.message_id] += 1
-        await record_effect(session, delivery)
-
-    async def batch_handler(session, deliveries):
-        await asyncio.sleep(0.02)  # a write that takes a while: the next batch is fetched meanwhile
-        for delivery in deliveries:
-            await handler(session, delivery)
-
-    def ahead() -> ConsumerGroup:
-        group = ConsumerGroup(db, schema.inbox, lambda: js, FAST_RETRIES)
-        group.add(Subscription(name="test-ahead", stream="WIFI", subject="hallobot.wifi.hotspot.>",
-                               batch_handler=batch_handler, batch_size=20, prefetch=1))  # fmt: skip
-        return group
-
-    ids = [await publish_event(js, i) for i in range(300)]
-    first = ahead()
-    await first.start()
-    await eventually(lambda: _at_least_count(db, 60))
-    await first.stop(graceful_timeout=10)  # mid-backlog: the batch fetched ahead goes back unhandled
-    stopped_at = await schema.count(db, schema.effects)
-    assert 60 <= stopped_at < 300
-    second = ahead()
-    await second.start()
-    try:
-        assert await eventually(lambda: _equals(schema.count(db, schema.effects), 300), timeout=30) == 300
-        assert set(seen) == set(ids) and max(seen.values()) == 1
-    finally:
-        await second.stop()
-
-
-async def _at_least_count(db, n):
-    count = await schema.count(db, schema.effects)
-    return count if count >= n else 0
-
-
 async def test_a_dead_letter_keeps_the_headers_but_never_a_credential(db, js):
     group = await start_group(db, js, record_effect)
     try:

@@ -87,7 +87,6 @@ def subscriptions(generation_now: int) -> list[Subscription]:
             batch_handler=project,
             decode=decode_envelope,
             batch_size=BATCH,
-            prefetch=1,  # a rebuild reads years of events: fetch the next batch while one is written
             description=f"{stream} events into the impact monitor and the audit trail",
         )
         for part, stream, subject in STREAMS

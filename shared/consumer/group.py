@@ -63,8 +63,9 @@ class ConsumerGroup:
                 sub.subject, durable=sub.name, stream=sub.stream, config=self.consumer_config(sub)
             )
             self._pulls.append(pull)
-            loop = self._pull_loop(sub, pull, self.handle_batch, ahead=sub.prefetch)
-            self._tasks.append(asyncio.create_task(loop, name=f"consumer:{sub.name}"))
+            self._tasks.append(
+                asyncio.create_task(self._pull_loop(sub, pull, self.handle_batch), name=f"consumer:{sub.name}")
+            )
             if sub.replayable and (replays := await replay_subscription(js, self.policy, sub)):
                 self._pulls.append(replays)  # its dead letters' replay requests (shared/consumer/replay.py)
                 step = self._pull_loop(sub, replays, self._replay_step, REPLAY_BATCH)
@@ -96,78 +97,35 @@ class ConsumerGroup:
         self._pulls.clear()
 
     async def _pull_loop(
-        self,
-        sub: Subscription,
-        pull: JetStreamContext.PullSubscription,
-        step: BatchStep,
-        batch: int = 0,
-        ahead: int = 0,
+        self, sub: Subscription, pull: JetStreamContext.PullSubscription, step: BatchStep, batch: int = 0
     ) -> None:
-        """Fetch, handle, fetch. With `ahead` (`Subscription.prefetch`) a second task fetches up to
-        that many batches ahead while one is handled, so reading a backlog overlaps its writing."""
+        # Fetch, handle, fetch: prefetching the next batch during the handling was measured and
+        # made it slower here (parsing the next batch competes with the database hops for the loop).
         batch = batch or sub.batch_size
-        if not ahead:
-            # Prefetching made the ordinary consumers slower (measured, dfa1b4b: parsing the next
-            # batch competes with the database hops for the loop); a long backlog gains from it.
-            while self._running:
-                if msgs := await self._fetch(sub, pull, batch):
-                    await self._handle(sub, msgs, step)
-            return
-        fetched: asyncio.Queue[list[Msg]] = asyncio.Queue()
-        room = asyncio.Semaphore(ahead)  # fetched batches not yet taken up for handling
-        fetcher = asyncio.create_task(self._fetch_ahead(sub, pull, batch, fetched, room), name=f"fetch:{sub.name}")
-        try:
-            while self._running:
-                msgs = await fetched.get()
-                room.release()
-                await self._handle(sub, msgs, step)
-        finally:
-            fetcher.cancel()
-            await asyncio.gather(fetcher, return_exceptions=True)
-            while not fetched.empty():  # fetched, never handled: back at once to another instance
-                for msg in fetched.get_nowait():
-                    await msg.nak()
-
-    async def _fetch_ahead(
-        self,
-        sub: Subscription,
-        pull: JetStreamContext.PullSubscription,
-        batch: int,
-        fetched: asyncio.Queue[list[Msg]],
-        room: asyncio.Semaphore,
-    ) -> None:
         while self._running:
-            await room.acquire()
-            if msgs := await self._fetch(sub, pull, batch):
-                fetched.put_nowait(msgs)
-            else:
-                room.release()
-
-    async def _fetch(self, sub: Subscription, pull: JetStreamContext.PullSubscription, batch: int) -> list[Msg]:
-        """The next batch; none when the broker had nothing within the fetch timeout."""
-        try:
-            return await pull.fetch(batch, timeout=self.policy.fetch_timeout_s)
-        except (TimeoutError, NatsTimeoutError):
-            return []
-        except Exception as exc:  # broker away: nats-py reconnects meanwhile
-            log.warning("fetch failed", extra={"consumer": sub.name, "error": repr(exc)})
-            return await self._fetch_when_back(sub, pull, batch)
-
-    async def _handle(self, sub: Subscription, msgs: list[Msg], step: BatchStep) -> None:
-        if not self._running:
-            for msg in msgs:  # hand them back at once to another instance (or after restart)
-                await msg.nak()
-            return
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            await step(sub, msgs)
-        except Exception as exc:  # never let one batch kill the consumer
-            log.exception("batch failed unexpectedly", extra={"consumer": sub.name, "error": repr(exc)})
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
+            try:
+                msgs = await pull.fetch(batch, timeout=self.policy.fetch_timeout_s)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            except Exception as exc:  # broker away: nats-py reconnects meanwhile
+                log.warning("fetch failed", extra={"consumer": sub.name, "error": repr(exc)})
+                msgs = await self._fetch_when_back(sub, pull, batch)
+                if not msgs:
+                    continue
+            if not self._running:
+                for msg in msgs:  # hand them back at once to another instance (or after restart)
+                    await msg.nak()
+                return
+            self._in_flight += 1
+            self._idle.clear()
+            try:
+                await step(sub, msgs)
+            except Exception as exc:  # never let one batch kill the consumer
+                log.exception("batch failed unexpectedly", extra={"consumer": sub.name, "error": repr(exc)})
+            finally:
+                self._in_flight -= 1
+                if self._in_flight == 0:
+                    self._idle.set()
 
     async def _fetch_when_back(
         self, sub: Subscription, pull: JetStreamContext.PullSubscription, batch: int

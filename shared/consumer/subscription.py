@@ -28,9 +28,6 @@ class Subscription:
     # Whether an operator may replay its dead letters (a durable consumer of its replay requests on
     # the DLQ stream, shared/consumer/replay.py). Off where a replay could only fail again.
     replayable: bool = True
-    # Batches fetched ahead while one is handled (ConsumerGroup). Off for the ordinary consumers,
-    # which it made slower; on where a long backlog is read, such as the impact monitor's rebuild.
-    prefetch: int = 0
 
     def __post_init__(self) -> None:
         if (self.handler is None) == (self.batch_handler is None):
