@@ -230,6 +230,7 @@ def render(subscriptions: dict[str, list[Subscription]]) -> str:
         ("private.events.", "Events (private)"),
         ("wifi.", "Wifi4EU hotspots"),
         ("notifications.", "Notifications"),
+        ("private.privacy.", "Data protection (private)"),
     ):
         lines += [f"## {title}", ""]
         for name, model in CATALOG.items():
