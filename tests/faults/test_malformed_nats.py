@@ -19,6 +19,7 @@ from hallobot.services import create_app, settings_for
 from shared import catalog
 from shared.catalog import (
     BusinessUpdated,
+    EventPublished,
     EventUpdated,
     HotspotRegistered,
     PrivacyAccessRequested,
@@ -88,6 +89,8 @@ def valid_sample(subscription, token: str, host: dict) -> tuple[str, bytes, dict
     samples = [
         BusinessUpdated(business_id=token, name="Fuzz GmbH", category="handwerk", changed=["description"]),
         EventUpdated(event_id=token, title="Fuzz", starts_at=now, ends_at=now + timedelta(hours=1), changed=["title"]),
+        # what the directory's meeting invitations consume (an event of no network's series: no mail)
+        EventPublished(event_id=token, title="Fuzz", starts_at=now, ends_at=now + timedelta(hours=1)),
         HotspotRegistered(hotspot_id=token, site_name="Fuzz-Platz"),
         RecertificationDue(expires_on=date.today() + timedelta(days=60), days_left=60),
         RegistrantNotice(
