@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy import Row, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,11 +18,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.db import Database
 from shared.envelope import CONTENT_TYPE, utcnow
 from shared.metrics import OUTBOX_DUPLICATES, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+from shared.relay.acks import AckInbox, pub_ack
 from shared.relay.parking import never_publishable, park, parked
 from shared.relay.statements import RelayStatements
 from shared.retry import Backoff, retrying
+from shared.streams import stream_for_subject
 
 log = logging.getLogger("hallobot.relay")
+
+EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
+
+
+@functools.lru_cache(maxsize=4096)
+def _stream_of(subject: str) -> str | None:
+    """The declared stream that holds `subject`, None for a subject of no declared stream."""
+    try:
+        return stream_for_subject(subject)
+    except ValueError:
+        return None
 
 
 class RoundIncomplete(Exception):
@@ -40,11 +55,14 @@ class OutboxRelay:
         publish_timeout: float = 2.0,
         max_backoff: float = 2.0,
         mark_delay: float = 0.2,
+        window: int = 500,
     ) -> None:
         self.db, self.table, self.jetstream, self.service = db, table, jetstream, service
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.publish_timeout, self.max_backoff = publish_timeout, max_backoff
         self.mark_delay = mark_delay
+        self.window = max(1, window)  # rows in flight at once; 1: each PubAck before the next publish
+        self._acks = AckInbox()
         self._sql = RelayStatements(table, batch_size, zlib.crc32(f"hallobot.outbox.{service}".encode()))
         self._published_upto = 0  # SQLite: every row up to this seq is published...
         self._marked_upto = 0  # ...and every row up to this one is marked so
@@ -70,6 +88,7 @@ class OutboxRelay:
                 await self._wait_for_work()
         finally:
             await self._mark_before_stopping()
+            await self._acks.close()
 
     async def _round(self) -> int:
         """Publish what waits and mark it when due; RoundIncomplete when a publish failed."""
@@ -187,14 +206,63 @@ class OutboxRelay:
 
     async def _publish(self, rows: Sequence[Row[Any]]) -> tuple[list[int], list[tuple[int, str]]]:
         """(seqs published, (seq, reason) of rows to park): in order, up to the first failure that
-        another try may mend; a row that can never be published is set aside and the next one goes."""
+        another try may mend; a row that can never be published is set aside and the next one goes.
+        Rows go out in windows of `window` without waiting for each PubAck (`_publish_window`)."""
         js = self.jetstream()
         done: list[int] = []
         set_aside: list[tuple[int, str]] = []
+        start = 0
+        while start < len(rows):
+            taken, complete = await self._publish_window(js, rows[start : start + self.window], done, set_aside)
+            if not complete:
+                break
+            start += taken
+        OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
+        return done, set_aside
+
+    async def _publish_window(
+        self, js: JetStreamContext, rows: Sequence[Row[Any]], done: list[int], set_aside: list[tuple[int, str]]
+    ) -> tuple[int, bool]:
+        """Publish `rows` without waiting for each PubAck, then read the PubAcks in row order.
+
+        Order per stream: a row whose predecessor on its stream is still in flight carries
+        `Nats-Expected-Last-Msg-Id` = that predecessor's id, so if the predecessor did not land (lost
+        with a connection, refused, timed out before storing) the server refuses this row instead
+        of storing it first. The first row of a stream in a window carries none: every earlier row
+        of that stream is acknowledged. Rows after the first failure that another try may mend are
+        given up for this round (even those acknowledged: the next round publishes them again and
+        the dedup window drops the copies; it is checked before the expected last id).
+        Returns (rows taken from `rows`, whether all of them were handled)."""
+        sent: list[tuple[Row[Any], asyncio.Future[Msg] | Exception]] = []
+        in_flight: dict[str, str] = {}  # stream -> id of its last row in flight in this window
         for row in rows:
+            stream = _stream_of(row.subject)
+            if stream is None and sent:
+                break  # a subject of no declared stream goes out alone: nothing to chain it to
             headers = {"Nats-Msg-Id": row.event_id, "Content-Type": CONTENT_TYPE}
+            if stream is not None and stream in in_flight:
+                headers[EXPECTED_LAST_MSG_ID] = in_flight[stream]
             try:
-                ack = await js.publish(row.subject, row.payload, headers=headers, timeout=self.publish_timeout)
+                sent.append((row, await self._acks.send(js, row.subject, row.payload, headers)))
+            except Exception as exc:  # not sent (too large, bad subject, connection closed)
+                sent.append((row, exc))
+                if never_publishable(exc, row) is None:
+                    break
+                continue  # never left: the next row of its stream keeps the same predecessor
+            if stream is None:
+                break
+            in_flight[stream] = row.event_id
+        futures = [outcome for _row, outcome in sent if isinstance(outcome, asyncio.Future)]
+        if futures:
+            await asyncio.wait(futures, timeout=self.publish_timeout)
+            self._acks.forget()  # what has no answer by now counts as failed
+        for row, outcome in sent:
+            try:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                if not outcome.done() or outcome.cancelled():
+                    raise TimeoutError(f"no PubAck within {self.publish_timeout} s")
+                ack = pub_ack(outcome.result())
             except Exception as exc:
                 reason = never_publishable(exc, row)
                 if reason is not None:
@@ -202,12 +270,11 @@ class OutboxRelay:
                     continue
                 OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
                 log.warning("publish failed; will retry", extra={"event_id": row.event_id, "error": repr(exc)})
-                break
+                return len(sent), False
             if ack.duplicate:
                 OUTBOX_DUPLICATES.labels(self.service).inc()
             done.append(row.seq)
-        OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
-        return done, set_aside
+        return len(sent), True
 
     async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
         if seqs:
