@@ -78,11 +78,15 @@ class AckInbox:
         self._sub, self._nc = None, None
 
 
-def pub_ack(msg: Msg) -> api.PubAck:
-    """The PubAck in a reply, or the error it carries raised as `js.publish` raises it."""
+def duplicate(msg: Msg) -> bool:
+    """Whether the PubAck in a reply says the server dropped the message as a copy (dedup window);
+    the error it carries is raised as `js.publish` raises it. Only that flag is read: building
+    nats-py's PubAck dataclass for each reply cost as much as sending the message."""
     if msg.headers and msg.headers.get(api.Header.STATUS) == NO_RESPONDERS:
         raise NoStreamResponseError
     response: dict[str, Any] = json.loads(msg.data)
     if "error" in response:
         APIError.from_error(response["error"])  # raises the error's class (400, 503, …)
-    return api.PubAck.from_response(response)
+    if "stream" not in response:
+        raise APIError(description=f"not a PubAck: {msg.data[:200]!r}")
+    return bool(response.get("duplicate"))

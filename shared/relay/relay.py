@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.db import Database
 from shared.envelope import CONTENT_TYPE, utcnow
 from shared.metrics import OUTBOX_DUPLICATES, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
-from shared.relay.acks import AckInbox, pub_ack
+from shared.relay.acks import AckInbox, duplicate
 from shared.relay.parking import never_publishable, park, parked
 from shared.relay.statements import RelayStatements
 from shared.retry import Backoff, retrying
@@ -262,7 +262,7 @@ class OutboxRelay:
                     raise outcome
                 if not outcome.done() or outcome.cancelled():
                     raise TimeoutError(f"no PubAck within {self.publish_timeout} s")
-                ack = pub_ack(outcome.result())
+                was_copy = duplicate(outcome.result())
             except Exception as exc:
                 reason = never_publishable(exc, row)
                 if reason is not None:
@@ -271,11 +271,11 @@ class OutboxRelay:
                 OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
                 log.warning("publish failed; will retry", extra={"event_id": row.event_id, "error": repr(exc)})
                 return len(sent), False
-            if ack.duplicate:
+            if was_copy:
                 OUTBOX_DUPLICATES.labels(self.service).inc()
             done.append(row.seq)
         return len(sent), True
 
     async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
         if seqs:
-            await conn.execute(self._sql.mark_published, {"seqs": seqs, "published_at": utcnow()})
+            await conn.execute(self._sql.mark_listed, {"seq_list": seqs, "published_at": utcnow()})
