@@ -163,3 +163,24 @@ async def test_a_message_of_another_writer_between_two_rows_makes_the_relay_try_
     assert await relay.publish_pending() == (30, False)
     assert await relay.publish_pending() == (30, True)
     assert await ids_in(js, "WIFI") == [*ids[:30], "foreign", *ids[30:]]
+
+
+async def test_a_loss_in_a_later_batch_of_a_round_keeps_the_batches_before_it_marked(db, nc, js):
+    # On PostgreSQL a round publishes up to four batches under one lock, marking each batch while
+    # the next one goes out; on SQLite the relay reads on after the last row it published.
+    ids = await stage(db, [WIFI.format(i % 6) for i in range(200)])
+    relay = OutboxRelay(db, schema.outbox, lambda: js, service="test", batch_size=50, publish_timeout=0.5)
+    relay._acks = LosingInbox(lose=ids[130])
+    published = 0
+    while True:
+        done, complete = await relay.publish_pending()
+        published += done
+        if not complete:
+            break
+    assert published == 130
+    assert await ids_in(js, "WIFI") == ids[:130]
+    assert await unmarked(db) == 70
+    while published < 200:
+        published += (await relay.publish_pending())[0]
+    assert await ids_in(js, "WIFI") == ids
+    assert await unmarked(db) == 0

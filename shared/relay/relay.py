@@ -7,8 +7,8 @@ import functools
 import logging
 import time
 import zlib
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -25,8 +25,11 @@ from shared.retry import Backoff, retrying
 from shared.streams import stream_for_subject
 
 log = logging.getLogger("hallobot.relay")
+A = TypeVar("A")
+B = TypeVar("B")
 
 EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
+PG_BATCHES_PER_ROUND = 4  # PostgreSQL: batches under one lock and transaction, database work overlapped
 
 
 @functools.lru_cache(maxsize=4096)
@@ -36,6 +39,16 @@ def _stream_of(subject: str) -> str | None:
         return stream_for_subject(subject)
     except ValueError:
         return None
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both results; if one fails, the error once the other has finished too (never an orphan
+    publishing task beside the next round's)."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    for outcome in (a, b):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return cast(A, a), cast(B, b)
 
 
 class RoundIncomplete(Exception):
@@ -172,14 +185,40 @@ class OutboxRelay:
             self._unmarked_since = None
 
     async def _round_postgres(self, conn: AsyncConnection) -> tuple[int, bool]:
+        """Up to `PG_BATCHES_PER_ROUND` batches under one advisory lock and transaction. While a
+        batch is published, the database marks the batch before it and reads the one after it
+        (one connection, used by that one task), so its round trips overlap the publishing."""
         async with conn.begin():
             if not await conn.scalar(self._sql.try_lock):
                 return 0, True  # another relay holds the lock and does the work
             rows = await self._pending(conn)
-            done, set_aside = await self._publish(rows)
-            await self._mark(conn, done)
-            await park(conn, self._sql, set_aside)
-        return len(done), len(done) + len(set_aside) == len(rows)
+            if not rows:
+                return 0, True
+            published, marked_before = 0, list[int]()
+            for batch in range(PG_BATCHES_PER_ROUND):
+                more = batch + 1 < PG_BATCHES_PER_ROUND and len(rows) == self.batch_size
+                (done, set_aside), following = await _both(
+                    self._publish(rows), self._mark_and_read(conn, marked_before, rows[-1].seq if more else None)
+                )
+                await park(conn, self._sql, set_aside)
+                published += len(done)
+                if len(done) + len(set_aside) < len(rows):
+                    await self._mark(conn, done)
+                    return published, False
+                marked_before = done
+                if not following:
+                    break
+                rows = following
+            await self._mark(conn, marked_before)
+        return published, True
+
+    async def _mark_and_read(self, conn: AsyncConnection, seqs: list[int], after: int | None) -> Sequence[Row[Any]]:
+        """Mark the batch published before; then the batch after `after` (None: none this round)."""
+        await self._mark(conn, seqs)
+        if after is None:
+            return []
+        rows: Sequence[Row[Any]] = (await conn.execute(self._sql.select_after, {"after": after})).all()
+        return rows
 
     async def _round_sqlite(self, conn: AsyncConnection) -> tuple[int, bool]:
         # Read, then publish outside any write lock (so the service keeps writing); marking waits
@@ -276,6 +315,6 @@ class OutboxRelay:
             done.append(row.seq)
         return len(sent), True
 
-    async def _mark(self, conn: AsyncConnection, seqs: list[int]) -> None:
+    async def _mark(self, conn: AsyncConnection, seqs: Sequence[int]) -> None:
         if seqs:
             await conn.execute(self._sql.mark_listed, {"seq_list": seqs, "published_at": utcnow()})
