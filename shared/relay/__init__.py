@@ -14,7 +14,9 @@
 - Exactly once: each message carries `Nats-Msg-Id` = event id; a row published but not yet marked
   (crash in between) is re-published on restart and the server drops the copy (dedup window).
 - Several relays on one PostgreSQL database: a transaction-scoped advisory lock lets one relay
-  work at a time; the others find it taken and wait. On SQLite a service runs one relay per file.
+  work at a time; the others find it taken and wait. A round holds it for up to four batches; while
+  one batch is published, the round's connection marks the batch before and reads the one after.
+  On SQLite a service runs one relay per file (its rounds, too, read the next batch meanwhile).
 - Wake-up: `wake()` is called right after a commit that staged events; a slow poll remains as a
   safety net for rows written by other processes.
 - SQLite: one writer at a time, so rows commit in `seq` order and the relay reads on from the last

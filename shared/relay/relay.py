@@ -29,7 +29,7 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
-PG_BATCHES_PER_ROUND = 4  # PostgreSQL: batches under one lock and transaction, database work overlapped
+BATCHES_PER_ROUND = 4  # a round's batches; the database's work for the next overlaps the publishing
 
 
 @functools.lru_cache(maxsize=4096)
@@ -185,7 +185,7 @@ class OutboxRelay:
             self._unmarked_since = None
 
     async def _round_postgres(self, conn: AsyncConnection) -> tuple[int, bool]:
-        """Up to `PG_BATCHES_PER_ROUND` batches under one advisory lock and transaction. While a
+        """Up to `BATCHES_PER_ROUND` batches under one advisory lock and transaction. While a
         batch is published, the database marks the batch before it and reads the one after it
         (one connection, used by that one task), so its round trips overlap the publishing."""
         async with conn.begin():
@@ -195,8 +195,8 @@ class OutboxRelay:
             if not rows:
                 return 0, True
             published, marked_before = 0, list[int]()
-            for batch in range(PG_BATCHES_PER_ROUND):
-                more = batch + 1 < PG_BATCHES_PER_ROUND and len(rows) == self.batch_size
+            for batch in range(BATCHES_PER_ROUND):
+                more = batch + 1 < BATCHES_PER_ROUND and len(rows) == self.batch_size
                 (done, set_aside), following = await _both(
                     self._publish(rows), self._mark_and_read(conn, marked_before, rows[-1].seq if more else None)
                 )
@@ -222,21 +222,40 @@ class OutboxRelay:
 
     async def _round_sqlite(self, conn: AsyncConnection) -> tuple[int, bool]:
         # Read, then publish outside any write lock (so the service keeps writing); marking waits
-        # for `mark_published`.
+        # for `mark_published`. Up to `BATCHES_PER_ROUND` batches: the next one is read while one
+        # is published (the read runs in the database's thread).
         conn = await conn.execution_options(readonly=True)
-        async with conn.begin():
-            rows = (await conn.execute(self._sql.select_after, {"after": self._published_upto})).all()
+        rows = await self._read_after(conn, self._published_upto)
         OUTBOX_PENDING.labels(self.service).set(len(rows))
-        done, set_aside = await self._publish(rows)
-        if set_aside:  # rare: written at once, so that the range mark after it passes these rows by
-            async with self.db.write_connection() as write:
-                await park(write, self._sql, set_aside)
-        handled = max(done[-1] if done else 0, set_aside[-1][0] if set_aside else 0)
-        if handled:
-            self._published_upto = handled
-        if done and self._unmarked_since is None:
-            self._unmarked_since = time.monotonic()
-        return len(done), len(done) + len(set_aside) == len(rows)
+        published = 0
+        for batch in range(BATCHES_PER_ROUND):
+            if not rows:
+                break
+            more = batch + 1 < BATCHES_PER_ROUND and len(rows) == self.batch_size
+            (done, set_aside), following = await _both(
+                self._publish(rows), self._read_after(conn, rows[-1].seq if more else None)
+            )
+            if set_aside:  # rare: written at once, so that the range mark after it passes these rows by
+                async with self.db.write_connection() as write:
+                    await park(write, self._sql, set_aside)
+            handled = max(done[-1] if done else 0, set_aside[-1][0] if set_aside else 0)
+            if handled:
+                self._published_upto = handled
+            if done and self._unmarked_since is None:
+                self._unmarked_since = time.monotonic()
+            published += len(done)
+            if len(done) + len(set_aside) < len(rows):
+                return published, False
+            rows = following
+        return published, True
+
+    async def _read_after(self, conn: AsyncConnection, after: int | None) -> Sequence[Row[Any]]:
+        """SQLite: the batch after seq `after` (None: none), in a read transaction of its own."""
+        if after is None:
+            return []
+        async with conn.begin():
+            rows: Sequence[Row[Any]] = (await conn.execute(self._sql.select_after, {"after": after})).all()
+        return rows
 
     async def _pending(self, conn: AsyncConnection) -> Sequence[Row[Any]]:
         rows: Sequence[Row[Any]] = (await conn.execute(self._sql.select_pending)).all()
