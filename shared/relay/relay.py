@@ -161,7 +161,7 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_pending(self) -> tuple[int, bool]:
-        """Publish one batch and mark it; returns (rows published, whether every row of the batch went out)."""
+        """One round (up to four batches), marked; (rows published, whether every row read went out)."""
         result = await self._publish_round()
         await self.mark_published()
         return result
