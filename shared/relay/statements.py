@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Update, bindparam, func, select, update
+from sqlalchemy import BigInteger, Select, Table, Update, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql
 
 
 class RelayStatements:
@@ -17,9 +18,10 @@ class RelayStatements:
             .order_by(c.seq)
             .limit(batch_size)
         )
-        self.mark_published: Update = (
+        # PostgreSQL: the seqs as one array parameter (500 expanded parameters cost a compile each round).
+        self.mark_listed: Update = (
             update(table)
-            .where(c.seq.in_(bindparam("seqs", expanding=True)))
+            .where(c.seq == func.any(bindparam("seq_list", type_=postgresql.ARRAY(BigInteger))))
             .values(published_at=bindparam("published_at", type_=c.published_at.type))
         )
         # PostgreSQL: one relay of a service works at a time (transaction-scoped advisory lock).

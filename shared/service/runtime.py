@@ -63,6 +63,7 @@ class Runtime:
             self.jetstream,
             service=definition.name,
             poll_interval=settings.relay_poll_interval_s,
+            window=settings.relay_window,
         )
         self.consumers = ConsumerGroup(
             self.db,
