@@ -189,6 +189,25 @@ async def raw_pull_consume(js, *, stream: str, subject: str, n: int, batch: int,
     return elapsed, received
 
 
+async def raw_puller_consume(js, *, stream: str, subject: str, n: int, batch: int, config) -> tuple[float, int]:
+    """As `raw_pull_consume`, fetching through the services' own `Puller` (shared/consumer/puller.py)
+    instead of nats-py's fetch: the same fetch the services use, with no handling, a stricter baseline."""
+    from shared.consumer.puller import Puller
+
+    pull = await js.pull_subscribe(subject, durable=config.durable_name, stream=stream, config=config)
+    puller = await Puller.bind(pull)
+    received = 0
+    started = time.perf_counter()
+    while received < n:
+        msgs = await puller.fetch(batch, 5)
+        for msg in msgs:
+            await msg.ack()
+        received += len(msgs)
+    elapsed = time.perf_counter() - started
+    await puller.close()
+    return elapsed, received
+
+
 def run_main(run, doc: str, default_n: int) -> int:
     """The command line every throughput bench shares: parse, run, print and write the JSON line."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
