@@ -53,8 +53,15 @@ def _old_tree(target: Path) -> Path:
     """The code of OLD_COMMIT, extracted from this repository's history; fail (never skip) without it."""
     git = shutil.which("git")
     assert git, "git is needed to extract the old version of the service (OLD_COMMIT)"
-    found = subprocess.run([git, "-C", str(ROOT), "cat-file", "-e", f"{OLD_COMMIT}^{{commit}}"], capture_output=True)
-    assert found.returncode == 0, (
+
+    def present() -> bool:
+        check = [git, "-C", str(ROOT), "cat-file", "-e", f"{OLD_COMMIT}^{{commit}}"]
+        return subprocess.run(check, capture_output=True).returncode == 0
+
+    if not present():  # a shallow clone: fetch that one commit from where the clone came from
+        fetch = [git, "-C", str(ROOT), "fetch", "--quiet", "--depth", "1", "origin", OLD_COMMIT]
+        subprocess.run(fetch, capture_output=True, timeout=120)
+    assert present(), (
         f"commit {OLD_COMMIT} is not in {ROOT}: the rolling upgrade test needs the repository's history "
         "(a full clone, not a shallow one or an export)"
     )
