@@ -18,6 +18,10 @@ from shared.tracing import child_of_traceparent
 Row = dict[str, Any]
 
 
+class _StoppedAfterSending(Exception):
+    """The sender was stopped while a mail went out, and the mail went out: mark it, then stop."""
+
+
 class SentMarks:
     """Group commit for "the server accepted this mail": each connection waits until its own mark is
     committed before it sends its next mail (so a crash can repeat at most the one mail per connection
@@ -109,7 +113,7 @@ class MailSender:
             for row in rows:
                 try:
                     with child_of_traceparent("smtp send", row.get("traceparent"), SpanKind.CLIENT, _span_of(row)):
-                        await self.connection.send(outgoing(row, self.settings.mail_from), before_data=marking)
+                        await self._send_through_a_stop(row, marking)
                 except MailFailure as exc:
                     if marking is not None:
                         await asyncio.shield(marking)
@@ -120,6 +124,9 @@ class MailSender:
                         )
                     DELIVERIES.labels("email", "failed").inc()
                     DELIVERIES.labels("email", "dead" if dead else "retried").inc()
+                except _StoppedAfterSending:
+                    accepted.append(row)  # the finally below marks it; then the task ends as asked
+                    raise asyncio.CancelledError from None
                 else:
                     accepted.append(row)
                     if len(accepted) >= self.settings.mark_sent_batch:
@@ -131,6 +138,21 @@ class MailSender:
             if marking is not None:
                 await asyncio.shield(marking)
             await self._mark_sent(accepted)
+
+    async def _send_through_a_stop(self, row: Row, marking: asyncio.Future[None] | None) -> None:
+        """Send one mail; a stop (the task cancelled: SIGTERM, a rolling upgrade) waits for it to end
+        (at most the SMTP timeout) instead of cutting it off after the server may have taken it,
+        and the mail then counts as accepted, so `_send_all` marks it before the task ends. Cut off,
+        it stayed 'sending' and another instance sent it again when its lease ran out."""
+        send = asyncio.ensure_future(self.connection.send(outgoing(row, self.settings.mail_from), before_data=marking))
+        try:
+            await asyncio.shield(send)
+        except asyncio.CancelledError:
+            try:
+                await send
+            except MailFailure:  # not taken: it stays 'sending' and is tried again after its lease
+                raise asyncio.CancelledError from None
+            raise _StoppedAfterSending from None
 
     async def _mark_sent(self, accepted: list[Row]) -> None:
         if accepted:

@@ -132,3 +132,36 @@ async def test_when_a_mark_fails_the_next_mail_is_not_sent_and_the_connection_st
         row = dict((await session.execute(select(models.deliveries))).mappings().first())
     await sender.connection.send(outgoing(row, SETTINGS.mail_from))
     assert len(smtp.messages) == 2
+
+
+async def test_a_sender_stopped_while_the_server_takes_a_mail_marks_it_before_it_stops(db, smtp):
+    """A stop (the task cancelled: SIGTERM, a rolling upgrade) while the server holds back its answer to
+    DATA: the mail went out, so the sender waits for the answer and marks it 'sent' before it ends.
+    Cut off there, it stayed 'sending' and another instance mailed it again when its lease ran out."""
+    import threading
+
+    answer_now = threading.Event()
+    record = smtp.handler.handle_DATA
+
+    async def held_data(server, session, envelope):  # the server's own loop: wait without blocking it
+        answered = await record(server, session, envelope)
+        while not answer_now.is_set():
+            await asyncio.sleep(0.01)
+        return answered
+
+    smtp.handler.handle_DATA = held_data
+    await stage(db, SETTINGS, 1)
+    sender = MailSender(db, "127.0.0.1", smtp.port, SETTINGS)  # the real group commit of marks
+    try:
+        step = asyncio.create_task(sender.step())
+        assert await until(lambda: len(smtp.messages) == 1, timeout=10)  # DATA is in, its answer held
+        step.cancel()
+        await asyncio.sleep(0.2)
+        assert not step.done()  # it waits for the server's answer instead of cutting it off
+        answer_now.set()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(step, 10)
+    finally:
+        answer_now.set()
+        await sender.close()
+    assert await statuses(db) == ["sent"]
