@@ -59,10 +59,11 @@ def _streams(args: argparse.Namespace) -> int:
 
     # The CITY account's mirrors need its admin user (a URL with credentials, so from the environment,
     # or from the file HALLOBOT_CITY_NATS_URL_FILE names, as every setting);
-    # its password is held to the same rules as NATS_URL's (no placeholder in production).
+    # its password is held to the same rules as NATS_URL's (no placeholder in production) and, when
+    # the URL names the user only, comes from NATS_PASSWORD (or NATS_PASSWORD_FILE) as NATS_URL's does.
     city_url = city_nats_url(os.environ)
     if city_url:
-        Settings(nats_url=city_url)
+        city_url = ",".join(Settings(nats_url=city_url).nats_servers())
     return asyncio.run(_declare_streams(Settings(), city_url))
 
 

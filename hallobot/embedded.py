@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from hallobot.binaries import bundled_binary
-from hallobot.plan import HOST, Plan, UpError, redact
+from hallobot.plan import HOST, Plan, UpError
 from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, spawn, tcp_open
 from shared.retry import wait_until
+from shared.secrets import redacted_url
 
 NATS_READY_TIMEOUT_S = 20.0
 SINK_READY_TIMEOUT_S = 20.0
@@ -80,7 +81,7 @@ def wait_for_external_nats(plan: Plan, stopper: Stopper, timeout: float = EXTERN
 
     if not wait_until(ready, every_s=0.25, within_s=timeout, sleep=stopper.sleep):
         raise UpError(
-            f"hallobot: NATS_URL={redact(plan.nats_url)} does not answer. Start that server, "
+            f"hallobot: NATS_URL={redacted_url(plan.nats_url)} does not answer. Start that server, "
             "or unset NATS_URL to use the embedded one.",
             1,
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from hallobot.ports import ensure_free
 from shared.config import DEFAULT_PORTS, SERVICES
@@ -199,20 +198,3 @@ def check_ports(plan: Plan) -> None:
     taken = [port for port, what, hint in plan.ports_to_bind() if not ensure_free(HOST, port, what, hint)]
     if taken:
         raise UpError(f"hallobot: not started, port(s) {', '.join(map(str, taken))} in use.", 2)
-
-
-def redact(url: str) -> str:
-    """A NATS URL (or comma-separated list) with any password replaced by ***."""
-    parts = []
-    for one in url.split(","):
-        one = one.strip()
-        split = urlsplit(one if "://" in one else f"nats://{one}")
-        if split.password or (split.username and "@" in split.netloc):
-            user = split.username or ""
-            host = split.hostname or ""
-            netloc = f"{user}:***@{host}" if split.password else f"***@{host}"
-            if split.port:
-                netloc += f":{split.port}"
-            one = urlunsplit(split._replace(netloc=netloc))
-        parts.append(one)
-    return ",".join(parts)

@@ -74,9 +74,10 @@ from hallobot.embedded import (
 )
 from hallobot.frontdoor import caddy_binary, caddyfile, start_caddy, wait_for_caddy
 from hallobot.launch import service_env, start_service, wait_for_services
-from hallobot.plan import HOST, Plan, UpError, check_ports, plan_from_env, redact
+from hallobot.plan import HOST, Plan, UpError, check_ports, plan_from_env
 from hallobot.supervise import Child, Interrupted, Stopper, stop_children
 from shared.config import SERVICES
+from shared.secrets import redacted_url
 
 __all__ = ["nats_server_binary", "run_up"]
 
@@ -102,7 +103,9 @@ def summary(plan: Plan) -> str:
             f"monitoring http://{HOST}:{plan.nats_monitor_port})"
         )
     else:
-        lines.append(f"  {'NATS':<15}{redact(plan.nats_url)}   (external, from NATS_URL; no embedded nats-server)")
+        lines.append(
+            f"  {'NATS':<15}{redacted_url(plan.nats_url)}   (external, from NATS_URL; no embedded nats-server)"
+        )
     if plan.embedded_sink:
         lines.append(
             f"  {'mail':<15}every mail is kept as an .eml file in {plan.mail_dir}   "

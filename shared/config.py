@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from shared.client_address import IPNetwork, parse_networks
-from shared.secrets import MIN_SECRET_LENGTH, development_secret, secret_problem, url_password_problem
+from shared.secrets import MIN_SECRET_LENGTH, development_secret, secret_problem, url_password_problem, with_password
 
 __all__ = ["MIN_SECRET_LENGTH", "development_secret", "secret_problem", "url_password_problem"]
 
@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         "development", validation_alias=_env("HALLOBOT_ENV")
     )
     nats_url: str = Field("nats://127.0.0.1:4222", validation_alias=_env("NATS_URL"))
+    # The password of the user NATS_URL names (`tls://wifi@nats:4222`), kept out of the URL so that it
+    # can come from a secret file (NATS_PASSWORD_FILE) while the address stays a plain setting.
+    nats_password: SecretStr | None = Field(None, validation_alias=_env("NATS_PASSWORD"))
     data_dir: Path = Field(Path("./var"), validation_alias=_env("HALLOBOT_DATA_DIR"))
     operator_token: SecretStr | None = Field(None, validation_alias=_env("HALLOBOT_OPERATOR_TOKEN"))
     smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
@@ -150,8 +153,10 @@ class Settings(BaseSettings):
 
     def nats_servers(self) -> list[str]:
         """NATS_URL may list several servers of a cluster, comma-separated; each keeps its credentials
-        (servers the cluster advertises would not, so failover goes through this list)."""
-        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+        (servers the cluster advertises would not, so failover goes through this list). NATS_PASSWORD
+        fills in the password of each URL that names a user without one."""
+        password = self.nats_password.get_secret_value() if self.nats_password else None
+        return [with_password(url.strip(), password) for url in self.nats_url.split(",") if url.strip()]
 
     @field_validator("smtp_tls", "smtp_username", "smtp_password", "smtp_ca_file", mode="before")
     @classmethod
@@ -173,9 +178,13 @@ class Settings(BaseSettings):
             raise ValueError(f"HALLOBOT_OPERATOR_TOKEN {problem}: production needs a random secret (16+ characters)")
         if problem := secret_problem(self.site_secret.get_secret_value(), min_length=32):
             raise ValueError(f"HALLOBOT_SITE_SECRET {problem}: production needs a random key (32+ characters)")
+        if self.nats_password is not None and (problem := secret_problem(self.nats_password.get_secret_value())):
+            raise ValueError(f"NATS_PASSWORD {problem}: production needs a random one")
         for server in self.nats_servers():
             if problem := url_password_problem(server):
-                raise ValueError(f"the password in NATS_URL {problem}: production needs a random one")
+                raise ValueError(
+                    f"the password in NATS_URL (or NATS_PASSWORD) {problem}: production needs a random one"
+                )
         if self.smtp_username is not None:
             password = self.smtp_password.get_secret_value() if self.smtp_password else None
             if password is None or not password.strip():
@@ -194,18 +203,29 @@ class ServiceSettings(Settings):
 
     service: str
     database_url: str | None = None
+    # The password of the role <SERVICE>_DATABASE_URL names (`postgresql://wifi@postgres/wifi`), from
+    # <SERVICE>_DATABASE_PASSWORD or, as a secret file, <SERVICE>_DATABASE_PASSWORD_FILE.
+    database_password: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_a_weak_database_password_in_production(self) -> ServiceSettings:
-        if self.environment == "production" and (problem := url_password_problem(self.database_url)):
+        if self.environment != "production":
+            return self
+        if self.database_password is not None and (
+            problem := secret_problem(self.database_password.get_secret_value())
+        ):
+            raise ValueError(f"{self.service.upper()}_DATABASE_PASSWORD {problem}: production needs a random one")
+        if problem := url_password_problem(self.resolved_database_url()):
             raise ValueError(
-                f"the password in {self.service.upper()}_DATABASE_URL {problem}: production needs a random one"
+                f"the password in {self.service.upper()}_DATABASE_URL (or {self.service.upper()}_DATABASE_PASSWORD)"
+                f" {problem}: production needs a random one"
             )
         return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            password = self.database_password.get_secret_value() if self.database_password else None
+            return with_password(self.database_url, password)
         return f"sqlite:///{(self.data_dir / f'{self.service}.sqlite3').resolve()}"
 
 

@@ -7,7 +7,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 # Production refuses a missing secret and any value that looks like a placeholder: the examples in
 # .env.example and deploy/k8s/secret.example.yaml, the words people type while setting up, and
@@ -51,6 +51,38 @@ def url_password_problem(url: str | None) -> str | None:
     except ValueError:
         return None
     return secret_problem(unquote(password)) if password is not None else None
+
+
+def with_password(url: str, password: str | None) -> str:
+    """`url` with `password` filled in when the URL names a user but carries no password of its own
+    (`tls://wifi@nats:4222` + a password file → `tls://wifi:…@nats:4222`): the password can then come
+    from a secret file (NATS_PASSWORD_FILE, <SERVICE>_DATABASE_PASSWORD_FILE) while the address stays
+    an ordinary setting. A URL with a password of its own, or without a user, is left as it is."""
+    if not password:
+        return url
+    split = urlsplit(url)
+    if not split.username or split.password is not None:
+        return url
+    user, host = split.netloc.rsplit("@", 1)
+    return urlunsplit(split._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+
+
+def redacted_url(url: str) -> str:
+    """A URL (or a comma-separated list, as NATS_URL) fit for a log line or a message: any password,
+    and a token standing alone as the user (`nats://token@host`), replaced by ***."""
+    parts = []
+    for one in url.split(","):
+        one = one.strip()
+        split = urlsplit(one if "://" in one else f"nats://{one}")
+        if split.password or (split.username and "@" in split.netloc):
+            user = split.username or ""
+            host = split.hostname or ""
+            netloc = f"{user}:***@{host}" if split.password else f"***@{host}"
+            if split.port:
+                netloc += f":{split.port}"
+            one = urlunsplit(split._replace(netloc=netloc))
+        parts.append(one)
+    return ",".join(parts)
 
 
 def development_secret(path: Path) -> str:

@@ -509,7 +509,8 @@ def test_a_dying_parts_log_is_shown_readably_also_caddys():
 
 
 def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
-    from hallobot.plan import UpError, check_ports, plan_from_env, redact
+    from hallobot.plan import UpError, check_ports, plan_from_env
+    from shared.secrets import redacted_url as redact
 
     plan = plan_from_env({"HALLOBOT_DATA_DIR": str(tmp_path / "d")})
     assert plan.embedded_nats and plan.embedded_sink and plan.token_generated

@@ -20,6 +20,7 @@ from shared.housekeeping import keep_tidy
 from shared.migrations import upgrade_async
 from shared.nats_connection import tls_context
 from shared.relay import OutboxRelay
+from shared.secrets import redacted_url
 from shared.service.definition import ServiceDefinition
 from shared.streams import StreamsNotDeclared, ensure_streams
 
@@ -94,17 +95,18 @@ class Runtime:
             raise StartupFailed(f"the database {shown} cannot be reached or migrated ({_root_cause(exc)})") from exc
         # The broker retries until NATS answers (in a compose file it may start later): say so, and
         # give up after HALLOBOT_NATS_CONNECT_TIMEOUT_S.
+        nats_shown = redacted_url(self.settings.nats_url)  # a password in NATS_URL never reaches a log line
         waiting = asyncio.get_running_loop().call_later(
-            NATS_WAIT_NOTICE_S, lambda: log.warning("waiting for NATS at %s", self.settings.nats_url)
+            NATS_WAIT_NOTICE_S, lambda: log.warning("waiting for NATS at %s", nats_shown)
         )
         try:
             await asyncio.wait_for(self.broker.start(), self.settings.nats_connect_timeout_s)
         except TimeoutError:
             raise StartupFailed(
-                f"NATS at {self.settings.nats_url} did not answer within {self.settings.nats_connect_timeout_s:g} s"
+                f"NATS at {nats_shown} did not answer within {self.settings.nats_connect_timeout_s:g} s"
             ) from None
         except Exception as exc:
-            raise StartupFailed(f"NATS at {self.settings.nats_url} cannot be reached ({_root_cause(exc)})") from exc
+            raise StartupFailed(f"NATS at {nats_shown} cannot be reached ({_root_cause(exc)})") from exc
         finally:
             waiting.cancel()
         try:
@@ -122,7 +124,7 @@ class Runtime:
             self._tasks.append(asyncio.create_task(_run(job(self)), name=getattr(job, "__name__", "job")))
         freeze_startup_heap()
         self._started = True
-        log.info("service started", extra={"nats_url": self.settings.nats_url})
+        log.info("service started", extra={"nats_url": nats_shown})
 
     async def stop(self) -> None:
         self._started = False

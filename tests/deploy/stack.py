@@ -64,8 +64,12 @@ def add_hosts(target: Path, hosts: dict[str, str]) -> None:
     hosts_conf.write_text(text)
 
 
-def run_postgres_init(server_url: str, env: dict[str, str]) -> None:
-    """Run deploy/postgres/init-databases.sh as the postgres image's entrypoint does on first start."""
+def run_postgres_init(server_url: str, env: dict[str, str], secret_files: dict[str, str]) -> None:
+    """Run deploy/postgres/init-databases.sh as the postgres image's entrypoint does on first start:
+    with the postgres service's environment `env` and its compose secrets (`secret_files`, as
+    compose.secret_files gives them), which the script reads from their directory."""
+    directories = {str(Path(path).parent) for path in secret_files.values()}
+    assert len(directories) == 1, "the postgres service mounts no secrets"
     url = make_url(server_url)
     psql = shutil.which("psql")
     if not psql:
@@ -79,6 +83,7 @@ def run_postgres_init(server_url: str, env: dict[str, str]) -> None:
         "PGPASSWORD": url.password or "",
         "POSTGRES_USER": url.username or "postgres",
         "POSTGRES_DB": url.database or "postgres",
+        "HALLOBOT_SECRETS_DIR": directories.pop(),  # /run/secrets in the container
         **{k: v for k, v in env.items() if k.endswith("_DB_PASSWORD")},
     }
     subprocess.run(
@@ -129,7 +134,7 @@ class ComposeService:
         self.process = subprocess.Popen(self.argv, cwd=cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         return self
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         wait_until_ready(self.name, self.process, self.url, self.log_path, timeout)
 
     def stop(self) -> None:
@@ -162,11 +167,22 @@ def compiled_bytecode() -> dict[str, str]:
     return {"PYTHONPYCACHEPREFIX": prefix} if prefix else {}
 
 
-def run_one_shot(spec: dict, *, nats_port: int, nats_ca_file: Path, workdir: Path) -> subprocess.CompletedProcess:
-    """A run-to-completion compose service (`nats-streams`) with its command and environment."""
+def with_secret_files(env: dict[str, str], secret_files: dict[str, str]) -> dict[str, str]:
+    """Compose mounts the secrets at /run/secrets; here they are files in the test's directory."""
+    return {
+        variable: secret_files[value] if variable.endswith("_FILE") and value.startswith("/run/secrets/") else value
+        for variable, value in env.items()
+    }
+
+
+def run_one_shot(
+    spec: dict, *, nats_port: int, nats_ca_file: Path, workdir: Path, secret_files: dict[str, str]
+) -> subprocess.CompletedProcess:
+    """A run-to-completion compose service (`nats-streams`) with its command, environment and secrets."""
     argv = compose.command(spec)
     assert argv[0] == "hallobot"
     env = nats_env_on_loopback(compose.environment(spec), nats_port, nats_ca_file)
+    env = with_secret_files(env, secret_files)
     env = {**image_env(), **env, "PATH": f"{BIN}:{os.environ['PATH']}", "HOME": str(workdir)}
     if "PYTHONPATH" in os.environ:  # the checkout under test is what the image would have installed
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
@@ -202,9 +218,7 @@ def service_as_compose_runs_it(
     assert env["SMTP_HOST"] == "mailpit" and env["SMTP_PORT"] == "1025"
     env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(smtp_port)
     env["HALLOBOT_DATA_DIR"] = str(workdir / "data")
-    for variable, value in env.items():  # compose mounts the secrets at /run/secrets, here: files in workdir
-        if variable.endswith("_FILE") and value.startswith("/run/secrets/"):
-            env[variable] = secret_files[value]
+    env = with_secret_files(env, secret_files)
     assert env["HALLOBOT_INTERNAL_PORT"] == "9000"  # one port per container; here one host runs all four
     env["HALLOBOT_INTERNAL_HOST"], env["HALLOBOT_INTERNAL_PORT"] = "127.0.0.1", str(free_port())
     container = {**image_env(), **env}

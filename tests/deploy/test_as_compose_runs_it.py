@@ -78,11 +78,19 @@ def running_stack(tmp_path_factory, postgres_url):
     ca_file = install_certificates(config_dir)
     nats_server = ConfiguredNatsServer(config_dir / "nats.conf", tmp / "nats-data", nats_env, ca_file).start()
     smtp = SmtpServer().start()
-    stack.run_postgres_init(postgres_url, compose.environment(spec["postgres"]))
+    stack.run_postgres_init(
+        postgres_url,
+        compose.environment(spec["postgres"]),
+        compose.secret_files(loaded, spec["postgres"], env, tmp / "postgres-secrets"),
+    )
     services = {}
     try:
         streams = stack.run_one_shot(
-            spec["nats-streams"], nats_port=nats_server.port, nats_ca_file=ca_file, workdir=tmp
+            spec["nats-streams"],
+            nats_port=nats_server.port,
+            nats_ca_file=ca_file,
+            workdir=tmp,
+            secret_files=compose.secret_files(loaded, spec["nats-streams"], env, tmp / "streams-secrets"),
         )
         assert streams.returncode == 0, streams.stdout + streams.stderr
         for name in SERVICES:

@@ -16,8 +16,8 @@ import yaml
 from pydantic import AliasChoices
 
 from hallobot import cli
-from hallobot.services import create_app
-from shared.config import SERVICES, ServiceSettings
+from hallobot.services import create_app, settings_for
+from shared.config import SERVICES, ServiceSettings, Settings
 from tests.deploy import compose
 
 INFRASTRUCTURE = ("nats", "postgres", "mailpit")
@@ -92,16 +92,39 @@ def test_service_environment_names_are_the_ones_the_settings_read(services):
         assert env["HALLOBOT_ENV"] == "production", name
 
 
-def test_every_service_talks_to_nats_and_postgres_as_its_own_user(services):
-    env = {name: f"value-of-{name.lower()}" for name in compose.env_example()}
+def random_env() -> dict[str, str]:
+    """A filled-in .env: the example's values, every secret distinct and random (tests/deploy/stack.py)."""
+    from tests.deploy.stack import secret_env
+
+    return secret_env()
+
+
+def settings_as_compose_gives_them(name: str, env: dict[str, str], tmp_path, monkeypatch) -> ServiceSettings:
+    """The settings `name` reads in its container: compose's environment, the secrets as files."""
+    loaded = compose.load(env)
+    spec = loaded["services"][name]
+    files = compose.secret_files(loaded, spec, env, tmp_path / name)
+    for variable in [v for v in os.environ if v.startswith(("HALLOBOT_", "NATS_", "SMTP_", f"{name.upper()}_"))]:
+        monkeypatch.delenv(variable)
+    for variable, value in compose.environment(spec).items():
+        monkeypatch.setenv(variable, files.get(value, value))
+    return settings_for(name)
+
+
+def test_every_service_talks_to_nats_and_postgres_as_its_own_user(tmp_path, monkeypatch):
+    env = random_env()
     loaded = compose.load(env)["services"]
     for name in SERVICES:
         service_env = compose.environment(loaded[name])
-        nats_url, db_url = service_env["NATS_URL"], service_env[f"{name.upper()}_DATABASE_URL"]
-        assert nats_url == f"tls://{name}:value-of-{name}_nats_password@nats:4222"
+        assert service_env["NATS_URL"] == f"tls://{name}@nats:4222"  # the user; the password is a file
+        assert service_env[f"{name.upper()}_DATABASE_URL"] == f"postgresql://{name}@postgres:5432/{name}"
         assert service_env["HALLOBOT_NATS_INBOX_PREFIX"] == f"_INBOX_{name}"  # the only inbox it may read
         assert service_env["HALLOBOT_NATS_CA_FILE"] in {v.split(":")[1] for v in loaded[name]["volumes"]}
-        assert db_url == f"postgresql://{name}:value-of-{name}_db_password@postgres:5432/{name}"
+        settings = settings_as_compose_gives_them(name, env, tmp_path, monkeypatch)
+        assert settings.environment == "production"
+        nats_password, db_password = env[f"{name.upper()}_NATS_PASSWORD"], env[f"{name.upper()}_DB_PASSWORD"]
+        assert settings.nats_servers() == [f"tls://{name}:{nats_password}@nats:4222"]
+        assert settings.resolved_database_url() == f"postgresql://{name}:{db_password}@postgres:5432/{name}"
 
 
 def test_healthchecks_request_real_probe_endpoints_on_the_service_port(services):
@@ -132,16 +155,25 @@ def test_services_start_only_after_their_dependencies_are_healthy(services):
         assert set(services[name]["depends_on"]) == {*WAITED_FOR, *ONE_SHOTS}, name
 
 
-def test_the_streams_are_declared_by_the_admin_before_the_services_start(services, monkeypatch):
+def test_the_streams_are_declared_by_the_admin_before_the_services_start(services, monkeypatch, tmp_path):
     spec = services["nats-streams"]
     assert compose.command(spec) == ["hallobot", "streams"]
     seen = []
     monkeypatch.setattr(cli, "_streams", lambda args: seen.append(args) or 0)
     assert cli.main(compose.command(spec)[1:]) == 0 and seen
-    env = {name: f"value-of-{name.lower()}" for name in compose.env_example()}
-    loaded = compose.environment(compose.load(env)["services"]["nats-streams"])
-    assert loaded["NATS_URL"] == "tls://operator:value-of-nats_operator_password@nats:4222"
-    assert loaded["HALLOBOT_CITY_NATS_URL"] == "tls://city-admin:value-of-nats_operator_password@nats:4222"
+    env = random_env()
+    loaded = compose.load(env)
+    admin = compose.environment(loaded["services"]["nats-streams"])
+    assert admin["NATS_URL"] == "tls://operator@nats:4222"
+    assert admin["HALLOBOT_CITY_NATS_URL"] == "tls://city-admin@nats:4222"
+    files = compose.secret_files(loaded, loaded["services"]["nats-streams"], env, tmp_path)
+    password = env["NATS_OPERATOR_PASSWORD"]
+    assert open(files[admin["NATS_PASSWORD_FILE"]]).read() == password
+    for variable in ("NATS_URL", "HALLOBOT_CITY_NATS_URL", "HALLOBOT_ENV"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("NATS_PASSWORD_FILE", files[admin["NATS_PASSWORD_FILE"]])
+    user_only = admin["HALLOBOT_CITY_NATS_URL"]
+    assert Settings(nats_url=user_only).nats_servers() == [f"tls://city-admin:{password}@nats:4222"]
 
 
 def test_published_ports_do_not_clash_and_monitoring_stays_local(services):
@@ -187,14 +219,27 @@ def test_the_services_secrets_arrive_as_files_not_as_environment_variables(servi
         mounted = set(services[name]["secrets"])
         files = {v: path for v, path in env.items() if v.endswith("_FILE") and path.startswith("/run/secrets/")}
         assert {"HALLOBOT_OPERATOR_TOKEN_FILE", "HALLOBOT_SITE_SECRET_FILE"} <= set(files), name
+        assert {"NATS_PASSWORD_FILE", f"{name.upper()}_DATABASE_PASSWORD_FILE"} <= set(files), name
         for variable, path in files.items():
             secret = path.removeprefix("/run/secrets/")
             assert secret in mounted, f"{name}: {variable} names {secret}, which it does not mount"
-            assert top[secret]["environment"] == variable.removesuffix("_FILE"), variable
             assert example[top[secret]["environment"]] == "", ".env.example must not ship secret values"
         plain = {v for v in env if v.endswith(("TOKEN", "SECRET", "SECRET_KEY")) and not v.endswith("_FILE")}
         assert not plain, f"{name} gets {sorted(plain)} as environment variables"
     assert "NOTIFICATIONS_SECRET_KEY_FILE" in compose.environment(services["notifications"])
+
+
+def test_no_secret_of_env_reaches_our_containers_environment():
+    """Every value of .env that is a secret stays out of the environment of the services and of the
+    admin's one-shot (`docker inspect` shows it): they get files. The two third-party servers keep
+    what their images read: NATS its users' passwords (its configuration reads variables only),
+    PostgreSQL nothing but file names."""
+    env = random_env()
+    secret_values = {value for name, value in env.items() if name.endswith(("PASSWORD", "TOKEN", "SECRET", "KEY"))}
+    loaded = compose.load(env)["services"]
+    for name in (*SERVICES, "nats-streams", "postgres"):
+        exposed = [v for v in compose.environment(loaded[name]).values() if any(s in v for s in secret_values)]
+        assert not exposed, f"{name} gets a secret in its environment"
 
 
 def test_mailpit_runs_only_in_the_dev_profile_and_every_image_is_pinned(services):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 import stat
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import httpx
 import pytest
@@ -18,6 +18,7 @@ from hallobot.services import settings_for
 from services.notifications import domain
 from services.notifications.config import SECRET_KEY_FILE
 from shared.config import SERVICES, secret_problem
+from shared.secrets import redacted_url
 from tests.deploy import compose
 from tests.notifications.conftest import AUTH, link, press, service_env, smtp, start_service, until  # noqa: F401
 
@@ -72,10 +73,19 @@ def as_settings(name: str, value: str) -> list[tuple[str, dict[str, str]]]:
         return [(name.removesuffix("_NATS_URL").lower(), {"NATS_URL": value})]
     if name.endswith("_DATABASE_URL"):
         return [(name.removesuffix("_DATABASE_URL").lower(), {name: value})]
-    if name.endswith("_NATS_PASSWORD"):  # every NATS user's password is what some client puts in its URL
-        return [("wifi", {"NATS_URL": f"nats://someone:{value}@nats:4222"})]
-    if name.endswith("_PASSWORD"):  # the database roles' and the superuser's
-        return [("events", {"EVENTS_DATABASE_URL": f"postgresql://events:{value}@postgres:5432/events"})]
+    if name.endswith("_NATS_PASSWORD"):  # in a client's URL, or (compose) in NATS_PASSWORD from a file
+        return [
+            ("wifi", {"NATS_URL": f"nats://someone:{value}@nats:4222"}),
+            ("wifi", {"NATS_URL": "tls://wifi@nats:4222", "NATS_PASSWORD": value}),
+        ]
+    if name.endswith("_PASSWORD"):  # the database roles' and the superuser's: in the URL, or beside it
+        return [
+            ("events", {"EVENTS_DATABASE_URL": f"postgresql://events:{value}@postgres:5432/events"}),
+            (
+                "events",
+                {"EVENTS_DATABASE_URL": "postgresql://events@postgres/events", "EVENTS_DATABASE_PASSWORD": value},
+            ),
+        ]
     raise AssertionError(f"{name}: which setting does this secret reach? Add it here.")
 
 
@@ -151,6 +161,39 @@ def test_a_secret_can_come_from_a_file_named_by_its_variable_with_file(productio
     monkeypatch.setenv("HALLOBOT_OPERATOR_TOKEN_FILE", str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="HALLOBOT_OPERATOR_TOKEN_FILE"):
         production("events")
+
+
+def test_passwords_from_files_complete_urls_that_name_only_the_user(production, monkeypatch, tmp_path):
+    """Compose's way (docker-compose.yml): NATS_URL and <SERVICE>_DATABASE_URL name the user, the
+    passwords come from secret files; a URL with a password of its own keeps it."""
+    nats_password, db_password = secrets.token_hex(16) + "/+@", secrets.token_hex(16)
+    (tmp_path / "nats").write_text(nats_password + "\n")
+    (tmp_path / "db").write_text(db_password + "\n")
+    monkeypatch.setenv("NATS_PASSWORD_FILE", str(tmp_path / "nats"))
+    monkeypatch.setenv("WIFI_DATABASE_PASSWORD_FILE", str(tmp_path / "db"))
+    settings = production(
+        "wifi", NATS_URL="tls://wifi@nats-1:4222,tls://wifi@nats-2:4222", WIFI_DATABASE_URL="postgresql://wifi@pg/wifi"
+    )
+    quoted = quote(nats_password, safe="")
+    assert settings.nats_servers() == [f"tls://wifi:{quoted}@nats-1:4222", f"tls://wifi:{quoted}@nats-2:4222"]
+    assert (
+        urlsplit(settings.nats_servers()[0]).password
+        and unquote(urlsplit(settings.nats_servers()[0]).password) == nats_password
+    )
+    assert settings.resolved_database_url() == f"postgresql://wifi:{db_password}@pg/wifi"
+    own = f"nats://wifi:{secrets.token_hex(16)}@nats:4222"
+    assert production("wifi", NATS_URL=own).nats_servers() == [own]
+    (tmp_path / "db").write_text("")
+    with pytest.raises(ValidationError, match="WIFI_DATABASE_PASSWORD is missing"):
+        production("wifi")
+
+
+def test_a_url_in_a_log_line_shows_no_password():
+    password = secrets.token_hex(16)
+    url = f"tls://wifi:{password}@nats-1:4222, nats://{password}@nats-2:4222,nats://nats-3:4222"
+    shown = redacted_url(url)
+    assert password not in shown
+    assert shown == "tls://wifi:***@nats-1:4222,nats://***@nats-2:4222,nats://nats-3:4222"
 
 
 def test_a_variable_that_ends_in_file_and_is_a_path_is_not_read_as_a_secret(production, monkeypatch, tmp_path):
