@@ -41,7 +41,7 @@ class Cluster:
     @classmethod
     def create(cls, root: Path) -> Cluster:
         """Configure the three nodes under `root` (not started): cluster.conf as deployed, on loopback."""
-        names = compose.environment(compose.raw()["services"]["nats"])
+        names = compose.nats_password_variables()
         env = {name: secrets.token_hex(12) for name in names}
         route_ports = {name: free_port() for name in NODES}
         servers = {}

@@ -119,6 +119,13 @@ def secret_files(
     return paths
 
 
+def nats_password_variables() -> list[str]:
+    """The variables deploy/nats/accounts.conf reads: the nats service's secrets, each filled from the
+    .env variable of that name (deploy/nats/with-secrets.sh turns the files back into variables)."""
+    top = raw()
+    return [top["secrets"][name]["environment"] for name in top["services"]["nats"]["secrets"]]
+
+
 def command(service: dict[str, Any]) -> list[str]:
     cmd = service["command"]
     return shlex.split(cmd) if isinstance(cmd, str) else [str(part) for part in cmd]

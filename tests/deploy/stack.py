@@ -39,6 +39,25 @@ def secret_env() -> dict[str, str]:
     return env | {"SMTP_HOST": "mailpit", "SMTP_PORT": "1025", "SMTP_TLS": "none"}
 
 
+def nats_environment(compose_file: dict, spec: dict, env: dict[str, str], into: Path) -> dict[str, str]:
+    """The variables nats-server gets in its container: the nats service's secret files, turned into
+    variables by its command's deploy/nats/with-secrets.sh (run here, printing them)."""
+    argv = compose.command(spec)
+    assert argv[:2] == ["sh", "/etc/nats/with-secrets.sh"], "the nats service no longer starts through with-secrets.sh"
+    files = compose.secret_files(compose_file, spec, env, into)
+    shown = subprocess.run(
+        ["sh", str(compose.DEPLOY / "nats" / "with-secrets.sh"), "env"],
+        env={"PATH": os.environ["PATH"], "HALLOBOT_SECRETS_DIR": str(into)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
+    ).stdout
+    exported = dict(line.split("=", 1) for line in shown.splitlines() if "=" in line)
+    names = [Path(path).name.upper() for path in files.values()]
+    return {name: exported[name] for name in names}
+
+
 def image_env() -> dict[str, str]:
     """The ENV of the Dockerfile's runtime stage."""
     env = {}

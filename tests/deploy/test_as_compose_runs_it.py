@@ -71,7 +71,7 @@ def running_stack(tmp_path_factory, postgres_url):
     env = stack.secret_env()
     loaded = compose.load(env)
     spec = loaded["services"]
-    nats_env = compose.environment(spec["nats"])
+    nats_env = stack.nats_environment(loaded, spec["nats"], env, tmp / "nats-secrets")
     config_dir = copy_config_dir(tmp / "nats")
     stack.add_hosts(config_dir, HOTSPOTS)
     set_store_dir(config_dir / "nats.conf", tmp / "nats-data")

@@ -190,25 +190,52 @@ def test_published_ports_do_not_clash_and_monitoring_stays_local(services):
     assert "postgres" not in {name for name in seen.values()}
 
 
-def test_every_secret_is_required_and_named_in_env_example():
-    referenced = compose.variables()
-    secrets = {name for name in referenced if name.endswith(("PASSWORD", "TOKEN", "SECRET_KEY"))}
-    assert secrets, "the compose file reads no secrets?"
-    for name in secrets:
-        assert referenced[name] == {":?"}, f"{name} must fail fast with ${{{name}:?…}}"
+SECRET_SUFFIXES = ("PASSWORD", "TOKEN", "SECRET", "SECRET_KEY")
+
+
+def test_every_secret_of_env_reaches_the_containers_as_a_file_only():
     example = compose.env_example()
-    assert set(referenced) <= set(example), f"not in .env.example: {sorted(set(referenced) - set(example))}"
-    assert all(example[name] == "" for name in secrets), ".env.example must not ship secret values"
+    in_env = {name for name in example if name.endswith(SECRET_SUFFIXES)}
+    assert in_env, ".env.example names no secrets?"
+    assert all(example[name] == "" for name in in_env), ".env.example must not ship secret values"
+    top = compose.raw()["secrets"]
+    as_files = {secret["environment"] for secret in top.values()}
+    assert in_env == as_files, f"secrets of .env that are no compose secret: {sorted(in_env - as_files)}"
+    interpolated = set(compose.variables()) & in_env
+    assert not interpolated, f"{sorted(interpolated)} are written into the compose file instead of mounted as files"
+    mounted = {name for service in compose.raw()["services"].values() for name in service.get("secrets") or []}
+    assert mounted == set(top), f"declared but mounted nowhere: {sorted(set(top) - mounted)}"
 
 
-def test_compose_refuses_to_start_without_a_required_secret():
+def test_compose_refuses_to_start_without_the_mail_relay():
     env = {name: "some-long-enough-secret" for name in compose.env_example()}
     compose.load(env)
-    del env["WIFI_NATS_PASSWORD"]
-    with pytest.raises(compose.MissingVariable, match="WIFI_NATS_PASSWORD"):
-        compose.load(env)
     with pytest.raises(compose.MissingVariable, match="SMTP_HOST"):
-        compose.load({**env, "WIFI_NATS_PASSWORD": "x", "SMTP_HOST": ""})
+        compose.load({**env, "SMTP_HOST": ""})
+
+
+def test_nats_and_postgres_refuse_to_start_with_an_empty_password_file_naming_it(tmp_path):
+    """What compose's fail-fast `${VAR:?}` did for passwords in the environment, the containers do for
+    their secret files (the services' own settings refuse an empty one: tests/security/test_secrets.py)."""
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    (secrets_dir / "city_nats_password").write_text("a-long-random-password")
+    (secrets_dir / "wifi_nats_password").write_text("")
+    base = {"PATH": os.environ["PATH"], "HALLOBOT_SECRETS_DIR": str(secrets_dir)}
+    nats = subprocess.run(
+        ["sh", str(compose.DEPLOY / "nats" / "with-secrets.sh"), "env"], env=base, capture_output=True, text=True
+    )
+    assert nats.returncode != 0 and "WIFI_NATS_PASSWORD" in nats.stderr
+    assert "a-long-random-password" not in nats.stdout + nats.stderr
+    (secrets_dir / "wifi_nats_password").write_text("another-long-password")
+    nats = subprocess.run(
+        ["sh", str(compose.DEPLOY / "nats" / "with-secrets.sh"), "env"], env=base, capture_output=True, text=True
+    )
+    assert nats.returncode == 0 and "WIFI_NATS_PASSWORD=another-long-password" in nats.stdout.splitlines()
+    postgres = subprocess.run(
+        ["sh", str(compose.DEPLOY / "postgres" / "init-databases.sh")], env=base, capture_output=True, text=True
+    )
+    assert postgres.returncode != 0 and "directory_db_password" in postgres.stderr
 
 
 def test_the_services_secrets_arrive_as_files_not_as_environment_variables(services):
@@ -229,15 +256,13 @@ def test_the_services_secrets_arrive_as_files_not_as_environment_variables(servi
     assert "NOTIFICATIONS_SECRET_KEY_FILE" in compose.environment(services["notifications"])
 
 
-def test_no_secret_of_env_reaches_our_containers_environment():
-    """Every value of .env that is a secret stays out of the environment of the services and of the
-    admin's one-shot (`docker inspect` shows it): they get files. The two third-party servers keep
-    what their images read: NATS its users' passwords (its configuration reads variables only),
-    PostgreSQL nothing but file names."""
+def test_no_secret_of_env_reaches_any_containers_environment():
+    """Every value of .env that is a secret stays out of every container's configuration (`docker
+    inspect` shows it): the services, the admin's one-shot, NATS and PostgreSQL get files."""
     env = random_env()
     secret_values = {value for name, value in env.items() if name.endswith(("PASSWORD", "TOKEN", "SECRET", "KEY"))}
     loaded = compose.load(env)["services"]
-    for name in (*SERVICES, "nats-streams", "postgres"):
+    for name in loaded:
         exposed = [v for v in compose.environment(loaded[name]).values() if any(s in v for s in secret_values)]
         assert not exposed, f"{name} gets a secret in its environment"
 
@@ -319,7 +344,7 @@ def test_the_nats_configuration_is_valid_and_fails_fast_without_a_password(confi
 
     config_dir = copy_config_dir(tmp_path / "nats")
     install_certificates(config_dir)
-    env = {name: "secret-value" for name in compose.environment(compose.raw()["services"]["nats"])}
+    env = {name: "secret-value" for name in compose.nats_password_variables()}
     env |= {"PATH": os.environ["PATH"], "NATS_SERVER_NAME": "nats-1"}
     run = lambda env: subprocess.run(  # noqa: E731
         [nats_server_binary(), "-c", str(config_dir / config), "-t"],

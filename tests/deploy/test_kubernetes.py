@@ -88,7 +88,7 @@ def test_the_nats_cluster_runs_three_nodes_from_deploys_cluster_config():
     assert set(kustomization["resources"]) == {f"k8s/{p.name}" for p in K8S.glob("*.yaml") if "example" not in p.name}
     # the passwords the Secret provides are the ones the config reads
     secret = next(doc for doc in documents("secret.example.yaml") if doc["metadata"]["name"] == "nats-passwords")
-    assert set(secret["stringData"]) == set(compose.environment(compose.raw()["services"]["nats"]))
+    assert set(secret["stringData"]) == set(compose.nats_password_variables())
 
 
 # --------------------------------------------------------------------------- the front door
