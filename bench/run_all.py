@@ -1,7 +1,12 @@
 """Run every benchmark and write bench/REPORT.md (each figure as a ratio to its baseline from the same
 run) and bench/latency.png (the HTTP→SSE latency distribution).
 
-    .venv/bin/python bench/run_all.py [--quick] [--skip relay,consumer,...]
+    .venv/bin/python bench/run_all.py [--quick] [--skip relay,consumer,...] [--databases sqlite,postgresql]
+                                      [--postgres-url postgresql://…]
+
+Every benchmark that touches a database runs twice, on SQLite and on PostgreSQL (production's database):
+an embedded PostgreSQL from the `pgserver` package, as the tests use, unless --postgres-url names a server
+(a role that may create databases and schemas). REPORT.md shows both, side by side.
 
 What runs, each in its own process with its own nats-server (see bench/README.md):
 - relay.py, consumer.py, reports.py, registration_rush.py: their JSON line, their own ratio;
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -34,6 +40,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -65,26 +72,35 @@ SIZES = {  # (full, quick)
         ["--only", "fanout", "--clients", "5000", "--fanout-rounds", "3"],
     ),
     "frontdoor": ([], ["--quick"]),
+    "monitor": ([], []),
+    "tracing": (["--rounds", "60"], ["--rounds", "40"]),
+    "idle_latency": (["--rounds", "60"], ["--rounds", "30"]),
 }
 SCRIPTS = {"notify_mail": "notify", "notify_latency": "notify", "notify_fanout": "notify"}  # others: <name>.py
+# The ones whose HalloBot side keeps state in a database take `--database-url` and run on each database;
+# the others measure code without one (the tracing hooks, the idle stream's pull requests).
+WITHOUT_DATABASE = {"tracing", "idle_latency"}
+JSON_OPTION = {"tracing": "--json", "idle_latency": "--json"}  # the others: --json too (same flag)
 
 
-def run_bench(name: str, quick: bool, work: Path) -> dict:
+def run_bench(name: str, quick: bool, work: Path, database: str, database_url: str | None) -> dict:
     script = ROOT / "bench" / f"{SCRIPTS.get(name, name)}.py"
     if not script.exists():
-        return {"bench": name, "missing": True}
-    out = work / f"{name}.json"
+        return {"bench": name, "database": database, "missing": True}
+    out = work / f"{name}-{database}.json"
     args = [PY, str(script), *SIZES[name][1 if quick else 0], "--json", str(out)]
+    if database_url:
+        args += ["--database-url", database_url]
     started = time.perf_counter()
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     seconds = time.perf_counter() - started
-    (work / f"{name}.log").write_text(proc.stdout + proc.stderr)
+    (work / f"{name}-{database}.log").write_text(proc.stdout + proc.stderr)
     try:
         result = json.loads(out.read_text())
     except (OSError, ValueError):
         result = {"error": (proc.stderr or proc.stdout)[-600:]}
-    print(f"{name}: {seconds:.0f} s, exit {proc.returncode}", file=sys.stderr, flush=True)
-    return {"bench": name, "exit": proc.returncode, "seconds": round(seconds, 1), **result}
+    print(f"{name} ({database}): {seconds:.0f} s, exit {proc.returncode}", file=sys.stderr, flush=True)
+    return {"bench": name, "exit": proc.returncode, "seconds": round(seconds, 1), **result, "database": database}
 
 
 # --- the whole stack: cold start, memory, HTTP→SSE latency ----------------------------------------
@@ -165,11 +181,13 @@ def bare_stack(work: Path) -> dict:
     return {"cold_start_s": round(cold, 2), "rss_mib": round(rss / 1024, 1)}
 
 
-def hallobot_up(work: Path, samples: int) -> dict:
+def hallobot_up(work: Path, samples: int, database: str, database_urls: dict[str, str] | None = None) -> dict:
+    """`hallobot up` from cold until all four /readyz answer, its memory, and the HTTP→SSE latency on it;
+    on SQLite (its default) or on the databases `database_urls` names per service."""
     ports = {s: free_port() for s in SERVICES}
     env = {
         **os.environ,
-        "HALLOBOT_DATA_DIR": str(work / "up"),
+        "HALLOBOT_DATA_DIR": str(work / f"up-{database}"),
         "HALLOBOT_OPERATOR_TOKEN": TOKEN,
         "HALLOBOT_NATS_PORT": str(free_port()),
         "HALLOBOT_NATS_MONITOR_PORT": str(free_port()),
@@ -179,8 +197,12 @@ def hallobot_up(work: Path, samples: int) -> dict:
         "WIFI_CONFIRM_REPORTS": "1",
         **{f"HALLOBOT_{s.upper()}_PORT": str(p) for s, p in ports.items()},
         **{f"HALLOBOT_{s.upper()}_INTERNAL_PORT": str(free_port()) for s in SERVICES},
+        **{f"{s.upper()}_DATABASE_URL": url for s, url in (database_urls or {}).items()},
     }
     env.pop("NATS_URL", None), env.pop("SMTP_HOST", None)
+    if not database_urls:
+        for service in SERVICES:
+            env.pop(f"{service.upper()}_DATABASE_URL", None)
     started = time.perf_counter()
     up = subprocess.Popen(
         [PY, "-m", "hallobot.cli", "up"],
@@ -205,6 +227,7 @@ def hallobot_up(work: Path, samples: int) -> dict:
         except subprocess.TimeoutExpired:
             os.killpg(up.pid, signal.SIGKILL)
     return {
+        "database": database,
         "cold_start_s": round(cold, 2),
         "rss_mib": round(rss_idle / 1024, 1),
         "rss_after_latency_mib": round(rss_after / 1024, 1),
@@ -304,90 +327,118 @@ def plot(stack: dict, at_rate: dict | None, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def bench_rows(name: str, r: dict[str, Any]) -> list[str]:
+    """The report's rows of one benchmark run (its database is the first cell after the name)."""
+    db = r.get("database", "")
+    if r.get("missing"):
+        return [f"| {name} | {db} | not present | | | | |"]
+    if "error" in r:
+        error = r["error"][-120:].replace("|", "/").replace(chr(10), " ")
+        return [f"| {name} | {db} | failed: {error} | | | | exit {r.get('exit')} |"]
+    if name == "notify_mail":
+        mail = r.get("mail", {})
+        rounds = mail.get("rounds", [])
+        svc = statistics.median([x["service_per_s"] for x in rounds]) if rounds else float("nan")
+        raw = statistics.median([sum(x["raw_per_s"]) / 2 for x in rounds]) if rounds else float("nan")
+        return [
+            f"| notify: mails/s ({mail.get('mails')} mails, {mail.get('sender_connections')} connections) | {db} | "
+            f"{svc:.0f} | {raw:.0f} raw aiosmtplib loop | {mail.get('ratio_median')} "
+            f"(vs raw over as many connections: {mail.get('ratio_same_connections_median')}) | "
+            f"≥ {mail.get('goal_ratio')} | exit {r['exit']} |"
+        ]
+    if name == "notify_latency":
+        lat = r.get("latency", {})
+        post = lat.get("post", {})
+        return [
+            f"| HTTP→SSE latency at {lat.get('rate_per_s')} changes/s, p50 / p99 (ms) | {db} | "
+            f"{lat.get('p50_ms')} / {lat.get('p99_ms')} | {post.get('p50_ms')} / {post.get('p99_ms')} "
+            f"the POST's own answer | {_ratio(lat.get('p99_ms'), post.get('p99_ms'))} (p99) | "
+            f"p99 ≤ 3 × the POST's | {lat.get('changes')} changes, {lat.get('missing')} missing |"
+        ]
+    if name == "notify_fanout":
+        fan = r.get("fanout", {})
+        return [
+            f"| SSE fan-out to {fan.get('clients')} clients, p50 / p99 / max (ms) | {db} | "
+            f"{fan.get('p50_ms')} / {fan.get('p99_ms')} / {fan.get('max_ms')} | none (absolute) | | | "
+            f"{len(fan.get('rounds', []))} rounds, {fan.get('missing')} missing |"
+        ]
+    if name == "frontdoor":
+        return _frontdoor_rows(r)
+    if name == "tracing":
+        cpu = r.get("cpu_us_per_request", {})
+        return [
+            f"| tracing off: CPU per request (µs) | — | {cpu.get('off')} | {cpu.get('baseline')} without the hooks | "
+            f"{r.get('off_ratio')} (SDK without exporter {r.get('sdk_no_exporter_ratio')}, with batch export "
+            f"{r.get('sdk_batch_ratio')}) | no cost worth measuring | {'ok' if r.get('ok') else 'FAILED'} |"
+        ]
+    if name == "idle_latency":
+        return [
+            f"| idle stream: publication → handled, p50 / p99 / max (ms) | — | {r.get('p50_ms')} / {r.get('p99_ms')} / "
+            f"{r.get('max_ms')} | none (absolute; raw fetch in JSON) | | p99 ≤ {r.get('goal_p99_ms')} ms | "
+            f"{r.get('messages')} messages, {r.get('missing')} missing, {r.get('handled_twice')} twice |"
+        ]
+    if name == "monitor":
+        return [
+            f"| monitor: rebuild of the impact projection | {db} | {r.get('rebuild_msgs_per_s')} /s | "
+            f"{r.get('raw_msgs_per_s')} /s raw fetch+ack | {r.get('ratio')} (vs the services' own fetch: "
+            f"{r.get('ratio_vs_puller_raw')}) | ≥ 0.5 | {'ok' if r.get('ok') else 'FAILED'} |",
+            f"| monitor: dashboard render p50 / p99 (ms) | {db} | {r.get('render_p50_ms')} / {r.get('render_p99_ms')} "
+            f"| none (absolute) | | p99 ≤ 300 ms | |",
+        ]
+    ours, base = _figures(name, r)
+    return [
+        f"| {name} | {db} | {ours} | {base} | {r.get('ratio')} | {r.get('goal', '')} | "
+        f"{'ok' if r.get('ok', r['exit'] == 0) else 'FAILED'} |"
+    ]
+
+
+def stack_rows(stack: dict, bare: dict) -> list[str]:
+    db, lat, base = stack["database"], stack["latency_ms"], stack["baseline_ms"]
+    return [
+        f"| `hallobot up` cold start (s) | {db} | {stack['cold_start_s']} | {bare['cold_start_s']} bare stack | "
+        f"{stack['cold_start_s'] / bare['cold_start_s']:.2f} | ≤ 2 | |",
+        f"| stack memory, RSS sum (MiB) | {db} | {stack['rss_mib']} "
+        f"({stack['rss_after_latency_mib']} after the latency run) | "
+        f"{bare['rss_mib']} bare stack | {stack['rss_mib'] / bare['rss_mib']:.2f} | ≤ 2 | |",
+        f"| HTTP→SSE latency p50 (ms), one change at a time | {db} | {pct(lat, 50):.1f} | "
+        f"{pct(base, 50):.1f} bare GET | "
+        f"{pct(lat, 50) / pct(base, 50):.1f} | | {len(lat)} samples |",
+        f"| HTTP→SSE latency p99 (ms), one change at a time | {db} | {pct(lat, 99):.1f} | "
+        f"{pct(base, 99):.1f} bare GET | "
+        f"{pct(lat, 99) / pct(base, 99):.1f} | | |",
+    ]
+
+
 def report(results: dict, path: Path) -> None:
     lines = [
         "# HalloBot benchmark report",
         "",
-        f"Generated by `bench/run_all.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs, "
-        f"load {os.getloadavg()[0]:.1f} at the end. Every ratio is against a baseline measured in the same run, "
-        "on the same machine; absolute figures are context only.",
+        f"Generated by `bench/run_all.py{' --quick' if results['quick'] else ''}` on "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs, load "
+        f"{results.get('load_before', 0):.1f} before and {os.getloadavg()[0]:.1f} at the end. Every ratio is "
+        "against a baseline measured in the same run, on the same machine, on the same database; absolute "
+        f"figures are context only. PostgreSQL: {results.get('postgres', 'not run')}.",
         "",
-        "| measurement | HalloBot | baseline | ratio | goal | checks |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| measurement | database | HalloBot | baseline | ratio | goal | checks |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, r in results["benches"].items():
-        if r.get("missing"):
-            lines.append(f"| {name} | not present | | | | |")
-            continue
-        if "error" in r:
-            lines.append(
-                f"| {name} | failed: {r['error'][-120:].replace('|', '/').replace(chr(10), ' ')} "
-                f"| | | | exit {r.get('exit')} |"
-            )
-            continue
-        if name == "notify_mail":
-            mail = r.get("mail", {})
-            rounds = mail.get("rounds", [])
-            svc = statistics.median([x["service_per_s"] for x in rounds]) if rounds else float("nan")
-            raw = statistics.median([sum(x["raw_per_s"]) / 2 for x in rounds]) if rounds else float("nan")
-            lines.append(
-                f"| notify: mails/s ({mail.get('mails')} mails, {mail.get('sender_connections')} connections) | "
-                f"{svc:.0f} | {raw:.0f} raw aiosmtplib loop | {mail.get('ratio_median')} "
-                f"(vs raw over as many connections: {mail.get('ratio_same_connections_median')}) | "
-                f"≥ {mail.get('goal_ratio')} | exit {r['exit']} |"
-            )
-            continue
-        if name == "notify_latency":
-            lat = r.get("latency", {})
-            post = lat.get("post", {})
-            lines.append(
-                f"| HTTP→SSE latency at {lat.get('rate_per_s')} changes/s, p50 / p99 (ms) | "
-                f"{lat.get('p50_ms')} / {lat.get('p99_ms')} | {post.get('p50_ms')} / {post.get('p99_ms')} "
-                f"the POST's own answer | {_ratio(lat.get('p99_ms'), post.get('p99_ms'))} (p99) | "
-                f"p99 ≤ {lat.get('goal_p99_ms')} ms | {lat.get('changes')} changes, {lat.get('missing')} missing |"
-            )
-            continue
-        if name == "notify_fanout":
-            fan = r.get("fanout", {})
-            lines.append(
-                f"| SSE fan-out to {fan.get('clients')} clients, p50 / p99 / max (ms) | "
-                f"{fan.get('p50_ms')} / {fan.get('p99_ms')} / {fan.get('max_ms')} | none (absolute) | | | "
-                f"{len(fan.get('rounds', []))} rounds, {fan.get('missing')} missing |"
-            )
-            continue
-        if name == "frontdoor":
-            lines += _frontdoor_rows(r)
-            continue
-        ours, base = _figures(name, r)
-        lines.append(
-            f"| {name} | {ours} | {base} | {r.get('ratio')} | {r.get('goal', '')} | "
-            f"{'ok' if r.get('ok', r['exit'] == 0) else 'FAILED'} |"
-        )
-    stack, bare = results["stack"], results["bare"]
-    if stack:
-        lat, base = stack["latency_ms"], stack["baseline_ms"]
-        lines += [
-            f"| `hallobot up` cold start (s) | {stack['cold_start_s']} | {bare['cold_start_s']} bare stack | "
-            f"{stack['cold_start_s'] / bare['cold_start_s']:.2f} | | |",
-            f"| stack memory, RSS sum (MiB) | {stack['rss_mib']} "
-            f"({stack['rss_after_latency_mib']} after the latency run) | "
-            f"{bare['rss_mib']} bare stack | {stack['rss_mib'] / bare['rss_mib']:.2f} | | |",
-            f"| HTTP→SSE latency p50 (ms) | {pct(lat, 50):.1f} | {pct(base, 50):.1f} bare GET | "
-            f"{pct(lat, 50) / pct(base, 50):.1f} | | {len(lat)} samples |",
-            f"| HTTP→SSE latency p99 (ms) | {pct(lat, 99):.1f} | {pct(base, 99):.1f} bare GET | "
-            f"{pct(lat, 99) / pct(base, 99):.1f} | ≤ 20 ms | |",
-        ]
+    for run in results["benches"]:
+        lines += bench_rows(run["bench"], run)
+    for stack in results["stacks"]:
+        lines += stack_rows(stack, results["bare"])
     lines += [
         "",
         "![latency](latency.png)",
         "",
-        "Baselines: relay — raw pipelined `js.publish_async`; consumer and reports — raw pull `fetch`+`ack`; "
-        "registration rush — a bare FastAPI endpoint doing one INSERT; front door — the same request at the "
-        "service's own port, and a bare FastAPI route rendering the search page's template from memory; "
-        "notify — one raw aiosmtplib connection; "
+        "Baselines: relay — raw pipelined `js.publish_async` (raw sequential `js.publish` in the JSON as "
+        "context); consumer and reports — raw pull `fetch`+`ack`; "
+        "registration rush — a bare FastAPI endpoint doing one INSERT into the same database; front door — the "
+        "same request at the service's own port, and a bare FastAPI route rendering the search page's template "
+        "from memory; notify — raw aiosmtplib over as many connections (and one raw connection); monitor — raw "
+        "fetch+ack of the same events; tracing — the same request without the tracing hooks; "
         "cold start and memory — nats-server plus four bare FastAPI apps under uvicorn; HTTP→SSE — a bare "
         "GET /healthz round trip on the same wifi process (one change at a time; the run at 100 changes/s "
-        "is the notify_latency row); SSE fan-out — no baseline, absolute delivery times.",
+        "is the notify_latency row); SSE fan-out and the idle stream — no baseline, absolute times.",
         "",
         "Sizes: "
         + ("quick" if results["quick"] else "full")
@@ -403,7 +454,7 @@ def report(results: dict, path: Path) -> None:
             {
                 "benches": _without_samples(results["benches"]),
                 "bare": results["bare"],
-                "stack": {k: v for k, v in (results["stack"] or {}).items() if not k.endswith("_ms")},
+                "stacks": [{k: v for k, v in stack.items() if not k.endswith("_ms")} for stack in results["stacks"]],
             },
             indent=1,
             default=str,
@@ -417,36 +468,36 @@ def report(results: dict, path: Path) -> None:
 
 
 def _frontdoor_rows(r: dict) -> list[str]:
-    rows = []
+    rows, db = [], r.get("database", "")
     for part, figures in (r.get("latency") or {}).items():
         rows.append(
-            f"| front door added latency, GET {part}, p50 / p99 (ms) | {figures['front_p50_ms']} / "
+            f"| front door added latency, GET {part}, p50 / p99 (ms) | {db} | {figures['front_p50_ms']} / "
             f"{figures['front_p99_ms']} | {figures['direct_p50_ms']} / {figures['direct_p99_ms']} the service "
             f"directly | +{figures['added_p50_ms']} / +{figures['added_p99_ms']} ms | ≤ +2 ms at p50 | "
             f"{figures['requests']} sequential requests |"
         )
     search = r.get("search") or {}
     if "skipped" in search:
-        rows.append(f"| directory search page through the front door | {search['skipped']} | | | | |")
+        rows.append(f"| directory search page through the front door | {db} | {search['skipped']} | | | | |")
     elif search:
         rate, bare = search["front_door_at_50_per_s"], search["bare_at_50_per_s"]
         rows.append(
             f"| directory search page, {search['businesses']} businesses, 50 req/s through the front door, "
-            f"p50 / p99 (ms) | {rate['p50_ms']} / {rate['p99_ms']} | {bare['p50_ms']} / {bare['p99_ms']} bare "
+            f"p50 / p99 (ms) | {db} | {rate['p50_ms']} / {rate['p99_ms']} | {bare['p50_ms']} / {bare['p99_ms']} bare "
             f"render from memory | {search['front_door_max']['per_s']} / {search['bare_max']['per_s']} req/s = "
             f"{search['ratio']} | p99 ≤ 50 ms, ratio ≥ 0.5 | {rate['not_200']} not 200 |"
         )
     return rows
 
 
-def _without_samples(benches: dict) -> dict:
+def _without_samples(benches: list[dict]) -> list[dict]:
     """The per-sample lists (1,000 latencies) are in the plot, not in the report's JSON."""
-    out = {}
-    for name, r in benches.items():
+    out = []
+    for r in benches:
         latency = r.get("latency")
         if isinstance(latency, dict):
             r = {**r, "latency": {k: v for k, v in latency.items() if k not in ("samples_ms", "post_ms")}}
-        out[name] = r
+        out.append(r)
     return out
 
 
@@ -467,25 +518,55 @@ def _figures(name: str, r: dict) -> tuple[str, str]:
     return f"{ours} /s", f"{base} /s ({base_key.removesuffix('_per_s').replace('_', ' ')})"
 
 
+def postgres_server(args: argparse.Namespace, stack: contextlib.ExitStack) -> str:
+    """The PostgreSQL server the benchmarks create their databases and schemas on."""
+    if args.postgres_url:
+        return args.postgres_url
+    from frontdoor_data import embedded_postgres
+
+    url: str = stack.enter_context(embedded_postgres())
+    return url
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes in all)")
-    parser.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--skip", default="", help="comma-separated benchmarks to leave out (`stack`: cold start…)")
+    parser.add_argument("--only", default="", help="comma-separated benchmarks to run, nothing else")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="which databases (default both)")
+    parser.add_argument("--postgres-url", help="a PostgreSQL server to use instead of an embedded one (pgserver)")
     parser.add_argument("--samples", type=int, default=300, help="HTTP→SSE latency samples")
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    wanted = [n for n in [*SIZES, "stack"] if n not in skip and (not only or n in only)]
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     work = Path(tempfile.mkdtemp(prefix="hallobot-run-all-"))
-    results = {"quick": args.quick, "benches": {}, "stack": None, "bare": None}
-    for name in SIZES:
-        if name not in skip:
-            results["benches"][name] = run_bench(name, args.quick, work)
-    if "stack" not in skip:
-        results["bare"] = bare_stack(work)
-        results["stack"] = hallobot_up(work, args.samples)
-        plot(results["stack"], results["benches"].get("notify_latency"), ROOT / "bench" / "latency.png")
+    results: dict = {"quick": args.quick, "benches": [], "stacks": [], "bare": None, "load_before": os.getloadavg()[0]}
+    with contextlib.ExitStack() as stack:
+        server = postgres_server(args, stack) if "postgresql" in databases else None
+        if server:
+            results["postgres"] = "the server at --postgres-url" if args.postgres_url else "embedded (pgserver)"
+        for name in (n for n in wanted if n != "stack"):
+            for database in ["—"] if name in WITHOUT_DATABASE else databases:
+                results["benches"].append(
+                    run_bench(name, args.quick, work, database, server if database == "postgresql" else None)
+                )
+        if "stack" in wanted:
+            results["bare"] = bare_stack(work)
+            for database in databases:
+                if database == "postgresql":
+                    from frontdoor_data import directory_database
+
+                    urls = {s: stack.enter_context(directory_database(server, work)) for s in SERVICES}
+                    results["stacks"].append(hallobot_up(work, args.samples, database, urls))
+                else:
+                    results["stacks"].append(hallobot_up(work, args.samples, database))
+            latency_run = next((r for r in results["benches"] if r["bench"] == "notify_latency"), None)
+            plot(results["stacks"][0], latency_run, ROOT / "bench" / "latency.png")
     report(results, ROOT / "bench" / "REPORT.md")
     print((ROOT / "bench" / "REPORT.md").read_text())
-    failed = [n for n, r in results["benches"].items() if not r.get("missing") and r.get("exit") not in (0, None)]
+    failed = [r["bench"] for r in results["benches"] if not r.get("missing") and r.get("exit") not in (0, None)]
     return 1 if failed else 0
 
 
