@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, func, select
+from sqlalchemy import CursorResult, Table, and_, delete, func, or_, select
 
 from shared.db import Database
 from shared.envelope import utcnow
@@ -26,12 +26,25 @@ INBOX_KEEP = timedelta(days=30)
 
 async def purge_once(db: Database, outbox: Table, inbox: Table) -> tuple[int, int]:
     now = utcnow()
+    c = outbox.c
+    # No index on published_at (the relay's marks would have to write one entry per row): rows
+    # are published in about seq order, so the old ones lie at the start of the primary key.
+    # Walk it up to the first row that stays (waiting, or published within the week; a parked row
+    # stays but does not stop the walk); a row published long ago behind that bound goes an hour later.
+    first_kept = (
+        select(c.seq)
+        .where(or_(and_(c.published_at.is_(None), c.parked_at.is_(None)), c.published_at >= now - OUTBOX_KEEP))
+        .order_by(c.seq)
+        .limit(1)
+        .scalar_subquery()
+    )
+    newest = select(func.max(c.seq)).scalar_subquery()
     async with db.transaction() as session:
         published = await session.execute(
             delete(outbox).where(
-                outbox.c.published_at.is_not(None),
-                outbox.c.published_at < now - OUTBOX_KEEP,
-                outbox.c.seq < select(func.max(outbox.c.seq)).scalar_subquery(),
+                c.seq < func.coalesce(first_kept, newest),
+                c.published_at.is_not(None),
+                c.published_at < now - OUTBOX_KEEP,
             )
         )
         claims = await session.execute(delete(inbox).where(inbox.c.processed_at < now - INBOX_KEEP))

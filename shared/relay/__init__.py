@@ -17,6 +17,10 @@
   work at a time; the others find it taken and wait. A round holds it for up to four batches; while
   one batch is published, the round's connection marks the batch before and reads the one after.
   On SQLite a service runs one relay per file (its rounds, too, read the next batch meanwhile).
+  A round's commit does not wait for its WAL flush (`synchronous_commit` off for that transaction
+  only): marks lost in a database crash are rows published again, dropped by the dedup window.
+- Finding the rows: a partial index holds only the rows that wait (`ix_outbox_pending`), so a
+  round's read stays cheap however much history the table keeps, and a mark removes an entry.
 - Wake-up: `wake()` is called right after a commit that staged events; a slow poll remains as a
   safety net for rows written by other processes.
 - SQLite: one writer at a time, so rows commit in `seq` order and the relay reads on from the last

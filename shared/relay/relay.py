@@ -198,7 +198,7 @@ class OutboxRelay:
         batch is published, the database marks the batch before it and reads the one after it
         (one connection, used by that one task), so its round trips overlap the publishing."""
         async with conn.begin():
-            if not await conn.scalar(self._sql.try_lock):
+            if not await conn.scalar(self._sql.try_lock):  # the lock's column; the other sets the commit
                 # Another relay holds the lock and does the work (and reports the backlog): take the
                 # largest value over the instances.
                 OUTBOX_PENDING.labels(self.service).set(0)

@@ -25,7 +25,12 @@ class RelayStatements:
             .values(published_at=bindparam("published_at", type_=c.published_at.type))
         )
         # PostgreSQL: one relay of a service works at a time (transaction-scoped advisory lock).
-        self.try_lock: Select[tuple[bool]] = select(func.pg_try_advisory_xact_lock(lock_key))
+        # In the same round trip, the round's commit stops waiting for its WAL flush: a mark lost in
+        # a database crash is a row published again, and the dedup window drops the copy, as after a
+        # relay crash between publish and mark.
+        self.try_lock: Select[tuple[bool, str]] = select(
+            func.pg_try_advisory_xact_lock(lock_key), func.set_config("synchronous_commit", "off", True)
+        )
         # SQLite: read on from the last published seq; mark published rows as one seq range.
         self.select_after = cast("Select[Any]", self.select_pending.where(c.seq > bindparam("after")))
         self.mark_range: Update = (
