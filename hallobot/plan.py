@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from hallobot.ports import ensure_free
-from shared.config import DEFAULT_PORTS, SERVICES
+from shared.service_names import DEFAULT_PORTS, SERVICES
 
 HOST = "127.0.0.1"
 DEFAULT_DATA_DIR = "./var"
@@ -153,7 +153,7 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
     token = env.get("HALLOBOT_OPERATOR_TOKEN", "").strip()
     generated = not token
     if generated:
-        from shared.auth import new_token
+        from shared.secrets import new_token
 
         token = new_token("hbo")
 
