@@ -2,6 +2,7 @@
 run) and bench/latency.png (the HTTP→SSE latency distribution).
 
     .venv/bin/python bench/run_all.py [--quick] [--skip relay,consumer,...]
+    .venv/bin/python bench/run_all.py --only startup   # cold start and memory only, one JSON line
 
 What runs, each in its own process with its own nats-server (see bench/README.md):
 - relay.py, consumer.py, reports.py, registration_rush.py: their JSON line, their own ratio;
@@ -472,7 +473,29 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes in all)")
     parser.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
     parser.add_argument("--samples", type=int, default=300, help="HTTP→SSE latency samples")
+    parser.add_argument(
+        "--only",
+        choices=["startup"],
+        help="startup: only the cold start and memory of `hallobot up` and the bare stack, one JSON line "
+        "(bench/REPORT.md is left as it is)",
+    )
     args = parser.parse_args()
+    if args.only == "startup":
+        work = Path(tempfile.mkdtemp(prefix="hallobot-run-all-"))
+        bare, stack = bare_stack(work), hallobot_up(work, 0)
+        figures = {k: v for k, v in stack.items() if not k.endswith("_ms")}
+        print(
+            json.dumps(
+                {
+                    "bare": bare,
+                    "stack": figures,
+                    "cold_start_ratio": round(stack["cold_start_s"] / bare["cold_start_s"], 2),
+                    "memory_ratio": round(stack["rss_mib"] / bare["rss_mib"], 2),
+                    "load": round(os.getloadavg()[0], 1),
+                }
+            )
+        )
+        return 0
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     work = Path(tempfile.mkdtemp(prefix="hallobot-run-all-"))
     results = {"quick": args.quick, "benches": {}, "stack": None, "bare": None}
