@@ -6,8 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from shared.config import DEFAULT_PORTS, SERVICES, Settings, variables_from_files
+# Only what every command needs: `up` reads no service setting, so pydantic is loaded where one is read.
+from shared.service_names import DEFAULT_PORTS, SERVICES
+
+if TYPE_CHECKING:
+    from shared.config import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -50,12 +55,16 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def city_nats_url(environ: Mapping[str, str]) -> str | None:
     """HALLOBOT_CITY_NATS_URL, or the content of the file HALLOBOT_CITY_NATS_URL_FILE names."""
+    from shared.config import variables_from_files
+
     return {**variables_from_files(environ, ["HALLOBOT_CITY_NATS_URL"]), **environ}.get("HALLOBOT_CITY_NATS_URL")
 
 
 def _streams(args: argparse.Namespace) -> int:
     import asyncio
     import os
+
+    from shared.config import Settings
 
     # The CITY account's mirrors need its admin user (a URL with credentials, so from the environment,
     # or from the file HALLOBOT_CITY_NATS_URL_FILE names, as every setting);

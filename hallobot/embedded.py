@@ -14,11 +14,9 @@ import contextlib
 import sys
 from urllib.parse import urlsplit
 
-import httpx
-
 from hallobot.binaries import bundled_binary
 from hallobot.plan import HOST, Plan, UpError
-from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, spawn, tcp_open
+from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, http_get, spawn, tcp_open
 from shared.retry import wait_until
 from shared.secrets import redacted_url
 
@@ -47,7 +45,7 @@ def start_mailsink(plan: Plan) -> Child:
     return spawn("mail sink", argv, base_env(), plan.log_dir / "mailsink.log")
 
 
-def wait_for_nats(plan: Plan, child: Child, stopper: Stopper, client: httpx.Client) -> None:
+def wait_for_nats(plan: Plan, child: Child, stopper: Stopper) -> None:
     url = f"http://{HOST}:{plan.nats_monitor_port}/healthz?js-enabled-only=true"
 
     def ready() -> bool:
@@ -55,7 +53,7 @@ def wait_for_nats(plan: Plan, child: Child, stopper: Stopper, client: httpx.Clie
             raise Interrupted
         check_running(child)
         with contextlib.suppress(Exception):
-            return client.get(url).status_code == 200 and tcp_open(HOST, plan.nats_port)
+            return http_get(url)[0] == 200 and tcp_open(HOST, plan.nats_port)
         return False
 
     if not wait_until(ready, every_s=0.1, within_s=NATS_READY_TIMEOUT_S, sleep=stopper.sleep):

@@ -18,13 +18,11 @@ import contextlib
 import os
 from pathlib import Path
 
-import httpx
-
 from hallobot.binaries import bundled_binary
 from hallobot.plan import HOST, Plan, UpError
-from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, spawn
-from shared.config import SERVICES
+from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, http_get, spawn
 from shared.retry import wait_until
+from shared.service_names import SERVICES
 
 CADDYFILE = Path(__file__).resolve().parent.parent / "deploy" / "Caddyfile"
 CADDY_READY_TIMEOUT_S = 20.0
@@ -70,7 +68,7 @@ def start_caddy(plan: Plan) -> Child:
     return spawn("front door (caddy)", argv, caddy_env(plan), plan.log_dir / "caddy.log")
 
 
-def wait_for_caddy(plan: Plan, child: Child, stopper: Stopper, client: httpx.Client) -> None:
+def wait_for_caddy(plan: Plan, child: Child, stopper: Stopper) -> None:
     url = plan.web_url + READY_PATH
 
     def ready() -> bool:
@@ -78,7 +76,7 @@ def wait_for_caddy(plan: Plan, child: Child, stopper: Stopper, client: httpx.Cli
             raise Interrupted
         check_running(child)
         with contextlib.suppress(Exception):
-            return client.get(url).status_code == 200
+            return http_get(url)[0] == 200
         return False
 
     if not wait_until(ready, every_s=0.1, within_s=CADDY_READY_TIMEOUT_S, sleep=stopper.sleep):

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import sys
 
-import httpx
-
 from hallobot.plan import HOST, Plan, UpError
-from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, spawn
+from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, http_get, spawn
 from shared.retry import wait_until
 
 TRUSTED_PROXIES = f"{HOST}/32"  # the front door, on this machine
@@ -45,7 +43,7 @@ def start_service(plan: Plan, service: str, env: dict[str, str]) -> Child:
     return spawn(service, argv, own, plan.log_dir / f"{service}.log")
 
 
-def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper, client: httpx.Client) -> None:
+def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper) -> None:
     """Until every service's /readyz answers 200; UpError naming those that did not, with their logs."""
     pending = dict(services)
     last: dict[str, str] = {name: "no answer yet" for name in services}
@@ -56,20 +54,20 @@ def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper, 
         for name, child in list(pending.items()):
             check_running(child)
             try:
-                response = client.get(f"{plan.service_url(name)}/readyz")
+                status, text = http_get(f"{plan.service_url(name)}/readyz")
             except Exception as exc:
                 last[name] = f"no answer ({type(exc).__name__})"
                 continue
-            if response.status_code == 200:
+            if status == 200:
                 del pending[name]
             else:
-                last[name] = f"{response.status_code} {response.text[:200]}"
+                last[name] = f"{status} {text[:200]}"
         return not pending
 
-    if wait_until(all_ready, every_s=0.25, within_s=plan.ready_timeout_s, sleep=stopper.sleep):
+    if wait_until(all_ready, every_s=0.1, within_s=plan.ready_timeout_s, sleep=stopper.sleep):
         return
     for name, child in pending.items():
-        detail = _detail(client, plan, name)
+        detail = _detail(plan, name)
         print(
             f"hallobot: {name} is not ready after {plan.ready_timeout_s:.0f} s "
             f"(/readyz: {last[name]}{'; in detail: ' + detail if detail else ''}). Last lines of {child.log_path}:",
@@ -79,9 +77,9 @@ def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper, 
     raise UpError(f"hallobot: not ready: {', '.join(pending)}", 1)
 
 
-def _detail(client: httpx.Client, plan: Plan, service: str) -> str:
+def _detail(plan: Plan, service: str) -> str:
     """The detailed readiness (which dependency is missing, and why), from the internal port."""
     try:
-        return client.get(f"{plan.internal_url(service)}/readyz").text[:300]
+        return http_get(f"{plan.internal_url(service)}/readyz")[1][:300]
     except Exception:
         return ""

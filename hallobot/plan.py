@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hallobot.ports import ensure_free
-from shared.config import DEFAULT_PORTS, SERVICES
+from shared.service_names import DEFAULT_PORTS, SERVICES
 
 HOST = "127.0.0.1"
 DEFAULT_DATA_DIR = "./var"
@@ -152,7 +152,7 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
     token = env.get("HALLOBOT_OPERATOR_TOKEN", "").strip()
     generated = not token
     if generated:
-        from shared.auth import new_token
+        from shared.secrets import new_token
 
         token = new_token("hbo")
 

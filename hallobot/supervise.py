@@ -8,6 +8,7 @@ without cleaning up (e.g. SIGKILL), so nothing is left running."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from hallobot.plan import UpError
 
@@ -183,6 +185,20 @@ def tcp_open(host: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
+    """GET `url` on this machine: (status, body); an error when nothing answers. The standard library's
+    client, no proxy: `up` runs as long as everything it started, and httpx would cost it 30 MiB and a
+    second of start-up (bench/README.md, "Start-up and memory")."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
 
 
 def check_running(child: Child) -> None:

@@ -1,6 +1,8 @@
 """`hallobot up`: the whole of HalloBot on one machine, no Docker, no external server.
 
-What it starts, in this order, each as its own child process (hallobot/supervise.py):
+What it starts, each as its own child process (hallobot/supervise.py): the first three at once (a
+service spends most of its start loading its code, which needs neither NATS nor the sink), the
+front door once every service is ready:
 
 1. **nats-server with JetStream** (hallobot/embedded.py) on client port **14222** and monitoring
    port **18222**: deliberately not NATS' usual 4222/8222, so `up` never collides with (or silently
@@ -76,8 +78,8 @@ from hallobot.frontdoor import caddy_binary, caddyfile, start_caddy, wait_for_ca
 from hallobot.launch import service_env, start_service, wait_for_services
 from hallobot.plan import HOST, Plan, UpError, check_ports, plan_from_env
 from hallobot.supervise import Child, Interrupted, Stopper, stop_children
-from shared.config import SERVICES
 from shared.secrets import redacted_url
+from shared.service_names import SERVICES
 
 __all__ = ["nats_server_binary", "run_up"]
 
@@ -180,31 +182,29 @@ def run_up(demo: bool = False) -> int:
             check_ports(plan)
             caddy_binary(), caddyfile()  # missing: said now, before anything starts
 
-            import httpx
+            if not plan.embedded_nats:
+                wait_for_external_nats(plan, stopper)
+            if plan.embedded_nats:
+                _say(f"hallobot: starting nats-server on {plan.nats_url} (JetStream store {plan.nats_dir})")
+                helpers.append(start_nats(plan))
+            if plan.embedded_sink:
+                _say(f"hallobot: starting the mail sink on {HOST}:{plan.smtp_port}")
+                helpers.append(start_mailsink(plan))
+            # The services start at once, beside nats-server and the sink: most of a service's start is
+            # loading its code, which needs neither; its broker waits for NATS should it come first.
+            _say(f"hallobot: starting {', '.join(SERVICES)} (logs in {plan.log_dir})")
+            env = service_env(plan)
+            for service in SERVICES:
+                services[service] = start_service(plan, service, env)
+            if plan.embedded_nats:
+                wait_for_nats(plan, helpers[0], stopper)
+            if plan.embedded_sink:
+                wait_for_sink(plan, helpers[-1], stopper)
+            wait_for_services(plan, services, stopper)
 
-            with httpx.Client(timeout=2.0, trust_env=False) as client:
-                if plan.embedded_nats:
-                    _say(f"hallobot: starting nats-server on {plan.nats_url} (JetStream store {plan.nats_dir})")
-                    helpers.append(start_nats(plan))
-                if plan.embedded_sink:
-                    _say(f"hallobot: starting the mail sink on {HOST}:{plan.smtp_port}")
-                    helpers.append(start_mailsink(plan))
-                if plan.embedded_nats:
-                    wait_for_nats(plan, helpers[0], stopper, client)
-                else:
-                    wait_for_external_nats(plan, stopper)
-                if plan.embedded_sink:
-                    wait_for_sink(plan, helpers[-1], stopper)
-
-                _say(f"hallobot: starting {', '.join(SERVICES)} (logs in {plan.log_dir})")
-                env = service_env(plan)
-                for service in SERVICES:
-                    services[service] = start_service(plan, service, env)
-                wait_for_services(plan, services, stopper, client)
-
-                _say(f"hallobot: starting the front door on {plan.web_url} (Caddy, deploy/Caddyfile)")
-                front_door = start_caddy(plan)
-                wait_for_caddy(plan, front_door, stopper, client)
+            _say(f"hallobot: starting the front door on {plan.web_url} (Caddy, deploy/Caddyfile)")
+            front_door = start_caddy(plan)
+            wait_for_caddy(plan, front_door, stopper)
 
             _say(summary(plan))
             if demo:

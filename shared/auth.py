@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -22,13 +21,9 @@ from shared.console import access
 from shared.console.roles import Area, Operator
 from shared.errors import Forbidden, Unauthenticated
 from shared.http import routes_of
+from shared.secrets import new_token as new_token  # its home is stdlib-only: `hallobot up` makes one
 
 bearer = HTTPBearer(auto_error=False, description="Operator token, hotspot host token or edit token")
-
-
-def new_token(prefix: str = "hb") -> str:
-    """A fresh credential, e.g. `hbo_…` for operators; high entropy, so a plain SHA-256 suffices."""
-    return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
 def hash_token(token: str) -> str:

@@ -13,11 +13,16 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from shared.client_address import IPNetwork, parse_networks
 from shared.secrets import MIN_SECRET_LENGTH, development_secret, secret_problem, url_password_problem, with_password
+from shared.service_names import DEFAULT_PORTS, SERVICES
 
-__all__ = ["MIN_SECRET_LENGTH", "development_secret", "secret_problem", "url_password_problem"]
-
-SERVICES = ("directory", "events", "wifi", "notifications")
-DEFAULT_PORTS = {"directory": 8001, "events": 8002, "wifi": 8003, "notifications": 8004}
+__all__ = [
+    "DEFAULT_PORTS",
+    "MIN_SECRET_LENGTH",
+    "SERVICES",
+    "development_secret",
+    "secret_problem",
+    "url_password_problem",
+]
 SITE_SECRET_FILE = "site-secret.key"  # in HALLOBOT_DATA_DIR, outside production
 
 

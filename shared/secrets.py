@@ -9,6 +9,12 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+
+def new_token(prefix: str = "hb") -> str:
+    """A fresh credential, e.g. `hbo_…` for operators; high entropy, so a plain SHA-256 suffices."""
+    return f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
 # Production refuses a missing secret and any value that looks like a placeholder: the examples in
 # .env.example and deploy/k8s/secret.example.yaml, the words people type while setting up, and
 # the public development key of earlier versions. Outside production nothing is refused.

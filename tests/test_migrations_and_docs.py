@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from hallobot.docs import drifted
 from shared.config import SERVICES
 from shared.db import async_url
-from shared.migrations import upgrade
+from shared.migrations import alembic_config, head_revisions, is_at_head, upgrade
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -31,6 +31,28 @@ def test_the_migrations_of_each_service_build_exactly_its_models(service, databa
         return diff
 
     assert asyncio.run(differences()) == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_head_read_from_the_migration_files_is_the_one_alembic_names(service):
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(service, "sqlite:///unused.sqlite3"))
+    assert head_revisions(service) == frozenset(script.get_heads())
+
+
+def test_a_database_is_at_its_head_only_once_every_revision_is_applied(database_url):
+    """What lets a restart skip alembic: a new database and one a revision behind are not at the head."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("events", database_url))
+    (head,) = script.get_heads()
+    before_head = script.get_revision(head).down_revision
+    assert not asyncio.run(is_at_head("events", database_url))
+    upgrade("events", database_url, before_head)
+    assert not asyncio.run(is_at_head("events", database_url))
+    upgrade("events", database_url)
+    assert asyncio.run(is_at_head("events", database_url))
 
 
 def test_the_openapi_and_asyncapi_documents_in_docs_match_the_code():

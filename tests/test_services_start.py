@@ -184,3 +184,39 @@ def test_a_service_whose_internal_port_is_taken_exits_saying_so_in_one_line(tmp_
             service.kill()
     [line] = _critical_lines(service.log_path)
     assert line.startswith(f"events cannot start: the internal port 127.0.0.1:{port} (HALLOBOT_INTERNAL_PORT) cannot")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_loads_no_pdf_calendar_or_migration_library_until_it_needs_one(service):
+    """What keeps start-up and memory near a bare app's (bench/README.md, "Start-up and memory"):
+    reportlab and icalendar load when a PDF or calendar is asked for, alembic only for a database
+    that is not at its head yet."""
+    import subprocess
+    import sys
+
+    heavy = ("reportlab", "icalendar", "alembic")
+    code = (
+        "import sys, importlib; importlib.import_module(sys.argv[1]); "
+        "print(' '.join(name for name in sys.argv[2:] if name in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code, f"services.{service}.app", *heavy],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.split()
+    assert loaded == [], f"{service} loads {loaded} at start"
+
+
+def test_hallobot_up_itself_loads_neither_pydantic_nor_httpx():
+    """`up` runs as long as the services: what it loads stays in memory for the whole run."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hallobot.cli, hallobot.up; hallobot.up.plan_from_env(); "
+        "print(' '.join(name for name in ('pydantic', 'httpx', 'fastapi', 'sqlalchemy') if name in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert loaded.stdout.split() == []

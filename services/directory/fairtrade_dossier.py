@@ -12,11 +12,6 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from babel.dates import format_date
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import cm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from services.directory.labels import (
     CIVIL_SOCIETY_NAMES,
@@ -151,6 +146,14 @@ def title_of(dossier: dict[str, Any], _: Gettext, language: str) -> str:
 
 
 def pdf(dossier: dict[str, Any], _: Gettext, language: str, *, compress: bool = True) -> bytes:
+    # reportlab only when a PDF is asked for: imported at start, it cost every directory process about
+    # 15 MiB and a tenth of its start-up (bench/README.md, "Start-up and memory").
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
     out = io.BytesIO()
     styles = getSampleStyleSheet()
     title = title_of(dossier, _, language)

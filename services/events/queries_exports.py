@@ -4,10 +4,8 @@ CSV format of shared.spreadsheet: `;`, UTF-8 with BOM, formula escaping)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from icalendar import Calendar
-from icalendar import Event as VEvent
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +15,9 @@ from services.events.queries import PUBLIC_STATUSES, get_event
 from services.events.queries_attendance import reconfirmation_of
 from shared.errors import NotFound
 from shared.spreadsheet import csv_text
+
+if TYPE_CHECKING:  # icalendar is imported where a calendar is made, not at every start (bench/README.md)
+    from icalendar import Event as VEvent
 
 E, R, S = models.events, models.registrations, models.slots
 PARTICIPANTS_HEADER = (
@@ -37,6 +38,8 @@ PARTICIPANTS_HEADER = (
 
 
 def _vevent(event: Row[Any], base_url: str) -> VEvent:
+    from icalendar import Event as VEvent
+
     item = VEvent()
     item.add("uid", f"{event.id}@hallo-bot.de")
     item.add("dtstamp", event.updated_at)
@@ -56,6 +59,8 @@ def _vevent(event: Row[Any], base_url: str) -> VEvent:
 
 
 def _calendar(events: Sequence[Row[Any]], base_url: str, name: str) -> bytes:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", "-//Stadt Bottrop//HalloBot Veranstaltungen//DE")
     calendar.add("version", "2.0")
@@ -82,6 +87,9 @@ async def slot_ics(session: AsyncSession, event_id: str, slot_id: str, event_url
     slot = (await session.execute(select(S).where(S.c.id == slot_id, S.c.event_id == event_id))).first()
     if event is None or event.status not in PUBLIC_STATUSES or slot is None:
         raise NotFound("Termin nicht gefunden. / Slot not found.")
+    from icalendar import Calendar
+    from icalendar import Event as VEvent
+
     item = VEvent()
     item.add("uid", f"{slot.id}@hallo-bot.de")
     item.add("dtstamp", event.updated_at)

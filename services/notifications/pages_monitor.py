@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.notifications import audit_queries, monitor_figures, monitor_queries
 from services.notifications.monitor_charts import svg
-from services.notifications.monitor_report import yearly_report
 from services.notifications.monitor_rules import Period, period, year_period
 from services.notifications.monitor_texts import FIGURES
 from services.notifications.pages import pages
@@ -79,6 +78,10 @@ async def download(
     lang = chosen_language(request)
     report = re.fullmatch(r"jahresbericht-(\d{4})\.pdf", name)
     if report:
+        # reportlab only when a PDF is asked for: imported at start, it cost every notifications
+        # process about 15 MiB and a tenth of its start-up (bench/README.md, "Start-up and memory").
+        from services.notifications.monitor_report import yearly_report
+
         year = int(report.group(1))
         figures = await monitor_figures.compute(session, year_period(year), utcnow(), lang)
         body = yearly_report(figures, year, utcnow(), pages.gettext(lang))

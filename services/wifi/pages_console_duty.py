@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import queries_duty
-from services.wifi.duty_pdf import duty_report
 from services.wifi.handlers_duty import EARLIEST_START, set_duty_start
 from services.wifi.pages import pages
 from services.wifi.pages_console_forms import PATH, PRIVATE, render, site_or_404
@@ -61,6 +60,10 @@ class DutyForm(BaseModel):
 
 
 def _pdf(request: Request, duties: list[dict[str, Any]], filename: str) -> Response:
+    # reportlab only when a PDF is asked for: imported at start, it cost every wifi process about
+    # 15 MiB and a tenth of its start-up (bench/README.md, "Start-up and memory").
+    from services.wifi.duty_pdf import duty_report
+
     language = chosen_language(request)
     body = duty_report(duties, utcnow(), language, pages.gettext(language))
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', **PRIVATE}
