@@ -171,7 +171,7 @@ async def run(args) -> dict:
             ("wifi report consumer (decode+auth+inbox+row+status+ack)", str(n), f"{service_s:.3f}", f"{service:,.0f}"),
         ],
     )
-    print(f"\nratio wifi reports / raw pull = {service / raw:.3f}   (goal >= 0.5)")
+    print(f"\nratio wifi reports / raw pull = {service / raw:.3f}   (goal >= 0.7 on SQLite and PostgreSQL, #19)")
     print(
         f"reports = {reports}, inbox = {inbox_rows} (expected {n}), dead letters = {dead}, un-acked = {unacked} "
         f"-> {'OK' if ok else 'MISMATCH'}"
@@ -179,7 +179,7 @@ async def run(args) -> dict:
     return {
         "bench": "reports",
         "ratio": round(service / raw, 4),
-        "goal": 0.5,
+        "goal": 0.7,
         "n": n,
         "database": kind,
         "reports_per_s": round(service, 1),
