@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from sqlalchemy import DateTime, TypeDecorator, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.outbox import OUTBOX_WRITTEN
@@ -80,6 +82,38 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+# A pooled connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Check a pooled PostgreSQL connection before use only when it sat idle for a while.
+
+    `pool_pre_ping` pinged at every checkout, and asyncpg's ping is three round trips (BEGIN, an
+    empty query, ROLLBACK): a consumer's batch was seven round trips, three of them the ping
+    (bench/consumer.py). A connection that was in use a moment ago is alive; one that sat in the
+    pool may have been closed by a database restart or an idle timeout, and that is what the ping is
+    for. A connection found dead is replaced at once (`DisconnectionError`: the pool connects anew)."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection dead: {exc!r}") from exc
+
+
 class Database:
     """One service's database: engine, session factory and the transaction helper."""
 
@@ -88,12 +122,14 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         options: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
-            options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            options.update(pool_size=pool_size, max_overflow=pool_size)
         if self.is_sqlite:
             options["async_creator"] = one_hop_connector(self.url)
         self.engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
+        else:
+            _ping_after_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._after_outbox_commit: list[Callable[[], None]] = []
         self._write_lock = asyncio.Lock() if self.is_sqlite else None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, bindparam, text
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,11 +48,18 @@ async def claim_many(session: AsyncSession, table: Table, consumer: str, message
     bind = session.bind
     assert bind is not None, "a session of a Database is always bound"
     dialect = bind.dialect.name
-    statement = text(_CLAIM_MANY[dialect].format(table=table.fullname))
+    param: object = ids if dialect == "postgresql" else json.dumps(ids)
+    result = await session.execute(
+        _claim_statement(dialect, table.fullname), {"consumer": consumer, "now": utcnow(), "ids": param}
+    )
+    return set(result.scalars().all())
+
+
+@functools.cache
+def _claim_statement(dialect: str, table: str) -> TextClause:
+    """Built once per dialect and table: `text()` parses its SQL for bind parameters with a regex
+    each time it is built (2 % of the group's profiled time in bench/consumer.py on PostgreSQL)."""
+    statement = text(_CLAIM_MANY[dialect].format(table=table))
     if dialect == "postgresql":
         statement = statement.bindparams(bindparam("ids", type_=ARRAY(String)))
-        param: object = ids
-    else:
-        param = json.dumps(ids)
-    result = await session.execute(statement, {"consumer": consumer, "now": utcnow(), "ids": param})
-    return set(result.scalars().all())
+    return statement

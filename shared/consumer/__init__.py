@@ -3,6 +3,8 @@
 Delivery policy, chosen on purpose:
 - A batch of messages is handled in one database transaction; each message first claims its id in
   the inbox, so a redelivered message finds its claim and its effects are not applied again.
+  The batch is acked after its commit (a crash in between: redelivered, found claimed, acked);
+  on PostgreSQL the next batch is fetched while one is handled.
 - When the batch transaction fails, each message is retried alone so that one bad message cannot
   hold back the others. A failing message is nak'ed with a growing delay (backoff) and redelivered;
   when it has been tried `max_deliver` times it goes to the DLQ stream with the reason, then acked.
