@@ -5,7 +5,21 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Insert, Integer, LargeBinary, MetaData, String, Table, bindparam
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Insert,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog import EventData
@@ -85,12 +99,20 @@ async def add_events(session: AsyncSession, table: Table, payloads: list[EventDa
 @cache
 def _change_and_staging(table: Table, change: Insert, rows: int) -> Insert:
     """`change` as a data-modifying WITH in front of the outbox INSERT of `rows` rows, whose bind
-    parameters are `outbox_<i>_<column>`. Built once per shape: building costs as much as running."""
-    values = [
-        {name: bindparam(f"outbox_{i}_{name}", type_=table.c[name].type) for name in STAGED_COLUMNS}
-        for i in range(rows)
-    ]
-    return table.insert().values(values).add_cte(change.cte("state_change"))
+    parameters are `outbox_<i>_<column>`. Built once per shape, and as INSERT … SELECT rather than a
+    multi-row VALUES, which SQLAlchemy compiles again for every execution (it has no cache key);
+    ordered by position, so that the rows' seq keep the order of the events."""
+    staged = union_all(
+        *(
+            select(
+                literal_column(str(i)).label("position"),
+                *(bindparam(f"outbox_{i}_{name}", type_=table.c[name].type).label(name) for name in STAGED_COLUMNS),
+            )
+            for i in range(rows)
+        )
+    ).subquery("staged")
+    in_order = select(*(staged.c[name] for name in STAGED_COLUMNS)).order_by(staged.c.position)
+    return table.insert().from_select(STAGED_COLUMNS, in_order).add_cte(change.cte("state_change"))
 
 
 async def add_events_with(
