@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, text
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Insert,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.catalog import EventData
@@ -19,6 +38,8 @@ PENDING = "published_at IS NULL AND parked_at IS NULL"
 # Set on a session that staged events, so that Database wakes the relay right after the commit.
 OUTBOX_WRITTEN = "hallobot_outbox_written"
 PARK_REASON_MAX = 500
+# What staging writes into a row (the rest is the relay's).
+STAGED_COLUMNS = ("event_id", "subject", "payload", "created_at")
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -64,17 +85,62 @@ async def add_event(session: AsyncSession, table: Table, data: EventData, *, eve
     return event
 
 
+def _staged_rows(payloads: list[EventData]) -> tuple[list[CloudEvent], list[dict[str, Any]]]:
+    events = [_with_actor(data.to_event()) for data in payloads]
+    rows = [
+        {"event_id": e.id, "subject": d.nats_subject(), "payload": e.to_json(), "created_at": e.time}
+        for e, d in zip(events, payloads, strict=True)
+    ]
+    return events, rows
+
+
 async def add_events(session: AsyncSession, table: Table, payloads: list[EventData]) -> list[CloudEvent]:
     """Stage several events with one multi-row INSERT (in this order)."""
     if not payloads:
         return []
-    events = [_with_actor(data.to_event()) for data in payloads]
-    await session.execute(
-        table.insert(),
-        [
-            {"event_id": e.id, "subject": d.nats_subject(), "payload": e.to_json(), "created_at": e.time}
-            for e, d in zip(events, payloads, strict=True)
-        ],
-    )
+    events, rows = _staged_rows(payloads)
+    await session.execute(table.insert(), rows)
+    session.info[OUTBOX_WRITTEN] = True
+    return events
+
+
+@cache
+def _change_and_staging(table: Table, change: Insert, rows: int) -> Insert:
+    """`change` as a data-modifying WITH in front of the outbox INSERT of `rows` rows, whose bind
+    parameters are `outbox_<i>_<column>`. Built once per shape, and as INSERT … SELECT rather than a
+    multi-row VALUES, which SQLAlchemy compiles again for every execution (it has no cache key);
+    ordered by position, so that the rows' seq keep the order of the events."""
+    staged = union_all(
+        *(
+            select(
+                literal_column(str(i)).label("position"),
+                *(bindparam(f"outbox_{i}_{name}", type_=table.c[name].type).label(name) for name in STAGED_COLUMNS),
+            )
+            for i in range(rows)
+        )
+    ).subquery("staged")
+    in_order = select(*(staged.c[name] for name in STAGED_COLUMNS)).order_by(staged.c.position)
+    return table.insert().from_select(STAGED_COLUMNS, in_order).add_cte(change.cte("state_change"))
+
+
+async def add_events_with(
+    session: AsyncSession, table: Table, change: Insert, parameters: dict[str, Any], payloads: list[EventData]
+) -> list[CloudEvent]:
+    """Make the state change `change` (an INSERT built once with bind parameters, run with `parameters`)
+    and stage `payloads` in one statement: a single round trip where a hot path holds a row lock.
+    PostgreSQL runs both in one statement (a data-modifying WITH); SQLite, which has none, runs two,
+    under its write lock anyway. The bind parameters of `change` must be named neither `outbox_…` nor
+    like a column of the outbox (SQLAlchemy would take them for the outbox row's values)."""
+    connection = await session.connection()
+    if not payloads:
+        await connection.execute(change, parameters)
+        return []
+    events, rows = _staged_rows(payloads)
+    if connection.dialect.name == "postgresql":
+        staged = {f"outbox_{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()}
+        await connection.execute(_change_and_staging(table, change, len(rows)), {**parameters, **staged})
+    else:
+        await connection.execute(change, parameters)
+        await connection.execute(table.insert(), rows)
     session.info[OUTBOX_WRITTEN] = True
     return events

@@ -12,7 +12,7 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Boolean, Integer, Row, bindparam, column, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -21,7 +21,7 @@ from services.events.domain import Event, Registrant, Slot
 from services.events.handlers.ports import Claim, Counts, TokenHashes
 from shared.catalog import EventData
 from shared.errors import NotFound
-from shared.outbox import add_events
+from shared.outbox import add_events, add_events_with
 
 E, R, S = models.events, models.registrations, models.slots
 ACTIVE = ("confirmed", "waitlisted")
@@ -57,9 +57,42 @@ _COUNTS = _registration_counts(bindparam("event_id"), bindparam("email_key"))
 _EVENT_AND_COUNTS = select(E, *(c.label(f"_n{i}") for i, c in enumerate(_COUNTS))).where(
     E.c.id == bindparam("event_id")
 )
-_COUNTS_ONLY = select(*_COUNTS)
 _LOCKED_EVENT = select(E).where(E.c.id == bindparam("event_id")).with_for_update()
-_INSERT_REGISTRATION = R.insert()
+# PostgreSQL: the event locked and counted in one call of the function of migration 0007 (see there
+# why one plain statement cannot), its columns named as the table's.
+_LOCKED_EVENT_AND_COUNTS = text(
+    "SELECT "
+    + ", ".join(f"(locked.event).{c.name}" for c in E.c)
+    + ", locked.confirmed, locked.waitlisted, locked.last_seq, locked.taken"
+    " FROM events_lock_for_registration(:event_id, :email_key) AS locked"
+).columns(
+    *(column(c.name, c.type) for c in E.c),
+    column("confirmed", Integer),
+    column("waitlisted", Integer),
+    column("last_seq", Integer),
+    column("taken", Boolean),
+)
+# The columns a new registration is written with (handlers/registrations.py), as bind parameters named
+# `new_<column>` (add_events_with: the outbox's own column names would be taken for its values).
+NEW_REGISTRATION = (
+    "id",
+    "event_id",
+    "seq",
+    "slot_id",
+    "status",
+    "name",
+    "email",
+    "email_key",
+    "organisation",
+    "topic",
+    "language",
+    "consent_at",
+    "cancel_token_hash",
+    "created_at",
+)
+_INSERT_REGISTRATION = R.insert().values(
+    {name: bindparam(f"new_{name}", type_=R.c[name].type) for name in NEW_REGISTRATION}
+)
 # Registrations with the times of their booked slot (for the mails of consultation days).
 _REGISTRANTS = select(R, S.c.starts_at.label("slot_starts_at"), S.c.ends_at.label("slot_ends_at")).outerjoin(
     S, S.c.id == R.c.slot_id
@@ -119,21 +152,16 @@ class SqlStore:
         return self._connection
 
     async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
-        """SQLite: the write transaction already holds the database's write lock (BEGIN IMMEDIATE), so one
-        statement reads both. PostgreSQL: first lock the row, then count in a second statement, whose
-        fresh snapshot sees every registration committed by the transaction that held the lock before."""
+        """One statement on both. SQLite: the write transaction already holds the database's write lock
+        (BEGIN IMMEDIATE). PostgreSQL: a function locks the row, then counts in a statement of its own,
+        whose fresh snapshot sees every registration committed by the transaction that held the lock
+        before (migration 0007)."""
         db = await self._db()
-        params = {"event_id": event_id, "email_key": email_key}
-        if db.dialect.name == "sqlite":
-            row = (await db.execute(_EVENT_AND_COUNTS, params)).first()
-            if row is None:
-                raise NotFound(EVENT_NOT_FOUND)
-            return event_of(row), Counts(int(row[-4]), int(row[-3]), int(row[-2]), bool(row[-1]))
-        locked = (await db.execute(_LOCKED_EVENT, params)).first()
-        if locked is None:
+        query = _EVENT_AND_COUNTS if db.dialect.name == "sqlite" else _LOCKED_EVENT_AND_COUNTS
+        row = (await db.execute(query, {"event_id": event_id, "email_key": email_key})).first()
+        if row is None:
             raise NotFound(EVENT_NOT_FOUND)
-        confirmed, waitlisted, last_seq, taken = (await db.execute(_COUNTS_ONLY, params)).one()
-        return event_of(locked), Counts(int(confirmed), int(waitlisted), int(last_seq), bool(taken))
+        return event_of(row), Counts(int(row[-4]), int(row[-3]), int(row[-2]), bool(row[-1]))
 
     async def slot(self, event_id: str, slot_id: str) -> Slot | None:
         row = (await self.session.execute(select(S).where(S.c.id == slot_id, S.c.event_id == event_id))).first()
@@ -142,8 +170,11 @@ class SqlStore:
     async def book_slot(self, slot_id: str, registration_id: str) -> None:
         await self.session.execute(update(S).where(S.c.id == slot_id).values(registration_id=registration_id))
 
-    async def add_registration(self, values: dict[str, Any]) -> None:
-        await (await self._db()).execute(_INSERT_REGISTRATION, values)
+    async def add_registration(self, values: dict[str, Any], events: Sequence[EventData]) -> None:
+        """The registration row and its events' outbox rows: one statement on PostgreSQL, so that the
+        event's lock is held for this round trip and the COMMIT only."""
+        parameters = {f"new_{name}": value for name, value in values.items()}
+        await add_events_with(self.session, models.outbox, _INSERT_REGISTRATION, parameters, list(events))
 
     async def emit(self, events: Sequence[EventData]) -> None:
         await add_events(self.session, models.outbox, list(events))

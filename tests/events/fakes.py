@@ -64,9 +64,10 @@ class FakeStore:
     async def book_slot(self, slot_id: str, registration_id: str) -> None:
         self.slots[slot_id]["registration_id"] = registration_id
 
-    async def add_registration(self, values: dict[str, Any]) -> None:
+    async def add_registration(self, values: dict[str, Any], events: Sequence[EventData]) -> None:
         assert values["id"] not in self.rows
         self.rows[values["id"]] = dict(values, promoted_at=None, cancelled_at=None)
+        self.outbox.extend(events)
 
     async def emit(self, events: Sequence[EventData]) -> None:
         self.outbox.extend(events)

@@ -26,7 +26,7 @@ TokenHashes = tuple[str | None, ...]  # the registration's cancel token and reco
 
 
 class Store(Protocol):
-    # --- registration: the hot path (one statement on SQLite, two on PostgreSQL, then the inserts)
+    # --- registration: the hot path (one statement to lock and count, one to write, then COMMIT)
     async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
         """The event, locked, with its counts; NotFound if there is none."""
 
@@ -34,7 +34,8 @@ class Store(Protocol):
 
     async def book_slot(self, slot_id: str, registration_id: str) -> None: ...
 
-    async def add_registration(self, values: dict[str, Any]) -> None: ...
+    async def add_registration(self, values: dict[str, Any], events: Sequence[EventData]) -> None:
+        """The new registration and the catalog events it causes, staged in the outbox in this order."""
 
     async def emit(self, events: Sequence[EventData]) -> None:
         """Stage catalog events in the outbox, in this order (one statement for all of them)."""
