@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from services.wifi import handlers, queries
 from services.wifi.config import WifiSettings
-from services.wifi.handlers_reports import record_report
+from services.wifi.handlers_reports import WrongCredential, record_report
 from services.wifi.schemas import (
     MONTH,
     HostToken,
@@ -28,6 +28,7 @@ from services.wifi.schemas import (
 from services.wifi.store import SqlWifiStore
 from shared.auth import OperatorDep, TokenDep, check_credential, is_operator
 from shared.envelope import utcnow
+from shared.errors import NotFound, Unauthenticated
 from shared.service import ReadingDep, TransactionDep
 from shared.spreadsheet import csv_response
 
@@ -38,7 +39,8 @@ WindowId = Annotated[str, Path(max_length=36, description="the maintenance windo
 Month = Annotated[str, Path(pattern=MONTH, description="a calendar month, e.g. 2025-03 (Europe/Berlin)")]
 
 
-def get_settings(request: Request) -> WifiSettings:
+async def get_settings(request: Request) -> WifiSettings:
+    """Async: a plain function would be run in a worker thread, a thread hand-over per request."""
     settings: WifiSettings = request.app.state.settings
     return settings
 
@@ -113,11 +115,24 @@ async def post_report(
     token: TokenDep,
     settings: SettingsDep,
 ) -> ReportAccepted:
-    owner = await queries.hotspot_of_token(session, token) if token else None
-    check_credential(token, owner, hotspot_id, what="host credential")
-    # WIFI_REPORT_LIMIT per hotspot, counted once the credential is known to be this hotspot's.
-    await request.app.state.rate_limiter.check(settings.report_rate, hotspot_id)
-    outcome = await record_report(SqlWifiStore(session), hotspot_id, body, now=utcnow(), settings=settings)
+    if not token:
+        raise Unauthenticated("host credential required")
+    limiter = request.app.state.rate_limiter
+
+    async def admit() -> None:
+        """WIFI_REPORT_LIMIT per hotspot, counted once the credential is known to be this hotspot's."""
+        await limiter.check(settings.report_rate, hotspot_id)
+
+    try:
+        # The credential is compared with the digest read with the hotspot's state: one statement.
+        outcome = await record_report(
+            SqlWifiStore(session), hotspot_id, body, now=utcnow(), settings=settings, token=token, admit=admit
+        )
+    except (WrongCredential, NotFound):
+        # Refused: whose credential it is decides the answer, as for every credential (shared/auth.py):
+        # 401 when nobody's, 403 when another hotspot's.
+        check_credential(token, await queries.hotspot_of_token(session, token), hotspot_id, what="host credential")
+        raise
     return ReportAccepted.model_validate(outcome, from_attributes=True)
 
 

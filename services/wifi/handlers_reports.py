@@ -64,21 +64,30 @@ async def record_report(
     settings: WifiSettings,
     via: str = "http",
     token: str | None = None,
+    admit: Callable[[], Awaitable[None]] | None = None,
 ) -> ReportOutcome:
     """Keep the report; let a fresh one drive the status machine. When `token` is given it must be this
-    hotspot's host credential.
+    hotspot's host credential, checked before the report's own rules (a stranger learns nothing about
+    them); `admit` (the HTTP route's WIFI_REPORT_LIMIT) is asked once the credential is known to be good.
 
     Maintenance windows open and close with the periodic check (and at once when a window is added
     that has already begun); a report only sees whether the hotspot is in maintenance now. This keeps
-    a report at three statements: read the hotspot, insert the report, update the status.
+    a report at three statements: read the hotspot (its credential's digest with it), insert the report,
+    update the status.
     """
-    at = _checked_time(hotspot_id, report, _bounds(now, settings))
+    bounds = _bounds(now, settings)
+    if token is None:
+        at = _checked_time(hotspot_id, report, bounds)
     found = (await store.reporting_states((hotspot_id,))).get(hotspot_id)
     if found is None:
         raise NotFound(f"no hotspot {hotspot_id}", field="hotspot_id")
     token_hash, state = found
-    if token is not None and not token_matches(token, token_hash):
-        raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
+    if token is not None:
+        if not token_matches(token, token_hash):
+            raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
+        at = _checked_time(hotspot_id, report, bounds)
+    if admit is not None:
+        await admit()
     if not await store.add_report(hotspot_id, report, at, now, via):
         return ReportOutcome(hotspot_id, duplicate=True, stale=False, status=state.status)
     stale, transition = _take(state, report, at, now, settings, settings.heartbeat_timeout)

@@ -111,7 +111,8 @@ async def insert_report(
     session: AsyncSession, hotspot_id: str, report: Report, at: datetime, now: datetime, via: str
 ) -> bool:
     statement = _INSERT_REPORTS[session.get_bind().dialect.name]
-    inserted = await session.execute(statement.values(**_report_row(hotspot_id, report, at, now, via)))
+    # The row as parameters of the statement built once (not `.values(...)`: a new statement per report)
+    inserted = await session.execute(statement, _report_row(hotspot_id, report, at, now, via))
     return bool(inserted.rowcount == 1)  # type: ignore[attr-defined]
 
 

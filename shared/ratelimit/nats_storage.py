@@ -3,8 +3,12 @@ of a service share (moving window and, for the base protocol, fixed window).
 
 One key per limit and identity. Moving window: the value is the JSON list of the window's hit times;
 every change is a compare-and-set on the key's revision (`Nats-Expected-Last-Subject-Sequence`), so
-two instances never both take the last place. A new key costs one round trip (create, expecting no
-earlier revision), a known one three (that create, a read, the compare-and-set).
+two instances never both take the last place. Each instance remembers the value and revision it last
+wrote to a key and sets the next hit against that: one round trip per hit while no other instance
+writes the key (a hotspot reporting to one instance, a client staying with one); when another did,
+the compare-and-set is refused and the key is read, as a new key is (create, read, compare-and-set).
+Hit times only leave a window by age, so a remembered list holds no hit the key does not: a window
+that looks full from memory is read again before a hit is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from nats.js.kv import KeyValue
 MAX_WINDOW_S = 86_400  # the bucket forgets a key a day after its last hit: no window may be longer
 BUCKET_BYTES = 64 * 1024 * 1024  # when full, the oldest keys go first (discard old)
 CAS_ATTEMPTS = 8
+REMEMBERED_KEYS = 10_000  # the keys whose last written value an instance keeps (cleared when more)
 STREAM_NOT_FOUND = 10059  # JetStream's error code
 
 
@@ -72,6 +77,7 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
         self.connection: Callable[[], NATS] | None = None  # set by RateLimiter.connect
         self._kv: KeyValue | None = None
         self._binding = asyncio.Lock()
+        self._written: dict[str, tuple[list[float], int]] = {}  # moving-window key → (hits, revision) we wrote
 
     @property
     def base_exceptions(self) -> tuple[type[Exception], ...]:
@@ -114,16 +120,16 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
             raise self._forget_if_gone(exc) from None
         return json.loads(entry.value or b"null"), entry.revision or 0
 
-    async def _write(self, key: str, value: Any, revision: int) -> bool:
-        """Compare-and-set; False when another writer came first."""
+    async def _write(self, key: str, value: Any, revision: int) -> int | None:
+        """Compare-and-set: the key's new revision, or None when another writer came first."""
         kv = await self._bucket()
         try:
-            await kv.update(key, json.dumps(value, separators=(",", ":")).encode(), last=revision)
+            written: int = await kv.update(key, json.dumps(value, separators=(",", ":")).encode(), last=revision)
         except nats.js.errors.KeyWrongLastSequenceError:
-            return False
+            return None
         except Exception as exc:
             raise self._forget_if_gone(exc) from None
-        return True
+        return written
 
     def _forget_if_gone(self, exc: Exception) -> Exception:
         """The bucket is in memory: a restarted server has lost it. Bind (and so create) it anew at the
@@ -131,6 +137,7 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
         gone = (nats.js.errors.NoStreamResponseError, nats.errors.NoRespondersError)
         if isinstance(exc, gone) or getattr(exc, "err_code", None) == STREAM_NOT_FOUND:
             self._kv = None
+            self._written.clear()
         return exc
 
     # --- moving window: the value is the ascending list of hit times within the window ---------
@@ -138,18 +145,33 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
     async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         if amount > limit:
             return False
-        now = time.time()
-        if await self._write(key, [now] * amount, 0):  # a new key: one round trip
-            return True
+        remembered = self._written.pop(key, None)
+        if remembered is None and await self._remember(key, [time.time()] * amount, 0):
+            return True  # a new key: one round trip
         for _ in range(CAS_ATTEMPTS):
-            value, revision = await self._read(key)
+            # What this instance wrote last, if it did (one round trip); else what the key holds now.
+            value, revision = remembered if remembered is not None else await self._read(key)
             now = time.time()
             hits = [t for t in value or [] if t > now - expiry] if isinstance(value, list) else []
             if len(hits) + amount > limit:
+                if remembered is not None:
+                    remembered = None  # full as remembered: refused only on what the key holds
+                    continue
                 return False
-            if await self._write(key, [*hits, *[now] * amount], revision):
+            if await self._remember(key, [*hits, *[now] * amount], revision):
                 return True
+            remembered = None  # another writer came first: read the key
         return False  # so contended that the others kept winning: one client flooding; refuse
+
+    async def _remember(self, key: str, hits: list[float], revision: int) -> bool:
+        """Compare-and-set the window's hits; when it is taken, remember them for this key's next hit."""
+        written = await self._write(key, hits, revision)
+        if written is None:
+            return False
+        if len(self._written) >= REMEMBERED_KEYS:
+            self._written.clear()
+        self._written[key] = (hits, written)
+        return True
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         value, _ = await self._read(key)
@@ -167,7 +189,7 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
             count, until = (
                 value if isinstance(value, list) and len(value) == 2 and value[1] > now else (0, now + expiry)
             )
-            if await self._write(key, [count + amount, until], revision):
+            if await self._write(key, [count + amount, until], revision) is not None:
                 return int(count + amount)
         raise TimeoutError(f"rate limit key {key} contended")
 
@@ -187,8 +209,10 @@ class NatsKeyValueStorage(Storage, MovingWindowSupport):
         return True
 
     async def reset(self) -> int | None:
+        self._written.clear()
         await self._js().purge_stream(f"KV_{self.bucket}")
         return None
 
     async def clear(self, key: str) -> None:
+        self._written.pop(key, None)
         await (await self._bucket()).purge(key)

@@ -43,6 +43,31 @@ async def test_concurrent_hits_from_two_instances_take_exactly_the_limit(two_ins
     assert all(0 < wait <= 60 for wait in waits if wait)
 
 
+async def test_an_instance_sets_its_next_hit_against_what_it_wrote_and_reads_only_after_another_wrote(
+    two_instances,
+):
+    (a, b), _ = two_instances
+    limit = Limit("test-remembered", 4, 60)
+    reads = {id(a): 0, id(b): 0}
+    for limiter in (a, b):
+        original = limiter.storage._read
+
+        async def counted(key, limiter=limiter, original=original):
+            reads[id(limiter)] += 1
+            return await original(key)
+
+        limiter.storage._read = counted
+    await a.check(limit, "hotspot-7")
+    await a.check(limit, "hotspot-7")
+    assert reads[id(a)] == 0  # a new key, then the one a wrote itself: no read
+    await b.check(limit, "hotspot-7")  # b has not written it: create refused, read, compare-and-set
+    assert reads[id(b)] == 1
+    await a.check(limit, "hotspot-7")  # what a remembers is stale: its compare-and-set is refused, it reads
+    assert reads[id(a)] == 1
+    with pytest.raises(TooManyRequests):  # 4 counted across both instances: the fifth is refused
+        await a.check(limit, "hotspot-7")
+
+
 async def test_a_refused_hit_names_the_limit_and_when_to_come_back(two_instances):
     (a, b), _ = two_instances
     limit = Limit("test-refusal", 2, 120)
