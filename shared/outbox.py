@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.catalog import EventData
 from shared.console.actor import current_actor
@@ -58,8 +58,11 @@ async def add_event(session: AsyncSession, table: Table, data: EventData, *, eve
     return event
 
 
-async def add_events(session: AsyncSession, table: Table, payloads: list[EventData]) -> list[CloudEvent]:
-    """Stage several events with one multi-row INSERT (in this order)."""
+async def add_events(
+    session: AsyncSession | AsyncConnection, table: Table, payloads: list[EventData]
+) -> list[CloudEvent]:
+    """Stage several events with one multi-row INSERT (in this order). On a Core connection
+    (`Database.write_connection(stages_outbox=True)`) the caller's transaction wakes the relay."""
     if not payloads:
         return []
     events = [_with_actor(data.to_event()) for data in payloads]
@@ -70,5 +73,6 @@ async def add_events(session: AsyncSession, table: Table, payloads: list[EventDa
             for e, d in zip(events, payloads, strict=True)
         ],
     )
-    session.info[OUTBOX_WRITTEN] = True
+    if isinstance(session, AsyncSession):  # a connection's `info` outlives the transaction: not there
+        session.info[OUTBOX_WRITTEN] = True
     return events

@@ -50,8 +50,8 @@ class SentMarks:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                async with self.db.transaction() as session:
-                    await mark_sent_many(session, [row for rows, _ in batch for row in rows])
+                async with self.db.write_connection(stages_outbox=True) as connection:
+                    await mark_sent_many(connection, [row for rows, _ in batch for row in rows])
             except Exception as exc:  # each waiting sender sees the failure (its rows stay 'sending')
                 for _, done in batch:
                     if not done.done():
