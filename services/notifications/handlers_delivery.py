@@ -71,12 +71,14 @@ async def claim(db: Database, channel: str, limit: int, lease_s: float) -> list[
         # One statement for the batch. The rows are ours for this transaction (locked with SKIP LOCKED
         # on PostgreSQL; on SQLite BEGIN IMMEDIATE holds the only write lock), so the same conditions
         # hold as in the SELECT; they are repeated as a guard.
+        lease_until = now + timedelta(seconds=lease_s)
         result = await connection.execute(
-            _TAKE, {"ids": [row["id"] for row in rows], "now": now, "lease_until": now + timedelta(seconds=lease_s)}
+            _TAKE, {"ids": [row["id"] for row in rows], "now": now, "lease_until": lease_until}
         )
         if (taken := rowcount(result)) != len(rows):  # cannot happen under the lock; never send what we do not own
             raise RuntimeError(f"claimed {taken} of {len(rows)} deliveries; trying again")
-        return [dict(row) | {"attempts": row["attempts"] + 1} for row in rows]
+        # `lease_until`: after it another sender may claim the row again; the sender stops before that
+        return [dict(row) | {"attempts": row["attempts"] + 1, "lease_until": lease_until} for row in rows]
 
 
 async def mark_sent_many(session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]) -> None:
