@@ -31,11 +31,11 @@ sink, so it includes consuming, the inbox, rendering the Jinja2 templates, the d
 marking the mails sent. Each of `--rounds` rounds times raw, service, raw; the round's ratio is
 service ÷ the mean of its two raw runs (the machine is shared: the load changes). Arrival is read from
 the sink's log line per kept mail (`SinkLog`), so the bench process does not eat the CPU the service needs.
-The service sends over NOTIFICATIONS_SENDER_CONNECTIONS (default 8) connections, the raw loop (the
-issue's baseline) over one. So that nobody has to take that on trust, each round also times the raw
-messages spread over as many concurrent connections as the service uses (`raw_same_connections_per_s`,
-`ratio_same_connections`); `--connections 1` runs the service like-for-like. Goal: ratio ≥ 0.7
-against the raw loop.
+The service sends over NOTIFICATIONS_SENDER_CONNECTIONS (default 8) connections. The baseline of
+issue #19 is the raw messages spread over as many concurrent raw aiosmtplib connections as the
+service uses (`raw_same_connections_per_s`, `ratio_same_connections`, goal ≥ 0.8:
+`goal_ratio_same_connections`); the older one-connection raw loop stays as context (`ratio`, goal
+≥ 0.7). `--connections 1` runs the service like-for-like with the raw loop.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Service:
         )
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine has taken over 60 s to start one
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
@@ -530,6 +530,8 @@ async def mail_throughput(
         "ratio_same_connections_median": round(statistics.median(r["ratio_same_connections"] for r in results), 3),
         "sender_connections": connections,
         "goal_ratio": 0.7,
+        # issue #19's baseline: raw aiosmtplib over as many connections as the service uses
+        "goal_ratio_same_connections": 0.8,
     }
 
 

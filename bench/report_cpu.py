@@ -29,8 +29,8 @@ costs at most twice a bare INSERT); `ratio_change` the same for `change`. Each h
 so the rate limiter's window holds what it holds in production. The wifi process's idle CPU (its
 status check every WIFI_CHECK_INTERVAL_S, its pull requests) is measured for `--idle-s` before the
 slices and printed, with the wifi figures less it, as context: on a loaded machine where the client
-gets few requests through per second, it is a noticeable share of the headline figures. Exit 1 when a request was not answered
-202/201 or a report was not stored, not when the goal is missed.
+gets few requests through per second, it is a noticeable share of the headline figures. Exit 1 when a
+request was not answered 202/201 or a report was not stored, not when the goal is missed.
 """
 
 from __future__ import annotations

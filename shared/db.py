@@ -159,15 +159,23 @@ class Database:
             yield session
         self.writes_committed += 1
         if session.info.pop(OUTBOX_WRITTEN, False):
-            for callback in self._after_outbox_commit:
-                callback()
+            self._outbox_committed()
+
+    def _outbox_committed(self) -> None:
+        for callback in self._after_outbox_commit:
+            callback()
 
     @asynccontextmanager
-    async def write_connection(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection in a write transaction (same queueing as `transaction`)."""
+    async def write_connection(self, *, stages_outbox: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a write transaction (same queueing as `transaction`): no ORM session,
+        for hot paths where the session's bookkeeping cost more than the statements. With
+        `stages_outbox`, the relay is woken after the commit, as `transaction` does for a session
+        that staged events."""
         async with self._sqlite_writer_turn(), self.engine.begin() as conn:
             yield conn
         self.writes_committed += 1
+        if stages_outbox:
+            self._outbox_committed()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -22,7 +22,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared.catalog import EventData
 from shared.console.actor import current_actor
@@ -94,13 +94,17 @@ def _staged_rows(payloads: list[EventData]) -> tuple[list[CloudEvent], list[dict
     return events, rows
 
 
-async def add_events(session: AsyncSession, table: Table, payloads: list[EventData]) -> list[CloudEvent]:
-    """Stage several events with one multi-row INSERT (in this order)."""
+async def add_events(
+    session: AsyncSession | AsyncConnection, table: Table, payloads: list[EventData]
+) -> list[CloudEvent]:
+    """Stage several events with one multi-row INSERT (in this order). On a Core connection
+    (`Database.write_connection(stages_outbox=True)`) the caller's transaction wakes the relay."""
     if not payloads:
         return []
     events, rows = _staged_rows(payloads)
     await session.execute(table.insert(), rows)
-    session.info[OUTBOX_WRITTEN] = True
+    if isinstance(session, AsyncSession):  # a connection's `info` outlives the transaction: not there
+        session.info[OUTBOX_WRITTEN] = True
     return events
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from opentelemetry.trace import SpanKind
@@ -12,6 +13,7 @@ from services.notifications.handlers_delivery import claim, mark_failed, mark_se
 from services.notifications.mailer import outgoing
 from services.notifications.smtp_client import MailFailure, SmtpConnection, SmtpSecurity
 from shared.db import Database
+from shared.envelope import utcnow
 from shared.metrics import DELIVERIES
 from shared.tracing import child_of_traceparent
 
@@ -50,8 +52,8 @@ class SentMarks:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                async with self.db.transaction() as session:
-                    await mark_sent_many(session, [row for rows, _ in batch for row in rows])
+                async with self.db.write_connection(stages_outbox=True) as connection:
+                    await mark_sent_many(connection, [row for rows, _ in batch for row in rows])
             except Exception as exc:  # each waiting sender sees the failure (its rows stay 'sending')
                 for _, done in batch:
                     if not done.done():
@@ -111,6 +113,8 @@ class MailSender:
         marking: asyncio.Future[None] | None = None  # the previous batch's mark, not yet known committed
         try:
             for row in rows:
+                if self._lease_runs_out(row):
+                    break  # the rest go again after their lease, claimed anew (by any sender)
                 try:
                     with child_of_traceparent("smtp send", row.get("traceparent"), SpanKind.CLIENT, _span_of(row)):
                         await self._send_through_a_stop(row, marking)
@@ -138,6 +142,14 @@ class MailSender:
             if marking is not None:
                 await asyncio.shield(marking)
             await self._mark_sent(accepted)
+
+    def _lease_runs_out(self, row: Row) -> bool:
+        """True when the row's lease could end before its mail is through (one SMTP timeout left):
+        after the lease another sender may claim and send it too. Seen in the kill test on a loaded
+        machine: a claim of 25 per connection outlasted the 8 s lease and 50 mails went out twice."""
+        lease_until = row.get("lease_until")
+        margin = min(self.settings.smtp_timeout_s, self.settings.sending_lease_s / 2)  # a short lease still sends
+        return lease_until is not None and utcnow() + timedelta(seconds=margin) >= lease_until
 
     async def _send_through_a_stop(self, row: Row, marking: asyncio.Future[None] | None) -> None:
         """Send one mail; a stop (the task cancelled: SIGTERM, a rolling upgrade) waits for it to end

@@ -165,3 +165,24 @@ async def test_a_sender_stopped_while_the_server_takes_a_mail_marks_it_before_it
         answer_now.set()
         await sender.close()
     assert await statuses(db) == ["sent"]
+
+
+async def test_a_claimed_mail_whose_lease_is_about_to_end_is_left_for_the_next_claim(db, smtp, marks):
+    """After its lease another sender may claim the row and send it too: the old claimer stops
+    sending its batch once less than one SMTP timeout (at most half the lease) is left."""
+    settings = NotificationsSettings(sender_connections=1, mark_sent_batch=1, sending_lease_s=1.0)
+    sender = MailSender(db, "127.0.0.1", smtp.port, settings, marks)
+    await stage(db, settings, 3)
+    step = asyncio.create_task(sender.step())
+    try:
+        assert await until(lambda: len(marks.pending) == 1, timeout=10)
+        await asyncio.sleep(0.7)  # the first mark commits late: half of the 1 s lease is gone
+        marks.pending[0][1].set_result(None)
+        assert await until(lambda: len(marks.pending) == 2, timeout=10)
+        marks.pending[1][1].set_result(None)
+        assert await asyncio.wait_for(step, 10) == 3
+    finally:
+        step.cancel()
+        await sender.close()
+    assert [m["To"] for m in smtp.messages] == ["person0@example.org", "person1@example.org"]
+    assert await statuses(db) == ["sending", "sending", "sending"]  # the third goes again after its lease
