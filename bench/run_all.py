@@ -73,6 +73,8 @@ SIZES = {  # (full, quick)
     ),
     "frontdoor": ([], ["--quick"]),
     "monitor": ([], []),
+    "report_cpu": ([], ["--quick"]),
+    "data_growth": ([], ["--quick"]),
     "tracing": (["--rounds", "60"], ["--rounds", "40"]),
     "idle_latency": (["--rounds", "60"], ["--rounds", "30"]),
 }
@@ -340,11 +342,12 @@ def bench_rows(name: str, r: dict[str, Any]) -> list[str]:
         rounds = mail.get("rounds", [])
         svc = statistics.median([x["service_per_s"] for x in rounds]) if rounds else float("nan")
         raw = statistics.median([sum(x["raw_per_s"]) / 2 for x in rounds]) if rounds else float("nan")
+        connections = mail.get("sender_connections")
         return [
-            f"| notify: mails/s ({mail.get('mails')} mails, {mail.get('sender_connections')} connections) | {db} | "
-            f"{svc:.0f} | {raw:.0f} raw aiosmtplib loop | {mail.get('ratio_median')} "
-            f"(vs raw over as many connections: {mail.get('ratio_same_connections_median')}) | "
-            f"≥ {mail.get('goal_ratio')} | exit {r['exit']} |"
+            f"| notify: mails/s ({mail.get('mails')} mails, {connections} connections) | {db} | "
+            f"{svc:.0f} | {raw:.0f} raw aiosmtplib over {connections} connections (one connection in JSON) | "
+            f"{mail.get('ratio_same_connections_median')} (vs one raw connection: {mail.get('ratio_median')}) | "
+            f"≥ {mail.get('goal_ratio_same_connections', 0.8)} | exit {r['exit']} |"
         ]
     if name == "notify_latency":
         lat = r.get("latency", {})
@@ -376,6 +379,23 @@ def bench_rows(name: str, r: dict[str, Any]) -> list[str]:
             f"| idle stream: publication → handled, p50 / p99 / max (ms) | — | {r.get('p50_ms')} / {r.get('p99_ms')} / "
             f"{r.get('max_ms')} | none (absolute; raw fetch in JSON) | | p99 ≤ {r.get('goal_p99_ms')} ms | "
             f"{r.get('messages')} messages, {r.get('missing')} missing, {r.get('handled_twice')} twice |"
+        ]
+    if name == "report_cpu":
+        cpu = r.get("cpu_ms_per_request", {})
+        return [
+            f"| wifi HTTP report: CPU per request (ms) | {db} | {cpu.get('report')} (a status change: "
+            f"{cpu.get('change')}) | {cpu.get('bare')} bare FastAPI INSERT route | {r.get('ratio')} "
+            f"(change: {r.get('ratio_change')}) | ≥ {r.get('goal')} (report ≤ 2 × bare) | "
+            f"{'ok' if r.get('ok', r['exit'] == 0) else 'FAILED'} |"
+        ]
+    if name == "data_growth":
+        figures = r.get("figures", {})
+        return [
+            f"| data growth, {figure.removesuffix('_p50').removesuffix('_p99').replace('_', ' ')} "
+            f"({figure.rsplit('_', 1)[1]}, ms) | {db} | {figures.get(figure, {}).get('10x')} at 10× | "
+            f"{figures.get(figure, {}).get('1x')} at 1× | {ratio} | ≤ {r.get('goal')} "
+            f"| {'grows' if ratio > r.get('goal', 1.5) else 'flat'} |"
+            for figure, ratio in (r.get("ratios") or {}).items()
         ]
     if name == "monitor":
         return [
@@ -435,7 +455,9 @@ def report(results: dict, path: Path) -> None:
         "registration rush — a bare FastAPI endpoint doing one INSERT into the same database; front door — the "
         "same request at the service's own port, and a bare FastAPI route rendering the search page's template "
         "from memory; notify — raw aiosmtplib over as many connections (and one raw connection); monitor — raw "
-        "fetch+ack of the same events; tracing — the same request without the tracing hooks; "
+        "fetch+ack of the same events; wifi HTTP report — a bare FastAPI route doing one INSERT of the same "
+        "fields (CPU of the server process per request); data growth — the same operation at 1× data; "
+        "tracing — the same request without the tracing hooks; "
         "cold start and memory — nats-server plus four bare FastAPI apps under uvicorn; HTTP→SSE — a bare "
         "GET /healthz round trip on the same wifi process (one change at a time; the run at 100 changes/s "
         "is the notify_latency row); SSE fan-out and the idle stream — no baseline, absolute times.",
