@@ -554,8 +554,7 @@ async def run(args) -> dict:
             "HALLOBOT_LOG_LEVEL": "WARNING",
             "WIFI_CONFIRM_REPORTS": "1",
         }
-        if args.database_url:
-            env["NOTIFICATIONS_DATABASE_URL"] = args.database_url
+        env.update(args.service_databases)
         if args.connections:
             env["NOTIFICATIONS_SENDER_CONNECTIONS"] = str(args.connections)
         services = [Service("wifi", env, work), Service("notifications", env, work)]
@@ -601,7 +600,11 @@ def main() -> int:
     parser.add_argument("--only", choices=["latency", "mail", "fanout"], default=None)
     parser.add_argument("--connections", type=int, default=None, help="NOTIFICATIONS_SENDER_CONNECTIONS")
     parser.add_argument("--warmup", type=float, default=10.0, help="mail: seconds of raw sending before round 1")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL for notifications (default SQLite)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server: wifi and notifications each get a new database there (default SQLite)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # the services inherit it: one fd per client
@@ -609,7 +612,15 @@ def main() -> int:
     if soft < wanted:
         limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
-    result = asyncio.run(run(args))
+    with contextlib.ExitStack() as databases:
+        args.service_databases = {}
+        if args.database_url:  # a new database per service on that server, dropped afterwards
+            from bench.frontdoor_data import directory_database
+
+            for service in ("wifi", "notifications"):
+                url = databases.enter_context(directory_database(args.database_url, Path(tempfile.gettempdir())))
+                args.service_databases[f"{service.upper()}_DATABASE_URL"] = url
+        result = asyncio.run(run(args))
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
