@@ -110,6 +110,37 @@ async def bench_database(database_url: str | None) -> AsyncIterator[BenchDatabas
         await admin.dispose()
 
 
+@contextlib.asynccontextmanager
+async def fresh_database(url: str | None, work: Path) -> AsyncIterator[str]:
+    """A new SQLite file in `work`, or a new database on the PostgreSQL server at `url` (a role that may
+    create databases), dropped afterwards: for benchmarks that run a service's own migrations."""
+    if not url:
+        yield f"sqlite:///{work / 'bench.sqlite3'}"
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"hallobot_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    connect = {
+        "user": parsed.username,
+        "password": parsed.password,
+        "database": parsed.database,
+        "host": parsed.query.get("host") or parsed.host,
+        "port": parsed.port,
+    }
+    connect = {k: v for k, v in connect.items() if v}
+    conn = await asyncpg.connect(**connect)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    try:
+        yield parsed.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(**connect)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
 def common_arguments(parser: argparse.ArgumentParser, default_n: int) -> None:
     parser.add_argument("--n", type=int, default=default_n, help=f"messages per measurement (default {default_n})")
     parser.add_argument(

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import emit, environment, free_port, nats_server, print_table, rate, stop  # noqa: E402
+from bench._support import emit, environment, free_port, fresh_database, nats_server, print_table, rate, stop  # noqa: E402
 
 OPERATOR_TOKEN = "bench-operator-token-0123456789"
 WARMUP = 50
@@ -244,40 +244,10 @@ async def measure(database_url: str, n: int, capacity: int, work: Path) -> dict:
     }
 
 
-@asynccontextmanager
-async def database(url: str | None, work: Path):
-    """A fresh SQLite file, or a fresh database on the given PostgreSQL server (dropped after)."""
-    if not url:
-        yield f"sqlite:///{work / 'bench.sqlite3'}"
-        return
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    name = f"hallobot_bench_rush_{os.getpid()}"
-    connect = {
-        "user": parsed.username,
-        "password": parsed.password,
-        "database": parsed.database,
-        "host": parsed.query.get("host") or parsed.host,
-        "port": parsed.port,
-    }
-    connect = {k: v for k, v in connect.items() if v}
-    conn = await asyncpg.connect(**connect)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(**connect)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-
 async def main_async(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="hallobot-bench-rush-"))
     try:
-        async with database(args.database_url, work) as url:
+        async with fresh_database(args.database_url, work) as url:
             result = await measure(url, args.n, args.capacity, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -301,7 +271,7 @@ async def main_async(args) -> int:
             "bench": "registration_rush",
             "n": args.n,
             "capacity": args.capacity,
-            "goal": 0.6,
+            "goal": 0.8,
             "database": "postgresql" if args.database_url else "sqlite",
             "bare_per_s": round(bare_rate, 1),
             "registrations_per_s": round(rush_rate, 1),

@@ -53,7 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import emit, environment, free_port, nats_server, stop  # noqa: E402
+from bench._support import emit, environment, free_port, fresh_database, nats_server, stop  # noqa: E402
 
 OPERATOR_TOKEN = "bench-operator-token-0123456789"
 GOAL = 0.5
@@ -335,40 +335,10 @@ async def stored_reports(database_url: str) -> dict[str, int]:
     return {"bare": int(bare), "wifi": int(wifi)}
 
 
-@asynccontextmanager
-async def database(url: str | None, work: Path):
-    """A fresh SQLite file, or a fresh database on the given PostgreSQL server (dropped after)."""
-    if not url:
-        yield f"sqlite:///{work / 'bench.sqlite3'}"
-        return
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    name = f"hallobot_bench_reportcpu_{os.getpid()}"
-    connect = {
-        "user": parsed.username,
-        "password": parsed.password,
-        "database": parsed.database,
-        "host": parsed.query.get("host") or parsed.host,
-        "port": parsed.port,
-    }
-    connect = {k: v for k, v in connect.items() if v}
-    conn = await asyncpg.connect(**connect)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(**connect)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-
 async def main_async(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="hallobot-bench-reportcpu-"))
     try:
-        async with database(args.database_url, work) as url:
+        async with fresh_database(args.database_url, work) as url:
             result = await measure(args, url, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

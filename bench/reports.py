@@ -24,6 +24,7 @@ import asyncio
 import cProfile
 import json
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (
-    bench_database,
     environment,
+    fresh_database,
     group_has_acked,
     nats_server,
     print_table,
@@ -76,10 +77,9 @@ async def run(args) -> dict:
         try:
             js = nc.jetstream()
             await ensure_streams(js)
-            database_url = args.database_url if args.database_url and args.database_url.startswith("postgres") else None
-            async with bench_database(None) as bench_db:
-                url = database_url or bench_db.url
-                kind = "postgresql" if database_url else "sqlite"
+            work = Path(tempfile.mkdtemp(prefix="hallobot-bench-reports-"))
+            async with fresh_database(args.database_url, work) as url:
+                kind = "postgresql" if args.database_url else "sqlite"
                 await upgrade_async("wifi", url)
                 db = Database(url)
                 now = datetime.now(UTC)

@@ -7,6 +7,7 @@ fails. The last resort for anything else is `shared/http_guard.py` with `interna
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import TimeoutError as DatabasePoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthenticated
@@ -28,6 +30,9 @@ STATUS_OF: dict[type[DomainError], int] = {
     Forbidden: 403,
     TooManyRequests: 429,
 }
+
+log = logging.getLogger("hallobot.http")
+BUSY_RETRY_AFTER_S = 5  # a 503 for a busy database: when to send the request again
 
 
 class ErrorBody(BaseModel):
@@ -207,6 +212,16 @@ def install_error_handlers(app: FastAPI) -> None:
         summary = "; ".join(f"{field}: {e['msg']}" for field, e in zip(fields[:5], errors, strict=False))
         body = {"detail": errors, "message": f"invalid input: {summary}", "field": fields[0] if fields else None}
         return _as_page(request, SafeJSONResponse(body, status_code=422), None)
+
+    @app.exception_handler(DatabasePoolTimeout)
+    async def _database_busy(request: Request, exc: DatabasePoolTimeout) -> Response:
+        # Every pooled connection stayed busy for the pool's whole timeout (a rush queued behind one
+        # row lock, or a database that is too slow): the request got no connection, so it changed
+        # nothing and may be sent again. A 503 with Retry-After says so; a 500 would say we failed.
+        log.warning("no database connection free within the pool timeout: %s %s", request.method, request.url.path)
+        body = {"message": "the service is busy: nothing was saved; please send it again in a moment"}
+        answer = SafeJSONResponse(body, status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+        return _as_page(request, answer, None)
 
     @app.exception_handler(Exception)
     async def _last_resort(_: Request, exc: Exception) -> JSONResponse:

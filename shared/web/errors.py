@@ -21,12 +21,17 @@ HEADINGS = {
     422: N_("Bitte prüfen Sie Ihre Angaben"),
     429: N_("Zu viele Anfragen"),
     500: N_("Ein Fehler ist aufgetreten"),
+    503: N_("Gerade ist sehr viel los"),
 }
 # Said instead of a framework's English text ("Not Found", "Method Not Allowed").
 PLAIN = {
     404: N_("Diese Seite gibt es nicht oder nicht mehr."),
     405: N_("Diese Seite nimmt keine solche Anfrage an."),
     500: N_("Das lag nicht an Ihnen. Der Fehler wurde aufgezeichnet; bitte versuchen Sie es später noch einmal."),
+    503: N_(
+        "Gerade kommen sehr viele Anfragen auf einmal. Es wurde nichts gespeichert; "
+        "bitte senden Sie es in einem Moment noch einmal."
+    ),
 }
 GENERIC = N_("Eine Angabe in der Adresse oder im Formular ist ungültig.")
 

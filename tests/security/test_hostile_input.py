@@ -355,3 +355,42 @@ async def test_an_unexpected_exception_becomes_a_json_500_logged_once(caplog):
     assert answer.json() == {"message": "internal error; it has been logged"}
     logged = [record for record in caplog.records if record.exc_info]
     assert len(logged) == 1 and "the database went away" in str(logged[0].exc_info[1])
+
+
+async def test_a_request_that_finds_no_free_database_connection_gets_a_503_to_send_again(tmp_path):
+    """A rush that holds every pooled connection longer than the pool's timeout: the next request gets
+    no connection, so it saved nothing; it is told so with a 503 and Retry-After, not a 500."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'busy.sqlite3'}",
+        poolclass=AsyncAdaptedQueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.2,
+    )
+    from shared.config import Settings
+
+    app = FastAPI()
+    app.state.settings = Settings(data_dir=tmp_path)  # what the error page reads (language, site)
+    install_error_handlers(app)
+    install_guard(app)
+
+    @app.post("/registrations")
+    async def register() -> dict[str, str]:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return {"saved": "yes"}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with engine.connect():  # the rush holds the pool's only connection
+            busy = await client.post("/registrations")
+            page = await client.post("/registrations", headers={"Accept": "text/html"})
+        assert (await client.post("/registrations")).json() == {"saved": "yes"}
+    await engine.dispose()
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+    assert "nothing was saved" in busy.json()["message"]
+    assert page.status_code == 503 and "Es wurde nichts gespeichert" in page.text
