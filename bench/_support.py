@@ -141,6 +141,22 @@ async def fresh_database(url: str | None, work: Path) -> AsyncIterator[str]:
         await conn.close()
 
 
+def hotspot_body(i: int) -> dict:
+    """The operator's POST /hotspots body of the i-th benchmark hotspot (a distinct MAC for each)."""
+    return {
+        "site_name": f"Bench {i}",
+        "host_business": "Bench",
+        "address": "Bottrop",
+        "latitude": 51.52,
+        "longitude": 6.92,
+        "ap_model": "AP",
+        "ap_serial": f"S{i}",
+        "ap_mac": f"00:11:22:{i // 65536 % 256:02x}:{i // 256 % 256:02x}:{i % 256:02x}",
+        "placement": "indoor",
+        "report_interval_s": 60,
+    }
+
+
 def common_arguments(parser: argparse.ArgumentParser, default_n: int) -> None:
     parser.add_argument("--n", type=int, default=default_n, help=f"messages per measurement (default {default_n})")
     parser.add_argument(

@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from bench._support import free_port, nats_server
+from bench._support import free_port, hotspot_body, nats_server
 
 TOKEN = "bench-operator-token-0123456789"
 
@@ -105,21 +105,6 @@ class Service:
             self.process.wait(15)
         if self.process.poll() is None:
             self.process.kill()
-
-
-def hotspot_body(i: int) -> dict:
-    return {
-        "site_name": f"Bench {i}",
-        "host_business": "Bench",
-        "address": "Bottrop",
-        "latitude": 51.52,
-        "longitude": 6.92,
-        "ap_model": "AP",
-        "ap_serial": f"S{i}",
-        "ap_mac": f"00:11:22:33:44:{i:02x}",
-        "placement": "indoor",
-        "report_interval_s": 60,
-    }
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -53,7 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import emit, environment, free_port, fresh_database, nats_server, stop  # noqa: E402
+from bench._support import emit, environment, free_port, fresh_database, hotspot_body, nats_server, stop  # noqa: E402
 
 OPERATOR_TOKEN = "bench-operator-token-0123456789"
 GOAL = 0.5
@@ -164,21 +164,6 @@ async def wait_ready(client, url: str, process: subprocess.Popen, log: Path) -> 
                 return
         await asyncio.sleep(0.1)
     raise SystemExit(f"{url} not ready:\n{log.read_text()[-3000:]}")
-
-
-def hotspot_body(i: int) -> dict:
-    return {
-        "site_name": f"Bench {i}",
-        "host_business": "Bench",
-        "address": "Bottrop",
-        "latitude": 51.52,
-        "longitude": 6.92,
-        "ap_model": "AP",
-        "ap_serial": f"S{i}",
-        "ap_mac": f"00:11:22:{i // 65536 % 256:02x}:{i // 256 % 256:02x}:{i % 256:02x}",
-        "placement": "indoor",
-        "report_interval_s": 60,
-    }
 
 
 class Hotspot:
