@@ -34,7 +34,7 @@ NAME = "notifications-wifi"  # one of the consumers deploy/ names for notificati
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dlq-accounts")
-    env = {name: secrets.token_hex(12) for name in compose.environment(compose.raw()["services"]["nats"])}
+    env = {name: secrets.token_hex(12) for name in compose.nats_password_variables()}
     config_dir = copy_config_dir(tmp / "nats")
     set_store_dir(config_dir / "nats.conf", tmp / "nats-data")
     ca_file = install_certificates(config_dir)

@@ -83,7 +83,7 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("louise")
-    env = {name: secrets.token_hex(12) for name in compose.environment(compose.raw()["services"]["nats"])}
+    env = {name: secrets.token_hex(12) for name in compose.nats_password_variables()}
     config_dir = copy_config_dir(tmp / "nats")
     set_store_dir(config_dir / "nats.conf", tmp / "nats-data")
     ca_file = install_certificates(config_dir)
