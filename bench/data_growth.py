@@ -1,0 +1,582 @@
+"""Benchmark: does the cost of the hot queries stay flat as the data grows? (#19, part 5)
+
+    .venv/bin/python bench/data_growth.py [--quick] [--database-url postgresql://…] [--json out.json]
+
+Each figure is measured twice in the same run, on databases migrated like the services' own
+(shared/migrations.py) and seeded directly through the services' tables (bulk inserts): at 1× data
+and at 10× data. The result is the ratio 10× ÷ 1× per figure; the goal is flat, or at most
+logarithmic growth (≤ 1.5 for ten times the data).
+
+- directory search p99: profiles 1,000 vs 10,000; a mix of the search page's questions (first page,
+  a category, free text, a name, "open now"), `queries.search` in process.
+- wifi 36-month duty report: six sites, one month vs three years of history (36× the data). The
+  service keeps every host report (reports) but the availability figures are computed from the
+  status periods alone (services/wifi/store.periods), so the history is generated at that level:
+  a site flaps up/degraded a few times a day and is down about once a week. Also the month's
+  uptime report of the latest month (the report the office reads most).
+- inbox claim: `claim_many` of 50 new ids with 10,000 vs 100,000 claims present.
+- outbox round: `OutboxRelay.publish_pending` of 20 new rows with 10,000 vs 100,000 published rows
+  present (against a private nats-server); the first round of a relay that has just started too.
+- events: registering (the `register` use case, one transaction) and listing (the public list's
+  first page; one event's participants) with 10,000 vs 100,000 registrations, 100 per event.
+
+PostgreSQL: a private database per service and scale is created on the given server and dropped
+afterwards. Times are per operation in milliseconds; the machine's load shows in `uptime`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import itertools
+
+from bench._support import emit, environment, nats_server
+
+SCALES = (1, 10)
+GOAL = 1.5
+INSERT_CHUNK = 5000
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # fixed, so both scales see the same calendar
+
+
+# --- databases --------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def private_database(server_url: str | None, work: Path, name: str) -> AsyncIterator[str]:
+    """A SQLite file in `work`, or a new database on the PostgreSQL server, dropped afterwards."""
+    if not server_url:
+        yield f"sqlite:///{work}/{name}.sqlite3"
+        return
+    from sqlalchemy.engine import make_url
+
+    database = f"hallobot_growth_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    await _admin(server_url, f'CREATE DATABASE "{database}"')
+    try:
+        yield make_url(server_url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+    finally:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    from sqlalchemy import text
+
+    from shared.db import Database
+
+    admin = Database(server_url)
+    try:
+        async with admin.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+async def bulk_insert(db, table, rows: list[dict[str, Any]]) -> None:
+    from sqlalchemy import insert
+
+    for start in range(0, len(rows), INSERT_CHUNK):
+        async with db.write_connection() as conn:
+            await conn.execute(insert(table), rows[start : start + INSERT_CHUNK])
+
+
+async def analyze(db) -> None:
+    """Fresh statistics, as autovacuum / a long-running service would have them."""
+    from sqlalchemy import text
+
+    async with db.write_connection() as conn:
+        await conn.execute(text("ANALYZE"))
+
+
+async def timings(operation: Callable[[], Awaitable[Any]], repeat: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        await operation()
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await operation()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# --- directory search -------------------------------------------------------------------------
+
+WORDS = ["Bäckerei", "Café", "Fahrrad", "Blumen", "Buchhandlung", "Optik", "Metzgerei", "Friseur", "Weltladen"]
+
+
+def business_rows(count: int) -> list[dict[str, Any]]:
+    from services.directory.domain import CATEGORIES
+    from services.directory.search_text import search_columns
+
+    categories = list(CATEGORIES)
+    rows = []
+    for i in range(count):
+        word = WORDS[i % len(WORDS)]
+        row: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "name": f"{word} {i:05d}",
+            "category": categories[i % len(categories)],
+            "description": f"{word} in Bottrop, Nummer {i}, mit Lieferung und Abholung.",
+            "offerings": [word.lower(), "gutschein"] if i % 4 == 0 else [word.lower()],
+            "email": None,
+            "phone": "02041 70 30",
+            "website": None,
+            "street": f"Hochstraße {i % 200 + 1}",
+            "postal_code": "46236",
+            "city": "Bottrop",
+            "latitude": None,
+            "longitude": None,
+            "opening_hours": ["Mo-Fr 08:00-18:00; Sa 08:00-13:00", "Mo-Sa 10:00-19:00", None][i % 3],
+            "delivery": i % 2 == 0,
+            "pickup": i % 3 == 0,
+            "offer": None,
+            "accepts_gutschein": i % 5 == 0,
+            "sells_gutschein": False,
+            "online_shop": i % 7 == 0,
+            "fairtrade_products": 3 if i % 11 == 0 else 0,
+            "links": [],
+            "owner_email": None,
+            "status": "published" if i % 10 else "draft",
+            "self_registered": False,
+            "edit_token_hash": secrets.token_hex(32),
+            "created_at": NOW - timedelta(days=400),
+            "updated_at": NOW - timedelta(days=30),
+            "touched_at": NOW - timedelta(days=30),
+            "published_at": NOW - timedelta(days=300),
+        }
+        row.update(search_columns(row))
+        rows.append(row)
+    return rows
+
+
+async def directory_figures(url: str, profiles: int, repeat: int) -> dict[str, float]:
+    from services.directory import queries
+    from services.directory.models import businesses
+    from shared.db import Database
+    from shared.migrations import upgrade_async
+
+    await upgrade_async("directory", url)
+    db = Database(url)
+    try:
+        await bulk_insert(db, businesses, business_rows(profiles))
+        await analyze(db)
+        questions = [
+            queries.Filters(),
+            queries.Filters(category="gastronomie"),
+            queries.Filters(q="bäckerei"),
+            queries.Filters(q="Optik 00042"),
+            queries.Filters(open_at=NOW),
+            queries.Filters(q="blumen", delivery=True),
+        ]
+        per_question: dict[str, list[float]] = {}
+        for index, filters in enumerate(questions):
+
+            async def ask(filters: queries.Filters = filters) -> None:
+                async with db.reading() as session:
+                    await queries.search(
+                        session, filters, page=1, per_page=20, is_sqlite=db.is_sqlite, columns=queries.CARD_COLUMNS
+                    )
+
+            per_question[f"q{index}"] = await timings(ask, repeat)
+        every = [t for values in per_question.values() for t in values]
+        return {
+            "p99_ms": p(every, 0.99),
+            "p50_ms": p(every, 0.5),
+            **{f"{name}_p99_ms": p(values, 0.99) for name, values in per_question.items()},
+        }
+    finally:
+        await db.dispose()
+
+
+# --- wifi: the 36-month duty report -----------------------------------------------------------
+
+SITES = 6
+
+
+def wifi_history(days: int, seed: int = 19) -> tuple[list[dict], list[dict], list[dict]]:
+    """Hotspots, status periods and outages of `days` days before NOW: up most of the time, a few
+    degraded stretches a day, down about once a week, a maintenance window a month."""
+    rng = random.Random(seed)
+    first = NOW - timedelta(days=days)
+    hotspots, periods, outages = [], [], []
+    for site in range(SITES):
+        hotspot_id = f"00000000-0000-0000-0000-{site:012d}"
+        hotspots.append(
+            {
+                "id": hotspot_id,
+                "site_name": f"Standort {site + 1}",
+                "host_business": "Stadt Bottrop",
+                "address": f"Hochstraße {site + 1}",
+                "latitude": 51.52,
+                "longitude": 6.93,
+                "ap_model": "AP",
+                "ap_serial": f"S{site}",
+                "ap_mac": f"00:00:00:00:00:{site:02d}",
+                "placement": "outdoor",
+                "report_interval_s": 60,
+                "token_hash": secrets.token_hex(32),
+                "created_at": first,
+                "status": "up",
+                "status_since": first,
+                "status_reason": "",
+                "last_report_at": NOW,
+                "observed": "up",
+                "candidate": None,
+                "streak": 0,
+                "duty_start": first.date(),
+            }
+        )
+        at = first
+        while at < NOW:
+            up_for = timedelta(minutes=rng.expovariate(1 / 400))  # ~3.6 changes a day
+            periods.append({"hotspot_id": hotspot_id, "status": "up", "reason": "", "started_at": at})
+            at += up_for
+            if at >= NOW:
+                break
+            roll = rng.random()
+            if roll < 0.05:
+                status, length = "down", timedelta(minutes=rng.uniform(5, 120))
+            elif roll < 0.055:
+                status, length = "maintenance", timedelta(hours=rng.uniform(1, 4))
+            else:
+                status, length = "degraded", timedelta(minutes=rng.uniform(3, 60))
+            periods.append({"hotspot_id": hotspot_id, "status": status, "reason": "bench", "started_at": at})
+            if status == "down":
+                outages.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "hotspot_id": hotspot_id,
+                        "started_at": at,
+                        "noticed_at": at + timedelta(minutes=3),
+                        "ended_at": min(at + length, NOW),
+                        "alert": "alone",
+                        "incident_id": None,
+                        "recovery_announced": True,
+                    }
+                )
+            at += length
+        site_periods = [row for row in periods if row["hotspot_id"] == hotspot_id]
+        for this, following in itertools.pairwise(site_periods):
+            this["ended_at"] = following["started_at"]
+        site_periods[-1]["ended_at"] = None
+    return hotspots, periods, outages
+
+
+async def wifi_figures(url: str, days: int, repeat: int) -> dict[str, float]:
+    from services.wifi import queries, queries_duty
+    from services.wifi.domain import previous_month
+    from services.wifi.models import hotspots, outages, status_periods
+    from shared.db import Database
+    from shared.migrations import upgrade_async
+
+    await upgrade_async("wifi", url)
+    db = Database(url)
+    try:
+        sites, periods, site_outages = wifi_history(days)
+        await bulk_insert(db, hotspots, sites)
+        await bulk_insert(db, status_periods, periods)
+        await bulk_insert(db, outages, site_outages)
+        await analyze(db)
+        month = previous_month(NOW)
+
+        async def duty() -> None:
+            async with db.reading() as session:
+                found = await queries_duty.all_duties(session, now=NOW)
+            assert len(found) == SITES
+
+        async def month_report() -> None:
+            async with db.reading() as session:
+                await queries.all_month_uptime(session, month, now=NOW)
+
+        duty_ms = await timings(duty, repeat)
+        month_ms = await timings(month_report, repeat)
+        return {
+            "duty_36_months_ms": statistics.median(duty_ms),
+            "month_uptime_ms": statistics.median(month_ms),
+            "status_periods": len(periods),
+        }
+    finally:
+        await db.dispose()
+
+
+# --- events, inbox and outbox (one migrated events database per scale) ------------------------
+
+PER_EVENT = 100
+
+
+def event_rows(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"ev{i:08d}",
+            "kind": "event",
+            "title": f"Veranstaltung {i}",
+            "series": None,
+            "description": "Bench",
+            # most are over (a growing archive), the last hundred are still to come
+            "starts_at": NOW + timedelta(days=i - count + 100),
+            "ends_at": NOW + timedelta(days=i - count + 100, hours=2),
+            "venue": "Rathaus",
+            "online_url": None,
+            "capacity": PER_EVENT + 50,
+            "waitlist": True,
+            "registration_opens_at": None,
+            "registration_closes_at": None,
+            "status": "published",
+            "created_at": NOW - timedelta(days=count),
+            "updated_at": NOW - timedelta(days=count),
+        }
+        for i in range(count)
+    ]
+
+
+def registration_rows(events: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4().hex,
+            "event_id": f"ev{e:08d}",
+            "seq": seq + 1,
+            "status": "confirmed",
+            "name": f"Person {seq}",
+            "email": f"p{e}-{seq}@example.org",
+            "email_key": f"p{e}-{seq}@example.org",
+            "language": "de",
+            "consent_at": NOW - timedelta(days=1),
+            "cancel_token_hash": secrets.token_hex(32),
+            "created_at": NOW - timedelta(days=1),
+        }
+        for e in range(events)
+        for seq in range(PER_EVENT)
+    ]
+
+
+def inbox_rows(count: int) -> list[dict[str, Any]]:
+    return [
+        {"consumer": "events-bench", "message_id": uuid.uuid4().hex, "processed_at": NOW - timedelta(minutes=i)}
+        for i in range(count)
+    ]
+
+
+def outbox_rows(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": uuid.uuid4().hex,
+            "subject": "hallobot.events.bench",
+            "payload": b'{"bench": true}',
+            "created_at": NOW - timedelta(minutes=count - i),
+            "published_at": NOW - timedelta(minutes=count - i - 1),
+        }
+        for i in range(count)
+    ]
+
+
+def make_event(i: int):
+    from shared.catalog import HotspotStatusChanged
+
+    return HotspotStatusChanged(hotspot_id=f"hs-{i % 6}", previous="up", status="degraded", reason="bench", since=NOW)
+
+
+async def events_figures(url: str, registrations: int, nats_url: str, repeat: int) -> dict[str, float]:
+    import nats
+
+    from services.events import queries, queries_exports
+    from services.events.commands import RegisterForEvent
+    from services.events.handlers.registrations import register
+    from services.events.models import events, inbox, outbox
+    from services.events.models import registrations as registrations_table
+    from services.events.store import SqlStore
+    from shared.db import Database
+    from shared.inbox import claim_many
+    from shared.migrations import upgrade_async
+    from shared.outbox import add_events
+    from shared.relay import OutboxRelay
+    from shared.streams import ensure_streams
+
+    await upgrade_async("events", url)
+    db = Database(url)
+    nc = await nats.connect(nats_url)
+    try:
+        count = registrations // PER_EVENT
+        await bulk_insert(db, events, event_rows(count))
+        await bulk_insert(db, registrations_table, registration_rows(count))
+        await bulk_insert(db, inbox, inbox_rows(registrations))
+        await bulk_insert(db, outbox, outbox_rows(registrations))
+        await analyze(db)
+        rng = random.Random(5)
+        upcoming = [f"ev{i:08d}" for i in range(max(0, count - 90), count)]
+        made = iter(range(10**9))
+
+        async def register_one() -> None:
+            async with db.transaction() as session:
+                command = RegisterForEvent(
+                    event_id=rng.choice(upcoming), name="Neu", email=f"neu{next(made)}@example.org"
+                )
+                await register(SqlStore(session), command, NOW, lambda path: f"https://bench{path}")
+
+        async def list_public() -> None:
+            async with db.reading() as session:
+                await queries.list_events(session, operator=False, after=NOW)
+
+        async def participants() -> None:
+            async with db.reading() as session:
+                await queries_exports.participants(session, rng.choice(upcoming))
+
+        async def claim() -> None:
+            async with db.transaction() as session:
+                claimed = await claim_many(session, inbox, "events-bench", [uuid.uuid4().hex for _ in range(50)])
+            assert len(claimed) == 50
+
+        js = nc.jetstream()
+        await ensure_streams(js)
+        relay = OutboxRelay(db, outbox, lambda: js, service="bench")
+
+        async def stage() -> None:
+            async with db.transaction() as session:
+                await add_events(session, outbox, [make_event(i) for i in range(20)])
+
+        async def outbox_round() -> None:
+            published, _ = await relay.publish_pending()
+            assert published == 20, published
+
+        first_round: list[float] = []
+        for _ in range(max(3, repeat // 10)):
+            fresh = OutboxRelay(db, outbox, lambda: js, service="bench")
+            await stage()
+            started = time.perf_counter()
+            published, _ = await fresh.publish_pending()
+            first_round.append((time.perf_counter() - started) * 1000)
+            assert published == 20, published
+        round_ms = []
+        for _ in range(repeat):
+            await stage()
+            started = time.perf_counter()
+            await outbox_round()
+            round_ms.append((time.perf_counter() - started) * 1000)
+
+        register_ms = await timings(register_one, repeat)
+        list_ms = await timings(list_public, repeat)
+        participants_ms = await timings(participants, repeat)
+        claim_ms = await timings(claim, repeat)
+        return {
+            "register_p50_ms": p(register_ms, 0.5),
+            "register_p99_ms": p(register_ms, 0.99),
+            "list_events_p50_ms": p(list_ms, 0.5),
+            "participants_p50_ms": p(participants_ms, 0.5),
+            "inbox_claim_p50_ms": p(claim_ms, 0.5),
+            "inbox_claim_p99_ms": p(claim_ms, 0.99),
+            "outbox_round_p50_ms": p(round_ms, 0.5),
+            "outbox_first_round_p50_ms": p(first_round, 0.5),
+        }
+    finally:
+        await nc.close()
+        await db.dispose()
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+async def run(args) -> dict:
+    repeat = 30 if args.quick else 200
+    profiles = 300 if args.quick else 1000
+    registrations = 2000 if args.quick else 10_000
+    wifi_days = 30
+    wifi_factor = 36  # three years against one month
+    kind = "postgresql" if args.database_url and args.database_url.startswith("postgres") else "sqlite"
+    work = Path(tempfile.mkdtemp(prefix="hallobot-bench-growth-"))
+    figures: dict[int, dict[str, float]] = {}
+    try:
+        with nats_server() as server:
+            for scale in SCALES:
+                found: dict[str, float] = {}
+                async with private_database(args.database_url, work, f"directory{scale}") as url:
+                    found |= {
+                        f"search_{k}": v for k, v in (await directory_figures(url, profiles * scale, repeat)).items()
+                    }
+                print(f"{scale}x directory done", file=sys.stderr)
+                async with private_database(args.database_url, work, f"wifi{scale}") as url:
+                    days = wifi_days * (wifi_factor if scale > 1 else 1)
+                    found |= {f"wifi_{k}": v for k, v in (await wifi_figures(url, days, max(5, repeat // 10))).items()}
+                print(f"{scale}x wifi done", file=sys.stderr)
+                async with private_database(args.database_url, work, f"events{scale}") as url:
+                    found |= await events_figures(url, registrations * scale, server.url, repeat)
+                print(f"{scale}x events done", file=sys.stderr)
+                figures[scale] = found
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    one, ten = figures[1], figures[10]
+    ratios = {name: round(ten[name] / one[name], 3) if one[name] else None for name in one if name.endswith("_ms")}
+    headline = (
+        "search_p99_ms",
+        "wifi_duty_36_months_ms",
+        "wifi_month_uptime_ms",
+        "inbox_claim_p50_ms",
+        "outbox_round_p50_ms",
+        "outbox_first_round_p50_ms",
+        "register_p50_ms",
+        "list_events_p50_ms",
+        "participants_p50_ms",
+    )
+    width = max(len(name) for name in ratios)
+    print(
+        f"\ndata growth — {kind}, load {os.getloadavg()[0]:.2f}; 1x: {profiles} profiles, {wifi_days} days of wifi, "
+        f"{registrations} registrations/claims/outbox rows; 10x ({wifi_factor}x for wifi)"
+    )
+    print(f"{'figure'.ljust(width)}  {'1x':>9}  {'10x':>9}  ratio")
+    for name in ratios:
+        mark = "" if ratios[name] is None or ratios[name] <= GOAL else "  <- grows"
+        print(f"{name.ljust(width)}  {one[name]:9.2f}  {ten[name]:9.2f}  {ratios[name]}{mark}")
+    growing = [name for name in headline if (ratios.get(name) or 0) > GOAL]
+    return {
+        "bench": "data_growth",
+        "ok": True,
+        "database": kind,
+        "goal": GOAL,
+        "quick": bool(args.quick),
+        "ratios": {name: ratios[name] for name in headline},
+        "growing": growing,
+        "one": {name: round(value, 3) for name, value in one.items()},
+        "ten": {name: round(value, 3) for name, value in ten.items()},
+        "wifi_status_periods": [one["wifi_status_periods"], ten["wifi_status_periods"]],
+        "load": round(os.getloadavg()[0], 2),
+        **environment(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller data (0.3×) and fewer repetitions")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("HALLOBOT_BENCH_DATABASE_URL"),
+        help="postgresql://… (a role that may create databases; private ones are dropped after); "
+        "default: temporary SQLite files",
+    )
+    parser.add_argument("--json", dest="json_path", help="also write the result JSON line to this file")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    emit(result, args.json_path)
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
