@@ -226,7 +226,11 @@ async def periods(session: AsyncSession, hotspot_id: str, start: datetime, end: 
     begun before `end`."""
     sp = status_periods.c
     last_begun = (
-        select(func.max(sp.started_at)).where(sp.hotspot_id == hotspot_id, sp.started_at <= start).scalar_subquery()
+        select(sp.started_at)
+        .where(sp.hotspot_id == hotspot_id, sp.started_at <= start)
+        .order_by(sp.started_at.desc())
+        .limit(1)
+        .scalar_subquery()
     )
     rows = await session.execute(
         select(sp.status, sp.started_at, sp.ended_at)
