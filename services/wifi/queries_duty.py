@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import domain_duty, queries
-from services.wifi.store import periods
+from services.wifi.domain import Period
+from services.wifi.store import month_tallies, periods
 
 
 def figures_view(figures: domain_duty.Figures) -> dict[str, Any]:
@@ -29,8 +30,12 @@ def figures_view(figures: domain_duty.Figures) -> dict[str, Any]:
 async def duty_of(session: AsyncSession, hotspot: dict[str, Any], now: datetime) -> dict[str, Any]:
     """One site's obligation period with its figures per month and in total."""
     start = hotspot.get("duty_start") or domain_duty.default_start(hotspot["created_at"])
-    lo, hi = domain_duty.duty_bounds(start)
-    found = domain_duty.summary(await periods(session, hotspot["id"], lo, hi), start, now)
+    # Closed months from their roll-ups (written by the periodic check), the others from their periods.
+    rolled = await month_tallies(session, hotspot["id"])
+    read: dict[Period, None] = {}  # in order, once each (a period may span two reads)
+    for lo, hi in domain_duty.unrolled_spans(start, now, rolled):
+        read |= dict.fromkeys(await periods(session, hotspot["id"], lo, hi))
+    found = domain_duty.summary(list(read), start, now, rolled)
     return {
         "hotspot_id": hotspot["id"],
         "site_name": hotspot["site_name"],

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import store_reports
-from services.wifi.domain import HotspotState, Outage, Period, Transition, reason_code
+from services.wifi.domain import LOCAL, HotspotState, Outage, Period, Transition, reason_code
+from services.wifi.domain_duty import MonthTally
 from services.wifi.models import (
     hotspots,
     incidents,
@@ -19,6 +20,7 @@ from services.wifi.models import (
     monthly_reports,
     outages,
     outbox,
+    status_months,
     status_periods,
 )
 from services.wifi.ports import HostReport, OpenIncident, Report
@@ -81,6 +83,13 @@ class SqlWifiStore:
             status_periods.update()
             .where(and_(status_periods.c.hotspot_id == hotspot_id, status_periods.c.ended_at.is_(None)))
             .values(ended_at=transition.since)
+        )
+        # A change dated back into a rolled-up month (a maintenance window entered after it began) makes
+        # that month's roll-up and the later ones wrong: the next periodic check writes them again.
+        since_month = f"{transition.since.astimezone(LOCAL):%Y-%m}"
+        months = status_months.c
+        await self.session.execute(
+            status_months.delete().where(months.hotspot_id == hotspot_id, months.month >= since_month)
         )
         await self.session.execute(
             status_periods.insert().values(
@@ -212,8 +221,50 @@ class SqlWifiStore:
     async def periods(self, hotspot_id: str, start: datetime, end: datetime) -> list[Period]:
         return await periods(self.session, hotspot_id, start, end)
 
+    async def roll_up_starts(self) -> dict[str, date]:
+        rows = await self.session.execute(select(hotspots.c.id, hotspots.c.created_at, hotspots.c.duty_start))
+        return {row.id: min(filter(None, (row.duty_start, row.created_at.astimezone(LOCAL).date()))) for row in rows}
+
+    async def rolled_months(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for row in await self.session.execute(select(status_months.c.hotspot_id, status_months.c.month)):
+            found.setdefault(row.hotspot_id, set()).add(row.month)
+        return found
+
+    async def add_month_tally(self, hotspot_id: str, month: str, found: MonthTally, now: datetime) -> None:
+        await self.session.execute(
+            status_months.insert().values(
+                hotspot_id=hotspot_id,
+                month=month,
+                **{f"{status}_us": _microseconds(found.time.get(status)) for status in STATUSES},
+                incidents=found.incidents,
+                carried=found.carried,
+                rolled_at=now,
+            )
+        )
+
     async def add_event(self, data: EventData) -> None:
         await add_event(self.session, outbox, data)
+
+
+STATUSES = ("up", "degraded", "down", "maintenance")
+
+
+def _microseconds(spent: timedelta | None) -> int:
+    return 0 if spent is None else spent // timedelta(microseconds=1)
+
+
+async def month_tallies(session: AsyncSession, hotspot_id: str) -> dict[str, MonthTally]:
+    """The roll-ups of a hotspot's closed months, by month (YYYY-MM)."""
+    rows = await session.execute(select(status_months).where(status_months.c.hotspot_id == hotspot_id))
+    return {
+        row.month: MonthTally(
+            {status: timedelta(microseconds=getattr(row, f"{status}_us")) for status in STATUSES},
+            row.incidents,
+            row.carried,
+        )
+        for row in rows
+    }
 
 
 async def periods(session: AsyncSession, hotspot_id: str, start: datetime, end: datetime) -> list[Period]:
