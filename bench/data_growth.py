@@ -297,8 +297,10 @@ def wifi_history(days: int, seed: int = 19) -> tuple[list[dict], list[dict], lis
 
 @contextlib.asynccontextmanager
 async def wifi_setup(url: str, days: int) -> AsyncIterator[dict[str, Operation]]:
-    from services.wifi import queries, queries_duty, store
+    from services.wifi import domain_duty, queries, queries_duty, store
+    from services.wifi.config import WifiSettings
     from services.wifi.domain import LOCAL, month_bounds
+    from services.wifi.handlers_status import roll_up_months
     from services.wifi.models import hotspots, outages, status_periods
     from shared.db import Database
     from shared.migrations import upgrade_async
@@ -310,6 +312,11 @@ async def wifi_setup(url: str, days: int) -> AsyncIterator[dict[str, Operation]]
         await bulk_insert(db, hotspots, sites)
         await bulk_insert(db, status_periods, periods)
         await bulk_insert(db, outages, site_outages)
+        rolled, written = 0, -1  # the closed months' roll-ups, as the periodic check writes them (a dozen a round)
+        while written:
+            async with db.transaction() as session:
+                written = await roll_up_months(store.SqlWifiStore(session), NOW, WifiSettings().max_report_age)
+            rolled += written
         await analyze(db)
         month = f"{NOW.astimezone(LOCAL):%Y-%m}"  # this month so far: one month of history covers it
 
@@ -317,6 +324,14 @@ async def wifi_setup(url: str, days: int) -> AsyncIterator[dict[str, Operation]]
             async with db.reading() as session:
                 found = await queries_duty.all_duties(session, now=NOW)
             assert len(found) == SITES
+
+        async def duty_from_periods() -> None:
+            """The duty report as before the roll-ups: every status period of the obligation period."""
+            async with db.reading() as session:
+                for site in sites:
+                    lo, hi = domain_duty.duty_bounds(site["duty_start"])
+                    spans = await store.periods(session, site["id"], lo, hi)
+                    domain_duty.summary(spans, site["duty_start"], NOW)
 
         async def month_report() -> None:
             async with db.reading() as session:
@@ -329,9 +344,10 @@ async def wifi_setup(url: str, days: int) -> AsyncIterator[dict[str, Operation]]
                 for site in sites:
                     await store.periods(session, site["id"], start, end)
 
-        print(f"wifi, {days} days: {len(periods)} status periods", file=sys.stderr)
+        print(f"wifi, {days} days: {len(periods)} status periods, {rolled} months rolled up", file=sys.stderr)
         yield {
             "wifi_duty_36_months": timed(duty),
+            "wifi_duty_from_periods": timed(duty_from_periods),
             "wifi_month_uptime": timed(month_report),
             "wifi_month_periods": timed(month_periods),
         }
@@ -514,6 +530,7 @@ async def events_setup(url: str, registrations: int, nats_url: str) -> AsyncIter
 HEADLINE = (  # (figure, statistic): p99 for the search page as #19 asks, medians elsewhere
     ("search", "p99"),
     ("wifi_duty_36_months", "p50"),
+    ("wifi_duty_from_periods", "p50"),
     ("wifi_month_uptime", "p50"),
     ("wifi_month_periods", "p50"),
     ("inbox_claim", "p50"),
