@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import store_reports
@@ -254,17 +254,19 @@ def _microseconds(spent: timedelta | None) -> int:
     return 0 if spent is None else spent // timedelta(microseconds=1)
 
 
-async def month_tallies(session: AsyncSession, hotspot_id: str) -> dict[str, MonthTally]:
-    """The roll-ups of a hotspot's closed months, by month (YYYY-MM)."""
-    rows = await session.execute(select(status_months).where(status_months.c.hotspot_id == hotspot_id))
-    return {
-        row.month: MonthTally(
+async def month_tallies(session: AsyncSession, hotspot_id: str | None = None) -> dict[str, dict[str, MonthTally]]:
+    """The roll-ups of closed months per hotspot (of one, or of all in one query), by month (YYYY-MM)."""
+    query = select(status_months)
+    if hotspot_id is not None:
+        query = query.where(status_months.c.hotspot_id == hotspot_id)
+    found: dict[str, dict[str, MonthTally]] = {}
+    for row in await session.execute(query):
+        found.setdefault(row.hotspot_id, {})[row.month] = MonthTally(
             {status: timedelta(microseconds=getattr(row, f"{status}_us")) for status in STATUSES},
             row.incidents,
             row.carried,
         )
-        for row in rows
-    }
+    return found
 
 
 async def periods(session: AsyncSession, hotspot_id: str, start: datetime, end: datetime) -> list[Period]:
@@ -275,22 +277,40 @@ async def periods(session: AsyncSession, hotspot_id: str, start: datetime, end: 
     along the (hotspot, start) index costs the same for last month as for the first month of three
     years of history (bench/data_growth.py); `ended_at > start` alone was checked on every period
     begun before `end`."""
+    return await periods_within(session, hotspot_id, [(start, end)])
+
+
+async def periods_within(
+    session: AsyncSession, hotspot_id: str, spans: list[tuple[datetime, datetime]]
+) -> list[Period]:
+    """The status periods that overlap any of `spans`, in order, each once: one round trip, each span
+    read along the index as in `periods` (a UNION ALL: an OR of the spans is not an index seek on SQLite)."""
+    if not spans:
+        return []
     sp = status_periods.c
-    last_begun = (
-        select(sp.started_at)
-        .where(sp.hotspot_id == hotspot_id, sp.started_at <= start)
-        .order_by(sp.started_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(sp.status, sp.started_at, sp.ended_at)
-        .where(
-            sp.hotspot_id == hotspot_id,
-            sp.started_at >= func.coalesce(last_begun, start),
-            sp.started_at < end,
-            sp.ended_at.is_(None) | (sp.ended_at > start),
+    reads = []
+    for start, end in spans:
+        last_begun = (
+            select(sp.started_at)
+            .where(sp.hotspot_id == hotspot_id, sp.started_at <= start)
+            .order_by(sp.started_at.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        .order_by(status_periods.c.started_at, status_periods.c.id)
-    )
-    return [Period(row.status, row.started_at, row.ended_at) for row in rows]
+        reads.append(
+            select(sp.id, sp.status, sp.started_at, sp.ended_at).where(
+                sp.hotspot_id == hotspot_id,
+                sp.started_at >= func.coalesce(last_begun, start),
+                sp.started_at < end,
+                sp.ended_at.is_(None) | (sp.ended_at > start),
+            )
+        )
+    query = reads[0] if len(reads) == 1 else union_all(*reads).subquery().select()
+    rows = await session.execute(query.order_by(query.selected_columns.started_at, query.selected_columns.id))
+    seen: set[int] = set()  # a period that overlaps two spans comes back twice
+    found = []
+    for row in rows:
+        if row.id not in seen:
+            seen.add(row.id)
+            found.append(Period(row.status, row.started_at, row.ended_at))
+    return found
