@@ -126,8 +126,8 @@ def duty_months(start: date, end: date) -> list[tuple[str, datetime, datetime, b
         months.append(
             (
                 f"{first.year:04d}-{first.month:02d}",
-                _local_midnight(lo),
-                _local_midnight(hi),
+                local_midnight(lo),
+                local_midnight(hi),
                 (lo, hi) != (first, following),
             )
         )
@@ -143,28 +143,38 @@ def summary(
     end, within, rolled = duty_end(start), _Slicer(periods, now), rolled or {}
     months, time, incidents = [], dict.fromkeys(("up", "degraded", "down", "maintenance"), timedelta(0)), 0
     for index, (month, lo, hi, partial) in enumerate(duty_months(start, end)):
-        found = _rolled(rolled, month, hi, partial, now) or tally(within(lo, hi), lo, hi, now)
+        found = _rolled(rolled, month, hi, start, now) or tally(within(lo, hi), lo, hi, now)
         months.append(DutyMonth(month, partial, figures_of(found, lo, hi)))
         for status, spent in found.time.items():
             time[status] = time.get(status, timedelta(0)) + spent
         incidents += found.incidents - (found.carried if index else 0)
-    total = figures_of(MonthTally(time, incidents, 0), _local_midnight(start), _local_midnight(end))
+    total = figures_of(MonthTally(time, incidents, 0), local_midnight(start), local_midnight(end))
     return DutySummary(start, end, months, total)
 
 
+def roll_up_key(month: str, start: date) -> str:
+    """Under which key a month's roll-up is kept for a duty beginning on `start`: its name (YYYY-MM); the
+    duty's first month, when the duty begins on another day than the 1st, under that day (YYYY-MM-DD):
+    it holds the figures from that day to the month's end."""
+    return start.isoformat() if start.day != 1 and month == f"{start.year:04d}-{start.month:02d}" else month
+
+
 def _rolled(
-    rolled: Mapping[str, MonthTally], month: str, end: datetime, partial: bool, now: datetime
+    rolled: Mapping[str, MonthTally], month: str, hi: datetime, start: date, now: datetime
 ) -> MonthTally | None:
-    """A roll-up is of a whole calendar month that is over."""
-    return None if partial or end > now else rolled.get(month)
+    """The roll-up of a month of the duty that is over (the last one, cut at the duty's end, is read from
+    its periods)."""
+    if hi > now or hi != month_end(month):
+        return None
+    return rolled.get(roll_up_key(month, start))
 
 
 def unrolled_spans(start: date, now: datetime, rolled: Mapping[str, MonthTally]) -> list[tuple[datetime, datetime]]:
     """The spans of the obligation period whose status periods `summary` needs: each run of months that
-    no roll-up serves (usually the first, partial month and the months not closed yet)."""
+    no roll-up serves (usually the months not closed yet)."""
     spans: list[tuple[datetime, datetime]] = []
-    for month, lo, hi, partial in duty_months(start, duty_end(start)):
-        if _rolled(rolled, month, hi, partial, now) is not None:
+    for month, lo, hi, _ in duty_months(start, duty_end(start)):
+        if _rolled(rolled, month, hi, start, now) is not None:
             continue
         if spans and spans[-1][1] == lo:
             spans[-1] = (spans[-1][0], hi)
@@ -173,7 +183,12 @@ def unrolled_spans(start: date, now: datetime, rolled: Mapping[str, MonthTally])
     return spans
 
 
-def _local_midnight(day: date) -> datetime:
+def month_end(month: str) -> datetime:
+    year, number = (int(part) for part in month.split("-"))
+    return local_midnight(date(year + number // 12, number % 12 + 1, 1))
+
+
+def local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL).astimezone(UTC)
 
 
@@ -199,4 +214,4 @@ class _Slicer:
 
 def duty_bounds(start: date) -> tuple[datetime, datetime]:
     """The obligation period as UTC instants."""
-    return _local_midnight(start), _local_midnight(duty_end(start))
+    return local_midnight(start), local_midnight(duty_end(start))

@@ -47,16 +47,17 @@ async def roll_up_months(
 ) -> int:
     """Write the duty figures of each site's months that can no longer change (over before `now -
     max_report_age`: a report that old is refused, so none can still change the status then), from
-    the site's first month on; returns how many were written."""
+    the first day of its duty on (its first month from that day); returns how many were written."""
     last = _month_before(_month_of(now - max_report_age))
     rolled, written = await store.rolled_months(), 0
     for hotspot_id, first_day in sorted((await store.roll_up_starts()).items()):
         month = _month_of(first_day)
         while month <= last and written < limit:
-            if month not in rolled.get(hotspot_id, set()):
-                lo, hi = domain.month_bounds(month)
+            lo, hi = domain.month_bounds(month)
+            key, lo = domain_duty.roll_up_key(month, first_day), max(lo, domain_duty.local_midnight(first_day))
+            if key not in rolled.get(hotspot_id, set()):
                 found = domain_duty.tally(await store.periods(hotspot_id, lo, hi), lo, hi, now)
-                await store.add_month_tally(hotspot_id, month, found, now)
+                await store.add_month_tally(hotspot_id, key, found, now)
                 written += 1
             month = _month_after(month)
     return written

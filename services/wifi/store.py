@@ -223,7 +223,7 @@ class SqlWifiStore:
 
     async def roll_up_starts(self) -> dict[str, date]:
         rows = await self.session.execute(select(hotspots.c.id, hotspots.c.created_at, hotspots.c.duty_start))
-        return {row.id: min(filter(None, (row.duty_start, row.created_at.astimezone(LOCAL).date()))) for row in rows}
+        return {row.id: row.duty_start or row.created_at.astimezone(LOCAL).date() for row in rows}
 
     async def rolled_months(self) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}

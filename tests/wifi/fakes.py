@@ -162,7 +162,7 @@ class FakeWifiStore:
 
     async def roll_up_starts(self) -> dict[str, date]:
         return {
-            id_: min(filter(None, (h.fields.get("duty_start"), h.state.created_at.astimezone(LOCAL).date())))
+            id_: h.fields.get("duty_start") or h.state.created_at.astimezone(LOCAL).date()
             for id_, h in self.hotspots.items()
         }
 

@@ -109,9 +109,10 @@ async def test_the_duty_report_from_monthly_roll_ups_equals_the_one_from_every_s
         await session.execute(hotspots.update().where(hotspots.c.id == hotspot_id).values(**state))
     assert len(spans) > 50
 
-    # June is not over by WIFI_MAX_REPORT_AGE_S yet: rolled up to May, June and July from their periods
+    # June is not over by WIFI_MAX_REPORT_AGE_S yet: rolled up to May (January from the duty's first day),
+    # June and July from their periods
     await check(db, now)
-    assert await rolled(db, hotspot_id) == ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+    assert await rolled(db, hotspot_id) == ["2025-01-10", "2025-02", "2025-03", "2025-04", "2025-05"]
     await assert_report_equals_raw(db, hotspot_id, now)
 
     # a late report inside the age window is kept and changes nothing; a window entered now that began in
@@ -127,10 +128,10 @@ async def test_the_duty_report_from_monthly_roll_ups_equals_the_one_from_every_s
             now=now,
             settings=SETTINGS,
         )
-    assert await rolled(db, hotspot_id) == ["2025-01", "2025-02", "2025-03", "2025-04"]
+    assert await rolled(db, hotspot_id) == ["2025-01-10", "2025-02", "2025-03", "2025-04"]
     await assert_report_equals_raw(db, hotspot_id, now)
     await check(db, now + timedelta(seconds=5))
-    assert await rolled(db, hotspot_id) == ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+    assert await rolled(db, hotspot_id) == ["2025-01-10", "2025-02", "2025-03", "2025-04", "2025-05"]
     await assert_report_equals_raw(db, hotspot_id, now + timedelta(seconds=5))
 
     # the window closes on 22 June with the site silent: down from then over June's end until a report in
@@ -153,4 +154,4 @@ async def test_a_first_check_over_three_years_rolls_up_twelve_months_a_round_and
     now = local(2025, 1, 20)
     written = [await roll_up_months(store, now, SETTINGS.max_report_age, limit=12) for _ in range(5)]
     assert written == [12, 12, 12, 0, 0]  # January 2022 to December 2024
-    assert sorted(month for _, month in store.tallies)[::12] == ["2022-01", "2023-01", "2024-01"]
+    assert sorted(month for _, month in store.tallies)[::12] == ["2022-01-05", "2023-01", "2024-01"]

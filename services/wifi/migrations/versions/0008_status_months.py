@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "status_months",
         sa.Column("hotspot_id", sa.String(36), sa.ForeignKey("hotspots.id"), primary_key=True),
-        sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("month", sa.String(10), primary_key=True),
         sa.Column("up_us", sa.BigInteger(), nullable=False),
         sa.Column("degraded_us", sa.BigInteger(), nullable=False),
         sa.Column("down_us", sa.BigInteger(), nullable=False),
