@@ -13,7 +13,9 @@ logarithmic growth (≤ 1.5 for ten times the data).
   service keeps every host report (reports) but the availability figures are computed from the
   status periods alone (services/wifi/store.periods), so the history is generated at that level:
   a site flaps up/degraded a few times a day and is down about once a week. Also the month's
-  uptime report of this month so far (the report the office reads most).
+  uptime report of this month so far (the report the office reads most). The closed months are
+  rolled up first, as the periodic check does (`roll_up_months`); `wifi_duty_from_periods` times the
+  duty report from every period (as before the roll-ups) beside it.
 - inbox claim: `claim_many` of 50 new ids with 10,000 vs 100,000 claims present.
 - outbox round: `OutboxRelay.publish_pending` of 20 new rows with 10,000 vs 100,000 published rows
   present (against a private nats-server); the first round of a relay that has just started too.
