@@ -31,7 +31,9 @@ events = Table(
     Column("series", String(200), nullable=True, index=True),
     Column("description", Text, nullable=False),
     Column("starts_at", UtcDateTime, nullable=False, index=True),
-    Column("ends_at", UtcDateTime, nullable=False),
+    # the public list asks for the events not yet over (ends_at >= now): read along this index, not past
+    # the whole archive of events that are over (bench/data_growth.py)
+    Column("ends_at", UtcDateTime, nullable=False, index=True),
     Column("venue", String(300), nullable=True),
     Column("online_url", String(500), nullable=True),
     Column("capacity", Integer, nullable=True),  # None: unlimited

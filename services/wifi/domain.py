@@ -230,16 +230,26 @@ class Availability:
 
 
 def availability(periods: list[Period], start: datetime, end: datetime, now: datetime) -> Availability:
-    result = Availability(start, end)
-    covered = 0.0
+    return availability_of(status_time(periods, start, end, now), start, end)
+
+
+def status_time(periods: list[Period], start: datetime, end: datetime, now: datetime) -> dict[str, timedelta]:
+    """Time per status in [start, min(end, now)), exact (timedelta): the sum over months equals the
+    time over the whole span, which the duty's monthly roll-ups rely on (domain_duty.py)."""
+    time = dict.fromkeys(("up", "degraded", "down", "maintenance"), timedelta(0))
     for period in periods:
         lo = max(period.start, start)
         hi = min(period.end or now, end, now)
         if hi > lo:
-            seconds = (hi - lo).total_seconds()
-            result.seconds[period.status] += seconds
-            covered += seconds
-    result.not_monitored_s = (end - start).total_seconds() - covered
+            time[period.status] = time.get(period.status, timedelta(0)) + (hi - lo)
+    return time
+
+
+def availability_of(time: dict[str, timedelta], start: datetime, end: datetime) -> Availability:
+    result = Availability(start, end)
+    for status, spent in time.items():
+        result.seconds[status] = spent.total_seconds()
+    result.not_monitored_s = (end - start - sum(time.values(), timedelta(0))).total_seconds()
     return result
 
 

@@ -12,15 +12,20 @@
   operator's window, excluded from the downtime and shown apart; `not_monitored_s` = time before the
   first status or still to come; `incidents` = the down periods that touch the span (one going on
   over a month's end counts in both months, and once in the total).
+- **Roll-ups.** A closed month's figures are kept per site (`MonthTally`, table `status_months`): exact
+  time per status, its incidents and how many of them began before it. The total is the sum of the
+  months, each incident that began before its month subtracted (it was counted in the month before), so a
+  report from roll-ups and the open months' periods equals one from all the periods.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from services.wifi.domain import LOCAL, Period, availability
+from services.wifi.domain import LOCAL, Period, availability_of, status_time
 
 DUTY_YEARS = 3
 
@@ -61,9 +66,23 @@ class Figures:
         return round(self.maintenance_s / 60, 2)
 
 
-def figures(periods: list[Period], start: datetime, end: datetime, now: datetime) -> Figures:
-    result = availability(periods, start, end, now)
-    down = [p for p in periods if p.status == "down" and p.start < min(end, now) and (p.end or now) > start]
+@dataclass(frozen=True)
+class MonthTally:
+    """What the figures of a span are made of, exact and additive over consecutive spans."""
+
+    time: dict[str, timedelta]  # per status, within the span and before `now`
+    incidents: int  # the down periods that touch the span
+    carried: int  # of those, the ones begun before the span (they touch the span before it too)
+
+
+def tally(periods: list[Period], start: datetime, end: datetime, now: datetime) -> MonthTally:
+    until = min(end, now)
+    down = {p.start for p in periods if p.status == "down" and p.start < until and (p.end or now) > start}
+    return MonthTally(status_time(periods, start, end, now), len(down), sum(1 for begun in down if begun < start))
+
+
+def figures_of(found: MonthTally, start: datetime, end: datetime) -> Figures:
+    result = availability_of(found.time, start, end)
     return Figures(
         start=start,
         end=end,
@@ -73,8 +92,12 @@ def figures(periods: list[Period], start: datetime, end: datetime, now: datetime
         downtime_s=round(result.seconds["down"], 3),
         maintenance_s=round(result.seconds["maintenance"], 3),
         not_monitored_s=round(result.not_monitored_s, 3),
-        incidents=len({p.start for p in down}),
+        incidents=found.incidents,
     )
+
+
+def figures(periods: list[Period], start: datetime, end: datetime, now: datetime) -> Figures:
+    return figures_of(tally(periods, start, end, now), start, end)
 
 
 @dataclass(frozen=True)
@@ -103,8 +126,8 @@ def duty_months(start: date, end: date) -> list[tuple[str, datetime, datetime, b
         months.append(
             (
                 f"{first.year:04d}-{first.month:02d}",
-                _local_midnight(lo),
-                _local_midnight(hi),
+                local_midnight(lo),
+                local_midnight(hi),
                 (lo, hi) != (first, following),
             )
         )
@@ -112,17 +135,60 @@ def duty_months(start: date, end: date) -> list[tuple[str, datetime, datetime, b
     return months
 
 
-def summary(periods: list[Period], start: date, now: datetime) -> DutySummary:
-    """Per month and in total, over the obligation period beginning on `start` (`periods` in order)."""
-    end, within = duty_end(start), _Slicer(periods, now)
-    months = [
-        DutyMonth(month, partial, figures(within(lo, hi), lo, hi, now))
-        for month, lo, hi, partial in duty_months(start, end)
-    ]
-    return DutySummary(start, end, months, figures(periods, _local_midnight(start), _local_midnight(end), now))
+def summary(
+    periods: list[Period], start: date, now: datetime, rolled: Mapping[str, MonthTally] | None = None
+) -> DutySummary:
+    """Per month and in total, over the obligation period beginning on `start` (`periods` in order: at
+    least those of the months `rolled` does not serve, see `unrolled_spans`)."""
+    end, within, rolled = duty_end(start), _Slicer(periods, now), rolled or {}
+    months, time, incidents = [], dict.fromkeys(("up", "degraded", "down", "maintenance"), timedelta(0)), 0
+    for index, (month, lo, hi, partial) in enumerate(duty_months(start, end)):
+        found = _rolled(rolled, month, hi, start, now) or tally(within(lo, hi), lo, hi, now)
+        months.append(DutyMonth(month, partial, figures_of(found, lo, hi)))
+        for status, spent in found.time.items():
+            time[status] = time.get(status, timedelta(0)) + spent
+        incidents += found.incidents - (found.carried if index else 0)
+    total = figures_of(MonthTally(time, incidents, 0), local_midnight(start), local_midnight(end))
+    return DutySummary(start, end, months, total)
 
 
-def _local_midnight(day: date) -> datetime:
+def roll_up_key(month: str, start: date) -> str:
+    """Under which key a month's roll-up is kept for a duty beginning on `start`: its name (YYYY-MM); the
+    duty's first month, when the duty begins on another day than the 1st, under that day (YYYY-MM-DD):
+    it holds the figures from that day to the month's end."""
+    return start.isoformat() if start.day != 1 and month == f"{start.year:04d}-{start.month:02d}" else month
+
+
+def _rolled(
+    rolled: Mapping[str, MonthTally], month: str, hi: datetime, start: date, now: datetime
+) -> MonthTally | None:
+    """The roll-up of a month of the duty that is over (the last one, cut at the duty's end, is read from
+    its periods)."""
+    if hi > now or hi != month_end(month):
+        return None
+    return rolled.get(roll_up_key(month, start))
+
+
+def unrolled_spans(start: date, now: datetime, rolled: Mapping[str, MonthTally]) -> list[tuple[datetime, datetime]]:
+    """The spans of the obligation period whose status periods `summary` needs: each run of months that
+    no roll-up serves (usually the months not closed yet)."""
+    spans: list[tuple[datetime, datetime]] = []
+    for month, lo, hi, _ in duty_months(start, duty_end(start)):
+        if _rolled(rolled, month, hi, start, now) is not None:
+            continue
+        if spans and spans[-1][1] == lo:
+            spans[-1] = (spans[-1][0], hi)
+        else:
+            spans.append((lo, hi))
+    return spans
+
+
+def month_end(month: str) -> datetime:
+    year, number = (int(part) for part in month.split("-"))
+    return local_midnight(date(year + number // 12, number % 12 + 1, 1))
+
+
+def local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL).astimezone(UTC)
 
 
@@ -148,4 +214,4 @@ class _Slicer:
 
 def duty_bounds(start: date) -> tuple[datetime, datetime]:
     """The obligation period as UTC instants."""
-    return _local_midnight(start), _local_midnight(duty_end(start))
+    return local_midnight(start), local_midnight(duty_end(start))

@@ -112,7 +112,7 @@ async def record_reports(
     counted after the credentials were checked, so nobody else can spend a hotspot's budget.
 
     Statements per batch instead of per report: one read of all hotspots concerned, one multi-row insert
-    of the reports, and per hotspot one status row update (at commit); plus three per transition (rare).
+    of the reports, and per hotspot one status row update (at commit); plus a few per transition (rare).
     """
     timeout, bounds = settings.heartbeat_timeout, _bounds(now, settings)
     checked = [(item, _checked_time(item.hotspot_id, item.report, bounds)) for item in batch]

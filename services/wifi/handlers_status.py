@@ -5,7 +5,7 @@ availability report."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from services.wifi import domain, domain_duty
 from services.wifi.config import WifiSettings
@@ -34,6 +34,48 @@ async def check_hotspots(store: WifiStore, *, now: datetime, settings: WifiSetti
     statuses = {hotspot_id: (state.status, state.since) for hotspot_id, state in states.items()}
     await check_outages(store, statuses, now, settings)
     await _publish_monthly_report(store, now)
+    await roll_up_months(store, now, settings.max_report_age)
+
+
+# Months rolled up per check at most: a first check over years of history spreads the work over a few
+# rounds instead of holding the hotspots' locks for all of it.
+ROLL_UPS_PER_CHECK = 12
+
+
+async def roll_up_months(
+    store: WifiStore, now: datetime, max_report_age: timedelta, limit: int = ROLL_UPS_PER_CHECK
+) -> int:
+    """Write the duty figures of each site's months that can no longer change (over before `now -
+    max_report_age`: a report that old is refused, so none can still change the status then), from
+    the first day of its duty on (its first month from that day); returns how many were written."""
+    last = _month_before(_month_of(now - max_report_age))
+    rolled, written = await store.rolled_months(), 0
+    for hotspot_id, first_day in sorted((await store.roll_up_starts()).items()):
+        month = _month_of(first_day)
+        while month <= last and written < limit:
+            lo, hi = domain.month_bounds(month)
+            key, lo = domain_duty.roll_up_key(month, first_day), max(lo, domain_duty.local_midnight(first_day))
+            if key not in rolled.get(hotspot_id, set()):
+                found = domain_duty.tally(await store.periods(hotspot_id, lo, hi), lo, hi, now)
+                await store.add_month_tally(hotspot_id, key, found, now)
+                written += 1
+            month = _month_after(month)
+    return written
+
+
+def _month_of(moment: datetime | date) -> str:
+    day = moment.astimezone(domain.LOCAL).date() if isinstance(moment, datetime) else moment
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _month_after(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def _month_before(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - (number == 1):04d}-{(number - 2) % 12 + 1:02d}"
 
 
 async def tick(

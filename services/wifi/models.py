@@ -6,6 +6,7 @@ in and out, on SQLite too (the batch insert of reports writes the same text itse
 """
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -126,4 +127,25 @@ monthly_reports = Table(
     metadata,
     Column("month", String(7), primary_key=True),
     Column("published_at", UtcDateTime(), nullable=False),
+)
+
+# Per site and closed calendar month (Europe/Berlin; `month` YYYY-MM, or YYYY-MM-DD for the rest of the
+# month from the duty's first day when that is not the 1st), what the duty report needs of it (domain_duty.py,
+# `MonthTally`): time per status in microseconds (exact, so the sums equal a count over the raw periods),
+# the down periods that touch the month (`incidents`), and of those the one begun before it (`carried`:
+# counted in the month before as well, so a total counts it once). Written by the periodic check once the
+# month is older than WIFI_MAX_REPORT_AGE_S (handlers_status.roll_up_months); a status change dated back
+# into it (a maintenance window entered afterwards) deletes it, and the next check writes it again.
+status_months = Table(
+    "status_months",
+    metadata,
+    Column("hotspot_id", String(36), ForeignKey("hotspots.id"), primary_key=True),
+    Column("month", String(10), primary_key=True),
+    Column("up_us", BigInteger, nullable=False),
+    Column("degraded_us", BigInteger, nullable=False),
+    Column("down_us", BigInteger, nullable=False),
+    Column("maintenance_us", BigInteger, nullable=False),
+    Column("incidents", Integer, nullable=False),
+    Column("carried", Integer, nullable=False),
+    Column("rolled_at", UtcDateTime(), nullable=False),
 )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
 from services.wifi.domain import HotspotState, Outage, Period, Transition
+from services.wifi.domain_duty import MonthTally
 from shared.catalog import EventData
 
 
@@ -125,6 +126,15 @@ class WifiStore(Protocol):
     async def monthly_report_done(self, month: str) -> bool: ...
     async def mark_monthly_report(self, month: str, now: datetime) -> None: ...
     async def periods(self, hotspot_id: str, start: datetime, end: datetime) -> list[Period]: ...
+    async def roll_up_starts(self) -> dict[str, date]:
+        """Per hotspot the first day of its duty (set by the office, else the day of registration)."""
+        ...
+
+    async def rolled_months(self) -> dict[str, set[str]]:
+        """Per hotspot the months (YYYY-MM) rolled up."""
+        ...
+
+    async def add_month_tally(self, hotspot_id: str, month: str, found: MonthTally, now: datetime) -> None: ...
     async def add_event(self, data: EventData) -> None:
         """Stage an event in the outbox of this transaction."""
         ...

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.wifi import domain_duty, queries
-from services.wifi.store import periods
+from services.wifi.store import month_tallies, periods_within
 
 
 def figures_view(figures: domain_duty.Figures) -> dict[str, Any]:
@@ -26,11 +26,20 @@ def figures_view(figures: domain_duty.Figures) -> dict[str, Any]:
     }
 
 
-async def duty_of(session: AsyncSession, hotspot: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """One site's obligation period with its figures per month and in total."""
+async def duty_of(
+    session: AsyncSession,
+    hotspot: dict[str, Any],
+    now: datetime,
+    rolled: dict[str, domain_duty.MonthTally] | None = None,
+) -> dict[str, Any]:
+    """One site's obligation period with its figures per month and in total: closed months from their
+    roll-ups (`rolled`, written by the periodic check; read here if not given), the others from their
+    status periods."""
     start = hotspot.get("duty_start") or domain_duty.default_start(hotspot["created_at"])
-    lo, hi = domain_duty.duty_bounds(start)
-    found = domain_duty.summary(await periods(session, hotspot["id"], lo, hi), start, now)
+    if rolled is None:
+        rolled = (await month_tallies(session, hotspot["id"])).get(hotspot["id"], {})
+    spans = domain_duty.unrolled_spans(start, now, rolled)
+    found = domain_duty.summary(await periods_within(session, hotspot["id"], spans), start, now, rolled)
     return {
         "hotspot_id": hotspot["id"],
         "site_name": hotspot["site_name"],
@@ -49,7 +58,11 @@ async def site_duty(session: AsyncSession, hotspot_id: str, *, now: datetime) ->
 
 
 async def all_duties(session: AsyncSession, *, now: datetime) -> list[dict[str, Any]]:
-    return [await duty_of(session, hotspot, now) for hotspot in await queries.list_hotspots(session)]
+    rolled = await month_tallies(session)  # every site's in one read
+    return [
+        await duty_of(session, hotspot, now, rolled.get(hotspot["id"], {}))
+        for hotspot in await queries.list_hotspots(session)
+    ]
 
 
 # --- the CSV for the funding body ------------------------------------------------------------

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from services.wifi.domain import HotspotState, Outage, Period, Transition, reason_code
+from services.wifi.domain import LOCAL, HotspotState, Outage, Period, Transition, reason_code
+from services.wifi.domain_duty import MonthTally
 from services.wifi.ports import HostReport, OpenIncident, Report
 from shared.catalog import EventData, HotspotStatusChanged
 
@@ -29,6 +30,7 @@ class FakeWifiStore:
     incidents: list[dict[str, Any]] = field(default_factory=list)
     outages: dict[str, Outage] = field(default_factory=dict)
     monthly: set[str] = field(default_factory=set)
+    tallies: dict[tuple[str, str], MonthTally] = field(default_factory=dict)  # (hotspot, month)
     events: list[EventData] = field(default_factory=list)
 
     async def add_hotspot(self, hotspot_id: str, fields: Mapping[str, Any], token_hash: str, now: datetime) -> None:
@@ -67,6 +69,9 @@ class FakeWifiStore:
             if span[2] is None:
                 span[2] = transition.since
         spans.append([transition.status, transition.since, None])
+        since_month = f"{transition.since.astimezone(LOCAL):%Y-%m}"
+        for key in [key for key in self.tallies if key[0] == hotspot_id and key[1] >= since_month]:
+            del self.tallies[key]
         self.events.append(
             HotspotStatusChanged(
                 hotspot_id=hotspot_id,
@@ -154,6 +159,22 @@ class FakeWifiStore:
     async def periods(self, hotspot_id: str, start: datetime, end: datetime) -> list[Period]:
         spans = self.periods_of.get(hotspot_id, [])
         return [Period(s, lo, hi) for s, lo, hi in spans if lo < end and (hi is None or hi > start)]
+
+    async def roll_up_starts(self) -> dict[str, date]:
+        return {
+            id_: h.fields.get("duty_start") or h.state.created_at.astimezone(LOCAL).date()
+            for id_, h in self.hotspots.items()
+        }
+
+    async def rolled_months(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for hotspot_id, month in self.tallies:
+            found.setdefault(hotspot_id, set()).add(month)
+        return found
+
+    async def add_month_tally(self, hotspot_id: str, month: str, found: MonthTally, now: datetime) -> None:
+        assert (hotspot_id, month) not in self.tallies, "a month is rolled up once"
+        self.tallies[hotspot_id, month] = found
 
     async def add_event(self, data: EventData) -> None:
         self.events.append(data)

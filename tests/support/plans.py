@@ -1,0 +1,38 @@
+"""What the database plans for a query: for tests that an index serves a read (bench/data_growth.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import event, text
+
+from shared.db import Database
+
+
+async def plan_of(db: Database, read: Callable[[], Awaitable[Any]], containing: str) -> str:
+    """The plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL) of the first statement `read`
+    runs whose SQL contains `containing`, with that statement's own parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if containing in statement:
+            seen.append((statement, parameters))
+
+    sync_engine = db.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        await read()
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+    assert seen, f"no statement containing {containing!r}"
+    statement, parameters = seen[0]
+    explain = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
+    async with db.engine.connect() as conn:
+        rows = (await conn.exec_driver_sql(explain + statement, parameters)).all()
+    return "\n".join(" ".join(str(value) for value in row) for row in rows)
+
+
+async def analyze(db: Database) -> None:
+    async with db.write_connection() as conn:
+        await conn.execute(text("ANALYZE"))
