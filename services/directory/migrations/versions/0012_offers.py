@@ -1,7 +1,7 @@
 """businesses.offer: the delivery and pickup offer (the Louise city logistics project)
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 
 A JSON value (services/directory/offers.py): delivery area by postal code, time windows, minimum
 order, pickup point, lead time. Existing profiles have none until the owner or the office adds one.
