@@ -2,12 +2,12 @@
 ("Upgrade (and migrations)") tells it: migrate first, roll the instances, verify.
 
 The old version is this repository at OLD_COMMIT (git archive of that commit into a temporary
-directory): notifications one migration behind HEAD (0011_delivery_traceparent came after it). On
-one PostgreSQL database and one nats-server:
+directory): notifications at 0010, behind this checkout's head (0011_delivery_traceparent and every
+later migration came after it). On one PostgreSQL database and one nats-server:
 
 1. the old version serves, its database at the old head (0010);
 2. registrant notices are published onto PRIVATE, one every few milliseconds;
-3. `hallobot migrate notifications` of the current code brings the database to the new head while
+3. `hallobot migrate notifications` of the current code brings the database to its head while
    the old version runs and consumes; the new version starts beside it on the same durable consumer
    (notifications-registrants); the old one is stopped with SIGTERM mid-flow;
 4. every notice published is one delivery row, sent, and mailed: nothing lost, nothing stored twice;
@@ -33,6 +33,7 @@ import nats
 import pytest
 
 from shared.catalog.events import RegistrantNotice
+from shared.migrations import head_revisions
 from tests.support.postgres import _asyncpg_args
 from tests.support.services import ROOT, wait_until_ready
 from tests.support.smtp import SmtpServer
@@ -43,7 +44,8 @@ pytestmark = pytest.mark.faults
 OLD_COMMIT = (
     "9b3be2185952211b08eb7f4635aba9929937b926"  # the parent of ebaeede, which added notifications' migration 0011
 )
-OLD_HEAD, NEW_HEAD = "0010", "0011"
+OLD_HEAD = "0010"
+[NEW_HEAD] = head_revisions("notifications")  # this checkout's head: every migration since OLD_HEAD
 LIMIT = 3000  # notices at most; the flow runs until a moment after the old version stopped
 PACE_S = 0.02  # 50 notices a second
 CONNECTIONS = 8  # NOTIFICATIONS_SENDER_CONNECTIONS, the default
