@@ -184,8 +184,11 @@ async def run(
         await nc.close()
 
 
-async def verify(system: System, burst: Burst, settle_s: float = 60.0) -> dict:
-    """Every acknowledged change: one event in its stream, one effect downstream, one mail if due."""
+async def verify(system: System, burst: Burst, settle_s: float = 60.0, mails_in_flight_killed: int = 0) -> dict:
+    """Every acknowledged change: one event in its stream, one effect downstream, one mail if due.
+    `mails_in_flight_killed`: how many mails a SIGKILLed notifications may have had in flight (one per
+    SMTP connection): SMTP has no transaction with the database, so a mail the server took before its
+    "sent" mark is sent again after the lease, as the same message (same Message-ID). No other repeat."""
     acked_regs = [(email, rid) for email, rid in burst.acked["registration"]]
     unknown_emails = {email for email, _ in burst.unknown["registration"]}
 
@@ -286,7 +289,11 @@ async def verify(system: System, burst: Burst, settle_s: float = 60.0) -> dict:
         if all(message_ids[m["Message-ID"]] > 1 for m in list(system.smtp.messages) if m["X-Envelope-To"] in twice)
         else "different Message-IDs: two deliveries"
     )
-    assert not twice, f"{len(twice)} registrants got their mail more than once ({why}); e.g. {list(twice.items())[:3]}"
+    same_message = all(len({m["Message-ID"] for m in system.smtp.to(address)}) == 1 for address in twice)
+    in_flight = same_message and set(twice.values()) <= {2} and len(twice) <= mails_in_flight_killed
+    assert not twice or in_flight, (
+        f"{len(twice)} registrants got their mail more than once ({why}); e.g. {list(twice.items())[:3]}"
+    )
     return {
         **burst.summary(),
         "registrations_stored": len(rows),

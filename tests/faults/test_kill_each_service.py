@@ -21,7 +21,9 @@ pytestmark = pytest.mark.faults
 GAP_S = 3.0  # burst traffic before each fault and after the last recovery
 
 
-async def _with_burst(system, limit: int, faults, rate: float = 30.0, whole_budget: bool = False) -> dict:
+async def _with_burst(
+    system, limit: int, faults, rate: float = 30.0, whole_budget: bool = False, mails_in_flight_killed: int = 0
+) -> dict:
     burst = await asyncio.to_thread(changes.prepare, system)
     until = asyncio.Event()
     runner = asyncio.create_task(changes.run(system, burst, until, limit, rate))
@@ -33,7 +35,7 @@ async def _with_burst(system, limit: int, faults, rate: float = 30.0, whole_budg
     finally:
         until.set()
         await runner
-    result = await changes.verify(system, burst)
+    result = await changes.verify(system, burst, mails_in_flight_killed=mails_in_flight_killed)
     print(result)
     assert sum(len(v) for v in burst.acked.values()) > limit / 4, f"too little was acknowledged: {result}"
     return result
@@ -47,7 +49,12 @@ async def test_each_service_sigkilled_in_turn_during_a_burst_loses_nothing_and_d
             await asyncio.sleep(0.5)  # requests keep coming while it is down
             await asyncio.to_thread(system.restart, name)
 
-    result = await _with_burst(system, 2000, kill_each, rate=40.0, whole_budget=True)
+    # notifications is SIGKILLed once: at most one mail in flight per SMTP connection is repeated,
+    # as the same message (docs/operations.md, the mail sender's crash window); nothing else twice
+    connections = int(system.env.get("NOTIFICATIONS_SENDER_CONNECTIONS", "8"))
+    result = await _with_burst(
+        system, 2000, kill_each, rate=40.0, whole_budget=True, mails_in_flight_killed=connections
+    )
     assert result["attempts"] == 2000, result
 
 
