@@ -111,11 +111,11 @@ async def bench_database(database_url: str | None) -> AsyncIterator[BenchDatabas
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(url: str | None, work: Path) -> AsyncIterator[str]:
-    """A new SQLite file in `work`, or a new database on the PostgreSQL server at `url` (a role that may
-    create databases), dropped afterwards: for benchmarks that run a service's own migrations."""
+async def fresh_database(url: str | None, work: Path, name: str = "bench") -> AsyncIterator[str]:
+    """A new SQLite file `name` in `work`, or a new database on the PostgreSQL server at `url` (a role that
+    may create databases), dropped afterwards: for benchmarks that run a service's own migrations."""
     if not url:
-        yield f"sqlite:///{work / 'bench.sqlite3'}"
+        yield f"sqlite:///{work / f'{name}.sqlite3'}"
         return
     import asyncpg
     from sqlalchemy.engine import make_url

@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import itertools
 
-from bench._support import emit, environment, nats_server
+from bench._support import emit, environment, fresh_database, nats_server
 
 SCALES = (1, 10)
 GOAL = 1.5
@@ -60,36 +60,6 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # fixed, so both scales see the
 
 
 # --- databases --------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def private_database(server_url: str | None, work: Path, name: str) -> AsyncIterator[str]:
-    """A SQLite file in `work`, or a new database on the PostgreSQL server, dropped afterwards."""
-    if not server_url:
-        yield f"sqlite:///{work}/{name}.sqlite3"
-        return
-    from sqlalchemy.engine import make_url
-
-    database = f"hallobot_growth_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    await _admin(server_url, f'CREATE DATABASE "{database}"')
-    try:
-        yield make_url(server_url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
-    finally:
-        await _admin(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    from sqlalchemy import text
-
-    from shared.db import Database
-
-    admin = Database(server_url)
-    try:
-        async with admin.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await admin.dispose()
 
 
 async def bulk_insert(db, table, rows: list[dict[str, Any]]) -> None:
@@ -569,7 +539,7 @@ async def run(args) -> dict:
             async with contextlib.AsyncExitStack() as stack:
 
                 async def database(name: str) -> str:
-                    return await stack.enter_async_context(private_database(args.database_url, work, name))
+                    return await stack.enter_async_context(fresh_database(args.database_url, work, name))
 
                 urls = {scale: await database(f"directory{scale}") for scale in SCALES}
                 times |= await measure({s: directory_setup(urls[s], profiles * s) for s in SCALES}, repeat)
