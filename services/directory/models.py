@@ -15,7 +15,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
     false,
+    table,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
@@ -75,7 +77,16 @@ businesses = Table(
     # the search page's list: published profiles by name, read 20 at a time along this index (no sort)
     Index("ix_businesses_status_name_id", "status", "name", "id"),
     Index("ix_businesses_search_vector", "search_vector", postgresql_using="gin"),
+    # "open now": the distinct opening hours and the count of matches read from the index alone
+    Index("ix_businesses_status_opening_hours", "status", "opening_hours"),
 )
+
+# The search's substring index, kept by migration 0014 outside this metadata because it differs by
+# database: on SQLite the FTS5 table `businesses_search` (and its shadow tables), on PostgreSQL a trigram
+# index (only where the server has pg_trgm). Names starting with these are not the models' business.
+OUTSIDE_METADATA = ("businesses_search", "ix_businesses_search_folded_trgm")
+# The FTS5 table as the search reads it (queries.py): the rowids of the profiles whose text matches.
+search_index = table("businesses_search", column("rowid"), column("search_folded"))
 
 # Changes an owner proposed to a published profile that wait for the office (domain_review.py): at most one
 # `pending` per profile; a newer edit supersedes it, the office approves (the fields go live) or rejects it.

@@ -21,6 +21,7 @@ from services.directory import domain, profile_checks
 from services.directory.config import DirectorySettings
 from services.directory.models import business_changes as c
 from services.directory.models import businesses as b
+from services.directory.models import search_index
 from services.directory.search_text import search_terms
 from shared.auth import hash_token
 
@@ -120,15 +121,32 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[b
         conditions.append(b.c.touched_at <= filters.stale_before)
     terms = search_terms(filters.q or "")
     if terms:
-        folded = and_(*(b.c.search_folded.contains(term, autoescape=True) for term in terms))
+        # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
+        # Found through the trigram index on both databases (migration 0014).
+        patterns = [f"%{term}%" for term in terms]
         if is_sqlite:
-            conditions.append(folded)
+            conditions.extend(_sqlite_matching(terms))
         else:
+            folded = and_(*(b.c.search_folded.like(p) for p in patterns))
             vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
             query = func.websearch_to_tsquery(GERMAN, filters.q)
             conditions.append(or_(vector.op("@@")(query), folded))
             rank = func.ts_rank(vector, query)
     return conditions, rank
+
+
+def _sqlite_matching(terms: list[str]) -> list[ColumnElement[bool]]:
+    """Profiles whose folded text contains every term. Terms of three characters or more: phrases of
+    one MATCH on the FTS5 trigram table, answered from the index alone. Shorter ones, which a trigram
+    index cannot answer: LIKE on the row itself (never a LIKE on the FTS5 table next to a MATCH: that
+    crashes SQLite 3.40)."""
+    long_terms = [term for term in terms if len(term) >= 3]
+    conditions = [b.c.search_folded.like(f"%{term}%") for term in terms if len(term) < 3]
+    if long_terms:
+        phrases = " ".join(f'"{term}"' for term in long_terms)
+        matching = select(search_index.c.rowid).where(literal_column("businesses_search").op("MATCH")(phrases))
+        conditions.append(literal_column("businesses.rowid").in_(matching))
+    return conditions
 
 
 # What a search result card shows (pages_public.py, search.html): the page reads only these columns, not

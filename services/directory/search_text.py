@@ -40,9 +40,10 @@ def search_columns(profile: Mapping[str, Any]) -> dict[str, str]:
 
 
 def search_terms(query: str) -> list[str]:
-    """Folded words of a query, lightly stemmed, for the SQLite substring fallback."""
+    """Folded words of a query, lightly stemmed, for the substring match: letters and digits only (an
+    underscore separates words too), so a term is never a LIKE wildcard."""
     terms = []
-    for word in re.findall(r"\w+", fold(query)):
+    for word in re.findall(r"[^\W_]+", fold(query)):
         for suffix in _SUFFIXES:
             if word.endswith(suffix) and len(word) - len(suffix) >= 4:
                 word = word[: -len(suffix)]

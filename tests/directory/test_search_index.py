@@ -1,0 +1,140 @@
+"""Free text and "open now" are answered from indexes (migration 0014, bench/data_growth.py): on SQLite an
+FTS5 trigram table kept by triggers, on both the (status, opening_hours) index. The answers stay those
+of a plain substring match, through renames and deletions."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, insert, update
+
+from services.directory import queries
+from services.directory.models import businesses
+from services.directory.search_text import fold, search_columns
+from shared.db import Database
+from tests.support.databases import migrated
+from tests.support.plans import analyze, plan_of
+
+NOW = datetime(2031, 3, 8, 11, tzinfo=UTC)  # a Saturday, noon in Bottrop
+WORDS = ["Bäckerei", "Café", "Fahrrad", "Blumen", "Buchhandlung", "Optik", "Metzgerei", "Friseur"]
+PROFILES = 800
+HOURS = ["Mo-Fr 08:00-18:00; Sa 08:00-13:00", "Mo-Fr 10:00-19:00", None]
+
+
+def profile(number: int, name: str | None = None) -> dict:
+    word = WORDS[number % len(WORDS)]
+    row = {
+        "id": f"b{number:07d}",
+        "name": name or f"{word} Nummer {number:05d}",
+        "category": "einzelhandel",
+        "description": f"{word} in Bottrop, mit Lieferung.",
+        "offerings": [word.lower()],
+        "city": "Bottrop",
+        "opening_hours": HOURS[number % 3],
+        "delivery": number % 2 == 0,
+        "pickup": False,
+        "accepts_gutschein": False,
+        "online_shop": False,
+        "fairtrade_products": 0,
+        "links": [],
+        "status": "published" if number % 10 else "draft",
+        "self_registered": False,
+        "edit_token_hash": secrets.token_hex(32),
+        "created_at": NOW - timedelta(days=100),
+        "updated_at": NOW - timedelta(days=10),
+        "touched_at": NOW - timedelta(days=10),
+    }
+    return row | search_columns(row)
+
+
+@asynccontextmanager
+async def filled(url: str) -> AsyncIterator[Database]:
+    async with migrated("directory", url) as database:
+        async with database.write_connection() as conn:
+            await conn.execute(insert(businesses), [profile(i) for i in range(PROFILES)])
+        await analyze(database)
+        yield database
+
+
+@pytest.fixture
+async def db(database_url):
+    async with filled(database_url) as database:
+        yield database
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path):
+    """PostgreSQL's trigram index needs pg_trgm, which the embedded test server lacks (migration 0014)."""
+    async with filled(f"sqlite:///{tmp_path / 'directory.sqlite3'}") as database:
+        yield database
+
+
+async def found(db, **filters) -> tuple[list[str], int]:
+    async with db.reading() as session:
+        rows, total = await queries.search(
+            session, queries.Filters(**filters), page=1, per_page=PROFILES, is_sqlite=db.is_sqlite, columns=("id",)
+        )
+    return [row["id"] for row in rows], total
+
+
+def expected(rows: list[dict], *terms: str) -> set[str]:
+    """What a plain substring match over the folded text of published profiles finds."""
+    return {
+        row["id"]
+        for row in rows
+        if row["status"] == "published" and all(fold(term) in row["search_folded"] for term in terms)
+    }
+
+
+@pytest.mark.parametrize(
+    "query, terms",
+    [
+        ("Bäckerei", ["baeckerei"]),
+        ("ckerei", ["ckerei"]),  # a part of a word
+        ("Optik 00013", ["optik", "00013"]),
+        ("Blumen x", ["blumen", "x"]),  # a term too short for a trigram next to one that is not
+        ("a", ["a"]),
+        ("nichts_da", ["nichts", "da"]),  # an underscore separates words (never a LIKE wildcard)
+    ],
+)
+async def test_free_text_finds_what_a_substring_match_finds(db, query, terms):
+    rows = [profile(i) for i in range(PROFILES)]
+    ids, total = await found(db, q=query)
+    want = expected(rows, *terms)
+    if db.is_sqlite:  # PostgreSQL adds the German full text's word forms to the substring match
+        assert set(ids) == want
+    else:
+        assert want <= set(ids)
+    assert total == len(ids)
+
+
+async def test_the_index_follows_a_rename_and_a_deletion(db):
+    async with db.write_connection() as conn:
+        renamed = profile(1, name="Weltladen am Gleiwitzer Platz") | {"id": "b0000001"}
+        await conn.execute(update(businesses).where(businesses.c.id == "b0000001").values(**search_columns(renamed)))
+        await conn.execute(delete(businesses).where(businesses.c.id == "b0000003"))
+    assert (await found(db, q="Gleiwitzer"))[0] == ["b0000001"]
+    assert "b0000001" not in (await found(db, q="Café Nummer 00001"))[0]
+    assert (await found(db, q="Nummer 00003"))[0] == []
+
+
+async def test_free_text_on_sqlite_is_read_from_the_trigram_table(sqlite_db):
+    plan = await plan_of(sqlite_db, lambda: found(sqlite_db, q="Bäckerei"), "FROM businesses")
+    assert "businesses_search VIRTUAL TABLE INDEX" in plan
+
+
+async def test_open_now_finds_the_profiles_open_at_that_moment(db):
+    ids, total = await found(db, open_at=NOW)
+    rows = [profile(i) for i in range(PROFILES)]
+    assert set(ids) == {row["id"] for row in rows if row["status"] == "published" and row["opening_hours"] == HOURS[0]}
+    assert total == len(ids)
+
+
+async def test_open_now_on_sqlite_reads_the_opening_hours_from_the_index_alone(sqlite_db):
+    # PostgreSQL reads them from the table at this size, and stays flat at ten times it (bench/README.md)
+    plan = await plan_of(sqlite_db, lambda: found(sqlite_db, open_at=NOW), "DISTINCT")
+    assert "COVERING INDEX ix_businesses_status_opening_hours" in plan
