@@ -141,7 +141,7 @@ def _sqlite_matching(terms: list[str]) -> list[ColumnElement[bool]]:
     index cannot answer: LIKE on the row itself (never a LIKE on the FTS5 table next to a MATCH: that
     crashes SQLite 3.40)."""
     long_terms = [term for term in terms if len(term) >= 3]
-    conditions = [b.c.search_folded.like(f"%{term}%") for term in terms if len(term) < 3]
+    conditions: list[ColumnElement[bool]] = [b.c.search_folded.like(f"%{term}%") for term in terms if len(term) < 3]
     if long_terms:
         phrases = " ".join(f'"{term}"' for term in long_terms)
         matching = select(search_index.c.rowid).where(literal_column("businesses_search").op("MATCH")(phrases))
