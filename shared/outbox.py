@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from shared.catalog import EventData
 from shared.console.actor import current_actor
 from shared.envelope import CloudEvent
+from shared.sqlite_connection import defer_inserts_until_commit
 from shared.tracing import carrier, enabled
 
 OUTBOX_TABLE = "outbox"
@@ -133,8 +134,9 @@ async def add_events_with(
     """Make the state change `change` (an INSERT built once with bind parameters, run with `parameters`)
     and stage `payloads` in one statement: a single round trip where a hot path holds a row lock.
     PostgreSQL runs both in one statement (a data-modifying WITH); SQLite, which has none, runs two,
-    under its write lock anyway. The bind parameters of `change` must be named neither `outbox_…` nor
-    like a column of the outbox (SQLAlchemy would take them for the outbox row's values)."""
+    handed to its thread together with the COMMIT (`defer_inserts_until_commit`). The bind
+    parameters of `change` must be named neither `outbox_…` nor like a column of the outbox
+    (SQLAlchemy would take them for the outbox row's values)."""
     connection = await session.connection()
     if not payloads:
         await connection.execute(change, parameters)
@@ -143,7 +145,8 @@ async def add_events_with(
     if connection.dialect.name == "postgresql":
         staged = {f"outbox_{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()}
         await connection.execute(_change_and_staging(table, change, len(rows)), {**parameters, **staged})
-    else:
+    else:  # SQLite has no data-modifying WITH: two INSERTs, handed to its thread with the COMMIT
+        await defer_inserts_until_commit(connection)
         await connection.execute(change, parameters)
         await connection.execute(table.insert(), rows)
     session.info[OUTBOX_WRITTEN] = True

@@ -29,11 +29,33 @@ import aiosqlite
 from aiosqlite.context import contextmanager
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+Deferred = list[tuple[str, Any, bool]]  # (sql, parameters, executemany)
 
 
-def _execute_and_fetch(cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any] | None:
+def _run(connection: sqlite3.Connection, statements: Deferred) -> None:
+    for sql, parameters, many in statements:
+        if many:
+            connection.executemany(sql, parameters)
+        else:
+            connection.execute(sql, parameters)
+
+
+def _run_and_commit(connection: sqlite3.Connection, statements: Deferred) -> None:
+    _run(connection, statements)
+    connection.commit()
+
+
+def _execute_and_fetch(cursor: sqlite3.Cursor, sql: str, parameters: Any, before: Deferred) -> list[Any] | None:
+    _run(cursor.connection, before)
     cursor.execute(sql, parameters)
     return cursor.fetchall() if cursor.description else None
+
+
+def _is_plain_insert(sql: str) -> bool:
+    """An INSERT that returns no rows: nothing waits for its answer but the COMMIT."""
+    return sql.lstrip()[:6].upper() == "INSERT" and "RETURNING" not in sql.upper()
 
 
 class OneHopCursor(aiosqlite.Cursor):
@@ -42,9 +64,28 @@ class OneHopCursor(aiosqlite.Cursor):
     _buffered: list[Any] | None = None
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneHopCursor:
+        connection = cast(OneHopConnection, self._conn)
+        parameters = [] if parameters is None else parameters
+        if connection.deferring_writes and _is_plain_insert(sql):
+            connection.deferred.append((sql, parameters, False))
+            self._buffered = []
+            return self
         self._buffered = await self._execute(  # type: ignore[no-untyped-call]
-            _execute_and_fetch, self._cursor, sql, [] if parameters is None else parameters
+            _execute_and_fetch, self._cursor, sql, parameters, connection.take_deferred()
         )
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneHopCursor:
+        connection = cast(OneHopConnection, self._conn)
+        if connection.deferring_writes and _is_plain_insert(sql):
+            connection.deferred.append((sql, list(parameters), True))
+            self._buffered = []
+            return self
+        before = connection.take_deferred()
+        if before:
+            await connection._execute(_run, connection._conn, before)  # type: ignore[no-untyped-call]
+        self._buffered = None
+        await super().executemany(sql, parameters)
         return self
 
     async def fetchall(self) -> Iterable[sqlite3.Row]:
@@ -71,15 +112,52 @@ class OneHopCursor(aiosqlite.Cursor):
 
 
 class OneHopConnection(aiosqlite.Connection):
-    """An aiosqlite connection handing out `OneHopCursor`s."""
+    """An aiosqlite connection handing out `OneHopCursor`s, and deferring a transaction's INSERTs to
+    its COMMIT when asked to (`defer_inserts_until_commit`)."""
+
+    deferring_writes = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deferred: Deferred = []
+
+    def take_deferred(self) -> Deferred:
+        taken, self.deferred = self.deferred, []
+        return taken
 
     @contextmanager
     async def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self, self._conn.cursor())
 
+    async def commit(self) -> None:
+        self.deferring_writes = False
+        deferred = self.take_deferred()
+        if deferred:
+            await self._execute(_run_and_commit, self._conn, deferred)  # type: ignore[no-untyped-call]
+        else:
+            await super().commit()
+
     async def rollback(self) -> None:
+        self.deferring_writes = False
+        self.deferred = []
         if self._conn.in_transaction:
             await super().rollback()
+
+
+async def defer_inserts_until_commit(connection: AsyncConnection) -> bool:
+    """From now until this transaction ends, INSERTs that return no rows wait and go to the database
+    thread together with the COMMIT (or with the next statement that is not such an INSERT, so the
+    transaction still reads its own writes): one hand-over instead of one each. For a hot path that
+    holds SQLite's write turn (`Database.transaction`) while it writes: each hand-over waits for a
+    turn of a busy event loop (bench/README.md, the registration rush). An INSERT that fails (a
+    constraint) then fails at the COMMIT, and nothing of the transaction is committed. False (and
+    nothing changes) on a connection that is not a `OneHopConnection`."""
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if not isinstance(driver, OneHopConnection):
+        return False
+    driver.deferring_writes = True
+    return True
 
 
 def one_hop_connector(url: str) -> Callable[[], Awaitable[OneHopConnection]]:

@@ -16,6 +16,7 @@ from services.events.commands import CreateEvent, RegisterForEvent
 from services.events.store import SqlStore
 from shared.db import Database
 from shared.errors import Conflict
+from shared.sqlite_connection import OneHopConnection
 from tests.support.databases import migrated
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
@@ -95,6 +96,28 @@ async def test_on_postgresql_a_registration_is_two_statements_lock_and_count_the
         assert len(statements) == 2, statements
         assert "events_lock_for_registration" in statements[0]
         assert "INSERT INTO registrations" in statements[1] and "INSERT INTO outbox" in statements[1]
+
+
+async def test_on_sqlite_a_registration_hands_three_things_to_the_database_thread(tmp_path, monkeypatch):
+    """BEGIN IMMEDIATE, the read of event and counts, and the two INSERTs with the COMMIT: SQLite's
+    write turn is held for three hand-overs to its thread, as a bare INSERT's transaction is."""
+    async with migrated("events", f"sqlite:///{tmp_path / 'events.sqlite3'}") as db:
+        event_id = await published_event(db, capacity=5)
+        calls: list[str] = []
+        original = OneHopConnection._execute
+
+        async def counting(self, function, *args, **kwargs):
+            calls.append(getattr(function, "__name__", repr(function)))
+            return await original(self, function, *args, **kwargs)
+
+        staged_before = await count(db, models.outbox)
+        monkeypatch.setattr(OneHopConnection, "_execute", counting)
+        registered = await register(db, event_id, 0)
+        monkeypatch.undo()
+        assert calls == ["_execute_and_fetch", "_execute_and_fetch", "_run_and_commit"], calls
+        assert registered.status == "confirmed"
+        assert await count(db, models.registrations) == 1
+        assert await count(db, models.outbox) > staged_before  # the registration's events, committed with it
 
 
 async def test_on_postgresql_the_counts_include_what_was_committed_while_waiting_for_the_lock(postgres_database):
