@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.sqlite_connection import OneHopConnection, defer_inserts_until_commit
+from shared.sqlite_connection import defer_inserts_until_commit
+from tests.support.hand_overs import record_hand_overs
 from tests.support.schema import count, create_schema, effects
 
 
@@ -23,16 +24,7 @@ async def db(tmp_path):
 
 @pytest.fixture
 def hand_overs(monkeypatch):
-    """The names of the functions handed to the SQLite connection's thread, in order."""
-    calls: list[str] = []
-    original = OneHopConnection._execute
-
-    async def counting(self, function, *args, **kwargs):
-        calls.append(getattr(function, "__name__", repr(function)))
-        return await original(self, function, *args, **kwargs)
-
-    monkeypatch.setattr(OneHopConnection, "_execute", counting)
-    return calls
+    return record_hand_overs(monkeypatch)
 
 
 async def test_deferred_inserts_go_to_the_database_thread_with_the_commit(db, hand_overs):

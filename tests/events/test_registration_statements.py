@@ -16,8 +16,8 @@ from services.events.commands import CreateEvent, RegisterForEvent
 from services.events.store import SqlStore
 from shared.db import Database
 from shared.errors import Conflict
-from shared.sqlite_connection import OneHopConnection
 from tests.support.databases import migrated
+from tests.support.hand_overs import record_hand_overs
 
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 START = datetime(2031, 3, 10, 17, 0, tzinfo=UTC)
@@ -103,15 +103,8 @@ async def test_on_sqlite_a_registration_hands_three_things_to_the_database_threa
     write turn is held for three hand-overs to its thread, as a bare INSERT's transaction is."""
     async with migrated("events", f"sqlite:///{tmp_path / 'events.sqlite3'}") as db:
         event_id = await published_event(db, capacity=5)
-        calls: list[str] = []
-        original = OneHopConnection._execute
-
-        async def counting(self, function, *args, **kwargs):
-            calls.append(getattr(function, "__name__", repr(function)))
-            return await original(self, function, *args, **kwargs)
-
         staged_before = await count(db, models.outbox)
-        monkeypatch.setattr(OneHopConnection, "_execute", counting)
+        calls = record_hand_overs(monkeypatch)
         registered = await register(db, event_id, 0)
         monkeypatch.undo()
         assert calls == ["_execute_and_fetch", "_execute_and_fetch", "_run_and_commit"], calls
