@@ -47,9 +47,14 @@ def _run_and_commit(connection: sqlite3.Connection, statements: Deferred) -> Non
     connection.commit()
 
 
-def _execute_and_fetch(cursor: sqlite3.Cursor, sql: str, parameters: Any, before: Deferred) -> list[Any] | None:
+def _execute_and_fetch(
+    cursor: sqlite3.Cursor, sql: str, parameters: Any, before: Deferred, many: bool = False
+) -> list[Any] | None:
     _run(cursor.connection, before)
-    cursor.execute(sql, parameters)
+    if many:
+        cursor.executemany(sql, parameters)
+    else:
+        cursor.execute(sql, parameters)
     return cursor.fetchall() if cursor.description else None
 
 
@@ -64,28 +69,21 @@ class OneHopCursor(aiosqlite.Cursor):
     _buffered: list[Any] | None = None
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneHopCursor:
+        return await self._run_or_defer(sql, [] if parameters is None else parameters, many=False)
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneHopCursor:
+        return await self._run_or_defer(sql, list(parameters), many=True)
+
+    async def _run_or_defer(self, sql: str, parameters: Any, *, many: bool) -> OneHopCursor:
+        """Run the statement (after what waits deferred, in the same hand-over), or defer it."""
         connection = cast(OneHopConnection, self._conn)
-        parameters = [] if parameters is None else parameters
         if connection.deferring_writes and _is_plain_insert(sql):
-            connection.deferred.append((sql, parameters, False))
+            connection.deferred.append((sql, parameters, many))
             self._buffered = []
             return self
         self._buffered = await self._execute(  # type: ignore[no-untyped-call]
-            _execute_and_fetch, self._cursor, sql, parameters, connection.take_deferred()
+            _execute_and_fetch, self._cursor, sql, parameters, connection.take_deferred(), many
         )
-        return self
-
-    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneHopCursor:
-        connection = cast(OneHopConnection, self._conn)
-        if connection.deferring_writes and _is_plain_insert(sql):
-            connection.deferred.append((sql, list(parameters), True))
-            self._buffered = []
-            return self
-        before = connection.take_deferred()
-        if before:
-            await connection._execute(_run, connection._conn, before)  # type: ignore[no-untyped-call]
-        self._buffered = None
-        await super().executemany(sql, parameters)
         return self
 
     async def fetchall(self) -> Iterable[sqlite3.Row]:

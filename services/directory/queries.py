@@ -123,11 +123,10 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[b
     if terms:
         # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
         # Found through the trigram index on both databases (migration 0014).
-        patterns = [f"%{term}%" for term in terms]
         if is_sqlite:
             conditions.extend(_sqlite_matching(terms))
         else:
-            folded = and_(*(b.c.search_folded.like(p) for p in patterns))
+            folded = and_(*(b.c.search_folded.like(f"%{term}%") for term in terms))
             vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
             query = func.websearch_to_tsquery(GERMAN, filters.q)
             conditions.append(or_(vector.op("@@")(query), folded))
