@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from shared.catalog import EventData
 from shared.console.actor import current_actor
 from shared.envelope import CloudEvent
-from shared.sqlite_connection import defer_inserts_until_commit
+from shared.sqlite_connection import defer_writes_until_commit
 from shared.tracing import carrier, enabled
 
 OUTBOX_TABLE = "outbox"
@@ -134,7 +134,7 @@ async def add_events_with(
     """Make the state change `change` (an INSERT built once with bind parameters, run with `parameters`)
     and stage `payloads` in one statement: a single round trip where a hot path holds a row lock.
     PostgreSQL runs both in one statement (a data-modifying WITH); SQLite, which has none, runs two,
-    handed to its thread together with the COMMIT (`defer_inserts_until_commit`). The bind
+    handed to its thread together with the COMMIT (`defer_writes_until_commit`). The bind
     parameters of `change` must be named neither `outbox_…` nor like a column of the outbox
     (SQLAlchemy would take them for the outbox row's values)."""
     connection = await session.connection()
@@ -146,7 +146,7 @@ async def add_events_with(
         staged = {f"outbox_{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()}
         await connection.execute(_change_and_staging(table, change, len(rows)), {**parameters, **staged})
     else:  # SQLite has no data-modifying WITH: two INSERTs, handed to its thread with the COMMIT
-        await defer_inserts_until_commit(connection)
+        await defer_writes_until_commit(connection)
         await connection.execute(change, parameters)
         await connection.execute(table.insert(), rows)
     session.info[OUTBOX_WRITTEN] = True

@@ -32,6 +32,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Deferred = list[tuple[str, Any, bool]]  # (sql, parameters, executemany)
+INSERTS = frozenset({"INSERT"})
+WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
 
 
 def _run(connection: sqlite3.Connection, statements: Deferred) -> None:
@@ -58,9 +60,9 @@ def _execute_and_fetch(
     return cursor.fetchall() if cursor.description else None
 
 
-def _is_plain_insert(sql: str) -> bool:
-    """An INSERT that returns no rows: nothing waits for its answer but the COMMIT."""
-    return sql.lstrip()[:6].upper() == "INSERT" and "RETURNING" not in sql.upper()
+def _is_deferred(sql: str, kinds: frozenset[str]) -> bool:
+    """A write of one of `kinds` that returns no rows: nothing waits for its answer but the COMMIT."""
+    return bool(kinds) and sql.lstrip()[:6].upper() in kinds and "RETURNING" not in sql.upper()
 
 
 class OneHopCursor(aiosqlite.Cursor):
@@ -77,7 +79,7 @@ class OneHopCursor(aiosqlite.Cursor):
     async def _run_or_defer(self, sql: str, parameters: Any, *, many: bool) -> OneHopCursor:
         """Run the statement (after what waits deferred, in the same hand-over), or defer it."""
         connection = cast(OneHopConnection, self._conn)
-        if connection.deferring_writes and _is_plain_insert(sql):
+        if _is_deferred(sql, connection.deferring):
             connection.deferred.append((sql, parameters, many))
             self._buffered = []
             return self
@@ -110,10 +112,10 @@ class OneHopCursor(aiosqlite.Cursor):
 
 
 class OneHopConnection(aiosqlite.Connection):
-    """An aiosqlite connection handing out `OneHopCursor`s, and deferring a transaction's INSERTs to
-    its COMMIT when asked to (`defer_inserts_until_commit`)."""
+    """An aiosqlite connection handing out `OneHopCursor`s, and deferring a transaction's writes to
+    its COMMIT when asked to (`defer_writes_until_commit`)."""
 
-    deferring_writes = False
+    deferring: frozenset[str] = frozenset()  # the kinds of statement that wait for the COMMIT
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -128,7 +130,7 @@ class OneHopConnection(aiosqlite.Connection):
         return OneHopCursor(self, self._conn.cursor())
 
     async def commit(self) -> None:
-        self.deferring_writes = False
+        self.deferring = frozenset()
         deferred = self.take_deferred()
         if deferred:
             await self._execute(_run_and_commit, self._conn, deferred)  # type: ignore[no-untyped-call]
@@ -136,25 +138,27 @@ class OneHopConnection(aiosqlite.Connection):
             await super().commit()
 
     async def rollback(self) -> None:
-        self.deferring_writes = False
+        self.deferring = frozenset()
         self.deferred = []
         if self._conn.in_transaction:
             await super().rollback()
 
 
-async def defer_inserts_until_commit(connection: AsyncConnection) -> bool:
-    """From now until this transaction ends, INSERTs that return no rows wait and go to the database
-    thread together with the COMMIT (or with the next statement that is not such an INSERT, so the
-    transaction still reads its own writes): one hand-over instead of one each. For a hot path that
-    holds SQLite's write turn (`Database.transaction`) while it writes: each hand-over waits for a
-    turn of a busy event loop (bench/README.md, the registration rush). An INSERT that fails (a
-    constraint) then fails at the COMMIT, and nothing of the transaction is committed. False (and
-    nothing changes) on a connection that is not a `OneHopConnection`."""
+async def defer_writes_until_commit(connection: AsyncConnection, kinds: frozenset[str] = INSERTS) -> bool:
+    """From now until this transaction ends, statements of `kinds` (INSERTS, or WRITES: INSERT, UPDATE
+    and DELETE) that return no rows wait and go to the database thread together with the COMMIT (or
+    with the next statement that is not such a write, so the transaction still reads its own writes):
+    one hand-over instead of one each. For a hot path that holds SQLite's write turn
+    (`Database.transaction`) while it writes: each hand-over waits for a turn of a busy event loop
+    (bench/README.md, the registration rush). A deferred statement's row count is unknown (-1): only
+    for writes whose count nobody reads. One that fails (a constraint) fails the COMMIT, and nothing
+    of the transaction is committed. False (and nothing changes) on a connection that is not a
+    `OneHopConnection`."""
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     if not isinstance(driver, OneHopConnection):
         return False
-    driver.deferring_writes = True
+    driver.deferring = driver.deferring | kinds
     return True
 
 

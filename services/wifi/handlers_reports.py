@@ -73,7 +73,8 @@ async def record_report(
     Maintenance windows open and close with the periodic check (and at once when a window is added
     that has already begun); a report only sees whether the hotspot is in maintenance now. This keeps
     a report at three statements: read the hotspot (its credential's digest with it), insert the report,
-    update the status.
+    update the status; what follows the insert goes to the database with the COMMIT
+    (`write_the_rest_with_commit`).
     """
     bounds = _bounds(now, settings)
     if token is None:
@@ -90,6 +91,7 @@ async def record_report(
         await admit()
     if not await store.add_report(hotspot_id, report, at, now, via):
         return ReportOutcome(hotspot_id, duplicate=True, stale=False, status=state.status)
+    await store.write_the_rest_with_commit()
     stale, transition = _take(state, report, at, now, settings, settings.heartbeat_timeout)
     if transition is not None:
         await store.record_transition(hotspot_id, transition)  # the state row is written at commit

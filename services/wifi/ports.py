@@ -92,6 +92,11 @@ class WifiStore(Protocol):
         """False: a report of this hotspot with this time was stored before (a duplicate)."""
         ...
 
+    async def write_the_rest_with_commit(self) -> None:
+        """From here on, the transaction's writes may wait for its commit (one hand-over to SQLite's
+        thread for all of them): no later write's row count is read."""
+        ...
+
     async def add_reports(
         self, checked: list[tuple[HostReport, datetime]], now: datetime, via: str
     ) -> set[tuple[str, datetime]]:

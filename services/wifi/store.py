@@ -26,6 +26,7 @@ from services.wifi.models import (
 from services.wifi.ports import HostReport, OpenIncident, Report
 from shared.catalog import EventData, HotspotStatusChanged
 from shared.outbox import add_event
+from shared.sqlite_connection import WRITES, defer_writes_until_commit
 
 
 class SqlWifiStore:
@@ -118,6 +119,11 @@ class SqlWifiStore:
 
     async def add_report(self, hotspot_id: str, report: Report, at: datetime, now: datetime, via: str) -> bool:
         return await store_reports.insert_report(self.session, hotspot_id, report, at, now, via)
+
+    async def write_the_rest_with_commit(self) -> None:
+        # SQLite: the status row's update (at commit) and a transition's writes go to the database thread
+        # with the COMMIT, one hand-over instead of one each (bench/README.md, report_cpu.py)
+        await defer_writes_until_commit(await self.session.connection(), WRITES)
 
     async def add_reports(
         self, checked: list[tuple[HostReport, datetime]], now: datetime, via: str

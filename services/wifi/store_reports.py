@@ -56,6 +56,9 @@ _INSERT_REPORTS = {
     dialect: insert(_report_rows).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
+_INSERT_REPORT_RETURNING = {
+    dialect: statement.returning(_report_rows.c.reported_at) for dialect, statement in _INSERT_REPORTS.items()
+}
 # SQLite: a batch of reports as one JSON parameter, unpacked by json_each. SQLAlchemy's per-row
 # parameter handling for a 250-row insert cost more than SQLite's own work (bench/reports.py). The
 # report time is written in SQLAlchemy's SQLite DATETIME format, so rows from either insert compare
@@ -110,10 +113,12 @@ def _report_row(hotspot_id: str, report: Report, at: datetime, now: datetime, vi
 async def insert_report(
     session: AsyncSession, hotspot_id: str, report: Report, at: datetime, now: datetime, via: str
 ) -> bool:
-    statement = _INSERT_REPORTS[session.get_bind().dialect.name]
+    """False: a duplicate, not stored. Told by the row RETURNING gives back, not by the row count: the
+    statement then always runs at once, even where the transaction's writes wait for the commit."""
+    statement = _INSERT_REPORT_RETURNING[session.get_bind().dialect.name]
     # The row as parameters of the statement built once (not `.values(...)`: a new statement per report)
     inserted = await session.execute(statement, _report_row(hotspot_id, report, at, now, via))
-    return bool(inserted.rowcount == 1)  # type: ignore[attr-defined]
+    return inserted.first() is not None
 
 
 async def insert_reports(

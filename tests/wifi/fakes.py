@@ -90,6 +90,9 @@ class FakeWifiStore:
         self.reports[hotspot_id, at] = {"uplink_ok": report.uplink_ok, "clients": report.clients, "via": via}
         return True
 
+    async def write_the_rest_with_commit(self) -> None:
+        pass  # no database thread here
+
     async def add_reports(
         self, checked: list[tuple[HostReport, datetime]], now: datetime, via: str
     ) -> set[tuple[str, datetime]]:
