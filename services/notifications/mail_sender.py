@@ -15,6 +15,7 @@ from services.notifications.smtp_client import MailFailure, SmtpConnection, Smtp
 from shared.db import Database
 from shared.envelope import utcnow
 from shared.metrics import DELIVERIES
+from shared.sqlite_connection import WRITES, defer_writes_until_commit
 from shared.tracing import child_of_traceparent
 
 Row = dict[str, Any]
@@ -53,6 +54,8 @@ class SentMarks:
             batch, self._waiting = self._waiting, []
             try:
                 async with self.db.write_connection(stages_outbox=True) as connection:
+                    # SQLite: the UPDATE and the outbox INSERT go to its thread with the COMMIT
+                    await defer_writes_until_commit(connection, WRITES)
                     await mark_sent_many(connection, [row for rows, _ in batch for row in rows])
             except Exception as exc:  # each waiting sender sees the failure (its rows stay 'sending')
                 for _, done in batch:

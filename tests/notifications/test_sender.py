@@ -11,13 +11,15 @@ from sqlalchemy import select
 
 from services.notifications import models
 from services.notifications.config import NotificationsSettings
+from services.notifications.handlers_delivery import claim
 from services.notifications.handlers_fanout import mail_row
-from services.notifications.mail_sender import MailSender
+from services.notifications.mail_sender import MailSender, SentMarks
 from services.notifications.repository import SqlRepository
-from shared.catalog import RegistrantNotice
+from shared.catalog import DeliverySent, RegistrantNotice
 from shared.envelope import utcnow
 from tests.notifications.conftest import until
 from tests.support.databases import migrated
+from tests.support.hand_overs import record_hand_overs
 
 
 class HeldMarks:
@@ -186,3 +188,18 @@ async def test_a_claimed_mail_whose_lease_is_about_to_end_is_left_for_the_next_c
         await sender.close()
     assert [m["To"] for m in smtp.messages] == ["person0@example.org", "person1@example.org"]
     assert await statuses(db) == ["sending", "sending", "sending"]  # the third goes again after its lease
+
+
+async def test_the_sent_marks_go_to_the_database_thread_with_their_commit(db, monkeypatch):
+    """A mark runs between two mails of a connection: BEGIN IMMEDIATE, then the UPDATE, the outbox rows
+    and the COMMIT in one hand-over to SQLite's thread (they were one each)."""
+    await stage(db, SETTINGS, 3)
+    rows = await claim(db, "email", 3, lease_s=60)
+    calls = record_hand_overs(monkeypatch)
+    await SentMarks(db).mark(rows)
+    monkeypatch.undo()
+    assert calls == ["_execute_and_fetch", "_run_and_commit"], calls
+    assert await statuses(db) == ["sent"] * 3
+    async with db.reading() as session:
+        subjects = (await session.execute(select(models.outbox.c.subject))).scalars().all()
+    assert sorted(subjects) == sorted(f"hallobot.{DeliverySent.TYPE}.{row['id']}" for row in rows)
