@@ -28,6 +28,7 @@ from shared.db import Database
 from shared.envelope import utcnow
 from shared.errors import Conflict, NotFound
 from shared.outbox import add_event, add_events
+from shared.sqlite_connection import WRITES, defer_writes_until_commit
 
 log = logging.getLogger("hallobot.notifications.deliveries")
 D, S = models.deliveries, models.subscriptions
@@ -72,10 +73,13 @@ async def claim(db: Database, channel: str, limit: int, lease_s: float) -> list[
         # on PostgreSQL; on SQLite BEGIN IMMEDIATE holds the only write lock), so the same conditions
         # hold as in the SELECT; they are repeated as a guard.
         lease_until = now + timedelta(seconds=lease_s)
+        # SQLite: the UPDATE goes to its thread with the COMMIT (it has the only write lock since BEGIN
+        # IMMEDIATE, so its count is known); PostgreSQL counts the rows it took, as a guard.
+        counted = not await defer_writes_until_commit(connection, WRITES)
         result = await connection.execute(
             _TAKE, {"ids": [row["id"] for row in rows], "now": now, "lease_until": lease_until}
         )
-        if (taken := rowcount(result)) != len(rows):  # cannot happen under the lock; never send what we do not own
+        if counted and (taken := rowcount(result)) != len(rows):  # never send what we do not own
             raise RuntimeError(f"claimed {taken} of {len(rows)} deliveries; trying again")
         # `lease_until`: after it another sender may claim the row again; the sender stops before that
         return [dict(row) | {"attempts": row["attempts"] + 1, "lease_until": lease_until} for row in rows]

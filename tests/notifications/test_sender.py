@@ -203,3 +203,14 @@ async def test_the_sent_marks_go_to_the_database_thread_with_their_commit(db, mo
     async with db.reading() as session:
         subjects = (await session.execute(select(models.outbox.c.subject))).scalars().all()
     assert sorted(subjects) == sorted(f"hallobot.{DeliverySent.TYPE}.{row['id']}" for row in rows)
+
+
+async def test_a_claim_takes_its_rows_in_three_hand_overs_and_leases_them(db, monkeypatch):
+    await stage(db, SETTINGS, 3)
+    calls = record_hand_overs(monkeypatch)
+    rows = await claim(db, "email", 2, lease_s=60)
+    monkeypatch.undo()
+    assert calls == ["_execute_and_fetch", "_execute_and_fetch", "_run_and_commit"], calls  # BEGIN, the due rows
+    assert len(rows) == 2 and all(row["lease_until"] > utcnow() for row in rows)
+    assert sorted(await statuses(db)) == ["pending", "sending", "sending"]
+    assert len(await claim(db, "email", 5, lease_s=60)) == 1  # leased rows are not due again
