@@ -1,7 +1,8 @@
 """The search counts its matches only up to a bound (queries.SEARCH_COUNT_CAP, bench/data_growth.py): exactly
 below it, "more than" past it, with the next page offered while more match; the office counts exactly.
 Its order: few matches ranked by the German full text on PostgreSQL, many by name, read along the name
-index. A small cap stands in for 200, so that 800 profiles are enough."""
+index. A small cap stands in for 200, so that 800 profiles are enough. PostgreSQL parses the query text
+once per statement."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ BREAD = [
 async def db(database_url, monkeypatch):
     monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", CAP)
     async with filled(database_url, extra=BREAD) as database:
+        yield database
+
+
+@pytest.fixture
+async def postgres_db(postgres_database):
+    async with filled(postgres_database) as database:
         yield database
 
 
@@ -104,3 +111,8 @@ async def test_the_count_on_sqlite_is_driven_by_the_trigram_table_and_stops_at_i
     steps = [line.split(" ", 3)[3] for line in plan.splitlines()]
     reading = steps.index("SCAN businesses_search VIRTUAL TABLE INDEX 0:M1")
     assert steps[reading + 1] == "SEARCH businesses USING INTEGER PRIMARY KEY (rowid=?)", plan
+
+
+async def test_postgresql_parses_the_query_once_per_statement_not_for_every_row(postgres_db):
+    plan = await plan_of(postgres_db, lambda: search(postgres_db, "Bäckerei"), "count(*)")
+    assert "InitPlan 1 (returns $0)" in plan and "search_vector @@ $0" in plan, "parsed before the scan"
