@@ -6,9 +6,9 @@ search_text kept by a trigger, so "Bäckereien" finds "Bäckerei") or a folded s
 "Open now" is evaluated in Python with the OSM parser, once per distinct opening hours text among the
 candidates; the open ones become a SQL condition.
 
-How many match is counted first, for the public only up to SEARCH_COUNT_CAP (200: past it "more than
-200"), for the office exactly. The order of the page depends on it: at most 200 matches are read in
-full, ranked by the German full text on PostgreSQL (then by name); more are ordered by name and read
+How many match is counted for the public only up to SEARCH_COUNT_CAP (200: past it "more than 200"),
+for the office exactly. With free text the order of the page depends on it: at most 200 matches are read
+in full, ranked by the German full text on PostgreSQL (then by name); more are ordered by name and read
 along the index (status, name, id) until the page is full. A rank over hundreds of matches of one
 common word says little, ranking them reads every one (which grows with the data), and the person is
 asked to narrow the search instead.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, and_, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, profile_checks
@@ -136,6 +136,7 @@ class _Question:
     rows: FromClause
     conditions: list[ColumnElement[bool]]
     rank: ColumnElement[Any] | None = None
+    words: bool = False  # free text: how a page is read depends on how many match
 
     def where(self, *conditions: ColumnElement[bool]) -> _Question:
         return replace(self, conditions=[*self.conditions, *conditions])
@@ -153,6 +154,7 @@ def _question(
         question = question.where(b.c.opening_hours.in_(open_hours))
     if not terms:
         return question
+    question = replace(question, words=True)
     # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
     # Found through the trigram index on both databases (migration 0014).
     if is_sqlite:
@@ -235,12 +237,41 @@ class Found:
         return not self.exact or self.total > page * per_page
 
 
-async def _count(session: AsyncSession, question: _Question, up_to: int | None) -> tuple[int, bool]:
-    """How many match, and whether exactly: counting stops after `up_to` + 1 (None: counts all)."""
+def _counting(question: _Question, up_to: int | None) -> Select[int]:
+    """How many match, counting stops after `up_to` + 1 (None: counts all)."""
     matching = select(literal(1)).select_from(question.rows).where(*question.conditions)
-    bounded = matching.limit(None if up_to is None else up_to + 1).subquery()
-    counted = (await session.execute(select(func.count()).select_from(bounded))).scalar_one()
+    return select(func.count()).select_from(matching.limit(None if up_to is None else up_to + 1).subquery())
+
+
+def _counted(counted: int, up_to: int | None) -> tuple[int, bool]:
+    """The total and whether it is exact: past `up_to`, "more than `up_to`"."""
     return (counted, True) if up_to is None or counted <= up_to else (up_to, False)
+
+
+def _page(question: _Question, columns: tuple[str, ...] | None, page: int, per_page: int) -> Select[Any]:
+    order = [b.c.name, b.c.id] if question.rank is None else [question.rank.desc(), b.c.name, b.c.id]
+    selected = [b.c[name] for name in columns] if columns else list(b.c)
+    query = select(*selected).select_from(question.rows).where(*question.conditions).order_by(*order)
+    return query.limit(per_page).offset((page - 1) * per_page)
+
+
+async def _page_with_its_count(
+    session: AsyncSession,
+    question: _Question,
+    up_to: int | None,
+    columns: tuple[str, ...] | None,
+    page: int,
+    per_page: int,
+) -> Found:
+    """The page and the count in one statement (a scalar subquery evaluated once); past the last page,
+    where no row carries it, the count on its own (on the first, nothing matches)."""
+    counting = _counting(question, up_to)
+    query = _page(question, columns, page, per_page).add_columns(counting.scalar_subquery().label("total_matching"))
+    rows = [dict(row._mapping) for row in (await session.execute(query)).all()]
+    totals = [row.pop("total_matching") for row in rows]
+    if totals or page == 1:
+        return Found(rows, *_counted(totals[0] if totals else 0, up_to))
+    return Found(rows, *_counted((await session.execute(counting)).scalar_one(), up_to))
 
 
 async def search(
@@ -257,25 +288,25 @@ async def search(
     SEARCH_COUNT_CAP (or as far as the page needs to know whether another follows), past it "more than"
     (`exact_count`: always exactly, for the office).
 
-    First the count, then the page, whose order depends on it. Few matches (at most SEARCH_COUNT_CAP):
-    the page reads them all, ranked by the German full text on PostgreSQL (then by name). More: ordered
-    by name, read along the index (status, name, id) until the page is full: a rank over hundreds of
-    matches of a common word says little, and the person is asked to narrow the search."""
+    With free text the count comes first, and the page depends on it. Few matches (at most
+    SEARCH_COUNT_CAP): the page reads them all, ranked by the German full text on PostgreSQL (then by
+    name). More: ordered by name, read along the index (status, name, id) until the page is full: a rank
+    over hundreds of matches of a common word says little, and the person is asked to narrow the search.
+    Without free text the page is by name whatever the count, and the count goes along in its statement."""
     open_hours = None
     if filters.open_at is not None:
         # "open now" becomes a SQL condition, so ordering, paging and the count stay in the database
         open_hours = await _open_hours(session, _question(filters, is_sqlite), filters.open_at)
         if not open_hours:
             return Found([], 0)
-    counted = _question(filters, is_sqlite, open_hours=open_hours)
-    total, exact = await _count(session, counted, None if exact_count else max(SEARCH_COUNT_CAP, page * per_page))
-    offset = (page - 1) * per_page
-    if exact and total <= offset:  # nothing matches, or past the last page
+    question = _question(filters, is_sqlite, open_hours=open_hours)
+    up_to = None if exact_count else max(SEARCH_COUNT_CAP, page * per_page)
+    if not question.words:
+        return await _page_with_its_count(session, question, up_to, columns, page, per_page)
+    total, exact = _counted((await session.execute(_counting(question, up_to))).scalar_one(), up_to)
+    if exact and total <= (page - 1) * per_page:  # nothing matches, or past the last page
         return Found([], total, exact)
-    few = exact and total <= SEARCH_COUNT_CAP
-    paged = counted if few else _question(filters, is_sqlite, open_hours=open_hours, along_names=True)
-    order = [b.c.name, b.c.id] if paged.rank is None else [paged.rank.desc(), b.c.name, b.c.id]
-    selected = [b.c[name] for name in columns] if columns else list(b.c)
-    query = select(*selected).select_from(paged.rows).where(*paged.conditions)
-    rows = (await session.execute(query.order_by(*order).limit(per_page).offset(offset))).all()
+    if not (exact and total <= SEARCH_COUNT_CAP):
+        question = _question(filters, is_sqlite, open_hours=open_hours, along_names=True)
+    rows = (await session.execute(_page(question, columns, page, per_page))).all()
     return Found([dict(row._mapping) for row in rows], total, exact)

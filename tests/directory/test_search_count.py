@@ -1,12 +1,13 @@
 """The search counts its matches only up to a bound (queries.SEARCH_COUNT_CAP, bench/data_growth.py): exactly
 below it, "more than" past it, with the next page offered while more match; the office counts exactly.
 Its order: few matches ranked by the German full text on PostgreSQL, many by name, read along the name
-index. A small cap stands in for 200, so that 800 profiles are enough. PostgreSQL parses the query text
-once per statement."""
+index; without free text the count is part of the page's statement. A small cap stands in for 200, so
+that 800 profiles are enough. PostgreSQL parses the query text once per statement."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from services.directory import queries
 from tests.directory.search_data import PROFILES, filled, profile
@@ -116,3 +117,21 @@ async def test_the_count_on_sqlite_is_driven_by_the_trigram_table_and_stops_at_i
 async def test_postgresql_parses_the_query_once_per_statement_not_for_every_row(postgres_db):
     plan = await plan_of(postgres_db, lambda: search(postgres_db, "Bäckerei"), "count(*)")
     assert "InitPlan 1 (returns $0)" in plan and "search_vector @@ $0" in plan, "parsed before the scan"
+
+
+async def test_without_free_text_the_page_and_its_count_are_one_statement(db):
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with db.reading() as session:
+            found = await queries.search(
+                session, queries.Filters(category="einzelhandel"), page=1, per_page=20, is_sqlite=db.is_sqlite
+            )
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    assert (found.total, found.exact, len(found.rows)) == (CAP, False, 20)
+    assert len([statement for statement in statements if "FROM businesses" in statement]) == 1, statements
