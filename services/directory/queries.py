@@ -161,9 +161,9 @@ def _question(
         return _sqlite_matching(question, terms, along_names=along_names)
     folded = and_(*(b.c.search_folded.like(f"%{term}%") for term in terms))
     vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
-    # Parsed once per statement (a scalar subquery, evaluated before the scan): asyncpg prepares statements,
-    # and in the generic plan PostgreSQL may choose after five runs a call in the condition parses the text
-    # again for every row (the ranked page of a common word took twice as long at 10,000 profiles).
+    # Parsed once per statement (a scalar subquery, evaluated before the scan). asyncpg prepares statements,
+    # and PostgreSQL may switch a prepared statement to a generic plan after five runs: there a call inside
+    # the condition parses the text again for every row (the ranked page of a common word took twice as long).
     query = select(func.websearch_to_tsquery(GERMAN, filters.q)).scalar_subquery()
     matching = question.where(or_(vector.op("@@")(query), folded))
     return matching if along_names else replace(matching, rank=func.ts_rank(vector, query))
@@ -176,10 +176,10 @@ def _sqlite_matching(question: _Question, terms: list[str], *, along_names: bool
     crashes SQLite 3.40).
 
     The matches are joined, so that the FTS5 table drives the read and streams: a capped count stops
-    after its bound. A page read along the names looks each row up in the list of matches instead: as
-    `rowid IN (…)`, SQLite starts from the list and sorts every match by name; the unary plus (SQLite's
-    documented way to keep a term from choosing the index) leaves the list a lookup while the name
-    index is walked. Never the FTS5 table per row (a correlated MATCH runs the whole query each time)."""
+    after its bound. A page read along the names looks each row up in the list of matches instead: written
+    plainly as `rowid IN (…)`, SQLite would start from the list and sort every match by name; the unary
+    plus (SQLite's documented way to keep a term from choosing the index) leaves the list a lookup while
+    the name index is walked. Never the FTS5 table per row (a correlated MATCH runs the whole query each time)."""
     long_terms = [term for term in terms if len(term) >= 3]
     question = question.where(*(b.c.search_folded.like(f"%{term}%") for term in terms if len(term) < 3))
     if not long_terms:
