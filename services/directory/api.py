@@ -121,17 +121,18 @@ async def list_businesses(
         status=None if status_filter == "all" else (status_filter or domain.PUBLISHED),
         stale_before=stale_before,
     )
-    profiles, total = await queries.search(
-        session, filters, page=page, per_page=per_page, is_sqlite=runtime.db.is_sqlite
+    # The office counts exactly; the public up to queries.SEARCH_COUNT_CAP ("more than" past it)
+    found = await queries.search(
+        session, filters, page=page, per_page=per_page, is_sqlite=runtime.db.is_sqlite, exact_count=operator
     )
     items: list[BusinessDetail | BusinessPublic]
     if operator:
-        pending = await queries.pending_changes(session, [p["id"] for p in profiles])
-        views = [queries.view(p, now, settings, open_at=at) for p in profiles]
+        pending = await queries.pending_changes(session, [p["id"] for p in found.rows])
+        views = [queries.view(p, now, settings, open_at=at) for p in found.rows]
         items = [BusinessDetail(**v, pending_change=pending.get(v["id"])) for v in views]
     else:
-        items = [BusinessPublic(**queries.view(p, now, settings, open_at=at)) for p in profiles]
-    return BusinessPage(items=items, total=total, page=page, per_page=per_page)
+        items = [BusinessPublic(**queries.view(p, now, settings, open_at=at)) for p in found.rows]
+    return BusinessPage(items=items, total=found.total, total_exact=found.exact, page=page, per_page=per_page)
 
 
 @router.get(

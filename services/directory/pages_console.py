@@ -119,15 +119,17 @@ async def all_profiles(
     chosen = status if status in domain.STATUSES else None
     page = int(seite) if seite.isdigit() and 0 < int(seite) <= 10_000 else 1
     filters = queries.Filters(q=q.strip() or None, status=chosen)
-    found, total = await queries.search(session, filters, page=page, per_page=PER_PAGE, is_sqlite=runtime.db.is_sqlite)
+    found = await queries.search(
+        session, filters, page=page, per_page=PER_PAGE, is_sqlite=runtime.db.is_sqlite, exact_count=True
+    )  # the office sees exactly how many
     return console_render(
         request,
         "console/profiles.html",
         section="all",
-        profiles=found,
-        total=total,
+        profiles=found.rows,
+        total=found.total,
         page=page,
-        pages_count=max(1, -(-total // PER_PAGE)),
+        pages_count=max(1, -(-found.total // PER_PAGE)),
         q=q,
         status=chosen or "",
         statuses=[(name, pages.text(request, text)) for name, text in STATUS_NAMES.items()],

@@ -132,18 +132,19 @@ def page_link(params: QueryParams, page: int) -> str:
     return "/verzeichnis?" + urlencode([*kept, ("seite", str(page))])
 
 
-async def found(asked: Asked, now: datetime, runtime: Runtime, cache: SearchCache) -> tuple[list[dict[str, Any]], int]:
-    """The page of matching profiles and how many match: from the cache when it holds this question
-    (no database session then), else from the database."""
+async def found(asked: Asked, now: datetime, runtime: Runtime, cache: SearchCache) -> queries.Found:
+    """The page of matching profiles and how many match (up to queries.SEARCH_COUNT_CAP exactly, past it
+    "more than"): from the cache when it holds this question (no database session then), else from the
+    database."""
     if asked.impossible:
-        return [], 0
+        return queries.Found([], 0)
     writes = runtime.db.writes_committed
     key = asked.cache_key(now)
     cached = cache.get(key, writes)
     if cached is not None:
         return cached
     async with runtime.db.reading() as session:
-        profiles, total = await queries.search(
+        result = await queries.search(
             session,
             asked.filters(now),
             page=asked.page,
@@ -151,28 +152,31 @@ async def found(asked: Asked, now: datetime, runtime: Runtime, cache: SearchCach
             is_sqlite=runtime.db.is_sqlite,
             columns=queries.CARD_COLUMNS,
         )
-    cache.put(key, writes, profiles, total)
-    return profiles, total
+    cache.put(key, writes, result)
+    return result
 
 
 @router.get("/verzeichnis", response_class=HTMLResponse)
 async def search(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     asked, now = asked_of(request.query_params), utcnow()
-    profiles, total = await found(asked, now, runtime, request.app.state.search_cache)
-    pages_total = max(1, -(-total // PER_PAGE))
+    result = await found(asked, now, runtime, request.app.state.search_cache)
+    # With more matches than counted, the pages counted so far (the page says "of more than …")
+    pages_total = max(1, -(-result.total // PER_PAGE))
+    more = result.more_after(asked.page, PER_PAGE)
     return pages.render(
         request,
         "search.html",
         form=dict(request.query_params),
         asked=asked,
         searched=bool(request.query_params),
-        results=[card(queries.listed(p, now)) for p in profiles],
-        total=total,
+        results=[card(queries.listed(p, now)) for p in result.rows],
+        total=result.total,
+        total_exact=result.exact,
         page=asked.page,
         pages_total=pages_total,
         first_link=page_link(request.query_params, 1),
         previous_link=page_link(request.query_params, asked.page - 1) if asked.page > 1 else None,
-        next_link=page_link(request.query_params, asked.page + 1) if asked.page < pages_total else None,
+        next_link=page_link(request.query_params, asked.page + 1) if more else None,
         categories=CATEGORY_NAMES,
     )
 

@@ -4,17 +4,23 @@ Free text on PostgreSQL: German full text (the stored `search_vector`, `to_tsvec
 search_text kept by a trigger, so "Bäckereien" finds "Bäckerei") or a folded substring (German compounds:
 "kaffee" finds "Kaffeerösterei"). On SQLite: every folded, lightly stemmed word must occur as a substring.
 "Open now" is evaluated in Python with the OSM parser, once per distinct opening hours text among the
-candidates; the open ones become a SQL condition. The unfiltered list reads its page along the index
-(status, name, id); page and total are one statement.
+candidates; the open ones become a SQL condition.
+
+How many match is counted for the public only up to SEARCH_COUNT_CAP (200: past it "more than 200"),
+for the office exactly. With free text the order of the page depends on it: at most 200 matches are read
+in full, ranked by the German full text on PostgreSQL (then by name); more are ordered by name and read
+along the index (status, name, id) until the page is full. A rank over hundreds of matches of one
+common word says little, ranking them reads every one (which grows with the data), and the person is
+asked to narrow the search instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, profile_checks
@@ -104,9 +110,9 @@ class Filters:
     stale_before: datetime | None = None  # only profiles not touched since (the office only)
 
 
-def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[bool]], ColumnElement[Any] | None]:
+def _filtered(filters: Filters) -> list[ColumnElement[bool]]:
+    """The conditions of every filter but the free text."""
     conditions: list[ColumnElement[bool]] = []
-    rank: ColumnElement[Any] | None = None
     if filters.status:
         conditions.append(b.c.status == filters.status)
     if filters.category:
@@ -119,33 +125,70 @@ def _conditions(filters: Filters, is_sqlite: bool) -> tuple[list[ColumnElement[b
         conditions.append((b.c.fairtrade_products > 0) if filters.fairtrade else (b.c.fairtrade_products == 0))
     if filters.stale_before is not None:
         conditions.append(b.c.touched_at <= filters.stale_before)
+    return conditions
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A search in SQL: the rows it reads from (on SQLite with free text: businesses joined with the
+    matches of the FTS5 table), what they must meet, and the full-text rank (PostgreSQL, few matches)."""
+
+    rows: FromClause
+    conditions: list[ColumnElement[bool]]
+    rank: ColumnElement[Any] | None = None
+    words: bool = False  # free text: how a page is read depends on how many match
+
+    def where(self, *conditions: ColumnElement[bool]) -> _Question:
+        return replace(self, conditions=[*self.conditions, *conditions])
+
+
+def _question(
+    filters: Filters, is_sqlite: bool, *, open_hours: list[str] | None = None, along_names: bool = False
+) -> _Question:
+    """The search as SQL; `open_hours`: only profiles with these opening hours ("open now").
+    `along_names`: for a page of many matches, read along the index (status, name, id) and stop after the
+    page; otherwise the matches of the free text are where reading starts."""
     terms = search_terms(filters.q or "")
-    if terms:
-        # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
-        # Found through the trigram index on both databases (migration 0014).
-        if is_sqlite:
-            conditions.extend(_sqlite_matching(terms))
-        else:
-            folded = and_(*(b.c.search_folded.like(f"%{term}%") for term in terms))
-            vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
-            query = func.websearch_to_tsquery(GERMAN, filters.q)
-            conditions.append(or_(vector.op("@@")(query), folded))
-            rank = func.ts_rank(vector, query)
-    return conditions, rank
+    question = _Question(b, _filtered(filters))
+    if open_hours is not None:
+        question = question.where(b.c.opening_hours.in_(open_hours))
+    if not terms:
+        return question
+    question = replace(question, words=True)
+    # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
+    # Found through the trigram index on both databases (migration 0014).
+    if is_sqlite:
+        return _sqlite_matching(question, terms, along_names=along_names)
+    folded = and_(*(b.c.search_folded.like(f"%{term}%") for term in terms))
+    vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
+    # Parsed once per statement (a scalar subquery, evaluated before the scan). asyncpg prepares statements,
+    # and PostgreSQL may switch a prepared statement to a generic plan after five runs: there a call inside
+    # the condition parses the text again for every row (the ranked page of a common word took twice as long).
+    query = select(func.websearch_to_tsquery(GERMAN, filters.q)).scalar_subquery()
+    matching = question.where(or_(vector.op("@@")(query), folded))
+    return matching if along_names else replace(matching, rank=func.ts_rank(vector, query))
 
 
-def _sqlite_matching(terms: list[str]) -> list[ColumnElement[bool]]:
+def _sqlite_matching(question: _Question, terms: list[str], *, along_names: bool) -> _Question:
     """Profiles whose folded text contains every term. Terms of three characters or more: phrases of
     one MATCH on the FTS5 trigram table, answered from the index alone. Shorter ones, which a trigram
     index cannot answer: LIKE on the row itself (never a LIKE on the FTS5 table next to a MATCH: that
-    crashes SQLite 3.40)."""
+    crashes SQLite 3.40).
+
+    The matches are joined, so that the FTS5 table drives the read and streams: a capped count stops
+    after its bound. A page read along the names looks each row up in the list of matches instead: written
+    plainly as `rowid IN (…)`, SQLite would start from the list and sort every match by name; the unary
+    plus (SQLite's documented way to keep a term from choosing the index) leaves the list a lookup while
+    the name index is walked. Never the FTS5 table per row (a correlated MATCH runs the whole query each time)."""
     long_terms = [term for term in terms if len(term) >= 3]
-    conditions: list[ColumnElement[bool]] = [b.c.search_folded.like(f"%{term}%") for term in terms if len(term) < 3]
-    if long_terms:
-        phrases = " ".join(f'"{term}"' for term in long_terms)
-        matching = select(search_index.c.rowid).where(literal_column("businesses_search").op("MATCH")(phrases))
-        conditions.append(literal_column("businesses.rowid").in_(matching))
-    return conditions
+    question = question.where(*(b.c.search_folded.like(f"%{term}%") for term in terms if len(term) < 3))
+    if not long_terms:
+        return question
+    match = literal_column("businesses_search").op("MATCH")(" ".join(f'"{term}"' for term in long_terms))
+    if along_names:
+        return question.where(literal_column("+businesses.rowid").in_(select(search_index.c.rowid).where(match)))
+    joined = question.rows.join(search_index, search_index.c.rowid == literal_column("businesses.rowid"))
+    return replace(question, rows=joined).where(match)
 
 
 # What a search result card shows (pages_public.py, search.html): the page reads only these columns, not
@@ -164,11 +207,71 @@ def listed(profile: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-async def _open_hours(session: AsyncSession, conditions: list[ColumnElement[bool]], at: datetime) -> list[str]:
+async def _open_hours(session: AsyncSession, question: _Question, at: datetime) -> list[str]:
     """The opening hours, among the candidates', that are open at `at`: each distinct text is evaluated
     once (many profiles share a few), and those without hours are never open."""
-    query = select(b.c.opening_hours).where(*conditions, b.c.opening_hours.is_not(None)).distinct()
+    query = select(b.c.opening_hours).select_from(question.rows).where(*question.conditions)
+    query = query.where(b.c.opening_hours.is_not(None)).distinct()
     return [hours for (hours,) in (await session.execute(query)).all() if profile_checks.is_open(hours, at)]
+
+
+# The public search counts its matches only up to this many, then says "more than 200" ("Mehr als
+# 200 Treffer"). An exact count reads every match, and a common word matches more profiles the more
+# there are (in bench/data_growth.py one profile in nine: 1,000 matches among 10,000); nobody pages
+# through 200 results, a person shown "more than 200" is better served by narrowing the search. Up to
+# this many matches a page may also read them all: ranked by the German full text on PostgreSQL, sorted
+# by name from the matches on SQLite. The office counts exactly (search's `exact_count`).
+SEARCH_COUNT_CAP = 200
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of matching profiles and how many match: `total` exactly, or (exact False) more."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    exact: bool = True
+
+    def more_after(self, page: int, per_page: int) -> bool:
+        """Whether matches follow the page `page`: more than counted, or more than the pages so far."""
+        return not self.exact or self.total > page * per_page
+
+
+def _counting(question: _Question, up_to: int | None) -> Select[int]:
+    """How many match, counting stops after `up_to` + 1 (None: counts all)."""
+    matching = select(literal(1)).select_from(question.rows).where(*question.conditions)
+    return select(func.count()).select_from(matching.limit(None if up_to is None else up_to + 1).subquery())
+
+
+def _counted(counted: int, up_to: int | None) -> tuple[int, bool]:
+    """The total and whether it is exact: past `up_to`, "more than `up_to`"."""
+    return (counted, True) if up_to is None or counted <= up_to else (up_to, False)
+
+
+def _page(question: _Question, columns: tuple[str, ...] | None, page: int, per_page: int) -> Select[Any]:
+    order = [b.c.name, b.c.id] if question.rank is None else [question.rank.desc(), b.c.name, b.c.id]
+    selected = [b.c[name] for name in columns] if columns else list(b.c)
+    query = select(*selected).select_from(question.rows).where(*question.conditions).order_by(*order)
+    return query.limit(per_page).offset((page - 1) * per_page)
+
+
+async def _page_with_its_count(
+    session: AsyncSession,
+    question: _Question,
+    up_to: int | None,
+    columns: tuple[str, ...] | None,
+    page: int,
+    per_page: int,
+) -> Found:
+    """The page and the count in one statement (a scalar subquery evaluated once); past the last page,
+    where no row carries it, the count on its own (on the first, nothing matches)."""
+    counting = _counting(question, up_to)
+    query = _page(question, columns, page, per_page).add_columns(counting.scalar_subquery().label("total_matching"))
+    rows = [dict(row._mapping) for row in (await session.execute(query)).all()]
+    totals = [row.pop("total_matching") for row in rows]
+    if totals or page == 1:
+        return Found(rows, *_counted(totals[0] if totals else 0, up_to))
+    return Found(rows, *_counted((await session.execute(counting)).scalar_one(), up_to))
 
 
 async def search(
@@ -179,29 +282,31 @@ async def search(
     per_page: int,
     is_sqlite: bool,
     columns: tuple[str, ...] | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of matching profiles (whole rows, or only `columns`) and how many match in all."""
-    conditions, rank = _conditions(filters, is_sqlite)
+    exact_count: bool = False,
+) -> Found:
+    """One page of matching profiles (whole rows, or only `columns`) and how many match: exactly up to
+    SEARCH_COUNT_CAP (or as far as the page needs to know whether another follows), past it "more than"
+    (`exact_count`: always exactly, for the office).
+
+    With free text the count comes first, and the page depends on it. Few matches (at most
+    SEARCH_COUNT_CAP): the page reads them all, ranked by the German full text on PostgreSQL (then by
+    name). More: ordered by name, read along the index (status, name, id) until the page is full: a rank
+    over hundreds of matches of a common word says little, and the person is asked to narrow the search.
+    Without free text the page is by name whatever the count, and the count goes along in its statement."""
+    open_hours = None
     if filters.open_at is not None:
         # "open now" becomes a SQL condition, so ordering, paging and the count stay in the database
-        open_hours = await _open_hours(session, conditions, filters.open_at)
+        open_hours = await _open_hours(session, _question(filters, is_sqlite), filters.open_at)
         if not open_hours:
-            return [], 0
-        conditions.append(b.c.opening_hours.in_(open_hours))
-    count = select(func.count()).select_from(b).where(*conditions)
-    selected = [b.c[name] for name in columns] if columns else list(b.c)
-    # Page and total in one statement. Ordered by name, the page is read along the index and the count is
-    # a subquery evaluated once; ranked by the full text, every match is read anyway (the rank orders
-    # them), so the count comes along as a window instead of a second pass over the German text.
-    order: list[ColumnElement[Any]] = [b.c.name]
-    total: ColumnElement[Any] = count.scalar_subquery()
-    if rank is not None:
-        order, total = [rank.desc(), b.c.name], func.count().over()
-    query = select(*selected, total.label("total_matching")).where(*conditions)
-    query = query.order_by(*order, b.c.id).limit(per_page).offset((page - 1) * per_page)
-    rows = [dict(row._mapping) for row in (await session.execute(query)).all()]
-    totals = [row.pop("total_matching") for row in rows]
-    if totals:
-        return rows, totals[0]
-    # past the last page (or nothing matches): the count on its own
-    return [], (await session.execute(count)).scalar_one() if page > 1 else 0
+            return Found([], 0)
+    question = _question(filters, is_sqlite, open_hours=open_hours)
+    up_to = None if exact_count else max(SEARCH_COUNT_CAP, page * per_page)
+    if not question.words:
+        return await _page_with_its_count(session, question, up_to, columns, page, per_page)
+    total, exact = _counted((await session.execute(_counting(question, up_to))).scalar_one(), up_to)
+    if exact and total <= (page - 1) * per_page:  # nothing matches, or past the last page
+        return Found([], total, exact)
+    if not (exact and total <= SEARCH_COUNT_CAP):
+        question = _question(filters, is_sqlite, open_hours=open_hours, along_names=True)
+    rows = (await session.execute(_page(question, columns, page, per_page))).all()
+    return Found([dict(row._mapping) for row in rows], total, exact)

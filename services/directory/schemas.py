@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from services.directory.domain import CATEGORIES, STATUSES
 from services.directory.offers import MAX_LEAD_TIME_HOURS, MAX_MINIMUM_ORDER_CENTS, MAX_POSTAL_CODES, MAX_WINDOWS
+from services.directory.queries import SEARCH_COUNT_CAP
 from shared.catalog import Offer as OfferData
 from shared.catalog import Weekday
 from shared.inputs import LINE, TEXT, Email, Latitude, Longitude
@@ -263,7 +264,11 @@ class BusinessRegistration(BusinessDetail):
 
 class BusinessPage(BaseModel):
     items: list[BusinessDetail | BusinessPublic]
-    total: int
+    total: int = Field(description="Anzahl der Treffer / how many match")
+    total_exact: bool = Field(
+        description=f"false: mehr als `total` Treffer (öffentlich bis {SEARCH_COUNT_CAP} gezählt, das Büro genau) / "
+        f"false: more than `total` match (counted up to {SEARCH_COUNT_CAP} for the public, exactly for the office)"
+    )
     page: int
     per_page: int
 

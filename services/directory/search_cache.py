@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 from time import monotonic
-from typing import Any
+
+from services.directory.queries import Found
 
 MAX_ENTRIES = 512  # distinct questions kept; the oldest goes first
 
@@ -30,8 +31,7 @@ MAX_ENTRIES = 512  # distinct questions kept; the oldest goes first
 class _Entry:
     writes: int
     stored_at: float
-    profiles: list[dict[str, Any]]
-    total: int
+    found: Found
 
 
 class SearchCache:
@@ -43,19 +43,19 @@ class SearchCache:
     def enabled(self) -> bool:
         return self.ttl_s > 0
 
-    def get(self, key: Hashable, writes: int) -> tuple[list[dict[str, Any]], int] | None:
-        """The cached page and total for `key`, if stored after the last write and within the TTL."""
+    def get(self, key: Hashable, writes: int) -> Found | None:
+        """The cached page and count for `key`, if stored after the last write and within the TTL."""
         entry = self._entries.get(key)
         if entry is None:
             return None
         if entry.writes != writes or monotonic() - entry.stored_at > self.ttl_s:
             del self._entries[key]
             return None
-        return entry.profiles, entry.total
+        return entry.found
 
-    def put(self, key: Hashable, writes: int, profiles: list[dict[str, Any]], total: int) -> None:
+    def put(self, key: Hashable, writes: int, found: Found) -> None:
         if not self.enabled:
             return
         if len(self._entries) >= MAX_ENTRIES:
             del self._entries[next(iter(self._entries))]
-        self._entries[key] = _Entry(writes, monotonic(), profiles, total)
+        self._entries[key] = _Entry(writes, monotonic(), found)

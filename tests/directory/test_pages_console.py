@@ -17,8 +17,10 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from services.directory import queries
 from shared.console.access import SESSION_COOKIE
 from tests.directory.conftest import OPERATOR, anonymous, events_of, owner, published, register
+from tests.directory.search_data import add_published
 from tests.support.console import console_session
 from tests.support.services import ServiceProcess
 
@@ -246,6 +248,14 @@ async def test_the_list_of_all_profiles_filters_by_status_and_words(directory):
         odd = office.get(f"{QUEUE}/eintraege", params={"status": "irgendwas", "seite": "zwei"})
         assert odd.status_code == 200  # ignored, as on the public search: every status, the first page
         assert f'href="{QUEUE}/{created["id"]}"' in odd.text
+
+
+async def test_the_list_of_all_profiles_counts_exactly_past_the_public_searchs_bound(directory):
+    word = unique("Allerlei").replace(" ", "")
+    add_published(directory.database_url, word, queries.SEARCH_COUNT_CAP + 5)
+    with console(directory) as office:
+        listed = office.get(f"{QUEUE}/eintraege", params={"q": word}).text
+    assert "205 Einträge" in listed and "Seite 1 von 5" in listed and "Mehr als" not in listed
 
 
 async def test_without_a_session_a_browser_goes_to_the_login_and_a_form_without_csrf_is_refused(directory):

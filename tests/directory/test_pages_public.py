@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date
 
-from services.directory import fairtrade
+from services.directory import fairtrade, queries
 from services.directory.domain import CATEGORIES
 from services.directory.labels import CATEGORY_NAMES
 from services.directory.pages import pages
 from tests.directory.conftest import OPERATOR, profile
+from tests.directory.search_data import add_published
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -162,6 +163,36 @@ def test_a_long_result_is_paged_and_the_pages_keep_the_filters(directory):
     assert first.count('class="card"') == 20 and second.count('class="card"') == 1
     assert 'href="/verzeichnis?q=Bl%C3%A4tterteig&amp;fairtrade=on&amp;seite=2"' in first
     assert "Seite 1 von 2" in junk, "a malformed page or category is ignored, not an error"
+
+
+@pytest.fixture(scope="module")
+def crowd(directory) -> int:
+    """More published profiles with one word than the search counts (queries.SEARCH_COUNT_CAP)."""
+    count = queries.SEARCH_COUNT_CAP + 5
+    add_published(directory.database_url, "Vielerlei", count)
+    return count
+
+
+def test_more_matches_than_the_search_counts_are_more_than_200_and_the_pages_go_on(directory, crowd):
+    with directory.client() as client:
+        first = search(client, q="Vielerlei")
+        tenth = search(client, q="Vielerlei", seite="10")
+        last = search(client, q="Vielerlei", seite="11")
+    assert "Mehr als 200 Treffer" in first and "Seite 1 von mehr als 10" in first
+    assert "Mit einem weiteren Wort oder einem Filter" in first and first.count('class="card"') == 20
+    assert 'href="/verzeichnis?q=Vielerlei&amp;seite=2"' in first and "Vielerlei 000" in first
+    assert "Mehr als 200 Treffer" in tenth and 'href="/verzeichnis?q=Vielerlei&amp;seite=11"' in tenth
+    assert f"{crowd} Betriebe gefunden" in last and "Seite 11 von 11" in last, "as far as the page needs: exact"
+    assert last.count('class="card"') == crowd - 200 and "seite=12" not in last
+    assert_nothing_technical(first)
+
+
+def test_more_than_200_results_in_english(directory, crowd):
+    with directory.client() as client:
+        page = search(client, q="Vielerlei", lang="en")
+    assert "More than 200 results" in page and "Page 1 of more than 10" in page
+    assert "Another word or a filter finds what you are looking for faster." in page
+    assert "Mehr als" not in visible_text(page)
 
 
 def test_a_business_page_shows_hours_in_german_open_now_the_map_link_and_the_json_ld(directory, shops):

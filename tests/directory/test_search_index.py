@@ -4,60 +4,14 @@ of a plain substring match, through renames and deletions."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-
 import pytest
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, update
 
 from services.directory import queries
 from services.directory.models import businesses
 from services.directory.search_text import fold, search_columns
-from shared.db import Database
-from tests.support.databases import migrated
-from tests.support.plans import analyze, plan_of
-
-NOW = datetime(2031, 3, 8, 11, tzinfo=UTC)  # a Saturday, noon in Bottrop
-WORDS = ["Bäckerei", "Café", "Fahrrad", "Blumen", "Buchhandlung", "Optik", "Metzgerei", "Friseur"]
-PROFILES = 800
-HOURS = ["Mo-Fr 08:00-18:00; Sa 08:00-13:00", "Mo-Fr 10:00-19:00", None]
-
-
-def profile(number: int, name: str | None = None) -> dict:
-    word = WORDS[number % len(WORDS)]
-    row = {
-        "id": f"b{number:07d}",
-        "name": name or f"{word} Nummer {number:05d}",
-        "category": "einzelhandel",
-        "description": f"{word} in Bottrop, mit Lieferung.",
-        "offerings": [word.lower()],
-        "city": "Bottrop",
-        "opening_hours": HOURS[number % 3],
-        "delivery": number % 2 == 0,
-        "pickup": False,
-        "accepts_gutschein": False,
-        "online_shop": False,
-        "fairtrade_products": 0,
-        "links": [],
-        "status": "published" if number % 10 else "draft",
-        "self_registered": False,
-        "edit_token_hash": secrets.token_hex(32),
-        "created_at": NOW - timedelta(days=100),
-        "updated_at": NOW - timedelta(days=10),
-        "touched_at": NOW - timedelta(days=10),
-    }
-    return row | search_columns(row)
-
-
-@asynccontextmanager
-async def filled(url: str) -> AsyncIterator[Database]:
-    async with migrated("directory", url) as database:
-        async with database.write_connection() as conn:
-            await conn.execute(insert(businesses), [profile(i) for i in range(PROFILES)])
-        await analyze(database)
-        yield database
+from tests.directory.search_data import HOURS, NOW, PROFILES, filled, profile
+from tests.support.plans import plan_of
 
 
 @pytest.fixture
@@ -75,10 +29,11 @@ async def sqlite_db(tmp_path):
 
 async def found(db, **filters) -> tuple[list[str], int]:
     async with db.reading() as session:
-        rows, total = await queries.search(
+        result = await queries.search(
             session, queries.Filters(**filters), page=1, per_page=PROFILES, is_sqlite=db.is_sqlite, columns=("id",)
         )
-    return [row["id"] for row in rows], total
+    assert result.exact, "a page of all profiles counts them exactly"
+    return [row["id"] for row in result.rows], result.total
 
 
 def expected(rows: list[dict], *terms: str) -> set[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
+from services.directory import queries
 from tests.directory.conftest import OPERATOR, owner, published, register
+from tests.directory.search_data import add_published
 
 SATURDAY_NOON = "2031-03-08T12:00:00+01:00"
 SATURDAY_EVENING = "2031-03-08T19:00:00+01:00"
@@ -85,6 +87,18 @@ def test_filters_combine_and_pages_hold_the_total(directory_any_db):
         for bad in ({"category": "casino"}, {"per_page": 1000}, {"at": "2031-03-08T12:00:00"}, {"page": 0}):
             answer = client.get("/businesses", params=bad)
             assert answer.status_code == 422 and next(iter(bad)) in answer.json()["message"], answer.text
+
+
+def test_the_public_api_counts_up_to_200_matches_and_the_office_all_of_them(directory_any_db):
+    tag = marker()
+    add_published(directory_any_db.database_url, tag, queries.SEARCH_COUNT_CAP + 5)
+    with directory_any_db.client() as client:
+        public = client.get("/businesses", params={"q": tag}).json()
+        office = client.get("/businesses", params={"q": tag}, headers=OPERATOR).json()
+        last = client.get("/businesses", params={"q": tag, "page": 11}).json()
+    assert (public["total"], public["total_exact"], len(public["items"])) == (200, False, 20)
+    assert (office["total"], office["total_exact"]) == (205, True), "the office sees exactly how many"
+    assert (last["total"], last["total_exact"], len(last["items"])) == (205, True, 5)
 
 
 def test_a_profile_not_touched_for_six_months_is_flagged_stale_until_its_owner_confirms_it(directory):

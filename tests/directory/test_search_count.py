@@ -1,0 +1,137 @@
+"""The search counts its matches only up to a bound (queries.SEARCH_COUNT_CAP, bench/data_growth.py): exactly
+below it, "more than" past it, with the next page offered while more match; the office counts exactly.
+Its order: few matches ranked by the German full text on PostgreSQL, many by name, read along the name
+index; without free text the count is part of the page's statement. A small cap stands in for 200, so
+that 800 profiles are enough. PostgreSQL parses the query text once per statement."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from services.directory import queries
+from tests.directory.search_data import PROFILES, filled, profile
+from tests.support.plans import plan_of
+
+CAP = 50
+BAKERIES = 80  # published profiles with "Bäckerei" among the 800 (one in eight; drafts: every tenth, so 20 of them)
+# Two that differ from the rest in how well they match "Brot": the later name says it four times.
+BREAD = [
+    profile(PROFILES + number, name=name, description=description, offerings=["Brot"], status="published")
+    for number, (name, description) in enumerate(
+        [("Zimtladen", "Brot, Brot und Brot: Brot aus dem Holzofen"), ("Apfelhof", "Obst und Gemüse")]
+    )
+]
+
+
+@pytest.fixture
+async def db(database_url, monkeypatch):
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", CAP)
+    async with filled(database_url, extra=BREAD) as database:
+        yield database
+
+
+@pytest.fixture
+async def postgres_db(postgres_database):
+    async with filled(postgres_database) as database:
+        yield database
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path, monkeypatch):
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", CAP)
+    async with filled(f"sqlite:///{tmp_path / 'directory.sqlite3'}") as database:
+        yield database
+
+
+async def search(db, q: str, page: int = 1, per_page: int = 20, **options) -> queries.Found:
+    async with db.reading() as session:
+        filters = queries.Filters(q=q)
+        return await queries.search(session, filters, page=page, per_page=per_page, is_sqlite=db.is_sqlite, **options)
+
+
+def names(found: queries.Found) -> list[str]:
+    return [row["name"] for row in found.rows]
+
+
+async def test_the_count_is_exact_up_to_the_cap_and_more_than_past_it(db):
+    few = await search(db, "Bäckerei Nummer 0000")  # 00001 … 00009: the published bakeries among them
+    many = await search(db, "Bäckerei")
+    assert (few.total, few.exact) == (1, True)
+    assert (many.total, many.exact) == (CAP, False) and len(many.rows) == 20
+    assert many.more_after(1, 20) and not few.more_after(1, 20)
+
+
+async def test_the_pages_go_on_past_the_cap_until_every_match_was_listed_once_by_name(db):
+    pages = [await search(db, "Bäckerei", page=page) for page in range(1, 5)]
+    assert [(found.total, found.exact) for found in pages] == [
+        (CAP, False),
+        (CAP, False),
+        (60, False),  # counted as far as the page needs to know whether another follows
+        (BAKERIES, True),
+    ]
+    assert [found.more_after(page, 20) for page, found in enumerate(pages, start=1)] == [True, True, True, False]
+    listed = [name for found in pages for name in names(found)]
+    assert len(listed) == BAKERIES and listed == sorted(listed)
+
+
+async def test_past_the_last_page_the_count_is_exact_and_the_page_empty(db):
+    beyond = await search(db, "Bäckerei", page=5)
+    assert (beyond.rows, beyond.total, beyond.exact) == ([], BAKERIES, True)
+
+
+async def test_the_office_counts_every_match_exactly(db):
+    found = await search(db, "Bäckerei", exact_count=True)
+    assert (found.total, found.exact) == (BAKERIES, True) and len(found.rows) == 20
+
+
+async def test_few_matches_are_ranked_by_the_full_text_on_postgresql_many_by_name(db, monkeypatch):
+    ranked = await search(db, "Brot")
+    monkeypatch.setattr(queries, "SEARCH_COUNT_CAP", 1)
+    many = await search(db, "Brot")
+    assert many.total == 2 and names(many) == ["Apfelhof", "Zimtladen"], "more than the cap: by name"
+    if db.is_sqlite:  # no rank on SQLite: always by name
+        assert names(ranked) == ["Apfelhof", "Zimtladen"]
+    else:
+        assert names(ranked) == ["Zimtladen", "Apfelhof"], "the one that says it four times first"
+
+
+async def test_a_page_of_many_matches_on_sqlite_walks_the_name_index_and_stops(sqlite_db):
+    plan = await plan_of(sqlite_db, lambda: search(sqlite_db, "Bäckerei"), "ORDER BY")
+    assert "INDEX ix_businesses_status_name_id" in plan and "TEMP B-TREE" not in plan, plan
+    assert "LIST SUBQUERY" in plan, "the matches are a list each row is looked up in"
+
+
+async def test_a_page_of_few_matches_on_sqlite_starts_from_the_trigram_table(sqlite_db):
+    plan = await plan_of(sqlite_db, lambda: search(sqlite_db, "Bäckerei Nummer 0000"), "ORDER BY")
+    assert plan.splitlines()[0].endswith("SCAN businesses_search VIRTUAL TABLE INDEX 0:M1"), plan
+
+
+async def test_the_count_on_sqlite_is_driven_by_the_trigram_table_and_stops_at_its_bound(sqlite_db):
+    plan = await plan_of(sqlite_db, lambda: search(sqlite_db, "Bäckerei"), "count(*)")
+    steps = [line.split(" ", 3)[3] for line in plan.splitlines()]
+    reading = steps.index("SCAN businesses_search VIRTUAL TABLE INDEX 0:M1")
+    assert steps[reading + 1] == "SEARCH businesses USING INTEGER PRIMARY KEY (rowid=?)", plan
+
+
+async def test_postgresql_parses_the_query_once_per_statement_not_for_every_row(postgres_db):
+    plan = await plan_of(postgres_db, lambda: search(postgres_db, "Bäckerei"), "count(*)")
+    assert "InitPlan 1 (returns $0)" in plan and "search_vector @@ $0" in plan, "parsed before the scan"
+
+
+async def test_without_free_text_the_page_and_its_count_are_one_statement(db):
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with db.reading() as session:
+            found = await queries.search(
+                session, queries.Filters(category="einzelhandel"), page=1, per_page=20, is_sqlite=db.is_sqlite
+            )
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    assert (found.total, found.exact, len(found.rows)) == (CAP, False, 20)
+    assert len([statement for statement in statements if "FROM businesses" in statement]) == 1, statements
