@@ -15,29 +15,16 @@ from services.wifi import handlers
 from services.wifi.config import WifiSettings
 from services.wifi.handlers_reports import record_report
 from services.wifi.models import hotspots, outbox, reports, status_periods
-from services.wifi.schemas import HotspotCreate, ReportIn
+from services.wifi.schemas import ReportIn
 from services.wifi.store import SqlWifiStore
 from shared.db import Database
 from tests.support.databases import migrated
 from tests.support.hand_overs import record_hand_overs
+from tests.wifi.sites import site
 
 T0 = datetime(2031, 5, 4, 9, 0, tzinfo=UTC)
 SETTINGS = WifiSettings(heartbeat_timeout_s=180, confirm_reports=1)
 BEGIN, STATEMENT, COMMIT = "_execute_and_fetch", "_execute_and_fetch", "_run_and_commit"
-
-
-def site() -> dict:
-    return HotspotCreate(
-        site_name="Rathaus",
-        host_business="Stadt",
-        address="Ernst-Wilczok-Platz 1",
-        latitude=51.52,
-        longitude=6.93,
-        ap_model="AP",
-        ap_serial="S1",
-        ap_mac="02:00:00:00:00:01",
-        placement="indoor",
-    ).model_dump()
 
 
 @pytest.fixture
@@ -61,7 +48,7 @@ async def scalar(db: Database, query):
 
 async def test_a_steady_report_hands_over_four_times_and_its_status_row_is_written_with_the_commit(db, monkeypatch):
     async with db.transaction() as session:
-        hotspot = await handlers.create_hotspot(SqlWifiStore(session), site(), T0 - timedelta(hours=1))
+        hotspot = await handlers.create_hotspot(SqlWifiStore(session), site("Rathaus"), T0 - timedelta(hours=1))
     await report(db, hotspot, 0)  # up
 
     calls = record_hand_overs(monkeypatch)
@@ -78,7 +65,7 @@ async def test_a_steady_report_hands_over_four_times_and_its_status_row_is_writt
 
 async def test_a_report_that_changes_the_status_writes_its_period_and_event_with_the_commit(db, monkeypatch):
     async with db.transaction() as session:
-        hotspot = await handlers.create_hotspot(SqlWifiStore(session), site(), T0 - timedelta(hours=1))
+        hotspot = await handlers.create_hotspot(SqlWifiStore(session), site("Rathaus"), T0 - timedelta(hours=1))
     await report(db, hotspot, 0)
     staged = await scalar(db, select(func.count()).select_from(outbox))
 
@@ -98,7 +85,7 @@ async def test_a_report_that_changes_the_status_writes_its_period_and_event_with
 
 async def test_a_repeated_report_is_still_told_apart_after_a_report_whose_writes_waited(db):
     async with db.transaction() as session:
-        hotspot = await handlers.create_hotspot(SqlWifiStore(session), site(), T0 - timedelta(hours=1))
+        hotspot = await handlers.create_hotspot(SqlWifiStore(session), site("Rathaus"), T0 - timedelta(hours=1))
     await report(db, hotspot, 0)
     hotspot_id, token = hotspot
     body = ReportIn(timestamp=T0, uplink_ok=True, clients=2, backhaul_mbps=80.0)

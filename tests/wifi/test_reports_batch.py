@@ -20,7 +20,7 @@ from services.wifi.consumers import report_subscription
 from services.wifi.handlers_reports import WrongCredential, record_report, record_reports
 from services.wifi.models import hotspots, outbox, reports, status_periods
 from services.wifi.ports import HostReport
-from services.wifi.schemas import HotspotCreate, ReportIn
+from services.wifi.schemas import ReportIn
 from services.wifi.store import SqlWifiStore
 from shared.consumer import ConsumerGroup, DeliveryPolicy
 from shared.db import Database
@@ -28,24 +28,11 @@ from shared.errors import Invalid, NotFound
 from shared.streams import ensure_streams
 from tests.support.databases import migrated
 from tests.support.stream import eventually, stream_messages
+from tests.wifi.sites import site
 
 SETTINGS = WifiSettings(heartbeat_timeout_s=180)
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(seconds=100)  # every report below is judged at this instant
-
-
-def site(name: str) -> dict:
-    return HotspotCreate(
-        site_name=name,
-        host_business="Host",
-        address="Bottrop",
-        latitude=51.52,
-        longitude=6.93,
-        ap_model="AP",
-        ap_serial=name,
-        ap_mac="02:00:00:00:00:01",
-        placement="outdoor",
-    ).model_dump()
 
 
 def body(seconds: float, uplink_ok: bool = True, backhaul: float | None = 100.0, clients: int = 3) -> ReportIn:

@@ -15,12 +15,13 @@ from services.wifi.config import WifiSettings
 from services.wifi.handlers_reports import record_report
 from services.wifi.handlers_status import check_hotspots
 from services.wifi.models import outbox
-from services.wifi.schemas import HotspotCreate, ReportIn
+from services.wifi.schemas import ReportIn
 from services.wifi.store import SqlWifiStore
+from tests.wifi.sites import site
 
 SETTINGS = WifiSettings(heartbeat_timeout_s=180)
-SITE = HotspotCreate(
-    site_name="Kirchplatz",
+SITE = site(
+    "Kirchplatz",
     host_business="Café am Kirchplatz",
     address="Kirchplatz 1, 46236 Bottrop",
     latitude=51.5237,
@@ -28,8 +29,7 @@ SITE = HotspotCreate(
     ap_model="AP-1",
     ap_serial="S1",
     ap_mac="00:11:22:33:44:55",
-    placement="outdoor",
-).model_dump()
+)
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 3) -> datetime:
