@@ -52,12 +52,11 @@ _report_rows = Table(
     Column("notes", String(500)),
     Column("via", String(10)),
 )
-_INSERT_REPORTS = {
-    dialect: insert(_report_rows).on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
+_INSERT_REPORT = {  # a duplicate is skipped, and told by the row RETURNING does not give back
+    dialect: insert(_report_rows)
+    .on_conflict_do_nothing(index_elements=["hotspot_id", "reported_at"])
+    .returning(_report_rows.c.reported_at)
     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
-_INSERT_REPORT_RETURNING = {
-    dialect: statement.returning(_report_rows.c.reported_at) for dialect, statement in _INSERT_REPORTS.items()
 }
 # SQLite: a batch of reports as one JSON parameter, unpacked by json_each. SQLAlchemy's per-row
 # parameter handling for a 250-row insert cost more than SQLite's own work (bench/reports.py). The
@@ -115,7 +114,7 @@ async def insert_report(
 ) -> bool:
     """False: a duplicate, not stored. Told by the row RETURNING gives back, not by the row count: the
     statement then always runs at once, even where the transaction's writes wait for the commit."""
-    statement = _INSERT_REPORT_RETURNING[session.get_bind().dialect.name]
+    statement = _INSERT_REPORT[session.get_bind().dialect.name]
     # The row as parameters of the statement built once (not `.values(...)`: a new statement per report)
     inserted = await session.execute(statement, _report_row(hotspot_id, report, at, now, via))
     return inserted.first() is not None
