@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -63,15 +64,26 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
-def _with_actor(event: CloudEvent) -> CloudEvent:
-    """The operator who made the change (shared/console/actor.py), as the CloudEvents extension
-    attribute `actor`: an account id or `bootstrap`, never an email. Consumers and jobs set none.
-    With traces on (shared/tracing.py), the current span's context as the distributed-tracing
-    extension attributes `traceparent` and `tracestate`: the relay runs later, in another task."""
+def origin() -> dict[str, str]:
+    """What an event staged here and now carries from where it was caused, as CloudEvents extension
+    attributes: the operator who made the change (shared/console/actor.py) as `actor`, an account id or
+    `bootstrap`, never an email (consumers and jobs set none); with traces on (shared/tracing.py), the
+    current span's context as `traceparent` and `tracestate` (the relay runs later, in another task).
+    Taken in a request for the events that another task stages on its behalf (the events service's
+    registration desk decides the registrations of many requests in one transaction)."""
     extensions: dict[str, str] = carrier() if enabled() else {}
     if actor := current_actor():
         extensions["actor"] = actor
+    return extensions
+
+
+def _with_origin(event: CloudEvent, extensions: Mapping[str, str]) -> CloudEvent:
     return event.model_copy(update=extensions) if extensions else event
+
+
+def _with_actor(event: CloudEvent) -> CloudEvent:
+    """`event` with the origin of the current context (`origin`)."""
+    return _with_origin(event, origin())
 
 
 async def add_event(session: AsyncSession, table: Table, data: EventData, *, event_id: str | None = None) -> CloudEvent:
@@ -86,8 +98,13 @@ async def add_event(session: AsyncSession, table: Table, data: EventData, *, eve
     return event
 
 
-def _staged_rows(payloads: list[EventData]) -> tuple[list[CloudEvent], list[dict[str, Any]]]:
-    events = [_with_actor(data.to_event()) for data in payloads]
+def _staged_rows(
+    payloads: list[EventData], origins: Sequence[Mapping[str, str]] | None = None
+) -> tuple[list[CloudEvent], list[dict[str, Any]]]:
+    if origins is None:
+        events = [_with_actor(data.to_event()) for data in payloads]
+    else:
+        events = [_with_origin(data.to_event(), found) for data, found in zip(payloads, origins, strict=True)]
     rows = [
         {"event_id": e.id, "subject": d.nats_subject(), "payload": e.to_json(), "created_at": e.time}
         for e, d in zip(events, payloads, strict=True)
@@ -129,20 +146,28 @@ def _change_and_staging(table: Table, change: Insert, rows: int) -> Insert:
 
 
 async def add_events_with(
-    session: AsyncSession, table: Table, change: Insert, parameters: dict[str, Any], payloads: list[EventData]
+    session: AsyncSession,
+    table: Table,
+    change: Insert,
+    parameters: dict[str, Any] | list[dict[str, Any]],
+    payloads: list[EventData],
+    origins: Sequence[Mapping[str, str]] | None = None,
 ) -> list[CloudEvent]:
     """Make the state change `change` (an INSERT built once with bind parameters, run with `parameters`)
     and stage `payloads` in one statement: a single round trip where a hot path holds a row lock.
     PostgreSQL runs both in one statement (a data-modifying WITH); SQLite, which has none, runs two,
-    handed to its thread together with the COMMIT (`defer_writes_until_commit`). The bind
-    parameters of `change` must be named neither `outbox_…` nor like a column of the outbox
-    (SQLAlchemy would take them for the outbox row's values)."""
+    handed to its thread together with the COMMIT (`defer_writes_until_commit`), and there
+    `parameters` may be a list of rows (executemany). The bind parameters of `change` must be named
+    neither `outbox_…` nor like a column of the outbox (SQLAlchemy would take them for the outbox
+    row's values). `origins`: one per payload, what it carries (`origin`; None: the current one)."""
     connection = await session.connection()
     if not payloads:
         await connection.execute(change, parameters)
         return []
-    events, rows = _staged_rows(payloads)
+    events, rows = _staged_rows(payloads, origins)
     if connection.dialect.name == "postgresql":
+        if not isinstance(parameters, dict):
+            raise TypeError("one statement on PostgreSQL: `change` with one set of parameters")
         staged = {f"outbox_{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()}
         await connection.execute(_change_and_staging(table, change, len(rows)), {**parameters, **staged})
     else:  # SQLite has no data-modifying WITH: two INSERTs, handed to its thread with the COMMIT

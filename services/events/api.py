@@ -142,13 +142,11 @@ async def list_slots(
     },
 )
 async def register(event_id: EventId, data: RegistrationCreate, request: Request) -> RegistrationCreated:
-    # The transaction is opened here rather than through TransactionDep: the body is validated before
-    # the (on SQLite: process-wide) write turn is taken and no sync dependency runs in the thread pool;
-    # the commit still happens before the answer, so a 201 means the registration is stored.
-    db, config = request.app.state.runtime.db, request.app.state.settings
-    await check_client(request, config.registration_rate)  # EVENTS_REGISTRATION_LIMIT, before the write turn
-    async with db.transaction() as session:
-        created = await handlers.register(SqlStore(session), data.command(event_id), utcnow(), config.link)
+    # No TransactionDep: the registration desk decides it together with the others that arrive for the
+    # same event meanwhile, in its own transaction (registration_desk.py); it answers after the commit,
+    # so a 201 means the registration is stored.
+    await check_client(request, request.app.state.settings.registration_rate)  # EVENTS_REGISTRATION_LIMIT
+    created = await request.app.state.registration_desk.register(data.command(event_id))
     return RegistrationCreated.model_validate(created, from_attributes=True)
 
 

@@ -19,6 +19,7 @@ from services.events import (
 )
 from services.events.config import EventsSettings
 from services.events.jobs import periodic_jobs
+from services.events.registration_desk import RegistrationDesk
 from shared.catalog import (
     EventAttendanceClosed,
     EventCancelled,
@@ -83,6 +84,9 @@ def definition() -> ServiceDefinition:
 
 
 def create_app(settings: EventsSettings | None = None) -> FastAPI:
-    app = build_app(definition(), settings or EventsSettings())
+    settings = settings or EventsSettings()
+    app = build_app(definition(), settings)
     app.state.pages = pages.pages  # error pages in the service's words and catalog
+    # registrations for one event are decided in batches (registration_desk.py), on the runtime's database
+    app.state.registration_desk = RegistrationDesk(lambda: app.state.runtime.db, settings.link)
     return app

@@ -1,5 +1,5 @@
 """The event page with its registration form (a consultation day: a free slot and a topic), the page
-after sending, and the calendar files. Registering goes through the one use case (handlers.register)
+after sending, and the calendar files. Registering goes through the registration desk (registration_desk.py)
 and the per-client limit the API uses (EVENTS_REGISTRATION_LIMIT, shared across instances)."""
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.events import handlers, queries, queries_exports
+from services.events import queries, queries_exports
 from services.events.commands import RegisterForEvent
 from services.events.config import EventsSettings
 from services.events.handlers.registrations import calendar_path
 from services.events.pages import pages, registration_state
 from services.events.schemas import Topic
-from services.events.store import SqlStore
 from shared.envelope import utcnow
 from shared.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests
 from shared.inputs import LINE, Email, Id, Line
@@ -164,8 +163,7 @@ async def register(event_id: EventId, request: Request) -> Response:
             event_id, data.name, data.email, data.organisation, "en" if language == "en" else "de", data.slot_id, topic
         )
         try:
-            async with db.transaction() as session:
-                created = await handlers.register(SqlStore(session), command, utcnow(), config.link)
+            created = await request.app.state.registration_desk.register(command)
         except DomainError as error:
             if isinstance(error, NotFound) and error.field is None:
                 raise NotFound(NO_EVENT) from None

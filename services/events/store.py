@@ -7,18 +7,34 @@ event is serialised and capacity can never be exceeded.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Row, bindparam, column, func, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    Insert,
+    Integer,
+    Row,
+    Select,
+    String,
+    bindparam,
+    column,
+    func,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.events import models
 from services.events.domain import Event, Registrant, Slot
-from services.events.handlers.ports import Claim, Counts, TokenHashes
+from services.events.handlers.ports import Claim, Counts, Origin, TokenHashes
 from shared.catalog import EventData
 from shared.errors import NotFound
 from shared.outbox import add_events, add_events_with
@@ -31,9 +47,9 @@ MAX_RECONFIRM_DAYS = 14
 EVENT_NOT_FOUND = "Veranstaltung nicht gefunden. / Event not found."
 
 
-def _registration_counts(event_id: Any, key: Any) -> list[ColumnElement[Any]]:
-    """confirmed, waitlisted, last seq and whether `key` holds an active place: four scalar subqueries
-    that each stay inside an index (no scan of the event's registration rows)."""
+def _registration_counts(event_id: Any, keys: Any) -> list[ColumnElement[Any]]:
+    """confirmed, waitlisted, last seq and which of `keys` hold an active place (a JSON array): four
+    scalar subqueries that each stay inside an index (no scan of the event's registration rows)."""
 
     def count(status: str) -> ColumnElement[Any]:
         return (
@@ -44,33 +60,36 @@ def _registration_counts(event_id: Any, key: Any) -> list[ColumnElement[Any]]:
         count("confirmed"),
         count("waitlisted"),
         select(func.coalesce(func.max(R.c.seq), 0)).where(R.c.event_id == event_id).scalar_subquery(),
-        select(func.count())
-        .select_from(R)
-        .where(R.c.event_id == event_id, R.c.email_key == key, R.c.status.in_(ACTIVE))
+        select(func.json_group_array(R.c.email_key))
+        .where(R.c.event_id == event_id, R.c.email_key.in_(keys), R.c.status.in_(ACTIVE))
         .scalar_subquery(),
     ]
 
 
 # Built once with bind parameters: building these expressions for every registration cost about as
 # much CPU as running them (measured in bench/registration_rush.py).
-_COUNTS = _registration_counts(bindparam("event_id"), bindparam("email_key"))
+_COUNTS = _registration_counts(bindparam("event_id"), bindparam("email_keys", expanding=True))
 _EVENT_AND_COUNTS = select(E, *(c.label(f"_n{i}") for i, c in enumerate(_COUNTS))).where(
     E.c.id == bindparam("event_id")
 )
 _LOCKED_EVENT = select(E).where(E.c.id == bindparam("event_id")).with_for_update()
-# PostgreSQL: the event locked and counted in one call of the function of migration 0007 (see there
-# why one plain statement cannot), its columns named as the table's.
-_LOCKED_EVENT_AND_COUNTS = text(
-    "SELECT "
-    + ", ".join(f"(locked.event).{c.name}" for c in E.c)
-    + ", locked.confirmed, locked.waitlisted, locked.last_seq, locked.taken"
-    " FROM events_lock_for_registration(:event_id, :email_key) AS locked"
-).columns(
-    *(column(c.name, c.type) for c in E.c),
-    column("confirmed", Integer),
-    column("waitlisted", Integer),
-    column("last_seq", Integer),
-    column("taken", Boolean),
+# PostgreSQL: the event locked and counted in one call of the function of migrations 0007 and 0009
+# (see there why one plain statement cannot), its columns named as the table's.
+_LOCKED_EVENT_AND_COUNTS = (
+    text(
+        "SELECT "
+        + ", ".join(f"(locked.event).{c.name}" for c in E.c)
+        + ", locked.confirmed, locked.waitlisted, locked.last_seq, locked.taken"
+        " FROM events_lock_for_registration(:event_id, :email_keys) AS locked"
+    )
+    .bindparams(bindparam("email_keys", type_=ARRAY(String)))
+    .columns(
+        *(column(c.name, c.type) for c in E.c),
+        column("confirmed", Integer),
+        column("waitlisted", Integer),
+        column("last_seq", Integer),
+        column("taken", ARRAY(String)),
+    )
 )
 # The columns a new registration is written with (handlers/registrations.py), as bind parameters named
 # `new_<column>` (add_events_with: the outbox's own column names would be taken for its values).
@@ -90,9 +109,21 @@ NEW_REGISTRATION = (
     "cancel_token_hash",
     "created_at",
 )
-_INSERT_REGISTRATION = R.insert().values(
-    {name: bindparam(f"new_{name}", type_=R.c[name].type) for name in NEW_REGISTRATION}
-)
+
+
+@cache
+def _insert_registrations(rows: int) -> Insert:
+    """PostgreSQL: `rows` new registrations in one INSERT … SELECT with bind parameters `new_<i>_<column>`,
+    built once per number of rows (a multi-row VALUES has no cache key: it would be compiled again
+    for every batch)."""
+
+    def row(i: int) -> Select[Any]:
+        return select(*(bindparam(f"new_{i}_{name}", type_=R.c[name].type).label(name) for name in NEW_REGISTRATION))
+
+    source = row(0) if rows == 1 else union_all(*(row(i) for i in range(rows)))
+    return R.insert().from_select(NEW_REGISTRATION, source)
+
+
 # Registrations with the times of their booked slot (for the mails of consultation days).
 _REGISTRANTS = select(R, S.c.starts_at.label("slot_starts_at"), S.c.ends_at.label("slot_ends_at")).outerjoin(
     S, S.c.id == R.c.slot_id
@@ -151,17 +182,19 @@ class SqlStore:
             self._connection = await self.session.connection()
         return self._connection
 
-    async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
+    async def event_for_registration(self, event_id: str, email_keys: Sequence[str]) -> tuple[Event, Counts]:
         """One statement on both. SQLite: the write transaction already holds the database's write lock
         (BEGIN IMMEDIATE). PostgreSQL: a function locks the row, then counts in a statement of its own,
         whose fresh snapshot sees every registration committed by the transaction that held the lock
         before (migration 0007)."""
         db = await self._db()
-        query = _EVENT_AND_COUNTS if db.dialect.name == "sqlite" else _LOCKED_EVENT_AND_COUNTS
-        row = (await db.execute(query, {"event_id": event_id, "email_key": email_key})).first()
+        sqlite = db.dialect.name == "sqlite"
+        query = _EVENT_AND_COUNTS if sqlite else _LOCKED_EVENT_AND_COUNTS
+        row = (await db.execute(query, {"event_id": event_id, "email_keys": list(email_keys)})).first()
         if row is None:
             raise NotFound(EVENT_NOT_FOUND)
-        return event_of(row), Counts(int(row[-4]), int(row[-3]), int(row[-2]), bool(row[-1]))
+        taken = frozenset(json.loads(row[-1]) if sqlite else row[-1] or ())
+        return event_of(row), Counts(int(row[-4]), int(row[-3]), int(row[-2]), taken)
 
     async def slot(self, event_id: str, slot_id: str) -> Slot | None:
         row = (await self.session.execute(select(S).where(S.c.id == slot_id, S.c.event_id == event_id))).first()
@@ -170,11 +203,20 @@ class SqlStore:
     async def book_slot(self, slot_id: str, registration_id: str) -> None:
         await self.session.execute(update(S).where(S.c.id == slot_id).values(registration_id=registration_id))
 
-    async def add_registration(self, values: dict[str, Any], events: Sequence[EventData]) -> None:
-        """The registration row and its events' outbox rows: one statement on PostgreSQL, so that the
-        event's lock is held for this round trip and the COMMIT only."""
-        parameters = {f"new_{name}": value for name, value in values.items()}
-        await add_events_with(self.session, models.outbox, _INSERT_REGISTRATION, parameters, list(events))
+    async def add_registrations(
+        self, rows: Sequence[dict[str, Any]], events: Sequence[EventData], origins: Sequence[Origin] | None = None
+    ) -> None:
+        """The registration rows and their events' outbox rows: one statement on PostgreSQL, so that the
+        event's lock is held for this round trip and the COMMIT only; on SQLite two, handed to its
+        thread with the COMMIT (shared.outbox.add_events_with)."""
+        db = await self._db()
+        change: Insert
+        if db.dialect.name == "postgresql":
+            change = _insert_registrations(len(rows))
+            parameters: Any = {f"new_{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()}
+        else:
+            change, parameters = R.insert(), list(rows)
+        await add_events_with(self.session, models.outbox, change, parameters, list(events), origins)
 
     async def emit(self, events: Sequence[EventData]) -> None:
         await add_events(self.session, models.outbox, list(events))

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.events.domain import Event, Registrant, Slot
-from services.events.handlers.ports import Counts
+from services.events.handlers.ports import Counts, Origin
 from shared.catalog import EventData
 from shared.errors import NotFound
 
@@ -48,10 +48,10 @@ class FakeStore:
             row.get("reconfirmed_at"),
         )
 
-    async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
+    async def event_for_registration(self, event_id: str, email_keys: Sequence[str]) -> tuple[Event, Counts]:
         event = self._event(event_id)
         seqs = [r["seq"] for r in self.rows.values() if r["event_id"] == event_id]
-        taken = any(r["email_key"] == email_key for r in self._of(event_id, ACTIVE))
+        taken = frozenset(r["email_key"] for r in self._of(event_id, ACTIVE)) & frozenset(email_keys)
         confirmed, waitlisted = len(self._of(event_id, ("confirmed",))), len(self._of(event_id, ("waitlisted",)))
         return event, Counts(confirmed, waitlisted, max(seqs, default=0), taken)
 
@@ -64,9 +64,13 @@ class FakeStore:
     async def book_slot(self, slot_id: str, registration_id: str) -> None:
         self.slots[slot_id]["registration_id"] = registration_id
 
-    async def add_registration(self, values: dict[str, Any], events: Sequence[EventData]) -> None:
-        assert values["id"] not in self.rows
-        self.rows[values["id"]] = dict(values, promoted_at=None, cancelled_at=None)
+    async def add_registrations(
+        self, rows: Sequence[dict[str, Any]], events: Sequence[EventData], origins: Sequence[Origin] | None = None
+    ) -> None:
+        for values in rows:
+            assert values["id"] not in self.rows
+            self.rows[values["id"]] = dict(values, promoted_at=None, cancelled_at=None)
+        assert origins is None or len(origins) == len(events)
         self.outbox.extend(events)
 
     async def emit(self, events: Sequence[EventData]) -> None:

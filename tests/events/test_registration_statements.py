@@ -6,51 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, select, text
 
 from services.events import handlers, models
-from services.events.commands import CreateEvent, RegisterForEvent
+from services.events.commands import RegisterForEvent
 from services.events.store import SqlStore
 from shared.db import Database
 from shared.errors import Conflict
+from tests.events.stored import NOW, count, link, published_event
 from tests.support.databases import migrated
 from tests.support.hand_overs import record_hand_overs
-
-NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
-START = datetime(2031, 3, 10, 17, 0, tzinfo=UTC)
-
-
-def link(path: str) -> str:
-    return "https://hallo-bot.example.org" + path
-
-
-async def published_event(db: Database, capacity: int, waitlist: bool = True) -> str:
-    command = CreateEvent(
-        title="Workshop",
-        starts_at=START,
-        ends_at=START + timedelta(hours=2),
-        venue="Rathaus",
-        capacity=capacity,
-        waitlist=waitlist,
-    )
-    async with db.transaction() as session:
-        event_id = await handlers.create_event(SqlStore(session), command, NOW)
-        await handlers.publish_event(SqlStore(session), event_id, NOW)
-    return event_id
 
 
 async def register(db: Database, event_id: str, n: int):
     async with db.transaction() as session:
         command = RegisterForEvent(event_id, f"Person {n}", f"person{n}@example.org")
         return await handlers.register(SqlStore(session), command, NOW, link)
-
-
-async def count(db: Database, table, *where) -> int:
-    async with db.reading() as session:
-        return int(await session.scalar(select(func.count()).select_from(table).where(*where)) or 0)
 
 
 async def test_a_full_event_puts_the_next_registration_on_the_waitlist_with_its_position(database_url):
@@ -136,33 +109,44 @@ async def test_concurrent_registrations_never_exceed_the_capacity(database_url):
         assert await count(db, models.registrations, models.registrations.c.event_id == event_id, confirmed) == 7
 
 
-async def test_on_postgresql_the_lock_function_comes_with_migration_0007_and_goes_with_its_downgrade(
+async def test_on_postgresql_the_lock_function_comes_with_0007_takes_many_addresses_from_0009_and_goes_back(
     postgres_database,
 ):
     from alembic import command
 
     from shared.migrations import alembic_config, upgrade
 
-    def function_exists() -> bool:
-        async def look() -> bool:
+    def signatures() -> list[str]:
+        async def look() -> list[str]:
             db = Database(postgres_database)
             try:
                 async with db.reading() as session:
-                    found = await session.scalar(
-                        text("SELECT count(*) FROM pg_proc WHERE proname = 'events_lock_for_registration'")
+                    found = await session.scalars(
+                        text(
+                            "SELECT pg_get_function_identity_arguments(oid) FROM pg_proc"
+                            " WHERE proname = 'events_lock_for_registration'"
+                        )
                     )
-                    return bool(found)
+                    return list(found)
             finally:
                 await db.dispose()
 
         return asyncio.run(look())
 
-    def migrate() -> list[bool]:
+    def migrate() -> list[list[str]]:
+        seen = []
         upgrade("events", postgres_database, "0007")
-        seen = [function_exists()]
+        seen.append(signatures())
         command.downgrade(alembic_config("events", postgres_database), "0006")
-        seen.append(function_exists())
-        upgrade("events", postgres_database, "0007")
-        return [*seen, function_exists()]
+        seen.append(signatures())
+        upgrade("events", postgres_database, "0009")
+        seen.append(signatures())
+        command.downgrade(alembic_config("events", postgres_database), "0008")
+        seen.append(signatures())
+        return seen
 
-    assert await asyncio.to_thread(migrate) == [True, False, True]
+    one, many = (
+        "p_event_id character varying, p_email_key character varying",
+        ("p_event_id character varying, p_email_keys character varying[]"),
+    )
+    assert await asyncio.to_thread(migrate) == [[one], [], [many], [one]]

@@ -191,3 +191,58 @@ async def test_a_cancelled_event_cancels_its_registrations_and_takes_no_more(uow
     with pytest.raises(Conflict, match="cancelled"):
         await register(uow, event_id, 3)
     assert len(uow.store.rows) == 2
+
+
+async def test_a_batch_is_decided_in_order_with_the_counts_each_registration_leaves(uow):
+    event_id = await published(uow, capacity=2)
+    await register(uow, event_id, 0)
+    commands = [RegisterForEvent(event_id, f"Person {n}", f"person{n}@example.org") for n in (1, 2, 3)]
+    commands.insert(2, RegisterForEvent(event_id, "Again", "PERSON1@example.org"))  # the same address as the first
+    async with uow.transaction() as store:
+        outcomes = await handlers.register_all(store, commands, NOW, link)
+    first, second, again, third = outcomes
+    assert (first.status, second.status, second.position, third.status, third.position) == (
+        "confirmed",
+        "waitlisted",
+        1,
+        "waitlisted",
+        2,
+    )
+    assert isinstance(again, Conflict) and again.field == "email"
+    stored = sorted(uow.store.rows.values(), key=lambda row: row["seq"])
+    assert [row["seq"] for row in stored] == [1, 2, 3, 4]  # arrival numbers go on without a gap
+    assert [row["id"] for row in stored][1:] == [first.id, second.id, third.id]
+    notices = recorded(uow, RegistrantNotice)[1:]  # each registration's notice, in the batch's order
+    assert [(n.registration_id, n.kind, n.position) for n in notices] == [
+        (first.id, "confirmed", None),
+        (second.id, "waitlisted", 1),
+        (third.id, "waitlisted", 2),
+    ]
+
+
+async def test_in_one_batch_a_slot_goes_to_the_first_who_asks_for_it(uow):
+    day = await published(uow, kind="consultation", title="Sprechtag")
+    async with uow.transaction() as store:
+        slot, other = await handlers.add_slots(store, AddSlots(day, START, 2, "Frau Berg", "Gründung", minutes=30))
+    commands = [
+        RegisterForEvent(day, "Erste", "erste@example.org", slot_id=slot),
+        RegisterForEvent(day, "Zweite", "zweite@example.org", slot_id=slot),
+        RegisterForEvent(day, "Dritte", "dritte@example.org", slot_id=other),
+    ]
+    async with uow.transaction() as store:
+        first, second, third = await handlers.register_all(store, commands, NOW, link)
+    assert isinstance(second, Conflict) and second.field == "slot_id"
+    assert uow.store.slots[slot]["registration_id"] == first.id
+    assert uow.store.slots[other]["registration_id"] == third.id
+    assert len(uow.store.rows) == 2
+
+
+async def test_a_batch_where_every_registration_is_refused_writes_nothing(uow):
+    event_id = await published(uow, capacity=1, waitlist=False)
+    await register(uow, event_id, 0)
+    outbox_before = list(uow.store.outbox)
+    commands = [RegisterForEvent(event_id, f"Person {n}", f"person{n}@example.org") for n in (1, 2)]
+    async with uow.transaction() as store:
+        outcomes = await handlers.register_all(store, commands, NOW, link)
+    assert [type(outcome) for outcome in outcomes] == [Conflict, Conflict]
+    assert len(uow.store.rows) == 1 and uow.store.outbox == outbox_before

@@ -16,6 +16,7 @@ from services.events.handlers.registrations import (
     cancel_registration,
     promote,
     register,
+    register_all,
     registration_by_id,
 )
 from services.events.handlers.upkeep import erase_personal_data, send_reminders
@@ -34,6 +35,7 @@ __all__ = [
     "publish_event",
     "reconfirm",
     "register",
+    "register_all",
     "registration_by_id",
     "run_reconfirmation",
     "send_reminders",

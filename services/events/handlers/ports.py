@@ -3,7 +3,7 @@ state and outbox together). store.py implements it on the database; tests/events
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -12,12 +12,17 @@ from shared.catalog import EventData
 
 
 class Counts(NamedTuple):
-    """What a registration is decided on, read together with the event under its lock."""
+    """What registrations are decided on, read together with the event under its lock."""
 
     confirmed: int
     waitlisted: int
     last_seq: int  # arrival order: the next registration gets last_seq + 1
-    registered: bool  # the email key already holds an active place
+    taken: frozenset[str]  # those of the asked email keys that already hold an active place
+
+
+# What the events of one request carry from it onto the bus (its trace context, the operator):
+# shared.outbox.origin, taken in the request and handed on when others stage its events for it.
+Origin = Mapping[str, str]
 
 
 # The job's claims on an event (a conditional update: one instance wins).
@@ -27,15 +32,18 @@ TokenHashes = tuple[str | None, ...]  # the registration's cancel token and reco
 
 class Store(Protocol):
     # --- registration: the hot path (one statement to lock and count, one to write, then COMMIT)
-    async def event_for_registration(self, event_id: str, email_key: str) -> tuple[Event, Counts]:
-        """The event, locked, with its counts; NotFound if there is none."""
+    async def event_for_registration(self, event_id: str, email_keys: Sequence[str]) -> tuple[Event, Counts]:
+        """The event, locked, with its counts and which of `email_keys` are taken; NotFound if there is none."""
 
     async def slot(self, event_id: str, slot_id: str) -> Slot | None: ...
 
     async def book_slot(self, slot_id: str, registration_id: str) -> None: ...
 
-    async def add_registration(self, values: dict[str, Any], events: Sequence[EventData]) -> None:
-        """The new registration and the catalog events it causes, staged in the outbox in this order."""
+    async def add_registrations(
+        self, rows: Sequence[dict[str, Any]], events: Sequence[EventData], origins: Sequence[Origin] | None = None
+    ) -> None:
+        """New registrations and the catalog events they cause, staged in the outbox in this order (one
+        statement for all); `origins`: one per event, what it carries from its request (None: this one)."""
 
     async def emit(self, events: Sequence[EventData]) -> None:
         """Stage catalog events in the outbox, in this order (one statement for all of them)."""

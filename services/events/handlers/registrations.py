@@ -4,15 +4,16 @@ waitlist. Each runs in the caller's unit of work (`Store`): state change and out
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from services.events.commands import Registered, RegisterForEvent
 from services.events.domain import Event, Registrant
 from services.events.domain_times import email_key
-from services.events.handlers.ports import Store
+from services.events.handlers.ports import Origin, Store
 from shared.auth import hash_token, new_token, token_matches
-from shared.errors import NotFound, Unauthenticated
+from shared.errors import DomainError, NotFound, Unauthenticated
 
 
 def new_id() -> str:
@@ -32,61 +33,99 @@ def calendar_path(event_id: str, slot_id: str | None = None) -> str:
 
 
 async def register(store: Store, command: RegisterForEvent, now: datetime, link: Callable[[str], str]) -> Registered:
-    """The hot path (bench/registration_rush.py): one statement that locks the event and counts, one
-    that writes the registration with its events' outbox rows (one on PostgreSQL, two on SQLite); a
-    consultation day also reads and books the slot.
-    `link` makes a site path absolute (settings.link) for the mail's links."""
-    event_id, slot_id = command.event_id, command.slot_id
-    key = email_key(command.email)
-    token = new_token("hbc")
-    token_hash = hash_token(token)
-    event, counts = await store.event_for_registration(event_id, key)
-    slot = await store.slot(event_id, slot_id) if slot_id and event.kind == "consultation" else None
-    place, position = event.admit(
-        now,
-        confirmed=counts.confirmed,
-        waitlisted=counts.waitlisted,
-        registered=counts.registered,
-        slot_id=slot_id,
-        slot=slot,
-        topic=command.topic,
-    )
-    registration_id = new_id()
-    cancel_url = link(cancel_path(registration_id, token))
-    registrant = Registrant(
-        registration_id,
-        event_id,
-        place,
-        slot_id,
-        command.name,
-        command.email,
-        command.language,
-        topic=command.topic,
-        slot_starts_at=slot.starts_at if slot else None,
-        slot_ends_at=slot.ends_at if slot else None,
-    )
-    links = {"event_url": link(f"/veranstaltungen/{event_id}"), "ics_url": link(calendar_path(event_id, slot_id))}
-    event.registered(registrant, position, cancel_url, links)
-    if slot is not None:
-        await store.book_slot(slot.id, registration_id)
-    values = {
-        "id": registration_id,
-        "event_id": event_id,
-        "seq": counts.last_seq + 1,
-        "slot_id": slot_id,
-        "status": place,
-        "name": command.name,
-        "email": command.email,
-        "email_key": key,
-        "organisation": command.organisation,
-        "topic": command.topic,
-        "language": command.language,
-        "consent_at": now,
-        "cancel_token_hash": token_hash,
-        "created_at": now,
-    }
-    await store.add_registration(values, event.recorded)
-    return Registered(registration_id, event_id, slot_id, place, position, token, cancel_url)
+    """One registration alone (a batch of one, see `register_all`)."""
+    (outcome,) = await register_all(store, [command], now, link)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+async def register_all(
+    store: Store,
+    commands: Sequence[RegisterForEvent],
+    now: datetime,
+    link: Callable[[str], str],
+    origins: Sequence[Origin] | None = None,
+) -> list[Registered | DomainError]:
+    """Decide registrations for one event in this order (registration_desk.py: those who arrived while
+    the previous decision held the event's lock). The hot path (bench/registration_rush.py): one
+    statement locks the event and counts, the rules decide each registration with the counts the
+    ones before it left, one statement writes all admitted registrations with their events' outbox
+    rows (two on SQLite); a consultation day also reads and books each slot. A refused registration
+    gets its error in its place and the others go on; an error of the event itself (not found) is
+    raised for all. `link` makes a site path absolute (settings.link) for the mail's links; `origins`:
+    what the events of each registration carry from its request (shared.outbox.origin)."""
+    event_id = commands[0].event_id
+    assert all(command.event_id == event_id for command in commands), "one event per batch"
+    keys = [email_key(command.email) for command in commands]
+    event, counts = await store.event_for_registration(event_id, keys)
+    confirmed, waitlisted, seq = counts.confirmed, counts.waitlisted, counts.last_seq
+    taken = set(counts.taken)
+    outcomes: list[Registered | DomainError] = []
+    rows: list[dict[str, Any]] = []
+    staged_origins: list[Origin] = []
+    for index, (command, key) in enumerate(zip(commands, keys, strict=True)):
+        slot_id = command.slot_id
+        slot = await store.slot(event_id, slot_id) if slot_id and event.kind == "consultation" else None
+        try:
+            place, position = event.admit(
+                now,
+                confirmed=confirmed,
+                waitlisted=waitlisted,
+                registered=key in taken,
+                slot_id=slot_id,
+                slot=slot,
+                topic=command.topic,
+            )
+        except DomainError as refused:
+            outcomes.append(refused)
+            continue
+        registration_id, token = new_id(), new_token("hbc")
+        cancel_url = link(cancel_path(registration_id, token))
+        registrant = Registrant(
+            registration_id,
+            event_id,
+            place,
+            slot_id,
+            command.name,
+            command.email,
+            command.language,
+            topic=command.topic,
+            slot_starts_at=slot.starts_at if slot else None,
+            slot_ends_at=slot.ends_at if slot else None,
+        )
+        links = {"event_url": link(f"/veranstaltungen/{event_id}"), "ics_url": link(calendar_path(event_id, slot_id))}
+        recorded_before = len(event.recorded)
+        event.registered(registrant, position, cancel_url, links)
+        if origins is not None:
+            staged_origins += [origins[index]] * (len(event.recorded) - recorded_before)
+        if slot is not None:
+            await store.book_slot(slot.id, registration_id)
+        seq += 1
+        confirmed, waitlisted = (confirmed + 1, waitlisted) if place == "confirmed" else (confirmed, waitlisted + 1)
+        taken.add(key)
+        rows.append(
+            {
+                "id": registration_id,
+                "event_id": event_id,
+                "seq": seq,
+                "slot_id": slot_id,
+                "status": place,
+                "name": command.name,
+                "email": command.email,
+                "email_key": key,
+                "organisation": command.organisation,
+                "topic": command.topic,
+                "language": command.language,
+                "consent_at": now,
+                "cancel_token_hash": hash_token(token),
+                "created_at": now,
+            }
+        )
+        outcomes.append(Registered(registration_id, event_id, slot_id, place, position, token, cancel_url))
+    if rows:
+        await store.add_registrations(rows, event.recorded, staged_origins if origins is not None else None)
+    return outcomes
 
 
 async def registration_by_id(store: Store, registration_id: str) -> Registrant:
