@@ -277,3 +277,29 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A server process of the bench, from the repository's root, its output appended to `log`."""
+    return subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+
+
+async def wait_ready(client, url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    """Until `url`/readyz answers 200 (httpx `client`); exits with the log's tail if the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url} exited:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(Exception):
+            if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
+                return
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} not ready:\n{log.read_text()[-3000:]}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (every thread), from /proc; NaN once it is gone."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (14, 15 of stat)
+    return float("nan")

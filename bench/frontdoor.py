@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 
 from fastapi import Request  # noqa: E402  (the bare route's annotation, resolved from this module)
 
-from bench._support import emit, environment, free_port, nats_server, stop  # noqa: E402
+from bench._support import cpu_seconds, emit, environment, free_port, nats_server, start, stop  # noqa: E402
 from bench.frontdoor_data import directory_database, embedded_postgres, profile_search, seed  # noqa: E402
 from hallobot.frontdoor import CADDYFILE, caddy_binary  # noqa: E402
 from services.directory.config import DirectorySettings  # noqa: E402
@@ -72,10 +72,6 @@ def pct(values: list[float], p: float) -> float:
 
 
 # --- processes ----------------------------------------------------------------------------------
-
-
-def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
@@ -190,14 +186,6 @@ async def at_rate(url: str, rate: float, seconds: float) -> dict:
         "max_ms": round(max(latencies), 2),
         "not_200": sum(status != 200 for status in statuses),
     }
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (every thread), from /proc."""
-    with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (14, 15 of stat)
-    return float("nan")
 
 
 async def saturated(contenders: dict[str, tuple[str, dict[str, int]]], seconds: float, in_flight: int = 8) -> dict:

@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from bench._support import free_port, hotspot_body, nats_server
+from bench._support import cpu_seconds, free_port, hotspot_body, nats_server
 
 TOKEN = "bench-operator-token-0123456789"
 
@@ -449,12 +449,6 @@ async def service_run(js, sink: SinkLog, n: int, tag: str) -> float:
     for subject, event in events:
         await js.publish(subject, event.to_json(), headers=event.headers())
     return await sink.wait(before + n) - started
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def mail_throughput(

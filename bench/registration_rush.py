@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,19 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import emit, environment, free_port, fresh_database, nats_server, print_table, rate, stop  # noqa: E402
+from bench._support import (  # noqa: E402
+    cpu_seconds,
+    emit,
+    environment,
+    free_port,
+    fresh_database,
+    nats_server,
+    print_table,
+    rate,
+    start,
+    stop,
+    wait_ready,
+)
 
 OPERATOR_TOKEN = "bench-operator-token-0123456789"
 WARMUP = 50
@@ -103,28 +114,11 @@ def bare_app(database_url: str):
 # --- processes ----------------------------------------------------------------------------
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-
-
-async def wait_ready(client, url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url} exited:\n{log.read_text()[-3000:]}")
-        try:
-            if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
-                return
-        except Exception:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} not ready:\n{log.read_text()[-3000:]}")
-
-
 @dataclass
 class Answer:
     status_code: int
     text: str
+    seconds: float = 0.0  # from the connect to the whole answer
 
     def json(self):
         return json.loads(self.text)
@@ -140,6 +134,7 @@ async def post(url: str, body: dict, client: str) -> Answer:
     bottleneck at 1,000 concurrent requests and would hide the difference between the two servers."""
     parts = urlsplit(url)
     payload = json.dumps(body).encode()
+    started = time.perf_counter()
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
     try:
         writer.write(
@@ -153,7 +148,7 @@ async def post(url: str, body: dict, client: str) -> Answer:
     finally:
         writer.close()
     head, _, content = raw.partition(b"\r\n\r\n")
-    return Answer(int(head.split(b" ", 2)[1]), content.decode(errors="replace"))
+    return Answer(int(head.split(b" ", 2)[1]), content.decode(errors="replace"), time.perf_counter() - started)
 
 
 async def fire(url: str, bodies: list[dict], first_client: int) -> tuple[float, list[Answer]]:
@@ -219,11 +214,15 @@ async def measure(database_url: str, n: int, capacity: int, work: Path) -> dict:
                 await fire(f"{bare_url}/insert", warm, 0)
                 await fire(f"{events_url}/events/{warm_id}/registrations", warm, 0)
 
+                cpu = cpu_seconds(bare.pid)
                 bare_s, bare_responses = await fire(f"{bare_url}/insert", [person("b", i) for i in range(n)], WARMUP)
+                bare_cpu = cpu_seconds(bare.pid) - cpu
                 event_id = await new_event(capacity)
+                cpu = cpu_seconds(events.pid)
                 rush_s, rush_responses = await fire(
                     f"{events_url}/events/{event_id}/registrations", [person("r", i) for i in range(n)], WARMUP
                 )
+                rush_cpu = cpu_seconds(events.pid) - cpu
                 view = (await client.get(f"{events_url}/events/{event_id}")).json()
         finally:
             stop(events)
@@ -233,15 +232,33 @@ async def measure(database_url: str, n: int, capacity: int, work: Path) -> dict:
         print(
             f"{len(failures)} failed requests, e.g. {failures[0].status_code} {failures[0].text[:300]}", file=sys.stderr
         )
-    statuses = [r.json()["status"] for r in rush_responses if r.status_code == 201]
+    registered = [r.json() for r in rush_responses if r.status_code == 201]
+    statuses = [r["status"] for r in registered]
     return {
         "bare_s": bare_s,
         "rush_s": rush_s,
+        # context: how long each request waited for its answer (the desk batches registrations)
+        "bare_latency_ms": latency_ms(bare_responses),
+        "rush_latency_ms": latency_ms(rush_responses),
+        # context: the server's CPU per request while the requests were answered (the events process also
+        # publishes the outbox then; what its relay does after the last answer is not counted)
+        "bare_cpu_ms_per_request": round(bare_cpu / n * 1000, 3),
+        "rush_cpu_ms_per_request": round(rush_cpu / n * 1000, 3),
+        "waitlist_positions_in_order": sorted(r["position"] for r in registered if r["status"] == "waitlisted")
+        == list(range(1, statuses.count("waitlisted") + 1)),
         "failures": len(failures),
         "confirmed_responses": statuses.count("confirmed"),
         "waitlisted_responses": statuses.count("waitlisted"),
         "confirmed_stored": view["confirmed"],
         "waitlisted_stored": view["waitlisted"],
+    }
+
+
+def latency_ms(answers: list[Answer]) -> dict[str, float]:
+    seconds = sorted(answer.seconds for answer in answers)
+    return {
+        "p50": round(seconds[len(seconds) // 2] * 1000, 1),
+        "p99": round(seconds[int(len(seconds) * 0.99)] * 1000, 1),
     }
 
 
@@ -262,11 +279,21 @@ async def main_async(args) -> int:
         ],
     )
     print(f"\nratio registrations/s ÷ bare inserts/s: {ratio:.2f} (goal ≥ {GOAL})")
+    bare_latency, rush_latency = result["bare_latency_ms"], result["rush_latency_ms"]
+    print(
+        f"answer after (ms), p50 / p99: bare {bare_latency['p50']} / {bare_latency['p99']}, "
+        f"registration {rush_latency['p50']} / {rush_latency['p99']}; server CPU per request (ms): "
+        f"bare {result['bare_cpu_ms_per_request']}, registration {result['rush_cpu_ms_per_request']}"
+    )
     print(
         f"confirmed: {result['confirmed_stored']} (must be exactly {args.capacity}); "
         f"waitlisted: {result['waitlisted_stored']}; failed requests: {result['failures']}"
     )
-    ok = result["confirmed_stored"] == result["confirmed_responses"] == args.capacity and result["failures"] == 0
+    ok = (
+        result["confirmed_stored"] == result["confirmed_responses"] == args.capacity
+        and result["failures"] == 0
+        and result["waitlist_positions_in_order"]
+    )
     emit(
         {
             "bench": "registration_rush",

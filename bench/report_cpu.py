@@ -37,11 +37,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,7 +51,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._support import emit, environment, free_port, fresh_database, hotspot_body, nats_server, stop  # noqa: E402
+from bench._support import (  # noqa: E402
+    cpu_seconds,
+    emit,
+    environment,
+    free_port,
+    fresh_database,
+    hotspot_body,
+    nats_server,
+    start,
+    stop,
+    wait_ready,
+)
 
 OPERATOR_TOKEN = "bench-operator-token-0123456789"
 GOAL = 0.5
@@ -142,28 +151,6 @@ def serve_wifi_profiled(port: int, profile_path: str) -> int:
 
 
 # --- processes ----------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (every thread), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-
-
-async def wait_ready(client, url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url} exited:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(Exception):
-            if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
-                return
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} not ready:\n{log.read_text()[-3000:]}")
 
 
 class Hotspot:
