@@ -10,7 +10,9 @@ one transaction: one lock, one count, the rules applied one after the other with
 decision leaves (`handlers.register_all`), one write. A lone registration is a batch of one and waits
 for nothing; a batch is at most `MAX_BATCH`.
 
-A refused registration (already registered, a slot taken, full without waitlist) gets its own answer.
+A batch is decided at one moment (its registrations' time of consent is when their batch was decided,
+milliseconds after they arrived). A refused registration (already registered, a slot taken, full
+without waitlist) gets its own answer.
 When the database refuses a whole batch (an error that is no rule's), each of its registrations is
 tried again alone, so that one cannot fail the others. The events of each registration carry its own
 request's trace and actor (shared.outbox.origin). Several instances of the service each have a desk;
@@ -90,11 +92,18 @@ class RegistrationDesk:
                 del queue[: self._max_batch]
                 if batch:
                     await self._decide_batch(batch)
-        finally:
-            del self._queues[event_id]
-            for left in [*batch, *queue]:  # only if deciding was cancelled (the service stops)
+        except Exception as fault:  # of the desk itself: every caller still waiting hears of it
+            log.exception("the registration desk failed for event %s", event_id)
+            for left in [*batch, *queue]:
+                if not left.answer.done():
+                    left.answer.set_exception(fault)
+        except BaseException:  # cancelled: the service stops
+            for left in [*batch, *queue]:
                 if not left.answer.done():
                     left.answer.cancel()
+            raise
+        finally:
+            del self._queues[event_id]
 
     async def _decide_batch(self, batch: list[_Waiting]) -> None:
         try:

@@ -169,3 +169,20 @@ async def test_a_caller_who_leaves_before_its_batch_is_decided_is_not_registered
             await left
         assert await stored_in_arrival_order(db, event_id) == [(r.id, "confirmed") for r in registered]
         assert await count(db, R, R.c.name == "Person 3") == 0
+
+
+async def test_a_fault_of_the_desk_itself_answers_every_waiting_caller_and_the_next_batch_starts_afresh(
+    tmp_path, monkeypatch
+):
+    async with migrated("events", f"sqlite:///{tmp_path / 'events.sqlite3'}") as db:
+        event_id = await published_event(db, capacity=5)
+        desk = desk_on(db)
+
+        async def broken(self, batch):
+            raise RuntimeError("the desk broke")
+
+        monkeypatch.setattr(RegistrationDesk, "_decide_batch", broken)
+        answers = await asyncio.gather(*(desk.register(person(event_id, n)) for n in range(3)), return_exceptions=True)
+        assert [str(answer) for answer in answers] == ["the desk broke"] * 3  # nobody is left waiting
+        monkeypatch.undo()
+        assert (await desk.register(person(event_id, 4))).status == "confirmed"
