@@ -10,6 +10,8 @@ boolean; this one takes an array of keys and answers with those that are taken. 
 dropped, so that only one function of the name exists.
 """
 
+from importlib import import_module
+
 from alembic import op
 
 revision = "0009"
@@ -43,28 +45,10 @@ END
 $$
 """
 
-# 0007's function, as it was (for the downgrade).
-LOCK_FOR_ONE_REGISTRATION = """
-CREATE OR REPLACE FUNCTION events_lock_for_registration(p_event_id varchar, p_email_key varchar)
-RETURNS TABLE (event events, confirmed bigint, waitlisted bigint, last_seq integer, taken boolean)
-LANGUAGE plpgsql VOLATILE AS $$
-#variable_conflict use_column
-BEGIN
-    PERFORM 1 FROM events WHERE id = p_event_id FOR UPDATE;
-    RETURN QUERY
-    SELECT e,
-        (SELECT count(*) FROM registrations r WHERE r.event_id = p_event_id AND r.status = 'confirmed'),
-        (SELECT count(*) FROM registrations r WHERE r.event_id = p_event_id AND r.status = 'waitlisted'),
-        (SELECT coalesce(max(r.seq), 0) FROM registrations r WHERE r.event_id = p_event_id),
-        EXISTS (
-            SELECT 1 FROM registrations r
-            WHERE r.event_id = p_event_id AND r.email_key = p_email_key
-              AND r.status IN ('confirmed', 'waitlisted')
-        )
-    FROM events e WHERE e.id = p_event_id;
-END
-$$
-"""
+# 0007's function, as 0007 wrote it: what the downgrade restores.
+LOCK_FOR_ONE_REGISTRATION = import_module(
+    "services.events.migrations.versions.0007_registration_lock_function"
+).LOCK_FOR_REGISTRATION
 
 
 def upgrade() -> None:
