@@ -48,8 +48,9 @@ EVENT_NOT_FOUND = "Veranstaltung nicht gefunden. / Event not found."
 
 
 def _registration_counts(event_id: Any, keys: Any) -> list[ColumnElement[Any]]:
-    """confirmed, waitlisted, last seq and which of `keys` hold an active place (a JSON array): four
-    scalar subqueries that each stay inside an index (no scan of the event's registration rows)."""
+    """SQLite: confirmed, waitlisted, last seq and which of `keys` hold an active place (a JSON array,
+    `json_group_array`): four scalar subqueries that each stay inside an index (no scan of the event's
+    registration rows). PostgreSQL counts in the function of migration 0009."""
 
     def count(status: str) -> ColumnElement[Any]:
         return (
@@ -91,8 +92,9 @@ _LOCKED_EVENT_AND_COUNTS = (
         column("taken", ARRAY(String)),
     )
 )
-# The columns a new registration is written with (handlers/registrations.py), as bind parameters named
-# `new_<column>` (add_events_with: the outbox's own column names would be taken for its values).
+# The columns a new registration is written with (handlers/registrations.py); on PostgreSQL as bind
+# parameters named `new_<i>_<column>` (add_events_with: the outbox's own column names would be taken
+# for its values).
 NEW_REGISTRATION = (
     "id",
     "event_id",
@@ -186,7 +188,7 @@ class SqlStore:
         """One statement on both. SQLite: the write transaction already holds the database's write lock
         (BEGIN IMMEDIATE). PostgreSQL: a function locks the row, then counts in a statement of its own,
         whose fresh snapshot sees every registration committed by the transaction that held the lock
-        before (migration 0007)."""
+        before (migrations 0007 and 0009)."""
         db = await self._db()
         sqlite = db.dialect.name == "sqlite"
         query = _EVENT_AND_COUNTS if sqlite else _LOCKED_EVENT_AND_COUNTS
