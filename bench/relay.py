@@ -93,6 +93,7 @@ async def run(args) -> dict:
     from shared.db import Database
     from shared.outbox import add_event, outbox_table
     from shared.relay import OutboxRelay
+    from shared.relay.relay import WINDOW
     from shared.streams import ensure_streams
 
     n = args.n
@@ -143,7 +144,7 @@ async def run(args) -> dict:
                         table,
                         lambda: js,
                         service="bench",
-                        window=int(os.environ.get("HALLOBOT_RELAY_WINDOW", "500")),
+                        window=int(os.environ.get("HALLOBOT_RELAY_WINDOW", WINDOW)),
                     )
                     profiler = cProfile.Profile() if args.profile else None
                     rounds = 0

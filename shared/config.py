@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     relay_poll_interval_s: float = Field(1.0, gt=0, validation_alias=_env("HALLOBOT_RELAY_POLL_INTERVAL_S"))
     # Outbox rows the relay has in flight before it waits for their PubAcks (docs/architecture.md,
     # "Relay"); 1 waits for each PubAck before the next publish (the relay before #19).
-    relay_window: int = Field(500, ge=1, le=4000, validation_alias=_env("HALLOBOT_RELAY_WINDOW"))
+    relay_window: int = Field(2000, ge=1, le=4000, validation_alias=_env("HALLOBOT_RELAY_WINDOW"))
     # At start-up a service waits this long for NATS (it may start later), then exits with one
     # sentence so that its supervisor restarts it; SIGTERM is only heard once start-up is over.
     nats_connect_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("HALLOBOT_NATS_CONNECT_TIMEOUT_S"))
