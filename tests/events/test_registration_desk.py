@@ -72,6 +72,20 @@ async def test_forty_registrations_arriving_together_are_one_transaction_with_ex
         assert [i for i in ids if i] == [r.id for r in results for _ in range(2)]
 
 
+async def test_registrations_for_two_events_at_once_are_two_batches_each_with_its_own_places(database_url):
+    async with migrated("events", database_url) as db:
+        workshop, breakfast = await published_event(db, capacity=5), await published_event(db, capacity=3)
+        desk = desk_on(db)
+        commands = [person(workshop if n % 2 else breakfast, n) for n in range(40)]  # interleaved
+        with lock_and_count_calls(db) as batches:
+            results = await asyncio.gather(*(desk.register(command) for command in commands))
+        assert len(batches) == 2
+        for event_id, places in ((workshop, 5), (breakfast, 3)):
+            mine = [r for r in results if r.event_id == event_id]
+            assert [r.status for r in mine] == ["confirmed"] * places + ["waitlisted"] * (20 - places)
+            assert await stored_in_arrival_order(db, event_id) == [(r.id, r.status) for r in mine]
+
+
 async def test_a_batch_is_at_most_max_batch_registrations(database_url):
     async with migrated("events", database_url) as db:
         event_id = await published_event(db, capacity=100)
