@@ -101,10 +101,9 @@ async def add_event(session: AsyncSession, table: Table, data: EventData, *, eve
 def _staged_rows(
     payloads: list[EventData], origins: Sequence[Mapping[str, str]] | None = None
 ) -> tuple[list[CloudEvent], list[dict[str, Any]]]:
-    if origins is None:
-        events = [_with_actor(data.to_event()) for data in payloads]
-    else:
-        events = [_with_origin(data.to_event(), found) for data, found in zip(payloads, origins, strict=True)]
+    if origins is None:  # all staged here and now: one origin for all, taken once
+        origins = [origin()] * len(payloads)
+    events = [_with_origin(data.to_event(), found) for data, found in zip(payloads, origins, strict=True)]
     rows = [
         {"event_id": e.id, "subject": d.nats_subject(), "payload": e.to_json(), "created_at": e.time}
         for e, d in zip(events, payloads, strict=True)

@@ -51,7 +51,7 @@ class _Waiting:
     answer: asyncio.Future[Registered] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-Outcome = Registered | DomainError | Exception
+Outcome = Registered | Exception  # a refusal (DomainError) or a fault
 
 
 class RegistrationDesk:
