@@ -25,6 +25,7 @@ from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
 PRELOAD = "hallobot.shared_code"
+POSTGRESQL_DRIVER = ("asyncpg", "sqlalchemy.dialects.postgresql.asyncpg")  # when a service uses PostgreSQL
 
 
 def available() -> bool:
@@ -34,13 +35,14 @@ def available() -> bool:
 _context: ForkServerContext | None = None
 
 
-def fork_server() -> ForkServerContext:
-    """The fork server's context; its process starts (and begins loading the services' code) at the
-    first call, without waiting for it."""
+def fork_server(postgresql: bool = False) -> ForkServerContext:
+    """The fork server's context; its process starts (and begins loading the services' code, and the
+    PostgreSQL driver when a service uses PostgreSQL) at the first call, without waiting for it."""
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload([PRELOAD])
+        # the driver first: shared_code.py, loaded last, freezes what is loaded by then
+        _context.set_forkserver_preload([*(POSTGRESQL_DRIVER if postgresql else ()), PRELOAD])
         from multiprocessing import forkserver
 
         forkserver.ensure_running()

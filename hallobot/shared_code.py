@@ -18,8 +18,13 @@ from shared.migrations import load_alembic
 
 LIBRARIES = (
     "hallobot.cli",
-    # what uvicorn loads while a service starts
+    # what a service loads while it starts: uvicorn's protocol and lifespan modules, alembic's Config
+    "alembic.config",
+    "concurrent.futures.thread",
+    "fastapi.telemetry._runtime",
+    "uvicorn.lifespan.off",
     "uvicorn.lifespan.on",
+    "uvicorn.protocols.http.auto",
     "uvicorn.protocols.http.h11_impl",
     "uvicorn.protocols.websockets.auto",
 )

@@ -187,7 +187,7 @@ def run_up(demo: bool = False) -> int:
             check_ports(plan)
             caddy_binary(), caddyfile()  # missing: said now, before anything starts
             if plan.fork_services:  # begins loading the services' code now, beside nats-server and the sink
-                fork_server()
+                fork_server(postgresql=any(url.startswith("postgres") for url in plan.database_urls.values()))
 
             if not plan.embedded_nats:
                 wait_for_external_nats(plan, stopper)

@@ -56,6 +56,17 @@ async def presented_token(
     return token
 
 
+# What `TokenDep` puts in a route's OpenAPI operation, for a route that reads the token itself.
+BEARER_SECURITY: dict[str, Any] = {"security": [{}, {"HTTPBearer": []}]}
+
+
+async def bearer_token(request: Request) -> str | None:
+    """`TokenDep` read in the route itself, for the hottest route (a hotspot's report): the same token
+    and the same operator resolution, without FastAPI solving two dependencies for every request
+    (bench/README.md, report_cpu.py). Such a route declares `openapi_extra=BEARER_SECURITY`."""
+    return await presented_token(request, await bearer(request))
+
+
 TokenDep = Annotated[str | None, Depends(presented_token)]
 
 

@@ -27,7 +27,7 @@ from services.wifi.schemas import (
     ReportIn,
 )
 from services.wifi.store import SqlWifiStore
-from shared.auth import OperatorDep, TokenDep, check_credential, is_operator
+from shared.auth import BEARER_SECURITY, OperatorDep, TokenDep, bearer_token, check_credential, is_operator
 from shared.envelope import utcnow
 from shared.errors import NotFound, Unauthenticated
 from shared.service import ReadingDep, TransactionDep
@@ -107,11 +107,14 @@ async def rotate_token(hotspot_id: HotspotId, session: TransactionDep, _: Operat
     response_model=ReportAccepted,
     summary="Statusmeldung / status report (the hotspot's host credential)",
     responses={429: {"description": "mehr Meldungen als WIFI_REPORT_LIMIT / more reports than the hotspot's limit"}},
+    openapi_extra=BEARER_SECURITY,
 )
-async def post_report(hotspot_id: HotspotId, body: ReportIn, request: Request, token: TokenDep) -> ReportOutcome:
-    # The hottest route (bench/report_cpu.py): the transaction is opened here rather than through
-    # TransactionDep and the settings are read from the app (each dependency FastAPI solves costs);
-    # the outcome is answered as it is, validated once against `response_model`.
+async def post_report(hotspot_id: HotspotId, body: ReportIn, request: Request) -> ReportOutcome:
+    # The hottest route (bench/report_cpu.py): the token is read and the transaction opened here
+    # rather than through TokenDep and TransactionDep, and the settings are read from the app (each
+    # dependency FastAPI solves costs); the outcome is answered as it is, validated once against
+    # `response_model`.
+    token = await bearer_token(request)
     if not token:
         raise Unauthenticated("host credential required")
     limiter, settings = request.app.state.rate_limiter, request.app.state.settings
