@@ -180,12 +180,13 @@ def _host_agent(args: argparse.Namespace) -> int:
 def _catalogs(args: argparse.Namespace) -> int:
     from shared.web.catalogs import PARTS, update
 
-    open_texts = 0
+    failing = False
     for part in args.parts or PARTS:
-        missing, obsolete = update(part, write=not args.check)
-        open_texts += missing
-        print(f"{part}: {missing} text(s) without English translation, {obsolete} no longer used")
-    return 1 if open_texts and args.check else 0
+        state = update(part, write=not args.check)
+        stale = "; out of date (a text or a source line changed): run `hallobot catalogs`" if state.out_of_date else ""
+        print(f"{part}: {state.missing} text(s) without English translation, {state.obsolete} no longer used{stale}")
+        failing = failing or bool(state.missing) or state.out_of_date
+    return 1 if failing and args.check else 0
 
 
 def _operator(args: argparse.Namespace) -> int:
@@ -256,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         "catalogs", help="add new page and mail texts to the English message catalogs (locale/en/…/messages.po)"
     )
     catalogs.add_argument("parts", nargs="*", metavar="PART", help="shared/web or services/<name>; default all")
-    catalogs.add_argument("--check", action="store_true", help="change no file; exit 1 while a text has no translation")
+    catalogs.add_argument(
+        "--check",
+        action="store_true",
+        help="change no file; exit 1 while a text has no translation or a catalog is out of date (source lines too)",
+    )
     catalogs.set_defaults(run=_catalogs)
 
     operator = commands.add_parser("operator", help="the console's operator accounts")

@@ -9,6 +9,7 @@ text has no English translation."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -62,9 +63,19 @@ def existing(part: str, language: str = "en") -> Catalog:
         return read_po(handle, locale=language)
 
 
-def update(part: str, language: str = "en", *, write: bool = True) -> tuple[int, int]:
-    """Bring the part's catalog up to date with its texts; (texts without translation, obsolete).
-    `write=False` only counts: a check changes no file."""
+@dataclass(frozen=True)
+class CatalogState:
+    """What `update` found: texts without translation, texts no longer used, and whether the file
+    differs from what the part's texts make of it (a new or dropped text, a source line that moved)."""
+
+    missing: int
+    obsolete: int
+    out_of_date: bool
+
+
+def update(part: str, language: str = "en", *, write: bool = True) -> CatalogState:
+    """Bring the part's catalog up to date with its texts. `write=False` only compares: a check
+    changes no file, and a catalog out of date (its source line references too) is said so."""
     template = extracted(part)
     catalog = existing(part, language)
     created = catalog.creation_date
@@ -72,15 +83,15 @@ def update(part: str, language: str = "en", *, write: bool = True) -> tuple[int,
     # Babel stamps the extraction time into the header on every update: kept as it was, so that a run
     # that finds no new text leaves the file as it is (no diff in catalogs nobody changed).
     catalog.creation_date = created
-    if write:
-        path = catalog_path(part, language)
+    path = catalog_path(part, language)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=120, sort_output=True, ignore_obsolete=True, omit_header=False)
+    out_of_date = not path.exists() or path.read_bytes() != buffer.getvalue()
+    if write and out_of_date:
         path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        write_po(buffer, catalog, width=120, sort_output=True, ignore_obsolete=True, omit_header=False)
-        if not path.exists() or path.read_bytes() != buffer.getvalue():
-            path.write_bytes(buffer.getvalue())
+        path.write_bytes(buffer.getvalue())
     missing = sum(1 for message in catalog if message.id and not message.string)
-    return missing, len(catalog.obsolete)
+    return CatalogState(missing, len(catalog.obsolete), out_of_date and not write)
 
 
 def untranslated(part: str, language: str = "en") -> list[str]:
