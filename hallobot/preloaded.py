@@ -24,6 +24,8 @@ import sys
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
+from hallobot.plan import UpError
+
 PRELOAD = "hallobot.shared_code"
 POSTGRESQL_DRIVER = ("asyncpg", "sqlalchemy.dialects.postgresql.asyncpg")  # when a service uses PostgreSQL
 
@@ -101,7 +103,14 @@ class ForkedProcess:
 def fork_service(name: str, cli_args: list[str], env: dict[str, str], log_path: Path) -> ForkedProcess:
     """Fork `hallobot serve` with `cli_args` from the fork server (started if it is not yet)."""
     process = fork_server().Process(target=_serve, args=(cli_args, env, str(log_path)), name=name, daemon=False)
-    process.start()
+    try:
+        process.start()
+    except Exception as exc:  # the fork server did not answer (it could not start, or ended)
+        raise UpError(
+            f"hallobot: cannot fork {name} from the fork server ({exc!r}); "
+            "HALLOBOT_UP_START=exec starts each service as an interpreter of its own",
+            1,
+        ) from None
     return ForkedProcess(process)
 
 

@@ -9,12 +9,12 @@ process with threads can inherit a held lock). The garbage collector is then tol
 objects alone (`gc.freeze`): its passes would otherwise write to the pages holding them in every
 service and so copy the pages the services share."""
 
+import contextlib
 import gc
 import pkgutil
 from importlib import import_module
 
 import shared
-from shared.migrations import load_alembic
 
 LIBRARIES = (
     "hallobot.cli",
@@ -29,10 +29,24 @@ LIBRARIES = (
     "uvicorn.protocols.websockets.auto",
 )
 
-for module in pkgutil.walk_packages(shared.__path__, "shared."):
-    import_module(module.name)
+
+def _load(name: str) -> None:
+    """A module that fails to load here is left out: the service that needs it loads it again itself
+    and fails with the error in its log, as it would started on its own. (The fork server lets only
+    ImportError pass; any other error would end it, and with it every start of a service.)"""
+    try:
+        import_module(name)
+    except Exception:
+        pass
+
+
+for module in pkgutil.walk_packages(shared.__path__, "shared.", onerror=lambda _name: None):
+    _load(module.name)
 for name in LIBRARIES:
-    import_module(name)
-load_alembic()
+    _load(name)
+with contextlib.suppress(Exception):
+    from shared.migrations import load_alembic
+
+    load_alembic()
 
 gc.freeze()

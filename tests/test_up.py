@@ -454,6 +454,25 @@ def test_a_forked_service_that_dies_stops_everything_and_its_log_is_shown(run_up
     assert up.leftovers() == {}, "child processes survived"
 
 
+def test_a_shared_module_that_fails_to_load_is_left_to_the_service_not_the_fork_server():
+    """The fork server's preload survives a module that raises (the service then loads it itself and
+    shows the error in its log), and leaves the objects it loaded to the garbage collector's frozen set."""
+    probe = (
+        "import gc, sys\n"
+        "class Broken:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'shared.spreadsheet':\n"
+        "            raise RuntimeError('broken on purpose')\n"
+        "sys.meta_path.insert(0, Broken())\n"
+        "import hallobot.shared_code\n"
+        "loaded = {'shared.db', 'shared.service', 'shared.web.pages', 'alembic.command', 'uvicorn.lifespan.on'}\n"
+        "print(sorted(loaded - set(sys.modules)), 'shared.spreadsheet' in sys.modules, gc.get_freeze_count() > 0)\n"
+    )
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.split() == ["[]", "False", "True"], answer.stdout + answer.stderr
+
+
 def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_path):
     nats_port, monitor_port, smtp_port = _free_ports(3)
     store = tmp_path / "external-nats"
