@@ -119,9 +119,9 @@ def fork_service(name: str, cli_args: list[str], env: dict[str, str], log_path: 
 def _serve(cli_args: list[str], env: dict[str, str], log_path: str) -> None:  # pragma: no cover - in the child
     os.setpgid(0, 0)  # as `spawn` does: its own process group
     if sys.platform.startswith("linux"):
-        from hallobot.supervise import _die_with_parent
+        from hallobot.supervise import die_with_parent
 
-        _die_with_parent()
+        die_with_parent()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the fork server ignores it; a service does not
     log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.dup2(log, 1)

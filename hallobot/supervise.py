@@ -138,7 +138,7 @@ def _from_caddy(record: dict[str, Any]) -> dict[str, Any]:
     return {"time": when, "level": level, "logger": record.get("logger"), "message": message}
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child (between fork and exec, or forked)
     """Linux: deliver SIGTERM to this child should `up` die without stopping it."""
     try:
         import ctypes
@@ -165,7 +165,7 @@ def spawn(name: str, argv: list[str], env: dict[str, str], log_path: Path) -> Ch
         if os.name == "posix":
             extra["process_group"] = 0  # Ctrl-C in the terminal reaches `up` only; `up` stops children in order
             if sys.platform.startswith("linux"):
-                extra["preexec_fn"] = _die_with_parent
+                extra["preexec_fn"] = die_with_parent
         process = subprocess.Popen(
             argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **extra
         )

@@ -56,8 +56,9 @@ async def presented_token(
     return token
 
 
-# What `TokenDep` puts in a route's OpenAPI operation, for a route that reads the token itself.
-BEARER_SECURITY: dict[str, Any] = {"security": [{}, {"HTTPBearer": []}]}
+# What `TokenDep` puts in a route's OpenAPI operation (the bearer is optional: `{}` first), for a
+# route that reads the token itself.
+BEARER_SECURITY: dict[str, Any] = {"security": [{}, {bearer.scheme_name: []}]}
 
 
 async def bearer_token(request: Request) -> str | None:
