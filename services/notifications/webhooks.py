@@ -1,7 +1,11 @@
 """Webhooks per the Standard Webhooks spec (signed with the `standardwebhooks` library), each a
 structured-mode CloudEvent (`application/cloudevents+json`, as the CloudEvents HTTP binding asks);
 never into private networks unless an operator allowlisted the target, and always to the address
-that was checked."""
+that was checked.
+
+httpx is imported where a webhook is checked or sent, not with this module: the service starts
+without it (and without its TLS context, certifi's CAs), which is 0.06 CPU s of a start that has
+none to send (bench/README.md, "Start-up and memory")."""
 
 from __future__ import annotations
 
@@ -14,13 +18,16 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import httpx
 from standardwebhooks import Webhook
 
 from services.notifications.delivery_rules import target_refusal
 from shared import tracing
 from shared.envelope import CONTENT_TYPE
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def new_secret() -> str:
@@ -71,6 +78,8 @@ async def lookup(url: str, resolver: Resolver = resolve) -> Target:
     """Resolve a webhook URL's host: on creation and again before every send (a name may resolve
     elsewhere later). An IP literal is not looked up. DNS can take seconds: never call this inside a
     write transaction."""
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
@@ -95,15 +104,19 @@ class PinnedClient:
     address) is only ever reused for the name its TLS session was verified for."""
 
     def __init__(self, timeout: float, verify: ssl.SSLContext | None = None) -> None:
-        # One TLS context for all hosts (certifi's CAs, or SSL_CERT_FILE/SSL_CERT_DIR as before);
-        # the clients themselves ignore the environment: a proxy would look the name up again.
         self.timeout = timeout
-        self.verify = verify if verify is not None else httpx.create_ssl_context(trust_env=True)
+        self.verify = verify  # None: made with the first client
         self.clients: dict[str, httpx.AsyncClient] = {}
 
     def _client(self, host: str) -> httpx.AsyncClient:
+        import httpx
+
         client = self.clients.get(host)
         if client is None:
+            if self.verify is None:
+                # One TLS context for all hosts (certifi's CAs, or SSL_CERT_FILE/SSL_CERT_DIR); the
+                # clients themselves ignore the environment: a proxy would look the name up again.
+                self.verify = httpx.create_ssl_context(trust_env=True)
             client = httpx.AsyncClient(
                 timeout=self.timeout, follow_redirects=False, trust_env=False, verify=self.verify
             )
@@ -112,6 +125,8 @@ class PinnedClient:
 
     async def post(self, target: Target, content: bytes, headers: dict[str, str]) -> httpx.Response:
         """POST to the first of the target's addresses that accepts a connection."""
+        import httpx
+
         if target.host is None or not target.addresses:
             raise WebhookFailure(f"{target.url} has no checked address")
         url = httpx.URL(target.url)
@@ -137,6 +152,8 @@ class PinnedClient:
 async def post(client: PinnedClient, target: Target, secret: str, message_id: str, body: str) -> None:
     """With traces on, the request carries the `webhook send` span's context as `traceparent` (the
     body's CloudEvent keeps the extension of the change it tells of)."""
+    import httpx
+
     try:
         headers = signed_headers(secret, message_id, body) | tracing.carrier()
         response = await client.post(target, body.encode(), headers)
