@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.db import async_url
+from shared.db import async_url, sqlite_journal
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -138,6 +138,8 @@ def run_env(target_metadata: MetaData) -> None:
 
     async def run_async() -> None:
         engine = create_async_engine(url, poolclass=pool.NullPool)
+        if engine.dialect.name == "sqlite":  # the service's journal, not its transactions nor foreign keys
+            sa.event.listen(engine.sync_engine, "connect", lambda connection, _record: sqlite_journal(connection))
         async with engine.connect() as connection:
             await connection.run_sync(run)
         await engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -63,6 +64,18 @@ def test_a_database_is_at_its_head_only_once_every_revision_is_applied(database_
     assert not asyncio.run(is_at_head("events", database_url))
     upgrade("events", database_url)
     assert asyncio.run(is_at_head("events", database_url))
+
+
+def test_a_new_sqlite_database_is_migrated_in_the_journal_the_service_then_uses(tmp_path):
+    """WAL with synchronous=NORMAL from the first DDL statement on (shared.db.sqlite_journal): the
+    migrations of a new database no longer wait for the disk at every statement."""
+    import sqlite3
+
+    path = tmp_path / "wifi.sqlite3"
+    upgrade("wifi", f"sqlite+aiosqlite:///{path}")
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert connection.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
 
 
 def test_the_openapi_and_asyncapi_documents_in_docs_match_the_code():
