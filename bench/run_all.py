@@ -142,11 +142,11 @@ def memory_kib(pid: int) -> dict[str, Any]:
                 continue
             children[ppid].append(int(entry.name))
     total: dict[str, Any] = {"rss": 0, "pss": 0, "pss_by_role": defaultdict(int)}
-    todo = [(pid, "")]
+    todo = [pid]
     while todo:
-        current, parent_role = todo.pop()
+        current = todo.pop()
         try:
-            own_role = role(Path(f"/proc/{current}/cmdline").read_bytes(), parent_role)
+            own_role = role(Path(f"/proc/{current}/cmdline").read_bytes())
             for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
                 key = line.split(":", 1)[0].lower()
                 if key in ("rss", "pss"):
@@ -155,14 +155,13 @@ def memory_kib(pid: int) -> dict[str, Any]:
                     total["pss_by_role"][own_role] += int(line.split()[1])
         except OSError:
             continue
-        todo.extend((child, own_role) for child in children.get(current, []))
+        todo.extend(children.get(current, []))
     total["pss_by_role"] = dict(total["pss_by_role"])
     return total
 
 
-def role(cmdline: bytes, parent_role: str) -> str:
-    """What a process of either stack is, from its command line (and its parent's role: the services
-    forked from the fork server carry its command line)."""
+def role(cmdline: bytes) -> str:
+    """What a process of either stack is, from its command line."""
     args = cmdline.decode(errors="replace").split("\0")
     text = " ".join(args)
     if "caddy" in Path(args[0]).name:
@@ -171,10 +170,8 @@ def role(cmdline: bytes, parent_role: str) -> str:
         return "nats-server"
     if "hallobot.mailsink" in text:
         return "mail sink"
-    if "resource_tracker" in text:
-        return "resource tracker"
-    if "multiprocessing.forkserver" in text:
-        return "services" if parent_role == "fork server" else "fork server"
+    if "hallobot.fork_server" in text:  # the forks carry its command line (it has exited once they run)
+        return "services"
     if "hallobot.cli serve" in text or "uvicorn" in text:
         return "services"
     if "hallobot.cli up" in text:

