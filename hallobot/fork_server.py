@@ -82,8 +82,11 @@ def _serve(parent: int, cli_args: list[str], env: dict[str, str], log_path: str)
     sys.argv = ["hallobot", *cli_args]
     try:
         return cli(cli_args)
-    except SystemExit as exit:
-        return exit.code if isinstance(exit.code, int) else 1
+    except SystemExit as exit:  # as the interpreter would end: None is 0, a message is said and is 1
+        if exit.code is None or isinstance(exit.code, int):
+            return exit.code or 0
+        print(exit.code, file=sys.stderr)
+        return 1
     finally:
         atexit._run_exitfuncs()  # what the service left to run at exit (a tracer's last spans, log flushes)
 
