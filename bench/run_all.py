@@ -170,9 +170,8 @@ def role(cmdline: bytes) -> str:
         return "nats-server"
     if "hallobot.mailsink" in text:
         return "mail sink"
-    if "hallobot.fork_server" in text:  # the forks carry its command line (it has exited once they run)
-        return "services"
-    if "hallobot.cli serve" in text or "uvicorn" in text:
+    # forked services carry the fork server's command line (it has exited once they run)
+    if any(mark in text for mark in ("hallobot.fork_server", "hallobot.cli serve", "uvicorn")):
         return "services"
     if "hallobot.cli up" in text:
         return "up"
@@ -714,13 +713,17 @@ def main() -> int:
                 starts["bare"].append(bare_stack(work))
                 for database in databases:
                     for start in ("fork", "exec"):
-                        urls = None
-                        if database == "postgresql":  # a cold start migrates new databases from nothing
-                            from frontdoor_data import directory_database
+                        with contextlib.ExitStack() as databases_of_start:
+                            urls = None
+                            if database == "postgresql":  # a cold start migrates new databases from nothing
+                                from frontdoor_data import directory_database
 
-                            urls = {s: stack.enter_context(directory_database(server, work)) for s in SERVICES}
-                        samples = args.samples if n == 0 and start == "fork" else 0
-                        starts[f"{database} {start}"].append(hallobot_up(work, samples, database, urls, start))
+                                urls = {
+                                    s: databases_of_start.enter_context(directory_database(server, work))
+                                    for s in SERVICES
+                                }
+                            samples = args.samples if n == 0 and start == "fork" else 0
+                            starts[f"{database} {start}"].append(hallobot_up(work, samples, database, urls, start))
             results["bare"] = median_start(starts["bare"])
             results["stacks"] = [median_start(starts[f"{database} fork"]) for database in databases]
             results["exec_stacks"] = [median_start(starts[f"{database} exec"]) for database in databases]

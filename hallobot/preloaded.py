@@ -105,9 +105,7 @@ def fork_services(requests: list[ForkRequest]) -> dict[str, ForkedProcess]:
     process = fork_server()
     message = {
         "parent": os.getpid(),
-        "services": [
-            {"name": r.name, "cli_args": r.cli_args, "env": r.env, "log_path": str(r.log_path)} for r in requests
-        ],
+        "services": [{"cli_args": r.cli_args, "env": r.env, "log_path": str(r.log_path)} for r in requests],
     }
     try:
         assert process.stdin is not None and process.stdout is not None
