@@ -81,12 +81,12 @@ businesses = Table(
     Index("ix_businesses_status_opening_hours", "status", "opening_hours"),
 )
 
-# The search's substring index, kept by migration 0014 outside this metadata because it differs by
-# database: on SQLite the FTS5 table `businesses_search` (and its shadow tables), on PostgreSQL a trigram
-# index (only where the server has pg_trgm). Names starting with these are not the models' business.
+# The search's substring index, kept by migrations 0014 and 0015 outside this metadata because it differs by
+# database: on SQLite the FTS5 table `businesses_search` (and its shadow tables), on PostgreSQL a GIN index
+# on the function `search_trigrams(search_folded)`. Names starting with these are not the models' business.
 # The FTS5 table as the search reads it (queries.py): the rowids of the profiles whose text matches.
 search_index = table("businesses_search", column("rowid"), column("search_folded"))
-OUTSIDE_METADATA = (search_index.name, "ix_businesses_search_folded_trgm")
+OUTSIDE_METADATA = (search_index.name, "ix_businesses_search_trigrams")
 
 # Changes an owner proposed to a published profile that wait for the office (domain_review.py): at most one
 # `pending` per profile; a newer edit supersedes it, the office approves (the fields go live) or rejects it.

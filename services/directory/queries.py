@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, Text, and_, func, literal, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.directory import domain, profile_checks
@@ -28,7 +29,7 @@ from services.directory.config import DirectorySettings
 from services.directory.models import business_changes as c
 from services.directory.models import businesses as b
 from services.directory.models import search_index
-from services.directory.search_text import search_terms
+from services.directory.search_text import search_terms, trigrams
 from shared.auth import hash_token
 
 GERMAN: ColumnElement[Any] = literal_column("'german'::regconfig")
@@ -156,10 +157,16 @@ def _question(
         return question
     question = replace(question, words=True)
     # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
-    # Found through the trigram index on both databases (migration 0014).
+    # Found through a trigram index on both databases (migrations 0014, 0015).
     if is_sqlite:
         return _sqlite_matching(question, terms, along_names=along_names)
     folded = and_(*(b.c.search_folded.like(f"%{term}%") for term in terms))
+    pieces = sorted(set().union(*(trigrams(term) for term in terms)))
+    if pieces:  # the rows holding every piece, from the index on search_trigrams(search_folded); LIKE decides.
+        # LIKE comes first: a plan that filters rows instead of reading the index cuts no text into pieces
+        # for the rows LIKE already turned away.
+        holding = func.search_trigrams(b.c.search_folded, type_=ARRAY(Text)).contains(literal(pieces, ARRAY(Text)))
+        folded = and_(folded, holding)
     vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
     # Parsed once per statement (a scalar subquery, evaluated before the scan). asyncpg prepares statements,
     # and PostgreSQL may switch a prepared statement to a generic plan after five runs: there a call inside

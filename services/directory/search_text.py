@@ -50,3 +50,9 @@ def search_terms(query: str) -> list[str]:
                 break
         terms.append(word)
     return terms
+
+
+def trigrams(term: str) -> set[str]:
+    """The three-character pieces of a folded term, as PostgreSQL's `search_trigrams` cuts a text
+    (migration 0015): a text containing the term contains every one of them."""
+    return {term[i : i + 3] for i in range(len(term) - 2)}

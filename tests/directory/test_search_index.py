@@ -11,7 +11,7 @@ from services.directory import queries
 from services.directory.models import businesses
 from services.directory.search_text import fold, search_columns
 from tests.directory.search_data import HOURS, NOW, PROFILES, filled, profile
-from tests.support.plans import plan_of
+from tests.support.plans import analyze, plan_of
 
 
 @pytest.fixture
@@ -22,7 +22,6 @@ async def db(database_url):
 
 @pytest.fixture
 async def sqlite_db(tmp_path):
-    """PostgreSQL's trigram index needs pg_trgm, which the embedded test server lacks (migration 0014)."""
     async with filled(f"sqlite:///{tmp_path / 'directory.sqlite3'}") as database:
         yield database
 
@@ -93,3 +92,17 @@ async def test_open_now_on_sqlite_reads_the_opening_hours_from_the_index_alone(s
     # PostgreSQL reads them from the table at this size, and stays flat at ten times it (bench/README.md)
     plan = await plan_of(sqlite_db, lambda: found(sqlite_db, open_at=NOW), "DISTINCT")
     assert "COVERING INDEX ix_businesses_status_opening_hours" in plan
+
+
+@pytest.fixture
+async def postgresql_db(postgres_database):
+    """The embedded test server has no pg_trgm: the trigram index is built without it (migration 0015)."""
+    async with filled(postgres_database) as database:
+        yield database
+
+
+async def test_free_text_on_postgresql_is_read_from_the_trigram_index(postgresql_db):
+    await analyze(postgresql_db)
+    plan = await plan_of(postgresql_db, lambda: found(postgresql_db, q="Gleiwitzer"), "FROM businesses")
+    assert "Bitmap Index Scan on ix_businesses_search_trigrams" in plan, plan
+    assert "Bitmap Index Scan on ix_businesses_search_vector" in plan  # the German full text beside it

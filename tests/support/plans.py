@@ -34,5 +34,13 @@ async def plan_of(db: Database, read: Callable[[], Awaitable[Any]], containing: 
 
 
 async def analyze(db: Database) -> None:
-    async with db.write_connection() as conn:
-        await conn.execute(text("ANALYZE"))
+    """Fresh statistics, as a running service's tables have them. On PostgreSQL VACUUM too, as
+    autovacuum does after a load: it empties a GIN index's list of pending entries, which the planner
+    counts against reading the index (and sets the visibility map for index-only scans)."""
+    if db.is_sqlite:
+        async with db.write_connection() as conn:
+            await conn.execute(text("ANALYZE"))
+        return
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
+        await conn.execute(text("VACUUM ANALYZE"))
