@@ -18,8 +18,8 @@ import shared
 
 LIBRARIES = (
     "hallobot.cli",
-    # what a service loads while it starts: uvicorn's protocol and lifespan modules, alembic's Config
-    "alembic.config",
+    # what a service loads while it starts: uvicorn's protocol and lifespan modules (alembic, with its
+    # Config, by load_alembic below: without pygments)
     "concurrent.futures.thread",
     "fastapi.telemetry._runtime",
     "uvicorn.lifespan.off",

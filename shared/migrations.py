@@ -59,6 +59,7 @@ def load_alembic() -> ModuleType:
     loads them once for all four services (hallobot/shared_code.py)."""
     with _without_pygments():
         from alembic import command
+        from alembic.config import Config  # noqa: F401  # what alembic_config() loads
         from alembic.runtime import migration  # noqa: F401  # what an upgrade loads next
         from alembic.script import ScriptDirectory  # noqa: F401
     return command

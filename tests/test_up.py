@@ -506,6 +506,15 @@ def test_a_shared_module_that_fails_to_load_is_left_to_the_service_not_the_fork_
     assert answer.stdout.split() == ["[]", "False", "True"], answer.stdout + answer.stderr
 
 
+def test_the_preload_loads_alembic_without_pygments_which_no_service_uses():
+    """alembic's template engine colours its error pages with pygments when it is loaded: 6 MiB and a
+    few hundredths of a second of the fork server's start for nothing (shared.migrations.load_alembic)."""
+    probe = "import sys, hallobot.shared_code\nprint('alembic.config' in sys.modules, 'pygments' in sys.modules)\n"
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.split() == ["True", "False"], answer.stdout + answer.stderr
+
+
 def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_path):
     nats_port, monitor_port, smtp_port = _free_ports(3)
     store = tmp_path / "external-nats"
