@@ -27,6 +27,15 @@ LIBRARIES = (
     "uvicorn.protocols.http.auto",
     "uvicorn.protocols.http.h11_impl",
     "uvicorn.protocols.websockets.auto",
+    # what every service loaded after the fork (their import logs under PYTHONPROFILEIMPORTTIME, 2026-11-27):
+    # anyio's sockets and streams, ctypes (the fork's death signal), IDNA (host names), the port check
+    "anyio._core._sockets",
+    "anyio.streams.memory",
+    "anyio.streams.stapled",
+    "anyio.streams.tls",
+    "ctypes",
+    "encodings.idna",
+    "hallobot.ports",
 )
 
 
