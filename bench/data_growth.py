@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import itertools
 
 from bench._support import emit, environment, fresh_database, nats_server
+from tests.support.plans import analyze  # VACUUM ANALYZE on PostgreSQL: as autovacuum leaves a loaded table
 
 SCALES = (1, 10)
 GOAL = 1.5
@@ -69,22 +70,6 @@ async def bulk_insert(db, table, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), INSERT_CHUNK):
         async with db.write_connection() as conn:
             await conn.execute(insert(table), rows[start : start + INSERT_CHUNK])
-
-
-async def analyze(db) -> None:
-    """Fresh statistics, as a long-running service would have them. On PostgreSQL also VACUUM, as
-    autovacuum does to a production table after a bulk load: it sets the visibility map, without which
-    an index-only scan (the search's counts, "open now") fetches every row from the table anyway and
-    the freshly loaded 10× data would be measured in a state no running service keeps."""
-    from sqlalchemy import text
-
-    if db.is_sqlite:
-        async with db.write_connection() as conn:
-            await conn.execute(text("ANALYZE"))
-        return
-    async with db.engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
-        await conn.execute(text("VACUUM ANALYZE"))
 
 
 Operation = Callable[[], Awaitable[float]]  # runs once, returns its own time in ms (preparation untimed)

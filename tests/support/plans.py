@@ -34,9 +34,10 @@ async def plan_of(db: Database, read: Callable[[], Awaitable[Any]], containing: 
 
 
 async def analyze(db: Database) -> None:
-    """Fresh statistics, as a running service's tables have them. On PostgreSQL VACUUM too, as
-    autovacuum does after a load: it empties a GIN index's list of pending entries, which the planner
-    counts against reading the index (and sets the visibility map for index-only scans)."""
+    """Fresh statistics, as a running service's tables have them (plan tests, bench/data_growth.py). On
+    PostgreSQL VACUUM too, as autovacuum does after a load: it empties a GIN index's list of pending
+    entries, which the planner counts against reading the index, and sets the visibility map, without
+    which an index-only scan (the search's counts, "open now") fetches every row from the table anyway."""
     if db.is_sqlite:
         async with db.write_connection() as conn:
             await conn.execute(text("ANALYZE"))
