@@ -11,7 +11,7 @@ from services.directory import queries
 from services.directory.models import businesses
 from services.directory.search_text import fold, search_columns
 from tests.directory.search_data import HOURS, NOW, PROFILES, filled, profile
-from tests.support.plans import analyze, plan_of
+from tests.support.plans import plan_of
 
 
 @pytest.fixture
@@ -96,13 +96,13 @@ async def test_open_now_on_sqlite_reads_the_opening_hours_from_the_index_alone(s
 
 @pytest.fixture
 async def postgresql_db(postgres_database):
-    """The embedded test server has no pg_trgm: the trigram index is built without it (migration 0015)."""
+    """The embedded test server has no pg_trgm: the trigram index is built without it (migration 0015).
+    `filled` leaves the table vacuumed and analysed, as autovacuum would (tests/support/plans.analyze)."""
     async with filled(postgres_database) as database:
         yield database
 
 
 async def test_free_text_on_postgresql_is_read_from_the_trigram_index(postgresql_db):
-    await analyze(postgresql_db)
     plan = await plan_of(postgresql_db, lambda: found(postgresql_db, q="Gleiwitzer"), "FROM businesses")
     assert "Bitmap Index Scan on ix_businesses_search_trigrams" in plan, plan
     assert "Bitmap Index Scan on ix_businesses_search_vector" in plan  # the German full text beside it
