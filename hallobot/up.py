@@ -1,14 +1,15 @@
 """`hallobot up`: the whole of HalloBot on one machine, no Docker, no external server.
 
-What it starts, each as its own child process (hallobot/supervise.py): the first three at once (a
-service spends most of its start loading its code, which needs neither NATS nor the sink), the
-front door once every service is ready:
+What it starts, each a child process (hallobot/supervise.py) but the sink, which runs in `up` itself:
+the first three at once (a service spends most of its start loading its code, which needs neither
+NATS nor the sink), the front door once every service is ready:
 
 1. **nats-server with JetStream** (hallobot/embedded.py) on client port **14222** and monitoring
    port **18222**: deliberately not NATS' usual 4222/8222, so `up` never collides with (or silently
    talks to) a NATS server that already runs on the machine.
 2. **a local SMTP sink** (hallobot/mailsink.py) on 127.0.0.1:**1025** that relays nothing and keeps
-   every mail as an .eml file in `<data dir>/mail/`.
+   every mail as an .eml file in `<data dir>/mail/`; it runs in `up`'s own process (a thread), not
+   as an interpreter of its own.
 3. **the four services** (hallobot/launch.py) on 127.0.0.1, ports directory 8001, events 8002,
    wifi 8003, notifications 8004, each with its SQLite file `<data dir>/<service>.sqlite3` and its
    internal port (18001 … 18004: `/metrics` and the detailed `/readyz`). Each is a process of its
@@ -77,7 +78,6 @@ from hallobot.embedded import (
     start_nats,
     wait_for_external_nats,
     wait_for_nats,
-    wait_for_sink,
 )
 from hallobot.frontdoor import caddy_binary, caddyfile, start_caddy, wait_for_caddy
 from hallobot.launch import service_env, start_services, wait_for_services
@@ -205,8 +205,6 @@ def run_up(demo: bool = False) -> int:
             services.update(start_services(plan, env))
             if plan.embedded_nats:
                 wait_for_nats(plan, helpers[0], stopper)
-            if plan.embedded_sink:
-                wait_for_sink(plan, helpers[-1], stopper)
             wait_for_services(plan, services, stopper)
 
             _say(f"hallobot: starting the front door on {plan.web_url} (Caddy, deploy/Caddyfile)")

@@ -269,7 +269,8 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     assert summary.count(token) == 1, "the operator token is printed once"
     commands = list(first.children.values())
     assert any("nats-server" in cmd and "--jetstream" in cmd for cmd in commands), commands
-    assert any("hallobot.mailsink" in cmd for cmd in commands), commands
+    # the mail sink runs in `up` itself (hallobot.mailsink.InProcessSink), no interpreter of its own
+    assert not any("hallobot.mailsink" in cmd for cmd in commands), commands
     # the services are forks of one fork server that loaded their shared code once (hallobot/preloaded.py);
     # it has exited since, and they are `up`'s children now
     forks = [pid for pid, cmd in first.children.items() if "hallobot.fork_server" in cmd]
@@ -295,6 +296,9 @@ def test_up_runs_everything_stops_cleanly_and_finds_its_data_again(run_up, tmp_p
     assert len(mails) == 1
     kept = mails[0].read_text()
     assert "Subject: Probe up" in kept and "Hallo Bottrop" in kept and "citizen@example.org" in kept
+    sink_log = (data_dir / "logs" / "mailsink.log").read_text()
+    assert f"kept a mail for 1 recipient(s) as {mails[0].name}" in sink_log, sink_log
+    assert "kept a mail" not in first.stdout, "the sink's lines go to its log, not to `up`'s terminal"
 
     streams_before = stream_created(int(env["HALLOBOT_NATS_MONITOR_PORT"]))
     assert "DIRECTORY" in streams_before, streams_before
@@ -638,3 +642,17 @@ def test_plan_reads_the_environment_and_rejects_nonsense(tmp_path):
     with pytest.raises(UpError) as front_twice:
         check_ports(plan_from_env({"HALLOBOT_WEB_PORT": "8004"}))
     assert "front door" in str(front_twice.value) and "notifications" in str(front_twice.value)
+
+
+def test_the_notifications_service_loads_cryptography_with_its_first_cancel_link_not_at_start():
+    """Fernet seals the cancel links at rest (services/notifications/sealed.py); its library is 8 MiB of
+    the service's memory, and only registrations' mails need it."""
+    probe = (
+        "import sys, services.notifications.app\n"
+        "print('cryptography' in sys.modules)\n"
+        "from services.notifications.sealed import seal, unseal\n"
+        "print(unseal('key', seal('key', 'https://hallo-bot.de/abmelden/x')), 'cryptography' in sys.modules)\n"
+    )
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.split() == ["False", "https://hallo-bot.de/abmelden/x", "True"], answer.stdout + answer.stderr
