@@ -168,8 +168,6 @@ def role(cmdline: bytes) -> str:
         return "front door (Caddy)"
     if "nats-server" in Path(args[0]).name:
         return "nats-server"
-    if "hallobot.mailsink" in text:
-        return "mail sink"
     # forked services carry the fork server's command line (it has exited once they run)
     if any(mark in text for mark in ("hallobot.fork_server", "hallobot.cli serve", "uvicorn")):
         return "services"
@@ -252,7 +250,8 @@ def bare_stack(work: Path) -> dict:
     }
 
 
-HELPERS = ("front door (Caddy)", "mail sink")  # in `up`, without a counterpart in the bare stack
+# in `up`, without a counterpart in the bare stack (the mail sink is a thread of `up` since session 15)
+HELPERS = ("front door (Caddy)",)
 STARTS = 5  # cold starts per stack: one start moved by ±0.15 s between runs minutes apart
 
 
