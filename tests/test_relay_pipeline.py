@@ -48,10 +48,10 @@ class LosingInbox(AckInbox):
         self.lose, self.lost = lose, False
         self.refused_after_loss: list[str] = []
 
-    async def send(self, js: JetStreamContext, subject: str, payload: bytes, headers: dict[str, str]):
+    async def send(self, js: JetStreamContext, subject: str, payload: bytes, headers: dict[str, str]) -> str:
         if headers["Nats-Msg-Id"] == self.lose and not self.lost:
             self.lost = True
-            return asyncio.get_running_loop().create_future()
+            return self._expect()  # awaited, never sent
         return await super().send(js, subject, payload, headers)
 
 
@@ -147,7 +147,7 @@ class SharingInbox(AckInbox):
         super().__init__()
         self.before = before
 
-    async def send(self, js: JetStreamContext, subject: str, payload: bytes, headers: dict[str, str]):
+    async def send(self, js: JetStreamContext, subject: str, payload: bytes, headers: dict[str, str]) -> str:
         if headers["Nats-Msg-Id"] == self.before:
             self.before = ""
             await js.publish(WIFI.format("x"), b'{"id": "foreign"}', headers={"Nats-Msg-Id": "foreign"})

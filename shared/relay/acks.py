@@ -25,13 +25,18 @@ NO_RESPONDERS = "503"
 
 
 class AckInbox:
-    """One wildcard reply subscription per connection; `send` returns a future of the server's reply."""
+    """One wildcard reply subscription per connection. `send` publishes and returns the message's
+    token; `collect` waits until every message sent since the last `collect` is answered (or the time
+    is up) and returns the answers by token. One event for the window rather than a future per message:
+    the relay reads thousands of PubAcks a second, and a future's wake-up cost as much as its answer."""
 
     def __init__(self) -> None:
         self._nc: Client | None = None
         self._sub: Subscription | None = None
         self._prefix = ""
-        self._waiting: dict[str, asyncio.Future[Msg]] = {}
+        self._awaited: set[str] = set()
+        self._answers: dict[str, Msg] = {}
+        self._all_answered = asyncio.Event()
         self._next = 0
 
     async def _connection(self, js: JetStreamContext) -> Client:
@@ -44,31 +49,46 @@ class AckInbox:
         return nc
 
     async def _reply(self, msg: Msg) -> None:
-        future = self._waiting.pop(msg.subject[len(self._prefix) :], None)
-        if future is not None and not future.done():
-            future.set_result(msg)
+        token = msg.subject[len(self._prefix) :]
+        if token in self._awaited:  # not an answer come too late, for a window given up
+            self._awaited.remove(token)
+            self._answers[token] = msg
+            if not self._awaited:
+                self._all_answered.set()
 
-    async def send(
-        self, js: JetStreamContext, subject: str, payload: bytes, headers: dict[str, str]
-    ) -> asyncio.Future[Msg]:
-        """Publish; a client-side failure (too large, bad subject, connection closed) raises here."""
-        nc = await self._connection(js)
+    def _expect(self) -> str:
+        """A new token, awaited from now on."""
         self._next += 1
         token = str(self._next)
-        future: asyncio.Future[Msg] = asyncio.get_running_loop().create_future()
-        self._waiting[token] = future
+        self._awaited.add(token)
+        self._all_answered.clear()
+        return token
+
+    async def send(self, js: JetStreamContext, subject: str, payload: bytes, headers: dict[str, str]) -> str:
+        """Publish; a client-side failure (too large, bad subject, connection closed) raises here."""
+        nc = await self._connection(js)
+        token = self._expect()
         try:
             await nc.publish(subject, payload, reply=self._prefix + token, headers=headers)
         except BaseException:
-            self._waiting.pop(token, None)
+            self._awaited.discard(token)
             raise
-        return future
+        return token
+
+    async def collect(self, timeout: float) -> dict[str, Msg]:
+        """The answers to what was sent since the last call, by token; a message with no answer within
+        `timeout` has none (and a late answer to it is dropped)."""
+        if self._awaited:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_answered.wait(), timeout)
+        answers, self._answers = self._answers, {}
+        self._awaited.clear()
+        return answers
 
     def forget(self) -> None:
-        """Drop the replies still awaited (their window is over: timed out)."""
-        for future in self._waiting.values():
-            future.cancel()
-        self._waiting.clear()
+        """Drop what is still awaited and the answers not collected."""
+        self._awaited.clear()
+        self._answers = {}
 
     async def close(self) -> None:
         self.forget()
@@ -81,7 +101,11 @@ class AckInbox:
 def duplicate(msg: Msg) -> bool:
     """Whether the PubAck in a reply says the server dropped the message as a copy (dedup window);
     the error it carries is raised as `js.publish` raises it. Only that flag is read: building
-    nats-py's PubAck dataclass for each reply cost as much as sending the message."""
+    nats-py's PubAck dataclass for each reply cost as much as sending the message, and the common
+    answer, a plain PubAck (`{"stream":"WIFI", "seq":7}`), is told without parsing its JSON."""
+    data = msg.data
+    if not msg.headers and data.startswith(b'{"stream":') and b'"error"' not in data and b'"duplicate"' not in data:
+        return False
     if msg.headers and msg.headers.get(api.Header.STATUS) == NO_RESPONDERS:
         raise NoStreamResponseError
     response: dict[str, Any] = json.loads(msg.data)

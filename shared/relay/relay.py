@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import Any, TypeVar, cast
 
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy import Row, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -322,7 +321,7 @@ class OutboxRelay:
         given up for this round (even those acknowledged: the next round publishes them again and
         the dedup window drops the copies; it is checked before the expected last id).
         Returns (rows taken from `rows`, whether all of them were handled)."""
-        sent: list[tuple[Row[Any], asyncio.Future[Msg] | Exception]] = []
+        sent: list[tuple[Row[Any], str | Exception]] = []  # a row and its token, or why it was not sent
         in_flight: dict[str, str] = {}  # stream -> id of its last row in flight in this window
         for row in rows:
             stream = _stream_of(row.subject)
@@ -345,17 +344,15 @@ class OutboxRelay:
             if stream is None:
                 break
             in_flight[stream] = row.event_id
-        futures = [outcome for _row, outcome in sent if isinstance(outcome, asyncio.Future)]
-        if futures:
-            await asyncio.wait(futures, timeout=self.publish_timeout)
-            self._acks.forget()  # what has no answer by now counts as failed
+        answers = await self._acks.collect(self.publish_timeout)  # what has no answer by now counts as failed
         for row, outcome in sent:
             try:
                 if isinstance(outcome, Exception):
                     raise outcome
-                if not outcome.done() or outcome.cancelled():
+                answer = answers.get(outcome)
+                if answer is None:
                     raise TimeoutError(f"no PubAck within {self.publish_timeout} s")
-                was_copy = duplicate(outcome.result())
+                was_copy = duplicate(answer)
             except Exception as exc:
                 reason = never_publishable(exc, row)
                 if reason is not None:
