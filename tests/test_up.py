@@ -247,6 +247,13 @@ def _nats_server_binary() -> str:
     return found
 
 
+def _printed_by_a_fresh_interpreter(probe: str) -> list[str]:
+    """The words `probe` prints, run by an interpreter of its own (what it loads is not this one's)."""
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert answer.returncode == 0, answer.stderr
+    return answer.stdout.split()
+
+
 # --------------------------------------------------------------------------- tests
 
 
@@ -505,18 +512,14 @@ def test_a_shared_module_that_fails_to_load_is_left_to_the_service_not_the_fork_
         "loaded = {'shared.db', 'shared.service', 'shared.web.pages', 'alembic.command', 'uvicorn.lifespan.on'}\n"
         "print(sorted(loaded - set(sys.modules)), 'shared.spreadsheet' in sys.modules, gc.get_freeze_count() > 0)\n"
     )
-    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert answer.returncode == 0, answer.stderr
-    assert answer.stdout.split() == ["[]", "False", "True"], answer.stdout + answer.stderr
+    assert _printed_by_a_fresh_interpreter(probe) == ["[]", "False", "True"]
 
 
 def test_the_preload_loads_alembic_without_pygments_which_no_service_uses():
     """alembic's template engine colours its error pages with pygments when it is loaded: 6 MiB and a
     few hundredths of a second of the fork server's start for nothing (shared.migrations.load_alembic)."""
     probe = "import sys, hallobot.shared_code\nprint('alembic.config' in sys.modules, 'pygments' in sys.modules)\n"
-    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert answer.returncode == 0, answer.stderr
-    assert answer.stdout.split() == ["True", "False"], answer.stdout + answer.stderr
+    assert _printed_by_a_fresh_interpreter(probe) == ["True", "False"]
 
 
 def test_up_uses_external_nats_and_smtp_without_starting_its_own(run_up, tmp_path):
@@ -653,6 +656,4 @@ def test_the_notifications_service_loads_cryptography_with_its_first_cancel_link
         "from services.notifications.sealed import seal, unseal\n"
         "print(unseal('key', seal('key', 'https://hallo-bot.de/abmelden/x')), 'cryptography' in sys.modules)\n"
     )
-    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert answer.returncode == 0, answer.stderr
-    assert answer.stdout.split() == ["False", "https://hallo-bot.de/abmelden/x", "True"], answer.stdout + answer.stderr
+    assert _printed_by_a_fresh_interpreter(probe) == ["False", "https://hallo-bot.de/abmelden/x", "True"]
