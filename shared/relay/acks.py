@@ -50,7 +50,7 @@ class AckInbox:
 
     async def _reply(self, msg: Msg) -> None:
         token = msg.subject[len(self._prefix) :]
-        if token in self._awaited:  # not an answer come too late, for a window given up
+        if token in self._awaited:  # else an answer that came too late, for a window given up
             self._awaited.remove(token)
             self._answers[token] = msg
             if not self._awaited:
