@@ -156,11 +156,11 @@ class InProcessSink:
         return self._returncode
 
     def terminate(self) -> None:
-        if self._returncode is None:
+        if self.poll() is None:
             self._controller.stop()
             self._returncode = 0
             log.info("mail sink stopped")
-            self._close_log()
+        self._close_log()
 
     kill = terminate
 

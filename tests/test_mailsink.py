@@ -53,3 +53,18 @@ def test_a_sink_that_cannot_listen_says_where_and_why(tmp_path):
             sink.start()
     assert sink.poll() == 2
     assert f"cannot listen on 127.0.0.1:{port}" in (tmp_path / "mailsink.log").read_text()
+
+
+def test_a_sink_whose_loop_ends_unasked_is_seen_as_stopped_so_up_stops_everything(tmp_path):
+    port = free_port()
+    sink = InProcessSink(tmp_path / "mail", "127.0.0.1", port, tmp_path / "mailsink.log")
+    sink.start()
+    controller = sink._controller
+    thread = controller._thread
+    assert thread is not None
+    controller.loop.call_soon_threadsafe(controller.loop.stop)  # as if its loop had died
+    thread.join(10)
+    assert sink.poll() == 1, "up's watch (hallobot/up.py) reports a part that stopped with exit code 1"
+    assert not tcp_open("127.0.0.1", port)
+    sink.terminate()  # already stopped: nothing more to do, and the code stays what it was
+    assert sink.returncode == 1
