@@ -46,6 +46,7 @@ log = logging.getLogger("hallobot.mailsink")
 DEFAULT_PORT = 1025
 # A fixed hostname: aiosmtpd's default looks up the FQDN, which can hang without DNS.
 SERVER_HOSTNAME = "hallobot-mailsink"
+LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
 
 class MailDirHandler(AsyncMessage):
@@ -128,7 +129,7 @@ class InProcessSink:
         self._directory = directory
         self._returncode: int | None = None
         self._log_handler = logging.FileHandler(log_path, encoding="utf-8", delay=True)
-        self._log_handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        self._log_handler.setFormatter(logging.Formatter(LOG_FORMAT))
 
     def start(self) -> None:
         """Serve from now on (returns once the port answers); OSError when it cannot."""
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stdout)
     _quiet_smtp_log()
     try:
         asyncio.run(serve(args.dir.resolve(), args.host, args.port))

@@ -81,8 +81,8 @@ class AckInbox:
         if self._awaited:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._all_answered.wait(), timeout)
-        answers, self._answers = self._answers, {}
-        self._awaited.clear()
+        answers = self._answers
+        self.forget()
         return answers
 
     def forget(self) -> None:
