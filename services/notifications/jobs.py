@@ -40,7 +40,7 @@ async def loop(name: str, step: Callable[[], Awaitable[int]], poll_s: float, wak
 async def mail_sender(runtime: Any, wake: Wake) -> None:
     settings: NotificationsSettings = runtime.settings
     host = settings.smtp_host or "127.0.0.1"
-    marks = SentMarks(runtime.db)  # shared: the connections' marks are committed together
+    marks = SentMarks(runtime.db, settings.mark_gather_s)  # shared: the connections' marks are committed together
     senders = [
         MailSender(runtime.db, host, settings.smtp_port, settings, marks) for _ in range(settings.sender_connections)
     ]

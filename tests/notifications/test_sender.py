@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -27,6 +29,10 @@ class HeldMarks:
 
     def __init__(self) -> None:
         self.pending: list[tuple[list[dict], asyncio.Future]] = []
+
+    @contextlib.contextmanager
+    def sending(self) -> Iterator[None]:
+        yield
 
     def submit(self, rows: list[dict]) -> asyncio.Future:
         self.pending.append((list(rows), asyncio.get_running_loop().create_future()))
@@ -214,3 +220,45 @@ async def test_a_claim_takes_its_rows_in_three_hand_overs_and_leases_them(db, mo
     assert len(rows) == 2 and all(row["lease_until"] > utcnow() for row in rows)
     assert sorted(await statuses(db)) == ["pending", "sending", "sending"]
     assert len(await claim(db, "email", 5, lease_s=60)) == 1  # leased rows are not due again
+
+
+async def test_a_commit_of_marks_waits_for_the_mark_of_every_connection_that_is_sending(db):
+    """Two connections inside a batch: the first one's mark is not committed alone but with the
+    second one's, in one transaction (`SentMarks.gather_s` bounds the wait, here far above it)."""
+    await stage(db, SETTINGS, 2)
+    first, second = await claim(db, "email", 2, lease_s=60)
+    marks = SentMarks(db, gather_s=30.0)
+    with marks.sending(), marks.sending():
+        first_committed = marks.submit([first])
+        await asyncio.sleep(0.3)
+        assert not first_committed.done()  # waits for the other connection's mark
+        second_committed = marks.submit([second])
+        await asyncio.wait_for(asyncio.gather(first_committed, second_committed), 10)
+    assert await statuses(db) == ["sent", "sent"]
+    async with db.reading() as session:
+        D = models.deliveries
+        assert len(set((await session.execute(select(D.c.sent_at))).scalars())) == 1  # one commit
+
+
+async def test_a_lone_connection_and_one_that_stops_sending_are_not_waited_for(db):
+    await stage(db, SETTINGS, 2)
+    first, second = await claim(db, "email", 2, lease_s=60)
+    marks = SentMarks(db, gather_s=30.0)
+    with marks.sending():
+        await asyncio.wait_for(marks.mark([first]), 10)  # the only connection sending: committed at once
+    with marks.sending():
+        committed = marks.submit([second])
+        with marks.sending():  # a second connection whose batch ends without a mail accepted
+            await asyncio.sleep(0.3)
+            assert not committed.done()
+        await asyncio.wait_for(committed, 10)
+    assert await statuses(db) == ["sent", "sent"]
+
+
+async def test_a_connection_that_is_slow_to_send_holds_up_the_others_marks_at_most_gather_s(db):
+    await stage(db, SETTINGS, 1)
+    (row,) = await claim(db, "email", 1, lease_s=60)
+    marks = SentMarks(db, gather_s=0.2)
+    with marks.sending(), marks.sending():  # the other connection never sends its mark
+        await asyncio.wait_for(marks.mark([row]), 10)
+    assert await statuses(db) == ["sent"]
