@@ -56,7 +56,8 @@ def start_services(plan: Plan, env: dict[str, str]) -> dict[str, Child]:
 def _request(plan: Plan, service: str, env: dict[str, str]) -> ForkRequest:
     cli_args = ["serve", service, "--host", HOST, "--port", str(plan.service_ports[service])]
     own = {**env, "HALLOBOT_INTERNAL_HOST": HOST, "HALLOBOT_INTERNAL_PORT": str(plan.internal_ports[service])}
-    return ForkRequest(service, cli_args, own, plan.log_dir / f"{service}.log")
+    own_modules = (f"services.{service}.config", f"services.{service}.app")  # hallobot/services.py
+    return ForkRequest(service, cli_args, own, plan.log_dir / f"{service}.log", own_modules)
 
 
 def wait_for_services(plan: Plan, services: dict[str, Child], stopper: Stopper) -> None:

@@ -53,15 +53,27 @@ def fork_server(postgresql: bool = False) -> subprocess.Popen[bytes]:
         _become_subreaper()
         from hallobot.supervise import die_with_parent
 
-        modules = [*(POSTGRESQL_DRIVER if postgresql else ()), PRELOAD]  # shared_code, last, freezes the GC
+        modules = [*(POSTGRESQL_DRIVER if postgresql else ()), PRELOAD]
         _server = subprocess.Popen(
             [sys.executable, "-m", "hallobot.fork_server", *modules],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             process_group=0,  # Ctrl-C in the terminal reaches `up` only
             preexec_fn=die_with_parent,
+            env=_fork_server_env(),
         )
     return _server
+
+
+# glibc's malloc gives each thread that allocates an arena of its own, up to eight per core; a service's
+# threads (the default executor's, aiosqlite's) then keep memory in arenas of their own. Two are enough:
+# the threads take turns under the GIL anyway (−2 MiB over the four services, bench/README.md). Read by
+# glibc when the fork server starts; the forks inherit it. A value set in the environment is kept.
+MALLOC_ARENAS = "2"
+
+
+def _fork_server_env() -> dict[str, str]:
+    return {"MALLOC_ARENA_MAX": MALLOC_ARENAS, **os.environ}
 
 
 def _become_subreaper() -> None:
@@ -97,6 +109,7 @@ class ForkRequest:
     cli_args: list[str]
     env: dict[str, str]
     log_path: Path
+    modules: tuple[str, ...] = ()  # its own code, loaded by the fork server right before it forks it
 
 
 def fork_services(requests: list[ForkRequest]) -> dict[str, ForkedProcess]:
@@ -105,7 +118,10 @@ def fork_services(requests: list[ForkRequest]) -> dict[str, ForkedProcess]:
     process = fork_server()
     message = {
         "parent": os.getpid(),
-        "services": [{"cli_args": r.cli_args, "env": r.env, "log_path": str(r.log_path)} for r in requests],
+        "services": [
+            {"cli_args": r.cli_args, "env": r.env, "log_path": str(r.log_path), "modules": list(r.modules)}
+            for r in requests
+        ],
     }
     try:
         assert process.stdin is not None and process.stdout is not None

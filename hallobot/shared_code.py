@@ -5,12 +5,10 @@ starts with that in memory and loads only its own modules. Those are loaded by e
 cores at once (about 0.1–0.2 s each), instead of one after the other here.
 
 Only imports: nothing here reads the environment, opens a connection or starts a thread (a fork of a
-process with threads can inherit a held lock). The garbage collector is then told to leave these
-objects alone (`gc.freeze`): its passes would otherwise write to the pages holding them in every
-service and so copy the pages the services share."""
+process with threads can inherit a held lock). The fork server keeps the garbage collector out of the
+loading and then tells it to leave these objects alone (hallobot/fork_server.py)."""
 
 import contextlib
-import gc
 import pkgutil
 from importlib import import_module
 
@@ -57,5 +55,3 @@ with contextlib.suppress(Exception):
     from shared.migrations import load_alembic
 
     load_alembic()
-
-gc.freeze()
