@@ -4,9 +4,9 @@ Loading a service's code (FastAPI, SQLAlchemy, pydantic, FastStream, shared/, it
 is most of its start: about a second of CPU each, four times over on two cores, while a bare FastAPI
 app loads in a third of that (bench/README.md, "The services forked from one fork server"). So `up`
 starts a fork server (hallobot/fork_server.py) with hallobot/shared_code.py preloaded (shared/ and the
-libraries under it), at once and beside nats-server and the mail sink, and each service is a fork of it
-that loads only its own modules, the four on both cores at once. The shared code is loaded once and
-its pages stay shared between the four (copy-on-write) instead of being four copies.
+libraries under it), at once and beside nats-server and the mail sink; at `up`'s request it loads each
+service's own modules as well, and each service is a fork of it. The code is loaded once and its pages
+stay shared between the four (copy-on-write) instead of being four copies.
 
 The fork server forks the four at `up`'s one request and exits; `up` is their subreaper
 (PR_SET_CHILD_SUBREAPER), so they become its children as the services it spawns in exec mode are, and it

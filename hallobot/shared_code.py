@@ -1,8 +1,8 @@
 """Loaded once by the fork server of `hallobot up` (hallobot/preloaded.py): the code the four services
 share (shared/ and the libraries under it: FastAPI, SQLAlchemy, pydantic, FastStream, nats-py, Jinja2,
 Babel, alembic for the migrations, uvicorn's protocol modules), so that each service, forked from it,
-starts with that in memory and loads only its own modules. Those are loaded by each fork, on both
-cores at once (about 0.1–0.2 s each), instead of one after the other here.
+starts with that in memory. Each service's own modules, which the fork server loads after these when
+`up` asks for the services, are named in that request (hallobot/launch.py).
 
 Only imports: nothing here reads the environment, opens a connection or starts a thread (a fork of a
 process with threads can inherit a held lock). The fork server keeps the garbage collector out of the
