@@ -10,7 +10,7 @@ client (kept-alive connections, `--concurrency` requests in flight), writing int
   the same engine, pool and SQLite settings); no credential, no middleware;
 - wifi: `hallobot serve wifi` on a private nats-server, its hotspots registered through the API; every
   report carries its hotspot's host credential (`Authorization: Bearer …`), so it passes the
-  credential check, the per-hotspot rate limit (WIFI_REPORT_LIMIT, counted on NATS), the status
+  credential check, the per-hotspot rate limit (WIFI_REPORT_LIMIT, counted in the hotspot's row), the status
   machine, the report's INSERT and the status row's UPDATE, and the shared middleware.
 
 What is measured is the CPU time of each server process (user + system, every thread, /proc/<pid>/stat)

@@ -117,17 +117,19 @@ async def post_report(hotspot_id: HotspotId, body: ReportIn, request: Request) -
     token = await bearer_token(request)
     if not token:
         raise Unauthenticated("host credential required")
-    limiter, settings = request.app.state.rate_limiter, request.app.state.settings
-
-    async def admit() -> None:
-        """WIFI_REPORT_LIMIT per hotspot, counted once the credential is known to be this hotspot's."""
-        await limiter.check(settings.report_rate, hotspot_id)
-
+    settings = request.app.state.settings
     async with request.app.state.runtime.db.transaction() as session:
         try:
-            # The credential is compared with the digest read with the hotspot's state: one statement.
+            # The credential is compared with the digest read with the hotspot's state: one statement;
+            # WIFI_REPORT_LIMIT is counted in the same row.
             outcome = await record_report(
-                SqlWifiStore(session), hotspot_id, body, now=utcnow(), settings=settings, token=token, admit=admit
+                SqlWifiStore(session),
+                hotspot_id,
+                body,
+                now=utcnow(),
+                settings=settings,
+                token=token,
+                limit=settings.report_rate,
             )
         except (WrongCredential, NotFound):
             # Refused: whose credential it is decides the answer, as for every credential (shared/auth.py):

@@ -22,11 +22,10 @@ from shared.catalog import (
     HotspotRenamed,
     HotspotStatusChanged,
 )
-from shared.ratelimit import RateLimiter
 from shared.service import ServiceDefinition, build_app
 
 
-def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> ServiceDefinition:
+def definition(settings: WifiSettings) -> ServiceDefinition:
     return ServiceDefinition(
         name="wifi",
         description="The Wifi4EU hotspots downtown: host reports, status and availability.",
@@ -45,14 +44,13 @@ def definition(settings: WifiSettings, limiter: RateLimiter | None = None) -> Se
             HotspotRecoveryAnnounced,
             HotspotMonthlyReport,
         ],
-        subscriptions=[report_subscription(settings, limiter)],
+        subscriptions=[report_subscription(settings, limited=True)],
         background=[watch_status],
     )
 
 
 def create_app(settings: WifiSettings | None = None) -> FastAPI:
     settings = settings or WifiSettings()
-    limiter = RateLimiter.of_service(settings)  # WIFI_REPORT_LIMIT: the HTTP route and the NATS consumer
-    app = build_app(definition(settings, limiter), settings, rate_limiter=limiter)
+    app = build_app(definition(settings), settings)
     app.state.pages = pages  # error pages in the wifi catalog's words
     return app

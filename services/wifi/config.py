@@ -31,6 +31,7 @@ class WifiSettings(ServiceSettings):
     max_report_age_s: float = Field(
         7 * 86_400.0, gt=0, description="older reports are refused (never less than the heartbeat timeout)"
     )
+    # counted in the hotspot's row (HotspotState.take_reports): a fixed window from its first report
     report_limit: int = Field(600, ge=1, description="reports one hotspot may deliver per window (HTTP and NATS)")
     report_window_s: float = Field(3600.0, gt=0, le=MAX_WINDOW_S)
     host_login_limit: int = Field(20, ge=1, description="sign-ins at the host page (/wlan/standort) per client address")

@@ -27,7 +27,6 @@ from services.wifi.store import SqlWifiStore
 from shared.consumer import Delivery, PermanentError, Subscription, json_decoder, message_key
 from shared.envelope import utcnow
 from shared.errors import DomainError
-from shared.ratelimit import RateLimiter
 
 REPORTS_SUBJECT = "hallobot.wifi.reports.>"
 
@@ -55,13 +54,9 @@ def report_key(msg: Msg, _report: Any) -> str:
 decode_report = json_decoder(ReportIn, key=report_key, payload=_host_report)
 
 
-def report_subscription(settings: WifiSettings, limiter: RateLimiter | None = None) -> Subscription:
-    """`limiter`: WIFI_REPORT_LIMIT per hotspot (reports over it are dropped: a host gets no answer on
-    NATS); None counts nothing (tests and bench/reports.py of the bare path)."""
-
-    async def budget(hotspot_id: str, count: int) -> int:
-        assert limiter is not None
-        return await limiter.take(settings.report_rate, hotspot_id, count)
+def report_subscription(settings: WifiSettings, *, limited: bool = False) -> Subscription:
+    """`limited`: WIFI_REPORT_LIMIT per hotspot (reports over it are dropped: a host gets no answer on
+    NATS), counted in the hotspot's row; False counts nothing (tests and bench/reports.py of the bare path)."""
 
     async def take_reports(session: AsyncSession, deliveries: list[Delivery]) -> None:
         batch: list[HostReport] = [delivery.payload for delivery in deliveries]
@@ -74,7 +69,7 @@ def report_subscription(settings: WifiSettings, limiter: RateLimiter | None = No
                 now=utcnow(),
                 settings=settings,
                 via="nats",
-                budget=budget if limiter is not None else None,
+                limit=settings.report_rate if limited else None,
             )
         except DomainError as exc:
             raise PermanentError(f"{exc.field or 'report'}: {exc.message}") from exc

@@ -79,6 +79,23 @@ class HotspotState:
     observed: str | None = None
     candidate: str | None = None
     streak: int = 0
+    # WIFI_REPORT_LIMIT: the reports taken in the hotspot's current window, which opens with the first
+    # report after the last window ended (`take_reports`)
+    window_opened_at: datetime | None = None
+    reports_in_window: int = 0
+
+    def take_reports(self, wanted: int, now: datetime, limit: int, window: timedelta) -> int:
+        """How many of `wanted` reports the hotspot may still deliver in its window (at most `limit`
+        per `window`); those are counted. Refused reports count nothing."""
+        if self.window_opened_at is None or now >= self.window_opened_at + window:
+            self.window_opened_at, self.reports_in_window = now, 0
+        taken = max(0, min(wanted, limit - self.reports_in_window))
+        self.reports_in_window += taken
+        return taken
+
+    def window_ends_at(self, window: timedelta) -> datetime | None:
+        """When the current window ends and the next report opens a new one (None: none is open)."""
+        return None if self.window_opened_at is None else self.window_opened_at + window
 
     def _move(self, status: str, reason: str, since: datetime) -> Transition:
         since = max(since, self.since) if self.since else since

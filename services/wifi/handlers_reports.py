@@ -5,21 +5,18 @@ outcome of the same reports taken one by one, in a handful of statements for the
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from services.wifi import domain
 from services.wifi.config import WifiSettings
 from services.wifi.ports import HostReport, Report, ReportOutcome, WifiStore
 from shared.auth import token_matches
-from shared.errors import Forbidden, Invalid, NotFound
+from shared.errors import Forbidden, Invalid, NotFound, TooManyRequests
+from shared.ratelimit import Limit, too_many
 
 log = logging.getLogger("hallobot.wifi")
-# How many of `count` reports of a hotspot may be stored now (WIFI_REPORT_LIMIT per window).
-ReportBudget = Callable[[str, int], Awaitable[int]]
 
 
 class WrongCredential(Forbidden):
@@ -64,11 +61,12 @@ async def record_report(
     settings: WifiSettings,
     via: str = "http",
     token: str | None = None,
-    admit: Callable[[], Awaitable[None]] | None = None,
+    limit: Limit | None = None,
 ) -> ReportOutcome:
     """Keep the report; let a fresh one drive the status machine. When `token` is given it must be this
     hotspot's host credential, checked before the report's own rules (a stranger learns nothing about
-    them); `admit` (the HTTP route's WIFI_REPORT_LIMIT) is asked once the credential is known to be good.
+    them); `limit` (WIFI_REPORT_LIMIT, the HTTP route's) is counted once the credential is known to be
+    good, in the hotspot's row (`HotspotState.take_reports`): over it, 429 and nothing is kept.
 
     Maintenance windows open and close with the periodic check (and at once when a window is added
     that has already begun); a report only sees whether the hotspot is in maintenance now. This keeps
@@ -87,8 +85,8 @@ async def record_report(
         if not token_matches(token, token_hash):
             raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
         at = _checked_time(hotspot_id, report, bounds)
-    if admit is not None:
-        await admit()
+    if limit is not None and not state.take_reports(1, now, limit.amount, timedelta(seconds=limit.window_s)):
+        raise _over(limit, state, now)
     if not await store.add_report(hotspot_id, report, at, now, via):
         return ReportOutcome(hotspot_id, duplicate=True, stale=False, status=state.status)
     await store.write_the_rest_with_commit()
@@ -105,13 +103,14 @@ async def record_reports(
     now: datetime,
     settings: WifiSettings,
     via: str = "nats",
-    budget: ReportBudget | None = None,
+    limit: Limit | None = None,
 ) -> None:
     """Many host reports at once, with the same outcome as `record_report(..., token=...)` for each in
     order: same rows, same status transitions and events. Any report that `record_report` would refuse
-    raises here too (the caller's transaction is then rolled back as a whole). With a `budget`, the
-    reports of a hotspot beyond it are dropped, not stored (over HTTP they are answered 429 instead);
-    counted after the credentials were checked, so nobody else can spend a hotspot's budget.
+    raises here too (the caller's transaction is then rolled back as a whole). With a `limit`
+    (WIFI_REPORT_LIMIT), the reports of a hotspot beyond it are dropped, not stored (over HTTP they are
+    answered 429 instead); counted after the credentials were checked, so nobody else can spend a
+    hotspot's budget.
 
     Statements per batch instead of per report: one read of all hotspots concerned, one multi-row insert
     of the reports, and per hotspot one status row update (at commit); plus a few per transition (rare).
@@ -125,8 +124,8 @@ async def record_reports(
             raise NotFound(f"no hotspot {hotspot_id}", field="hotspot_id")
         if not token or not token_matches(token, states[hotspot_id][0]):
             raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
-    if budget is not None:
-        checked = await _within_budget(checked, budget)
+    if limit is not None:
+        checked = _within_limit(checked, states, now, limit)
     # One INSERT … ON CONFLICT DO NOTHING RETURNING: the rows that came back are the ones stored; a report
     # without its row was a duplicate (of an earlier one, or of one earlier in this batch).
     new = await store.add_reports(checked, now, via)
@@ -141,13 +140,16 @@ async def record_reports(
             await store.record_transition(item.hotspot_id, transition)  # state rows written at commit
 
 
-async def _within_budget(
-    checked: list[tuple[HostReport, datetime]], budget: ReportBudget
+def _within_limit(
+    checked: list[tuple[HostReport, datetime]],
+    states: dict[str, tuple[str, domain.HotspotState]],
+    now: datetime,
+    limit: Limit,
 ) -> list[tuple[HostReport, datetime]]:
-    """The first reports of each hotspot that its budget allows, in order (one count per hotspot)."""
+    """The first reports of each hotspot that its budget allows, in order (counted in its row)."""
     wanted = Counter(item.hotspot_id for item, _ in checked)
-    counts = await asyncio.gather(*(budget(hotspot_id, n) for hotspot_id, n in wanted.items()))
-    allowed = dict(zip(wanted, counts, strict=True))
+    window = timedelta(seconds=limit.window_s)
+    allowed = {hotspot: states[hotspot][1].take_reports(n, now, limit.amount, window) for hotspot, n in wanted.items()}
     if all(allowed[hotspot_id] >= n for hotspot_id, n in wanted.items()):
         return checked
     kept = []
@@ -157,3 +159,9 @@ async def _within_budget(
             kept.append((item, at))
     log.warning("%d reports over WIFI_REPORT_LIMIT dropped", len(checked) - len(kept))
     return kept
+
+
+def _over(limit: Limit, state: domain.HotspotState, now: datetime) -> TooManyRequests:
+    """The 429 of a report over WIFI_REPORT_LIMIT, with the seconds until the hotspot's window ends."""
+    ends_at = state.window_ends_at(timedelta(seconds=limit.window_s))
+    return too_many(limit, max(1.0, (ends_at - now).total_seconds()) if ends_at else 1.0)

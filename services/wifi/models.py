@@ -53,6 +53,9 @@ hotspots = Table(
     Column("observed", String(20), nullable=True),
     Column("candidate", String(20), nullable=True),
     Column("streak", Integer, nullable=False, default=0),
+    # WIFI_REPORT_LIMIT per hotspot, counted with the state it is read and written with (HotspotState)
+    Column("reports_window_opened_at", UtcDateTime(), nullable=True),
+    Column("reports_in_window", Integer, nullable=False, default=0, server_default="0"),
     # the Wifi4EU obligation period's first day, when the office set one (else the day of registration)
     Column("duty_start", Date, nullable=True),
 )

@@ -159,7 +159,7 @@ async def insert_reports(
 
 _STATE_COLUMNS = (
     *("created_at", "status", "status_since", "status_reason", "last_report_at"),
-    *("observed", "candidate", "streak"),
+    *("observed", "candidate", "streak", "reports_window_opened_at", "reports_in_window"),
 )
 # Built once (bind parameters): per batch, building the statements cost a good part of a batch.
 _LOCK_REPORTING = (
@@ -183,6 +183,8 @@ def state_of(row: Row[Any]) -> HotspotState:
         observed=row.observed,
         candidate=row.candidate,
         streak=row.streak,
+        window_opened_at=row.reports_window_opened_at,
+        reports_in_window=row.reports_in_window,
     )
 
 
@@ -195,6 +197,8 @@ def state_values(state: HotspotState) -> dict[str, Any]:
         observed=state.observed,
         candidate=state.candidate,
         streak=state.streak,
+        reports_window_opened_at=state.window_opened_at,
+        reports_in_window=state.reports_in_window,
     )
 
 

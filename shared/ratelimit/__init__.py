@@ -4,7 +4,7 @@ Strategy and bookkeeping come from the `limits` library (a moving window: at mos
 any `window_s`); the counts live in a JetStream key-value bucket, `RATELIMIT_<SERVICE>`, that all
 instances of the service share, because they all share NATS already (`nats_storage.py`).
 
-Keys carry no raw address: the identity (a client address, an email address, a hotspot id) is
+Keys carry no raw address: the identity (a client address, an email address) is
 HMAC-SHA256'd with a key derived from the operator token. IPv6 clients count per /64, the block one
 subscriber line gets.
 
@@ -39,7 +39,16 @@ from shared.config import ServiceSettings
 from shared.errors import TooManyRequests
 from shared.ratelimit.nats_storage import MAX_WINDOW_S, NatsKeyValueStorage, bucket_name, declare_bucket
 
-__all__ = ["MAX_WINDOW_S", "Limit", "RateLimiter", "bucket_name", "check_client", "client_identity", "declare_bucket"]
+__all__ = [
+    "MAX_WINDOW_S",
+    "Limit",
+    "RateLimiter",
+    "bucket_name",
+    "check_client",
+    "client_identity",
+    "declare_bucket",
+    "too_many",
+]
 
 log = logging.getLogger("hallobot.ratelimit")
 
@@ -174,10 +183,15 @@ class RateLimiter:
         """Count the hit, or raise TooManyRequests (429 with Retry-After) naming the limit."""
         wait = await self.acquire(limit, identity, cost)
         if wait:
-            raise TooManyRequests(
-                f"Zu viele Anfragen / too many requests (limit {limit.describe()}); try again in {math.ceil(wait)} s",
-                retry_after_s=wait,
-            )
+            raise too_many(limit, wait)
+
+
+def too_many(limit: Limit, wait_s: float) -> TooManyRequests:
+    """The 429 of a request over `limit`, naming it, with Retry-After `wait_s`."""
+    return TooManyRequests(
+        f"Zu viele Anfragen / too many requests (limit {limit.describe()}); try again in {math.ceil(wait_s)} s",
+        retry_after_s=wait_s,
+    )
 
 
 async def check_client(request: Request, limit: Limit) -> None:

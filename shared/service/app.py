@@ -62,13 +62,11 @@ class ServiceApp(FastAPI):
 def build_app(
     definition: ServiceDefinition,
     settings: ServiceSettings,
-    rate_limiter: RateLimiter | None = None,
     credentials: CredentialIndex | None = None,
 ) -> FastAPI:
     """`settings` is the service's one settings object, created by its app.py; routes reach it as
-    `request.app.state.settings`, background jobs as `runtime.settings`. `rate_limiter`: the one the
-    app.py made when its consumers need it too; else one is made here. `credentials`: the same for
-    the credential index (notifications' jobs write it)."""
+    `request.app.state.settings`, background jobs as `runtime.settings`. `credentials`: the credential
+    index, when the app.py made it because its jobs need it too (notifications' write it)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,7 +110,7 @@ def build_app(
     token = settings.operator_token.get_secret_value() if settings.operator_token else None
     app.state.operator_token_hash = hash_token(token) if token else None
     # The one rate limiter (shared/ratelimit/), on the runtime's NATS connection once it is up.
-    app.state.rate_limiter = rate_limiter or RateLimiter.of_service(settings)
+    app.state.rate_limiter = RateLimiter.of_service(settings)
     app.state.rate_limiter.connect(lambda: app.state.runtime.broker.connection)
     # Operator sessions and API tokens (shared/console/): the mirror of the credential index.
     app.state.credentials = credentials or CredentialIndex(settings.stream_replicas)
