@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -45,6 +46,9 @@ def postgres_server(tmp_dir) -> Iterator[str]:
         return
     import pgserver
 
+    # pgserver's INFO lines are its own start-up chatter, and the last one is written from its atexit hook
+    # into a log stream pytest has closed by then ("--- Logging error ---" after the summary).
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     # Run as root, pgserver starts PostgreSQL as its own user: the data directory must not sit
     # inside pytest's private (0700) temp tree, or the server crashes at its first checkpoint.
     data_dir = tempfile.mkdtemp(prefix="hallobot-pg-")
