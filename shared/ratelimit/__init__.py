@@ -112,16 +112,10 @@ class RateLimiter:
     async def acquire(self, limit: Limit, identity: str, cost: int = 1) -> float:
         """Count `cost` hits for `identity`: 0.0 if they fit (and are counted), else the seconds until
         they would. Fails open (0.0) when NATS does not answer."""
-        counted, wait = await self._count(limit, identity, cost, partial=False)
+        counted, wait = await self._count(limit, identity, cost)
         return 0.0 if counted else wait
 
-    async def take(self, limit: Limit, identity: str, wanted: int) -> int:
-        """Count as many of `wanted` hits as fit now, and say how many that was (all of them when NATS
-        does not answer)."""
-        counted, _ = await self._count(limit, identity, wanted, partial=True) if wanted > 0 else (0, 0.0)
-        return counted
-
-    async def _count(self, limit: Limit, identity: str, wanted: int, *, partial: bool) -> tuple[int, float]:
+    async def _count(self, limit: Limit, identity: str, wanted: int) -> tuple[int, float]:
         """(hits counted, seconds until a place frees when none were). One turn per key in this process:
         a flood from one client queues here instead of racing itself on NATS, and once its window is
         known to be full it is refused without asking NATS again until a place frees."""
@@ -138,14 +132,14 @@ class RateLimiter:
         turn[1] += 1
         try:
             async with turn[0]:
-                return await self._count_in_turn(limit, item, key, slot, wanted, partial)
+                return await self._count_in_turn(limit, item, key, slot, wanted)
         finally:
             turn[1] -= 1
             if not turn[1]:
                 del self._turns[slot]
 
     async def _count_in_turn(
-        self, limit: Limit, item: RateLimitItemPerSecond, key: str, slot: str, wanted: int, partial: bool
+        self, limit: Limit, item: RateLimitItemPerSecond, key: str, slot: str, wanted: int
     ) -> tuple[int, float]:
         wait = self._full_until.get(slot, 0.0) - time.time()
         if wait > 0:
@@ -155,8 +149,6 @@ class RateLimiter:
                 if await self.strategy.hit(item, key, cost=wanted):
                     return wanted, 0.0
                 reset_at, remaining = await self.strategy.get_window_stats(item, key)
-                if partial and 0 < remaining < wanted and await self.strategy.hit(item, key, cost=remaining):
-                    return remaining, 0.0
         except (StorageError, TimeoutError) as exc:
             self._failed(limit, exc)
             return wanted, 0.0

@@ -5,7 +5,7 @@ One key per limit and identity. Moving window: the value is the JSON list of the
 every change is a compare-and-set on the key's revision (`Nats-Expected-Last-Subject-Sequence`), so
 two instances never both take the last place. Each instance remembers the value and revision it last
 wrote to a key and sets the next hit against that: one round trip per hit while no other instance
-writes the key (a hotspot reporting to one instance, a client staying with one); when another did,
+writes the key (a client staying with one instance); when another did,
 the compare-and-set is refused and the key is read, as a new key is (create, read, compare-and-set).
 Hit times only leave a window by age, so a remembered list holds no hit the key does not: a window
 that looks full from memory is read again before a hit is refused.

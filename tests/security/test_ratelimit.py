@@ -79,14 +79,6 @@ async def test_a_refused_hit_names_the_limit_and_when_to_come_back(two_instances
     await a.check(limit, "203.0.113.99")  # another client has its own count
 
 
-async def test_take_counts_what_fits_of_a_batch(two_instances):
-    (a, b), _ = two_instances
-    limit = Limit("test-take", 5, 60)
-    assert await a.take(limit, "hotspot-1", 3) == 3
-    assert await b.take(limit, "hotspot-1", 4) == 2
-    assert await a.take(limit, "hotspot-1", 1) == 0
-
-
 async def test_the_bucket_holds_no_raw_address(two_instances):
     (a, _), nc = two_instances
     await a.acquire(Limit("test-pseudonyms", 3, 60), "198.51.100.23")
