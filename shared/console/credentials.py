@@ -29,6 +29,7 @@ from shared.console.roles import is_role
 
 BUCKET = "HALLOBOT_CREDENTIALS"
 STREAM = f"KV_{BUCKET}"
+KEYS_TIMEOUT_S = 10.0  # reading every key's last entry (the reconcile job tries again when it fails)
 LOOKUP_TIMEOUT_S = 2.0
 WATCH_RETRY_S = 1.0
 log = logging.getLogger("hallobot.console")
@@ -155,10 +156,30 @@ class CredentialIndex:
         self._mirror.pop(digest, None)
 
     async def keys(self) -> set[str]:
-        try:
-            return set(await (await self.bucket()).keys())
-        except nats.js.errors.NoKeysError:
+        """The bucket's keys, read from each key's last entry. Not nats-py's `KeyValue.keys()`: its end
+        marker goes by the consumer's first info, which the server may answer before the first entry
+        is delivered, and it then returned too few (a reconcile that left a stray key, seen in CI).
+        Here the reading ends at the entry with nothing pending behind it."""
+        kv = await self.bucket()
+        assert self.connection is not None  # bucket() raised otherwise
+        if not (await self.connection().jetstream().stream_info(STREAM)).state.messages:
             return set()
+        keys: set[str] = set()
+        watcher = await kv.watchall(meta_only=True)
+        try:
+            async with asyncio.timeout(KEYS_TIMEOUT_S):
+                async for entry in watcher:
+                    if entry is None:  # nats-py's end marker: not trusted, see above
+                        continue
+                    if entry.operation in (KV_DEL, KV_PURGE):
+                        keys.discard(entry.key)
+                    else:
+                        keys.add(entry.key)
+                    if not entry.delta:
+                        break
+        finally:
+            await watcher.stop()  # type: ignore[no-untyped-call]
+        return keys
 
     async def _follow(self) -> None:
         """Mirror the bucket: first its current keys, then every change; start over after a failure."""

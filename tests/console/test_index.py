@@ -50,6 +50,20 @@ async def _gone(index: CredentialIndex, digest: str) -> bool:
     return not index.holds(digest, Credential("konto-1", "wifi", "token", None))
 
 
+async def test_keys_lists_every_key_just_written_and_none_deleted(nc):
+    index = index_on(nc)
+    assert await index.keys() == set()
+    written: set[str] = set()
+    for n in range(30):  # each read right after its write: nats-py's keys() could end before the new key
+        digest = secrets.token_hex(32)
+        await index.put(digest, Credential(f"konto-{n}", "wifi", "token", None))
+        written.add(digest)
+        if n % 3 == 0:
+            await index.delete(digest)
+            written.discard(digest)
+        assert await index.keys() == written
+
+
 async def test_the_reconcile_job_rewrites_the_bucket_from_the_tables(nc, database_url, tmp_path):
     await upgrade_async("notifications", database_url)
     db = Database(database_url)
