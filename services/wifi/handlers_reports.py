@@ -85,7 +85,7 @@ async def record_report(
         if not token_matches(token, token_hash):
             raise WrongCredential(f"host credential not valid for hotspot {hotspot_id}", field="token")
         at = _checked_time(hotspot_id, report, bounds)
-    if limit is not None and not state.take_reports(1, now, limit.amount, timedelta(seconds=limit.window_s)):
+    if limit is not None and not state.take_reports(1, now, limit.amount, limit.window):
         raise _over(limit, state, now)
     if not await store.add_report(hotspot_id, report, at, now, via):
         return ReportOutcome(hotspot_id, duplicate=True, stale=False, status=state.status)
@@ -148,8 +148,9 @@ def _within_limit(
 ) -> list[tuple[HostReport, datetime]]:
     """The first reports of each hotspot that its budget allows, in order (counted in its row)."""
     wanted = Counter(item.hotspot_id for item, _ in checked)
-    window = timedelta(seconds=limit.window_s)
-    allowed = {hotspot: states[hotspot][1].take_reports(n, now, limit.amount, window) for hotspot, n in wanted.items()}
+    allowed = {
+        hotspot: states[hotspot][1].take_reports(n, now, limit.amount, limit.window) for hotspot, n in wanted.items()
+    }
     if all(allowed[hotspot_id] >= n for hotspot_id, n in wanted.items()):
         return checked
     kept = []
@@ -163,5 +164,5 @@ def _within_limit(
 
 def _over(limit: Limit, state: domain.HotspotState, now: datetime) -> TooManyRequests:
     """The 429 of a report over WIFI_REPORT_LIMIT, with the seconds until the hotspot's window ends."""
-    ends_at = state.window_ends_at(timedelta(seconds=limit.window_s))
+    ends_at = state.window_ends_at(limit.window)
     return too_many(limit, max(1.0, (ends_at - now).total_seconds()) if ends_at else 1.0)

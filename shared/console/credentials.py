@@ -161,8 +161,7 @@ class CredentialIndex:
         is delivered, and it then returned too few (a reconcile that left a stray key, seen in CI).
         Here the reading ends at the entry with nothing pending behind it."""
         kv = await self.bucket()
-        assert self.connection is not None  # bucket() raised otherwise
-        if not (await self.connection().jetstream().stream_info(STREAM)).state.messages:
+        if not (await kv.status()).values:
             return set()
         keys: set[str] = set()
         watcher = await kv.watchall(meta_only=True)

@@ -26,6 +26,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
@@ -65,6 +66,10 @@ class Limit:
 
     def item(self) -> RateLimitItemPerSecond:
         return RateLimitItemPerSecond(self.amount, min(MAX_WINDOW_S, max(1, math.ceil(self.window_s))), self.name)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(seconds=self.window_s)
 
     def describe(self) -> str:
         return f"{self.name}: {self.amount} per {self.window_s:g} s"
