@@ -82,7 +82,13 @@ async def list_businesses(
     runtime: RuntimeDep,
     token: TokenDep,
     settings: SettingsDep,
-    q: Annotated[SearchText | None, Query(description="Freitext / free text")] = None,
+    q: Annotated[
+        SearchText | None,
+        Query(
+            description="Freitext; bis 200 Treffer nach Relevanz (SQLite: nach Name), mehr: die zuletzt aufgenommenen "
+            "zuerst / free text; up to 200 matches by relevance (SQLite: by name), more: newest in the directory first"
+        ),
+    ] = None,
     category: CategorySlug | None = None,
     open_now: Annotated[bool, Query(description="nur jetzt geöffnete / open now (Europe/Berlin)")] = False,
     at: Annotated[AwareInstant | None, Query(description="statt jetzt: geöffnet zu diesem Zeitpunkt / open at")] = None,

@@ -76,6 +76,8 @@ businesses = Table(
     Index("ix_businesses_status_category", "status", "category"),
     # the search page's list: published profiles by name, read 20 at a time along this index (no sort)
     Index("ix_businesses_status_name_id", "status", "name", "id"),
+    # a free-text search with many matches: newest in the directory first, read backwards along this index
+    Index("ix_businesses_status_published_at_id", "status", "published_at", "id"),
     Index("ix_businesses_search_vector", "search_vector", postgresql_using="gin"),
     # "open now": the distinct opening hours and the count of matches read from the index alone
     Index("ix_businesses_status_opening_hours", "status", "opening_hours"),

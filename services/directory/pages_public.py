@@ -172,6 +172,7 @@ async def search(request: Request, runtime: RuntimeDep) -> HTMLResponse:
         results=[card(queries.listed(p, now)) for p in result.rows],
         total=result.total,
         total_exact=result.exact,
+        newest_first=result.newest_first,
         page=asked.page,
         pages_total=pages_total,
         first_link=page_link(request.query_params, 1),

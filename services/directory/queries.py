@@ -8,10 +8,13 @@ candidates; the open ones become a SQL condition.
 
 How many match is counted for the public only up to SEARCH_COUNT_CAP (200: past it "more than 200"),
 for the office exactly. With free text the order of the page depends on it: at most 200 matches are read
-in full, ranked by the German full text on PostgreSQL (then by name); more are ordered by name and read
-along the index (status, name, id) until the page is full. A rank over hundreds of matches of one
-common word says little, ranking them reads every one (which grows with the data), and the person is
-asked to narrow the search instead.
+in full, ranked by the German full text on PostgreSQL (then by name); more are listed newest in the
+directory first (latest `published_at`), read backwards along the index (status, published_at, id) until the
+page is full. A rank over hundreds of matches of one common word says little, ranking or sorting them
+by name reads every one (which grows with the data), and the person is asked to narrow the search
+instead. The names are no order to read them in either: they share their words with the text searched
+("Bäckerei …"), so the names passed before the page is full grow with the data; the publication dates do
+not depend on the words, and for a common word that walk stays as short as the directory grows.
 """
 
 from __future__ import annotations
@@ -115,7 +118,10 @@ def _filtered(filters: Filters) -> list[ColumnElement[bool]]:
     """The conditions of every filter but the free text."""
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
-        conditions.append(b.c.status == filters.status)
+        # In the statement's text, not a parameter: a prepared statement's generic plan (PostgreSQL, after five
+        # runs) would otherwise guess half the rows published and join a bitmap of every published profile
+        # to the matches of the words (bench/README.md, "Newest first").
+        conditions.append(b.c.status == literal(filters.status, literal_execute=True))
     if filters.category:
         conditions.append(b.c.category == filters.category)
     for flag in ("delivery", "pickup", "accepts_gutschein", "sells_gutschein", "online_shop"):
@@ -138,61 +144,69 @@ class _Question:
     conditions: list[ColumnElement[bool]]
     rank: ColumnElement[Any] | None = None
     words: bool = False  # free text: how a page is read depends on how many match
+    newest_first: bool = False  # many matches: newest in the directory first, along (status, published_at, id)
 
     def where(self, *conditions: ColumnElement[bool]) -> _Question:
         return replace(self, conditions=[*self.conditions, *conditions])
 
 
 def _question(
-    filters: Filters, is_sqlite: bool, *, open_hours: list[str] | None = None, along_names: bool = False
+    filters: Filters, is_sqlite: bool, *, open_hours: list[str] | None = None, many: bool = False
 ) -> _Question:
     """The search as SQL; `open_hours`: only profiles with these opening hours ("open now").
-    `along_names`: for a page of many matches, read along the index (status, name, id) and stop after the
-    page; otherwise the matches of the free text are where reading starts."""
+    `many`: for a page of many matches, newest first, read backwards along the index (status,
+    published_at, id) and stop after the page; otherwise the matches of the free text are where reading
+    starts."""
     terms = search_terms(filters.q or "")
     question = _Question(b, _filtered(filters))
     if open_hours is not None:
         question = question.where(b.c.opening_hours.in_(open_hours))
     if not terms:
         return question
-    question = replace(question, words=True)
+    question = replace(question, words=True, newest_first=many)
     # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
     # Found through a trigram index on both databases (migrations 0014, 0015).
     if is_sqlite:
-        return _sqlite_matching(question, terms, along_names=along_names)
+        return _sqlite_matching(question, terms, along_index=many)
     folded = and_(*(b.c.search_folded.like(f"%{term}%") for term in terms))
+    vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
+    # Parsed once per statement (a scalar subquery, evaluated before the scan). asyncpg prepares statements,
+    # and PostgreSQL may switch a prepared statement to a generic plan after five runs: there a call inside
+    # the condition parses the text again for every row (the ranked page of a common word took twice as long).
+    query = select(func.websearch_to_tsquery(GERMAN, filters.q)).scalar_subquery()
+    if many:
+        # Checked on each row passed along the index, without the trigram condition below: an OR whose one
+        # side no index answers (LIKE '%…%') cannot be read from the GIN indexes. With it, the planner (which
+        # cannot tell how many match while the query text is a subquery) would read and sort every match.
+        return question.where(or_(vector.op("@@")(query), folded))
     pieces = sorted(set().union(*(trigrams(term) for term in terms)))
     if pieces:  # the rows holding every piece, from the index on search_trigrams(search_folded); LIKE decides.
         # LIKE comes first: a plan that filters rows instead of reading the index cuts no text into pieces
         # for the rows LIKE already turned away.
         holding = func.search_trigrams(b.c.search_folded, type_=ARRAY(Text)).contains(literal(pieces, ARRAY(Text)))
         folded = and_(folded, holding)
-    vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
-    # Parsed once per statement (a scalar subquery, evaluated before the scan). asyncpg prepares statements,
-    # and PostgreSQL may switch a prepared statement to a generic plan after five runs: there a call inside
-    # the condition parses the text again for every row (the ranked page of a common word took twice as long).
-    query = select(func.websearch_to_tsquery(GERMAN, filters.q)).scalar_subquery()
     matching = question.where(or_(vector.op("@@")(query), folded))
-    return matching if along_names else replace(matching, rank=func.ts_rank(vector, query))
+    return replace(matching, rank=func.ts_rank(vector, query))
 
 
-def _sqlite_matching(question: _Question, terms: list[str], *, along_names: bool) -> _Question:
+def _sqlite_matching(question: _Question, terms: list[str], *, along_index: bool) -> _Question:
     """Profiles whose folded text contains every term. Terms of three characters or more: phrases of
     one MATCH on the FTS5 trigram table, answered from the index alone. Shorter ones, which a trigram
     index cannot answer: LIKE on the row itself (never a LIKE on the FTS5 table next to a MATCH: that
     crashes SQLite 3.40).
 
     The matches are joined, so that the FTS5 table drives the read and streams: a capped count stops
-    after its bound. A page read along the names looks each row up in the list of matches instead: written
-    plainly as `rowid IN (…)`, SQLite would start from the list and sort every match by name; the unary
-    plus (SQLite's documented way to keep a term from choosing the index) leaves the list a lookup while
-    the name index is walked. Never the FTS5 table per row (a correlated MATCH runs the whole query each time)."""
+    after its bound. A page of many matches, read newest first along the index (status, published_at, id),
+    looks each row up in the list of matches instead: written plainly as `rowid IN (…)`, SQLite would start
+    from the list and sort every match; the unary plus (SQLite's documented way to keep a term from
+    choosing the index) leaves the list a lookup while the index is walked. Never the FTS5 table per row
+    (a correlated MATCH runs the whole query each time)."""
     long_terms = [term for term in terms if len(term) >= 3]
     question = question.where(*(b.c.search_folded.like(f"%{term}%") for term in terms if len(term) < 3))
     if not long_terms:
         return question
     match = literal_column("businesses_search").op("MATCH")(" ".join(f'"{term}"' for term in long_terms))
-    if along_names:
+    if along_index:
         return question.where(literal_column("+businesses.rowid").in_(select(search_index.c.rowid).where(match)))
     joined = question.rows.join(search_index, search_index.c.rowid == literal_column("businesses.rowid"))
     return replace(question, rows=joined).where(match)
@@ -238,6 +252,7 @@ class Found:
     rows: list[dict[str, Any]]
     total: int
     exact: bool = True
+    newest_first: bool = False  # many matches of free text: newest in the directory first (else ranked or by name)
 
     def more_after(self, page: int, per_page: int) -> bool:
         """Whether matches follow the page `page`: more than counted, or more than the pages so far."""
@@ -255,8 +270,14 @@ def _counted(counted: int, up_to: int | None) -> tuple[int, bool]:
     return (counted, True) if up_to is None or counted <= up_to else (up_to, False)
 
 
+def _order(question: _Question) -> list[ColumnElement[Any]]:
+    if question.newest_first:
+        return [b.c.published_at.desc(), b.c.id.desc()]
+    return [b.c.name, b.c.id] if question.rank is None else [question.rank.desc(), b.c.name, b.c.id]
+
+
 def _page(question: _Question, columns: tuple[str, ...] | None, page: int, per_page: int) -> Select[Any]:
-    order = [b.c.name, b.c.id] if question.rank is None else [question.rank.desc(), b.c.name, b.c.id]
+    order = _order(question)
     selected = [b.c[name] for name in columns] if columns else list(b.c)
     query = select(*selected).select_from(question.rows).where(*question.conditions).order_by(*order)
     return query.limit(per_page).offset((page - 1) * per_page)
@@ -297,9 +318,10 @@ async def search(
 
     With free text the count comes first, and the page depends on it. Few matches (at most
     SEARCH_COUNT_CAP): the page reads them all, ranked by the German full text on PostgreSQL (then by
-    name). More: ordered by name, read along the index (status, name, id) until the page is full: a rank
-    over hundreds of matches of a common word says little, and the person is asked to narrow the search.
-    Without free text the page is by name whatever the count, and the count goes along in its statement."""
+    name; on SQLite by name). More: newest in the directory first, read backwards along the index (status,
+    published_at, id) until the page is full: a rank over hundreds of matches of a common word says
+    little, and the person is asked to narrow the search. Without free text the page is by name whatever
+    the count, and the count goes along in its statement."""
     open_hours = None
     if filters.open_at is not None:
         # "open now" becomes a SQL condition, so ordering, paging and the count stay in the database
@@ -314,6 +336,6 @@ async def search(
     if exact and total <= (page - 1) * per_page:  # nothing matches, or past the last page
         return Found([], total, exact)
     if not (exact and total <= SEARCH_COUNT_CAP):
-        question = _question(filters, is_sqlite, open_hours=open_hours, along_names=True)
+        question = _question(filters, is_sqlite, open_hours=open_hours, many=True)
     rows = (await session.execute(_page(question, columns, page, per_page))).all()
-    return Found([dict(row._mapping) for row in rows], total, exact)
+    return Found([dict(row._mapping) for row in rows], total, exact, question.newest_first)

@@ -27,7 +27,8 @@ HOURS = ["Mo-Fr 08:00-18:00; Sa 08:00-13:00", "Mo-Fr 10:00-19:00", None]
 
 
 def profile(number: int, **overrides) -> dict:
-    """The `number`th profile: one of WORDS in name, description and offer; every tenth a draft."""
+    """The `number`th profile: one of WORDS in name, description and offer; every tenth a draft; published
+    a minute after the one before."""
     word = WORDS[number % len(WORDS)]
     row = {
         "id": f"b{number:07d}",
@@ -50,6 +51,9 @@ def profile(number: int, **overrides) -> dict:
         "updated_at": NOW - timedelta(days=10),
         "touched_at": NOW - timedelta(days=10),
     } | overrides
+    if "published_at" not in row:  # the later a number, the newer in the directory (a key in every row: one INSERT)
+        published = row["status"] == "published"
+        row["published_at"] = NOW - timedelta(days=100) + timedelta(minutes=number) if published else None
     return row | search_columns(row)
 
 

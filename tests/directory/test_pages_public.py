@@ -180,10 +180,12 @@ def test_more_matches_than_the_search_counts_are_more_than_200_and_the_pages_go_
         last = search(client, q="Vielerlei", seite="11")
     assert "Mehr als 200 Treffer" in first and "Seite 1 von mehr als 10" in first
     assert "Mit einem weiteren Wort oder einem Filter" in first and first.count('class="card"') == 20
-    assert 'href="/verzeichnis?q=Vielerlei&amp;seite=2"' in first and "Vielerlei 000" in first
+    assert "Die zuletzt ins Verzeichnis aufgenommenen Betriebe zuerst." in first
+    assert 'href="/verzeichnis?q=Vielerlei&amp;seite=2"' in first
+    assert f"Vielerlei {crowd - 1:03d}" in first and "Vielerlei 000" not in first, "the newest first"
     assert "Mehr als 200 Treffer" in tenth and 'href="/verzeichnis?q=Vielerlei&amp;seite=11"' in tenth
     assert f"{crowd} Betriebe gefunden" in last and "Seite 11 von 11" in last, "as far as the page needs: exact"
-    assert last.count('class="card"') == crowd - 200 and "seite=12" not in last
+    assert last.count('class="card"') == crowd - 200 and "seite=12" not in last and "Vielerlei 000" in last
     assert_nothing_technical(first)
 
 
@@ -192,6 +194,7 @@ def test_more_than_200_results_in_english(directory, crowd):
         page = search(client, q="Vielerlei", lang="en")
     assert "More than 200 results" in page and "Page 1 of more than 10" in page
     assert "Another word or a filter finds what you are looking for faster." in page
+    assert "The businesses that joined the directory last come first." in page
     assert "Mehr als" not in visible_text(page)
 
 

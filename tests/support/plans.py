@@ -10,9 +10,10 @@ from sqlalchemy import event, text
 from shared.db import Database
 
 
-async def plan_of(db: Database, read: Callable[[], Awaitable[Any]], containing: str) -> str:
+async def plan_of(db: Database, read: Callable[[], Awaitable[Any]], containing: str, *, generic: bool = False) -> str:
     """The plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL) of the first statement `read`
-    runs whose SQL contains `containing`, with that statement's own parameters."""
+    runs whose SQL contains `containing`, with that statement's own parameters. `generic` (PostgreSQL):
+    the plan for any parameters, which a prepared statement may switch to after five runs."""
     seen: list[tuple[str, Any]] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
@@ -29,8 +30,31 @@ async def plan_of(db: Database, read: Callable[[], Awaitable[Any]], containing: 
     statement, parameters = seen[0]
     explain = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     async with db.engine.connect() as conn:
-        rows = (await conn.exec_driver_sql(explain + statement, parameters)).all()
+        if not generic:
+            rows = (await conn.exec_driver_sql(explain + statement, parameters)).all()
+        else:  # EXPLAIN with parameters plans for their values: the generic plan only through a PREPAREd one
+            await conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+            await conn.exec_driver_sql(f"PREPARE planned AS {statement}")
+            try:  # EXECUTE takes no parameters: its arguments are written out
+                arguments = ", ".join(_sql_literal(value) for value in parameters)
+                rows = (await conn.exec_driver_sql(f"EXPLAIN EXECUTE planned({arguments})")).all()
+            finally:
+                await conn.exec_driver_sql("DEALLOCATE planned")
+                await conn.exec_driver_sql("RESET plan_cache_mode")
     return "\n".join(" ".join(str(value) for value in row) for row in rows)
+
+
+def _sql_literal(value: Any) -> str:
+    """A parameter of the tests' statements as PostgreSQL text: numbers, booleans, texts and lists of texts."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | int | float):
+        return str(value).upper() if isinstance(value, bool) else str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "ARRAY[" + ", ".join(_sql_literal(item) for item in value) + "]::text[]" if value else "'{}'"
+    raise TypeError(f"no SQL literal for {type(value).__name__} in a plan test")
 
 
 async def analyze(db: Database) -> None:
