@@ -86,7 +86,8 @@ async def list_businesses(
         SearchText | None,
         Query(
             description="Freitext; bis 200 Treffer nach Relevanz (SQLite: nach Name), mehr: die zuletzt aufgenommenen "
-            "zuerst / free text; up to 200 matches by relevance (SQLite: by name), more: newest in the directory first"
+            "zuerst (für das Büro nach Name) / free text; up to 200 matches by relevance (SQLite: by name), more: "
+            "newest in the directory first (for the office by name)"
         ),
     ] = None,
     category: CategorySlug | None = None,

@@ -9,12 +9,13 @@ candidates; the open ones become a SQL condition.
 How many match is counted for the public only up to SEARCH_COUNT_CAP (200: past it "more than 200"),
 for the office exactly. With free text the order of the page depends on it: at most 200 matches are read
 in full, ranked by the German full text on PostgreSQL (then by name); more are listed newest in the
-directory first (latest `published_at`), read backwards along the index (status, published_at, id) until the
-page is full. A rank over hundreds of matches of one common word says little, ranking or sorting them
-by name reads every one (which grows with the data), and the person is asked to narrow the search
-instead. The names are no order to read them in either: they share their words with the text searched
-("Bäckerei …"), so the names passed before the page is full grow with the data; the publication dates do
-not depend on the words, and for a common word that walk stays as short as the directory grows.
+directory first (latest `published_at`), read backwards along the index (status, published_at, id)
+until the page is full (for the office by name). A rank over hundreds of matches of one common word
+says little, ranking or sorting them by name reads every one (which grows with the data), and the
+person is asked to narrow the search instead. The names are no order to read them in either: they
+share their words with the text searched ("Bäckerei …"), so the names passed before the page is full
+grow with the data; the publication dates do not depend on the words, and for a common word that walk
+stays as short as the directory grows.
 """
 
 from __future__ import annotations
@@ -151,19 +152,24 @@ class _Question:
 
 
 def _question(
-    filters: Filters, is_sqlite: bool, *, open_hours: list[str] | None = None, many: bool = False
+    filters: Filters,
+    is_sqlite: bool,
+    *,
+    open_hours: list[str] | None = None,
+    many: bool = False,
+    newest_first: bool = True,
 ) -> _Question:
     """The search as SQL; `open_hours`: only profiles with these opening hours ("open now").
-    `many`: for a page of many matches, newest first, read backwards along the index (status,
-    published_at, id) and stop after the page; otherwise the matches of the free text are where reading
-    starts."""
+    `many`: for a page of many matches, read along an index and stop after the page: newest first along
+    (status, published_at, id), or (`newest_first` False, the office) by name along (status, name, id);
+    otherwise the matches of the free text are where reading starts."""
     terms = search_terms(filters.q or "")
     question = _Question(b, _filtered(filters))
     if open_hours is not None:
         question = question.where(b.c.opening_hours.in_(open_hours))
     if not terms:
         return question
-    question = replace(question, words=True, newest_first=many)
+    question = replace(question, words=True, newest_first=many and newest_first)
     # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
     # Found through a trigram index on both databases (migrations 0014, 0015).
     if is_sqlite:
@@ -320,8 +326,8 @@ async def search(
     SEARCH_COUNT_CAP): the page reads them all, ranked by the German full text on PostgreSQL (then by
     name; on SQLite by name). More: newest in the directory first, read backwards along the index (status,
     published_at, id) until the page is full: a rank over hundreds of matches of a common word says
-    little, and the person is asked to narrow the search. Without free text the page is by name whatever
-    the count, and the count goes along in its statement."""
+    little, and the person is asked to narrow the search (the office, `exact_count`: by name). Without free
+    text the page is by name whatever the count, and the count goes along in its statement."""
     open_hours = None
     if filters.open_at is not None:
         # "open now" becomes a SQL condition, so ordering, paging and the count stay in the database
@@ -336,6 +342,7 @@ async def search(
     if exact and total <= (page - 1) * per_page:  # nothing matches, or past the last page
         return Found([], total, exact)
     if not (exact and total <= SEARCH_COUNT_CAP):
-        question = _question(filters, is_sqlite, open_hours=open_hours, many=True)
+        # the office, which counts exactly and may list profiles never published, keeps the names' order
+        question = _question(filters, is_sqlite, open_hours=open_hours, many=True, newest_first=not exact_count)
     rows = (await session.execute(_page(question, columns, page, per_page))).all()
     return Found([dict(row._mapping) for row in rows], total, exact, question.newest_first)

@@ -95,9 +95,10 @@ async def test_past_the_last_page_the_count_is_exact_and_the_page_empty(db):
     assert (beyond.rows, beyond.total, beyond.exact) == ([], BAKERIES, True)
 
 
-async def test_the_office_counts_every_match_exactly(db):
+async def test_the_office_counts_every_match_exactly_and_lists_many_by_name(db):
     found = await search(db, "Bäckerei", exact_count=True)
-    assert (found.total, found.exact) == (BAKERIES, True) and len(found.rows) == 20
+    assert (found.total, found.exact, found.newest_first) == (BAKERIES, True, False) and len(found.rows) == 20
+    assert names(found) == sorted(names(found)) and names(found)[0] == "Bäckerei Nummer 00008"
 
 
 async def test_few_matches_are_ranked_by_the_full_text_on_postgresql_many_newest_first(db, monkeypatch):
