@@ -180,7 +180,7 @@ def _question(
     # and PostgreSQL may switch a prepared statement to a generic plan after five runs: there a call inside
     # the condition parses the text again for every row (the ranked page of a common word took twice as long).
     query = select(func.websearch_to_tsquery(GERMAN, filters.q)).scalar_subquery()
-    if many:
+    if question.newest_first:
         # Checked on each row passed along the index, without the trigram condition below: an OR whose one
         # side no index answers (LIKE '%…%') cannot be read from the GIN indexes. With it, the planner (which
         # cannot tell how many match while the query text is a subquery) would read and sort every match.
@@ -192,7 +192,7 @@ def _question(
         holding = func.search_trigrams(b.c.search_folded, type_=ARRAY(Text)).contains(literal(pieces, ARRAY(Text)))
         folded = and_(folded, holding)
     matching = question.where(or_(vector.op("@@")(query), folded))
-    return replace(matching, rank=func.ts_rank(vector, query))
+    return matching if many else replace(matching, rank=func.ts_rank(vector, query))  # many: the office's, by name
 
 
 def _sqlite_matching(question: _Question, terms: list[str], *, along_index: bool) -> _Question:
