@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, FromClause, Select, Text, and_, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -136,6 +136,9 @@ def _filtered(filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
+Many = Literal["newest", "by name"]  # how a page of many matches of free text is ordered
+
+
 @dataclass(frozen=True)
 class _Question:
     """A search in SQL: the rows it reads from (on SQLite with free text: businesses joined with the
@@ -152,28 +155,23 @@ class _Question:
 
 
 def _question(
-    filters: Filters,
-    is_sqlite: bool,
-    *,
-    open_hours: list[str] | None = None,
-    many: bool = False,
-    newest_first: bool = True,
+    filters: Filters, is_sqlite: bool, *, open_hours: list[str] | None = None, many: Many | None = None
 ) -> _Question:
     """The search as SQL; `open_hours`: only profiles with these opening hours ("open now").
-    `many`: for a page of many matches, read along an index and stop after the page: newest first along
-    (status, published_at, id), or (`newest_first` False, the office) by name along (status, name, id);
-    otherwise the matches of the free text are where reading starts."""
+    `many`: for a page of many matches, read along an index and stop after the page: "newest" along
+    (status, published_at, id), "by name" (the office) along (status, name, id); otherwise (None) the
+    matches of the free text are where reading starts."""
     terms = search_terms(filters.q or "")
     question = _Question(b, _filtered(filters))
     if open_hours is not None:
         question = question.where(b.c.opening_hours.in_(open_hours))
     if not terms:
         return question
-    question = replace(question, words=True, newest_first=many and newest_first)
+    question = replace(question, words=True, newest_first=many == "newest")
     # A term is letters and digits only (search_terms): no LIKE escaping, no quoting in a MATCH.
     # Found through a trigram index on both databases (migrations 0014, 0015).
     if is_sqlite:
-        return _sqlite_matching(question, terms, along_index=many)
+        return _sqlite_matching(question, terms, along_index=many is not None)
     folded = and_(*(b.c.search_folded.like(f"%{term}%") for term in terms))
     vector = b.c.search_vector  # to_tsvector('german', search_text), kept by a trigger
     # Parsed once per statement (a scalar subquery, evaluated before the scan). asyncpg prepares statements,
@@ -343,6 +341,6 @@ async def search(
         return Found([], total, exact)
     if not (exact and total <= SEARCH_COUNT_CAP):
         # the office, which counts exactly and may list profiles never published, keeps the names' order
-        question = _question(filters, is_sqlite, open_hours=open_hours, many=True, newest_first=not exact_count)
+        question = _question(filters, is_sqlite, open_hours=open_hours, many="by name" if exact_count else "newest")
     rows = (await session.execute(_page(question, columns, page, per_page))).all()
     return Found([dict(row._mapping) for row in rows], total, exact, question.newest_first)
